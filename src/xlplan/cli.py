@@ -1,0 +1,134 @@
+"""The ``xlplan`` command line: a thin face over the library.
+
+Each command parses arguments, calls one library function, prints, and maps
+library errors to exit codes: 0 success, 1 something flagged (``--strict``),
+2 bad input (one Swedish line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from xlplan.errors import XlplanError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="xlplan: uppföljning av nämndens plan — fyll, hämta, flagga, sammanställ, exportera.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+plan_app = typer.Typer(no_args_is_help=True, help="Kontrollera en plan.", rich_markup_mode=None)
+app.add_typer(plan_app, name="plan")
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@plan_app.command("check")
+def plan_check(
+    plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
+) -> None:
+    """Kontrollera en plan och sammanfatta den (avdelningar, mål, indikatorer, målvärden)."""
+    from xlplan.planio import plan_from_workbook
+    from xlplan.summary import format_summary, plan_summary
+
+    parsed, problems = plan_from_workbook(plan)
+    if parsed is None:
+        if as_json:
+            emit_json({"ok": False, "problem": [p.to_json() for p in problems]})
+        else:
+            typer.echo(f"Planen {plan.name} har {len(problems)} fel:", err=True)
+            for p in problems:
+                typer.echo(f"  - {p}", err=True)
+        raise typer.Exit(2)
+    summary = plan_summary(parsed)
+    if as_json:
+        emit_json({"ok": True, **summary})
+    else:
+        typer.echo(format_summary(summary))
+
+
+def _polarity(text: Optional[str]) -> Optional[str]:
+    if text is None:
+        return None
+    value = {"higher": "higher", "högre": "higher", "hogre": "higher",
+             "lower": "lower", "lägre": "lower", "lagre": "lower"}.get(text.casefold())
+    if value is None:
+        fail(f"Polaritet '{text}' ska vara higher/högre eller lower/lägre.")
+    return value
+
+
+@app.command("target")
+def target_cmd(
+    text: str = typer.Argument(..., help="Målvärdet som text, t.ex. '>48 %' eller '65 (90)'."),
+    polarity: Optional[str] = typer.Option(None, "--polarity", help="higher (mer är bättre) eller lower."),
+    series: Optional[str] = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
+) -> None:
+    """Förklara hur en målvärdestext läses."""
+    from xlplan.explain import explain_target
+    from xlplan.targets import parse_target
+
+    names = [s.strip() for s in series.split(";")] if series else []
+    target = parse_target(text, _polarity(polarity), names)  # type: ignore[arg-type]
+    if as_json:
+        emit_json(target.to_json())
+    else:
+        typer.echo(explain_target(target))
+
+
+@app.command("status")
+def status_cmd(
+    target: str = typer.Option(..., "--target", help="Målvärdet som text."),
+    outcome: str = typer.Option(..., "--outcome", help="Utfallet som text, t.ex. '50 %' eller 'Äldre 50 %, LSS 40 %'."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Nuläget som text."),
+    previous: Optional[str] = typer.Option(None, "--previous", help="Föregående periods utfall."),
+    polarity: Optional[str] = typer.Option(None, "--polarity", help="higher eller lower."),
+    series: Optional[str] = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
+    assessment: Optional[str] = typer.Option(None, "--assessment", help="Egen bedömning för kvalitativa mål."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
+) -> None:
+    """Räkna ut status för en indikator (Uppfyllt, Delvis uppfyllt, Ej uppfyllt …)."""
+    from xlplan.explain import explain_status, status_of_texts
+
+    names = [s.strip() for s in series.split(";")] if series else []
+    result = status_of_texts(target, outcome, baseline=baseline, previous=previous,
+                             polarity=_polarity(polarity), series_names=names, assessment=assessment)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        typer.echo(explain_status(result))
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Mapp för demons resultat."),
+) -> None:
+    """Kör hela arbetsflödet på exempelplanerna och skriv resultaten i en mapp."""
+    from xlplan.demo import run_demo
+
+    run_demo(out, echo=typer.echo)
+
+
+def main() -> None:
+    try:
+        app()
+    except XlplanError as exc:
+        first, *rest = str(exc).splitlines() or [""]
+        typer.echo(first, err=True)
+        for line in rest:
+            typer.echo(line, err=True)
+        sys.exit(2)

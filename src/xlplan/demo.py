@@ -1,0 +1,26 @@
+"""``xlplan demo``: the whole workflow on the bundled example plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from xlplan.examples import EXAMPLES, example_plan_path
+from xlplan.planio import plan_from_workbook
+from xlplan.summary import format_summary, plan_summary
+
+
+def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    texts = []
+    for name in EXAMPLES:
+        path = example_plan_path(name)
+        plan, problems = plan_from_workbook(path)
+        if plan is None:
+            texts.append(f"{path.name}: {len(problems)} fel\n" + "\n".join(f"  - {p}" for p in problems))
+            continue
+        texts.append(format_summary(plan_summary(plan)))
+    report = out / "plan-check.txt"
+    report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    echo(f"Plankontroll: {report}")

@@ -1,0 +1,234 @@
+"""The plan, in memory: plain, immutable data.
+
+A :class:`Plan` is what a committee adopted (see ``docs/plan-format.md``).
+Texts are kept verbatim; parsed meaning is derived on demand
+(:meth:`Indicator.target`, :meth:`Indicator.baseline_values`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from xlplan.status import StatusSettings
+from xlplan.targets import (
+    Polarity,
+    SeriesValues,
+    Target,
+    infer_polarity,
+    parse_series_values,
+    parse_target,
+    target_for_year,
+)
+
+PeriodKind = Literal["K1", "delår", "helår"]
+ALL_PERIOD_KINDS: tuple[PeriodKind, ...] = ("K1", "delår", "helår")
+COMMITTEE_ID = "NÄMND"
+
+
+@dataclass(frozen=True)
+class Settings:
+    plan_id: str
+    municipality: str
+    municipality_id: str
+    committee: str
+    year: int
+    end_year: int
+    administration: str | None = None
+    periods: tuple[PeriodKind, ...] = ALL_PERIOD_KINDS
+    similar_group: str | None = None
+    partial_tolerance_pct: float | None = None
+    goal_rule: Literal["alla", "majoritet"] = "alla"
+    sheet_password: str | None = None
+    kolada_url: str | None = None
+
+    @property
+    def status_settings(self) -> StatusSettings:
+        return StatusSettings(partial_tolerance_pct=self.partial_tolerance_pct)
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    area: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: str
+    text: str
+    priority_goal: str | None = None
+    agenda2030: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    goal_id: str
+    name: str
+    targets: tuple[tuple[int, str], ...] = ()  # (year, verbatim target text)
+    description: str | None = None
+    kolada: tuple[tuple[str | None, str], ...] = ()  # (series name or None, KPI id)
+    source: str | None = None
+    unit: str | None = None
+    polarity_text: Polarity | None = None  # explicit in the plan
+    series: tuple[str, ...] = ()
+    baseline: str | None = None
+    baseline_year: int | None = None
+    departments: tuple[str, ...] = ()  # empty = all
+    periods: tuple[PeriodKind, ...] = ()  # empty = all of the plan's
+    committee_level: bool = False
+    gender: str = "T"
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def polarity(self, goal: Goal | None = None) -> Polarity | None:
+        if self.polarity_text:
+            return self.polarity_text
+        texts = [goal.text if goal else None, self.name, self.description]
+        return infer_polarity(*texts)
+
+    def target_text(self, year: int) -> tuple[int, str] | None:
+        return target_for_year(dict(self.targets), year)
+
+    def target(self, year: int, goal: Goal | None = None) -> Target:
+        picked = self.target_text(year)
+        return parse_target(picked[1] if picked else None, self.polarity(goal), self.series)
+
+    def baseline_values(self) -> SeriesValues:
+        return parse_series_values(self.baseline, self.series)
+
+    def series_names(self) -> tuple[str | None, ...]:
+        return self.series if self.series else (None,)
+
+    def kpi_for(self, series: str | None) -> str | None:
+        if not self.kolada:
+            return None
+        for name, kpi in self.kolada:
+            if name is not None and series is not None and name.casefold() == series.casefold():
+                return kpi
+        unnamed = [kpi for name, kpi in self.kolada if name is None]
+        if len(unnamed) == 1:
+            return unnamed[0]
+        if series is not None and len(unnamed) == len(self.series) and series in self.series:
+            return unnamed[self.series.index(series)]
+        return None
+
+    def reported_by(self, department_id: str) -> bool:
+        return not self.departments or department_id in self.departments
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    department_id: str
+    text: str
+    goal_id: str | None = None
+    heading: str | None = None
+    responsible: str | None = None
+    deadline: str | None = None
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    department_id: str
+    item: str
+    year: int
+    budget: float
+
+
+@dataclass(frozen=True)
+class PersonnelTarget:
+    department_id: str
+    name: str
+    current: str | None = None
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ControlItem:
+    id: str
+    risk: str
+    department_id: str | None = None
+    process: str | None = None
+    control: str | None = None
+    probability: int | None = None
+    consequence: int | None = None
+    responsible: str | None = None
+    method: str | None = None
+
+    @property
+    def risk_value(self) -> int | None:
+        if self.probability is None or self.consequence is None:
+            return None
+        return self.probability * self.consequence
+
+
+@dataclass(frozen=True)
+class FileSource:
+    indicator_id: str
+    pattern: str
+    value_column: str
+    series: str | None = None
+    sheet: str | None = None
+    keys: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    settings: Settings
+    departments: tuple[Department, ...]
+    goals: tuple[Goal, ...]
+    indicators: tuple[Indicator, ...]
+    activities: tuple[Activity, ...] = ()
+    budget: tuple[BudgetLine, ...] = ()
+    personnel: tuple[PersonnelTarget, ...] = ()
+    controls: tuple[ControlItem, ...] = ()
+    file_sources: tuple[FileSource, ...] = ()
+    _version: str = field(default="", compare=False, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.settings.plan_id
+
+    @property
+    def version(self) -> str:
+        """A short hash of the plan's content: changes whenever the plan does."""
+        if self._version:
+            return self._version
+        content = asdict(self)
+        content.pop("_version", None)
+        blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
+
+    def department(self, dep_id: str) -> Department | None:
+        for d in self.departments:
+            if d.id == dep_id or d.id.casefold() == dep_id.casefold():
+                return d
+        return None
+
+    def goal(self, goal_id: str) -> Goal | None:
+        return next((g for g in self.goals if g.id == goal_id), None)
+
+    def indicators_for(self, dep_id: str) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.reported_by(dep_id))
+
+    def activities_for(self, dep_id: str) -> tuple[Activity, ...]:
+        return tuple(a for a in self.activities if a.department_id == dep_id)
+
+    def budget_for(self, dep_id: str, year: int) -> tuple[BudgetLine, ...]:
+        return tuple(b for b in self.budget if b.department_id == dep_id and b.year == year)
+
+    def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
+        return tuple(p for p in self.personnel if p.department_id == dep_id)
+
+    def controls_for(self, dep_id: str) -> tuple[ControlItem, ...]:
+        return tuple(c for c in self.controls if c.department_id in (None, dep_id))
+
+    def file_sources_for(self, indicator_id: str) -> tuple[FileSource, ...]:
+        return tuple(f for f in self.file_sources if f.indicator_id == indicator_id)

@@ -1,0 +1,64 @@
+"""Reporting periods: ``2024-K1``, ``2024-delår``, ``2024-helår``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from xlplan.errors import BadInput
+from xlplan.model import PeriodKind
+
+_KINDS: dict[str, PeriodKind] = {
+    "k1": "K1", "t1": "K1", "kvartal1": "K1", "q1": "K1",
+    "delår": "delår", "delar": "delår", "delårsrapport": "delår", "t2": "delår",
+    "helår": "helår", "helar": "helår", "bokslut": "helår", "årsbokslut": "helår",
+}
+_ORDER: dict[PeriodKind, int] = {"K1": 1, "delår": 2, "helår": 3}
+_LABEL: dict[PeriodKind, str] = {"K1": "kvartal 1", "delår": "delår", "helår": "helår"}
+_ASCII: dict[PeriodKind, str] = {"K1": "K1", "delår": "delar", "helår": "helar"}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    year: int
+    kind: PeriodKind
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.kind}"
+
+    @property
+    def label(self) -> str:
+        """Swedish, for people: 'kvartal 1 2024', 'delår 2024'."""
+        return f"{_LABEL[self.kind]} {self.year}"
+
+    @property
+    def ascii(self) -> str:
+        """Safe in file names on every system: '2024-delar'."""
+        return f"{self.year}-{_ASCII[self.kind]}"
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.year, _ORDER[self.kind])
+
+    def previous(self, kinds: tuple[PeriodKind, ...]) -> "Period | None":
+        """The period before this one among the plan's reporting periods."""
+        ordered = sorted(kinds, key=_ORDER.__getitem__)
+        earlier = [k for k in ordered if _ORDER[k] < _ORDER[self.kind]]
+        if earlier:
+            return Period(self.year, earlier[-1])
+        return Period(self.year - 1, ordered[-1]) if ordered else None
+
+
+def parse_period(text: str) -> Period:
+    """Read ``2024-K1``, ``2024-delår``, ``2024-delar``, ``2024 helår`` …"""
+    m = re.fullmatch(r"\s*(\d{4})\s*[-_ ]\s*([^\s]+)\s*", str(text))
+    kind = _KINDS.get(m.group(2).casefold().replace(" ", "")) if m else None
+    if not m or kind is None:
+        raise BadInput(
+            f"'{text}' är ingen period. Skriv år och period, t.ex. 2024-K1, 2024-delår eller 2024-helår."
+        )
+    return Period(int(m.group(1)), kind)
+
+
+def parse_period_kind(text: str) -> PeriodKind | None:
+    return _KINDS.get(str(text).strip().casefold().replace(" ", ""))

@@ -1,0 +1,453 @@
+"""Read a plan workbook into a validated :class:`~xlplan.model.Plan`; write one from tables.
+
+All problems of a plan are collected and reported at once (:class:`PlanInvalid`),
+each naming sheet, cell and what is wrong, in Swedish.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from xlplan.errors import PlanInvalid, Problem
+from xlplan.model import (
+    ALL_PERIOD_KINDS,
+    COMMITTEE_ID,
+    Activity,
+    BudgetLine,
+    ControlItem,
+    Department,
+    FileSource,
+    Goal,
+    Indicator,
+    Plan,
+    PersonnelTarget,
+    Settings,
+)
+from xlplan.numbers import parse_number
+from xlplan.periods import parse_period_kind
+from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
+
+SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
+          "Personal", "Internkontroll", "Filkällor")
+REQUIRED_SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer")
+REQUIRED_COLUMNS = {
+    "Avdelningar": ("Avdelnings-id", "Avdelning"),
+    "Mål": ("Mål-id", "Nämndens mål"),
+    "Indikatorer": ("Indikator-id", "Mål-id", "Indikator"),
+    "Aktiviteter": ("Aktivitets-id", "Avdelnings-id", "Aktivitet"),
+    "Ekonomi": ("Avdelnings-id", "Post", "År", "Budget (tkr)"),
+    "Personal": ("Avdelnings-id", "Nyckeltal"),
+    "Internkontroll": ("Kontroll-id", "Risk"),
+    "Filkällor": ("Indikator-id", "Fil", "Värdekolumn"),
+    "Inställningar": ("Inställning", "Värde"),
+}
+TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
+KPI_ID = re.compile(r"^[A-Z]\d{5}$")
+PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass
+class Collector:
+    """Gathers problems while reading; each helper returns a usable value or None."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, sheet: str | None, cell: str | None, code: str, message: str) -> None:
+        self.problems.append(Problem(code, message, self.file, sheet, cell))
+
+    def text(self, row: Row, col: str, required: bool = False) -> str | None:
+        v = row.get(col)
+        if v is None:
+            if required:
+                self.add(row.sheet, row.ref(col), "saknas", f"'{col}' måste fyllas i.")
+            return None
+        return str(v).strip() if not isinstance(v, str) else v
+
+    def number(self, row: Row, col: str, required: bool = False) -> float | None:
+        v = row.get(col)
+        if v is None:
+            if required:
+                self.add(row.sheet, row.ref(col), "saknas", f"'{col}' måste fyllas i.")
+            return None
+        n = parse_number(v)
+        if n is None:
+            self.add(row.sheet, row.ref(col), "inte_tal",
+                     f"'{v}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+        return n
+
+    def integer(self, row: Row, col: str, required: bool = False, lo: int | None = None,
+                hi: int | None = None) -> int | None:
+        n = self.number(row, col, required)
+        if n is None:
+            return None
+        if not float(n).is_integer() or (lo is not None and n < lo) or (hi is not None and n > hi):
+            rng = f" mellan {lo} och {hi}" if lo is not None and hi is not None else ""
+            self.add(row.sheet, row.ref(col), "inte_heltal", f"'{row.get(col)}' ska vara ett heltal{rng}.")
+            return None
+        return int(n)
+
+
+def split_list(text: str | None, sep: str = ",") -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(p.strip() for p in str(text).split(sep) if p.strip())
+
+
+# ---------------------------------------------------------------- settings
+
+_SETTING_KEYS = {
+    "plan-id": "plan_id", "kommun": "municipality", "kommun-id": "municipality_id",
+    "nämnd": "committee", "förvaltning": "administration", "planår": "year", "slutår": "end_year",
+    "rapporteringsperioder": "periods", "liknande kommuner": "similar_group",
+    "tolerans delvis uppfyllt": "partial_tolerance_pct", "målbedömning": "goal_rule",
+    "lösenord bladskydd": "sheet_password", "kolada-adress": "kolada_url",
+}
+_REQUIRED_SETTINGS = ("plan-id", "kommun", "kommun-id", "nämnd", "planår")
+
+
+def read_settings(rows: list[Row], c: Collector) -> Settings | None:
+    raw: dict[str, tuple[Any, Row]] = {}
+    for row in rows:
+        key = norm_header(row.get("Inställning"))
+        if key in _SETTING_KEYS:
+            raw[key] = (row.get("Värde"), row)
+        elif key:
+            c.add("Inställningar", row.ref("Inställning"), "okand_installning",
+                  f"Okänd inställning '{row.get('Inställning')}'. Se docs/plan-format.md.")
+    for key in _REQUIRED_SETTINGS:
+        if raw.get(key, (None,))[0] is None:
+            c.add("Inställningar", raw[key][1].ref("Värde") if key in raw else None, "saknas",
+                  f"Inställningen '{key.capitalize()}' måste fyllas i.")
+
+    def val(key: str) -> Any:
+        return raw.get(key, (None, None))[0]
+
+    def ref(key: str) -> str | None:
+        return raw[key][1].ref("Värde") if key in raw else None
+
+    plan_id = str(val("plan-id") or "")
+    if plan_id and not PLAN_ID.match(plan_id):
+        c.add("Inställningar", ref("plan-id"), "ogiltigt_id",
+              f"Plan-id '{plan_id}' får bara innehålla a–z, 0–9 och bindestreck.")
+    mun_id = val("kommun-id")
+    mun_id = f"{int(mun_id):04d}" if isinstance(mun_id, (int, float)) else (str(mun_id) if mun_id else "")
+    if mun_id and not re.fullmatch(r"\d{4}", mun_id):
+        c.add("Inställningar", ref("kommun-id"), "ogiltigt_id",
+              f"Kommun-id '{mun_id}' ska vara Koladas kommunkod med fyra siffror, t.ex. 1489.")
+    year = _year(val("planår"), c, ref("planår"))
+    end_year = _year(val("slutår"), c, ref("slutår")) if val("slutår") is not None else year
+    periods = ALL_PERIOD_KINDS
+    if val("rapporteringsperioder"):
+        kinds = []
+        for part in split_list(str(val("rapporteringsperioder"))):
+            kind = parse_period_kind(part)
+            if kind is None:
+                c.add("Inställningar", ref("rapporteringsperioder"), "ogiltig_period",
+                      f"'{part}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
+            elif kind not in kinds:
+                kinds.append(kind)
+        periods = tuple(k for k in ALL_PERIOD_KINDS if k in kinds) or ALL_PERIOD_KINDS
+    tol = val("tolerans delvis uppfyllt")
+    tol_n = parse_number(tol) if tol is not None else None
+    if tol is not None and (tol_n is None or tol_n < 0):
+        c.add("Inställningar", ref("tolerans delvis uppfyllt"), "inte_tal",
+              f"Toleransen '{tol}' ska vara ett tal ≥ 0 (procent av målvärdet).")
+    rule = str(val("målbedömning") or "alla").strip().casefold()
+    if rule not in ("alla", "majoritet"):
+        c.add("Inställningar", ref("målbedömning"), "ogiltigt_varde",
+              f"Målbedömning '{val('målbedömning')}' ska vara 'alla' eller 'majoritet'.")
+        rule = "alla"
+    if year is None or not plan_id:
+        return None
+    if end_year is not None and end_year < year:
+        c.add("Inställningar", ref("slutår"), "ogiltigt_varde", "Slutår får inte vara före Planår.")
+    return Settings(
+        plan_id=plan_id, municipality=str(val("kommun") or ""), municipality_id=mun_id,
+        committee=str(val("nämnd") or ""), year=year, end_year=end_year or year,
+        administration=_str(val("förvaltning")), periods=periods,
+        similar_group=_str(val("liknande kommuner")), partial_tolerance_pct=tol_n,
+        goal_rule=rule,  # type: ignore[arg-type]
+        sheet_password=_str(val("lösenord bladskydd")), kolada_url=_str(val("kolada-adress")),
+    )
+
+
+def _str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _year(v: Any, c: Collector, ref: str | None) -> int | None:
+    if v is None:
+        return None
+    n = parse_number(v)
+    if n is None or not float(n).is_integer() or not 1990 <= n <= 2100:
+        c.add("Inställningar", ref, "ogiltigt_ar", f"'{v}' är inget år. Skriv t.ex. 2024.")
+        return None
+    return int(n)
+
+
+# ---------------------------------------------------------------- rows → records
+
+def read_departments(rows: list[Row], c: Collector) -> list[Department]:
+    return [Department(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Avdelning", True) or "",
+                       c.text(r, "Verksamhetsområde"), c.text(r, "Kontaktperson")) for r in rows]
+
+
+def read_goals(rows: list[Row], c: Collector) -> list[Goal]:
+    return [Goal(c.text(r, "Mål-id", True) or "", c.text(r, "Nämndens mål", True) or "",
+                 c.text(r, "Prioriterat mål"), c.text(r, "Agenda 2030")) for r in rows]
+
+
+def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: Row) -> tuple[tuple[str | None, str], ...]:
+    if not text:
+        return ()
+    out: list[tuple[str | None, str]] = []
+    for part in re.split(r"[;,]", text):
+        part = part.strip()
+        if not part:
+            continue
+        name, _, kpi = part.rpartition(":")
+        kpi = kpi.strip().upper()
+        name_s = name.strip() or None
+        if not KPI_ID.match(kpi):
+            c.add(row.sheet, row.ref("Kolada-id"), "ogiltigt_kolada_id",
+                  f"'{part}' är inget Kolada-id. Skriv t.ex. U00413 eller 'Serie: U00413'.")
+            continue
+        if name_s and series and name_s.casefold() not in {s.casefold() for s in series}:
+            c.add(row.sheet, row.ref("Kolada-id"), "okand_serie",
+                  f"Serien '{name_s}' finns inte bland indikatorns serier ({'; '.join(series)}).")
+        out.append((name_s, kpi))
+    unnamed = [k for n, k in out if n is None]
+    if len(unnamed) > 1 and len(unnamed) != len(series):
+        c.add(row.sheet, row.ref("Kolada-id"), "kolada_serier",
+              f"{len(unnamed)} Kolada-id men {len(series) or 1} serier: ange 'Serie: id' för varje serie.")
+    return tuple(out)
+
+
+def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> list[Indicator]:
+    target_cols = [(int(m.group(1)), h) for h in headers if (m := TARGET_COLUMN.match(h))]
+    out = []
+    for r in rows:
+        series = split_list(c.text(r, "Serier"), ";")
+        pol = c.text(r, "Polaritet")
+        polarity = None
+        if pol:
+            polarity = {"högre": "higher", "hogre": "higher", "lägre": "lower", "lagre": "lower"}.get(pol.casefold())
+            if polarity is None:
+                c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
+                      f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
+        periods = []
+        for p in split_list(c.text(r, "Perioder")):
+            kind = parse_period_kind(p)
+            if kind is None:
+                c.add(r.sheet, r.ref("Perioder"), "ogiltig_period",
+                      f"'{p}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
+            else:
+                periods.append(kind)
+        deps = split_list(c.text(r, "Avdelningar"))
+        if len(deps) == 1 and deps[0].casefold() == "alla":
+            deps = ()
+        gender = (c.text(r, "Kön") or "T").upper()
+        if gender not in ("T", "K", "M"):
+            c.add(r.sheet, r.ref("Kön"), "ogiltigt_varde", f"Kön '{gender}' ska vara T, K eller M.")
+            gender = "T"
+        targets = tuple((y, str(r.values[h]).strip()) for y, h in sorted(target_cols)
+                        if r.values.get(h) is not None)
+        committee = (c.text(r, "Nämndnivå") or "").casefold() in ("ja", "j", "x", "1", "true")
+        out.append(Indicator(
+            id=c.text(r, "Indikator-id", True) or "", goal_id=c.text(r, "Mål-id", True) or "",
+            name=c.text(r, "Indikator", True) or "", targets=targets,
+            description=c.text(r, "Uppföljning"),
+            kolada=parse_kolada(c.text(r, "Kolada-id"), series, c, r),
+            source=c.text(r, "Källa"), unit=c.text(r, "Enhet"), polarity_text=polarity,  # type: ignore[arg-type]
+            series=series, baseline=c.text(r, "Nuläge"),
+            baseline_year=c.integer(r, "Nulägesår", lo=1990, hi=2100), departments=deps,
+            periods=tuple(periods), committee_level=committee, gender=gender,
+            minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
+        ))
+    return out
+
+
+def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
+    return [Activity(c.text(r, "Aktivitets-id", True) or "", c.text(r, "Avdelnings-id", True) or "",
+                     c.text(r, "Aktivitet", True) or "", c.text(r, "Mål-id"), c.text(r, "Rubrik"),
+                     c.text(r, "Ansvarig"), c.text(r, "Klart senast"), c.text(r, "Beslut")) for r in rows]
+
+
+def read_budget(rows: list[Row], c: Collector) -> list[BudgetLine]:
+    out = []
+    for r in rows:
+        dep, item = c.text(r, "Avdelnings-id", True), c.text(r, "Post", True)
+        year, budget = c.integer(r, "År", True, 1990, 2100), c.number(r, "Budget (tkr)", True)
+        if dep and item and year is not None and budget is not None:
+            out.append(BudgetLine(dep, item, year, budget))
+    return out
+
+
+def read_personnel(rows: list[Row], c: Collector) -> list[PersonnelTarget]:
+    return [PersonnelTarget(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Nyckeltal", True) or "",
+                            c.text(r, "Nuvärde"), c.text(r, "Målvärde")) for r in rows]
+
+
+def read_controls(rows: list[Row], c: Collector) -> list[ControlItem]:
+    return [ControlItem(c.text(r, "Kontroll-id", True) or "", c.text(r, "Risk", True) or "",
+                        c.text(r, "Avdelnings-id"), c.text(r, "Process"), c.text(r, "Kontrollmoment"),
+                        c.integer(r, "Sannolikhet", lo=1, hi=4), c.integer(r, "Konsekvens", lo=1, hi=4),
+                        c.text(r, "Ansvarig"), c.text(r, "Metod")) for r in rows]
+
+
+def read_file_sources(rows: list[Row], c: Collector) -> list[FileSource]:
+    out = []
+    for r in rows:
+        keys = []
+        for part in split_list(c.text(r, "Nyckelkolumner"), ";"):
+            col, eq, value = part.partition("=")
+            if not eq or not col.strip():
+                c.add(r.sheet, r.ref("Nyckelkolumner"), "ogiltigt_varde",
+                      f"'{part}' ska skrivas Kolumn=värde, t.ex. Period={{period}}.")
+                continue
+            keys.append((col.strip(), value.strip()))
+        out.append(FileSource(c.text(r, "Indikator-id", True) or "", c.text(r, "Fil", True) or "",
+                              c.text(r, "Värdekolumn", True) or "", c.text(r, "Serie"),
+                              c.text(r, "Blad"), tuple(keys)))
+    return out
+
+
+# ---------------------------------------------------------------- cross checks
+
+def _unique(items: Iterable[Any], key: Callable[[Any], str], sheet: str, col: str, rows: list[Row], c: Collector) -> None:
+    seen: dict[str, int] = {}
+    for item, row in zip(items, rows):
+        k = key(item)
+        if not k:
+            continue
+        if k in seen:
+            c.add(sheet, row.ref(col), "dubblett", f"{col} '{k}' finns redan på rad {seen[k]}; id måste vara unika.")
+        else:
+            seen[k] = row.number
+
+
+def _refs(items: Iterable[Any], key: Callable[[Any], Iterable[str | None]], known: set[str], sheet: str,
+          col: str, target_sheet: str, rows: list[Row], c: Collector) -> None:
+    for item, row in zip(items, rows):
+        for k in key(item):
+            if k and k not in known:
+                c.add(sheet, row.ref(col), "okand_referens", f"'{k}' finns inte på bladet {target_sheet}.")
+
+
+def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
+    """Read and validate; return the plan (None when it has errors) and every problem found."""
+    path = Path(path)
+    c = Collector(path.name)
+    wb = open_workbook(path)
+    names = {n.casefold(): n for n in wb.sheet_names}
+    tabs: dict[str, tuple[dict[str, int], list[Row]]] = {}
+    for sheet in SHEETS:
+        actual = names.get(sheet.casefold())
+        if actual is None:
+            if sheet in REQUIRED_SHEETS:
+                c.add(sheet, None, "blad_saknas", f"Bladet '{sheet}' saknas i planen.")
+            tabs[sheet] = ({}, [])
+            continue
+        headers, rows = table(read_sheet_rows(wb, path, actual), sheet)
+        for col in REQUIRED_COLUMNS.get(sheet, ()):
+            if norm_header(col) not in headers and (rows or sheet in REQUIRED_SHEETS):
+                c.add(sheet, "rad 1", "kolumn_saknas", f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
+        tabs[sheet] = (headers, rows)
+    return build_plan(tabs, c)
+
+
+def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) -> tuple[Plan | None, list[Problem]]:
+    settings = read_settings(tabs["Inställningar"][1], c)
+    deps = read_departments(tabs["Avdelningar"][1], c)
+    goals = read_goals(tabs["Mål"][1], c)
+    inds = read_indicators(tabs["Indikatorer"][1], c, tabs["Indikatorer"][0])
+    acts = read_activities(tabs["Aktiviteter"][1], c)
+    budget = read_budget(tabs["Ekonomi"][1], c)
+    pers = read_personnel(tabs["Personal"][1], c)
+    ctrls = read_controls(tabs["Internkontroll"][1], c)
+    files = read_file_sources(tabs["Filkällor"][1], c)
+
+    rows = {s: tabs[s][1] for s in tabs}
+    _unique(deps, lambda d: d.id, "Avdelningar", "Avdelnings-id", rows["Avdelningar"], c)
+    _unique(goals, lambda g: g.id, "Mål", "Mål-id", rows["Mål"], c)
+    _unique(inds, lambda i: i.id, "Indikatorer", "Indikator-id", rows["Indikatorer"], c)
+    _unique(acts, lambda a: a.id, "Aktiviteter", "Aktivitets-id", rows["Aktiviteter"], c)
+    _unique(ctrls, lambda k: k.id, "Internkontroll", "Kontroll-id", rows["Internkontroll"], c)
+    dep_ids, goal_ids, ind_ids = {d.id for d in deps}, {g.id for g in goals}, {i.id for i in inds}
+    _refs(inds, lambda i: [i.goal_id], goal_ids, "Indikatorer", "Mål-id", "Mål", rows["Indikatorer"], c)
+    _refs(inds, lambda i: i.departments, dep_ids, "Indikatorer", "Avdelningar", "Avdelningar", rows["Indikatorer"], c)
+    _refs(acts, lambda a: [a.department_id], dep_ids, "Aktiviteter", "Avdelnings-id", "Avdelningar", rows["Aktiviteter"], c)
+    _refs(acts, lambda a: [a.goal_id], goal_ids, "Aktiviteter", "Mål-id", "Mål", rows["Aktiviteter"], c)
+    _refs(budget, lambda b: [b.department_id], dep_ids | {COMMITTEE_ID}, "Ekonomi", "Avdelnings-id", "Avdelningar",
+          [r for r in rows["Ekonomi"]], c)
+    _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
+    _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
+    _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
+    if not deps and tabs["Avdelningar"][0]:
+        c.add("Avdelningar", None, "tomt", "Planen har inga avdelningar.")
+    if settings is None or c.problems:
+        return None, c.problems
+    plan = Plan(settings, tuple(deps), tuple(goals), tuple(inds), tuple(acts), tuple(budget),
+                tuple(pers), tuple(ctrls), tuple(files))
+    return plan, c.problems
+
+
+def read_plan(path: str | Path) -> Plan:
+    """Read a plan workbook; raise :class:`PlanInvalid` listing every problem."""
+    plan, problems = plan_from_workbook(Path(path))
+    if plan is None:
+        raise PlanInvalid(Path(path).name, problems)
+    return plan
+
+
+# ---------------------------------------------------------------- writing (example plans, tests)
+
+def write_plan_tables(tables: dict[str, list[dict[str, Any]]], out: str | Path) -> None:
+    """Write plan tables (sheet -> rows keyed by header) as a plan workbook, atomically.
+
+    Used to build the bundled example plans from ``templates/src/*.json`` and by tests.
+    Deterministic: the same tables give the same cell content.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from xlplan.atomic import atomic_path
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in SHEETS:
+        rows = tables.get(sheet)
+        if rows is None:
+            continue
+        ws = wb.create_sheet(sheet)
+        headers: list[str] = list(REQUIRED_COLUMNS.get(sheet, ()))
+        for row in rows:
+            for key in row:
+                if key not in headers:
+                    headers.append(key)
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="1F4E78")
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in rows:
+            ws.append([row.get(h) for h in headers])
+        for i, h in enumerate(headers, start=1):
+            longest = max([len(str(h))] + [len(str(r.get(h) or "")) for r in rows])
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = min(60, max(10, longest + 2))
+        for row_cells in ws.iter_rows(min_row=2):
+            for cell in row_cells:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.freeze_panes = "A2"
+    wb.properties.creator = "xlplan"
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+
+
+def load_tables_json(path: str | Path) -> dict[str, list[dict[str, Any]]]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

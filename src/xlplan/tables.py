@@ -1,0 +1,127 @@
+"""Read a workbook's sheets as header-keyed tables (thin adapter over python-calamine).
+
+Foreign exceptions become :class:`~xlplan.errors.WorkbookUnreadable` here, so the
+core never sees calamine's or zipfile's errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from xlplan.errors import WorkbookUnreadable
+
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # a department workbook is a few hundred kB; refuse zip bombs
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row0: int, col0: int) -> str:
+    return f"{column_letter(col0)}{row0 + 1}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: values keyed by normalised header, with where each came from."""
+
+    sheet: str
+    number: int  # 1-based Excel row number
+    values: dict[str, Any]
+    columns: dict[str, int]  # normalised header -> 0-based column
+
+    def get(self, key: str) -> Any:
+        return self.values.get(norm_header(key))
+
+    def ref(self, key: str) -> str:
+        col = self.columns.get(norm_header(key))
+        return f"{column_letter(col)}{self.number}" if col is not None else f"rad {self.number}"
+
+
+def norm_header(text: object) -> str:
+    return " ".join(str(text or "").split()).casefold()
+
+
+def clean(value: Any) -> Any:
+    """Strip text, turn empty strings into None, and whole floats from Excel into ints."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+        return value
+    return value
+
+
+def check_zip(path: Path) -> None:
+    """Refuse files that are not xlsx/xlsm zips, or that would unpack to something huge."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+            names = set(zf.namelist())
+    except zipfile.BadZipFile as exc:
+        raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
+    except OSError as exc:
+        raise WorkbookUnreadable(str(path), f"filen kan inte öppnas ({exc.strerror or exc})") from exc
+    if total > MAX_UNCOMPRESSED:
+        raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och läses inte")
+    if "xl/workbook.xml" not in names:
+        raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookUnreadable(str(path), "filen finns inte")
+    if path.stat().st_size == 0:
+        raise WorkbookUnreadable(str(path), "filen är tom")
+    head = path.read_bytes()[:8]
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookUnreadable(
+            str(path),
+            "filen är krypterad (lösenordsskyddad) eller i det gamla .xls-formatet; spara den som .xlsx utan lösenord",
+        )
+    check_zip(path)
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several of its own types
+        raise WorkbookUnreadable(str(path), f"arbetsboken är skadad ({exc})") from exc
+
+
+def read_sheet_rows(wb: CalamineWorkbook, path: Path, sheet: str) -> list[list[Any]]:
+    try:
+        return [list(r) for r in wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
+    except Exception as exc:
+        raise WorkbookUnreadable(str(path), f"bladet '{sheet}' kan inte läsas ({exc})") from exc
+
+
+def table(rows: list[list[Any]], sheet: str, header_row: int = 0) -> tuple[dict[str, int], list[Row]]:
+    """Split raw rows into (header -> column, data rows) skipping empty rows."""
+    if len(rows) <= header_row:
+        return {}, []
+    headers: dict[str, int] = {}
+    for i, h in enumerate(rows[header_row]):
+        key = norm_header(h)
+        if key and key not in headers:
+            headers[key] = i
+    out = []
+    for r_index in range(header_row + 1, len(rows)):
+        raw = rows[r_index]
+        values = {k: clean(raw[c]) if c < len(raw) else None for k, c in headers.items()}
+        if all(v is None for v in values.values()):
+            continue
+        out.append(Row(sheet, r_index + 1, values, headers))
+    return headers, out

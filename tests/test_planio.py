@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xlplan.errors import PlanInvalid, WorkbookUnreadable
+from xlplan.planio import plan_from_workbook, read_plan
+
+
+def test_reads_every_part_of_a_plan(tiny_plan):
+    p = tiny_plan
+    assert p.id == "testkommun-von-2024"
+    assert p.settings.municipality_id == "1489"
+    assert p.settings.periods == ("K1", "delår", "helår")
+    assert [d.id for d in p.departments] == ["ALD", "LSS"]
+    i2 = next(i for i in p.indicators if i.id == "I2")
+    assert i2.series == ("Äldre", "Funktionsstöd")
+    assert i2.targets == ((2024, "Äldre och Funktionsstöd >69 %"),)
+    assert i2.departments == ()
+    assert [i.id for i in p.indicators_for("LSS")] == ["I2", "I3", "I4"]
+    assert p.budget_for("ALD", 2024)[1].budget == -35400
+    assert p.controls[0].risk_value == 9
+    assert p.indicators[0].kolada == ((None, "U21468"),)
+
+
+def test_version_changes_with_content(tiny_tables, write_tables):
+    a = read_plan(write_tables(tiny_tables, "a.xlsx"))
+    tiny_tables["Indikatorer"][0]["Målvärde 2024"] = ">91 %"
+    b = read_plan(write_tables(tiny_tables, "b.xlsx"))
+    assert a.version != b.version
+    assert read_plan(write_tables(tiny_tables, "c.xlsx")).version == b.version
+
+
+def test_all_errors_reported_at_once_with_sheet_and_cell(tiny_tables, write_tables):
+    tiny_tables["Indikatorer"][0]["Mål-id"] = "M9"
+    tiny_tables["Indikatorer"][1]["Indikator-id"] = "I1"
+    tiny_tables["Indikatorer"][2]["Min"] = "ca 5"
+    tiny_tables["Indikatorer"][3]["Polaritet"] = "uppåt"
+    tiny_tables["Internkontroll"][0]["Sannolikhet"] = 7
+    tiny_tables["Aktiviteter"][1]["Avdelnings-id"] = "XYZ"
+    del tiny_tables["Avdelningar"][0]["Avdelning"]
+    with pytest.raises(PlanInvalid) as exc:
+        read_plan(write_tables(tiny_tables))
+    codes = {(p.sheet, p.code) for p in exc.value.problems}
+    assert ("Indikatorer", "okand_referens") in codes
+    assert ("Indikatorer", "dubblett") in codes
+    assert ("Indikatorer", "inte_tal") in codes
+    assert ("Indikatorer", "ogiltig_polaritet") in codes
+    assert ("Internkontroll", "inte_heltal") in codes
+    assert ("Aktiviteter", "okand_referens") in codes
+    assert ("Avdelningar", "saknas") in codes
+    msg = str(exc.value)
+    assert "blad 'Indikatorer'" in msg and "'ca 5' är inte ett tal" in msg
+    bad_min = next(p for p in exc.value.problems if p.code == "inte_tal")
+    assert bad_min.cell and bad_min.cell.endswith("4")  # row 4 = third indicator
+
+
+def test_missing_sheets_and_settings(tiny_tables, write_tables):
+    del tiny_tables["Mål"]
+    tiny_tables["Inställningar"] = [r for r in tiny_tables["Inställningar"] if r["Inställning"] != "Kommun-id"]
+    plan, problems = plan_from_workbook(write_tables(tiny_tables))
+    assert plan is None
+    msgs = [str(p) for p in problems]
+    assert any("Bladet 'Mål' saknas" in m for m in msgs)
+    assert any("Kommun-id" in m for m in msgs)
+
+
+def test_multi_year_targets_pick_the_period_year(tiny_tables, write_tables):
+    tiny_tables["Inställningar"].append({"Inställning": "Slutår", "Värde": 2026})
+    tiny_tables["Indikatorer"][0]["Målvärde 2025"] = ">92 %"
+    p = read_plan(write_tables(tiny_tables))
+    ind = p.indicators[0]
+    assert ind.target_text(2024) == (2024, ">90 %")
+    assert ind.target_text(2025) == (2025, ">92 %")
+    assert ind.target(2025).series[0].value == 92
+
+
+def test_not_a_workbook(tmp_path: Path):
+    bad = tmp_path / "plan.xlsx"
+    bad.write_text("Kommun;Nämnd\nAlingsås;VON\n", encoding="utf-8")
+    with pytest.raises(WorkbookUnreadable) as exc:
+        read_plan(bad)
+    assert "plan.xlsx" in str(exc.value)
+    empty = tmp_path / "tom.xlsx"
+    empty.write_bytes(b"")
+    with pytest.raises(WorkbookUnreadable, match="tom"):
+        read_plan(empty)
