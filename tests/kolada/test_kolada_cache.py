@@ -1,0 +1,160 @@
+"""On-disk cache: offline hits and misses, revisions between extractions."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from xlplan.errors import KoladaUnavailable
+from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
+from xlplan.kolada.cache import default_cache_folder
+
+KPIS = ["U21468", "U23401"]
+UNITS = ["1489", "0000"]
+YEARS = [2020, 2021, 2022, 2024]
+T1 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+T2 = datetime(2026, 9, 1, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def srv() -> Iterator[KoladaStandin]:
+    with KoladaStandin() as s:
+        yield s
+
+
+def no_network() -> httpx.Client:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"offline client made a request: {request.url}")
+
+    return httpx.Client(transport=httpx.MockTransport(refuse))
+
+
+def online(srv: KoladaStandin, cache: KoladaCache, now: datetime = T1, **kw: object) -> KoladaClient:
+    return KoladaClient(base_url=srv.url, cache=cache, now=lambda: now, sleep=lambda s: None, **kw)  # type: ignore[arg-type]
+
+
+def test_offline_reads_what_online_cached(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        fresh = c.fetch(KPIS, UNITS, YEARS)
+    assert len(list(tmp_path.glob("*.json"))) == 2  # metadata + data
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
+        cached = c.fetch(KPIS, UNITS, YEARS)
+        assert c.request_count == 0
+    assert [v.key for v in cached.values] == [v.key for v in fresh.values]
+    assert [v.value for v in cached.values] == [v.value for v in fresh.values]
+    assert all(v.from_cache and v.fetched_at == T1 for v in cached.values)
+    assert not any(v.from_cache for v in fresh.values)
+    assert cached.metadata == fresh.metadata
+
+
+def test_offline_replays_every_cached_page(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache, per_page=4) as c:
+        fresh = c.fetch_values(KPIS, UNITS, YEARS)
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True, per_page=4) as c:
+        assert [v.key for v in c.fetch_values(KPIS, UNITS, YEARS)] == [v.key for v in fresh]
+
+
+def test_offline_miss_says_not_in_cache(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        c.fetch_values(KPIS, UNITS, YEARS)
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
+        with pytest.raises(KoladaUnavailable, match="finns inte i cachen") as info:
+            c.fetch_values(KPIS, UNITS, [2023])
+    assert "/year/2023" in str(info.value) and str(tmp_path) in str(info.value)
+
+
+def test_revisions_between_extractions(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache, now=T1) as c:
+        first = c.fetch(KPIS, UNITS, YEARS)
+    assert first.revisions == []  # nothing to compare with
+    srv.data.set_value("U21468", "1489", 2022, "T", 95.0)  # revised
+    srv.data.remove_row("U23401", "1489", 2021)  # withdrawn
+    srv.data.set_value("U21468", "1489", 2024, "T", 90.0)  # newly published: no revision
+    with online(srv, cache, now=T2) as c:
+        second = c.fetch(KPIS, UNITS, YEARS)
+        assert c.last_revisions == second.revisions
+    assert sorted(second.revisions, key=str) == [
+        Revision("U21468", "1489", 2022, "T", old=94.0, new=95.0),
+        Revision("U23401", "1489", 2021, "K", old=50.0, new=None),
+        Revision("U23401", "1489", 2021, "M", old=47.0, new=None),
+        Revision("U23401", "1489", 2021, "T", old=49.0, new=None),
+    ]
+    assert str(Revision("U23401", "1489", 2021, "T", 49.0, None)) == "U23401 1489 2021 T: 49 -> saknas"
+    with online(srv, cache, now=T2) as c:
+        assert c.fetch(KPIS, UNITS, YEARS).revisions == []  # cache now holds the new values
+
+
+def test_deleted_value_is_a_revision_to_none(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        c.fetch_values(["U21468"], ["0000"], [2022])
+    srv.data.set_value("U21468", "0000", 2022, "K", 85.0, isdeleted=True)
+    with online(srv, cache) as c:
+        c.fetch_values(["U21468"], ["0000"], [2022])
+        assert c.last_revisions == [Revision("U21468", "0000", 2022, "K", 85.0, None)]
+
+
+def test_revisions_across_pages(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    years = list(range(2012, 2023))
+    with online(srv, cache, per_page=3) as c:
+        c.fetch_values(KPIS, UNITS, years)
+    srv.data.set_value("U23401", "1489", 2022, "M", 80.0)  # on a late page
+    with online(srv, cache, per_page=3) as c:
+        c.fetch_values(KPIS, UNITS, years)
+        assert c.last_revisions == [Revision("U23401", "1489", 2022, "M", 78.0, 80.0)]
+
+
+def test_empty_answer_after_values_reports_them_all_removed(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        before = c.fetch_values(["U21468"], ["1489"], [2022])
+    srv.set_failure("empty")
+    with online(srv, cache) as c:
+        assert c.fetch_values(["U21468"], ["1489"], [2022]) == []
+        assert {(r.gender, r.old, r.new) for r in c.last_revisions} == {
+            (v.gender, v.value, None) for v in before
+        }
+
+
+def test_corrupt_entry(srv: KoladaStandin, tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        (url,) = c.data_urls(["U21468"], ["1489"], [2022])
+        c.fetch_values(["U21468"], ["1489"], [2022])
+    cache.path_for(url).write_text("{ trasig", encoding="utf-8")
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
+        with pytest.raises(KoladaUnavailable, match="är trasig"):
+            c.fetch_values(["U21468"], ["1489"], [2022])
+    with online(srv, cache) as c:  # online: no comparison possible, entry rewritten
+        assert len(c.fetch_values(["U21468"], ["1489"], [2022])) == 3
+        assert c.last_revisions == []
+    assert json.loads(cache.path_for(url).read_text(encoding="utf-8"))["url"] == url
+
+
+def test_cache_file_layout(tmp_path: Path) -> None:
+    cache = KoladaCache(tmp_path)
+    path = cache.put("http://x/v3/kpi/U1?per_page=5000", {"values": [], "count": 0}, T1)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc == {"url": "http://x/v3/kpi/U1?per_page=5000", "fetched_at": T1.isoformat(),
+                   "response": {"values": [], "count": 0}}
+    assert cache.get("http://x/v3/kpi/U1?per_page=5000").fetched_at == T1  # type: ignore[union-attr]
+    assert cache.get("http://x/v3/kpi/U2?per_page=5000") is None
+    assert path.parent == tmp_path and len(path.stem) == 64
+
+
+def test_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XLPLAN_CACHE_DIR", str(tmp_path))
+    assert default_cache_folder() == tmp_path / "kolada"
+    assert KoladaCache().folder == tmp_path / "kolada"
+    monkeypatch.delenv("XLPLAN_CACHE_DIR")
+    assert default_cache_folder() == Path.home() / ".cache" / "xlplan" / "kolada"
