@@ -1,0 +1,586 @@
+"""The target language: what a target (målvärde) or a baseline text means.
+
+The text is kept verbatim; :func:`parse_target` derives a structured meaning
+(see ``/work/shared/domain/TARGETS.md``).  Where no safe meaning can be
+derived the target is *qualitative* (assessed by hand) — never guessed:
+
+* a threshold, per series or for all series: ``>48 %``, ``minst 70 %``,
+  ``Inom 3 månader``, ``Särskilt boende 88 %, hemtjänst 94%``,
+  ``Äldre och Funktionsstöd (Handikapp) >69 %``, ``90% resp 85%``,
+  ``Sammantagen nettokostnadsavvikelse ska understiga 0``, ``65 (90)``
+  (90 is a second, harder limit);
+* a direction: ``Öka``, ``Minska``, ``Bibehålla``, ``Andelen ska öka``;
+* qualitative: any other text, including a sentence with a number in it;
+* none: empty, ``-``, ``I.U`` …
+
+A bare number takes its comparator from the polarity (≥ when higher is
+better, ≤ when lower is better).  Without a polarity a bare number is read
+only when a second limit shows the direction (``65 (90)`` → ≤ 65); otherwise
+the target is qualitative.
+
+Series names given by the plan are matched case-insensitively and
+returned in the plan's spelling; when names are given, a name in the text
+that is not one of them makes the text unreadable (qualitative / no values).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Sequence
+
+from xlplan.numbers import (
+    NUMBER_PATTERN,
+    Quantity,
+    format_number,
+    is_no_value,
+    normalise_space,
+    normalise_unit,
+    number_from_match,
+    parse_number,
+    parse_quantity,
+)
+
+__all__ = [
+    "Polarity",
+    "Op",
+    "SeriesTarget",
+    "Target",
+    "SeriesValues",
+    "parse_target",
+    "parse_series_values",
+    "infer_polarity",
+    "target_for_year",
+]
+
+Polarity = Literal["higher", "lower"]
+Op = Literal[">", ">=", "<", "<=", "="]
+Kind = Literal["threshold", "direction", "qualitative", "none"]
+Direction = Literal["increase", "decrease", "maintain"]
+
+
+def _fold(name: str | None) -> str | None:
+    return None if name is None else normalise_space(name).casefold()
+
+
+@dataclass(frozen=True)
+class SeriesTarget:
+    """One series' threshold: ``name op value``; ``limit`` is a second, harder limit."""
+
+    name: str | None
+    op: Op
+    value: float
+    unit: str | None = None
+    limit: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "op": self.op, "value": self.value, "unit": self.unit, "limit": self.limit}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target text and its meaning."""
+
+    text: str
+    kind: Kind
+    direction: Direction | None = None
+    series: tuple[SeriesTarget, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "direction": self.direction,
+            "series": [s.to_json() for s in self.series],
+        }
+
+    def for_series(self, name: str | None) -> SeriesTarget | None:
+        """The threshold for series ``name`` (case-insensitive).
+
+        An unnamed threshold applies to every series.  Asked for ``None`` (an
+        indicator without series), the answer is the unnamed threshold, or
+        the one threshold all named series share.
+        """
+        key = _fold(name)
+        if key is not None:
+            for s in self.series:
+                if _fold(s.name) == key:
+                    return s
+        for s in self.series:
+            if s.name is None:
+                return s
+        if key is None and self.series:
+            first = self.series[0]
+            same = {(s.op, s.value, s.unit, s.limit) for s in self.series}
+            if len(same) == 1:
+                return first
+        return None
+
+
+@dataclass(frozen=True)
+class SeriesValues:
+    """A baseline or outcome text read into series values."""
+
+    text: str
+    values: tuple[tuple[str | None, Quantity], ...] = field(default=())
+
+    def get(self, name: str | None) -> Quantity | None:
+        """The value of series ``name`` (case-insensitive); an unnamed value applies to all."""
+        key = _fold(name)
+        if key is not None:
+            for n, q in self.values:
+                if _fold(n) == key:
+                    return q
+        unnamed = [q for n, q in self.values if n is None]
+        if unnamed:
+            return unnamed[0]
+        if key is None and len(self.values) == 1:
+            return self.values[0][1]
+        return None
+
+
+# --------------------------------------------------------------------------
+# Words
+# --------------------------------------------------------------------------
+
+_OP_WORDS: dict[str, Op] = {
+    "över": ">", "överstiga": ">", "överstiger": ">", "överskrida": ">", "mer än": ">",
+    "fler än": ">", "större än": ">", "högre än": ">",
+    "minst": ">=", "lägst": ">=", "min": ">=", "min.": ">=", "minimum": ">=", "som minst": ">=",
+    "inte under": ">=", "inte understiga": ">=", "inte lägre än": ">=", "inte mindre än": ">=",
+    "under": "<", "understiga": "<", "understiger": "<", "underskrida": "<", "mindre än": "<",
+    "färre än": "<", "lägre än": "<",
+    "högst": "<=", "max": "<=", "max.": "<=", "maximalt": "<=", "maximum": "<=", "som mest": "<=",
+    "som högst": "<=", "inom": "<=", "inte över": "<=", "inte överstiga": "<=",
+    "inte högre än": "<=", "inte mer än": "<=", "inte fler än": "<=",
+    "lika med": "=", "exakt": "=",
+}
+_SYMBOLS: dict[str, Op] = {">=": ">=", "=>": ">=", "≥": ">=", "<=": "<=", "=<": "<=", "≤": "<=",
+                           ">": ">", "<": "<", "=": "="}
+# "öka till 50" -> >= 50; "minska till 3" -> <= 3
+_TOWARD: dict[str, Op] = {"öka": ">=", "ökas": ">=", "höja": ">=", "höjas": ">=", "nå": "=",
+                          "minska": "<=", "minskas": "<=", "sänka": "<=", "sänkas": "<=",
+                          "korta": "<=", "kortas": "<=", "reducera": "<=", "reduceras": "<="}
+# Words that leave the comparator to the polarity ("Bibehålla 86 %" -> >= 86 by default).
+_BARE = {"nå", "uppnå", "nås", "uppnås", "bibehålla", "behålla", "bibehållas", "ligga på", "vara",
+         "ligga", "uppgå till", "hålla", "hålla sig på"}
+_MAINTAIN_BARE = {"bibehålla", "behålla", "bibehållas"}
+_MODALS = {"ska", "skall", "bör", "måste"}
+
+# Words that make a "name" a sentence: verbs and function words.
+_SENTENCE_WORDS = {
+    "ska", "skall", "bör", "måste", "är", "var", "blir", "vara", "att", "som", "har", "kan", "kommer",
+    "färdigställa", "påbörja", "genomföra", "införa", "utreda", "ta", "arbeta", "starta", "öppna",
+    "bygga", "anställa", "rekrytera", "erbjuda", "skapa", "utveckla", "implementera", "utbilda",
+    "öka", "minska", "höja", "sänka", "bibehålla", "behålla", "nå", "uppnå", "korta", "förbättra",
+    "minst", "högst", "max", "under", "över", "inom", "ca", "cirka", "ungefär", "drygt", "knappt",
+}
+_PREPOSITIONS = {"i", "på", "av", "för", "till", "från", "med", "inom", "per", "under", "över", "vid",
+                 "efter", "om", "mot", "än", "och", "samt", "eller"}
+_MAX_NAME_WORDS = 5
+
+_DIRECTION_VERBS: dict[str, Direction] = {
+    "öka": "increase", "ökas": "increase", "ökning": "increase", "ökad": "increase", "ökat": "increase",
+    "höja": "increase", "höjas": "increase", "höjning": "increase",
+    "minska": "decrease", "minskas": "decrease", "minskning": "decrease", "minskad": "decrease",
+    "minskat": "decrease", "sänka": "decrease", "sänkas": "decrease", "sänkning": "decrease",
+    "reducera": "decrease", "reduceras": "decrease", "korta": "decrease", "kortas": "decrease",
+    "bibehålla": "maintain", "bibehållas": "maintain", "bibehållen": "maintain", "bibehållet": "maintain",
+    "behålla": "maintain", "upprätthålla": "maintain", "oförändrad": "maintain", "oförändrat": "maintain",
+    "bibehållen nivå": "maintain", "hålla nivån": "maintain", "i nivå med": "maintain",
+    "högre än": "increase", "lägre än": "decrease", "fler än": "increase", "färre än": "decrease",
+}
+_REFERENCES = ("föregående år", "fg år", "föregående period", "föregående mätning", "föregående mätning",
+               "nuläget", "nuläge", "utgångsvärdet", "utgångsläget", "basåret", "tidigare år", "förra året")
+_COMPARE_WORDS = ("jämfört med", "jmf med", "jmf.", "jmf", "jfr", "jfr.", "från", "mot", "än",
+                  "i förhållande till")
+
+
+def _alternation(words: Sequence[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_DIRECTION_RE = re.compile(
+    r"^(?:(?P<subject>[^\d]{1,80}?) (?P<modal>ska|skall|bör) |(?:ska|skall|bör) )?(?P<verb>"
+    + _alternation(list(_DIRECTION_VERBS))
+    + r")(?P<ref> (?:(?:"
+    + _alternation(_COMPARE_WORDS)
+    + r") )?(?:"
+    + _alternation(_REFERENCES)
+    + r"))?$"
+)
+
+_TRAILING_OP = re.compile(
+    r"(?:^|(?<=\s))"
+    r"(?:(?P<modal>" + _alternation(sorted(_MODALS)) + r")\s+)?"
+    r"(?:(?P<copula>vara|ligga|uppgå|hålla sig)\s+)?"
+    r"(?:(?P<toward>" + _alternation(list(_TOWARD)) + r")\s+till\s+)?"
+    r"(?:(?P<word>" + _alternation(list(_OP_WORDS)) + r")|(?P<bare>" + _alternation(sorted(_BARE)) + r"))?"
+    r"\s*(?P<symbol>>=|=>|<=|=<|≥|≤|>|<|=)?\s*$",
+    re.IGNORECASE,
+)
+
+_BRACKET = r"\((?:år )?[^()]*\d[^()]*\)"
+_SEGMENT = re.compile(
+    r"^(?P<pre>[^\d]*?)"
+    r"(?:(?P<pre_year>(?:19|20)\d\d)(?: ?: ?| (?=[+\-\u2212\u2013])))?"
+    + NUMBER_PATTERN
+    + r"(?: ?(?P<br1>" + _BRACKET + r"))?"
+    r"(?: ?(?P<unit>%|[^\W\d_][^\s\d()]*))?"
+    r"(?: ?(?P<br2>" + _BRACKET + r"))?"
+    r"(?: (?P<post>[^\d]+))?$"
+)
+_SPLIT = re.compile(
+    r"\s*;\s*|(?<!\d),\s*|,(?!\d)\s*|(?<!-) (?:och|samt|&) |(?P<resp> (?:resp\.?|respektive) )",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_BASE = 0xE000
+
+
+# --------------------------------------------------------------------------
+# Segments: "[name] [op] number [unit] [(limit|year)] [name]"
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Segment:
+    names: tuple[str, ...]
+    op: Op | None  # None = take it from the polarity
+    maintain_default: bool  # "Bibehålla 86 %": higher unless told otherwise
+    value: float
+    unit: str | None
+    limit: float | None
+    year: int | None
+
+
+class _Unreadable(Exception):
+    """Internal: the text does not follow the language."""
+
+
+def _protect(text: str, names: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Replace known series names with one private-use character each."""
+    mapping: dict[str, str] = {}
+    order = sorted(range(len(names)), key=lambda i: len(names[i]), reverse=True)
+    for i in order:
+        name = normalise_space(names[i])
+        if not name:
+            continue
+        token = chr(_PLACEHOLDER_BASE + i)
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split(" ")) + r"(?!\w)"
+        text = re.sub(pattern, token, text, flags=re.IGNORECASE)
+        mapping[token] = names[i]
+    return text, mapping
+
+
+def _is_placeholder(ch: str) -> bool:
+    return len(ch) == 1 and _PLACEHOLDER_BASE <= ord(ch) < _PLACEHOLDER_BASE + 0x1000
+
+
+def _clean_name(raw: str) -> str:
+    return raw.strip().strip(":").strip().rstrip("-\u2013").strip()
+
+
+def _read_name(raw: str, known: dict[str, str], strict: bool) -> str | None:
+    """A series name from a text fragment; None for an empty fragment."""
+    name = _clean_name(raw)
+    if not name:
+        return None
+    if len(name) == 1 and _is_placeholder(name):
+        return known[name]
+    if any(_is_placeholder(c) for c in name) or strict:
+        raise _Unreadable(name)
+    words = name.casefold().split(" ")
+    if len(words) > _MAX_NAME_WORDS or words[0] in _PREPOSITIONS:
+        raise _Unreadable(name)
+    if any(w in _SENTENCE_WORDS for w in words) or not any(c.isalpha() for c in name):
+        raise _Unreadable(name)
+    return name
+
+
+def _bracket(raw: str | None) -> Quantity | None:
+    if raw is None:
+        return None
+    inner = raw[1:-1].strip()
+    if inner.casefold().startswith("år "):
+        inner = inner[3:]
+    q = parse_quantity(inner)
+    if q is None:
+        raise _Unreadable(raw)
+    return q
+
+
+def _is_year(q: Quantity) -> bool:
+    return q.unit is None and q.value.is_integer() and 1900 <= q.value <= 2099
+
+
+def _read_op(pre: str) -> tuple[str, Op | None, bool, bool]:
+    """Split ``pre`` into (subject, op, maintain_default, had_modal)."""
+    m = _TRAILING_OP.search(pre)
+    if m is None or not any(m.group(g) for g in ("modal", "copula", "toward", "word", "bare", "symbol")):
+        return pre, None, False, False
+    op: Op | None = None
+    if m.group("toward"):
+        op = _TOWARD[m.group("toward").casefold()]
+        if op == "=":  # "nå till": the polarity decides
+            op = None
+    if m.group("word"):
+        op = _OP_WORDS[m.group("word").casefold()]
+    if m.group("symbol"):
+        if m.group("word"):
+            raise _Unreadable(pre)
+        op = _SYMBOLS[m.group("symbol")]
+    bare = (m.group("bare") or "").casefold()
+    return pre[: m.start()], op, bare in _MAINTAIN_BARE, bool(m.group("modal"))
+
+
+def _read_segment(seg: str, known: dict[str, str], strict: bool, allow_ops: bool) -> _Segment | str | None:
+    """A numbered segment, or a name (a segment without a number), or None if empty."""
+    m = _SEGMENT.match(seg)
+    if m is None:
+        if any(c.isdigit() for c in seg):
+            raise _Unreadable(seg)
+        return _read_name(seg, known, strict)
+    subject, op, maintain, modal = _read_op(m.group("pre"))
+    if (op is not None or maintain or modal) and not allow_ops:
+        raise _Unreadable(seg)
+    if modal:
+        subject_name = _clean_name(subject)
+        pre_name = known[subject_name] if len(subject_name) == 1 and _is_placeholder(subject_name) else None
+    else:
+        pre_name = _read_name(subject, known, strict)
+    unit = normalise_unit(m.group("unit"))
+    post_raw = m.group("post")
+    if unit is not None and len(unit) == 1 and _is_placeholder(unit):
+        post_raw, unit = unit + (" " + post_raw if post_raw else ""), None
+    post_name = _read_name(post_raw or "", known, strict)
+    if pre_name is not None and post_name is not None:
+        raise _Unreadable(seg)
+    limit, year = _limit_and_year(m.group("br1"), m.group("br2"), m.group("pre_year"))
+    name = pre_name if pre_name is not None else post_name
+    return _Segment((name,) if name else (), op, maintain, number_from_match(m), unit, limit, year)
+
+
+def _limit_and_year(br1: str | None, br2: str | None, pre_year: str | None) -> tuple[float | None, int | None]:
+    limit: float | None = None
+    year = int(pre_year) if pre_year else None
+    for q in (_bracket(br1), _bracket(br2)):
+        if q is None:
+            continue
+        if _is_year(q) and year is None:
+            year = int(q.value)
+        elif limit is None and not _is_year(q):
+            limit = q.value
+        else:
+            raise _Unreadable(str(q))
+    return limit, year
+
+
+def _split(text: str) -> tuple[list[str], bool]:
+    parts: list[str] = []
+    resp = False
+    pos = 0
+    for m in _SPLIT.finditer(text):
+        parts.append(text[pos : m.start()])
+        resp = resp or bool(m.group("resp"))
+        pos = m.end()
+    parts.append(text[pos:])
+    return [p.strip() for p in parts], resp
+
+
+def _segments(text: str, series_names: Sequence[str], allow_ops: bool) -> list[_Segment]:
+    """Read a text into numbered segments, each with the names it applies to."""
+    body = normalise_space(text).rstrip(".!").strip()
+    body, known = _protect(body, series_names)
+    parts, resp = _split(body)
+    strict = bool(series_names)
+    pending: list[str] = []
+    out: list[_Segment] = []
+    for part in parts:
+        if not part:
+            raise _Unreadable(text)
+        item = _read_segment(part, known, strict, allow_ops)
+        if isinstance(item, _Segment):
+            if pending and not item.names:
+                raise _Unreadable(text)
+            out.append(_with_names(item, tuple(pending) + item.names))
+            pending = []
+        elif item is not None:
+            pending.append(item)
+    if pending or not out:
+        raise _Unreadable(text)
+    if resp:
+        out = _respectively(out, series_names)
+    return _share_unit(out)
+
+
+def _with_names(seg: _Segment, names: tuple[str, ...]) -> _Segment:
+    return _Segment(names, seg.op, seg.maintain_default, seg.value, seg.unit, seg.limit, seg.year)
+
+
+def _respectively(segs: list[_Segment], series_names: Sequence[str]) -> list[_Segment]:
+    """``90% resp 85%``: unnamed values given to the plan's series in order."""
+    if any(s.names for s in segs) or len(segs) != len(series_names):
+        raise _Unreadable("resp")
+    return [_with_names(s, (n,)) for s, n in zip(segs, series_names)]
+
+
+def _share_unit(segs: list[_Segment]) -> list[_Segment]:
+    units = {s.unit for s in segs if s.unit is not None}
+    if len(units) != 1:
+        return segs
+    (unit,) = units
+    return [s if s.unit else _Segment(s.names, s.op, s.maintain_default, s.value, unit, s.limit, s.year)
+            for s in segs]
+
+
+def _check_names(segs: list[_Segment]) -> None:
+    if sum(1 for s in segs if not s.names) > 1:
+        raise _Unreadable("several unnamed values")
+    seen = [n.casefold() for s in segs for n in s.names]
+    if len(seen) != len(set(seen)):
+        raise _Unreadable("a series named twice")
+    if len(segs) > 1 and any(not s.names for s in segs):
+        raise _Unreadable("named and unnamed values mixed")
+
+
+# --------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------
+
+
+def _text_of(text: object) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    number = parse_number(text)
+    return format_number(number) if number is not None else str(text)
+
+
+def _direction(text: str) -> Direction | None:
+    m = _DIRECTION_RE.match(normalise_space(text).rstrip(".!").strip().casefold())
+    if m is None:
+        return None
+    verb = m.group("verb")
+    if verb in {"högre än", "lägre än", "fler än", "färre än", "i nivå med"} and not m.group("ref"):
+        return None
+    return _DIRECTION_VERBS[verb]
+
+
+def _resolve_op(seg: _Segment, polarity: Polarity | None) -> Op:
+    if seg.op is not None:
+        return seg.op
+    if polarity is None and seg.maintain_default:
+        polarity = "higher"
+    if polarity is None and seg.limit is not None and seg.limit != seg.value:
+        polarity = "lower" if seg.limit > seg.value else "higher"
+    if polarity is None:
+        raise _Unreadable("no comparator: polarity unknown")
+    return ">=" if polarity == "higher" else "<="
+
+
+def _series_targets(seg: _Segment, polarity: Polarity | None) -> list[SeriesTarget]:
+    op = _resolve_op(seg, polarity)
+    if seg.limit is not None:
+        harder_above = op in ("<", "<=") and seg.limit > seg.value
+        harder_below = op in (">", ">=") and seg.limit < seg.value
+        if not (harder_above or harder_below):
+            raise _Unreadable("second limit on the wrong side")
+    names: tuple[str | None, ...] = seg.names or (None,)
+    return [SeriesTarget(n, op, seg.value, seg.unit, seg.limit) for n in names]
+
+
+def parse_target(text: object, polarity: Polarity | None = None, series_names: Sequence[str] = ()) -> Target:
+    """The meaning of a target text; never raises (unreadable text is qualitative)."""
+    verbatim = _text_of(text)
+    if is_no_value(text) or is_no_value(verbatim):
+        return Target(verbatim, "none")
+    direction = _direction(verbatim)
+    if direction is not None:
+        return Target(verbatim, "direction", direction)
+    try:
+        segs = _segments(verbatim, series_names, allow_ops=True)
+        _check_names(segs)
+        series = tuple(st for seg in segs for st in _series_targets(seg, polarity))
+    except _Unreadable:
+        return Target(verbatim, "qualitative")
+    return Target(verbatim, "threshold", None, series)
+
+
+def parse_series_values(text: object, series_names: Sequence[str] = ()) -> SeriesValues:
+    """A baseline/outcome text read into series; unreadable or empty text gives no values."""
+    verbatim = _text_of(text)
+    if is_no_value(text) or is_no_value(verbatim):
+        return SeriesValues(verbatim)
+    if not isinstance(text, str):
+        number = parse_number(text)
+        return SeriesValues(verbatim, ((None, Quantity(number)),) if number is not None else ())
+    try:
+        segs = _segments(verbatim, series_names, allow_ops=False)
+        _check_names(segs)
+        if any(s.limit is not None for s in segs):
+            raise _Unreadable("a limit in a value")
+    except _Unreadable:
+        return SeriesValues(verbatim)
+    values = tuple(
+        (name, Quantity(s.value, s.unit, s.year)) for s in segs for name in (s.names or (None,))
+    )
+    return SeriesValues(verbatim, values)
+
+
+# --------------------------------------------------------------------------
+# Polarity and multi-year targets
+# --------------------------------------------------------------------------
+
+_HIGHER_VERBS = ("öka", "höja", "förbättra", "stärka", "utöka", "främja", "överstiga")
+_LOWER_VERBS = ("minska", "sänka", "understiga", "korta", "reducera", "begränsa")
+_HIGHER_WORDS = ("bibehåll", "behålla", "nöjd", "trivs", "trivsel", "bemötande", "tillgänglighet")
+_LOWER_WORDS = ("väntetid", "kötid", "sjukfrånvaro", "korttidssjukfrånvaro", "långtidssjukfrånvaro",
+                "handläggningstid", "utredningstid", "verkställighetstid", "ledtid", "personalomsättning",
+                "kostnadsavvikelse", "nettokostnadsavvikelse")
+
+
+def _words_hit(text: str, stems: Sequence[str]) -> bool:
+    return re.search(r"(?<!\w)(?:" + _alternation(stems) + r")", text) is not None
+
+
+def _verdict(higher: bool, lower: bool) -> Polarity | None:
+    if higher == lower:
+        return None
+    return "higher" if higher else "lower"
+
+
+def infer_polarity(*texts: str | None) -> Polarity | None:
+    """Whether more is better, from the goal's or indicator's words.
+
+    Texts are read in order.  A verb (``öka``, ``höja`` … / ``minska``,
+    ``understiga``, ``korta`` …) decides first: the first text whose verbs all
+    point one way wins.  Failing that, nouns decide (``väntetid``,
+    ``sjukfrånvaro`` → lower; ``Bibehålla``, ``nöjd``, ``trivs`` → higher,
+    where a lower noun in the same text beats ``Bibehålla``).  None when
+    nothing is clear.
+    """
+    folded = [normalise_space(t).casefold() for t in texts if isinstance(t, str) and t.strip()]
+    for text in folded:
+        verdict = _verdict(_words_hit(text, _HIGHER_VERBS), _words_hit(text, _LOWER_VERBS))
+        if verdict:
+            return verdict
+    for text in folded:
+        lower = _words_hit(text, _LOWER_WORDS)
+        if lower:
+            return "lower"
+        if _words_hit(text, _HIGHER_WORDS):
+            return "higher"
+    return None
+
+
+def target_for_year(targets: Mapping[int, str], year: int) -> tuple[int, str] | None:
+    """The target that applies in ``year``: (year it was set for, its text).
+
+    The year's own target if the plan has one; if that is missing or empty
+    (``-``, ``I.U`` …), the latest earlier year's target.  Targets for later
+    years never apply to an earlier year.  None when no target applies.
+    """
+    usable = [(y, t) for y, t in targets.items() if y <= year and not is_no_value(t)]
+    if not usable:
+        return None
+    return max(usable, key=lambda item: item[0])
