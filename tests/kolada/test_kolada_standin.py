@@ -146,3 +146,25 @@ def test_timeout_failure_and_latency() -> None:
         start = time.perf_counter()
         assert get(f"{srv.url}/kpi/U21468").status_code == 200
         assert time.perf_counter() - start >= 0.1
+
+
+def test_serve_runs_in_the_foreground_until_ctrl_c() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    code = "from xlplan.kolada.standin import serve; serve(0)"
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        url = line.split(" kör på ")[1].split(" ")[0]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v3")
+        assert get(f"{url}/municipality/0000").json()["values"][0]["title"] == "Riket"
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and "Avslutar." in out

@@ -112,7 +112,13 @@ def _utcnow() -> datetime:
 
 
 class KoladaClient:
-    """Client for Kolada's v3 REST API over an (injectable) ``httpx.Client``."""
+    """Client for Kolada's v3 REST API over an (injectable) ``httpx.Client``.
+
+    ``http``: the transport seam (default: a new ``httpx.Client`` closed by
+    :meth:`close`).  ``cache=None`` means no caching online; ``offline=True``
+    without a cache reads the default cache folder.  ``sleep`` and ``now`` are
+    injectable for tests.  ``timeout`` (seconds) applies to every request.
+    """
 
     def __init__(
         self,
@@ -135,7 +141,9 @@ class KoladaClient:
         self.base_url = resolve_base_url(base_url)
         self._owns_http = http is None
         self.http = http if http is not None else httpx.Client(follow_redirects=True)
-        self.cache = cache if cache is not None or not offline else KoladaCache()
+        if cache is None and offline:
+            cache = KoladaCache()  # offline needs a cache: the default folder
+        self.cache = cache
         self.offline = offline
         self.per_page = per_page
         self.timeout = timeout
