@@ -101,10 +101,12 @@ def test_empty_page_in_the_middle_is_followed() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         n = int(request.url.params.get("page", "1"))
         nxt = f"{BASE}/data/kpi/N00945/municipality/0180/year/2020?page={n + 1}" if n < 3 else None
-        return page([ROW] if n != 2 else [], next_url=nxt)
+        rows = {1: [ROW], 2: [], 3: [{**ROW, "period": 2021}]}[n]
+        return page(rows, next_url=nxt)
 
     with client(only_data(handler)) as c:
-        assert len(c.fetch_values(["N00945"], ["0180"], [2020])) == 2
+        values = c.fetch_values(["N00945"], ["0180"], [2020, 2021])
+    assert [v.period for v in values] == [2020, 2021]
 
 
 @pytest.mark.parametrize(("status", "hint"), [(404, "kontrollera Kolada-adressen"),
@@ -179,3 +181,16 @@ META = KpiMeta(id="N1", title="x", prel_publication_date=date(2026, 4, 1),
 def test_is_preliminary(meta: KpiMeta | None, period: int, today: date, expected: bool) -> None:
     v = KoladaValue(kpi="N1", municipality="1489", period=period, gender="T", value=1.0)
     assert is_preliminary(v, meta, today) is expected
+
+
+def test_row_repeated_on_two_pages_counts_once() -> None:
+    revised = {**ROW, "values": [{**ROW["values"][0], "value": 32.0}]}  # type: ignore[dict-item]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("page") == "2":
+            return page([revised])
+        return page([ROW], next_url=f"{BASE}/data/kpi/N00945/municipality/0180/year/2020?page=2")
+
+    with client(only_data(handler)) as c:
+        (v,) = c.fetch_values(["N00945"], ["0180"], [2020])
+    assert v.value == 32.0

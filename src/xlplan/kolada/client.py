@@ -235,10 +235,12 @@ class KoladaClient:
     # -- data and revisions --------------------------------------------------------
     def _fetch_data(self, url: str) -> tuple[list[KoladaValue], list[Revision]]:
         previous = None if self.offline else self._cached_values(url)
-        values: list[KoladaValue] = []
+        by_key: dict[tuple[str, str, int, str], KoladaValue] = {}
         for page, fetched_at, from_cache in self._pages(url):
             for row in page.rows:
-                values.extend(self._parse(url, parse_data_row, row, fetched_at, from_cache))
+                for v in self._parse(url, parse_data_row, row, fetched_at, from_cache):
+                    by_key[v.key] = v  # a row repeated across pages counts once (last wins)
+        values = list(by_key.values())
         revisions = _revisions(previous, values) if previous is not None else []
         return values, revisions
 
