@@ -45,7 +45,7 @@ def test_every_button_is_large_with_icon_and_swedish_tips() -> None:
         assert len(button.get("supertip") or "") > 20
 
 
-def test_vba_sources_are_ascii_with_crlf_free_text() -> None:
+def test_vba_sources_are_ascii() -> None:
     folder = resources.files("xlplan").joinpath("excel_src/vba")
     files = [f for f in folder.iterdir() if f.name.endswith(".bas")]
     assert files

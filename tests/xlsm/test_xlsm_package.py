@@ -237,3 +237,17 @@ def test_vba_project_alone_equals_the_packaged_one(xlsm: Path) -> None:
 def test_sub_parser() -> None:
     code = "Sub A()\r\nPublic Sub B(x)\r\n  Private Sub C()\r\n' Sub D()\r\nFunction E()\r\nEnd Sub\r\n"
     assert vba_subs(code) == {"A", "B", "C"}
+
+
+def test_restores_the_ribbon_after_an_openpyxl_round_trip(xlsm: Path, tmp_path: Path) -> None:
+    via_openpyxl = tmp_path / "openpyxl.xlsm"
+    wb = openpyxl.load_workbook(xlsm, keep_vba=True)
+    wb["Översikt"]["C1"] = "ändrad"
+    wb.save(via_openpyxl)
+    assert not any("ui/extensibility" in t for t in rels(via_openpyxl, "_rels/.rels"))  # openpyxl drops it
+    fixed = tmp_path / "fixed.xlsm"
+    make_xlsm(via_openpyxl, fixed)
+    assert "customUI/customUI14.xml" in rels(fixed, "_rels/.rels").values()
+    assert code_names(fixed) == code_names(xlsm)
+    assert read_vba_modules(fixed) == read_vba_modules(xlsm)
+    assert openpyxl.load_workbook(fixed)["Översikt"]["C1"].value == "ändrad"

@@ -67,33 +67,33 @@ Failed:
 End Sub
 
 Public Sub XlplanGuide(control As Object)
-    Dim target As String
-    target = GuideTarget()
+    Dim guidePath As String
+    guidePath = GuideTarget()
     On Error GoTo Failed
-    ThisWorkbook.FollowHyperlink Address:=target, NewWindow:=True
+    ThisWorkbook.FollowHyperlink Address:=guidePath, NewWindow:=True
     Exit Sub
 Failed:
     ' "Anvandarguiden kunde inte oppnas" with Swedish letters.
-    MsgBox "Anv" & ChrW(228) & "ndarguiden kunde inte " & ChrW(246) & "ppnas:" & vbCrLf & target & _
+    MsgBox "Anv" & ChrW(228) & "ndarguiden kunde inte " & ChrW(246) & "ppnas:" & vbCrLf & guidePath & _
         vbCrLf & vbCrLf & "Ange s" & ChrW(246) & "kv" & ChrW(228) & "g eller adress i cellen med namnet " & _
         GUIDE_NAME & ".", vbExclamation, "xlplan"
 End Sub
 
 ' The guide's path or URL: the cell named GUIDE_NAME, else DEFAULT_GUIDE beside the workbook.
 Private Function GuideTarget() As String
-    Dim value As String
+    Dim configured As String
     On Error Resume Next
-    value = Trim$(CStr(ThisWorkbook.Names(GUIDE_NAME).RefersToRange.Value))
+    configured = Trim$(CStr(ThisWorkbook.Names(GUIDE_NAME).RefersToRange.Value))
     On Error GoTo 0
-    If Len(value) = 0 Then
-        value = ThisWorkbook.Path & Application.PathSeparator & DEFAULT_GUIDE
+    If Len(configured) = 0 Then
+        configured = ThisWorkbook.Path & Application.PathSeparator & DEFAULT_GUIDE
     End If
-    GuideTarget = value
+    GuideTarget = configured
 End Function
 
 ' Shown when Python could not be started at all (xlwings reports Python's own errors).
-Private Sub ReportFailure(ByVal action As String)
-    MsgBox "Det gick inte att starta xlplan (" & action & ") i Python." & vbCrLf & _
+Private Sub ReportFailure(ByVal pythonFunction As String)
+    MsgBox "Det gick inte att starta xlplan (" & pythonFunction & ") i Python." & vbCrLf & _
         "Fel " & Err.Number & ": " & Err.Description & vbCrLf & vbCrLf & _
         "Kontrollera Python-inst" & ChrW(228) & "llningarna p" & ChrW(229) & " bladet xlwings.conf.", _
         vbCritical, "xlplan"
