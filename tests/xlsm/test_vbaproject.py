@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import logging
+from pathlib import Path
 
 import olefile
 import pytest
-from oletools.olevba import decompress_stream
+from oletools.olevba import VBA_Parser, decompress_stream
 
 from xlplan.xlsm.ovba import decrypt
 from xlplan.xlsm.package import build_vba_project
@@ -54,10 +56,32 @@ def test_module_source_keeps_an_exported_header() -> None:
     [VbaModule("a" * 32, "", "standard")],
     [VbaModule("Same", "", "standard"), VbaModule("SAME", "", "document")],
     [VbaModule("Greek", "' \u03a9\n", "standard")],
+    [VbaModule("Excel", "", "standard")],
+    [VbaModule("XLPLAN", "", "standard")],
 ])
 def test_invalid_modules_are_refused(modules: list[VbaModule]) -> None:
     with pytest.raises(ValueError):
         project_streams(modules, "xlplan")
+
+
+@pytest.mark.parametrize("name", ["", "9x", "VBA", "Office", "a b"])
+def test_invalid_project_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="project name"):
+        project_streams(MODULES, name)
+
+
+def test_oletools_strict_parser_has_nothing_to_report(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "vbaProject.bin"
+    path.write_bytes(build_vba_project(MODULES))
+    caplog.set_level(logging.INFO)
+    parser = VBA_Parser(str(path), relaxed=False)
+    try:
+        names = [filename for _, _, filename, _ in parser.extract_macros()]
+        assert parser.detect_vba_stomping() is False
+    finally:
+        parser.close()
+    assert names == ["ThisWorkbook.cls", "Sheet1.cls", "Tools.bas"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_project_stream_lists_modules_and_unprotected_state() -> None:

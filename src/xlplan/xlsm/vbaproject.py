@@ -32,6 +32,8 @@ REFERENCES: tuple[tuple[str, str], ...] = (
                r"C:\Program Files\Common Files\Microsoft Shared\OFFICE16\MSO.DLL"
                r"#Microsoft Office 16.0 Object Library"),
 )
+# Libraries every Excel VBA project sees; modules and the project may not take their names.
+_LIBRARIES = frozenset({"VBA", "EXCEL", "STDOLE", "OFFICE"})
 
 
 @dataclass(frozen=True)
@@ -80,13 +82,16 @@ def module_source(module: VbaModule) -> str:
     return f'Attribute VB_Name = "{module.name}"\r\n' + text
 
 
-def validate_modules(modules: Sequence[VbaModule]) -> None:
-    seen: set[str] = set()
+def validate_modules(modules: Sequence[VbaModule], project_name: str) -> None:
+    """Refuse names VBA would refuse: not identifiers, duplicates, clashes with the project or a library."""
+    if not _NAME_RE.match(project_name) or project_name.upper() in _LIBRARIES:
+        raise ValueError(f"invalid VBA project name: {project_name!r}")
+    seen: set[str] = set(_LIBRARIES) | {project_name.upper()}
     for m in modules:
         if not _NAME_RE.match(m.name):
             raise ValueError(f"invalid VBA module name: {m.name!r}")
         if m.name.upper() in seen:
-            raise ValueError(f"duplicate VBA module name: {m.name}")
+            raise ValueError(f"VBA module name already used by a module, the project or a library: {m.name}")
         if m.kind not in ("standard", "document"):
             raise ValueError(f"module {m.name}: unknown kind {m.kind!r}")
         seen.add(m.name.upper())
@@ -98,9 +103,7 @@ def validate_modules(modules: Sequence[VbaModule]) -> None:
 
 def project_streams(modules: Sequence[VbaModule], project_name: str) -> dict[str, bytes]:
     """All streams of the project, keyed by compound-file path."""
-    validate_modules(modules)
-    if not _NAME_RE.match(project_name):
-        raise ValueError(f"invalid VBA project name: {project_name!r}")
+    validate_modules(modules, project_name)
     project_id = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "xlplan-vba:" + project_name)).upper() + "}"
     streams = {
         "PROJECT": project_text(modules, project_name, project_id).encode(ENCODING),
