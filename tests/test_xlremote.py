@@ -305,12 +305,55 @@ def test_vba_client_actions_are_the_subs_of_remote_bas() -> None:
         ("2024-01-31 12:30:00", "General", (dt.datetime(2024, 1, 31, 12, 30), False)),
         ("2024-02-30", "General", ("2024-02-30", False)),
         ("=SUM(A1:A2)", "General", ("=SUM(A1:A2)", False)),
+        ("'=inte en formel", "General", ("=inte en formel", True)),
+        ("true", "General", (True, False)),
         (2.5, "0.0", (2.5, False)),
         (True, "General", (True, False)),
     ],
 )
 def test_excel_value(raw, number_format, expected) -> None:
     assert _excel_value(raw, number_format) == expected
+
+
+def test_apostrophe_keeps_text_that_looks_like_a_formula(source: Path, tmp_path: Path) -> None:
+    book = open_remote_book(source)
+    book.sheets["Mål"]["A5:B5"].value = ["'=inte en formel", "'0012"]
+    out = tmp_path / "ut.xlsx"
+    apply_actions(source, book.json()["actions"], out)
+    ws = load_workbook(out)["Mål"]
+    assert (ws["A5"].value, ws["A5"].data_type) == ("=inte en formel", "s")
+    assert ws["B5"].value == "0012" and ws["B5"].quotePrefix
+
+
+@pytest.fixture
+def protected(source: Path) -> Path:
+    from openpyxl.styles import Protection
+
+    wb = load_workbook(source)
+    ws = wb["Mål"]
+    ws["B3"].protection = Protection(locked=False)
+    ws.protection.sheet = True
+    wb.save(source)
+    return source
+
+
+def test_protected_sheet_refuses_locked_cells_like_excel(protected: Path, tmp_path: Path) -> None:
+    book = open_remote_book(protected)
+    book.sheets["Mål"]["B3"].value = 7  # unlocked: fine
+    book.sheets["Mål"]["B2"].value = 7
+    out = tmp_path / "ut.xlsx"
+    with pytest.raises(RemoteActionError, match="action 1 'setValues': sheet 'Mål' is protected and cell B2 is locked"):
+        apply_actions(protected, book.json()["actions"], out)
+    assert not out.exists()
+    apply_actions(protected, book.json()["actions"], out, enforce_protection=False)
+    assert load_workbook(out)["Mål"]["B2"].value == 7
+
+
+def test_protected_sheet_refuses_formats(protected: Path, tmp_path: Path) -> None:
+    book = open_remote_book(protected)
+    book.sheets["Mål"]["B3"].color = "#FFEB9C"
+    with pytest.raises(RemoteActionError, match="without 'format cells' allowed: Excel refuses to format B3"):
+        apply_actions(protected, book.json()["actions"], tmp_path / "ut.xlsx")
 
 
 # ---------------------------------------------------------------- a button

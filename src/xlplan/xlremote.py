@@ -363,6 +363,7 @@ def run_with_caller(
     out: str | os.PathLike[str] | None = None,
     active_sheet: str | None = None,
     selection: str | None = None,
+    enforce_protection: bool = True,
     **kwargs: Any,
 ) -> RemoteRun:
     """Call *func* as a button would, with ``xw.Book.caller()`` over *path*.
@@ -380,7 +381,7 @@ def run_with_caller(
     run = RemoteRun(actions=actions, result=result)
     if out is not None:
         run.out = Path(out)
-        run.alerts = apply_actions(Path(path), actions, run.out)
+        run.alerts = apply_actions(Path(path), actions, run.out, enforce_protection=enforce_protection)
     return run
 
 
@@ -406,12 +407,20 @@ def vba_client_problems(actions: list[dict[str, Any]]) -> list[str]:
 
 
 def apply_actions(
-    path: str | os.PathLike[str], actions: list[dict[str, Any]], out: str | os.PathLike[str]
+    path: str | os.PathLike[str],
+    actions: list[dict[str, Any]],
+    out: str | os.PathLike[str],
+    *,
+    enforce_protection: bool = True,
 ) -> list[Alert]:
     """Apply *actions* to a copy of *path* written atomically to *out*; return the alerts.
 
     Raises :class:`UnsupportedAction` before anything is written if an action
-    is one the VBA client cannot execute or this harness does not emulate.
+    is one the VBA client cannot execute or this harness does not emulate, and
+    :class:`RemoteActionError` (nothing written) if one fails as it would in
+    Excel — e.g. a locked cell on a protected sheet.  ``enforce_protection=False``
+    stands for a caller that unprotects the sheets first (``ws.Unprotect`` in
+    the VBA macro before ``RunServerPython``).
     """
     path, out = Path(path), Path(out)
     problems = vba_client_problems(actions)
@@ -424,6 +433,8 @@ def apply_actions(
     alerts: list[Alert] = []
     for i, action in enumerate(actions):
         try:
+            if enforce_protection:
+                _check_protection(wb, action)
             _APPLY[action["func"]](wb, action, alerts)
         except RemoteActionError as exc:
             raise type(exc)(f"action {i} '{action['func']}': {exc}") from exc
@@ -488,6 +499,55 @@ def _writable(ws: Worksheet, cell: Cell) -> Cell:
     return cell
 
 
+# ------ protection
+
+_VALUE_ACTIONS = frozenset({"setValues", "rangeClearContents", "rangeClear", "addHyperlink"})
+_FORMAT_ACTIONS = frozenset({"setNumberFormat", "setRangeColor", "rangeClearFormats", "rangeClear"})
+_SHEET_CONTENT_ACTIONS = frozenset({"sheetClear", "sheetClearContents", "sheetClearFormats"})
+_STRUCTURE_ACTIONS = frozenset({"addSheet", "setSheetName", "sheetDelete"})
+
+
+def _check_protection(wb: Workbook, action: dict[str, Any]) -> None:
+    """Fail where Excel fails with run-time error 1004 on a protected sheet or book."""
+    func = action["func"]
+    if func in _STRUCTURE_ACTIONS and wb.security is not None and wb.security.lockStructure:
+        raise RemoteActionError("the workbook structure is protected: Excel refuses to add, rename or delete sheets")
+    if func not in _VALUE_ACTIONS | _FORMAT_ACTIONS | _SHEET_CONTENT_ACTIONS:
+        return
+    ws = _sheet(wb, action["sheet_position"])
+    if not ws.protection.sheet:
+        return
+    if func in _SHEET_CONTENT_ACTIONS:
+        raise RemoteActionError(f"sheet '{ws.title}' is protected: Excel refuses to clear it")
+    if func in _FORMAT_ACTIONS and ws.protection.formatCells:
+        raise RemoteActionError(
+            f"sheet '{ws.title}' is protected without 'format cells' allowed: Excel refuses to format "
+            f"{_bounds_a1(action)}; unprotect the sheet first"
+        )
+    if func in _VALUE_ACTIONS and (locked := _first_locked(ws, action)) is not None:
+        raise RemoteActionError(
+            f"sheet '{ws.title}' is protected and cell {locked} is locked: Excel refuses to change it; "
+            "unprotect the sheet first or write only unlocked cells"
+        )
+
+
+def _first_locked(ws: Worksheet, action: dict[str, Any]) -> str | None:
+    r0, c0, r1, c1 = _bounds(action)
+    if (r1 - r0 + 1) * (c1 - c0 + 1) > _CELL_LIMIT:
+        return _a1(r0, c0)  # cells that do not exist yet are locked by default
+    for row in range(r0, r1 + 1):
+        for col in range(c0, c1 + 1):
+            cell = ws._cells.get((row, col))
+            if cell is None or cell.protection.locked:
+                return _a1(row, col)
+    return None
+
+
+def _bounds_a1(action: dict[str, Any]) -> str:
+    r0, c0, r1, c1 = _bounds(action)
+    return _a1(r0, c0) if (r0, c0) == (r1, c1) else f"{_a1(r0, c0)}:{_a1(r1, c1)}"
+
+
 # ------ values
 
 _ISO = re.compile(
@@ -503,8 +563,9 @@ def _excel_value(raw: Any, number_format: str) -> tuple[Any, bool]:
     Returns (value, quote_prefix). Like typing: "=…" is a formula, ISO dates
     become dates (the client's ``ParseIso`` and Excel's own parsing), integers
     written as text become numbers unless the cell is formatted as text ("@"),
-    and a leading apostrophe keeps the rest as text. Decimal text is left as
-    text: how Excel reads "1.5" depends on the user's locale.
+    TRUE/FALSE become booleans, and a leading apostrophe keeps the rest as
+    text. Decimal text is left as text: how Excel reads "1.5" depends on the
+    user's locale (Swedish Excel may even read it as a date).
     """
     if raw is None or raw == "":
         return None, False
@@ -523,6 +584,8 @@ def _excel_value(raw: Any, number_format: str) -> tuple[Any, bool]:
         return (value.date() if m.group(4) is None else value), False
     if _INTEGER.match(raw):
         return int(raw), False
+    if raw.upper() in ("TRUE", "FALSE"):
+        return raw.upper() == "TRUE", False
     return raw, False
 
 
@@ -545,6 +608,8 @@ def _set_values(wb: Workbook, action: dict[str, Any], alerts: list[Alert]) -> No
                 cell.number_format = old_format  # Excel formats dates only in General cells
             if quote:
                 cell.quotePrefix = True
+                if value.startswith("="):
+                    cell.data_type = "s"  # text, not a formula
 
 
 # ------ formats
