@@ -7,6 +7,8 @@ import random
 
 import olefile
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from xlplan.xlsm.cfb import MINI_CUTOFF, SECTOR, write_compound_file
 
@@ -77,3 +79,21 @@ def test_output_is_deterministic() -> None:
 def test_rejects_bad_names(streams: dict[str, bytes]) -> None:
     with pytest.raises(ValueError):
         write_compound_file(streams)
+
+
+_names = st.text(alphabet="abcXYZ_09", min_size=1, max_size=8)
+_sizes = st.sampled_from([0, 1, 64, 100, MINI_CUTOFF - 1, MINI_CUTOFF, 5000, 20_000])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.tuples(st.sampled_from(["", "VBA/", "VBA/x/"]), _names), _sizes, max_size=25))
+def test_any_tree_reads_back(spec: dict[tuple[str, str], int]) -> None:
+    streams: dict[str, bytes] = {}
+    for (folder, name), size in spec.items():
+        path = folder + name
+        if path.upper() in {p.upper() for p in streams} or name.upper() in ("VBA", "X"):
+            continue
+        streams[path] = blob_of(size, len(streams))
+    ole = read_back(write_compound_file(streams))
+    for path, data in streams.items():
+        assert ole.openstream(path).read() == data
