@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
+import zipfile
 from importlib import resources
 
+import olefile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,17 +113,11 @@ def test_encrypt_round_trips_and_is_deterministic(data: bytes, salt: str) -> Non
 
 
 def test_decompress_reads_excel_written_streams() -> None:
-    import io
-    import zipfile
-
-    import olefile
-
     book = resources.files("xlwings").joinpath("quickstart_standalone.xlsm").read_bytes()
     ole = olefile.OleFileIO(io.BytesIO(zipfile.ZipFile(io.BytesIO(book)).read("xl/vbaProject.bin")))
     dir_container = ole.openstream("VBA/dir").read()
     assert decompress(dir_container) == oletools_decompress(dir_container)
-    # module streams: find the compressed source after the p-code (offset in the dir stream is
-    # not parsed here; the xlwings module has offset 0)
+    # the xlwings module stream has no p-code (MODULEOFFSET 0)
     container = ole.openstream("VBA/xlwings").read()
     assert decompress(container) == oletools_decompress(container)
     assert decompress(container).startswith(b'Attribute VB_Name = "xlwings"')
