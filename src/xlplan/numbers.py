@@ -70,7 +70,7 @@ _UNIT = r"(?P<unit>%|[^\W\d_][^\s\d()]*)"
 _STRICT = re.compile(r"^" + NUMBER_PATTERN + r"(?: ?" + _UNIT + r")?$")
 _YEAR_BRACKET = r"\((?:år )?(?P<year>(?:19|20)\d\d)\)"
 _QUANTITY = re.compile(
-    r"^(?:(?P<pre_year>(?:19|20)\d\d)(?: ?: ?| (?=[+" + MINUS_CHARS + r"])))?"
+    r"^(?:(?P<pre_year>(?:19|20)\d\d)(?: ?: ?| (?=" + _SIGN_CLASS + r")))?"
     + NUMBER_PATTERN
     + r"(?: ?"
     + _UNIT

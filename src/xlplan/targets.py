@@ -543,28 +543,27 @@ def _words_hit(text: str, stems: Sequence[str]) -> bool:
     return re.search(r"(?<!\w)(?:" + _alternation(stems) + r")", text) is not None
 
 
-def _verdict(higher: bool, lower: bool) -> Polarity | None:
-    if higher == lower:
-        return None
-    return "higher" if higher else "lower"
-
-
 def infer_polarity(*texts: str | None) -> Polarity | None:
     """Whether more is better, from the goal's or indicator's words.
 
     Texts are read in order.  A verb (``öka``, ``höja`` … / ``minska``,
     ``understiga``, ``korta`` …) decides first: the first text whose verbs all
-    point one way wins.  Failing that, nouns decide (``väntetid``,
+    point one way wins (a text whose verbs pull both ways is skipped
+    altogether).  Failing that, nouns decide (``väntetid``,
     ``sjukfrånvaro`` → lower; ``Bibehålla``, ``nöjd``, ``trivs`` → higher,
     where a lower noun in the same text beats ``Bibehålla``).  None when
     nothing is clear.
     """
     folded = [normalise_space(t).casefold() for t in texts if isinstance(t, str) and t.strip()]
+    clear = []
     for text in folded:
-        verdict = _verdict(_words_hit(text, _HIGHER_VERBS), _words_hit(text, _LOWER_VERBS))
-        if verdict:
-            return verdict
-    for text in folded:
+        higher, lower = _words_hit(text, _HIGHER_VERBS), _words_hit(text, _LOWER_VERBS)
+        if higher and lower:
+            continue  # verbs pulling both ways: this text says nothing safe
+        if higher or lower:
+            return "higher" if higher else "lower"
+        clear.append(text)
+    for text in clear:
         lower = _words_hit(text, _LOWER_WORDS)
         if lower:
             return "lower"

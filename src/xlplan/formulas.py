@@ -1,0 +1,130 @@
+"""Live status in Excel: a formula that gives the same label as :func:`evaluate`.
+
+The formula is built from the very comparisons :func:`xlplan.status.status_rules`
+produces (outcome cell against constants; baselines and the previous
+period's outcomes are embedded as constants), so Python and the workbook
+cannot disagree.  Only functions Excel and LibreOffice both have are used:
+``IF``, ``AND``, ``OR``, ``ISNUMBER``, ``TRIM``, ``LOWER``, ``SUBSTITUTE``,
+``CHAR``.
+
+An outcome cell counts as an outcome only when it holds a number: an empty
+cell, text (even ``"50"`` typed as text) or a logical value gives
+*Utfall saknas*, exactly as :func:`evaluate` does for a missing (None)
+outcome.  Callers reading such cells for Python must pass None for them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Mapping, Sequence
+
+from xlplan.status import (
+    ASSESSMENT_TEXTS,
+    Condition,
+    Status,
+    StatusRules,
+    StatusSettings,
+    status_rules,
+)
+from xlplan.targets import Polarity, SeriesValues, Target
+
+__all__ = ["status_formula", "excel_number", "excel_text"]
+
+_MAX_FORMULA = 8000  # Excel's limit is 8192 characters
+
+
+def excel_number(x: float) -> str:
+    """A number literal Excel and LibreOffice read back as the same float (no exponent)."""
+    text = format(Decimal(repr(float(x))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def excel_text(text: str) -> str:
+    """A string literal: ``"…"`` with inner quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cmp(cell: str, op: str, c: float) -> str:
+    return f"{cell}{op}{excel_number(c)}"
+
+
+def _condition(cell: str, cond: Condition) -> str | None:
+    terms = []
+    for conj in cond:
+        parts = [_cmp(cell, op, c) for op, c in conj]
+        terms.append(parts[0] if len(parts) == 1 else f"AND({','.join(parts)})")
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else f"OR({','.join(terms)})"
+
+
+def _join(fn: str, parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{fn}({','.join(parts)})"
+
+
+def _label(status: Status) -> str:
+    return excel_text(status.label)
+
+
+def _assessment_formula(cell: str | None) -> str:
+    if cell is None:
+        return _label(Status.MANUELL)
+    norm = f'TRIM(LOWER(SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},CHAR(9)," "),CHAR(10)," "),CHAR(13)," ")))'
+    expr = _label(Status.MANUELL)
+    for status in (Status.EJ, Status.DELVIS, Status.UPPFYLLT):
+        words = [w for w, s in ASSESSMENT_TEXTS.items() if s is status]
+        test = _join("OR", [f"{norm}={excel_text(w)}" for w in words])
+        expr = f"IF({test},{_label(status)},{expr})"
+    return expr
+
+
+def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
+    if any(c is None for c in cells):
+        return _label(Status.UTFALL_SAKNAS)
+    present = [c for c in cells if c is not None]
+    missing = _join("OR", [f"NOT(ISNUMBER({c}))" for c in present])
+    met = [_condition(c, r.met) for r, c in zip(rules.rules, present)]
+    good = [x for r, c, m in zip(rules.rules, present, met) for x in (m, _condition(c, r.partial)) if x]
+    all_met = _join("AND", [m for m in met if m] or ["FALSE()"])
+    any_good = _join("OR", good or ["FALSE()"])
+    return (f"IF({missing},{_label(Status.UTFALL_SAKNAS)},IF({all_met},{_label(Status.UPPFYLLT)},"
+            f"IF({any_good},{_label(Status.DELVIS)},{_label(Status.EJ)})))")
+
+
+def _cell_for(cells: Mapping[str | None, str], name: str | None) -> str | None:
+    if name is not None:
+        for k, v in cells.items():
+            if k is not None and k.casefold() == name.casefold():
+                return v
+    if None in cells:
+        return cells[None]
+    if name is None and len(cells) == 1:
+        return next(iter(cells.values()))
+    return None
+
+
+def status_formula(target: Target, outcome_cells: Mapping[str | None, str], *, series_names: Sequence[str] = (),
+                   baseline: SeriesValues | None = None, polarity: Polarity | None = None,
+                   settings: StatusSettings = StatusSettings(), assessment_cell: str | None = None,
+                   previous: Mapping[str | None, float | None] | None = None) -> str | None:
+    """An Excel formula (``=…``) giving the label :func:`evaluate` gives; None if it cannot be written.
+
+    ``outcome_cells`` maps series names to A1 references (``"H12"``,
+    ``"'Blad 1'!H12"``); an unnamed entry applies to every series.
+    ``previous`` (the previous period's outcomes) is embedded as constants,
+    like the baseline.  Qualitative targets read ``assessment_cell``; without
+    one the formula is the constant *Bedöms manuellt*.
+    """
+    rules = status_rules(target, series_names=series_names, outcome_keys=list(outcome_cells), baseline=baseline,
+                         previous=previous, polarity=polarity, settings=settings)
+    if rules.mode == "fixed":
+        assert rules.fixed is not None
+        body = _label(rules.fixed)
+    elif rules.mode == "assessment":
+        body = _assessment_formula(assessment_cell)
+    else:
+        body = _series_formula(rules, [_cell_for(outcome_cells, r.name) for r in rules.rules])
+    formula = "=" + body
+    return formula if len(formula) <= _MAX_FORMULA else None
