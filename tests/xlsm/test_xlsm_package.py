@@ -251,3 +251,13 @@ def test_restores_the_ribbon_after_an_openpyxl_round_trip(xlsm: Path, tmp_path: 
     assert code_names(fixed) == code_names(xlsm)
     assert read_vba_modules(fixed) == read_vba_modules(xlsm)
     assert openpyxl.load_workbook(fixed)["Översikt"]["C1"].value == "ändrad"
+
+
+def test_broken_workbook_part_is_reported(xlsx: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "trasig.xlsx"
+    with zipfile.ZipFile(xlsx) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, b"<workbook" if info.filename == "xl/workbook.xml" else data)
+    with pytest.raises(WorkbookUnreadable, match="trasig.xlsx"):
+        make_xlsm(broken, tmp_path / "x.xlsm")

@@ -20,6 +20,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
 
 from xlplan.atomic import write_bytes_atomic
 from xlplan.errors import WorkbookUnreadable
@@ -102,27 +105,42 @@ def _transform(entries: dict[str, bytes], modules: list[VbaModule], ribbon: str,
     out = dict(entries)
     if "[Content_Types].xml" not in out:
         raise WorkbookUnreadable(source, "[Content_Types].xml saknas")
-    workbook = _workbook_part(out, source)
-    hosts = _hosts(out, workbook, {m.name.upper() for m in modules if m.kind == "standard"})
+    try:
+        workbook = _workbook_part(out, source)
+        hosts = _hosts(out, workbook, {m.name.upper() for m in modules if m.kind == "standard"})
+    except (ParseError, DefusedXmlException, KeyError, UnicodeDecodeError) as exc:
+        raise WorkbookUnreadable(source, f"trasig arbetsboksdel: {exc}") from exc
     for host in hosts:
         if host.is_new:
             after = _WORKBOOK_PR_AFTER if host.element == "workbookPr" else ()
             out[host.part] = parts.set_code_name(out[host.part], host.element, host.code_name, after)
-    project = _project_modules(hosts, modules)
+    overrides = _add_vba_project(out, workbook, _project_modules(hosts, modules))
+    if ribbon:
+        overrides.update(_add_ribbon(out, ribbon))
+    out["[Content_Types].xml"] = parts.set_content_types(out["[Content_Types].xml"], overrides)
+    return out
+
+
+def _add_vba_project(out: dict[str, bytes], workbook: str, project: list[VbaModule]) -> dict[str, str]:
+    """Write the VBA project part and its relationship; return the content types to set."""
     wb_rels = parts.rels_part(workbook)
     out[wb_rels], vba_part = parts.ensure_relationship(
         out.get(wb_rels), workbook, parts.REL_VBA_PROJECT,
         posixpath.join(posixpath.dirname(workbook), "vbaProject.bin"), "rIdVbaProject")
     out[vba_part] = build_vba_project(project)
-    overrides = {workbook: parts.CT_MACRO_WORKBOOK, vba_part: parts.CT_VBA_PROJECT}
-    if ribbon:
-        out["_rels/.rels"], ribbon_part = parts.ensure_relationship(
-            out.get("_rels/.rels"), "", parts.REL_RIBBON, RIBBON_PART, "rIdXlplanRibbon")
-        out[ribbon_part] = _check_ribbon(ribbon)
-        if parts.content_type_defaults(out["[Content_Types].xml"]).get("xml") != parts.CT_XML:
-            overrides[ribbon_part] = parts.CT_XML
-    out["[Content_Types].xml"] = parts.set_content_types(out["[Content_Types].xml"], overrides)
-    return out
+    return {workbook: parts.CT_MACRO_WORKBOOK, vba_part: parts.CT_VBA_PROJECT}
+
+
+def _add_ribbon(out: dict[str, bytes], ribbon: str) -> dict[str, str]:
+    """Write the customUI part (last: openpyxl drops its relationship); return content types to set."""
+    data = ribbon.encode("utf-8")
+    parts.safe_xml.fromstring(data)  # well-formed, or raises
+    out["_rels/.rels"], ribbon_part = parts.ensure_relationship(
+        out.get("_rels/.rels"), "", parts.REL_RIBBON, RIBBON_PART, "rIdXlplanRibbon")
+    out[ribbon_part] = data
+    if parts.content_type_defaults(out["[Content_Types].xml"]).get("xml") != parts.CT_XML:
+        return {ribbon_part: parts.CT_XML}
+    return {}
 
 
 def _workbook_part(entries: dict[str, bytes], source: str) -> str:
@@ -174,12 +192,6 @@ def _project_modules(hosts: list[_Host], modules: list[VbaModule]) -> list[VbaMo
             code = document_header(host.code_name, host.base) + code
         project.append(VbaModule(host.code_name, code, "document"))
     return project + [m for m in modules if m.kind == "standard"]
-
-
-def _check_ribbon(ribbon: str) -> bytes:
-    data = ribbon.encode("utf-8")
-    parts.safe_xml.fromstring(data)  # well-formed, or raises
-    return data
 
 
 def read_vba_modules(xlsm_path: Path) -> dict[str, str]:
