@@ -261,3 +261,11 @@ def test_broken_workbook_part_is_reported(xlsx: Path, tmp_path: Path) -> None:
             dst.writestr(info, b"<workbook" if info.filename == "xl/workbook.xml" else data)
     with pytest.raises(WorkbookUnreadable, match="trasig.xlsx"):
         make_xlsm(broken, tmp_path / "x.xlsm")
+
+
+def test_public_surface() -> None:
+    import xlplan.xlsm as xlsm_pkg
+
+    assert set(xlsm_pkg.__all__) == {"VbaModule", "build_vba_project", "default_modules", "make_xlsm",
+                                     "read_vba_modules", "ribbon_xml"}
+    assert all(callable(getattr(xlsm_pkg, name)) for name in xlsm_pkg.__all__)
