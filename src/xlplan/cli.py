@@ -113,6 +113,27 @@ def status_cmd(
         typer.echo(explain_status(result))
 
 
+@app.command("fill")
+def fill_cmd(
+    plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
+    period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-K1, 2024-delår eller 2024-helår."),
+    department: Optional[list[str]] = typer.Option(None, "--department", help="Avdelnings-id (kan upprepas)."),
+    all_departments: bool = typer.Option(False, "--all", help="Alla avdelningar i planen."),
+    out: Path = typer.Option(..., "--out", help="Mapp för avdelningsfilerna."),
+    update: bool = typer.Option(False, "--update", help="Fyll på befintliga filer; inmatade värden behålls."),
+    fmt: str = typer.Option("xlsx", "--format", help="xlsx eller xlsm (med menyflik och makron)."),
+) -> None:
+    """Skriv en uppföljningsfil per avdelning för en period (eller fyll på befintliga med --update)."""
+    from xlplan.fill import fill
+
+    if bool(department) == all_departments:
+        fail("Ange antingen --department ID (en eller flera) eller --all.")
+    result = fill(plan, period, None if all_departments else list(department or []), out,
+                  update=update, fmt=fmt)  # type: ignore[arg-type]
+    for line in result.lines():
+        typer.echo(line)
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Mapp för demons resultat."),

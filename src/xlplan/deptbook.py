@@ -1,0 +1,343 @@
+"""Read a department follow-up workbook back: rows by Rad-id, cells by column key.
+
+Used by flag, pull, consolidate and refill. Reads with python-calamine (fast,
+never modifies the file; formula cells give their cached values). Columns are
+found by their header text and rows by the Rad-id in column A, so a moved
+column or an inserted row is still read right; what cannot be read becomes a
+:class:`~xlplan.errors.Problem` naming file, sheet and cell.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from defusedxml import ElementTree
+
+from xlplan.errors import Problem, WorkbookRefused
+from xlplan.layout.columns import (
+    ACTIVITIES,
+    CONTACT_ROW_ID,
+    COLUMNS,
+    ECONOMY,
+    HEADER_ROW,
+    INDICATORS,
+    META,
+    OVERVIEW,
+    REMOVED,
+    SUBMISSION_ROW_ID,
+    sheet_of_row,
+)
+from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
+from xlplan.numbers import parse_number
+from xlplan.tables import clean, norm_header, open_workbook, read_sheet_rows
+
+ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
+HEADER_SEARCH_ROWS = 25
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+
+
+@dataclass
+class BookRow:
+    sheet: str
+    row_id: str
+    number: int  # 1-based Excel row
+    values: dict[str, Any]  # key -> cleaned value (numbers read as numbers; unreadable -> None)
+    raw: dict[str, Any]  # key -> the value as stored in the cell ('' -> None)
+    cells: dict[str, str]  # key -> A1 address
+
+    def has_content(self, keys: list[str]) -> bool:
+        return any(self.raw.get(k) is not None for k in keys)
+
+
+@dataclass
+class BookSheet:
+    name: str  # the layout's name
+    actual_name: str  # the name in the file
+    header_row: int
+    columns: dict[str, int]  # key -> 1-based column
+    rows: dict[str, BookRow] = field(default_factory=dict)
+    loose_rows: list[BookRow] = field(default_factory=list)  # rows with content but no Rad-id
+
+    def address(self, row_id: str, key: str) -> str | None:
+        row = self.rows.get(row_id)
+        col = self.columns.get(key)
+        return f"{column_letter(col)}{row.number}" if row and col else None
+
+
+@dataclass
+class DepartmentBook:
+    path: Path
+    metadata: dict[str, str]
+    expected_rows: list[str]
+    sheets: dict[str, BookSheet]
+    problems: list[Problem]
+
+    @property
+    def plan_id(self) -> str | None:
+        return self.metadata.get("plan_id")
+
+    @property
+    def department_id(self) -> str | None:
+        return self.metadata.get("department_id")
+
+    @property
+    def period(self) -> str | None:
+        return self.metadata.get("period")
+
+    @property
+    def submission(self) -> str | None:
+        return _text(self.value(OVERVIEW, SUBMISSION_ROW_ID, "value"))
+
+    @property
+    def contact(self) -> str | None:
+        return _text(self.value(OVERVIEW, CONTACT_ROW_ID, "value"))
+
+    def row(self, sheet: str, row_id: str) -> BookRow | None:
+        s = self.sheets.get(sheet)
+        return s.rows.get(row_id) if s else None
+
+    def value(self, sheet: str, row_id: str, key: str) -> Any:
+        row = self.row(sheet, row_id)
+        return row.values.get(key) if row else None
+
+    def address(self, sheet: str, row_id: str, key: str) -> str | None:
+        """A1 address of (row_id, column key) as found in the file."""
+        s = self.sheets.get(sheet)
+        return s.address(row_id, key) if s else None
+
+    def actual_sheet_name(self, sheet: str) -> str | None:
+        s = self.sheets.get(sheet)
+        return s.actual_name if s else None
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def read_department_workbook(path: str | Path) -> DepartmentBook:
+    """Read a department workbook; raise WorkbookRefused when it is not one of ours."""
+    path = Path(path)
+    wb = open_workbook(path)
+    if META not in wb.sheet_names:
+        raise WorkbookRefused(str(path), "är ingen avdelningsfil från xlplan (det dolda bladet _xlplan saknas).")
+    metadata, expected = read_meta(read_sheet_rows(wb, path, META))
+    problems: list[Problem] = []
+    found = find_sheets(wb.sheet_names, expected, lambda s: read_sheet_rows(wb, path, s), path.name, problems)
+    errors = formula_errors(path)
+    sheets = {}
+    for name, actual in found.items():
+        raw = read_sheet_rows(wb, path, actual)
+        sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems)
+    check_rows(sheets, expected, path.name, problems)
+    return DepartmentBook(path, metadata, expected, sheets, problems)
+
+
+def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
+    metadata: dict[str, str] = {}
+    expected: list[str] = []
+    for row in rows[1:]:
+        if len(row) < 2 or row[0] in (None, ""):
+            continue
+        key, value = str(row[0]), "" if row[1] is None else str(row[1])
+        if key.startswith("rad."):
+            expected.append(value)
+        else:
+            metadata[key] = value
+    return metadata, expected
+
+
+def locate(path: str | Path, sheet: str, row_id: str, key: str) -> str | None:
+    """A1 address of (sheet, Rad-id, column key) in the file as it is now (None if absent)."""
+    return read_department_workbook(path).address(sheet, row_id, key)
+
+
+# ---------------------------------------------------------------- sheets
+
+def wanted_sheets(expected: list[str]) -> list[str]:
+    extra = {sheet_of_row(r) for r in expected}
+    return [s for s in COLUMNS if s in ALWAYS or s in extra or s == REMOVED]
+
+
+def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
+                problems: list[Problem]) -> dict[str, str]:
+    """Layout sheet name -> name in the file; renamed sheets are recognised by their Rad-ids."""
+    by_fold = {n.casefold(): n for n in names}
+    found: dict[str, str] = {}
+    for sheet in wanted_sheets(expected):
+        actual = by_fold.get(sheet.casefold())
+        if actual is not None:
+            found[sheet] = actual
+    unclaimed = [n for n in names if n not in found.values() and n != META]
+    for sheet in wanted_sheets(expected):
+        if sheet in found:
+            continue
+        actual = recognise(sheet, unclaimed, rows_of)
+        if actual is not None:
+            found[sheet] = actual
+            unclaimed.remove(actual)
+            problems.append(Problem("blad_omdopt", f"Bladet '{sheet}' har bytt namn till '{actual}'. "
+                                    f"Det läses ändå; byt gärna tillbaka namnet.", file, actual, None, "varning"))
+        elif sheet != REMOVED:
+            problems.append(Problem("blad_saknas", f"Bladet '{sheet}' saknas. Fyll filen på nytt med "
+                                    "xlplan fill --update.", file, sheet))
+    return found
+
+
+def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:
+    headers = {norm_header(c.header) for c in COLUMNS[sheet]()}
+    for name in candidates:
+        rows = rows_of(name)[:HEADER_SEARCH_ROWS]
+        if any(len(headers & {norm_header(v) for v in row}) >= max(2, len(headers) - 1) for row in rows):
+            return name
+    return None
+
+
+def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
+    """0-based index of the row holding most of the headers (prefers the template's row)."""
+    wanted = {norm_header(c.header) for c in columns}
+    best, best_hits = None, 1
+    for i, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
+        hits = len(wanted & {norm_header(v) for v in row})
+        if hits > best_hits or (hits == best_hits and i == HEADER_ROW - 1 and best is not None):
+            best, best_hits = i, hits
+    return best
+
+
+def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors: dict[str, str],
+                problems: list[Problem]) -> BookSheet:
+    columns = COLUMNS[name]()
+    h = find_header(raw, columns)
+    if h is None:
+        problems.append(Problem("rubrikrad_saknas", f"Rubrikraden (rad {HEADER_ROW}) hittas inte; bladet läses "
+                                "inte.", file, actual, f"A{HEADER_ROW}"))
+        return BookSheet(name, actual, HEADER_ROW, {})
+    if h != HEADER_ROW - 1:
+        problems.append(Problem("rubrikrad_flyttad", f"Rubrikraden står på rad {h + 1} i stället för rad "
+                                f"{HEADER_ROW}; bladet läses ändå.", file, actual, f"A{h + 1}", "varning"))
+    mapping = map_columns(columns, raw[h], h + 1, file, actual, problems)
+    sheet = BookSheet(name, actual, h + 1, mapping)
+    if ROW_ID_KEY not in mapping:
+        return sheet
+    for i in range(h + 1, len(raw)):
+        read_row(sheet, columns, raw[i], i + 1, file, errors, problems)
+    return sheet
+
+
+def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: str, sheet: str,
+                problems: list[Problem]) -> dict[str, int]:
+    positions = {}
+    for i, v in enumerate(header, start=1):
+        positions.setdefault(norm_header(v), i)
+    mapping = {}
+    for expected, col in enumerate(columns, start=1):
+        at = positions.get(norm_header(col.header))
+        cell = f"{column_letter(expected)}{row}"
+        if at is None:
+            problems.append(Problem("kolumn_saknas", f"Kolumnen '{col.header}' saknas (rubriken ska stå i "
+                                    f"{cell}). Fyll filen på nytt med xlplan fill --update.", file, sheet, cell))
+            continue
+        if at != expected:
+            problems.append(Problem("kolumn_flyttad", f"Kolumnen '{col.header}' står i kolumn "
+                                    f"{column_letter(at)} i stället för {column_letter(expected)}; den läses ändå.",
+                                    file, sheet, f"{column_letter(at)}{row}", "varning"))
+        mapping[col.key] = at
+    return mapping
+
+
+def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
+             errors: dict[str, str], problems: list[Problem]) -> None:
+    cells, raw, values = {}, {}, {}
+    for col in columns:
+        at = sheet.columns.get(col.key)
+        if at is None:
+            continue
+        cells[col.key] = f"{column_letter(at)}{number}"
+        stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
+        raw[col.key] = None if stored == "" else stored
+        values[col.key] = read_value(col, raw[col.key], cells[col.key], file, sheet.actual_name, problems)
+        if cells[col.key] in errors:
+            values[col.key] = None
+            problems.append(Problem("formelfel", f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
+                                    "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
+    row_id = raw.get(ROW_ID_KEY)
+    row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells)
+    if not row.row_id:
+        keys = [c.key for c in columns if c.preserved]
+        if row.has_content(keys):
+            sheet.loose_rows.append(row)
+            problems.append(Problem("rad_utan_id", "Raden har inget Rad-id (kolumn A) och hör inte till planen; "
+                                    "den läses inte.", file, sheet.actual_name, f"A{number}", "varning"))
+        return
+    if row.row_id in sheet.rows:
+        problems.append(Problem("dubblett", f"Rad-id '{row.row_id}' finns redan på rad "
+                                f"{sheet.rows[row.row_id].number}; den här raden läses inte.",
+                                file, sheet.actual_name, f"A{number}"))
+        return
+    sheet.rows[row.row_id] = row
+
+
+def read_value(col: ColumnSpec, stored: Any, cell: str, file: str, sheet: str, problems: list[Problem]) -> Any:
+    if col.validation is None or col.validation.kind == "list" or stored is None:
+        return clean(stored)
+    if isinstance(stored, bool):
+        stored = str(stored)
+    number = parse_number(stored)
+    if number is None:
+        problems.append(Problem("inte_tal", f"'{stored}' är inte ett tal. Skriv t.ex. 50 eller 48,5.",
+                                file, sheet, cell))
+    return number
+
+
+def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, problems: list[Problem]) -> None:
+    for row_id in expected:
+        name = sheet_of_row(row_id)
+        sheet = sheets.get(name) if name else None
+        if sheet is None or not sheet.columns.get(ROW_ID_KEY) or row_id in sheet.rows:
+            continue
+        problems.append(Problem("rad_saknas", f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på "
+                                "nytt med xlplan fill --update.", file, sheet.actual_name))
+
+
+# ---------------------------------------------------------------- formula errors
+
+def formula_errors(path: Path) -> dict[str, dict[str, str]]:
+    """Sheet name -> {A1: '#DIV/0!'} for cells whose cached value is an error (calamine hides them)."""
+    out: dict[str, dict[str, str]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name, part in sheet_parts(zf).items():
+                if part in zf.namelist():
+                    found = _errors_in(zf.read(part))
+                    if found:
+                        out[name] = found
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return out
+    return out
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
+    parts = {}
+    for s in book.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+        parts[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return parts
+
+
+def _errors_in(xml: bytes) -> dict[str, str]:
+    if b't="e"' not in xml:
+        return {}
+    root = ElementTree.fromstring(xml)
+    out = {}
+    for c in root.iter(f"{{{_NS['m']}}}c"):
+        if c.get("t") == "e":
+            v = c.find("m:v", _NS)
+            out[c.get("r", "")] = v.text if v is not None and v.text else "#FEL"
+    return out

@@ -1,0 +1,174 @@
+"""The columns of every department sheet: fixed per template version, independent of the plan.
+
+The reader (:mod:`xlplan.deptbook`) finds columns in a file by these headers.
+"""
+
+from __future__ import annotations
+
+from xlplan.layout.spec import ROW_ID_HEADER, ROW_ID_KEY, ColumnSpec, Validation
+
+HEADER_ROW = 5
+
+OVERVIEW = "Översikt"
+INDICATORS = "Mål och indikatorer"
+ACTIVITIES = "Aktiviteter"
+ECONOMY = "Ekonomi"
+PERSONNEL = "Personal"
+CONTROLS = "Internkontroll"
+REMOVED = "Borttagna rader"
+META = "_xlplan"
+
+SUBMISSION_ROW_ID = "O|inlamning"
+CONTACT_ROW_ID = "O|kontakt"
+SUBMISSION_STATES = ("ej påbörjad", "pågår", "klar för granskning", "godkänd")
+ACTIVITY_STATES = ("ej påbörjad", "pågår", "klar", "försenad", "avbruten")
+ASSESSMENTS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt")
+CONTROL_RESULTS = ("utan anmärkning", "med anmärkning", "ej genomförd")
+# The status words, in summary order (the labels of xlplan.status.Status).
+STATUS_WORDS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt", "Bedöms manuellt", "Utfall saknas",
+                "Målvärde saknas")
+
+AMOUNT = "#,##0"
+DEVIATION = "#,##0;[Red]-#,##0"
+DECIMAL = "#,##0.0"
+PERCENT = '0.0" %"'
+
+
+def choice(options: tuple[str, ...], what: str) -> Validation:
+    return Validation("list", options=options, error_title="Välj i listan",
+                      error=f"Välj {what} i listan: {', '.join(options)}.")
+
+
+def number_validation(minimum: float | None = None, maximum: float | None = None) -> Validation:
+    if minimum is not None and maximum is not None:
+        rule = f"ett tal mellan {_sv(minimum)} och {_sv(maximum)}"
+    elif minimum is not None:
+        rule = f"ett tal som är minst {_sv(minimum)}"
+    elif maximum is not None:
+        rule = f"ett tal som är högst {_sv(maximum)}"
+    else:
+        rule = "ett tal"
+    return Validation("decimal", minimum=minimum, maximum=maximum, error_title="Skriv ett tal",
+                      error=f"Skriv {rule}, t.ex. 48,5 (utan enhet eller %-tecken). Lämna tomt om utfall saknas.")
+
+
+def _sv(x: float) -> str:
+    return (str(int(x)) if float(x).is_integer() else str(x)).replace(".", ",")
+
+
+def _id(hidden: bool = True) -> ColumnSpec:
+    return ColumnSpec(ROW_ID_KEY, ROW_ID_HEADER, width=14, hidden=hidden, wrap=False)
+
+
+def overview_columns() -> list[ColumnSpec]:
+    return [_id(), ColumnSpec("label", "Uppgift", 34), ColumnSpec("value", "Värde", 46)]
+
+
+def indicator_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("priority_goal", "Prioriterat mål", 14),
+        ColumnSpec("goal", "Nämndens mål", 22),
+        ColumnSpec("indicator", "Indikator", 24),
+        ColumnSpec("series", "Serie", 12),
+        ColumnSpec("source", "Kolada-id / källa", 11),
+        ColumnSpec("unit", "Enhet", 6),
+        ColumnSpec("baseline", "Nuläge", 13),
+        ColumnSpec("baseline_year", "Nulägesår", 8, number_format="0"),
+        ColumnSpec("target", "Målvärde", 13),
+        ColumnSpec("outcome", "Utfall", 10, input=True, number_format=DECIMAL, validation=number_validation()),
+        ColumnSpec("status", "Status", 14),
+        ColumnSpec("assessment", "Egen bedömning", 14, input=True,
+                   validation=Validation("list", options=ASSESSMENTS, error_title="Välj i listan",
+                                         error="Välj Uppfyllt, Delvis uppfyllt eller Ej uppfyllt.",
+                                         prompt="Fylls i när målet bedöms manuellt (kvalitativt mål).")),
+        ColumnSpec("comment", "Kommentar / analys", 30, input=True),
+        ColumnSpec("actions", "Åtgärder", 22, input=True),
+        ColumnSpec("outcome_source", "Utfallets källa", 18, keep=True),
+        ColumnSpec("fetched_value", "Hämtat värde", 12, hidden=True, keep=True, number_format=DECIMAL),
+        ColumnSpec("provenance", "Proveniens", 20, hidden=True, keep=True, wrap=False),
+    ]
+
+
+def activity_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("goal", "Mål", 28),
+        ColumnSpec("heading", "Rubrik", 16),
+        ColumnSpec("activity", "Aktivitet", 44),
+        ColumnSpec("responsible", "Ansvarig", 16),
+        ColumnSpec("deadline", "Klart senast", 14),
+        ColumnSpec("status", "Status", 14, input=True, validation=choice(ACTIVITY_STATES, "status")),
+        ColumnSpec("comment", "Kommentar", 44, input=True),
+    ]
+
+
+def economy_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("item", "Post", 28),
+        ColumnSpec("budget", "Budget (tkr)", 14, number_format=AMOUNT),
+        ColumnSpec("actual", "Utfall hittills (tkr)", 14, input=True, number_format=AMOUNT,
+                   validation=number_validation()),
+        ColumnSpec("forecast", "Helårsprognos (tkr)", 14, input=True, number_format=AMOUNT,
+                   validation=number_validation()),
+        ColumnSpec("deviation", "Avvikelse (tkr)", 14, number_format=DEVIATION),
+        ColumnSpec("comment", "Kommentar", 50, input=True),
+    ]
+
+
+def personnel_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("name", "Nyckeltal", 30),
+        ColumnSpec("current", "Nuvärde", 14),
+        ColumnSpec("target", "Målvärde", 14),
+        ColumnSpec("outcome", "Utfall", 12, input=True, number_format=DECIMAL, validation=number_validation()),
+        ColumnSpec("comment", "Kommentar", 50, input=True),
+    ]
+
+
+def control_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("process", "Process", 16),
+        ColumnSpec("risk", "Risk", 28),
+        ColumnSpec("control", "Kontrollmoment", 22),
+        ColumnSpec("probability", "Sannolikhet", 10, number_format="0"),
+        ColumnSpec("consequence", "Konsekvens", 10, number_format="0"),
+        ColumnSpec("risk_value", "Riskvärde", 9, number_format="0"),
+        ColumnSpec("responsible", "Ansvarig", 14),
+        ColumnSpec("method", "Metod", 16),
+        ColumnSpec("result", "Kontrollresultat", 16, input=True, validation=choice(CONTROL_RESULTS, "resultat")),
+        ColumnSpec("comment", "Kommentar", 36, input=True),
+    ]
+
+
+def removed_columns() -> list[ColumnSpec]:
+    return [
+        _id(False),
+        ColumnSpec("sheet", "Blad", 18),
+        ColumnSpec("source_row", "Rad-id (tidigare)", 22),
+        ColumnSpec("row_text", "Rad", 36),
+        ColumnSpec("column", "Kolumn", 18),
+        ColumnSpec("value", "Värde", 40),
+        ColumnSpec("moved", "Flyttad hit", 18),
+    ]
+
+
+def meta_columns() -> list[ColumnSpec]:
+    return [ColumnSpec(ROW_ID_KEY, "Nyckel", 20), ColumnSpec("value", "Värde", 60)]
+
+
+COLUMNS = {
+    OVERVIEW: overview_columns, INDICATORS: indicator_columns, ACTIVITIES: activity_columns,
+    ECONOMY: economy_columns, PERSONNEL: personnel_columns, CONTROLS: control_columns,
+    REMOVED: removed_columns,
+}
+# Row-id prefix -> sheet (row ids are "<prefix>|...").
+ROW_PREFIX = {"O": OVERVIEW, "S": OVERVIEW, "I": INDICATORS, "A": ACTIVITIES, "E": ECONOMY, "T": ECONOMY,
+              "P": PERSONNEL, "K": CONTROLS, "B": REMOVED}
+
+
+def sheet_of_row(row_id: str) -> str | None:
+    return ROW_PREFIX.get(row_id.split("|", 1)[0])

@@ -1,0 +1,359 @@
+"""The department follow-up workbook, described once as data.
+
+:func:`department_workbook` turns (plan, department, period) into a
+:class:`~xlplan.layout.spec.WorkbookSpec`; a backend writes it. Every
+department gets the same sheets and columns; only the rows differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from xlplan.layout.columns import (
+    ACTIVITIES,
+    ACTIVITY_STATES,
+    AMOUNT,
+    CONTACT_ROW_ID,
+    CONTROLS,
+    DECIMAL,
+    ECONOMY,
+    HEADER_ROW,
+    INDICATORS,
+    META,
+    OVERVIEW,
+    PERCENT,
+    PERSONNEL,
+    REMOVED,
+    STATUS_WORDS,
+    SUBMISSION_ROW_ID,
+    SUBMISSION_STATES,
+    activity_columns,
+    choice,
+    control_columns,
+    economy_columns,
+    indicator_columns,
+    meta_columns,
+    number_validation,
+    overview_columns,
+    personnel_columns,
+    removed_columns,
+)
+from xlplan.layout.spec import (
+    BLUE,
+    GREEN,
+    GREY,
+    RED,
+    TEMPLATE_VERSION,
+    YELLOW,
+    AreaSpec,
+    ConditionalFormat,
+    Formula,
+    PrintSetup,
+    Protection,
+    RowSpec,
+    SheetSpec,
+    TitleRow,
+    WorkbookSpec,
+    quote_sheet,
+)
+from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan
+from xlplan.periods import Period
+
+FLAGS_AREA = "xlplan_flaggor"
+STATUS_FILLS = (("Uppfyllt", GREEN), ("Delvis uppfyllt", YELLOW), ("Ej uppfyllt", RED),
+                ("Bedöms manuellt", BLUE), ("Utfall saknas", GREY), ("Målvärde saknas", GREY))
+ACTIVITY_FILLS = (("klar", GREEN), ("pågår", YELLOW), ("försenad", RED), ("avbruten", GREY))
+META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "department_id",
+             "department_name", "period", "template_version", "generated_at")
+
+
+@dataclass(frozen=True)
+class Context:
+    plan: Plan
+    department: Department
+    period: Period
+    generated_at: str
+
+    @property
+    def protection(self) -> Protection:
+        return Protection(True, self.plan.settings.sheet_password)
+
+    def titles(self, heading: str, note: str) -> list[TitleRow]:
+        s = self.plan.settings
+        return [TitleRow(f"{heading} – {self.department.name}", "title"),
+                TitleRow(f"{s.committee}, {s.municipality} · Uppföljning {self.period.label}", "subtitle"),
+                TitleRow(note, "note")]
+
+
+def department_workbook(plan: Plan, department: Department, period: Period,
+                        generated_at: str | None = None) -> WorkbookSpec:
+    """The whole follow-up workbook of one department for one period."""
+    stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    ctx = Context(plan, department, period, stamp)
+    indicators = indicator_sheet(ctx)
+    activities = activity_sheet(ctx)
+    sheets = [overview_sheet(ctx, indicators, activities), indicators, activities, economy_sheet(ctx)]
+    if plan.personnel_for(department.id):
+        sheets.append(personnel_sheet(ctx))
+    if plan.controls_for(department.id):
+        sheets.append(control_sheet(ctx))
+    meta = metadata(ctx)
+    sheets.append(meta_sheet(ctx, meta, sheets))
+    return WorkbookSpec(sheets=sheets, properties=meta, active=OVERVIEW)
+
+
+def metadata(ctx: Context) -> dict[str, str]:
+    s = ctx.plan.settings
+    values = (s.plan_id, ctx.plan.version, s.municipality, s.municipality_id, s.committee, ctx.department.id,
+              ctx.department.name, str(ctx.period), TEMPLATE_VERSION, ctx.generated_at)
+    return dict(zip(META_KEYS, values))
+
+
+# ---------------------------------------------------------------- Mål och indikatorer
+
+def included_indicators(plan: Plan, dep_id: str, period: Period) -> list[tuple[Goal | None, Indicator]]:
+    """The indicators the department reports for this period, in goal order."""
+    order = {g.id: i for i, g in enumerate(plan.goals)}
+    chosen = [i for i in plan.indicators_for(dep_id) if not i.periods or period.kind in i.periods]
+    chosen.sort(key=lambda i: order.get(i.goal_id, len(order)))
+    return [(plan.goal(i.goal_id), i) for i in chosen]
+
+
+def indicator_row_id(indicator_id: str, series: str | None) -> str:
+    return f"I|{indicator_id}|{series or ''}"
+
+
+def indicator_sheet(ctx: Context) -> SheetSpec:
+    sheet = SheetSpec(
+        INDICATORS, indicator_columns(), HEADER_ROW,
+        ctx.titles("Mål och indikatorer",
+                   "Fyll i de gula cellerna: utfall (bara talet, t.ex. 48,5), egen bedömning för mål som "
+                   "bedöms manuellt, kommentar och åtgärder. Status räknas fram ur utfall och målvärde."),
+        freeze_column="E", protection=ctx.protection, print_setup=PrintSetup(paper="A3"),
+        conditional_formats=[ConditionalFormat("status", STATUS_FILLS)],
+    )
+    for goal, ind in included_indicators(ctx.plan, ctx.department.id, ctx.period):
+        for series in ind.series_names():
+            sheet.rows.append(indicator_row(ctx, sheet, goal, ind, series))
+    return sheet
+
+
+def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicator, series: str | None) -> RowSpec:
+    r = sheet.first_data_row + len(sheet.rows)
+    picked = ind.target_text(ctx.period.year)
+    target_text = None
+    if picked:
+        year, text = picked
+        target_text = text if year == ctx.period.year else f"{text} (målvärde {year})"
+    values = {
+        "priority_goal": goal.priority_goal if goal else None,
+        "goal": goal.text if goal else ind.goal_id,
+        "indicator": ind.name,
+        "series": series,
+        "source": source_text(ind, series),
+        "unit": ind.unit,
+        "baseline": ind.baseline,
+        "baseline_year": ind.baseline_year,
+        "target": target_text,
+        "status": status_cell(ctx, sheet, goal, ind, series, r),
+    }
+    fmt = outcome_format(ind.unit)
+    return RowSpec(indicator_row_id(ind.id, series), values,
+                   number_formats={"outcome": fmt, "fetched_value": fmt},
+                   validations={"outcome": number_validation(ind.minimum, ind.maximum)})
+
+
+def source_text(ind: Indicator, series: str | None) -> str | None:
+    kpi = ind.kpi_for(series)
+    if kpi and ind.source and ind.source.casefold() != "kolada":
+        return f"{kpi} ({ind.source})"
+    return kpi or ind.source
+
+
+def outcome_format(unit: str | None) -> str:
+    u = (unit or "").strip().casefold()
+    if u in ("%", "procent"):
+        return PERCENT
+    if u in ("kr", "tkr", "mnkr", "antal", "st", "st.", "platser"):
+        return AMOUNT
+    return DECIMAL
+
+
+def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicator, series: str | None,
+                r: int) -> Formula | str:
+    """The status formula of one row, or the status word when no formula expresses it."""
+    from xlplan.formulas import status_formula
+
+    target = ind.target(ctx.period.year, goal)
+    outcome = f"{sheet.letter('outcome')}{r}"
+    assessment = f"{sheet.letter('assessment')}{r}"
+    formula = status_formula(target, {series: outcome}, series_names=(series,) if series else (),
+                             baseline=ind.baseline_values(), polarity=ind.polarity(goal),
+                             settings=ctx.plan.settings.status_settings, assessment_cell=assessment)
+    if formula is not None:
+        return Formula(formula if formula.startswith("=") else "=" + formula)
+    return static_status(target.kind)
+
+
+def static_status(kind: str) -> str:
+    """The status of a row without a formula and without an outcome (words of ``Status.label``)."""
+    if kind == "qualitative":
+        return "Bedöms manuellt"
+    if kind == "none":
+        return "Målvärde saknas"
+    return "Utfall saknas"
+
+
+# ---------------------------------------------------------------- Aktiviteter
+
+def activity_sheet(ctx: Context) -> SheetSpec:
+    sheet = SheetSpec(
+        ACTIVITIES, activity_columns(), HEADER_ROW,
+        ctx.titles("Aktiviteter", "Välj status för varje aktivitet och kommentera kort vad som gjorts."),
+        freeze_column="E", protection=ctx.protection,
+        conditional_formats=[ConditionalFormat("status", ACTIVITY_FILLS)],
+    )
+    for a in ctx.plan.activities_for(ctx.department.id):
+        sheet.rows.append(activity_row(ctx.plan, a))
+    return sheet
+
+
+def activity_row(plan: Plan, a: Activity) -> RowSpec:
+    goal = plan.goal(a.goal_id) if a.goal_id else None
+    return RowSpec(f"A|{a.id}", {"goal": goal.text if goal else None, "heading": a.heading, "activity": a.text,
+                                 "responsible": a.responsible, "deadline": a.deadline})
+
+
+# ---------------------------------------------------------------- Ekonomi
+
+def economy_sheet(ctx: Context) -> SheetSpec:
+    sheet = SheetSpec(
+        ECONOMY, economy_columns(), HEADER_ROW,
+        ctx.titles("Ekonomi (tkr)",
+                   "Belopp i tkr med tecken som i budgeten: intäkter positiva, kostnader negativa. "
+                   "Avvikelse = helårsprognos − budget; en positiv avvikelse är bättre än budget."),
+        protection=ctx.protection,
+    )
+    lines = ctx.plan.budget_for(ctx.department.id, ctx.period.year)
+    for line in lines:
+        r = sheet.first_data_row + len(sheet.rows)
+        sheet.rows.append(RowSpec(f"E|{line.item}", {"item": line.item, "budget": line.budget,
+                                                      "deviation": deviation(sheet, r)}))
+    r = sheet.first_data_row + len(sheet.rows)
+    first, last = sheet.first_data_row, max(r - 1, sheet.first_data_row)
+    f, b = sheet.letter("forecast"), sheet.letter("budget")
+    total_dev = Formula(f'=IF(COUNT({f}{first}:{f}{last})=0,"",{f}{r}-{b}{r})') if lines else None
+    total: dict[str, object] = {"item": "Summa", "deviation": total_dev}
+    for key in ("budget", "actual", "forecast"):
+        col = sheet.letter(key)
+        total[key] = Formula(f"=SUM({col}{first}:{col}{last})") if lines else 0
+    sheet.rows.append(RowSpec("T|summa", total, style="total", inputs=frozenset()))
+    return sheet
+
+
+def deviation(sheet: SheetSpec, r: int) -> Formula:
+    f, b = f"{sheet.letter('forecast')}{r}", f"{sheet.letter('budget')}{r}"
+    return Formula(f'=IF(ISBLANK({f}),"",{f}-{b})')
+
+
+# ---------------------------------------------------------------- Personal, Internkontroll
+
+def personnel_sheet(ctx: Context) -> SheetSpec:
+    sheet = SheetSpec(PERSONNEL, personnel_columns(), HEADER_ROW,
+                      ctx.titles("Personal", "Fyll i periodens utfall (bara talet) och kommentera."),
+                      freeze_column="C", protection=ctx.protection)
+    for p in ctx.plan.personnel_for(ctx.department.id):
+        sheet.rows.append(RowSpec(f"P|{p.name}", {"name": p.name, "current": p.current, "target": p.target}))
+    return sheet
+
+
+def control_sheet(ctx: Context) -> SheetSpec:
+    sheet = SheetSpec(CONTROLS, control_columns(), HEADER_ROW,
+                      ctx.titles("Internkontroll", "Riskvärde = sannolikhet × konsekvens (1–4 vardera). "
+                                 "Välj kontrollresultat och kommentera avvikelser."),
+                      freeze_column="D", protection=ctx.protection)
+    for item in ctx.plan.controls_for(ctx.department.id):
+        sheet.rows.append(control_row(sheet, item, sheet.first_data_row + len(sheet.rows)))
+    return sheet
+
+
+def control_row(sheet: SheetSpec, k: ControlItem, r: int) -> RowSpec:
+    p, c = f"{sheet.letter('probability')}{r}", f"{sheet.letter('consequence')}{r}"
+    return RowSpec(f"K|{k.id}", {
+        "process": k.process, "risk": k.risk, "control": k.control, "probability": k.probability,
+        "consequence": k.consequence, "risk_value": Formula(f'=IF(OR({p}="",{c}=""),"",{p}*{c})'),
+        "responsible": k.responsible, "method": k.method})
+
+
+# ---------------------------------------------------------------- Översikt
+
+OVERVIEW_FIELDS = (("O|kommun", "Kommun"), ("O|namnd", "Nämnd"), ("O|avdelning", "Avdelning"),
+                   ("O|period", "Period"), ("O|planversion", "Planversion"))
+SUBMISSION_ROW = SUBMISSION_ROW_ID
+CONTACT_ROW = CONTACT_ROW_ID
+
+
+def overview_sheet(ctx: Context, indicators: SheetSpec, activities: SheetSpec) -> SheetSpec:
+    sheet = SheetSpec(
+        OVERVIEW, overview_columns(), HEADER_ROW,
+        ctx.titles("Uppföljning " + ctx.period.label,
+                   "Gula celler fylls i av avdelningen. Sammanställningen nedan räknas fram ur bladen."),
+        protection=ctx.protection, print_setup=PrintSetup(landscape=False),
+    )
+    s = ctx.plan.settings
+    facts = (s.municipality, s.committee, ctx.department.name, ctx.period.label, ctx.plan.version)
+    for (row_id, label), value in zip(OVERVIEW_FIELDS, facts):
+        sheet.rows.append(RowSpec(row_id, {"label": label, "value": value}))
+    sheet.rows.append(RowSpec(SUBMISSION_ROW, {"label": "Inlämningsstatus", "value": SUBMISSION_STATES[0]},
+                              inputs=frozenset({"value"}),
+                              validations={"value": choice(SUBMISSION_STATES, "inlämningsstatus")}))
+    sheet.rows.append(RowSpec(CONTACT_ROW, {"label": "Kontaktperson", "value": ctx.department.contact},
+                              inputs=frozenset({"value"})))
+    sheet.rows += summary_rows("Indikatorrader per status", "S|I|", STATUS_WORDS, indicators, "status")
+    sheet.rows += summary_rows("Aktiviteter per status", "S|A|", ACTIVITY_STATES, activities, "status",
+                               blank_label="ej ifylld")
+    sheet.rows.append(RowSpec("", style="blank"))
+    start = sheet.last_data_row + 2
+    sheet.areas.append(AreaSpec(FLAGS_AREA, OVERVIEW, "Flaggor", start, 2, 6,
+                                "Inga flaggor ännu. Kommandot xlplan flag skriver dem här."))
+    return sheet
+
+
+def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetSpec, key: str,
+                 blank_label: str | None = None) -> list[RowSpec]:
+    rng = f"{quote_sheet(source.name)}!{source.column_range(key)}"
+    rows = [RowSpec("", {"label": title}, style="section")]
+    for word in words:
+        rows.append(RowSpec(prefix + word, {"label": word, "value": Formula(f'=COUNTIF({rng},"{word}")')},
+                            number_formats={"value": "0"}))
+    if blank_label and source.rows:
+        rows.append(RowSpec(prefix + blank_label, {"label": blank_label,
+                                                   "value": Formula(f"=COUNTBLANK({rng})")},
+                            number_formats={"value": "0"}))
+    elif blank_label:
+        rows.append(RowSpec(prefix + blank_label, {"label": blank_label, "value": 0}))
+    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": len(source.rows)}, style="total"))
+    return rows
+
+
+# ---------------------------------------------------------------- _xlplan, Borttagna rader
+
+def meta_sheet(ctx: Context, meta: dict[str, str], sheets: list[SheetSpec]) -> SheetSpec:
+    sheet = SheetSpec(META, meta_columns(), header_row=1, visibility="veryHidden", protection=ctx.protection,
+                      print_setup=PrintSetup(repeat_header=False))
+    for key, value in meta.items():
+        sheet.rows.append(RowSpec(key, {"value": value}))
+    n = 0
+    for s in sheets:
+        for row_id in s.row_ids():
+            if row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
+                n += 1
+                sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row_id}))
+    return sheet
+
+
+def removed_sheet(ctx_password: str | None, header_note: str) -> SheetSpec:
+    return SheetSpec(REMOVED, removed_columns(), HEADER_ROW,
+                     [TitleRow("Borttagna rader", "title"), TitleRow(header_note, "note")],
+                     protection=Protection(True, ctx_password))
