@@ -12,18 +12,33 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from xlplan.errors import XlplanError
 
+
+class XlplanGroup(TyperGroup):
+    """Maps library errors to exit code 2 with the Swedish message on stderr, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except XlplanError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+
+
 app = typer.Typer(
+    cls=XlplanGroup,
     add_completion=False,
     no_args_is_help=True,
     help="xlplan: uppföljning av nämndens plan — fyll, hämta, flagga, sammanställ, exportera.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-plan_app = typer.Typer(no_args_is_help=True, help="Kontrollera en plan.", rich_markup_mode=None)
+plan_app = typer.Typer(cls=XlplanGroup, no_args_is_help=True, help="Kontrollera en plan.", rich_markup_mode=None)
 app.add_typer(plan_app, name="plan")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from xlplan.errors import BadInput
 from xlplan.numbers import format_number, is_no_value
 from xlplan.status import StatusResult, evaluate
 from xlplan.targets import Polarity, Target, parse_series_values, parse_target
@@ -38,6 +39,8 @@ def status_of_texts(target: str, outcome: str, *, baseline: str | None = None, p
     pol: Polarity | None = polarity  # type: ignore[assignment]
     t = parse_target(target, pol, series_names)
     outs = parse_series_values(None if is_no_value(outcome) else outcome, series_names)
+    if not is_no_value(outcome) and not outs.values:
+        raise BadInput(f"Utfallet '{outcome}' är inte ett tal. Skriv t.ex. 50, 48,5 eller 50 %.")
     names: list[str | None] = list(series_names) or [None]
     outcomes = {n: (q.value if (q := outs.get(n)) else None) for n in names}
     prev = None

@@ -1,0 +1,72 @@
+"""The CLI face of the core: target, status, plan check — JSON shapes and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from xlplan.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_target_json_shape():
+    r = run("target", "65 (90)", "--polarity", "lower", "--json")
+    assert r.exit_code == 0
+    assert json.loads(r.output) == {"kind": "threshold", "direction": None, "series": [
+        {"name": None, "op": "<=", "value": 65.0, "unit": None, "limit": 90.0}]}
+
+
+def test_target_direction_and_qualitative():
+    assert json.loads(run("target", "Öka", "--json").output)["kind"] == "direction"
+    assert json.loads(run("target", "Öka", "--json").output)["direction"] == "increase"
+    assert json.loads(run("target", "Månatlig uppföljning", "--json").output)["kind"] == "qualitative"
+    assert json.loads(run("target", "", "--json").output)["kind"] == "none"
+
+
+def test_target_explained_in_swedish():
+    r = run("target", "Äldre och Funktionsstöd (Handikapp) >48 %", "--series", "Äldre; Funktionsstöd (Handikapp)")
+    assert "Äldre: över 48 %" in r.output and "Funktionsstöd (Handikapp): över 48 %" in r.output
+
+
+def test_status_json_and_flags():
+    r = run("status", "--target", "65 (90)", "--outcome", "95", "--polarity", "lower", "--json")
+    assert r.exit_code == 0
+    data = json.loads(r.output)
+    assert data["status"] == "ej_uppfyllt"
+    assert "andra_gransen_passerad" in data["flags"]
+    assert data["series"][0]["outcome"] == 95
+
+
+def test_status_series_partial():
+    r = run("status", "--target", "Särskilt boende 88 %, hemtjänst 94%", "--outcome",
+            "Särskilt boende 90 %, hemtjänst 80 %", "--series", "Särskilt boende; hemtjänst",
+            "--polarity", "higher", "--json")
+    data = json.loads(r.output)
+    assert data["status"] == "delvis_uppfyllt"
+    assert [s["status"] for s in data["series"]] == ["uppfyllt", "ej_uppfyllt"]
+
+
+def test_status_missing_outcome_and_target():
+    assert json.loads(run("status", "--target", ">48 %", "--outcome", "I.U", "--json").output)["status"] == "utfall_saknas"
+    assert json.loads(run("status", "--target", "", "--outcome", "50", "--json").output)["status"] == "malvarde_saknas"
+
+
+def test_bad_input_exit_2_with_swedish_line():
+    r = run("status", "--target", ">48 %", "--outcome", "ca 50")
+    assert r.exit_code == 2
+    assert "'ca 50' är inte ett tal" in r.output
+    r = run("target", "5", "--polarity", "uppåt")
+    assert r.exit_code == 2 and "Polaritet" in r.output
+
+
+def test_plan_check_reports_errors_exit_2(tiny_tables, write_tables):
+    tiny_tables["Indikatorer"][0]["Mål-id"] = "M9"
+    r = run("plan", "check", str(write_tables(tiny_tables)))
+    assert r.exit_code == 2
+    assert "'M9' finns inte på bladet Mål" in r.output
