@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import click
+
 import typer
 from typer.core import TyperGroup
 
@@ -22,7 +22,7 @@ from xlplan.errors import XlplanError
 class XlplanGroup(TyperGroup):
     """Maps library errors to exit code 2 with the Swedish message on stderr, for every command."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except XlplanError as exc:
