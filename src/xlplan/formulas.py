@@ -4,13 +4,19 @@ The formula is built from the very comparisons :func:`xlplan.status.status_rules
 produces (outcome cell against constants; baselines and the previous
 period's outcomes are embedded as constants), so Python and the workbook
 cannot disagree.  Only functions Excel and LibreOffice both have are used:
-``IF``, ``AND``, ``OR``, ``ISNUMBER``, ``TRIM``, ``LOWER``, ``SUBSTITUTE``,
-``CHAR``.
+``IF``, ``AND``, ``OR``, ``NOT``, ``ISNUMBER``, ``TRIM``, ``LOWER``,
+``SUBSTITUTE``, ``CHAR``.
 
 An outcome cell counts as an outcome only when it holds a number: an empty
 cell, text (even ``"50"`` typed as text) or a logical value gives
 *Utfall saknas*, exactly as :func:`evaluate` does for a missing (None)
 outcome.  Callers reading such cells for Python must pass None for them.
+(A logical TRUE/FALSE is no number in Excel but is 1/0 in LibreOffice; the
+workbooks restrict outcome cells to numbers.)
+
+An assessment is read as :func:`xlplan.status.normalise_label` reads it:
+case ignored, line breaks as spaces, spaces trimmed and collapsed (a tab is
+not a space: LibreOffice keeps a tab in a multi-line cell as U+0001).
 """
 
 from __future__ import annotations
@@ -71,7 +77,7 @@ def _label(status: Status) -> str:
 def _assessment_formula(cell: str | None) -> str:
     if cell is None:
         return _label(Status.MANUELL)
-    norm = f'TRIM(LOWER(SUBSTITUTE(SUBSTITUTE(SUBSTITUTE({cell},CHAR(9)," "),CHAR(10)," "),CHAR(13)," ")))'
+    norm = f'TRIM(LOWER(SUBSTITUTE(SUBSTITUTE({cell},CHAR(10)," "),CHAR(13)," ")))'
     expr = _label(Status.MANUELL)
     for status in (Status.EJ, Status.DELVIS, Status.UPPFYLLT):
         words = [w for w, s in ASSESSMENT_TEXTS.items() if s is status]
@@ -85,12 +91,13 @@ def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
         return _label(Status.UTFALL_SAKNAS)
     present = [c for c in cells if c is not None]
     missing = _join("OR", [f"NOT(ISNUMBER({c}))" for c in present])
-    met = [_condition(c, r.met) for r, c in zip(rules.rules, present)]
-    good = [x for r, c, m in zip(rules.rules, present, met) for x in (m, _condition(c, r.partial)) if x]
-    all_met = _join("AND", [m for m in met if m] or ["FALSE()"])
-    any_good = _join("OR", good or ["FALSE()"])
-    return (f"IF({missing},{_label(Status.UTFALL_SAKNAS)},IF({all_met},{_label(Status.UPPFYLLT)},"
-            f"IF({any_good},{_label(Status.DELVIS)},{_label(Status.EJ)})))")
+    met = [m for r, c in zip(rules.rules, present) if (m := _condition(c, r.met))]
+    partial = [p for r, c in zip(rules.rules, present) if (p := _condition(c, r.partial))]
+    # Past "all met", a single series' own met test is false: only partial tests can help it.
+    good = (met if len(rules.rules) > 1 else []) + partial
+    not_met = f"IF({_join('OR', good)},{_label(Status.DELVIS)},{_label(Status.EJ)})" if good else _label(Status.EJ)
+    all_met = _join("AND", met or ["FALSE()"])
+    return f"IF({missing},{_label(Status.UTFALL_SAKNAS)},IF({all_met},{_label(Status.UPPFYLLT)},{not_met}))"
 
 
 def _cell_for(cells: Mapping[str | None, str], name: str | None) -> str | None:

@@ -107,12 +107,12 @@ FLAGS = ("andra_gransen_passerad", "fel_riktning", "bedomning_saknas", "bedomnin
 
 
 def normalise_label(text: str) -> str:
-    """Lower case; tabs and line breaks become spaces; spaces trimmed and collapsed.
+    """Lower case; line breaks become spaces; spaces (U+0020 only) trimmed and collapsed.
 
     Mirrors Excel's ``TRIM(LOWER(SUBSTITUTE(…CHAR(10)…)))`` so formulas read
     an assessment exactly as Python does.
     """
-    for ch in "\t\n\r":
+    for ch in "\n\r":
         text = text.replace(ch, " ")
     return " ".join(part for part in text.lower().split(" ") if part)
 

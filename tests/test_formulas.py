@@ -1,0 +1,204 @@
+"""Live status formulas: LibreOffice must compute the label Python's evaluate() gives."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlplan.formulas import excel_number, status_formula
+from xlplan.lo import LibreOfficeFailed, convert, recalc_xlsx, soffice_path
+from xlplan.status import ASSESSMENT_TEXTS, Status, StatusSettings, evaluate
+from xlplan.targets import parse_series_values, parse_target
+
+ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "TRIM", "LOWER", "SUBSTITUTE", "CHAR", "FALSE"}
+
+
+@dataclass(frozen=True)
+class Case:
+    target: str
+    polarity: str | None = None
+    series: tuple[str, ...] = ()
+    baseline: str | None = None
+    previous: tuple[float | None, ...] | None = None
+    tolerance: float | None = None
+    centre: float = 50.0  # outcomes are drawn around this value
+
+
+CASES = [
+    Case(">48 %", centre=48),
+    Case("Äldre  och Funktionsstöd (Handikapp) >48 %", "higher", ("Äldre", "Funktionsstöd (Handikapp)"),
+         "Äldre 50 %, Funktionsstöd (Handikapp) 0 %", centre=48),
+    Case("Äldre  och Funktionsstöd (Handikapp) >69 %", None, (), "Äldre 83 %, Funktionsstöd (Handikapp) 67 %",
+         centre=69),
+    Case("Särskilt boende 88 %, hemtjänst 94%", "higher", ("Särskilt boende", "Hemtjänst"),
+         "Särskilt boende 88 %, hemtjänst 94 %", centre=91),
+    Case("86 %", "higher", (), "86 %", centre=86),
+    Case("86 %", "higher", (), "84 %", tolerance=5, centre=84),
+    Case("Sammantagen nettokostnadsavvikelse ska understiga 0", "lower", ("Äldreomsorg", "LSS"),
+         "Äldreomsorg 2018 + 1,9 %, LSS 2018 - 4,4 %", centre=0),
+    Case("3,0%", "lower", (), "3,3%", centre=3.1),
+    Case("3,0%", "lower", (), "3,3%", tolerance=10, centre=3.2),
+    Case("4,0", "higher", (), "4,0", centre=4),
+    Case("65 (90)", "lower", (), "65", centre=70),
+    Case("65 (90)", None, (), None, tolerance=7.5, centre=68),
+    Case("minst 70 %", None, (), "63%", centre=68),
+    Case("högst 5", None, (), "6", centre=5),
+    Case("Max 120", None, (), None, tolerance=2.5, centre=121),
+    Case("= 100", None, (), "90", tolerance=3, centre=100),
+    Case("= 100", None, (), "110", centre=100),
+    Case("= 0", None, (), "-2", tolerance=10, centre=0),
+    Case("90% resp 85%", "higher", ("0-12 år", "13-20 år"), "88 % resp 86 %", centre=87),
+    Case("Äldre minst 50 %, LSS minst 60 %, Hemtjänst minst 70", None, ("Äldre", "LSS", "Hemtjänst"),
+         "Äldre 45 %, LSS 65 %, Hemtjänst 70", tolerance=4, centre=60),
+    Case("Öka", None, (), "50 %", centre=50),
+    Case("Öka", None, (), "50 %", previous=(52,), centre=51),
+    Case("Minska", "lower", ("Äldre", "LSS"), "Äldre 5, LSS 7", centre=6),
+    Case("Bibehålla", None, (), "86 %", centre=86),
+    Case("Bibehålla", "lower", (), "3,3%", centre=3.3),
+    Case("Bibehålla", None, ("A", "B"), "A 10, B 20", centre=15),
+    Case("Öka", None, (), None, centre=1),  # nothing to compare with: assessed by hand
+    Case("Systematisk analys", centre=1),
+    Case("Färdigställa 28 nya äldreboendeplatser i Bjärke", "higher", centre=28),
+    Case("", centre=1),
+    Case("I.U", None, ("Äldre", "LSS"), centre=1),
+]
+
+ASSESSMENTS = [None, "", "   ", "kanske", "Bedöms manuellt", "Utfall saknas", "uppfyllt?", "delvis-uppfyllt"]
+
+
+def _outcome(rng: random.Random, centre: float):
+    roll = rng.random()
+    if roll < 0.06:
+        return None
+    if roll < 0.09:
+        return rng.choice(["ca 50", "50", "-", "I.U", " "])
+    spread = max(abs(centre) * 0.15, 2.0)
+    value = round(centre + rng.uniform(-spread, spread), rng.choice([0, 1, 1, 2]))
+    return value
+
+
+def _assessment(rng: random.Random):
+    if rng.random() < 0.3:
+        return rng.choice(ASSESSMENTS)
+    word = rng.choice(list(ASSESSMENT_TEXTS))
+    word = "".join(c.upper() if rng.random() < 0.3 else c for c in word)
+    word = word.replace(" ", rng.choice([" ", "  ", " \n"]))
+    return rng.choice(["", " ", "  ", "\n"]) + word + rng.choice(["", " ", "\n", "  ", "\t"])
+
+
+def _python_label(case: Case, cells: list, assessment) -> str:
+    names = list(case.series) or [None]
+    outcomes = {n: (v if isinstance(v, (int, float)) else None) for n, v in zip(names, cells)}
+    previous = dict(zip(names, case.previous)) if case.previous else None
+    result = evaluate(parse_target(case.target, case.polarity, case.series), outcomes, series_names=case.series,
+                      baseline=parse_series_values(case.baseline, case.series) if case.baseline else None,
+                      previous=previous, polarity=case.polarity, settings=StatusSettings(case.tolerance),
+                      assessment=assessment)
+    return result.status.label
+
+
+def _formula(case: Case, row: int) -> str | None:
+    names = list(case.series) or [None]
+    cells = {n: f"{'BCD'[i]}{row}" for i, n in enumerate(names)}
+    previous = dict(zip(names, case.previous)) if case.previous else None
+    return status_formula(parse_target(case.target, case.polarity, case.series), cells, series_names=case.series,
+                          baseline=parse_series_values(case.baseline, case.series) if case.baseline else None,
+                          polarity=case.polarity, settings=StatusSettings(case.tolerance),
+                          assessment_cell=f"E{row}", previous=previous)
+
+
+def _build(path: Path, rows_per_case: int, seed: int) -> list[tuple[int, Case, list, object, str]]:
+    rng = random.Random(seed)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["fall", "utfall 1", "utfall 2", "utfall 3", "bedömning", "formel", "python"])
+    expected = []
+    row = 2
+    for case in CASES:
+        for _ in range(rows_per_case):
+            cells = [_outcome(rng, case.centre) for _ in (case.series or (None,))]
+            assessment = _assessment(rng)
+            formula = _formula(case, row)
+            assert formula is not None and formula.startswith("=")
+            label = _python_label(case, cells, assessment)
+            ws.cell(row, 1, case.target)
+            for i, v in enumerate(cells):
+                ws.cell(row, 2 + i, v)
+            ws.cell(row, 5, assessment)
+            ws.cell(row, 6, formula)
+            ws.cell(row, 7, label)
+            expected.append((row, case, cells, assessment, label))
+            row += 1
+    wb.save(path)
+    return expected
+
+
+needs_lo = pytest.mark.skipif(soffice_path() is None or shutil.which("soffice") is None,
+                              reason="LibreOffice (soffice) is not installed")
+
+
+@needs_lo
+def test_libreoffice_agrees_with_python_on_thousands_of_outcomes(tmp_path):
+    src = tmp_path / "status.xlsx"
+    expected = _build(src, rows_per_case=120, seed=20240101)
+    assert len(expected) > 3000
+    out = recalc_xlsx(src, tmp_path / "out")
+    ws = openpyxl.load_workbook(out, data_only=True).active
+    mismatches = [(row, case.target, cells, assessment, label, ws.cell(row, 6).value)
+                  for row, case, cells, assessment, label in expected if ws.cell(row, 6).value != label]
+    assert not mismatches, mismatches[:10]
+    seen = {label for *_, label in expected}
+    assert seen == {s.label for s in Status}  # every status occurs
+
+
+def test_formula_uses_only_common_functions():
+    for i, case in enumerate(CASES):
+        formula = _formula(case, 10 + i)
+        assert formula is not None and formula.startswith("=")
+        assert set(re.findall(r"([A-Z]+)\(", formula)) <= ALLOWED
+        assert formula.count("(") == formula.count(")")
+
+
+def test_formula_shapes():
+    t = parse_target("65 (90)", "lower")
+    f = status_formula(t, {None: "H12"}, baseline=parse_series_values("70"))
+    assert f == ('=IF(NOT(ISNUMBER(H12)),"Utfall saknas",IF(H12<=65,"Uppfyllt",'
+                 'IF(H12<70,"Delvis uppfyllt","Ej uppfyllt")))')
+    assert status_formula(parse_target(""), {None: "H12"}) == '="Målvärde saknas"'
+    assert status_formula(parse_target("Systematisk analys"), {None: "H12"}) == '="Bedöms manuellt"'
+    assert status_formula(parse_target(">48 %"), {"Äldre": "H12"}, series_names=["Äldre", "LSS"]) == \
+        '="Utfall saknas"'  # LSS has no cell: it can never be reported
+
+
+def test_formula_refers_to_cells_in_other_sheets():
+    f = status_formula(parse_target(">48 %"), {None: "'Mål och indikatorer'!H12"})
+    assert f is not None and "ISNUMBER('Mål och indikatorer'!H12)" in f
+
+
+@pytest.mark.parametrize("x, text", [(48.0, "48"), (-0.5, "-0.5"), (1e-7, "0.0000001"), (1012779.0, "1012779"),
+                                     (81.7, "81.7"), (-0.0, "0")])
+def test_excel_number(x, text):
+    assert excel_number(x) == text
+    assert float(text) == x
+
+
+@needs_lo
+def test_convert_reports_a_missing_file(tmp_path):
+    with pytest.raises(LibreOfficeFailed, match="finns inte"):
+        convert(tmp_path / "nope.xlsx", "pdf", tmp_path)
+
+
+@needs_lo
+def test_convert_to_pdf(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Uppföljning"
+    wb.save(tmp_path / "a.xlsx")
+    pdf = convert(tmp_path / "a.xlsx", "pdf", tmp_path / "pdf")
+    assert pdf == tmp_path / "pdf" / "a.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
