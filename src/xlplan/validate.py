@@ -185,3 +185,27 @@ def _looks_like_text(head: bytes) -> bool:
         except UnicodeDecodeError:
             return False
     return True
+
+
+DEPARTMENT_MAX_UNCOMPRESSED = 64 * 1024 * 1024  # a department workbook unpacks to a few MB at most
+
+
+def preflight(path: Path) -> str | None:
+    """Cheap checks before a candidate is parsed; a Swedish reason to refuse it, or None.
+
+    Bounds the work a hostile file can cause: the declared unpacked size must be
+    modest (the zip reader under calamine stops at the declared size of each part).
+    """
+    reason = sniff(path)
+    if reason is not None:
+        return reason
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "filen är ingen Excel-arbetsbok (.xlsx/.xlsm) eller är skadad (trasig zip-fil); spara om den i Excel"
+    declared = sum(i.file_size for i in infos)
+    if declared > DEPARTMENT_MAX_UNCOMPRESSED:
+        return (f"filen packas upp till {declared // (1024 * 1024)} MB, orimligt mycket för en avdelningsfil "
+                "(zip-bomb?); den läses inte")
+    return None

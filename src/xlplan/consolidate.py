@@ -1,0 +1,676 @@
+"""``xlplan consolidate``: the department workbooks of a folder → the committee workbook.
+
+Every file in the folder is accounted for: each candidate workbook is read
+(read-only) and checked — readable, an xlplan department workbook, of this
+plan and period, of a department in the plan — and everything else (old
+formats, lock files, CSV …) is reported with a reason.  One bad file never
+stops the others; every finding is a :class:`~xlplan.errors.Problem` shown on
+the Kontroll sheet and in the JSON report.
+
+Choices, stated once:
+
+* Two different files for one department: **neither is included**; both are
+  listed (Kontroll and Inlämning, status ``konflikt``) and the department's rows
+  show *Utfall saknas* until someone removes the wrong file.  Two byte-identical
+  copies are one submission: the first by name is used, with a warning.
+* Status is re-evaluated here from the plan's target and the file's outcome
+  (:func:`xlplan.status.evaluate`); the status cell in the file is not trusted
+  (a different one is reported).
+* A committee-level line (plan column ``Nämndnivå``) takes its value from the
+  department ``NÄMND`` when the plan has one and its file reports the
+  indicator; otherwise it stays empty — never an average of the departments.
+* A department without an included file still gets its rows (``Utfall saknas``)
+  so the committee sees what is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from xlplan.atomic import write_bytes_atomic
+from xlplan.committee import (
+    ActivityLine,
+    CommentLine,
+    CommitteeData,
+    CommitteeMeta,
+    ControlResult,
+    EconomyLine,
+    GoalSummary,
+    IndicatorLine,
+    Submission,
+    write_committee_workbook,
+)
+from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.layout.columns import (
+    ACTIVITIES,
+    ACTIVITY_STATES,
+    ASSESSMENTS,
+    CONTROL_RESULTS,
+    CONTROLS,
+    ECONOMY,
+    INDICATORS,
+    OVERVIEW,
+    PERSONNEL,
+    SUBMISSION_ROW_ID,
+    SUBMISSION_STATES,
+)
+from xlplan.layout.department import included_indicators, indicator_row_id
+from xlplan.model import COMMITTEE_ID, Department, Goal, Indicator, Plan
+from xlplan.numbers import format_number
+from xlplan.periods import Period, parse_period
+from xlplan.planio import read_plan
+from xlplan.status import Status, evaluate, normalise_label
+from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
+
+Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)
+
+NOT_INCLUDED = "filen togs inte med"
+READY_STATES = ("klar för granskning", "godkänd")
+COMMITTEE_NAME = "Nämnden"
+
+
+# ---------------------------------------------------------------- records
+
+@dataclass
+class FileRead:
+    """One candidate workbook after reading and checking."""
+
+    path: Path
+    facts: FileFacts | None
+    book: DepartmentBook | None = None
+    department_id: str | None = None  # the plan's id, when the file names a known department
+    problems: list[Problem] = field(default_factory=list)
+    accepted: bool = False  # of this plan, period and a known department
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What was decided for one department of the plan."""
+
+    department: Department
+    state: str  # inlämningsstatus, "saknas", "konflikt", "avvisad"
+    file: FileRead | None = None  # the file included, if any
+    candidates: tuple[FileRead, ...] = ()  # every file naming this department
+
+
+@dataclass(frozen=True)
+class ConsolidationResult:
+    out_path: Path
+    report_path: Path | None
+    data: CommitteeData
+    files: tuple[str, ...]  # every entry of the folder, by name
+    included: tuple[str, ...]  # department ids whose file was included
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.data.problems
+
+    def counts(self) -> dict[str, int]:
+        sev = [p.severity for p in self.problems]
+        states = [s.state for s in self.data.submissions]
+        return {
+            "filer": len(self.files),
+            "avdelningar": len(self.data.submissions),
+            "inkluderade": len(self.included),
+            "saknas": states.count("saknas"),
+            "konflikter": states.count("konflikt"),
+            "avvisade": states.count("avvisad"),
+            "fel": sev.count("fel"),
+            "varningar": sev.count("varning"),
+            "info": sev.count("info"),
+            "indikatorrader": len(self.data.indicators),
+        }
+
+
+# ---------------------------------------------------------------- orchestration
+
+def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period, out_path: str | Path,
+                report_path: str | Path | None = None, progress: Progress | None = None) -> ConsolidationResult:
+    """Read every department workbook in *folder* and write the committee workbook at *out_path*.
+
+    Raises only for bad arguments (no such folder, an invalid plan, a bad
+    period); every problem with a department file is reported, not raised.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput(f"Mappen '{folder}' finns inte.")
+    plan = read_plan(plan_path)
+    per = period if isinstance(period, Period) else parse_period(period)
+    scan = scan_folder(folder)
+    out_path, report = Path(out_path), Path(report_path) if report_path else None
+    reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], plan, per, progress)
+    choices = choose(plan, reads)
+    problems = list(scan.skipped) + [p for r in reads for p in r.problems]
+    problems += period_problems(plan, per) + choice_problems(choices)
+    data = build_committee_data(plan, per, choices, problems)
+    write_committee_workbook(data, out_path)
+    files = tuple(p.file or "" for p in scan.skipped) + tuple(r.name for r in reads)
+    included = tuple(c.department.id for c in choices if c.file is not None)
+    result = ConsolidationResult(out_path, report, data, tuple(sorted(files, key=str.casefold)), included)
+    if report is not None:
+        write_report(result, folder, report)
+    return result
+
+
+def _is_output(path: Path, *outputs: Path | None) -> bool:
+    """The committee workbook or report written into the folder itself is not a department file."""
+    return any(o is not None and o.exists() and path.resolve() == o.resolve() for o in outputs)
+
+
+def read_all(paths: list[Path], plan: Plan, period: Period, progress: Progress | None) -> list[FileRead]:
+    reads = []
+    for i, path in enumerate(paths, start=1):
+        reads.append(read_file(path, plan, period))
+        if progress is not None:
+            progress(i, len(paths), path.name)
+    return reads
+
+
+def read_file(path: Path, plan: Plan, period: Period) -> FileRead:
+    """Read and check one candidate; never raises for what is in the file."""
+    try:
+        return _read_file(path, plan, period)
+    except Exception as exc:  # one bad file never stops the others: report it with what we know
+        return FileRead(path, None, problems=[Problem(
+            "internt_fel", f"Filen kunde inte läsas: {type(exc).__name__}: {exc}. Rapportera gärna felet.",
+            path.name, action=NOT_INCLUDED)])
+
+
+def _read_file(path: Path, plan: Plan, period: Period) -> FileRead:
+    facts = file_facts(path)
+    read = FileRead(path, facts)
+    reason = preflight(path)
+    if reason is not None:
+        read.problems.append(Problem("olasbar", _capital(reason) + ".", path.name, action=NOT_INCLUDED))
+        return read
+    try:
+        book = read_department_workbook(path)
+    except WorkbookUnreadable as exc:
+        read.problems.append(Problem("olasbar", f"Filen kan inte läsas som en arbetsbok: {exc.reason}",
+                                     path.name, action=NOT_INCLUDED))
+        return read
+    except WorkbookRefused as exc:
+        read.problems.append(Problem("inte_avdelningsfil", f"Filen {exc.reason}", path.name, action=NOT_INCLUDED))
+        return read
+    read.book = book
+    identity = identity_problems(book, plan, period, path.name)
+    read.department_id = _known_department(book, plan)
+    read.accepted = not any(p.severity == "fel" for p in identity)
+    read.problems += identity
+    if read.accepted:
+        read.problems += list(book.problems) + content_problems(book, plan, period, read.department_id or "")
+    return read
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _known_department(book: DepartmentBook, plan: Plan) -> str | None:
+    dep = plan.department(book.department_id) if book.department_id else None
+    return dep.id if dep else None
+
+
+# ---------------------------------------------------------------- checks of one file
+
+def identity_problems(book: DepartmentBook, plan: Plan, period: Period, name: str) -> list[Problem]:
+    """Is the file of this plan, this period and a department of the plan? Is the plan version the same?"""
+    out = []
+    if book.plan_id != plan.id:
+        out.append(Problem("annan_plan", f"Filen hör till planen '{book.plan_id or '?'}', inte till '{plan.id}'.",
+                           name, action=NOT_INCLUDED))
+    if _period_of(book.period) != period:
+        out.append(Problem("annan_period", f"Filen gäller perioden '{book.period or '?'}', inte '{period}'. "
+                           "Fyll en fil för rätt period med xlplan fill.", name, action=NOT_INCLUDED))
+    if not book.department_id or plan.department(book.department_id) is None:
+        out.append(Problem("okand_avdelning", f"Avdelningen '{book.department_id or '?'}' finns inte i planen "
+                           f"(avdelningar: {', '.join(d.id for d in plan.departments)}).", name,
+                           action=NOT_INCLUDED))
+    version = book.metadata.get("plan_version")
+    if not out and version != plan.version:
+        out.append(Problem("annan_planversion", f"Filen fylldes från en annan version av planen ({version or '?'}; "
+                           f"aktuell version {plan.version}). Raderna matchas mot den aktuella planen med "
+                           "sina id; fyll gärna på nytt med xlplan fill --update.", name, severity="varning",
+                           action="raderna matchades med id"))
+    return out
+
+
+def _period_of(text: str | None) -> Period | None:
+    try:
+        return parse_period(text) if text else None
+    except BadInput:
+        return None
+
+
+def expected_rows(plan: Plan, dep_id: str, period: Period) -> list[tuple[str, str]]:
+    """(sheet, Rad-id) of every row the plan expects in the department's file for *period*."""
+    out = [(INDICATORS, indicator_row_id(i.id, s)) for _, i in included_indicators(plan, dep_id, period)
+           for s in i.series_names()]
+    out += [(ACTIVITIES, f"A|{a.id}") for a in plan.activities_for(dep_id)]
+    out += [(ECONOMY, f"E|{b.item}") for b in plan.budget_for(dep_id, period.year)]
+    out += [(PERSONNEL, f"P|{p.name}") for p in plan.personnel_for(dep_id)]
+    out += [(CONTROLS, f"K|{k.id}") for k in plan.controls_for(dep_id)]
+    return out
+
+
+def content_problems(book: DepartmentBook, plan: Plan, period: Period, dep_id: str) -> list[Problem]:
+    """Cross-checks against the plan: deleted rows, rows the plan no longer has, values outside rules."""
+    name = book.path.name
+    out = missing_rows(book, plan, period, dep_id, name)
+    out += unknown_rows(book, plan, period, dep_id, name)
+    out += value_problems(book, plan, period, dep_id, name)
+    return out
+
+
+def missing_rows(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+    out = []
+    for sheet, row_id in expected_rows(plan, dep_id, period):
+        if book.row(sheet, row_id) is not None or row_id in book.expected_rows:
+            continue  # present, or already reported by the reader as deleted
+        if sheet not in book.sheets:
+            continue  # the whole sheet is missing: reported by the reader
+        if book.metadata.get("plan_version") == plan.version:
+            msg = f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på nytt med xlplan fill --update."
+        else:
+            msg = (f"Planen har raden '{row_id}' men filen saknar den (planen har ändrats sedan filen fylldes). "
+                   "Fyll filen på nytt med xlplan fill --update.")
+        out.append(Problem("rad_saknas", msg, name, book.actual_sheet_name(sheet), None,
+                           action="raden visas som Utfall saknas" if sheet == INDICATORS else "raden saknas"))
+    return out
+
+
+def unknown_rows(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+    """Rows in the file the plan does not expect (an older plan): reported with their values, not lost."""
+    expected = {row_id for _, row_id in expected_rows(plan, dep_id, period)}
+    out = []
+    for sheet_name in (INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS):
+        sheet = book.sheets.get(sheet_name)
+        for row_id, row in (sheet.rows.items() if sheet else ()):
+            if row_id in expected or not row_id[:2] in ("I|", "A|", "E|", "P|", "K|"):
+                continue
+            typed = {k: v for k, v in row.raw.items() if v is not None and k in _INPUT_KEYS}
+            shown = "; ".join(f"{k} = {v}" for k, v in typed.items()) or "inga ifyllda värden"
+            out.append(Problem("rad_ej_i_planen", f"Raden '{row_id}' finns inte i den aktuella planen för "
+                               f"perioden ({shown}).", name, sheet.actual_name, f"A{row.number}", "varning",
+                               "raden togs inte med"))
+    return out
+
+
+_INPUT_KEYS = ("outcome", "assessment", "comment", "actions", "status", "actual", "forecast", "result")
+_LISTS: dict[tuple[str, str], tuple[str, ...]] = {
+    (INDICATORS, "assessment"): ASSESSMENTS, (ACTIVITIES, "status"): ACTIVITY_STATES,
+    (CONTROLS, "result"): CONTROL_RESULTS, (OVERVIEW, "value"): SUBMISSION_STATES,
+}
+
+
+def value_problems(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+    """Values outside their validation: outcomes outside the plan's Min/Max, words not in a drop-down list."""
+    out = []
+    for _, ind in included_indicators(plan, dep_id, period):
+        for series in ind.series_names():
+            row = book.row(INDICATORS, indicator_row_id(ind.id, series))
+            value = row.values.get("outcome") if row else None
+            if row is None or not isinstance(value, (int, float)):
+                continue
+            if (ind.minimum is not None and value < ind.minimum) or (ind.maximum is not None and value > ind.maximum):
+                out.append(Problem("utanfor_intervall", f"Utfallet {format_number(value)} ligger utanför det "
+                                   f"rimliga intervallet {_range(ind)} för '{ind.name}'. Kontrollera värdet.",
+                                   name, book.actual_sheet_name(INDICATORS), row.cells.get("outcome"),
+                                   action="värdet togs med som det står"))
+    for (sheet_name, key), options in _LISTS.items():
+        sheet = book.sheets.get(sheet_name)
+        for row_id, row in (sheet.rows.items() if sheet else ()):
+            if sheet_name == OVERVIEW and row_id != SUBMISSION_ROW_ID:
+                continue
+            out += _list_problem(row.raw.get(key), options, name, sheet.actual_name, row.cells.get(key))
+    return out
+
+
+def _range(ind: Indicator) -> str:
+    lo = format_number(ind.minimum) if ind.minimum is not None else "–"
+    hi = format_number(ind.maximum) if ind.maximum is not None else "–"
+    return f"{lo}–{hi}"
+
+
+def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, cell: str | None) -> list[Problem]:
+    if value is None or not str(value).strip():
+        return []
+    if normalise_label(str(value)) in {normalise_label(o) for o in options}:
+        return []
+    return [Problem("ogiltigt_val", f"'{value}' finns inte i listan för cellen. Välj något av: "
+                    f"{', '.join(options)}.", name, sheet, cell, action="värdet togs med som det står")]
+
+
+# ---------------------------------------------------------------- choosing one file per department
+
+def choose(plan: Plan, reads: list[FileRead]) -> list[Choice]:
+    return [choose_for(dep, [r for r in reads if r.department_id == dep.id]) for dep in plan.departments]
+
+
+def choose_for(dep: Department, reads: list[FileRead]) -> Choice:
+    accepted = [r for r in reads if r.accepted]
+    if not accepted:
+        return Choice(dep, "avvisad" if reads else "saknas", None, tuple(reads))
+    hashes = {r.facts.sha256 if r.facts else r.name for r in accepted}
+    if len(accepted) > 1 and len(hashes) > 1:
+        return Choice(dep, "konflikt", None, tuple(reads))
+    chosen = accepted[0]
+    state = (chosen.book.submission if chosen.book else None) or "inlämnad"
+    return Choice(dep, state, chosen, tuple(reads))
+
+
+def choice_problems(choices: list[Choice]) -> list[Problem]:
+    out = []
+    for c in choices:
+        label = f"{c.department.name} ({c.department.id})"
+        accepted = [r for r in c.candidates if r.accepted]
+        if c.state == "saknas":
+            out.append(Problem("inlamning_saknas", f"Ingen fil från {label} finns i mappen.", None,
+                               severity="varning", action="avdelningens rader visas som Utfall saknas"))
+        elif c.state == "avvisad":
+            names = ", ".join(r.name for r in c.candidates)
+            out.append(Problem("inlamning_avvisad", f"Ingen godkänd fil från {label}: {names} kunde inte tas med "
+                               "(se filens problem).", None, severity="varning",
+                               action="avdelningens rader visas som Utfall saknas"))
+        elif c.state == "konflikt":
+            names = ", ".join(r.name for r in accepted)
+            for r in accepted:
+                out.append(Problem("konflikt", f"Två eller fler olika filer gäller {label}: {names}. Ingen av dem "
+                                   "togs med; ta bort den som inte gäller och sammanställ igen.", r.name,
+                                   action=NOT_INCLUDED))
+        elif len(accepted) > 1 and c.file is not None:
+            for r in accepted:
+                if r is not c.file:
+                    out.append(Problem("dubblett", f"Filen är en exakt kopia av {c.file.name} ({label}); "
+                                       "den räknas en gång.", r.name, severity="varning",
+                                       action=f"{c.file.name} användes"))
+        if c.file is not None and c.file.book is not None:
+            state = c.file.book.submission
+            if state and normalise_label(state) not in READY_STATES:
+                out.append(Problem("inte_klar", f"Inlämningsstatus är '{state}': avdelningen har inte markerat "
+                                   "filen som klar för granskning.", c.file.name,
+                                   c.file.book.actual_sheet_name(OVERVIEW),
+                                   c.file.book.address(OVERVIEW, SUBMISSION_ROW_ID, "value"), "info",
+                                   "filen togs med"))
+    return out
+
+
+def period_problems(plan: Plan, period: Period) -> list[Problem]:
+    if period.kind in plan.settings.periods and plan.settings.year <= period.year <= plan.settings.end_year:
+        return []
+    return [Problem("period_utanfor_planen", f"Perioden {period} ingår inte i planens rapporteringsperioder "
+                    f"({', '.join(plan.settings.periods)}, {plan.settings.year}–{plan.settings.end_year}).",
+                    None, severity="varning")]
+
+
+# ---------------------------------------------------------------- the committee data
+
+def build_committee_data(plan: Plan, period: Period, choices: list[Choice], problems: list[Problem]) -> CommitteeData:
+    s = plan.settings
+    meta = CommitteeMeta(s.plan_id, plan.version, s.municipality, s.municipality_id, s.committee, str(period),
+                         period.label, dt.datetime.now(dt.timezone.utc).replace(microsecond=0), s.goal_rule,
+                         s.administration)
+    problems = list(problems)
+    indicators = indicator_lines(plan, period, choices, problems)
+    return CommitteeData(
+        meta=meta,
+        submissions=tuple(submission(c, problems) for c in choices),
+        goals=tuple(goal_summaries(plan, indicators)),
+        indicators=tuple(indicators),
+        activities=tuple(line for c in choices for line in activity_lines(plan, c)),
+        economy=tuple(line for c in choices for line in economy_lines(plan, period, c)),
+        comments=tuple(comment_lines(plan, period, choices, indicators)),
+        controls=tuple(line for c in choices for line in control_lines(plan, c)),
+        problems=tuple(problems),
+    )
+
+
+def submission(c: Choice, problems: list[Problem]) -> Submission:
+    shown = c.file or (c.candidates[0] if len(c.candidates) == 1 else None)
+    names = [r.name for r in c.candidates] if c.file is None else [c.file.name]
+    files = {r.name for r in c.candidates}
+    count = sum(1 for p in problems if p.file in files)
+    facts = shown.facts if shown else None
+    return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
+                      facts.saved_by if facts else None, facts.saved_at if facts else None,
+                      facts.sha256 if facts else None, count)
+
+
+def _row_values(c: Choice, sheet: str, row_id: str) -> dict[str, Any]:
+    if c.file is None or c.file.book is None:
+        return {}
+    row = c.file.book.row(sheet, row_id)
+    return dict(row.values) if row else {}
+
+
+def _absent(c: Choice) -> str | None:
+    """Why a department's rows have no values (None when its file is included)."""
+    return None if c.file else {"saknas": "ingen fil inlämnad", "konflikt": "flera filer (konflikt), ingen togs med",
+                                "avvisad": "filen kunde inte tas med"}.get(c.state, "ingen fil")
+
+
+def indicator_lines(plan: Plan, period: Period, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
+    lines = []
+    committee_values: dict[tuple[str, str | None], tuple[Choice, dict[str, Any]]] = {}
+    for c in choices:
+        for goal, ind in included_indicators(plan, c.department.id, period):
+            for series in ind.series_names():
+                values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
+                if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
+                    committee_values[(ind.id, series)] = (c, values)
+                    continue
+                line = indicator_line(plan, period, goal, ind, series, c.department, values, _absent(c))
+                _check_status(line, values, c, problems)
+                lines.append(line)
+    for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
+        if ind.periods and period.kind not in ind.periods:
+            continue
+        for series in ind.series_names():
+            c, values = committee_values.get((ind.id, series), (None, {}))
+            lines.append(indicator_line(plan, period, goal, ind, series, None, values,
+                                        None if values else "ingen nämndsiffra inlämnad"))
+    return lines
+
+
+def indicator_line(plan: Plan, period: Period, goal: Goal | None, ind: Indicator, series: str | None,
+                   dep: Department | None, values: dict[str, Any], absent: str | None) -> IndicatorLine:
+    target = ind.target(period.year, goal)
+    outcome = values.get("outcome") if isinstance(values.get("outcome"), (int, float)) else None
+    assessment = _text(values.get("assessment"))
+    result = evaluate(target, {series: outcome}, series_names=(series,) if series else (),
+                      baseline=ind.baseline_values(), polarity=ind.polarity(goal),
+                      settings=plan.settings.status_settings, assessment=assessment)
+    picked = ind.target_text(period.year)
+    threshold = target.for_series(series)
+    return IndicatorLine(
+        goal_id=ind.goal_id, priority_goal=goal.priority_goal if goal else None,
+        goal_text=goal.text if goal else ind.goal_id, indicator_id=ind.id, indicator=ind.name,
+        department_id=dep.id if dep else None, department=dep.name if dep else COMMITTEE_NAME,
+        series=series, unit=ind.unit, baseline=ind.baseline, baseline_year=ind.baseline_year,
+        target=picked[1] if picked else None, target_value=threshold.value if threshold else None,
+        outcome=float(outcome) if outcome is not None else None, status=result.status.label,
+        assessment=assessment, comment=_text(values.get("comment")), actions=_text(values.get("actions")),
+        provenance=_provenance(values, outcome, absent), kolada_id=ind.kpi_for(series),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _provenance(values: dict[str, Any], outcome: float | None, absent: str | None) -> str | None:
+    if absent:
+        return absent
+    source = _text(values.get("outcome_source")) or _text(values.get("provenance"))
+    if outcome is None:
+        return source
+    return source or "inmatat av avdelningen"
+
+
+def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem]) -> None:
+    """Report a status cell in the file that disagrees with the status computed from the plan."""
+    shown = _text(values.get("status"))
+    if c.file is None or c.file.book is None or shown is None:
+        return
+    if Status.from_label(shown) is Status.from_label(line.status):
+        return
+    book = c.file.book
+    row_id = indicator_row_id(line.indicator_id, line.series)
+    problems.append(Problem("status_avviker", f"Status i filen är '{shown}' men räknat ur utfall och målvärde blir "
+                            f"den '{line.status}'. Statusformeln kan vara överskriven.", c.file.name,
+                            book.actual_sheet_name(INDICATORS), book.address(INDICATORS, row_id, "status"),
+                            "varning", "den räknade statusen används"))
+
+
+def goal_summaries(plan: Plan, lines: list[IndicatorLine]) -> list[GoalSummary]:
+    out = []
+    for goal in plan.goals:
+        statuses = [Status.from_label(x.status) for x in lines if x.goal_id == goal.id]
+        count = {s: statuses.count(s) for s in Status}
+        out.append(GoalSummary(goal.id, goal.priority_goal, goal.text, count[Status.UPPFYLLT], count[Status.DELVIS],
+                               count[Status.EJ], count[Status.UTFALL_SAKNAS], count[Status.MALVARDE_SAKNAS],
+                               count[Status.MANUELL], goal_assessment(statuses, plan.settings.goal_rule)))
+    return out
+
+
+def goal_assessment(statuses: list[Status | None], rule: str) -> str | None:
+    """A goal's overall fulfilment from its indicator lines (plan setting Målbedömning).
+
+    ``alla``: Uppfyllt when every line is; ``majoritet``: when more than half
+    are.  Otherwise Delvis uppfyllt when any line is (partly) met, Ej uppfyllt
+    when lines were assessed and none was, Utfall saknas when none was assessed.
+    Lines without a target do not count.
+    """
+    counted = [s for s in statuses if s is not None and s is not Status.MALVARDE_SAKNAS]
+    if not counted:
+        return None
+    met = counted.count(Status.UPPFYLLT)
+    if (rule == "majoritet" and met * 2 > len(counted)) or (rule != "majoritet" and met == len(counted)):
+        return Status.UPPFYLLT.label
+    if met or Status.DELVIS in counted:
+        return Status.DELVIS.label
+    if Status.EJ in counted:
+        return Status.EJ.label
+    return Status.UTFALL_SAKNAS.label
+
+
+def _state_word(value: Any) -> str | None:
+    text = _text(value)
+    return text[:1].upper() + text[1:] if text else None
+
+
+def activity_lines(plan: Plan, c: Choice) -> list[ActivityLine]:
+    out = []
+    for a in plan.activities_for(c.department.id):
+        values = _row_values(c, ACTIVITIES, f"A|{a.id}")
+        out.append(ActivityLine(c.department.id, c.department.name, a.goal_id, a.heading, a.text, a.responsible,
+                                a.deadline, _state_word(values.get("status")), _text(values.get("comment")), a.id))
+    return out
+
+
+def economy_lines(plan: Plan, period: Period, c: Choice) -> list[EconomyLine]:
+    out = []
+    for b in plan.budget_for(c.department.id, period.year):
+        values = _row_values(c, ECONOMY, f"E|{b.item}")
+        actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
+        deviation = forecast - b.budget if forecast is not None else None
+        out.append(EconomyLine(c.department.id, c.department.name, b.item, b.budget, actual, forecast, deviation))
+    return out
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def control_lines(plan: Plan, c: Choice) -> list[ControlResult]:
+    out = []
+    for k in plan.controls_for(c.department.id):
+        values = _row_values(c, CONTROLS, f"K|{k.id}")
+        out.append(ControlResult(c.department.id, c.department.name, k.risk, k.control, k.probability,
+                                 k.consequence, k.risk_value, _text(values.get("result")),
+                                 _text(values.get("comment")), k.id))
+    return out
+
+
+def comment_lines(plan: Plan, period: Period, choices: list[Choice], lines: list[IndicatorLine]) -> list[CommentLine]:
+    """Indicator analyses by goal, then economy and personnel comments (with their values)."""
+    out = []
+    for x in lines:
+        if x.comment:
+            text = f"({x.series}) {x.comment}" if x.series else x.comment
+            out.append(CommentLine(x.goal_id, x.department_id, x.department, x.indicator_id, text))
+    for c in choices:
+        for b in plan.budget_for(c.department.id, period.year):
+            comment = _text(_row_values(c, ECONOMY, f"E|{b.item}").get("comment"))
+            if comment:
+                out.append(CommentLine(None, c.department.id, c.department.name, None, f"Ekonomi, {b.item}: {comment}"))
+        for p in plan.personnel_for(c.department.id):
+            values = _row_values(c, PERSONNEL, f"P|{p.name}")
+            text = _personnel_text(p.name, p.target, values)
+            if text:
+                out.append(CommentLine(None, c.department.id, c.department.name, None, text))
+    return out
+
+
+def _personnel_text(name: str, target: str | None, values: dict[str, Any]) -> str | None:
+    outcome, comment = _number(values.get("outcome")), _text(values.get("comment"))
+    if outcome is None and comment is None:
+        return None
+    parts = [f"Personal, {name}:"]
+    if outcome is not None:
+        parts.append(f"utfall {format_number(outcome)}" + (f" (målvärde {target})" if target else "") + ".")
+    if comment:
+        parts.append(comment)
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------- the JSON report
+
+def report_json(result: ConsolidationResult, folder: Path) -> dict[str, Any]:
+    meta = result.data.meta
+    return {
+        "plan_id": meta.plan_id, "plan_version": meta.plan_version, "period": meta.period,
+        "generated_at": meta.generated_at.isoformat(), "folder": str(folder), "output": str(result.out_path),
+        "counts": result.counts(),
+        "submissions": [_submission_json(s) for s in result.data.submissions],
+        "problems": [p.to_json() for p in result.problems],
+    }
+
+
+def _submission_json(s: Submission) -> dict[str, Any]:
+    return {"department_id": s.department_id, "department": s.department, "file": s.file, "state": s.state,
+            "saved_by": s.saved_by, "saved_at": s.saved_at.isoformat() if s.saved_at else None,
+            "sha256": s.file_hash, "problems": s.problem_count}
+
+
+def write_report(result: ConsolidationResult, folder: Path, path: Path) -> None:
+    text = json.dumps(report_json(result, folder), ensure_ascii=False, indent=2) + "\n"
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def summary_lines(result: ConsolidationResult) -> list[str]:
+    """A few Swedish lines for the terminal."""
+    n = result.counts()
+    lines = [f"Sammanställning: {result.out_path}",
+             f"  {n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
+             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen.",
+             f"  Problem: {n['fel']} fel, {n['varningar']} varningar, {n['info']} info (se bladet Kontroll)."]
+    if result.report_path:
+        lines.append(f"  Rapport: {result.report_path}")
+    return lines
+
+
+__all__ = ["ConsolidationResult", "Choice", "FileRead", "consolidate", "read_file", "summary_lines",
+           "goal_assessment", "report_json"]
