@@ -1,0 +1,537 @@
+"""``xlplan pull``: outcome values from Kolada and local exports into department workbooks.
+
+Plan, then apply.  :func:`plan_pull` (pure) decides, for every indicator row
+that has a source, what happens to its Utfall cell; :func:`apply_pull` writes
+the decisions that write; :func:`pull` does everything for one workbook or a
+folder of them.
+
+Rules (documented for users in the README):
+
+* **One batched Kolada fetch** for the whole folder: every Kolada KPI of the
+  plan × (the municipality, riket ``0000``, the "liknande kommuner" group) ×
+  (the years followed up, the year before the period's year, the baseline
+  years).  The client chunks ids by 25, so the number of requests grows with
+  chunks, not with indicators × years.  The same fetch gives the comparison
+  rows (:mod:`xlplan.comparisons`), saved as ``comparisons.json``.
+* **Which year:** Utfall gets the value for the *period's year* (a follow-up
+  of 2024 gets Kolada's 2024 value, also for K1 and delår).  Kolada usually
+  publishes a year's value in the following year, so for K1 and delår it is
+  often missing: the cell is then left empty and reported as "inget värde för
+  år X", naming the latest published year and value (the year before is
+  fetched for that).  An earlier year's value is never put in Utfall.
+* **Which source:** a Filkällor row is more specific than the Kolada id, so a
+  value from a local export wins; Kolada is used when the export gives none.
+* **Never overwrite a person:** an empty Utfall cell is filled.  A cell whose
+  Utfall equals Hämtat värde holds an earlier pull; it is refreshed only with
+  ``overwrite_pulled=True`` (``--overwrite-pulled``), otherwise a new source
+  value is reported.  Any other value was typed by a person: it is kept, and
+  reported when it differs from the source.
+* **Provenance:** every written value gets visible text in Utfallets källa
+  (``Källa: Kolada, U21468, Alingsås (1489), 2022, totalt, hämtad
+  2026-11-23, slutligt värde``; ``Källa: sjukfranvaro.csv, rad 5`` for a file)
+  and JSON in the hidden Proveniens column; Hämtat värde gets the value.
+* **All or nothing on Kolada failure:** Kolada is asked before anything is
+  written; a :class:`~xlplan.errors.KoladaUnavailable` leaves every workbook
+  as it was.  Problems with a local export name the file, row and column and
+  the rest goes on.
+* **Writing:** each changed workbook is loaded with openpyxl, the cells are
+  set, and it is saved atomically (temporary file + rename); formats, data
+  validations, conditional formats, protection, hidden columns and sheets
+  are kept (tested).  openpyxl drops the package relationship of the ribbon
+  in an ``.xlsm``; it is put back.  Excel recalculates formulas on opening.
+  A workbook that is open in Excel (a ``~$`` lock file beside it) is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import math
+import os
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Sequence
+
+from openpyxl import load_workbook
+
+from xlplan.atomic import atomic_path
+from xlplan.comparisons import (
+    COMPARISONS_FILE,
+    Unit,
+    build_comparisons,
+    comparison_kpis,
+    comparison_years,
+    resolve_group,
+    save_comparisons,
+    units_for,
+)
+from xlplan.committee import Comparison
+from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
+from xlplan.errors import BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.filesources import FileValue, read_file_values
+from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
+from xlplan.layout.columns import INDICATORS
+from xlplan.model import Indicator, Plan
+from xlplan.numbers import format_number, parse_number
+from xlplan.periods import Period, parse_period
+from xlplan.planio import read_plan
+from xlplan.tables import open_workbook
+
+__all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
+           "file_source", "fetch_years", "find_plan", "workbook_paths"]
+
+Action = Literal["fyll", "uppdatera", "behåll_inskrivet", "behåll_hämtat", "saknas"]
+WRITE_ACTIONS = ("fyll", "uppdatera")
+CELL_KEYS = ("outcome", "outcome_source", "fetched_value", "provenance")
+GENDER_WORDS = {"T": "totalt", "K": "kvinnor", "M": "män"}
+BOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """A value ready to land in an Utfall cell, with its provenance."""
+
+    value: float
+    text: str  # visible: "Källa: Kolada, U21468, …"
+    provenance: dict[str, Any]  # the hidden JSON
+
+    def provenance_json(self) -> str:
+        return json.dumps(self.provenance, ensure_ascii=False, sort_keys=True)
+
+
+def _date(when: dt.datetime | None) -> str:
+    return when.date().isoformat() if when else "okänt datum"
+
+
+def kolada_source(v: KoladaValue, municipality_name: str) -> Source:
+    """The Source of a Kolada value (``v.value`` must be a number)."""
+    assert v.value is not None
+    stage = "preliminärt värde" if v.preliminary else "slutligt värde"
+    gender = GENDER_WORDS.get(v.gender, v.gender)
+    text = (f"Källa: Kolada, {v.kpi}, {municipality_name} ({v.municipality}), {v.period}, {gender}, "
+            f"hämtad {_date(v.fetched_at)}, {stage}")
+    prov = {"source": "Kolada", "kpi": v.kpi, "municipality": v.municipality,
+            "municipality_name": municipality_name, "year": v.period, "gender": v.gender, "value": v.value,
+            "status": v.status, "fetched_at": v.fetched_at.isoformat() if v.fetched_at else None,
+            "preliminary": v.preliminary, "final": not v.preliminary, "from_cache": v.from_cache}
+    return Source(v.value, text, prov)
+
+
+def file_source(fv: FileValue) -> Source:
+    sheet = f", blad {fv.sheet}" if fv.sheet and fv.file_name.casefold().endswith((".xlsx", ".xlsm")) else ""
+    text = f"Källa: {fv.file_name}{sheet}, rad {fv.row}"
+    prov = {"source": "fil", "file": fv.file, "sheet": fv.sheet, "row": fv.row, "column": fv.column,
+            "text": fv.text, "value": fv.value,
+            "file_modified": fv.modified.isoformat() if fv.modified else None}
+    return Source(fv.value, text, prov)
+
+
+# ---------------------------------------------------------------- decisions
+
+
+@dataclass(frozen=True)
+class Change:
+    """The decision about one Utfall cell (only ``fyll`` and ``uppdatera`` write).
+
+    ``fyll``: an empty cell gets the value; ``uppdatera``: an earlier pulled
+    value is replaced (``--overwrite-pulled``); ``behåll_inskrivet``: a typed
+    value differs from the source and is kept; ``behåll_hämtat``: the source
+    changed since the earlier pull and the cell is kept; ``saknas``: the cell
+    is empty and the source has no value.
+    """
+
+    file: Path
+    sheet: str  # the sheet's name in the file
+    row_id: str
+    cells: dict[str, str]  # column key -> A1 address
+    action: Action
+    message: str  # Swedish, for the report
+    source: Source | None = None
+    old: Any = None  # Utfall as it was
+
+    @property
+    def writes(self) -> bool:
+        return self.action in WRITE_ACTIONS and self.source is not None
+
+    @property
+    def cell(self) -> str | None:
+        return self.cells.get("outcome")
+
+    def problem(self) -> Problem:
+        severity = "info" if self.action in ("fyll", "uppdatera", "saknas") else "varning"
+        return Problem(f"pull_{self.action}", self.message, self.file.name, self.sheet, self.cell,
+                       severity)  # type: ignore[arg-type]
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _show(v: Any) -> str:
+    number = parse_number(v) if v is not None else None
+    return format_number(number) if number is not None else repr(str(v))
+
+
+def decide(book: DepartmentBook, sheet: str, row: BookRow, source: Source, overwrite_pulled: bool) -> Change | None:
+    """What to do with one row's Utfall given a source value (None: nothing to do or say)."""
+    raw = row.raw.get("outcome")
+    outcome = parse_number(raw) if raw is not None else None
+    fetched = parse_number(row.raw.get("fetched_value"))
+    base = dict(file=book.path, sheet=sheet, row_id=row.row_id, cells=row.cells, source=source, old=raw)
+    new = format_number(source.value)
+    if raw is None:
+        return Change(action="fyll", message=f"{new} ({source.text}).", **base)
+    if _same(outcome, fetched):
+        if _same(outcome, source.value):
+            return None
+        if overwrite_pulled:
+            return Change(action="uppdatera", message=f"{_show(raw)} → {new} ({source.text}).", **base)
+        return Change(action="behåll_hämtat",
+                      message=f"Källan har nu {new} men cellen har det tidigare hämtade {_show(raw)}; "
+                              f"kör med --overwrite-pulled för att uppdatera ({source.text}).", **base)
+    if _same(outcome, source.value):
+        return None
+    return Change(action="behåll_inskrivet",
+                  message=f"Inskrivet utfall {_show(raw)} behålls; källan har {new} ({source.text}).", **base)
+
+
+def _missing(book: DepartmentBook, sheet: str, row: BookRow, message: str) -> Change | None:
+    if row.raw.get("outcome") is not None:
+        return None
+    return Change(book.path, sheet, row.row_id, row.cells, "saknas", message)
+
+
+def _kolada_missing_text(kpi: str, name: str, year: int, by_key: dict[tuple[str, str, int, str], KoladaValue],
+                         municipality: str, gender: str) -> str:
+    got = by_key.get((kpi, municipality, year, gender))
+    why = f" (Kolada: {got.status})" if got is not None and got.status else ""
+    text = f"Inget värde för år {year} i Kolada ({kpi}, {name}){why}; cellen lämnas tom."
+    earlier = sorted((v for v in by_key.values() if v.kpi == kpi and v.municipality == municipality
+                      and v.gender == gender and v.period < year and v.value is not None and not v.isdeleted),
+                     key=lambda v: v.period)
+    if earlier:
+        last = earlier[-1]
+        text += f" Senast publicerat: {last.period} = {format_number(last.value)}."
+    return text
+
+
+def _row_parts(row_id: str) -> tuple[str, str | None] | None:
+    parts = row_id.split("|")
+    if len(parts) != 3 or parts[0] != "I":
+        return None
+    return parts[1], parts[2] or None
+
+
+def _file_value(file_values: Sequence[FileValue], dep: str, ind: Indicator, series: str | None) -> FileValue | None:
+    for fv in file_values:
+        if fv.department_id != dep or fv.indicator_id != ind.id:
+            continue
+        if fv.series is None or (series is not None and fv.series.casefold() == series.casefold()):
+            return fv
+    return None
+
+
+def plan_pull(plan: Plan, books: Sequence[DepartmentBook], values: Iterable[KoladaValue],
+              file_values: Sequence[FileValue], *, overwrite_pulled: bool = False) -> list[Change]:
+    """Every decision about the books' Utfall cells (pure; nothing is written).
+
+    *values* are Kolada values (any units and years; the plan's municipality
+    and each book's period year are used); *file_values* come from
+    :func:`xlplan.filesources.read_file_values` for the books' period.
+    """
+    by_key = {v.key: v for v in values}
+    indicators = {i.id: i for i in plan.indicators}
+    s = plan.settings
+    changes: list[Change] = []
+    for book in books:
+        sheet = book.sheets.get(INDICATORS)
+        if sheet is None or book.period is None or book.department_id is None:
+            continue
+        year = parse_period(book.period).year
+        for row in sheet.rows.values():
+            parts = _row_parts(row.row_id)
+            ind = indicators.get(parts[0]) if parts else None
+            if ind is None or parts is None or any(k not in row.cells for k in CELL_KEYS):
+                continue
+            series = parts[1]
+            fv = _file_value(file_values, book.department_id, ind, series)
+            kpi = ind.kpi_for(series)
+            change: Change | None = None
+            if fv is not None:
+                change = decide(book, sheet.actual_name, row, file_source(fv), overwrite_pulled)
+            elif kpi is not None:
+                v = by_key.get((kpi, s.municipality_id, year, ind.gender))
+                if v is not None and v.value is not None and not v.isdeleted:
+                    change = decide(book, sheet.actual_name, row, kolada_source(v, s.municipality), overwrite_pulled)
+                else:
+                    text = _kolada_missing_text(kpi, s.municipality, year, by_key, s.municipality_id, ind.gender)
+                    change = _missing(book, sheet.actual_name, row, text)
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
+# ---------------------------------------------------------------- applying
+
+
+def apply_pull(changes: Sequence[Change]) -> list[Path]:
+    """Write the changes that write, one atomic save per workbook; return the files written."""
+    by_file: dict[Path, list[Change]] = defaultdict(list)
+    for ch in changes:
+        if ch.writes:
+            by_file[ch.file].append(ch)
+    for path, items in by_file.items():
+        write_book(path, items)
+    return list(by_file)
+
+
+def write_book(path: Path, changes: Sequence[Change]) -> None:
+    xlsm = path.suffix.casefold() == ".xlsm"
+    try:
+        wb = load_workbook(path, keep_vba=xlsm, keep_links=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise WorkbookUnreadable(str(path), f"kan inte öppnas för skrivning ({exc})") from exc
+    for ch in changes:
+        assert ch.source is not None
+        ws = wb[ch.sheet]
+        ws[ch.cells["outcome"]].value = ch.source.value
+        ws[ch.cells["fetched_value"]].value = ch.source.value
+        ws[ch.cells["outcome_source"]].value = ch.source.text
+        ws[ch.cells["provenance"]].value = ch.source.provenance_json()
+    wb.calculation.fullCalcOnLoad = True
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+        if xlsm:
+            restore_package_relationships(path, tmp)
+
+
+def restore_package_relationships(original: Path, saved: Path) -> None:
+    """Put back package-level relationships openpyxl dropped (the ribbon's customUI)."""
+    from xlplan.xlsm import parts
+
+    with zipfile.ZipFile(original) as zf:
+        old_rels = parts.read_rels(zf.read("_rels/.rels"), "") if "_rels/.rels" in zf.namelist() else []
+    with zipfile.ZipFile(saved) as zf:
+        entries = {i.filename: zf.read(i) for i in zf.infolist()}
+    rels = entries.get("_rels/.rels")
+    have = {r.type for r in parts.read_rels(rels, "")}
+    lost = [r for r in old_rels if r.type not in have and r.target in entries]
+    if not lost:
+        return
+    for r in lost:
+        rels, _ = parts.ensure_relationship(rels, "", r.type, r.target, r.id or "rIdXlplan")
+    entries["_rels/.rels"] = rels or b""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in entries.items():
+            out.writestr(name, data)
+    saved.write_bytes(buffer.getvalue())
+
+
+# ---------------------------------------------------------------- the whole command
+
+
+@dataclass
+class PullResult:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    books: list[Path] = field(default_factory=list)
+    comparisons: list[Comparison] = field(default_factory=list)
+    comparisons_path: Path | None = None
+    request_count: int = 0
+    kolada_values: int = 0
+    offline: bool = False
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    def lines(self) -> list[str]:
+        """The report, in Swedish, one line each."""
+        out = [self._kolada_line()]
+        for path in self.books:
+            mine = [c for c in self.changes if c.file == path]
+            n_fill = sum(1 for c in mine if c.action == "fyll")
+            n_upd = sum(1 for c in mine if c.action == "uppdatera")
+            verb = "skulle få" if self.dry_run else "fick"
+            out.append(f"{path.name}: {verb} {n_fill} nya och {n_upd} uppdaterade utfall.")
+            out += [f"  {c.cell}: {c.message}" for c in mine]
+        out += [f"Kolada har ändrat ett värde sedan förra hämtningen: {r}" for r in self.revisions]
+        out += [f"{p}" for p in self.problems]
+        if self.comparisons_path is not None:
+            out.append(f"Jämförelser ({len(self.comparisons)} rader): {self.comparisons_path}")
+        return out
+
+    def _kolada_line(self) -> str:
+        if self.offline:
+            return (f"Offline: {self.kolada_values} värden ur cachen (inga anrop till Kolada).")
+        return f"Kolada: {self.kolada_values} värden i {self.request_count} anrop."
+
+
+def workbook_paths(target: Path) -> list[Path]:
+    """The workbooks to pull into: the file itself, or the folder's .xlsx/.xlsm files."""
+    if target.is_file():
+        return [target]
+    if not target.is_dir():
+        raise BadInput(f"{target} finns inte. Ange en avdelningsfil eller en mapp med avdelningsfiler.")
+    return sorted(p for p in target.iterdir() if p.is_file() and p.suffix.casefold() in BOOK_SUFFIXES
+                  and not p.name.startswith(("~$", ".~")))
+
+
+def _is_open(path: Path) -> bool:
+    return path.with_name("~$" + path.name).exists()
+
+
+def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[DepartmentBook]:
+    """Read every department workbook; other files are skipped and noted (a single file raises)."""
+    books = []
+    for path in paths:
+        try:
+            book = read_department_workbook(path)
+        except (WorkbookRefused, WorkbookUnreadable) as exc:
+            if len(paths) == 1:
+                raise
+            problems.append(Problem("hoppades_over", str(exc), path.name, severity="info",
+                                    action="filen hoppades över"))
+            continue
+        if book.department_id is None or book.period is None:
+            problems.append(Problem("hoppades_over", "Filen är ingen avdelningsfil (avdelning eller period saknas "
+                                    "i _xlplan).", path.name, severity="info", action="filen hoppades över"))
+            continue
+        books.append(book)
+    return books
+
+
+def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[Problem]) -> list[DepartmentBook]:
+    """The books of this plan that are not open in Excel."""
+    out = []
+    for book in books:
+        if book.plan_id != plan_id:
+            problems.append(Problem("fel_plan", f"Filen hör till planen '{book.plan_id}', inte '{plan_id}'.",
+                                    book.path.name, action="filen hoppades över"))
+        elif _is_open(book.path):
+            problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
+                                    "igen.", book.path.name, action="filen hoppades över"))
+        else:
+            out.append(book)
+    return out
+
+
+def find_plan(folder: Path, plan_id: str | None) -> Path:
+    """The plan workbook for *plan_id*: in the folder or its parent (raise BadInput if not exactly one)."""
+    candidates = []
+    for place in dict.fromkeys([folder, folder.parent]):
+        for p in sorted(place.glob("*.xlsx")):
+            if p.name.startswith(("~$", ".~")):
+                continue
+            try:
+                wb = open_workbook(p)
+                if "Inställningar" not in wb.sheet_names:
+                    continue
+                plan = read_plan(p)
+            except Exception:
+                continue
+            if plan_id is None or plan.id == plan_id:
+                candidates.append(p)
+    if len(candidates) != 1:
+        found = ", ".join(c.name for c in candidates) or "ingen"
+        raise BadInput(f"Ange planen med --plan PLAN.xlsx (hittade {found} för planen '{plan_id}' i {folder} "
+                       "och mappen ovanför).")
+    return candidates[0]
+
+
+def fetch_years(plan: Plan, periods: Iterable[Period]) -> list[int]:
+    """Years to fetch: followed up, the year before each period's year, and baseline years."""
+    years: set[int] = set()
+    for p in periods:
+        years.update(comparison_years(plan, p))
+        years.add(p.year - 1)
+    years.update(i.baseline_year for i in plan.indicators if i.kolada and i.baseline_year is not None)
+    return sorted(y for y in years if 1900 <= y <= 2200)
+
+
+def make_client(plan: Plan, kolada_url: str | None, offline: bool, cache_dir: Path | None) -> KoladaClient:
+    """Base URL: *kolada_url* > ``$XLPLAN_KOLADA_URL`` > the plan's Kolada-adress > the default."""
+    url = kolada_url or os.environ.get("XLPLAN_KOLADA_URL") or plan.settings.kolada_url
+    return KoladaClient(base_url=url, cache=KoladaCache(cache_dir), offline=offline)
+
+
+def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url: str | None = None,
+         offline: bool = False, overwrite_pulled: bool = False, cache_dir: str | Path | None = None,
+         dry_run: bool = False, client: KoladaClient | None = None) -> PullResult:
+    """Pull outcome values into one department workbook or every one in a folder.
+
+    Raises KoladaUnavailable (nothing written) when Kolada fails, BadInput /
+    WorkbookRefused for a wrong target or plan.  *client* is the test seam.
+    """
+    target = Path(target)
+    paths = workbook_paths(target)
+    folder = target if target.is_dir() else target.parent
+    result = PullResult(offline=offline if client is None else client.offline, dry_run=dry_run)
+    found = load_books(paths, result.problems)
+    first = next((b.plan_id for b in found if b.plan_id), None)
+    plan_file = Path(plan_path) if plan_path else find_plan(folder, first)
+    plan = read_plan(plan_file)
+    books = usable_books(found, plan.id, result.problems)
+    result.books = [b.path for b in books]
+    if not books:
+        result.problems.append(Problem("inga_filer", f"Inga avdelningsfiler för planen '{plan.id}' i {target}.",
+                                       str(target), severity="varning"))
+        return result
+    periods = sorted({parse_period(b.period or "") for b in books})
+    own = client is None
+    client = client or make_client(plan, kolada_url, offline, Path(cache_dir) if cache_dir else None)
+    try:
+        values, comparisons = _kolada(plan, periods, client, result)
+    except KoladaUnavailable as exc:
+        raise KoladaUnavailable(f"{exc} Inga avdelningsfiler ändrades.") from exc
+    finally:
+        if own:
+            client.close()
+    for period in periods:
+        group = [b for b in books if b.period and parse_period(b.period) == period]
+        file_values, problems = read_file_values(plan, plan_file.parent, [b.department_id or "" for b in group],
+                                                 period)
+        result.problems += problems
+        result.changes += plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
+    result.comparisons = comparisons
+    if not dry_run:
+        result.written = apply_pull(result.changes)
+        if comparisons:
+            result.comparisons_path = save_comparisons(folder / COMPARISONS_FILE, comparisons, plan, periods[-1])
+    return result
+
+
+def _kolada(plan: Plan, periods: Sequence[Period], client: KoladaClient,
+            result: PullResult) -> tuple[list[KoladaValue], list[Comparison]]:
+    kpis = list(dict.fromkeys(kpi for _, kpi in comparison_kpis(plan, periods)))
+    if not kpis:
+        return [], []
+    s = plan.settings
+    group, problem = resolve_group(s.similar_group, s.municipality, client.municipality_groups)
+    if problem is not None:
+        result.problems.append(problem)
+    units: list[Unit] = units_for(plan, group)
+    fetched = client.fetch(kpis, [u.id for u in units], fetch_years(plan, periods))
+    result.request_count = client.request_count
+    result.kolada_values = len(fetched.values)
+    result.revisions = [r for r in fetched.revisions if r.municipality == s.municipality_id]
+    comparisons: list[Comparison] = []
+    for period in periods:
+        comparisons += build_comparisons(plan, period, fetched.values, fetched.metadata, units)
+    return fetched.values, _unique(comparisons)
+
+
+def _unique(rows: list[Comparison]) -> list[Comparison]:
+    seen: dict[tuple[str, str, int, str], Comparison] = {}
+    for c in rows:
+        seen.setdefault((c.kolada_id, c.municipality_id, c.year, c.gender), c)
+    return list(seen.values())
