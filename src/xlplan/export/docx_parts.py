@@ -1,0 +1,218 @@
+"""Small python-docx helpers: styles that may be missing, fields, tables, shading, placeholders."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator, Sequence
+
+from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+# Placeholders a template may use anywhere (body, headers, footers).
+PLACEHOLDERS = ("{kommun}", "{nämnd}", "{förvaltning}", "{period}", "{datum}")
+# Styles xlplan uses; a template lacking one gets a plain one based on these.
+HEADING_LEVELS = {"Heading 1": 0, "Heading 2": 1, "Heading 3": 2}
+CUSTOM_STYLES = {
+    "Tabelltext": ("Normal", 9, False, False),
+    "Tabellrubrik": ("Normal", 9, True, False),
+    "Källhänvisning": ("Normal", 8, False, True),
+    "Innehållsrubrik": ("Normal", 16, True, False),
+}
+
+
+def has_style(doc: DocumentObject, name: str) -> bool:
+    try:
+        doc.styles[name]
+    except KeyError:
+        return False
+    return True
+
+
+def ensure_styles(doc: DocumentObject) -> None:
+    """Add the styles xlplan needs when the template lacks them (keeps those it has)."""
+    for name, level in HEADING_LEVELS.items():
+        if not has_style(doc, name):
+            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = doc.styles["Normal"]
+            style.font.bold = True
+            style.font.size = Pt((16, 13, 11)[level])
+            style.paragraph_format.keep_with_next = True
+            _outline_level(style.element, level)
+    for name in ("Title", "Subtitle", "Caption", "TOC 1", "TOC 2"):
+        if not has_style(doc, name):
+            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = doc.styles["Normal"]
+    for name, (base, size, bold, italic) in CUSTOM_STYLES.items():
+        if not has_style(doc, name):
+            style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+            style.base_style = doc.styles[base]
+            style.font.size = Pt(size)
+            style.font.bold = bold
+            style.font.italic = italic
+            style.paragraph_format.space_after = Pt(0 if name.startswith("Tabell") else 6)
+
+
+def _outline_level(style_element: OxmlElement, level: int) -> None:
+    ppr = style_element.get_or_add_pPr()
+    lvl = OxmlElement("w:outlineLvl")
+    lvl.set(qn("w:val"), str(level))
+    ppr.append(lvl)
+
+
+def clear_body(doc: DocumentObject) -> None:
+    """Remove the template's body content, keeping the final section properties."""
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+
+def all_paragraphs(doc: DocumentObject) -> Iterator[Paragraph]:
+    """Paragraphs of the body, its tables and every header and footer."""
+    yield from _paragraphs_in(doc)
+    for section in doc.sections:
+        for part in (section.header, section.first_page_header, section.even_page_header,
+                     section.footer, section.first_page_footer, section.even_page_footer):
+            if not part.is_linked_to_previous:
+                yield from _paragraphs_in(part)
+
+
+def _paragraphs_in(container: object) -> Iterator[Paragraph]:
+    yield from container.paragraphs  # type: ignore[attr-defined]
+    for table in container.tables:  # type: ignore[attr-defined]
+        for row in table.rows:
+            for cell in row.cells:
+                yield from _paragraphs_in(cell)
+
+
+def replace_placeholders(doc: DocumentObject, values: dict[str, str]) -> None:
+    for paragraph in all_paragraphs(doc):
+        replace_in_paragraph(paragraph, values)
+
+
+def replace_in_paragraph(paragraph: Paragraph, values: dict[str, str]) -> None:
+    if not any(key in paragraph.text for key in values):
+        return
+    runs = paragraph.runs
+    for run in runs:  # a placeholder inside one run keeps that run's formatting
+        for key, value in values.items():
+            if key in run.text:
+                run.text = run.text.replace(key, value)
+    if any(key in paragraph.text for key in values) and runs:  # split over runs: merge into the first
+        text = paragraph.text
+        for key, value in values.items():
+            text = text.replace(key, value)
+        runs[0].text = text
+        for run in runs[1:]:
+            run.text = ""
+
+
+def add_field(paragraph: Paragraph, instruction: str, result: str = "") -> None:
+    """A complex field (PAGE, TOC …) with a cached result text."""
+    _fld_char(paragraph, "begin")
+    run = paragraph.add_run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run._r.append(instr)
+    _fld_char(paragraph, "separate")
+    if result:
+        paragraph.add_run(result)
+    _fld_char(paragraph, "end")
+
+
+def _fld_char(paragraph: Paragraph, kind: str) -> None:
+    run = paragraph.add_run()
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    run._r.append(char)
+
+
+def shade(cell: _Cell, fill: str) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    for old in tcpr.findall(qn("w:shd")):
+        tcpr.remove(old)
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    tcpr.append(shd)
+
+
+def _borders(table: Table) -> None:
+    tblpr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "8C8C8C")
+        borders.append(el)
+    tblpr.append(borders)
+
+
+def _repeat_header(table: Table) -> None:
+    trpr = table.rows[0]._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    trpr.append(el)
+    for row in table.rows:
+        cant = OxmlElement("w:cantSplit")
+        row._tr.get_or_add_trPr().append(cant)
+
+
+def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequence[str]],
+              widths_cm: Sequence[float], numeric: Sequence[int] = (), header_fill: str = "D9E1F2") -> Table:
+    """A bordered table: header row shaded and repeated on each page, numbers right-aligned."""
+    rows = list(rows)
+    table = doc.add_table(rows=1 + len(rows), cols=len(headers))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    _borders(table)
+    for c, width in enumerate(widths_cm):
+        table.columns[c].width = Cm(width)  # the grid: LibreOffice lays out by it
+    for r, values in enumerate([list(headers)] + [list(x) for x in rows]):
+        for c, text in enumerate(values):
+            cell = table.cell(r, c)
+            cell.width = Cm(widths_cm[c])
+            para = cell.paragraphs[0]
+            para.style = doc.styles["Tabellrubrik" if r == 0 else "Tabelltext"]
+            para.text = text
+            if c in numeric and r > 0:
+                para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            if r == 0:
+                shade(cell, header_fill)
+    _repeat_header(table)
+    return table
+
+
+def bold_row(table: Table, index: int) -> None:
+    for cell in table.rows[index].cells:
+        for para in cell.paragraphs:
+            for run in para.runs:
+                run.bold = True
+
+
+def set_update_fields(doc: DocumentObject) -> None:
+    """Ask Word to update fields (the table of contents) when the document opens."""
+    settings = doc.settings.element
+    for old in settings.findall(qn("w:updateFields")):
+        settings.remove(old)
+    el = OxmlElement("w:updateFields")
+    el.set(qn("w:val"), "true")
+    settings.append(el)
+
+
+def safe_text(text: str | None) -> str:
+    """Text without characters XML cannot hold (control characters)."""
+    if not text:
+        return ""
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", text)
