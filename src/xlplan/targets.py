@@ -173,6 +173,7 @@ _SENTENCE_WORDS = {
     "bygga", "anställa", "rekrytera", "erbjuda", "skapa", "utveckla", "implementera", "utbilda",
     "öka", "minska", "höja", "sänka", "bibehålla", "behålla", "nå", "uppnå", "korta", "förbättra",
     "minst", "högst", "max", "under", "över", "inom", "ca", "cirka", "ungefär", "drygt", "knappt",
+    "ökning", "minskning", "höjning", "sänkning", "förbättring", "försämring", "procentenheter",
 }
 _PREPOSITIONS = {"i", "på", "av", "för", "till", "från", "med", "inom", "per", "under", "över", "vid",
                  "efter", "om", "mot", "än", "och", "samt", "eller"}
@@ -218,6 +219,11 @@ _TRAILING_OP = re.compile(
     r"\s*(?P<symbol>>=|=>|<=|=<|≥|≤|>|<|=)?\s*$",
     re.IGNORECASE,
 )
+
+# "50 % eller mer" -> >= 50
+_SUFFIX_OPS: dict[str, Op] = {"mer": ">=", "högre": ">=", "fler": ">=", "större": ">=",
+                              "mindre": "<=", "lägre": "<=", "färre": "<=", "kortare": "<="}
+_SUFFIX_OP = re.compile(r" eller (" + _alternation(list(_SUFFIX_OPS)) + r")$", re.IGNORECASE)
 
 _BRACKET = r"\((?:år )?[^()]*\d[^()]*\)"
 _SEGMENT = re.compile(
@@ -289,7 +295,7 @@ def _read_name(raw: str, known: dict[str, str], strict: bool) -> str | None:
     if any(_is_placeholder(c) for c in name) or strict:
         raise _Unreadable(name)
     words = name.casefold().split(" ")
-    if len(words) > _MAX_NAME_WORDS or words[0] in _PREPOSITIONS:
+    if len(words) > _MAX_NAME_WORDS or words[0] in _PREPOSITIONS or words[-1] in _PREPOSITIONS:
         raise _Unreadable(name)
     if any(w in _SENTENCE_WORDS for w in words) or not any(c.isalpha() for c in name):
         raise _Unreadable(name)
@@ -303,8 +309,8 @@ def _bracket(raw: str | None) -> Quantity | None:
     if inner.casefold().startswith("år "):
         inner = inner[3:]
     q = parse_quantity(inner)
-    if q is None:
-        raise _Unreadable(raw)
+    if q is None or (q.year is not None and not _is_year(q)):
+        raise _Unreadable(raw)  # "(2022: 85 %)" is an earlier value, not a limit
     return q
 
 
@@ -334,12 +340,19 @@ def _read_op(pre: str) -> tuple[str, Op | None, bool, bool]:
 
 def _read_segment(seg: str, known: dict[str, str], strict: bool, allow_ops: bool) -> _Segment | str | None:
     """A numbered segment, or a name (a segment without a number), or None if empty."""
+    suffix = _SUFFIX_OP.search(seg)
+    if suffix is not None:
+        seg = seg[: suffix.start()]
     m = _SEGMENT.match(seg)
     if m is None:
         if any(c.isdigit() for c in seg):
             raise _Unreadable(seg)
         return _read_name(seg, known, strict)
     subject, op, maintain, modal = _read_op(m.group("pre"))
+    if suffix is not None:
+        if op is not None or maintain:
+            raise _Unreadable(seg)
+        op = _SUFFIX_OPS[suffix.group(1).casefold()]
     if (op is not None or maintain or modal) and not allow_ops:
         raise _Unreadable(seg)
     if modal:
