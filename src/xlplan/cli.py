@@ -149,6 +149,23 @@ def fill_cmd(
         typer.echo(line)
 
 
+@app.command("export")
+def export_cmd(
+    committee: Path = typer.Argument(..., help="Nämndens sammanställning (.xlsx) som xlplan consolidate skrev."),
+    out: Path = typer.Option(..., "--out", help="Mapp för nämndrapporten (Word, PDF och Excel-bilaga)."),
+    template: Optional[Path] = typer.Option(None, "--template", help="Kommunens egen Word-mall (.docx)."),
+) -> None:
+    """Skriv nämndrapporten (Word, PDF och en Excel-bilaga med bara värden) från nämndens sammanställning."""
+    from xlplan.export import export
+
+    result = export(committee, out, template)
+    for path in (result.docx, result.pdf, result.bilaga):
+        if path is not None:
+            typer.echo(f"Skrev {path}")
+    for warning in result.warnings:
+        typer.echo(f"Varning: {warning}", err=True)
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Mapp för demons resultat."),

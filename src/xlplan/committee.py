@@ -485,7 +485,7 @@ def read_committee_workbook(path: str | os.PathLike[str]) -> CommitteeData:
     if META_SHEET not in wb.sheet_names:
         raise WorkbookRefused(name, "arbetsboken är ingen nämndsammanställning från xlplan "
                                     f"(det dolda bladet '{META_SHEET}' saknas). Välj den fil som "
-                                    "kommandot sammanställ skrev.")
+                                    "xlplan consolidate skrev.")
     meta = _read_meta(wb, path)
     records: dict[str, tuple[Any, ...]] = {}
     for attr, spec in SHEETS:

@@ -12,13 +12,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlplan.committee import CommitteeData, read_committee_workbook
+from typing import TYPE_CHECKING
+
 from xlplan.errors import ExportFailed
-from xlplan.export.bilaga import write_bilaga
-from xlplan.export.charts import ReportCharts, report_charts
-from xlplan.export.docx_report import build_report
-from xlplan.export.pdf import pdf_with_page_numbers, soffice_available
-from xlplan.lo import LibreOfficeFailed
+
+if TYPE_CHECKING:
+    from xlplan.committee import CommitteeData
+    from xlplan.export.charts import ReportCharts
 
 __all__ = ["DOCX_NAME", "PDF_NAME", "BILAGA_NAME", "ExportResult", "export"]
 
@@ -43,6 +43,8 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
     file that is not an xlplan committee workbook and :class:`ExportFailed` when
     the template is missing or a part cannot be written; *out_dir* is then untouched.
     """
+    from xlplan.committee import read_committee_workbook  # imported here: matplotlib and docx are slow
+
     data = read_committee_workbook(committee_path)
     template_path = _template(template)
     out = Path(out_dir)
@@ -65,6 +67,10 @@ def _template(template: str | os.PathLike[str] | None) -> Path | None:
 
 
 def _build_all(data: CommitteeData, tmp: Path, template: Path | None) -> tuple[list[Path], list[str]]:
+    from xlplan.export.bilaga import write_bilaga
+    from xlplan.export.charts import report_charts
+    from xlplan.export.docx_report import build_report
+
     charts = report_charts(data, tmp / "figurer")
     docx = tmp / DOCX_NAME
     headings = build_report(data, charts, docx, template)
@@ -75,6 +81,10 @@ def _build_all(data: CommitteeData, tmp: Path, template: Path | None) -> tuple[l
 
 def _pdf(data: CommitteeData, charts: ReportCharts, docx: Path, template: Path | None, headings: list[str],
          tmp: Path) -> tuple[Path | None, list[str]]:
+    from xlplan.export.docx_report import build_report
+    from xlplan.export.pdf import pdf_with_page_numbers, soffice_available
+    from xlplan.lo import LibreOfficeFailed
+
     if not soffice_available():
         return None, [f"LibreOffice (soffice) saknas: {PDF_NAME} skapades inte; {DOCX_NAME} och "
                       f"{BILAGA_NAME} skrevs."]
