@@ -265,6 +265,7 @@ class _Unreadable(Exception):
 def _protect(text: str, names: Sequence[str]) -> tuple[str, dict[str, str]]:
     """Replace known series names with one private-use character each."""
     mapping: dict[str, str] = {}
+    text = "".join("\ufffd" if _is_placeholder(c) else c for c in text)  # the text's own never count
     order = sorted(range(len(names)), key=lambda i: len(names[i]), reverse=True)
     for i in order:
         name = normalise_space(names[i])
