@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -83,6 +84,14 @@ def test_payload_values_are_sent_as_vba_json_sends_them(source: Path) -> None:
     assert sheets["Mål"][3] == [None, None, None, None]  # formula without a saved result
     assert sheets["Dold"] == [[None, None], [None, "hemlig"]]  # from A1, hidden included
     assert sheets["Tom"] == [[]]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_recalculate_gives_the_values_excel_would_show(source: Path) -> None:
+    sheets = {s["name"]: s["values"] for s in payload_from_file(source, recalculate=True)["sheets"]}
+    assert sheets["Mål"][3][1] == 100.5  # =SUM(B2:B3)
+    assert sheets["Mål"][1] == ["I1", 88.5, "2024-03-31T00:00:00.000Z", True]
+    assert sheets["Dold"] == [[None, None], [None, "hemlig"]]
 
 
 def test_payload_names_are_named_ranges_only(source: Path) -> None:

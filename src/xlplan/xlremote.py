@@ -19,8 +19,17 @@ afterwards.  This module plays the part of that client for tests:
 * :func:`run_with_caller` ties these together for one button function.
 
 The remote engine reads values only: formats, colours and formulas are not in
-the snapshot, and a value written in a call reads back as the old value until
-the actions have been applied.
+the snapshot (``recalculate=True`` fills in formula results via LibreOffice),
+and a value written in a call reads back as the old value until the actions
+have been applied.
+
+Testing a button function::
+
+    run = run_with_caller(book_path, xlplan.excel.flag, out=tmp_path / "after.xlsm",
+                          enforce_protection=False)  # the macro unprotects first
+    assert vba_client_problems(run.actions) == []
+    assert run.alerts[0].prompt.startswith("Klart")
+    ws = openpyxl.load_workbook(run.out)["Mål och indikatorer"]
 """
 
 from __future__ import annotations
@@ -125,11 +134,14 @@ def payload_from_file(
     *,
     active_sheet: str | None = None,
     selection: str | None = None,
+    recalculate: bool = False,
 ) -> dict[str, Any]:
     """The JSON payload the VBA client of xlwings Server would send for *path*.
 
-    Values are the cached results Excel saved (openpyxl ``data_only``): a file
-    written by openpyxl has no results for its formulas, so they read as empty.
+    Values are the cached results the file holds (openpyxl ``data_only``): a
+    file written by openpyxl has none for its formulas, so they read as empty.
+    With ``recalculate=True`` the values come from a copy LibreOffice has
+    recalculated — what Excel would show (needs ``soffice``).
     ``active_sheet`` (a sheet name) and ``selection`` ("B2", "A1:C3") override
     what the file says.
     """
@@ -138,6 +150,7 @@ def payload_from_file(
     try:
         sheets = wb.worksheets
         active_ix = _active_index(wb, active_sheet, path)
+        values = _recalculated_values(path) if recalculate else {ws.title: _values(ws) for ws in sheets}
         payload = {
             "client": CLIENT,
             "version": _xlwings_version(),
@@ -147,12 +160,25 @@ def payload_from_file(
                 "selection": selection if selection is not None else _selection(sheets[active_ix]),
             },
             "names": _names_payload(wb),
-            "sheets": [_sheet_payload(ws) for ws in sheets],
+            "sheets": [_sheet_payload(ws, values[ws.title]) for ws in sheets],
         }
     finally:
         wb.close()
     # What travels is JSON: round-trip so the book sees exactly the wire form.
     return json.loads(json.dumps(payload))
+
+
+def _recalculated_values(path: Path) -> dict[str, list[list[Any]]]:
+    from tempfile import TemporaryDirectory
+
+    from .lo import recalc_xlsx
+
+    with TemporaryDirectory(prefix="xlplan-xlremote-") as tmp:
+        wb = _load_for_reading(recalc_xlsx(path, tmp))
+        try:
+            return {ws.title: _values(ws) for ws in wb.worksheets}
+        finally:
+            wb.close()
 
 
 def _load_for_reading(path: Path) -> Workbook:
@@ -188,12 +214,12 @@ def _selection(ws: Worksheet) -> str | None:
     return str(sqref).split()[0]
 
 
-def _sheet_payload(ws: Worksheet) -> dict[str, Any]:
+def _sheet_payload(ws: Worksheet, values: list[list[Any]]) -> dict[str, Any]:
     return {
         "name": ws.title,
         "pictures": _pictures(ws),
         "tables": [_table_payload(t) for t in ws.tables.values()],
-        "values": _values(ws),
+        "values": values,
     }
 
 
@@ -334,9 +360,10 @@ def open_remote_book(
     *,
     active_sheet: str | None = None,
     selection: str | None = None,
+    recalculate: bool = False,
 ) -> "xw.Book":
     """``xw.Book(json=payload_from_file(path))``: a remote book over the file's values."""
-    payload = payload_from_file(path, active_sheet=active_sheet, selection=selection)
+    payload = payload_from_file(path, active_sheet=active_sheet, selection=selection, recalculate=recalculate)
     _ensure_remote_engine()
     import xlwings as xw
 
@@ -363,6 +390,7 @@ def run_with_caller(
     out: str | os.PathLike[str] | None = None,
     active_sheet: str | None = None,
     selection: str | None = None,
+    recalculate: bool = False,
     enforce_protection: bool = True,
     **kwargs: Any,
 ) -> RemoteRun:
@@ -371,7 +399,7 @@ def run_with_caller(
     The queued actions are returned; with *out* they are also applied to a copy
     of *path* written there, and the alerts the user would see are returned.
     """
-    book = open_remote_book(path, active_sheet=active_sheet, selection=selection)
+    book = open_remote_book(path, active_sheet=active_sheet, selection=selection, recalculate=recalculate)
     try:
         with mock_caller(book):
             result = func(*args, **kwargs)

@@ -57,9 +57,11 @@ if TYPE_CHECKING:
     import xlwings as xw
 
 __all__ = [
+    "NO_FILL",
     "Write",
     "apply_writes",
     "cell_fill",
+    "current_values",
     "excel_text",
     "plan_sheet",
     "write_sheet",
