@@ -30,6 +30,7 @@ from xlplan.status import (
     Status,
     StatusRules,
     StatusSettings,
+    lookup_series,
     status_rules,
 )
 from xlplan.targets import Polarity, SeriesValues, Target
@@ -100,18 +101,6 @@ def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
     return f"IF({missing},{_label(Status.UTFALL_SAKNAS)},IF({all_met},{_label(Status.UPPFYLLT)},{not_met}))"
 
 
-def _cell_for(cells: Mapping[str | None, str], name: str | None) -> str | None:
-    if name is not None:
-        for k, v in cells.items():
-            if k is not None and k.casefold() == name.casefold():
-                return v
-    if None in cells:
-        return cells[None]
-    if name is None and len(cells) == 1:
-        return next(iter(cells.values()))
-    return None
-
-
 def status_formula(target: Target, outcome_cells: Mapping[str | None, str], *, series_names: Sequence[str] = (),
                    baseline: SeriesValues | None = None, polarity: Polarity | None = None,
                    settings: StatusSettings = StatusSettings(), assessment_cell: str | None = None,
@@ -132,6 +121,6 @@ def status_formula(target: Target, outcome_cells: Mapping[str | None, str], *, s
     elif rules.mode == "assessment":
         body = _assessment_formula(assessment_cell)
     else:
-        body = _series_formula(rules, [_cell_for(outcome_cells, r.name) for r in rules.rules])
+        body = _series_formula(rules, [lookup_series(outcome_cells, r.name) for r in rules.rules])
     formula = "=" + body
     return formula if len(formula) <= _MAX_FORMULA else None

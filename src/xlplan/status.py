@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, Mapping, Sequence
+from typing import Literal, Mapping, Sequence, TypeVar
 
 from xlplan.targets import Op, Polarity, SeriesTarget, SeriesValues, Target
 
@@ -47,6 +47,7 @@ __all__ = [
     "evaluate",
     "status_rules",
     "holds",
+    "lookup_series",
     "normalise_label",
     "ASSESSMENT_TEXTS",
     "FLAGS",
@@ -156,6 +157,7 @@ class StatusResult:
 # Rules as comparisons with constants
 # --------------------------------------------------------------------------
 
+V = TypeVar("V")
 Cmp = tuple[Op, float]  # "outcome <op> constant"
 Condition = tuple[tuple[Cmp, ...], ...]  # OR of ANDs; () is never true
 
@@ -204,7 +206,7 @@ def holds(cond: Condition, x: float) -> bool:
     return any(all(_compare(x, op, c) for op, c in conj) for conj in cond)
 
 
-def _lookup(mapping: Mapping[str | None, float | None] | Mapping[str | None, str], name: str | None):  # type: ignore[no-untyped-def]
+def lookup_series(mapping: Mapping[str | None, V], name: str | None) -> V | None:
     """A series' entry, matched case-insensitively; an unnamed entry applies to every series."""
     if name is not None:
         key = name.casefold()
@@ -284,7 +286,7 @@ def _value(values: SeriesValues | None, name: str | None) -> float | None:
 
 def _reference(direction: str, name: str | None, baseline: SeriesValues | None,
                previous: Mapping[str | None, float | None] | None) -> float | None:
-    prev = _lookup(previous, name) if previous else None
+    prev = lookup_series(previous, name) if previous else None
     prev = prev if isinstance(prev, (int, float)) and math.isfinite(prev) else None
     base = _value(baseline, name)
     first, second = (base, prev) if direction == "maintain" else (prev, base)
@@ -370,10 +372,10 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
     if rules.mode != "series":
         status, flags = (rules.fixed, rules.flags) if rules.fixed else _assessed(rules, assessment)
         assert status is not None
-        series = tuple(SeriesStatus(n, status, _number(_lookup(outcomes, n)), target.for_series(n))
+        series = tuple(SeriesStatus(n, status, _number(lookup_series(outcomes, n)), target.for_series(n))
                        for n in rules.series_names)
         return StatusResult(status, series, flags)
-    xs = [_number(_lookup(outcomes, r.name)) for r in rules.rules]
+    xs = [_number(lookup_series(outcomes, r.name)) for r in rules.rules]
     per = [Status.UTFALL_SAKNAS if x is None else _series_status(r, x) for r, x in zip(rules.rules, xs)]
     overall = Status.UTFALL_SAKNAS if any(x is None for x in xs) else _overall(per)
     series = tuple(SeriesStatus(r.name, s, x, r.target) for r, s, x in zip(rules.rules, per, xs))

@@ -157,9 +157,10 @@ _OP_WORDS: dict[str, Op] = {
 _SYMBOLS: dict[str, Op] = {">=": ">=", "=>": ">=", "≥": ">=", "<=": "<=", "=<": "<=", "≤": "<=",
                            ">": ">", "<": "<", "=": "="}
 # "öka till 50" -> >= 50; "minska till 3" -> <= 3
-_TOWARD: dict[str, Op] = {"öka": ">=", "ökas": ">=", "höja": ">=", "höjas": ">=", "nå": "=",
-                          "minska": "<=", "minskas": "<=", "sänka": "<=", "sänkas": "<=",
-                          "korta": "<=", "kortas": "<=", "reducera": "<=", "reduceras": "<="}
+# "nå till 50": the polarity decides.
+_TOWARD: dict[str, Op | None] = {"öka": ">=", "ökas": ">=", "höja": ">=", "höjas": ">=", "nå": None,
+                                 "minska": "<=", "minskas": "<=", "sänka": "<=", "sänkas": "<=",
+                                 "korta": "<=", "kortas": "<=", "reducera": "<=", "reduceras": "<="}
 # Words that leave the comparator to the polarity ("Bibehålla 86 %" -> >= 86 by default).
 _BARE = {"nå", "uppnå", "nås", "uppnås", "bibehålla", "behålla", "bibehållas", "ligga på", "vara",
          "ligga", "uppgå till", "hålla", "hålla sig på"}
@@ -190,7 +191,7 @@ _DIRECTION_VERBS: dict[str, Direction] = {
     "bibehållen nivå": "maintain", "hålla nivån": "maintain", "i nivå med": "maintain",
     "högre än": "increase", "lägre än": "decrease", "fler än": "increase", "färre än": "decrease",
 }
-_REFERENCES = ("föregående år", "fg år", "föregående period", "föregående mätning", "föregående mätning",
+_REFERENCES = ("föregående år", "fg år", "föregående period", "föregående mätning",
                "nuläget", "nuläge", "utgångsvärdet", "utgångsläget", "basåret", "tidigare år", "förra året")
 _COMPARE_WORDS = ("jämfört med", "jmf med", "jmf.", "jmf", "jfr", "jfr.", "från", "mot", "än",
                   "i förhållande till")
@@ -327,8 +328,6 @@ def _read_op(pre: str) -> tuple[str, Op | None, bool, bool]:
     op: Op | None = None
     if m.group("toward"):
         op = _TOWARD[m.group("toward").casefold()]
-        if op == "=":  # "nå till": the polarity decides
-            op = None
     if m.group("word"):
         op = _OP_WORDS[m.group("word").casefold()]
     if m.group("symbol"):
