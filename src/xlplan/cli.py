@@ -166,6 +166,55 @@ def export_cmd(
         typer.echo(f"Varning: {warning}", err=True)
 
 
+class _ConsolidateProgress:
+    """A rich progress bar on stderr, shown for a terminal or for more than 20 files."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if self.bar is None:
+            if not (sys.stderr.isatty() or total > 20):
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn("Läser avdelningsfiler"), BarColumn(), MofNCompleteColumn(),
+                                TimeRemainingColumn(), TextColumn("{task.description}"),
+                                console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("", total=total)
+        self.bar.update(self.task, completed=done, description=name[:40])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command("consolidate")
+def consolidate_cmd(
+    folder: Path = typer.Argument(..., help="Mappen med avdelningarnas filer."),
+    plan: Path = typer.Option(..., "--plan", help="Planens arbetsbok (.xlsx)."),
+    period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-delår."),
+    out: Path = typer.Option(..., "--out", help="Nämndens sammanställning (.xlsx) som skrivs."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Skriv alla problem och inlämningar som JSON hit."),
+    strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
+) -> None:
+    """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
+    from xlplan.consolidate import consolidate, summary_lines
+
+    bar = _ConsolidateProgress()
+    try:
+        result = consolidate(folder, plan, period, out, report, progress=bar)
+    finally:
+        bar.close()
+    for line in summary_lines(result):
+        typer.echo(line)
+    if strict and result.counts()["fel"]:
+        raise typer.Exit(1)
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-output"), "--out", help="Mapp för demons resultat."),
