@@ -202,3 +202,12 @@ def test_convert_to_pdf(tmp_path):
     pdf = convert(tmp_path / "a.xlsx", "pdf", tmp_path / "pdf")
     assert pdf == tmp_path / "pdf" / "a.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@needs_lo
+def test_convert_gives_up_after_its_time_limit(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.save(tmp_path / "a.xlsx")
+    with pytest.raises(LibreOfficeFailed, match="sekunder"):
+        convert(tmp_path / "a.xlsx", "pdf", tmp_path / "pdf", timeout=0.05)
+    assert not (tmp_path / "pdf" / "a.pdf").exists()

@@ -248,3 +248,39 @@ def test_to_json():
 def test_outcomes_that_are_not_numbers_count_as_missing():
     assert _status(">48", {None: float("nan")}).status is Status.UTFALL_SAKNAS
     assert _status(">48", {None: True}).status is Status.UTFALL_SAKNAS  # type: ignore[dict-item]
+
+
+# ---- properties -------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TARGETS = [">48 %", "86 %", "3,0%", "65 (90)", "= 10", "Öka", "Minska", "Bibehålla", "Systematisk analys", "",
+            "Äldre och LSS >48 %", "Äldre 50 %, LSS 60 %", "90 % resp 85 %"]
+_NUM = st.one_of(st.none(), st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(-100, 100))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_TARGETS), st.sampled_from([None, "higher", "lower"]), _NUM, _NUM, _NUM, _NUM,
+       st.sampled_from([None, 0.0, 5.0, 50.0]), st.sampled_from([None, "", "delvis", "Uppfyllt", "x"]),
+       st.booleans())
+def test_evaluate_never_raises_and_meeting_the_target_is_uppfyllt(text, polarity, a, b, base, prev, tol,
+                                                                      assessment, named):
+    series = ["Äldre", "LSS"] if named else []
+    t = parse_target(text, polarity, series)
+    baseline = parse_series_values("" if base is None else str(base).replace(".", ","), series)
+    outcomes = {"Äldre": a, "LSS": b} if named else {None: a}
+    r = evaluate(t, outcomes, series_names=series, baseline=baseline, previous={None: prev}, polarity=polarity,
+                 settings=StatusSettings(tol), assessment=assessment)
+    assert isinstance(r.status, Status)
+    assert set(r.flags) <= {"andra_gransen_passerad", "fel_riktning", "bedomning_saknas", "bedomning_ogiltig",
+                            "jamforelsevarde_saknas"}
+    if t.kind == "threshold" and all(s.status is U for s in r.series) and r.series:
+        assert r.status is U
+    if t.kind == "threshold" and r.status is not Status.UTFALL_SAKNAS:
+        for s in r.series:
+            met = s.target is not None and s.outcome is not None and {
+                ">": s.outcome > s.target.value, ">=": s.outcome >= s.target.value,
+                "<": s.outcome < s.target.value, "<=": s.outcome <= s.target.value,
+                "=": s.outcome == s.target.value}[s.target.op]
+            assert (s.status is U) == met
