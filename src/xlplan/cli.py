@@ -128,6 +128,16 @@ def status_cmd(
         typer.echo(explain_status(result))
 
 
+@app.command("build-workbook")
+def build_workbook_cmd(
+    out: Optional[Path] = typer.Option(None, "--out", help="Var arbetsboken skrivs (standard workbook/uppfoljning.xlsm)."),
+) -> None:
+    """Bygg nämndens arbetsbok (.xlsm med menyflik, Val-blad och exempelplanen) ur källorna i repot."""
+    from xlplan.workbook_build import build_workbook
+
+    typer.echo(f"Skrev {build_workbook(out)}")
+
+
 @app.command("fill")
 def fill_cmd(
     plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
