@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
 
 from xlplan.backends import openpyxl_backend
-from xlplan.backends.xlwings_backend import NO_FILL, Write, excel_text, plan_sheet, write_workbook
+from xlplan.backends.xlwings_backend import NO_FILL, Write, _rectangles, excel_text, plan_sheet, write_workbook
 from xlplan.errors import WorkbookRefused
 from xlplan.layout.spec import (
     AreaSpec,
@@ -204,3 +207,16 @@ def test_missing_sheet_is_refused_in_swedish(tmp_path: Path) -> None:
 )
 def test_excel_text(text: str, written: str) -> None:
     assert excel_text(text) == written
+
+
+@given(st.dictionaries(st.tuples(st.integers(1, 8), st.integers(1, 6)), st.sampled_from(["a", "b", None]),
+                      max_size=40))
+def test_rectangles_cover_each_cell_once_with_its_value(grid: dict[tuple[int, int], Any]) -> None:
+    covered: dict[tuple[int, int], Any] = {}
+    for address, value in _rectangles(grid):
+        min_col, min_row, max_col, max_row = range_boundaries(address)
+        for r in range(min_row, max_row + 1):
+            for c in range(min_col, max_col + 1):
+                assert (r, c) not in covered
+                covered[(r, c)] = value
+    assert covered == grid
