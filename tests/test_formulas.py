@@ -211,3 +211,24 @@ def test_convert_gives_up_after_its_time_limit(tmp_path):
     with pytest.raises(LibreOfficeFailed, match="sekunder"):
         convert(tmp_path / "a.xlsx", "pdf", tmp_path / "pdf", timeout=0.05)
     assert not (tmp_path / "pdf" / "a.pdf").exists()
+
+
+@needs_lo
+def test_recalc_many_in_one_run(tmp_path):
+    from xlplan.lo import recalc_many
+
+    paths = []
+    for i in range(3):
+        wb = openpyxl.Workbook()
+        wb.active["A1"] = i
+        wb.active["B1"] = "=A1*2"
+        paths.append(tmp_path / f"b{i}.xlsx")
+        wb.save(paths[-1])
+    out = recalc_many(paths, tmp_path / "out")
+    assert out == [tmp_path / "out" / f"b{i}.xlsx" for i in range(3)]
+    assert [openpyxl.load_workbook(p, data_only=True).active["B1"].value for p in out] == [0, 2, 4]
+    assert recalc_many([], tmp_path / "out") == []
+    (tmp_path / "sub").mkdir()
+    openpyxl.Workbook().save(tmp_path / "sub" / "b0.xlsx")
+    with pytest.raises(LibreOfficeFailed, match="samma namn"):
+        recalc_many([paths[0], tmp_path / "sub" / "b0.xlsx"], tmp_path / "out")

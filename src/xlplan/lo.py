@@ -15,10 +15,12 @@ import signal
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 from xlplan.errors import XlplanError
 
-__all__ = ["LibreOfficeFailed", "soffice_path", "convert", "recalc_xlsx", "DEFAULT_TIMEOUT"]
+__all__ = ["LibreOfficeFailed", "soffice_path", "convert", "convert_many", "recalc_xlsx", "recalc_many",
+           "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 180.0
 
@@ -76,12 +78,23 @@ def convert(path: Path | str, fmt: str, out_dir: Path | str, *, timeout: float =
     format's extension); an existing file there is replaced.  Raises
     :class:`LibreOfficeFailed` with the reason in Swedish.
     """
-    src = Path(path)
-    if not src.is_file():
-        raise LibreOfficeFailed(str(src), "filen finns inte")
+    return convert_many([path], fmt, out_dir, timeout=timeout)[0]
+
+
+def convert_many(paths: Sequence[Path | str], fmt: str, out_dir: Path | str, *,
+                 timeout: float = DEFAULT_TIMEOUT) -> list[Path]:
+    """Convert several files in one LibreOffice run (one start-up); results in the order given.
+
+    All or nothing: if any file is not produced, :class:`LibreOfficeFailed`
+    names the first one and no result is moved into ``out_dir``.
+    """
+    sources = [Path(p) for p in paths]
+    if not sources:
+        return []
+    _check_sources(sources)
     exe = soffice_path()
     if exe is None:
-        raise LibreOfficeFailed(str(src), "LibreOffice (soffice) är inte installerat")
+        raise LibreOfficeFailed(str(sources[0]), "LibreOffice (soffice) är inte installerat")
     ext = fmt.split(":", 1)[0]
     target_dir = Path(out_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -89,20 +102,40 @@ def convert(path: Path | str, fmt: str, out_dir: Path | str, *, timeout: float =
         tmp_dir = Path(tmp)
         cmd = [exe, f"-env:UserInstallation={_profile(tmp_dir / 'profile')}", "--headless", "--norestore",
                "--nolockcheck", "--nodefault", "--convert-to", fmt, "--outdir", str(tmp_dir / "out"),
-               str(src.resolve())]
-        result = _run(cmd, timeout, src)
-        produced = tmp_dir / "out" / f"{src.stem}.{ext}"
-        if not produced.is_file():
-            detail = (result.stderr or result.stdout or "").strip().splitlines()
-            reason = detail[-1] if detail else f"avslutades med kod {result.returncode}"
-            raise LibreOfficeFailed(str(src), f"ingen {ext}-fil skapades ({reason})")
-        final = target_dir / produced.name
-        tmp_final = target_dir / f".{produced.name}.xlplan-tmp"
-        shutil.move(str(produced), tmp_final)
-        os.replace(tmp_final, final)
+               *(str(src.resolve()) for src in sources)]
+        result = _run(cmd, timeout, sources[0])
+        produced = [tmp_dir / "out" / f"{src.stem}.{ext}" for src in sources]
+        for src, made in zip(sources, produced):
+            if not made.is_file():
+                detail = (result.stderr or result.stdout or "").strip().splitlines()
+                reason = detail[-1] if detail else f"avslutades med kod {result.returncode}"
+                raise LibreOfficeFailed(str(src), f"ingen {ext}-fil skapades ({reason})")
+        return [_move_into(made, target_dir) for made in produced]
+
+
+def _check_sources(sources: list[Path]) -> None:
+    stems: set[str] = set()
+    for src in sources:
+        if not src.is_file():
+            raise LibreOfficeFailed(str(src), "filen finns inte")
+        if src.stem in stems:
+            raise LibreOfficeFailed(str(src), "två filer med samma namn kan inte konverteras i samma körning")
+        stems.add(src.stem)
+
+
+def _move_into(made: Path, target_dir: Path) -> Path:
+    final = target_dir / made.name
+    tmp_final = target_dir / f".{made.name}.xlplan-tmp"
+    shutil.move(str(made), tmp_final)
+    os.replace(tmp_final, final)
     return final
 
 
 def recalc_xlsx(path: Path | str, out_dir: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> Path:
     """A copy of the workbook in ``out_dir`` with every formula recalculated by LibreOffice."""
     return convert(path, "xlsx:Calc MS Excel 2007 XML", out_dir, timeout=timeout)
+
+
+def recalc_many(paths: Sequence[Path | str], out_dir: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> list[Path]:
+    """Recalculated copies of several workbooks, in one LibreOffice run."""
+    return convert_many(paths, "xlsx:Calc MS Excel 2007 XML", out_dir, timeout=timeout)
