@@ -159,3 +159,19 @@ def test_parsers_never_raise(text, polarity, names):
 def test_parsers_never_raise_on_any_text(text):
     parse_target(text, "higher")
     parse_series_values(text)
+
+
+SEEDS = Path("/work/shared/domain/seeds")
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not on this machine")
+def test_every_seed_000_target_and_baseline_line_is_in_the_table():
+    import re
+
+    table = [line.split("\t")[1] for line in DATA.read_text(encoding="utf-8").splitlines()
+             if line and not line.startswith("#")]
+    seed = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
+    found = re.findall(r"^(?:Nuläge 2019|Målvärde 2020) (.+?)\s*$", seed, flags=re.MULTILINE)
+    assert len(set(found)) >= 10
+    for text in set(found):
+        assert any(t.startswith(text) for t in table), text
