@@ -38,7 +38,6 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
