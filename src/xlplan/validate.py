@@ -28,14 +28,14 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 LOCK_PREFIX = "~$"
 LOCK_REASON = "Excel-låsfil: arbetsboken är öppen hos någon; ignoreras"
 _FOREIGN_REASONS: dict[str, str] = {
-    ".xls": "gammalt Excel-format (.xls) som xlplan inte läser; spara filen som .xlsx och lägg den i mappen igen",
-    ".xlsb": "binär Excel-arbetsbok (.xlsb) som xlplan inte läser; spara filen som .xlsx",
+    ".xls": "Gammalt Excel-format (.xls) som xlplan inte läser; spara filen som .xlsx och lägg den i mappen igen",
+    ".xlsb": "Binär Excel-arbetsbok (.xlsb) som xlplan inte läser; spara filen som .xlsx",
     ".ods": "OpenDocument-kalkylblad (.ods), ingen avdelningsfil från xlplan; spara som .xlsx i Excel",
     ".csv": "CSV-fil, ingen avdelningsarbetsbok; ignoreras",
     ".xltx": "Excel-mall (.xltx), ingen avdelningsfil; ignoreras",
     ".xltm": "Excel-mall (.xltm), ingen avdelningsfil; ignoreras",
 }
-_OTHER_REASON = "ingen Excel-arbetsbok (.xlsx/.xlsm); ignoreras"
+_OTHER_REASON = "Ingen Excel-arbetsbok (.xlsx/.xlsm); ignoreras"
 _CORE_NS = {
     "cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
     "dc": "http://purl.org/dc/elements/1.1/",
@@ -81,13 +81,13 @@ def classify(entry: Path) -> tuple[str, str, str] | None:
     """None for a candidate workbook; else (code, severity, Swedish reason)."""
     name = entry.name
     if entry.is_dir():
-        return ("undermapp", "info", "undermapp; xlplan läser bara filer direkt i mappen")
+        return ("undermapp", "info", "Undermapp; xlplan läser bara filer direkt i mappen")
     if name.startswith(LOCK_PREFIX):
         return ("lasfil", "info", LOCK_REASON)
     if name.startswith(".~lock.") and name.endswith("#"):
         return ("lasfil", "info", "LibreOffice-låsfil: arbetsboken är öppen hos någon; ignoreras")
     if name.startswith("."):
-        return ("dold_fil", "info", "dold systemfil; ignoreras")
+        return ("dold_fil", "info", "Dold systemfil; ignoreras")
     suffix = entry.suffix.casefold()
     if suffix in WORKBOOK_SUFFIXES:
         return None
