@@ -672,5 +672,51 @@ def summary_lines(result: ConsolidationResult) -> list[str]:
     return lines
 
 
-__all__ = ["ConsolidationResult", "Choice", "FileRead", "consolidate", "read_file", "summary_lines",
-           "goal_assessment", "report_json"]
+
+
+# ---------------------------------------------------------------- the demo step
+
+def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[ConsolidationResult]:
+    """``xlplan demo``: consolidate ``out/avdelningar/`` (or each of its sub-folders) into ``out/namnd/``.
+
+    Plan and period are taken from the department files' metadata and matched
+    with the bundled example plans; does nothing when there are no department files.
+    """
+    from xlplan.examples import EXAMPLES, example_plan_path
+
+    source = Path(out) / "avdelningar"
+    folders = [source] + sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    if not folders:
+        return []
+    plans = {read_plan(example_plan_path(n)).id: example_plan_path(n) for n in EXAMPLES
+             if example_plan_path(n).exists()}
+    results = []
+    for folder in folders:
+        found = _first_department_book(folder)
+        if found is None or found.plan_id not in plans:
+            continue
+        target = Path(out) / "namnd" / (folder.name if folder != source else "")
+        period = _period_of(found.period)
+        if period is None:
+            continue
+        stem = f"Sammanställning_{found.plan_id}_{period.ascii}"
+        result = consolidate(folder, plans[found.plan_id], period, target / f"{stem}.xlsx",
+                             target / f"{stem}_kontroll.json")
+        echo("\n".join(summary_lines(result)))
+        results.append(result)
+    return results
+
+
+def _first_department_book(folder: Path) -> DepartmentBook | None:
+    for path in sorted(folder.glob("*.xls[xm]")):
+        if path.name.startswith("~$"):
+            continue
+        try:
+            return read_department_workbook(path)
+        except (WorkbookUnreadable, WorkbookRefused):
+            continue
+    return None
+
+
+__all__ = ["ConsolidationResult", "Choice", "FileRead", "consolidate", "demo_step", "goal_assessment",
+           "read_file", "report_json", "summary_lines"]

@@ -24,3 +24,7 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
     report = out / "plan-check.txt"
     report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     echo(f"Plankontroll: {report}")
+
+    from xlplan.consolidate import demo_step
+
+    demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)
