@@ -341,11 +341,9 @@ def _read_op(pre: str) -> tuple[str, Op | None, bool, bool]:
 def _read_segment(seg: str, known: dict[str, str], strict: bool, allow_ops: bool) -> _Segment | str | None:
     """A numbered segment, or a name (a segment without a number), or None if empty."""
     suffix = _SUFFIX_OP.search(seg)
-    if suffix is not None:
-        seg = seg[: suffix.start()]
-    m = _SEGMENT.match(seg)
+    m = _SEGMENT.match(seg[: suffix.start()] if suffix else seg)
     if m is None:
-        if any(c.isdigit() for c in seg):
+        if suffix is not None or any(c.isdigit() for c in seg):
             raise _Unreadable(seg)
         return _read_name(seg, known, strict)
     subject, op, maintain, modal = _read_op(m.group("pre"))
@@ -355,21 +353,24 @@ def _read_segment(seg: str, known: dict[str, str], strict: bool, allow_ops: bool
         op = _SUFFIX_OPS[suffix.group(1).casefold()]
     if (op is not None or maintain or modal) and not allow_ops:
         raise _Unreadable(seg)
-    if modal:
-        subject_name = _clean_name(subject)
-        pre_name = known[subject_name] if len(subject_name) == 1 and _is_placeholder(subject_name) else None
+    name, unit = _segment_name(m, subject, modal, known, strict)
+    limit, year = _limit_and_year(m.group("br1"), m.group("br2"), m.group("pre_year"))
+    return _Segment((name,) if name else (), op, maintain, number_from_match(m), unit, limit, year)
+
+
+def _segment_name(m: re.Match[str], subject: str, modal: bool, known: dict[str, str],
+                  strict: bool) -> tuple[str | None, str | None]:
+    """The segment's series name (before or after the number, not both) and its unit."""
+    if modal:  # "X ska understiga 0": X is a subject, a series only if it is one of the plan's
+        subject = _clean_name(subject)
+        pre_name = known[subject] if len(subject) == 1 and _is_placeholder(subject) else None
     else:
         pre_name = _read_name(subject, known, strict)
-    unit = normalise_unit(m.group("unit"))
-    post_raw = m.group("post")
-    if unit is not None and len(unit) == 1 and _is_placeholder(unit):
-        post_raw, unit = unit + (" " + post_raw if post_raw else ""), None
-    post_name = _read_name(post_raw or "", known, strict)
+    unit = normalise_unit(m.group("unit"))  # never a placeholder: those are not word characters
+    post_name = _read_name(m.group("post") or "", known, strict)
     if pre_name is not None and post_name is not None:
-        raise _Unreadable(seg)
-    limit, year = _limit_and_year(m.group("br1"), m.group("br2"), m.group("pre_year"))
-    name = pre_name if pre_name is not None else post_name
-    return _Segment((name,) if name else (), op, maintain, number_from_match(m), unit, limit, year)
+        raise _Unreadable(m.string)
+    return (pre_name if pre_name is not None else post_name), unit
 
 
 def _limit_and_year(br1: str | None, br2: str | None, pre_year: str | None) -> tuple[float | None, int | None]:
