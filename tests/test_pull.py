@@ -1,0 +1,372 @@
+"""xlplan pull over real HTTP against the Kolada stand-in on 127.0.0.1."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from xlplan.cli import app
+from xlplan.comparisons import read_comparisons
+from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.errors import KoladaUnavailable
+from xlplan.fill import fill
+from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
+from xlplan.kolada.standin_data import SAMPLES_DIR, STANDIN_GROUP_ID
+from xlplan.layout.columns import INDICATORS
+from xlplan.planio import write_plan_tables
+from xlplan.pull import PullResult, plan_pull, pull
+
+PERIOD = "2022-helår"
+
+
+def sample(kpi: str, unit: str, year: int) -> float | None:
+    """The stand-in's source value, read straight from the real sample CSV."""
+    path = SAMPLES_DIR / f"datapoints_{kpi.lower()}_by_geo_year_subset.csv"
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["geo"] == unit and int(row["year"]) == year:
+                return float(row[kpi.lower()]) if row[kpi.lower()] else None
+    return None
+
+
+def plan_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny)
+    for s in t["Inställningar"]:
+        if s["Inställning"] == "Planår":
+            s["Värde"] = 2022
+    t["Inställningar"].append({"Inställning": "Liknande kommuner", "Värde": STANDIN_GROUP_ID})
+    t["Avdelningar"].append({"Avdelnings-id": "HSL", "Avdelning": "Hälso- och sjukvård"})
+    i1, i2, i3, _ = t["Indikatorer"]
+    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
+    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
+    i3.update({"Målvärde 2022": "7,5 %"})
+    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "exporter/sjuk_*.csv", "Värdekolumn": "Sjukfrånvaro %",
+                       "Nyckelkolumner": "Enhet={avdelningsnamn}; Period={år}"}]
+    return t
+
+
+SICK = "Enhet;Period;Sjukfrånvaro %;Anställda\nÄldreomsorg;2022;8,4 %;1 012\nFunktionsstöd;2022;12 %;87\n"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, tiny_tables: dict[str, Any]) -> Path:
+    write_plan_tables(plan_tables(tiny_tables), tmp_path / "plan.xlsx")
+    (tmp_path / "exporter").mkdir()
+    (tmp_path / "exporter" / "sjuk_2022.csv").write_bytes(SICK.encode("cp1252"))
+    fill(tmp_path / "plan.xlsx", PERIOD, None, tmp_path / "avd")
+    return tmp_path
+
+
+@pytest.fixture
+def srv() -> Iterator[KoladaStandin]:
+    with KoladaStandin(timeout_delay=2.0) as s:
+        yield s
+
+
+def client(srv: KoladaStandin, tmp_path: Path, **kw: Any) -> KoladaClient:
+    opts: dict[str, Any] = {"timeout": 0.5, "max_retries": 1, "sleep": lambda s: None}
+    opts.update(kw)
+    return KoladaClient(base_url=srv.url, cache=KoladaCache(tmp_path / "cache"), **opts)
+
+
+def run(folder: Path, srv: KoladaStandin, **kw: Any) -> PullResult:
+    with client(srv, folder, offline=kw.pop("offline", False)) as c:
+        return pull(folder / "avd", folder / "plan.xlsx", client=c, **kw)
+
+
+def book(folder: Path, dep: str) -> DepartmentBook:
+    (path,) = [p for p in (folder / "avd").glob("*.xlsx") if dep in p.name]
+    return read_department_workbook(path)
+
+
+def cell(b: DepartmentBook, row_id: str, key: str) -> Any:
+    return b.row(INDICATORS, row_id).raw.get(key)  # type: ignore[union-attr]
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((folder / "avd").glob("*.xlsx"))}
+
+
+def set_outcome(folder: Path, dep: str, row_id: str, value: Any) -> None:
+    b = book(folder, dep)
+    wb = load_workbook(b.path)
+    wb[INDICATORS][b.address(INDICATORS, row_id, "outcome")].value = value  # type: ignore[index]
+    wb.save(b.path)
+
+
+# ---------------------------------------------------------------- values land, with provenance
+
+
+def test_values_land_in_the_right_cells_with_provenance(folder: Path, srv: KoladaStandin) -> None:
+    result = run(folder, srv)
+    ald, lss = book(folder, "Äldreomsorg"), book(folder, "Funktionsstöd")
+    expected = sample("U21468", "1489", 2022)
+    assert expected is not None
+    assert cell(ald, "I|I1|", "outcome") == expected == cell(ald, "I|I1|", "fetched_value")
+    today = srv_date(result)
+    assert cell(ald, "I|I1|", "outcome_source") == (
+        f"Källa: Kolada, U21468, Alingsås (1489), 2022, totalt, hämtad {today}, slutligt värde")
+    prov = json.loads(cell(ald, "I|I1|", "provenance"))
+    assert prov["source"] == "Kolada" and prov["kpi"] == "U21468" and prov["municipality"] == "1489"
+    assert prov["year"] == 2022 and prov["gender"] == "T" and prov["from_cache"] is False
+    assert prov["preliminary"] is False and prov["final"] is True and prov["fetched_at"].startswith(today)
+    # per-series KPIs, in both departments
+    for b in (ald, lss):
+        assert cell(b, "I|I2|Äldre", "outcome") == sample("U23471", "1489", 2022)
+        assert cell(b, "I|I2|Funktionsstöd", "outcome") == sample("U28524", "1489", 2022)
+    # I1 is only reported by ALD
+    assert lss.row(INDICATORS, "I|I1|") is None
+    assert result.count("fyll") == 4 + 3 + 2 and sorted(p.name for p in result.written) == sorted(digests(folder))
+
+
+def srv_date(result: PullResult) -> str:
+    (c,) = [c for c in result.changes if c.row_id == "I|I1|"]
+    assert c.source is not None
+    return str(c.source.provenance["fetched_at"])[:10]
+
+
+def test_local_csv_with_swedish_numbers_lands_with_file_provenance(folder: Path, srv: KoladaStandin) -> None:
+    run(folder, srv)
+    ald, lss = book(folder, "Äldreomsorg"), book(folder, "Funktionsstöd")
+    assert cell(ald, "I|I3|", "outcome") == 8.4 and cell(lss, "I|I3|", "outcome") == 12
+    assert cell(ald, "I|I3|", "outcome_source") == "Källa: sjuk_2022.csv, rad 2"
+    assert cell(lss, "I|I3|", "outcome_source") == "Källa: sjuk_2022.csv, rad 3"
+    prov = json.loads(cell(lss, "I|I3|", "provenance"))
+    assert prov["source"] == "fil" and prov["file"] == "exporter/sjuk_2022.csv" and prov["text"] == "12 %"
+    assert prov["row"] == 3 and prov["column"] == "Sjukfrånvaro %"
+
+
+def test_a_bad_export_row_is_named_and_the_rest_goes_on(folder: Path, srv: KoladaStandin) -> None:
+    bad = "Enhet;Period;Sjukfrånvaro %\nÄldreomsorg;2022;ca 8\nFunktionsstöd;2022;1 012,5\n"
+    (folder / "exporter" / "sjuk_2022.csv").write_text(bad, encoding="utf-8")
+    result = run(folder, srv)
+    msgs = [str(p) for p in result.problems]
+    assert any("sjuk_2022.csv" in m and "Rad 2" in m and "Sjukfrånvaro %" in m and "ca 8" in m for m in msgs)
+    ald, lss = book(folder, "Äldreomsorg"), book(folder, "Funktionsstöd")
+    assert cell(ald, "I|I3|", "outcome") is None and cell(lss, "I|I3|", "outcome") == 1012.5
+    assert cell(ald, "I|I1|", "outcome") == sample("U21468", "1489", 2022)
+
+
+# ---------------------------------------------------------------- people's values
+
+
+def test_typed_values_survive_and_differences_are_reported(folder: Path, srv: KoladaStandin) -> None:
+    set_outcome(folder, "Äldreomsorg", "I|I1|", 90)
+    set_outcome(folder, "Äldreomsorg", "I|I2|Äldre", sample("U23471", "1489", 2022))  # typed, same value
+    result = run(folder, srv)
+    ald = book(folder, "Äldreomsorg")
+    assert cell(ald, "I|I1|", "outcome") == 90
+    assert cell(ald, "I|I1|", "outcome_source") is None and cell(ald, "I|I1|", "provenance") is None
+    kept = [c for c in result.changes if c.action == "behåll_inskrivet"]
+    assert [(c.row_id, c.cell) for c in kept] == [("I|I1|", ald.address(INDICATORS, "I|I1|", "outcome"))]
+    assert "90" in kept[0].message and "94" in kept[0].message
+    assert not [c for c in result.changes if c.row_id == "I|I2|Äldre" and c.file == ald.path]
+    assert any("Inskrivet utfall 90 behålls" in line for line in result.lines())
+
+
+def test_repull_without_changes_changes_nothing(folder: Path, srv: KoladaStandin) -> None:
+    run(folder, srv)
+    before = digests(folder)
+    again = run(folder, srv)
+    assert digests(folder) == before
+    assert again.written == [] and not [c for c in again.changes if c.writes]
+
+
+def test_revised_value_is_reported_and_refreshed_only_with_overwrite(folder: Path, srv: KoladaStandin) -> None:
+    run(folder, srv)
+    srv.data.set_value("U21468", "1489", 2022, "T", 77.0)
+    before = digests(folder)
+    kept = run(folder, srv)
+    assert digests(folder) == before
+    (c,) = [c for c in kept.changes if c.row_id == "I|I1|"]
+    assert c.action == "behåll_hämtat" and "--overwrite-pulled" in c.message
+    assert any(r.kpi == "U21468" and r.new == 77.0 for r in kept.revisions)
+    assert any("ändrat ett värde" in line for line in kept.lines())
+    refreshed = run(folder, srv, overwrite_pulled=True)
+    ald = book(folder, "Äldreomsorg")
+    assert cell(ald, "I|I1|", "outcome") == 77 == cell(ald, "I|I1|", "fetched_value")
+    assert [c.action for c in refreshed.changes if c.row_id == "I|I1|"] == ["uppdatera"]
+
+
+def test_overwrite_pulled_never_touches_typed_values(folder: Path, srv: KoladaStandin) -> None:
+    set_outcome(folder, "Äldreomsorg", "I|I1|", 50)
+    run(folder, srv, overwrite_pulled=True)
+    assert cell(book(folder, "Äldreomsorg"), "I|I1|", "outcome") == 50
+
+
+def test_missing_year_is_said_and_left_empty(folder: Path, srv: KoladaStandin) -> None:
+    srv.data.remove_row("U21468", "1489", 2022)
+    result = run(folder, srv)
+    (c,) = [c for c in result.changes if c.row_id == "I|I1|"]
+    last = next(y for y in range(2021, 2010, -1) if sample("U21468", "1489", y) is not None)
+    assert c.action == "saknas" and "Inget värde för år 2022" in c.message
+    assert f"Senast publicerat: {last} = " in c.message
+    assert cell(book(folder, "Äldreomsorg"), "I|I1|", "outcome") is None
+
+
+# ---------------------------------------------------------------- Kolada failing
+
+
+@pytest.mark.parametrize("fail", ["500", "timeout", "malformed"])
+def test_failing_kolada_leaves_every_workbook_byte_identical(folder: Path, srv: KoladaStandin, fail: str) -> None:
+    before = digests(folder)
+    srv.set_failure(fail)
+    with pytest.raises(KoladaUnavailable, match="Inga avdelningsfiler ändrades"):
+        run(folder, srv)
+    assert digests(folder) == before
+    assert not (folder / "avd" / "comparisons.json").exists()
+
+
+def test_cli_failing_kolada_one_swedish_line_exit_2(folder: Path, srv: KoladaStandin) -> None:
+    before = digests(folder)
+    srv.set_failure("malformed")
+    args = ["pull", str(folder / "avd"), "--plan", str(folder / "plan.xlsx"), "--kolada-url", srv.url,
+            "--cache-dir", str(folder / "cache")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "JSON" in lines[0] and lines[0].endswith("Inga avdelningsfiler ändrades.")
+    assert digests(folder) == before
+
+
+def test_cli_pull_prints_report(folder: Path, srv: KoladaStandin) -> None:
+    args = ["pull", str(folder / "avd"), "--plan", str(folder / "plan.xlsx"), "--kolada-url", srv.url,
+            "--cache-dir", str(folder / "cache")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Kolada:" in result.output and "Källa: Kolada, U21468" in result.output
+
+
+# ---------------------------------------------------------------- batching, offline
+
+
+def test_one_batched_fetch_request_count_grows_with_chunks(tmp_path: Path, tiny_tables: dict[str, Any],
+                                                           srv: KoladaStandin) -> None:
+    t = plan_tables(tiny_tables)
+    t["Filkällor"] = []
+    base = t["Indikatorer"][0]
+    kpis = ["U21468", "U23471", "U28524", "N00640"] + [f"U9{n:04d}" for n in range(26)]
+    t["Indikatorer"] = [dict(base, **{"Indikator-id": f"K{n}", "Kolada-id": k, "Avdelningar": ""})
+                        for n, k in enumerate(kpis)]
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    fill(tmp_path / "plan.xlsx", PERIOD, None, tmp_path / "avd")
+    with client(srv, tmp_path) as c:
+        result = pull(tmp_path / "avd", tmp_path / "plan.xlsx", client=c)
+    data_paths = [p for p in srv.paths if p.startswith("/v3/data/")]
+    # 30 KPIs x 3 departments x 4 years: 2 chunks of KPIs -> 2 data requests (+ 2 metadata)
+    assert len(data_paths) == 2 and c.request_count == len(srv.paths) == 4
+    assert result.count("fyll") == 3 * 4
+
+
+def test_few_kpis_three_departments_at_most_two_requests(folder: Path, srv: KoladaStandin) -> None:
+    assert len(digests(folder)) == 3
+    with client(srv, folder) as c:
+        pull(folder / "avd", folder / "plan.xlsx", client=c)
+    assert c.request_count <= 2 and len([p for p in srv.paths if "/data/" in p]) == 1
+
+
+def test_offline_from_cache(folder: Path, srv: KoladaStandin, tmp_path: Path) -> None:
+    run(folder, srv, dry_run=True)  # fills the cache, writes nothing
+    assert all(cell(book(folder, d), "I|I2|Äldre", "outcome") is None for d in ("Äldreomsorg", "Funktionsstöd"))
+    srv.set_failure("500")
+    asked = len(srv.paths)
+    result = run(folder, srv, offline=True)
+    assert result.offline and result.lines()[0].startswith("Offline")
+    ald = book(folder, "Äldreomsorg")
+    assert cell(ald, "I|I1|", "outcome") == sample("U21468", "1489", 2022)
+    assert json.loads(cell(ald, "I|I1|", "provenance"))["from_cache"] is True
+    assert len(srv.paths) == asked
+
+
+def test_offline_without_cache_fails_and_writes_nothing(folder: Path, srv: KoladaStandin) -> None:
+    before = digests(folder)
+    with pytest.raises(KoladaUnavailable, match="cachen"):
+        run(folder, srv, offline=True)
+    assert digests(folder) == before
+
+
+# ---------------------------------------------------------------- comparisons, workbook integrity
+
+
+def test_comparisons_for_riket_and_group_saved_next_to_the_workbooks(folder: Path, srv: KoladaStandin) -> None:
+    result = run(folder, srv)
+    rows = read_comparisons(folder / "avd", "testkommun-von-2024")
+    assert rows and result.comparisons_path == folder / "avd" / "comparisons.json"
+    by = {(r.kolada_id, r.municipality_id, r.year): r for r in rows}
+    assert by[("U21468", "0000", 2022)].value == sample("U21468", "0000", 2022)
+    assert by[("U21468", "0000", 2022)].municipality == "Riket"
+    assert by[("U21468", "1489", 2020)].value == sample("U21468", "1489", 2020)  # baseline year
+    group = by[("U21468", STANDIN_GROUP_ID, 2022)]
+    members = [sample("U21468", m, 2022) for m in ("0580", "0581")]
+    assert group.value == pytest.approx(sum(members) / 2)  # type: ignore[arg-type]
+    assert all(r.source == "Kolada" and r.kpi_title for r in rows)
+
+
+def _integrity(path: Path) -> dict[str, Any]:
+    wb = load_workbook(path)
+    ws = wb[INDICATORS]
+    return {
+        "sheets": [(s.title, s.sheet_state, s.protection.sheet) for s in wb.worksheets],
+        "validations": sorted((dv.type, str(dv.sqref), dv.formula1) for dv in ws.data_validations.dataValidation),
+        "conditional": sorted((str(r.sqref), len(r.rules)) for r in ws.conditional_formatting),
+        "hidden": sorted(k for k, d in ws.column_dimensions.items() if d.hidden),
+        "formats": [c.number_format for c in ws["K"]],
+        "locked": [c.protection.locked for c in ws["K"]],
+        "props": sorted((p.name, p.value) for p in wb.custom_doc_props.props),
+        "names": sorted(wb.defined_names),
+    }
+
+
+def test_formats_validations_protection_survive(folder: Path, srv: KoladaStandin) -> None:
+    path = book(folder, "Äldreomsorg").path
+    before = _integrity(path)
+    assert before["validations"] and before["conditional"] and before["hidden"]
+    run(folder, srv)
+    assert _integrity(path) == before
+
+
+def test_xlsm_keeps_ribbon_relationship(folder: Path, srv: KoladaStandin) -> None:
+    fill(folder / "plan.xlsx", PERIOD, None, folder / "xlsm", fmt="xlsm")
+    with client(srv, folder) as c:
+        pull(folder / "xlsm", folder / "plan.xlsx", client=c)
+    (path,) = [p for p in (folder / "xlsm").glob("*Äldre*.xlsm")]
+    with zipfile.ZipFile(path) as zf:
+        rels = zf.read("_rels/.rels").decode()
+        names = zf.namelist()
+    assert "ui/extensibility" in rels and "customUI/customUI14.xml" in names and "xl/vbaProject.bin" in names
+    assert cell(read_department_workbook(path), "I|I1|", "outcome") == sample("U21468", "1489", 2022)
+
+
+def test_dry_run_and_open_workbooks_write_nothing(folder: Path, srv: KoladaStandin) -> None:
+    before = digests(folder)
+    result = run(folder, srv, dry_run=True)
+    assert digests(folder) == before and result.count("fyll") == 9 and result.written == []
+    ald = book(folder, "Äldreomsorg").path
+    (ald.parent / ("~$" + ald.name)).write_bytes(b"lock")
+    result = run(folder, srv)
+    assert any(p.code == "fil_oppen" and p.file == ald.name for p in result.problems)
+    assert digests(folder)[ald.name] == before[ald.name]
+
+
+def test_plan_pull_is_pure(folder: Path, srv: KoladaStandin) -> None:
+    books = [read_department_workbook(p) for p in sorted((folder / "avd").glob("*.xlsx"))]
+    with client(srv, folder) as c:
+        values = c.fetch(["U21468"], ["1489"], [2022]).values
+    from xlplan.planio import read_plan
+
+    plan = read_plan(folder / "plan.xlsx")
+    before = digests(folder)
+    changes = plan_pull(plan, books, values, [])
+    assert digests(folder) == before
+    assert [(c.row_id, c.action) for c in changes if c.writes] == [("I|I1|", "fyll")]
+    saknas = {c.row_id for c in changes if c.action == "saknas"}
+    assert saknas == {"I|I2|Äldre", "I|I2|Funktionsstöd"}
