@@ -235,6 +235,25 @@ def demo_cmd(
     run_demo(out, echo=typer.echo)
 
 
+@app.command("pull")
+def pull_cmd(
+    target: Path = typer.Argument(..., help="En avdelningsfil eller en mapp med avdelningsfiler."),
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
+    kolada_url: Optional[str] = typer.Option(None, "--kolada-url", help="Koladas bas-URL (före XLPLAN_KOLADA_URL och planens Kolada-adress)."),
+    offline: bool = typer.Option(False, "--offline", help="Läs bara ur cachen; inga anrop till Kolada."),
+    overwrite_pulled: bool = typer.Option(False, "--overwrite-pulled", help="Ersätt tidigare hämtade värden när källan har ändrats (inskrivna värden ändras aldrig)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Visa vad som skulle skrivas utan att skriva."),
+) -> None:
+    """Hämta utfall från Kolada och lokala exporter till avdelningsfilerna, med källa; skriver aldrig över inskrivna värden."""
+    from xlplan.pull import pull
+
+    result = pull(target, plan, kolada_url=kolada_url, offline=offline, overwrite_pulled=overwrite_pulled,
+                  cache_dir=cache_dir, dry_run=dry_run)
+    for line in result.lines():
+        typer.echo(line)
+
+
 def main() -> None:
     try:
         app()
