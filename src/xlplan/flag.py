@@ -1,0 +1,730 @@
+"""``xlplan flag``: the authoritative status of every indicator row, and a flag list.
+
+Plan, then apply.  :func:`flag_book` is pure: from the plan and a read
+department workbook (:class:`~xlplan.deptbook.DepartmentBook`) it computes,
+for every indicator row (one row per series), the status by the rules of
+``TARGETS.md`` (:func:`xlplan.status.evaluate`, with the committee's settings)
+and the flags: target missed (Ej / Delvis uppfyllt), target missing, outcome
+missing, qualitative target not assessed, second limit passed, outcome moved
+the wrong way, and bad input in outcome cells (text, formula errors, values
+outside the indicator's plausible range).  :func:`flag_workbook` writes the
+result into the file: the status word into status cells that hold a value
+(formula cells stay formulas — they are the live status — but their cached
+result, when the file has one, must agree with Python's), unambiguous
+numbers typed as text (``48,5``, ``50 %``) as numbers, and the flag list into
+the area ``xlplan_flaggor`` on Översikt.  The file is written only when a
+cell's content changes, so flagging twice leaves the file as it was.
+
+Comparison values: a department workbook holds one period, so direction
+targets (``Öka``, ``Minska``) and the *fel riktning* flag compare with the
+plan's baseline (Nuläge), exactly as the live status formulas do.
+
+The plan: ``--plan`` names it; without it the plan workbook whose Plan-id the
+department workbook carries is looked for in the workbook's folder and the
+folder above it (:func:`find_plan`).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from xlplan.atomic import atomic_path
+from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
+from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused
+from xlplan.layout.columns import INDICATORS, META, OVERVIEW
+from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id
+from xlplan.model import Goal, Indicator, Plan
+from xlplan.numbers import format_number, normalise_unit, parse_quantity
+from xlplan.periods import Period, parse_period
+from xlplan.status import Status, StatusResult, evaluate
+from xlplan.targets import SeriesTarget, Target
+
+__all__ = [
+    "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
+    "flag_book", "flag_workbook", "flag", "find_plan", "department_workbooks", "save_workbook",
+    "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share",
+]
+
+FLAG_LABELS: dict[str, str] = {
+    "mal_ej_uppfyllt": "Målet ej uppfyllt",
+    "mal_delvis_uppfyllt": "Målet delvis uppfyllt",
+    "malvarde_saknas": "Målvärde saknas",
+    "utfall_saknas": "Utfall saknas",
+    "bedomning_saknas": "Egen bedömning saknas",
+    "bedomning_ogiltig": "Ogiltig bedömning",
+    "jamforelsevarde_saknas": "Jämförelsevärde saknas",
+    "andra_gransen_passerad": "Andra gränsen passerad",
+    "fel_riktning": "Fel riktning mot nuläget",
+    "inte_tal": "Utfallet är inget tal",
+    "formelfel": "Formelfel",
+    "utfall_enhet": "Fel enhet i utfallet",
+    "utfall_orimligt": "Orimligt utfall",
+    "utfall_text": "Tal skrivet som text",
+    "status_avviker": "Statusformeln avviker",
+    "rad_saknas": "Rad saknas",
+    "rad_okand": "Rad finns inte i planen",
+    "planversion": "Annan planversion",
+}
+FLAG_LIST_HEADERS = ("Indikator", "Förklaring", "Serie", "Flagga", "Status", "Cell")
+_FLAG_LIST_WIDTHS = (34, 60, 16, 22, 16, 24)
+NO_FLAGS = "Inga flaggor."
+_OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
+_INPUT_CODES = ("inte_tal", "formelfel", "utfall_enhet")
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One thing the department or the committee should look at."""
+
+    code: str
+    message: str  # Swedish, without the location (see :meth:`problem`)
+    indicator_id: str | None = None
+    series: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    severity: Severity = "varning"
+
+    @property
+    def label(self) -> str:
+        return FLAG_LABELS.get(self.code, self.code)
+
+    def problem(self, file: str | None) -> Problem:
+        return Problem(self.code, self.message, file, self.sheet, self.cell, self.severity)
+
+
+@dataclass(frozen=True)
+class RowStatus:
+    """The status of one indicator row (one series) as Python computes it."""
+
+    row_id: str
+    indicator_id: str
+    series: str | None
+    status: Status
+    result: StatusResult
+    outcome: float | None
+    status_cell: str | None
+    outcome_cell: str | None
+    outcome_to_write: float | None = None  # an unambiguous number typed as text, to store as a number
+
+
+@dataclass(frozen=True)
+class FlagReport:
+    file: str
+    department_id: str
+    period: Period
+    sheet: str  # the indicator sheet's name in the file
+    rows: tuple[RowStatus, ...]
+    flags: tuple[Flag, ...]
+    indicator_names: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def flagged(self) -> bool:
+        """Whether anything needs attention (information notes do not count)."""
+        return any(f.severity != "info" for f in self.flags)
+
+    def problems(self) -> list[Problem]:
+        return [f.problem(self.file) for f in self.flags]
+
+    def status_of(self, indicator_id: str, series: str | None = None) -> Status | None:
+        for r in self.rows:
+            if r.indicator_id == indicator_id and (r.series or None) == (series or None):
+                return r.status
+        return None
+
+
+# ---------------------------------------------------------------- the pure part
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    plan: Plan
+    book: DepartmentBook
+    period: Period
+    sheet: str
+    formula_cells: frozenset[str] | None
+
+
+def flag_book(plan: Plan, book: DepartmentBook, formula_cells: Iterable[str] | None = None) -> FlagReport:
+    """Status and flags of every indicator row of a department workbook.
+
+    ``formula_cells`` are the A1 addresses of status cells on the indicator
+    sheet that hold a formula; their cached results (when the file has them)
+    are checked against Python's status.  None: not checked.
+    """
+    period = _book_period(book)
+    sheet = book.sheets.get(INDICATORS)
+    actual = sheet.actual_name if sheet else INDICATORS
+    ctx = _Ctx(plan, book, period, actual, frozenset(formula_cells) if formula_cells is not None else None)
+    flags: list[Flag] = list(_book_flags(ctx))
+    rows: list[RowStatus] = []
+    planned: set[str] = set()
+    for goal, ind in included_indicators(plan, book.department_id or "", period):
+        for series in ind.series_names():
+            row_id = indicator_row_id(ind.id, series)
+            planned.add(row_id)
+            row = sheet.rows.get(row_id) if sheet else None
+            if row is None:
+                flags += _missing_row(ctx, ind, series, row_id)
+                continue
+            status, row_flags = _flag_row(ctx, goal, ind, series, row)
+            rows.append(status)
+            flags += row_flags
+    flags += _unknown_rows(ctx, sheet, planned)
+    names = {i.id: i.name for i in plan.indicators}
+    return FlagReport(book.path.name, book.department_id or "", period, actual, tuple(rows),
+                      tuple(_ordered(flags, sheet)), names)
+
+
+def _book_period(book: DepartmentBook) -> Period:
+    try:
+        return parse_period(book.period or "")
+    except BadInput as exc:
+        raise WorkbookRefused(str(book.path), f"perioden i det dolda bladet {META} ('{book.period}') kan "
+                              "inte läsas. Fyll filen på nytt med xlplan fill --update.") from exc
+
+
+def _book_flags(ctx: _Ctx) -> list[Flag]:
+    """The reader's problems, each tied to its indicator row where it has one."""
+    rows_by_cell = _rows_by_cell(ctx.book.sheets.get(INDICATORS))
+    out = []
+    for p in ctx.book.problems:
+        row = rows_by_cell.get(p.cell or "") if p.sheet == ctx.sheet else None
+        ind, series = _split_row_id(row.row_id) if row else (None, None)
+        out.append(Flag(p.code, p.message, ind, series, p.sheet, p.cell, p.severity))
+    version = ctx.book.metadata.get("plan_version")
+    if version and version != ctx.plan.version:
+        out.append(Flag("planversion", f"Filen fylldes från planversion {version}, men planen har nu version "
+                        f"{ctx.plan.version}. Statusen räknas med planens nuvarande målvärden; fyll filen på "
+                        "nytt med xlplan fill --update så att formlerna följer med.", severity="varning"))
+    return out
+
+
+def _rows_by_cell(sheet: BookSheet | None) -> dict[str, BookRow]:
+    if sheet is None:
+        return {}
+    return {cell: row for row in sheet.rows.values() for cell in row.cells.values()}
+
+
+def _split_row_id(row_id: str) -> tuple[str | None, str | None]:
+    parts = row_id.split("|", 2)
+    if len(parts) < 2 or parts[0] != "I":
+        return None, None
+    return parts[1], (parts[2] if len(parts) > 2 and parts[2] else None)
+
+
+def _missing_row(ctx: _Ctx, ind: Indicator, series: str | None, row_id: str) -> list[Flag]:
+    if row_id in ctx.book.expected_rows:
+        return []  # the reader has already said so
+    return [Flag("rad_saknas", f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
+                 "på nytt med xlplan fill --update.", ind.id, series, ctx.sheet)]
+
+
+def _unknown_rows(ctx: _Ctx, sheet: BookSheet | None, planned: set[str]) -> list[Flag]:
+    if sheet is None:
+        return []
+    out = []
+    for row_id, row in sheet.rows.items():
+        if row_id.startswith("I|") and row_id not in planned:
+            ind, series = _split_row_id(row_id)
+            out.append(Flag("rad_okand", f"Raden '{row_id}' hör inte till planens indikatorer för avdelningen och "
+                            f"perioden; den får ingen status. Fyll filen på nytt med xlplan fill --update.",
+                            ind, series, ctx.sheet, f"A{row.number}"))
+    return out
+
+
+def _ordered(flags: list[Flag], sheet: BookSheet | None) -> list[Flag]:
+    order = {row.row_id: row.number for row in sheet.rows.values()} if sheet else {}
+    codes = list(FLAG_LABELS)
+
+    def key(f: Flag) -> tuple[int, int, int, str]:
+        number = order.get(indicator_row_id(f.indicator_id, f.series), 0) if f.indicator_id else 0
+        general = 0 if f.indicator_id is None else 1
+        rank = codes.index(f.code) if f.code in codes else len(codes)
+        return (general, number, rank, f.cell or "")
+
+    return sorted(flags, key=key)
+
+
+# ---------------------------------------------------------------- one row
+
+
+def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
+              row: BookRow) -> tuple[RowStatus, list[Flag]]:
+    input_flags = [f for f in _book_flags_for(ctx, row) if f.code in _INPUT_CODES]
+    outcome, to_write, outcome_flags = _outcome(ctx, ind, series, row, bool(input_flags))
+    target = ind.target(ctx.period.year, goal)
+    assessment = row.values.get("assessment")
+    result = evaluate(target, {series: outcome}, series_names=(series,) if series else (),
+                      baseline=ind.baseline_values(), polarity=ind.polarity(goal),
+                      settings=ctx.plan.settings.status_settings,
+                      assessment=assessment if isinstance(assessment, str) else None)
+    status = RowStatus(row.row_id, ind.id, series, result.status, result, outcome, row.cells.get("status"),
+                       row.cells.get("outcome"), to_write)
+    flags = outcome_flags + _status_flags(ctx, ind, series, row, target, result, bad_input=bool(input_flags))
+    flags += _formula_check(ctx, ind, series, row, status)
+    return status, flags
+
+
+def _book_flags_for(ctx: _Ctx, row: BookRow) -> list[Problem]:
+    cells = set(row.cells.values())
+    return [p for p in ctx.book.problems if p.sheet == ctx.sheet and p.cell in cells]
+
+
+def _outcome(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow,
+             bad_input: bool) -> tuple[float | None, float | None, list[Flag]]:
+    """The outcome as a number (or None), a number to store where text was typed, and input flags."""
+    raw, value, cell = row.raw.get("outcome"), row.values.get("outcome"), row.cells.get("outcome")
+    if bad_input or not _is_number(value):
+        return None, None, []
+    number = float(value)
+    flags: list[Flag] = []
+    to_write = None
+    if isinstance(raw, str):
+        unit_flag = _unit_mismatch(ctx, ind, series, raw, cell)
+        if unit_flag:
+            return None, None, [unit_flag]
+        to_write = number
+        flags.append(Flag("utfall_text", f"'{raw}' var skrivet som text och lästes som talet "
+                          f"{format_number(number)}; det sparades som tal.", ind.id, series, ctx.sheet, cell,
+                          "info"))
+    flags += _range_flags(ctx, ind, series, number, cell)
+    return number, to_write, flags
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _unit_mismatch(ctx: _Ctx, ind: Indicator, series: str | None, raw: str, cell: str | None) -> Flag | None:
+    q = parse_quantity(raw)
+    unit = normalise_unit(q.unit) if q else None
+    if unit is None or (ind.unit and unit.casefold() == (normalise_unit(ind.unit) or "").casefold()):
+        return None
+    wanted = f" i {ind.unit}" if ind.unit else ""
+    return Flag("utfall_enhet", f"'{raw}' har enheten '{unit}', men indikatorn mäts{wanted}. Skriv bara talet, "
+                "t.ex. 50 eller 48,5.", ind.id, series, ctx.sheet, cell, "fel")
+
+
+def is_share(ind: Indicator) -> bool:
+    """A share (andel): unit % and the word *andel* in its name or description.
+
+    Other %-indicators (a cost deviation, a change) may well be negative.
+    """
+    words = f"{ind.name} {ind.description or ''}".casefold()
+    return normalise_unit((ind.unit or "").strip()) == "%" and "andel" in words
+
+
+def plausible_range(ind: Indicator) -> tuple[float | None, float | None]:
+    """The indicator's Min/Max; a share (unit %) lies within 0–100 unless the plan says otherwise."""
+    lo, hi = ind.minimum, ind.maximum
+    if is_share(ind):
+        lo = 0.0 if lo is None else lo
+        hi = 100.0 if hi is None else hi
+    return lo, hi
+
+
+def _range_flags(ctx: _Ctx, ind: Indicator, series: str | None, x: float, cell: str | None) -> list[Flag]:
+    lo, hi = plausible_range(ind)
+    share = is_share(ind)
+    shown = format_number(x, unit=ind.unit)
+    if lo is not None and x < lo:
+        text = (f"En andel kan inte vara negativ: {shown}." if share and lo == 0 and x < 0 else
+                f"Utfallet {shown} är lägre än det rimliga minimivärdet {format_number(lo)}.")
+    elif hi is not None and x > hi:
+        text = (f"En andel kan inte vara över 100 %: {shown}." if share and hi == 100 else
+                f"Utfallet {shown} är högre än det rimliga maxvärdet {format_number(hi)}.")
+    else:
+        return []
+    return [Flag("utfall_orimligt", text + " Kontrollera värdet (Min/Max i planen).", ind.id, series, ctx.sheet,
+                 cell, "fel")]
+
+
+# ---------------------------------------------------------------- flags from the status
+
+
+def _status_flags(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, target: Target,
+                  result: StatusResult, bad_input: bool) -> list[Flag]:
+    cells = row.cells
+    out: list[Flag] = []
+
+    def add(code: str, message: str, cell_key: str, severity: Severity = "varning") -> None:
+        out.append(Flag(code, message, ind.id, series, ctx.sheet, cells.get(cell_key), severity))
+
+    outcome = result.series[0].outcome if result.series else None
+    st = target.for_series(series)
+    if result.status is Status.MALVARDE_SAKNAS:
+        add("malvarde_saknas", f"Indikatorn har inget målvärde för {ctx.period.year} i planen; statusen kan inte "
+            "räknas fram.", "target")
+    if result.status is Status.UTFALL_SAKNAS or (result.status is Status.MALVARDE_SAKNAS and outcome is None):
+        if not bad_input:
+            add("utfall_saknas", f"Utfall saknas för {ctx.period.label}. Skriv utfallet i cell "
+                f"{cells.get('outcome', '')} (bara talet, t.ex. 48,5).", "outcome")
+    if result.status in (Status.EJ, Status.DELVIS):
+        code = "mal_ej_uppfyllt" if result.status is Status.EJ else "mal_delvis_uppfyllt"
+        add(code, _missed_text(ind, series, target, st, outcome, result, row), "status")
+    for code in result.flags:
+        add(code, _flag_text(code, ind, series, target, st, outcome, row), _flag_cell(code))
+    return out
+
+
+def _flag_cell(code: str) -> str:
+    return {"bedomning_saknas": "assessment", "bedomning_ogiltig": "assessment",
+            "jamforelsevarde_saknas": "assessment"}.get(code, "outcome")
+
+
+def _threshold_text(st: SeriesTarget) -> str:
+    return f"{_OPS[st.op]} {format_number(st.value, unit=st.unit)}"
+
+
+def _missed_text(ind: Indicator, series: str | None, target: Target, st: SeriesTarget | None,
+                 outcome: float | None, result: StatusResult, row: BookRow) -> str:
+    status = result.status.label
+    if target.kind == "qualitative" or "jamforelsevarde_saknas" in result.flags:
+        return f"Egen bedömning: {status}. Beskriv orsaker och åtgärder i kommentaren."
+    shown = format_number(outcome, unit=ind.unit) if outcome is not None else "—"
+    if st is None:
+        return f"{status}: utfallet {shown} når inte målet '{_short(target.text)}'."
+    text = f"{status}: utfallet {shown} når inte målvärdet ({_threshold_text(st)})"
+    if result.status is Status.DELVIS:
+        base = ind.baseline_values().get(series)
+        text += (f", men har förbättrats jämfört med nuläget {format_number(base.value, unit=ind.unit)}"
+                 if base is not None and _improved(st, base.value, outcome) else ", men ligger inom nämndens "
+                 "toleransband")
+    return text + "."
+
+
+def _improved(st: SeriesTarget, base: float, x: float | None) -> bool:
+    if x is None:
+        return False
+    if st.op == "=":
+        return abs(x - st.value) < abs(base - st.value)
+    return x > base if st.op in (">", ">=") else x < base
+
+
+def _flag_text(code: str, ind: Indicator, series: str | None, target: Target, st: SeriesTarget | None,
+               outcome: float | None, row: BookRow) -> str:
+    cells = row.cells
+    shown = format_number(outcome, unit=ind.unit) if outcome is not None else ""
+    if code == "andra_gransen_passerad" and st is not None and st.limit is not None:
+        return (f"Utfallet {shown} passerar den andra, hårdare gränsen {format_number(st.limit, unit=st.unit)} "
+                f"(målvärde '{target.text}').")
+    if code == "fel_riktning":
+        base = ind.baseline_values().get(series)
+        ref = format_number(base.value, unit=ind.unit) if base else "nuläget"
+        return f"Utfallet {shown} har gått åt fel håll jämfört med nuläget {ref}."
+    if code == "bedomning_saknas":
+        return (f"Målet '{_short(target.text)}' bedöms manuellt, men egen bedömning saknas. Välj Uppfyllt, Delvis "
+                f"uppfyllt eller Ej uppfyllt i cell {cells.get('assessment', '')}.")
+    if code == "bedomning_ogiltig":
+        return (f"'{row.values.get('assessment')}' är ingen bedömning. Välj Uppfyllt, Delvis uppfyllt eller "
+                "Ej uppfyllt.")
+    if code == "jamforelsevarde_saknas":
+        return (f"Riktningsmålet '{_short(target.text)}' kan inte räknas: nuläge saknas i planen. Målet bedöms "
+                "manuellt i stället.")
+    return FLAG_LABELS.get(code, code)
+
+
+def _formula_check(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, status: RowStatus) -> list[Flag]:
+    """A formula's cached result must say what Python says."""
+    cell = status.status_cell
+    if ctx.formula_cells is None or cell is None or cell not in ctx.formula_cells:
+        return []
+    cached = row.raw.get("status")
+    if cached is None or status.outcome_to_write is not None:
+        return []
+    if isinstance(cached, str) and cached.strip() == status.status.label:
+        return []
+    return [Flag("status_avviker", f"Statusformeln visar '{cached}', men enligt planens regler är statusen "
+                 f"'{status.status.label}'. Fyll filen på nytt med xlplan fill --update.", ind.id, series,
+                 ctx.sheet, cell, "fel")]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _name(ind: Indicator, series: str | None) -> str:
+    return f"{ind.name} – {series}" if series else ind.name
+
+
+# ---------------------------------------------------------------- the file
+
+
+@dataclass(frozen=True)
+class FlagOutcome:
+    path: Path
+    report: FlagReport
+    written: bool  # False: every cell already held what flag would write
+    changed_cells: int
+
+    def lines(self) -> list[str]:
+        r = self.report
+        n = sum(1 for f in r.flags if f.severity != "info")
+        state = f"{self.changed_cells} celler ändrade" if self.written else "oförändrad"
+        head = (f"{self.path.name}: {len(r.rows)} indikatorrader, "
+                f"{n} {'flagga' if n == 1 else 'flaggor'} ({state})")
+        return [head] + [f"  - {p}" for p in r.problems()]
+
+
+def flag_workbook(path: str | Path, plan: Plan) -> FlagOutcome:
+    """Flag one department workbook and write the result into it (only if a cell changes)."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    _refuse_open_file(path)
+    book = read_department_workbook(path)
+    _check_plan(book, plan)
+    wb = load_workbook(path)
+    formulas = _formula_cells(wb, book)
+    report = flag_book(plan, book, formulas)
+    changes = planned_changes(wb, report)
+    if changes:
+        _apply(wb, report, changes)
+        save_workbook(wb, path)
+    return FlagOutcome(path, report, bool(changes), len(changes))
+
+
+def _refuse_open_file(path: Path) -> None:
+    lock = path.with_name("~$" + path.name)
+    if lock.exists():
+        raise WorkbookRefused(str(path), f"filen är öppen i Excel (låsfilen {lock.name} finns). Stäng den och "
+                              "försök igen.")
+
+
+def _check_plan(book: DepartmentBook, plan: Plan) -> None:
+    if book.plan_id != plan.id:
+        raise WorkbookRefused(str(book.path), f"filen hör till planen '{book.plan_id}', inte till '{plan.id}'. "
+                              "Ange rätt plan med --plan.")
+    if not book.department_id or plan.department(book.department_id) is None:
+        raise WorkbookRefused(str(book.path), f"avdelningen '{book.department_id}' finns inte i planen "
+                              f"'{plan.id}'.")
+
+
+def _formula_cells(wb: Any, book: DepartmentBook) -> frozenset[str]:
+    sheet = book.sheets.get(INDICATORS)
+    if sheet is None or sheet.actual_name not in wb.sheetnames:
+        return frozenset()
+    ws = wb[sheet.actual_name]
+    cells = (row.cells.get("status") for row in sheet.rows.values())
+    return frozenset(c for c in cells if c and _is_formula(ws[c]))
+
+
+def _is_formula(cell: Any) -> bool:
+    return cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("="))
+
+
+Change = tuple[str, str, Any]  # (sheet, A1, new value)
+
+
+def planned_changes(wb: Any, report: FlagReport) -> list[Change]:
+    """Every cell whose content flag would change (empty: the file already says it all)."""
+    wanted: list[Change] = []
+    if report.sheet in wb.sheetnames:
+        ws = wb[report.sheet]
+        for r in report.rows:
+            if r.status_cell and not _is_formula(ws[r.status_cell]):
+                wanted.append((report.sheet, r.status_cell, r.status.label))
+            if r.outcome_cell and r.outcome_to_write is not None:
+                wanted.append((report.sheet, r.outcome_cell, r.outcome_to_write))
+    wanted += _flag_list_cells(wb, report)
+    return [(s, c, v) for s, c, v in wanted if _differs(wb[s][c].value, v)]
+
+
+def _differs(old: Any, new: Any) -> bool:
+    old = None if old == "" else old
+    if _is_number(old) and _is_number(new):
+        return float(old) != float(new)
+    if _is_number(old) != _is_number(new):
+        return True
+    return bool(old != new)
+
+
+def flags_area(wb: Any) -> tuple[str, int, int] | None:
+    """(sheet, first row, first column) of the flag list: the defined name, else the 'Flaggor' title."""
+    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+
+    defined = wb.defined_names.get(FLAGS_AREA)
+    if defined is not None:
+        for sheet, ref in defined.destinations:
+            if sheet in wb.sheetnames:
+                letters, number = coordinate_from_string(ref.replace("$", "").split(":")[0])
+                return sheet, number, column_index_from_string(letters)
+    if OVERVIEW in wb.sheetnames:
+        ws = wb[OVERVIEW]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value == "Flaggor":
+                    return OVERVIEW, cell.row + 1, cell.column
+    return None
+
+
+def flag_list_rows(report: FlagReport) -> list[tuple[Any, ...]]:
+    """The rows of the flag list on Översikt: a header, then one row per flag."""
+    rows: list[tuple[Any, ...]] = [FLAG_LIST_HEADERS]
+    status = {(r.indicator_id, r.series): r.status.label for r in report.rows}
+    for f in report.flags:
+        name = report.indicator_names.get(f.indicator_id or "")
+        ind = f"{f.indicator_id} {name}" if f.indicator_id and name else f.indicator_id
+        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet
+        rows.append((ind, f.message, f.series, f.label, status.get((f.indicator_id, f.series)), where))
+    if not report.flags:
+        rows.append((NO_FLAGS,) + (None,) * (len(FLAG_LIST_HEADERS) - 1))
+    return rows
+
+
+def _flag_list_cells(wb: Any, report: FlagReport) -> list[Change]:
+    from openpyxl.utils.cell import get_column_letter
+
+    area = flags_area(wb)
+    if area is None:
+        return []
+    sheet, first, col = area
+    ws = wb[sheet]
+    rows = flag_list_rows(report)
+    last = max(ws.max_row, first + len(rows) - 1)
+    out: list[Change] = []
+    for i in range(last - first + 1):
+        values = rows[i] if i < len(rows) else (None,) * len(FLAG_LIST_HEADERS)
+        for j, v in enumerate(values):
+            out.append((sheet, f"{get_column_letter(col + j)}{first + i}", v))
+    return out
+
+
+def _apply(wb: Any, report: FlagReport, changes: Sequence[Change]) -> None:
+    for sheet, cell, value in changes:
+        target = wb[sheet][cell]
+        target.value = value
+        if isinstance(value, str) and value.startswith("="):
+            target.data_type = "s"
+    _style_flag_list(wb, report)
+
+
+def _style_flag_list(wb: Any, report: FlagReport) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils.cell import get_column_letter
+
+    from xlplan.layout.spec import BORDER_COLOUR, SECTION_FILL
+
+    area = flags_area(wb)
+    if area is None:
+        return
+    sheet, first, col = area
+    ws = wb[sheet]
+    n = len(flag_list_rows(report))
+    thin = Side(style="thin", color=BORDER_COLOUR)
+    for j, width in enumerate(_FLAG_LIST_WIDTHS):
+        dim = ws.column_dimensions[get_column_letter(col + j)]
+        dim.width = max(dim.width or 0, width)
+    for i in range(first, max(ws.max_row, first + n - 1) + 1):
+        for j in range(col, col + len(FLAG_LIST_HEADERS)):
+            cell = ws.cell(i, j)
+            inside = i < first + n
+            cell.font = Font(bold=(i == first))
+            cell.fill = PatternFill("solid", fgColor=SECTION_FILL) if i == first else PatternFill()
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin) if inside else Border()
+            cell.alignment = Alignment(wrap_text=inside, vertical="top")
+
+
+def save_workbook(wb: Any, path: Path) -> None:
+    """Save an openpyxl workbook atomically; an .xlsm gets our VBA project and ribbon again."""
+    with atomic_path(path) as tmp:
+        if path.suffix.casefold() != ".xlsm":
+            wb.save(tmp)
+            return
+        from xlplan.xlsm.package import make_xlsm
+
+        with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
+            xlsx = Path(d) / "book.xlsx"
+            wb.save(xlsx)
+            make_xlsm(xlsx, tmp)
+
+
+# ---------------------------------------------------------------- folders and the plan
+
+
+def department_workbooks(folder: Path) -> list[Path]:
+    """The department workbooks in a folder (files with the hidden sheet _xlplan and a department)."""
+    out = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.casefold() not in (".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
+            continue
+        if META in _sheet_names(p) and _metadata(p).get("department_id"):
+            out.append(p)
+    return out
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from xlplan.tables import open_workbook
+
+    try:
+        return list(open_workbook(path).sheet_names)
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not a candidate
+        return []
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    from xlplan.deptbook import read_meta
+    from xlplan.tables import open_workbook, read_sheet_rows
+
+    try:
+        return read_meta(read_sheet_rows(open_workbook(path), path, META))[0]
+    except Exception:  # noqa: BLE001
+        return {}
+
+
+def find_plan(near: Path, plan_id: str) -> Path | None:
+    """The plan workbook with this Plan-id in ``near``'s folder or the folder above it."""
+    from xlplan.planio import plan_from_workbook
+
+    start = near if near.is_dir() else near.parent
+    for folder in (start, start.parent):
+        for p in sorted(folder.glob("*.xls[xm]")):
+            if p.name.startswith(("~$", ".")) or "Inställningar" not in _sheet_names(p):
+                continue
+            plan, _ = plan_from_workbook(p)
+            if plan is not None and plan.id == plan_id:
+                return p
+    return None
+
+
+def flag(target: str | Path, plan_path: str | Path | None = None) -> list[FlagOutcome]:
+    """Flag a department workbook, or every department workbook in a folder."""
+    from xlplan.planio import read_plan
+
+    target = Path(target)
+    if not target.exists():
+        raise BadInput(f"{target} finns inte.")
+    books = department_workbooks(target) if target.is_dir() else [target]
+    if not books:
+        raise BadInput(f"Mappen {target} innehåller inga avdelningsfiler från xlplan.")
+    plans: dict[str, Plan] = {}
+    if plan_path is not None:
+        plan = read_plan(plan_path)
+        plans[plan.id] = plan
+    outcomes = []
+    for path in books:
+        plan_id = _metadata(path).get("plan_id") or ""
+        if plan_id not in plans:
+            plans[plan_id] = _locate_plan(path, plan_id, plan_path)
+        outcomes.append(flag_workbook(path, plans[plan_id]))
+    return outcomes
+
+
+def _locate_plan(path: Path, plan_id: str, given: str | Path | None) -> Plan:
+    from xlplan.planio import read_plan
+
+    if given is not None:
+        raise WorkbookRefused(str(path), f"filen hör till planen '{plan_id}', inte till planen i {given}.")
+    found = find_plan(path, plan_id)
+    if found is None:
+        raise BadInput(f"{path.name}: planen '{plan_id}' hittades inte i {path.parent} eller mappen ovanför. "
+                       "Ange planens arbetsbok med --plan.")
+    return read_plan(found)
