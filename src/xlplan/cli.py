@@ -254,6 +254,32 @@ def pull_cmd(
         typer.echo(line)
 
 
+@app.command("flag")
+def flag_cmd(
+    target: Path = typer.Argument(..., help="En avdelningsfil eller en mapp med avdelningsfiler."),
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
+    strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om något flaggas."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
+) -> None:
+    """Räkna status för varje indikator, skriv den och en flagglista (Översikt) i avdelningsfilerna."""
+    from xlplan.flag import flag
+
+    try:
+        outcomes = flag(target, plan)
+    except XlplanError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json([{"fil": str(o.path), "skriven": o.written, "ändrade_celler": o.changed_cells,
+                    "status": {r.row_id: r.status.label for r in o.report.rows},
+                    "flaggor": [p.to_json() for p in o.report.problems()]} for o in outcomes])
+    else:
+        for o in outcomes:
+            for line in o.lines():
+                typer.echo(line)
+    if strict and any(o.report.flagged for o in outcomes):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         app()
