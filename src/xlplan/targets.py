@@ -175,6 +175,7 @@ _SENTENCE_WORDS = {
     "öka", "minska", "höja", "sänka", "bibehålla", "behålla", "nå", "uppnå", "korta", "förbättra",
     "minst", "högst", "max", "under", "över", "inom", "ca", "cirka", "ungefär", "drygt", "knappt",
     "ökning", "minskning", "höjning", "sänkning", "förbättring", "försämring", "procentenheter",
+    "nivå", "nivån", "års",
 }
 _PREPOSITIONS = {"i", "på", "av", "för", "till", "från", "med", "inom", "per", "under", "över", "vid",
                  "efter", "om", "mot", "än", "och", "samt", "eller"}
@@ -204,20 +205,25 @@ def _alternation(words: Sequence[str]) -> str:
 _DIRECTION_RE = re.compile(
     r"^(?:(?P<subject>[^\d]{1,80}?) (?P<modal>ska|skall|bör) |(?:ska|skall|bör) )?(?P<verb>"
     + _alternation(list(_DIRECTION_VERBS))
-    + r")(?P<ref> (?:(?:"
+    + r")(?P<object>(?: [^\d\s]+){1,8}?)??(?P<ref> (?:(?:"
     + _alternation(_COMPARE_WORDS)
     + r") )?(?:"
     + _alternation(_REFERENCES)
     + r"))?$"
 )
+# Comparatives need a reference ("Högre än föregående år"); "Högre än riket" is qualitative.
+_COMPARATIVES = {"högre än", "lägre än", "fler än", "färre än", "i nivå med"}
+# "Öka andelen nöjda" is a direction, "Öka med en tredjedel" / "Öka till riksnivå" are not.
+_OBJECT_REFUSED_FIRST = {"med", "till", "från", "än", "upp", "ner", "över", "under"}
 
 _TRAILING_OP = re.compile(
     r"(?:^|(?<=\s))"
     r"(?:(?P<modal>" + _alternation(sorted(_MODALS)) + r")\s+)?"
     r"(?:(?P<copula>vara|ligga|uppgå|hålla sig)\s+)?"
+    r"(?:(?P<bare>" + _alternation(sorted(_BARE)) + r")(?!\w)\s*)?"
     r"(?:(?P<toward>" + _alternation(list(_TOWARD)) + r")\s+till\s+)?"
-    r"(?:(?P<word>" + _alternation(list(_OP_WORDS)) + r")|(?P<bare>" + _alternation(sorted(_BARE)) + r"))?"
-    r"\s*(?P<symbol>>=|=>|<=|=<|≥|≤|>|<|=)?\s*$",
+    r"(?:(?P<word>" + _alternation(list(_OP_WORDS)) + r")(?!\w)\s*)?"
+    r"(?P<symbol>>=|=>|<=|=<|≥|≤|>|<|=)?\s*$",
     re.IGNORECASE,
 )
 
@@ -474,9 +480,11 @@ def _direction(text: str) -> Direction | None:
     m = _DIRECTION_RE.match(normalise_space(text).rstrip(".!").strip().casefold())
     if m is None:
         return None
-    verb = m.group("verb")
-    if verb in {"högre än", "lägre än", "fler än", "färre än", "i nivå med"} and not m.group("ref"):
+    verb, obj = m.group("verb"), (m.group("object") or "").split()
+    if verb in _COMPARATIVES and (obj or not m.group("ref")):
         return None
+    if obj and (obj[0] in _OBJECT_REFUSED_FIRST or any(w in _DIRECTION_VERBS or w in _MODALS for w in obj)):
+        return None  # a magnitude, a level, or a second direction: not a plain direction
     return _DIRECTION_VERBS[verb]
 
 
