@@ -232,3 +232,11 @@ def test_recalc_many_in_one_run(tmp_path):
     openpyxl.Workbook().save(tmp_path / "sub" / "b0.xlsx")
     with pytest.raises(LibreOfficeFailed, match="samma namn"):
         recalc_many([paths[0], tmp_path / "sub" / "b0.xlsx"], tmp_path / "out")
+
+
+def test_formula_too_long_for_excel_is_none():
+    names = [f"Enhet {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(300)]
+    t = parse_target(">48 %", None, names)
+    cells = {n: f"'Mål och indikatorer'!H{i + 2}" for i, n in enumerate(names)}
+    assert status_formula(t, cells, series_names=names) is None
+    assert status_formula(t, dict(list(cells.items())[:3]), series_names=names[:3]) is not None
