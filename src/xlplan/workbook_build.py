@@ -135,18 +135,13 @@ def build_workbook(out: str | Path | None = None, plan_source: str | Path | None
         write_plan_tables(tables, plan_xlsx)
         wb = load_workbook(plan_xlsx)
         add_start_sheet(wb)
-        add_settings_sheet(wb, first_department(tables))
+        add_settings_sheet(wb)
         add_conf_sheet(wb)
         wb.active = 0
         book_xlsx = tmp / "uppfoljning.xlsx"
         save_pinned(wb, book_xlsx)
         make_xlsm(book_xlsx, out)
     return out
-
-
-def first_department(tables: dict[str, list[dict[str, object]]]) -> str:
-    deps = tables.get("Avdelningar") or []
-    return str(deps[0].get("Avdelnings-id") or "") if deps else ""
 
 
 # ---------------------------------------------------------------- sheets
@@ -197,14 +192,13 @@ def add_start_sheet(wb: Workbook) -> Worksheet:
     return ws
 
 
-def add_settings_sheet(wb: Workbook, department: str) -> Worksheet:
+def add_settings_sheet(wb: Workbook) -> Worksheet:
     ws = wb.create_sheet(VAL, 1)
     _title(ws, "Val", "Inställningar för knapparna på menyfliken Uppföljning. Gula celler ändras.")
     _header(ws, FIRST_SETTING_ROW - 1, ("Inställning", "Värde", "Förklaring"))
     for row, setting in enumerate(SETTINGS, start=FIRST_SETTING_ROW):
         ws.cell(row, 1, setting.label).font = Font(bold=True)
-        value = department if setting.key == "department" else setting.default
-        cell = ws.cell(row, 2, value or None)
+        cell = ws.cell(row, 2, setting.default or None)
         cell.number_format = "@"
         cell.fill = PatternFill("solid", fgColor=INPUT_FILL)
         ws.cell(row, 3, setting.help).alignment = Alignment(wrap_text=True, vertical="top")

@@ -1,0 +1,720 @@
+"""The Python behind the ribbon buttons of the follow-up workbooks (tab *Uppföljning*).
+
+Each button's VBA macro runs ``RunPython "import xlplan.excel as x; x.<fn>()"``.
+Every function here is thin: it takes ``xw.Book.caller()``, reads what it
+needs from the open book, calls the same library functions as the command
+line, writes the result back into the open book and ends with a short Swedish
+message (``app.alert``).
+
+* Department workbook buttons — :func:`pull`, :func:`flag`, :func:`submit` —
+  work on the calling department workbook as it is open now (unsaved edits
+  included): its values are copied into a temporary file that the library
+  reads (:func:`snapshot`), the library works out the changes, and they are
+  written into the open book through xlwings.  Python never saves the file;
+  the user does.
+* Controller buttons — :func:`fill`, :func:`consolidate`, :func:`export` —
+  read the plan from the plan sheets of the calling workbook and the settings
+  from the named cells on its sheet *Val* (:data:`xlplan.workbook_build.SETTINGS`),
+  and work on folders; they report counts.
+* :func:`about` says which xlplan, plan and Python are in use.
+
+At run time only values, number formats and fills are written (all that
+xlwings Server's VBA client can execute, too): sheets are formatted when the
+workbook is built or filled.  Department sheets are protected; on desktop
+Excel for Windows the sheets written to are unprotected for the write and
+protected again (:func:`unprotected`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
+
+from xlplan.errors import BadInput, Problem, XlplanError
+
+if TYPE_CHECKING:
+    import xlwings as xw
+
+    from xlplan.deptbook import DepartmentBook
+    from xlplan.flag import FlagReport
+    from xlplan.model import Plan
+
+__all__ = [
+    "pull", "flag", "submit", "fill", "consolidate", "export", "about",
+    "Write", "BLOCKING_CODES", "snapshot", "unprotected", "submission_blockers",
+]
+
+TITLE = "xlplan"
+PLAN_ENV = "XLPLAN_PLAN"
+KOLADA_ENV = "XLPLAN_KOLADA_URL"
+#: Flags and reader problems that stop a submission.  Missed targets do not:
+#: a department may report that a target was not reached.
+BLOCKING_CODES = frozenset({
+    "utfall_saknas", "bedomning_saknas", "bedomning_ogiltig", "inte_tal", "formelfel", "utfall_enhet",
+    "utfall_orimligt", "status_avviker", "rad_saknas", "blad_saknas", "kolumn_saknas", "rubrikrad_saknas",
+    "dubblett",
+})
+READY = "klar för granskning"
+MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
+FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
+F = TypeVar("F", bound=Callable[..., None])
+
+
+# ---------------------------------------------------------------- the open book
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write into the open book: ``sheet.range(address).<kind> = value``.
+
+    kind: "values" (a 2-D list), "color" ("#RRGGBB") or "clear_formats".
+    """
+
+    sheet: str
+    address: str
+    kind: str
+    value: Any = None
+
+
+def apply(book: "xw.Book", writes: Iterable[Write]) -> int:
+    """Carry out *writes*; return how many there were."""
+    n = 0
+    for w in writes:
+        rng = book.sheets[w.sheet].range(w.address)
+        if w.kind == "values":
+            rng.value = w.value
+        elif w.kind == "color":
+            rng.color = w.value
+        elif w.kind == "clear_formats":
+            rng.clear_formats()
+        else:
+            raise ValueError(f"unknown write {w.kind!r}")
+        n += 1
+    return n
+
+
+def text(value: Any) -> Any:
+    """A value as assigned through ``Range.Value`` so that text stays text."""
+    from xlplan.backends.xlwings_backend import excel_text
+
+    return excel_text(value) if isinstance(value, str) else value
+
+
+def sheet_values(sheet: "xw.Sheet") -> list[list[Any]]:
+    """A sheet's values from A1 to the end of its used range; errors as '#DIV/0!' text."""
+    last = sheet.used_range.last_cell
+    if last.row == 1 and last.column == 1 and sheet.range("A1").value is None:
+        return []
+    rng = sheet.range((1, 1), (last.row, last.column))
+    if _engine(sheet.book) == "remote":
+        # The remote engine turns any ISO-like text into a date and fails on an offset
+        # ("…+00:00", as in _xlplan's generated_at): read what the client sent instead.
+        return [[_wire_value(v) for v in row] for row in rng.raw_value]
+    return rng.options(ndim=2, err_to_str=True).value
+
+
+_WIRE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def _wire_value(value: Any) -> Any:
+    """A value as xlwings Server's VBA client sends it: dates as ISO text ending in Z."""
+    if isinstance(value, str) and _WIRE_DATE.match(value):
+        return dt.datetime.fromisoformat(value[:-1])
+    return None if value == "" else value
+
+
+def _engine(book: "xw.Book") -> str:
+    return str(getattr(book.app.engine, "name", ""))
+
+
+def snapshot(book: "xw.Book", folder: Path) -> Path:
+    """The open book's values, every sheet, as a workbook file named like the book in *folder*.
+
+    The library's readers read files; this lets them read the book as it is
+    open now.  Cells showing an error are stored as errors.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in book.sheets:
+        ws = wb.create_sheet(sheet.name)
+        for r, row in enumerate(sheet_values(sheet), start=1):
+            for c, value in enumerate(row, start=1):
+                if value is None or value == "":
+                    continue
+                cell = ws.cell(r, c, value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"
+    name = Path(book.name).name or "arbetsbok.xlsx"
+    if Path(name).suffix.casefold() not in (".xlsx", ".xlsm"):
+        name += ".xlsx"
+    path = Path(folder) / name
+    wb.save(path)
+    return path
+
+
+def book_path(book: "xw.Book") -> Path | None:
+    """The file of the open book (a relative name is taken from the working folder); None for a URL."""
+    full = book.fullname
+    if "://" in full:
+        return None
+    path = Path(full)
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def book_folder(book: "xw.Book") -> Path:
+    path = book_path(book)
+    if path is None:
+        raise BadInput(f"{book.name} är öppnad från en webbadress (OneDrive/SharePoint). Ange fullständiga "
+                       "sökvägar på bladet Val, eller öppna filen från en synkroniserad mapp.")
+    return path.parent
+
+
+def setting(book: "xw.Book", key: str) -> str:
+    """The value of a setting on Val, by its key in :data:`~xlplan.workbook_build.SETTINGS` ('' if empty)."""
+    from xlplan.workbook_build import SETTINGS
+
+    (s,) = [s for s in SETTINGS if s.key == key]
+    try:
+        value = book.names[s.name].refers_to_range.value
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        raise BadInput(f"{book.name}: namnet '{s.name}' ({s.label} på bladet Val) saknas. Bygg arbetsboken på "
+                       "nytt med xlplan build-workbook eller lägg till namnet.") from exc
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def setting_path(book: "xw.Book", key: str, required: bool = True) -> Path:
+    """A path setting on Val; a relative path is taken from the workbook's folder."""
+    from xlplan.workbook_build import SETTINGS
+
+    value = setting(book, key)
+    if not value:
+        (s,) = [s for s in SETTINGS if s.key == key]
+        raise BadInput(f"{book.name}: fyll i '{s.label}' på bladet Val.")
+    path = Path(os.path.expandvars(os.path.expanduser(value)))
+    return path if path.is_absolute() else book_folder(book) / path
+
+
+@contextmanager
+def unprotected(book: "xw.Book", sheets: Iterable[str], password: str | None) -> Iterator[None]:
+    """Unprotect *sheets* for the writes and protect them again, on desktop Excel for Windows.
+
+    Elsewhere (xlwings Server's client, macOS) nothing is done: there the
+    macro that calls Python must unprotect the sheets.
+    """
+    api_sheets = []
+    if _engine(book) == "excel" and sys.platform.startswith("win"):
+        for name in dict.fromkeys(sheets):
+            api = book.sheets[name].api
+            if api.ProtectContents:
+                api.Unprotect(password or "")
+                api_sheets.append(api)
+    try:
+        yield
+    finally:
+        for api in api_sheets:
+            # Password, DrawingObjects, Contents, Scenarios, UserInterfaceOnly, AllowFormattingCells,
+            # AllowFormattingColumns, AllowFormattingRows: as the workbook was built.
+            api.Protect(password or "", True, True, True, False, False, True, True)
+
+
+def alert(book: "xw.Book", lines: Sequence[str], title: str, critical: bool = False) -> None:
+    """Show *lines* in a message box, shortened to what a message box shows."""
+    out: list[str] = []
+    size = 0
+    for i, line in enumerate(lines):
+        if size + len(line) > MAX_MESSAGE:
+            out.append(f"… och {len(lines) - i} rader till.")
+            break
+        out.append(line)
+        size += len(line) + 1
+    book.app.alert("\n".join(out), title=f"{TITLE} – {title}", mode="critical" if critical else "info")
+
+
+def button(title: str) -> Callable[[F], F]:
+    """Run a button function: library errors end in a Swedish message box, not a traceback."""
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> None:
+            import xlwings as xw
+
+            try:
+                func(*args, **kwargs)
+            except XlplanError as exc:
+                alert(xw.Book.caller(), ["Det gick inte:"] + str(exc).splitlines(), title, critical=True)
+        return run  # type: ignore[return-value]
+    return wrap
+
+
+def caller() -> "xw.Book":
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+# ---------------------------------------------------------------- department workbooks
+
+
+@dataclass
+class DepartmentContext:
+    """A department workbook open in Excel, read by the library, with its plan."""
+
+    book: "xw.Book"
+    dbook: "DepartmentBook"
+    plan: "Plan"
+    plan_path: Path
+
+    @property
+    def password(self) -> str | None:
+        return self.plan.settings.sheet_password
+
+
+@contextmanager
+def department(book: "xw.Book") -> Iterator[DepartmentContext]:
+    from xlplan.deptbook import read_department_workbook
+
+    with tempfile.TemporaryDirectory(prefix="xlplan-") as tmp:
+        dbook = read_department_workbook(snapshot(book, Path(tmp)))
+        if not dbook.department_id or not dbook.period:
+            raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
+                           "fungerar bara i en avdelningsfil från xlplan.")
+        plan_path = find_department_plan(book, dbook.plan_id or "")
+        plan = _read_plan_of(plan_path)
+        if plan.id != dbook.plan_id:
+            raise BadInput(f"{book.name} hör till planen '{dbook.plan_id}', men {plan_path.name} har planen "
+                           f"'{plan.id}'.")
+        if plan.department(dbook.department_id) is None:
+            raise BadInput(f"Avdelningen '{dbook.department_id}' i {book.name} finns inte i planen "
+                           f"{plan_path.name}.")
+        yield DepartmentContext(book, dbook, plan, plan_path)
+
+
+def _read_plan_of(path: Path) -> "Plan":
+    from xlplan.planio import read_plan
+
+    return read_plan(path)
+
+
+def find_department_plan(book: "xw.Book", plan_id: str) -> Path:
+    """The plan of a department workbook: ``$XLPLAN_PLAN``, else a plan or controller workbook
+    with this Plan-id in the workbook's folder or the folder above it."""
+    from xlplan.flag import find_plan
+
+    given = os.environ.get(PLAN_ENV)
+    if given:
+        path = Path(given).expanduser()
+        if not path.is_file():
+            raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
+        return path
+    folder = book_folder(book)
+    found = find_plan(folder, plan_id)
+    if found is None:
+        raise BadInput(f"Planen '{plan_id}' hittades inte i {folder} eller mappen ovanför. Lägg nämndens "
+                       f"arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange planens sökväg i "
+                       f"miljövariabeln {PLAN_ENV}.")
+    return found
+
+
+def status_formula_cells(ctx: DepartmentContext) -> frozenset[str]:
+    """Status cells that hold the live status formula: as in the file, else as fill makes them."""
+    from xlplan.layout.columns import INDICATORS
+    from xlplan.layout.spec import Formula
+
+    sheet = ctx.dbook.sheets.get(INDICATORS)
+    if sheet is None:
+        return frozenset()
+    path = book_path(ctx.book)
+    if path is not None and path.is_file():
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True)
+        try:
+            if sheet.actual_name in wb.sheetnames:
+                ws = wb[sheet.actual_name]
+                cells = [row.cells.get("status") for row in sheet.rows.values()]
+                return frozenset(c for c in cells if c and _is_formula(ws[c].value))
+        finally:
+            wb.close()
+    from xlplan.layout.department import department_workbook
+    from xlplan.periods import parse_period
+
+    dep = ctx.plan.department(ctx.dbook.department_id or "")
+    spec = department_workbook(ctx.plan, dep, parse_period(ctx.dbook.period or ""), "")  # type: ignore[arg-type]
+    with_formula = {r.row_id for r in spec.sheet(INDICATORS).rows if isinstance(r.values.get("status"), Formula)}
+    return frozenset(c for rid, row in sheet.rows.items() if rid in with_formula
+                     and (c := row.cells.get("status")) is not None)
+
+
+def _is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+def flag_report(ctx: DepartmentContext) -> "FlagReport":
+    from xlplan.flag import flag_book
+
+    return flag_book(ctx.plan, ctx.dbook, status_formula_cells(ctx))
+
+
+def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[str]) -> list[Write]:
+    """Status words (where no formula gives them), numbers typed as text, and the flag list."""
+    from xlplan.layout.spec import SECTION_FILL
+
+    out: list[Write] = []
+    for r in report.rows:
+        if r.status_cell and r.status_cell not in formula_cells:
+            out.append(Write(report.sheet, r.status_cell, "values", [[text(r.status.label)]]))
+        if r.outcome_cell and r.outcome_to_write is not None:
+            out.append(Write(report.sheet, r.outcome_cell, "values", [[r.outcome_to_write]]))
+    area = flags_area(book)
+    if area is None:
+        return out
+    from xlplan.flag import FLAG_LIST_HEADERS, flag_list_rows
+
+    sheet, first, col = area
+    rows = [list(r) for r in flag_list_rows(report)]
+    width = len(FLAG_LIST_HEADERS)
+    old_last = _last_used_row(book.sheets[sheet], first, col, width)
+    last = max(old_last, first + len(rows) - 1)
+    rows += [[None] * width for _ in range(last - first + 1 - len(rows))]
+    out.append(Write(sheet, _a1(first, col, last, col + width - 1), "values",
+                     [[text(v) for v in row] for row in rows]))
+    out.append(Write(sheet, _a1(first, col, last, col + width - 1), "clear_formats"))
+    out.append(Write(sheet, _a1(first, col, first, col + width - 1), "color", "#" + SECTION_FILL))
+    for i, f in enumerate(report.flags, start=first + 1):
+        colour = FLAG_ROW_COLOURS.get(f.severity)
+        if colour:
+            out.append(Write(sheet, _a1(i, col, i, col + width - 1), "color", colour))
+    return out
+
+
+def flags_area(book: "xw.Book") -> tuple[str, int, int] | None:
+    """(sheet, first row, first column) of the flag list, by its workbook name."""
+    from xlplan.layout.department import FLAGS_AREA
+
+    try:
+        rng = book.names[FLAGS_AREA].refers_to_range
+    except (KeyError, AttributeError, TypeError, ValueError):
+        return None
+    return rng.sheet.name, rng.row, rng.column
+
+
+def _last_used_row(sheet: "xw.Sheet", first: int, col: int, width: int) -> int:
+    values = sheet_values(sheet)
+    for r in range(len(values), first - 1, -1):
+        row = values[r - 1][col - 1:col - 1 + width]
+        if any(v not in (None, "") for v in row):
+            return r
+    return first
+
+
+def _a1(r0: int, c0: int, r1: int, c1: int) -> str:
+    from xlplan.layout.spec import column_letter
+
+    first = f"{column_letter(c0)}{r0}"
+    return first if (r0, c0) == (r1, c1) else f"{first}:{column_letter(c1)}{r1}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def flag_summary(report: "FlagReport") -> list[str]:
+    from collections import Counter
+
+    statuses = Counter(r.status.label for r in report.rows)
+    shown = [f for f in report.flags if f.severity != "info"]
+    lines = [f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')}: "
+             + ", ".join(f"{n} {word}" for word, n in statuses.most_common()) + "."]
+    if not shown:
+        lines.append("Inga flaggor.")
+    else:
+        lines.append(f"{_count(len(shown), 'flagga', 'flaggor')} (se Flaggor på bladet Översikt):")
+        lines += [f"– {_where(f.problem(report.file))}{f.label}" for f in shown]
+    return lines
+
+
+@button("Flagga avvikelser")
+def flag() -> None:
+    """Status of every indicator row and the flag list on Översikt, written into the open book."""
+    book = caller()
+    with department(book) as ctx:
+        report = flag_report(ctx)
+        writes = flag_writes(book, report, status_formula_cells(ctx))
+        with unprotected(book, {w.sheet for w in writes}, ctx.password):
+            apply(book, writes)
+    alert(book, flag_summary(report), "Flagga avvikelser")
+
+
+def submission_blockers(dbook: "DepartmentBook", report: "FlagReport") -> list[Problem]:
+    """What stops a submission: errors, missing outcomes and unassessed qualitative targets.
+
+    Targets that are not met do not block (that is what the follow-up reports).
+    """
+    out: list[Problem] = []
+    seen: set[tuple[str, str | None, str | None]] = set()
+    for p in list(dbook.problems) + report.problems():
+        key = (p.code, p.sheet, p.cell)
+        if key in seen:
+            continue
+        seen.add(key)
+        if p.code in BLOCKING_CODES or p.severity == "fel":
+            out.append(p)
+    return out
+
+
+@button("Kontrollera och lämna in")
+def submit() -> None:
+    """Check the department workbook; mark it 'klar för granskning' only when nothing blocks."""
+    from xlplan.layout.columns import OVERVIEW, SUBMISSION_ROW_ID
+
+    book = caller()
+    with department(book) as ctx:
+        report = flag_report(ctx)
+        blockers = submission_blockers(ctx.dbook, report)
+        writes = flag_writes(book, report, status_formula_cells(ctx))
+        cell = ctx.dbook.address(OVERVIEW, SUBMISSION_ROW_ID, "value")
+        sheet = ctx.dbook.actual_sheet_name(OVERVIEW)
+        if not blockers:
+            if cell is None or sheet is None:
+                raise BadInput(f"{book.name}: cellen Inlämningsstatus på bladet {OVERVIEW} hittas inte. "
+                               "Fyll filen på nytt med xlplan fill --update.")
+            writes.append(Write(sheet, cell, "values", [[READY]]))
+        with unprotected(book, {w.sheet for w in writes}, ctx.password):
+            apply(book, writes)
+    if blockers:
+        lines = [f"Filen kan inte lämnas in ännu: {_count(len(blockers), 'sak', 'saker')} att rätta."]
+        lines += [f"– {_where(p)}{p.message}" for p in blockers]
+        lines.append("Rätta och tryck på Kontrollera och lämna in igen.")
+        alert(book, lines, "Kontrollera och lämna in", critical=True)
+        return
+    misses = sum(1 for r in report.rows if r.status.label in ("Ej uppfyllt", "Delvis uppfyllt"))
+    lines = [f"Inlämningsstatus är nu '{READY}' ({OVERVIEW}!{cell}).",
+             f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')} kontrollerade; "
+             f"{misses} når inte målet helt (se Flaggor på {OVERVIEW}).",
+             "Spara filen (Ctrl+S) och lämna den till nämndens controller."]
+    alert(book, lines, "Kontrollera och lämna in")
+
+
+def _where(p: Problem) -> str:
+    if p.sheet and p.cell:
+        return f"{p.sheet}!{p.cell}: "
+    return f"{p.sheet}: " if p.sheet else ""
+
+
+@button("Hämta värden")
+def pull() -> None:
+    """Outcomes from Kolada and local exports into the open department workbook (typed values are kept)."""
+    book = caller()
+    with department(book) as ctx:
+        changes, problems, url = pull_changes(ctx)
+        writes = pull_writes(changes)
+        with unprotected(book, {w.sheet for w in writes}, ctx.password):
+            apply(book, writes)
+    alert(book, pull_summary(changes, problems, url), "Hämta värden")
+
+
+def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]:
+    """The library's pull decisions for the open workbook (nothing is written)."""
+    from xlplan.filesources import read_file_values
+    from xlplan.layout.department import included_indicators
+    from xlplan.periods import parse_period
+    from xlplan.pull import fetch_years, make_client, plan_pull
+
+    period = parse_period(ctx.dbook.period or "")
+    dep = ctx.dbook.department_id or ""
+    kpis = list(dict.fromkeys(kpi for _, ind in included_indicators(ctx.plan, dep, period)
+                              for _, kpi in ind.kolada))
+    url = os.environ.get(KOLADA_ENV) or controller_setting(ctx.plan_path, "kolada_url") or None
+    values: list[Any] = []
+    client = make_client(ctx.plan, url, False, None)
+    with client:
+        if kpis:
+            values = client.fetch(kpis, [ctx.plan.settings.municipality_id], fetch_years(ctx.plan, [period])).values
+    file_values, problems = read_file_values(ctx.plan, ctx.plan_path.parent, [dep], period)
+    changes = plan_pull(ctx.plan, [ctx.dbook], values, file_values)
+    return changes, problems, client.base_url
+
+
+def pull_writes(changes: Sequence[Any]) -> list[Write]:
+    out = []
+    for ch in changes:
+        if not ch.writes:
+            continue
+        source = ch.source
+        for key, value in (("outcome", source.value), ("fetched_value", source.value),
+                           ("outcome_source", source.text), ("provenance", source.provenance_json())):
+            out.append(Write(ch.sheet, ch.cells[key], "values", [[text(value)]]))
+    return out
+
+
+def pull_summary(changes: Sequence[Any], problems: Sequence[Problem], url: str) -> list[str]:
+    filled = [c for c in changes if c.writes]
+    lines = [f"{_count(len(filled), 'utfall hämtat', 'utfall hämtade')} (Kolada: {url})."]
+    lines += [f"– {c.cell}: {c.message}" for c in filled]
+    other = [c for c in changes if not c.writes]
+    if other:
+        lines.append(f"{_count(len(other), 'rad', 'rader')} ändrades inte:")
+        lines += [f"– {c.cell}: {c.message}" for c in other]
+    lines += [f"– {p}" for p in problems]
+    if filled:
+        lines.append("Tryck på Flagga avvikelser för att se statusen, och spara filen.")
+    return lines
+
+
+def controller_setting(path: Path, key: str) -> str:
+    """A setting on Val of a controller workbook file ('' when the file has none)."""
+    from openpyxl import load_workbook
+
+    from xlplan.workbook_build import SETTINGS
+
+    (s,) = [s for s in SETTINGS if s.key == key]
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - a plan workbook that openpyxl cannot open simply has no setting
+        return ""
+    try:
+        defined = wb.defined_names.get(s.name)
+        if defined is None:
+            return ""
+        for sheet, ref in defined.destinations:
+            value = wb[sheet][ref.replace("$", "")].value
+            return "" if value is None else str(value).strip()
+        return ""
+    finally:
+        wb.close()
+
+
+# ---------------------------------------------------------------- controller workbook
+
+
+@contextmanager
+def controller_plan(book: "xw.Book") -> Iterator[tuple["Plan", Path]]:
+    """The plan on the open controller workbook's plan sheets, and a file holding it for the library."""
+    from xlplan.planio import read_plan
+
+    with tempfile.TemporaryDirectory(prefix="xlplan-") as tmp:
+        path = snapshot(book, Path(tmp))
+        yield read_plan(path), path
+
+
+def _period(book: "xw.Book") -> str:
+    period = setting(book, "period")
+    if not period:
+        raise BadInput(f"{book.name}: fyll i Period på bladet Val, t.ex. 2024-delår.")
+    return period
+
+
+@button("Skapa avdelningsfiler")
+def fill() -> None:
+    """One follow-up workbook (.xlsm, with this ribbon) per department, new or refilled."""
+    from xlplan.fill import fill as fill_books
+
+    book = caller()
+    period = _period(book)
+    department_id = setting(book, "department")
+    out_dir = setting_path(book, "department_folder")
+    with controller_plan(book) as (plan, path):
+        result = fill_books(path, period, [department_id] if department_id else None, out_dir,
+                            update=True, fmt="xlsm")
+    new = sum(1 for r in result.reports if r.created)
+    lines = [f"{_count(len(result.reports), 'avdelningsfil', 'avdelningsfiler')} för {period} i {out_dir}: "
+             f"{new} nya, {len(result.reports) - new} uppdaterade (plan {plan.id}, version {plan.version})."]
+    lines += result.lines()
+    alert(book, lines, "Skapa avdelningsfiler")
+
+
+@button("Sammanställ")
+def consolidate() -> None:
+    """The department workbooks in the folder on Val → the committee workbook named on Val."""
+    from xlplan.consolidate import consolidate as consolidate_folder
+
+    book = caller()
+    period = _period(book)
+    folder = setting_path(book, "consolidate_folder")
+    out = setting_path(book, "committee_workbook")
+    with controller_plan(book) as (_, path):
+        result = consolidate_folder(folder, path, period, out)
+    n = result.counts()
+    lines = [f"Nämndens arbetsbok: {out}",
+             f"{n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
+             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen.",
+             f"{n['indikatorrader']} indikatorrader. Problem: {n['fel']} fel, {n['varningar']} varningar "
+             "(se bladet Kontroll i nämndens arbetsbok)."]
+    lines += [f"– {s.department}: {s.state}" for s in result.data.submissions]
+    alert(book, lines, "Sammanställ", critical=bool(n["fel"]))
+
+
+@button("Exportera nämndrapport")
+def export() -> None:
+    """The board pack (Word, PDF, appendix) from the committee workbook named on Val."""
+    from xlplan.export import export as export_pack
+
+    book = caller()
+    committee = setting_path(book, "committee_workbook")
+    out_dir = setting_path(book, "export_folder")
+    result = export_pack(committee, out_dir)
+    files = [p for p in (result.docx, result.pdf, result.bilaga) if p is not None]
+    lines = [f"Nämndrapporten är skapad i {out_dir}:"] + [f"– {p.name}" for p in files]
+    lines += [f"Obs: {w}" for w in result.warnings]
+    alert(book, lines, "Exportera nämndrapport")
+
+
+@button("Om xlplan")
+def about() -> None:
+    """Versions, the plan or department of the open workbook, and where Python runs."""
+    book = caller()
+    alert(book, about_lines(book), "Om xlplan")
+
+
+def about_lines(book: "xw.Book") -> list[str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        ours = version("xlplan")
+    except PackageNotFoundError:
+        ours = "okänd (inte installerad som paket)"
+    import xlwings as xw
+
+    lines = [f"xlplan {ours}, xlwings {xw.__version__}",
+             f"Python {sys.version.split()[0]}: {sys.executable}"]
+    names = [s.name for s in book.sheets]
+    if "_xlplan" in names:
+        meta = _metadata(book.sheets["_xlplan"])
+        lines.append(f"Avdelningsfil: {meta.get('department_name', '?')} ({meta.get('department_id', '?')}), "
+                     f"period {meta.get('period', '?')}")
+        lines.append(f"Plan: {meta.get('plan_id', '?')}, version {meta.get('plan_version', '?')}")
+    elif "Inställningar" in names:
+        lines += _plan_lines(book)
+    lines.append(f"Arbetsbok: {book.fullname}")
+    return lines
+
+
+def _metadata(sheet: "xw.Sheet") -> dict[str, str]:
+    from xlplan.deptbook import read_meta
+
+    return read_meta(sheet_values(sheet))[0]
+
+
+def _plan_lines(book: "xw.Book") -> list[str]:
+    from xlplan.errors import PlanInvalid
+
+    try:
+        with controller_plan(book) as (plan, _):
+            return [f"Plan: {plan.id}, version {plan.version} ({plan.settings.committee}, "
+                    f"{plan.settings.municipality}); {len(plan.departments)} avdelningar, "
+                    f"{len(plan.indicators)} indikatorer"]
+    except PlanInvalid as exc:
+        return [f"Planen på bladen har fel: {str(exc).splitlines()[0]}"]
