@@ -60,7 +60,17 @@ from xlplan.layout.columns import (
     SUBMISSION_STATES,
 )
 from xlplan.layout.department import included_indicators, indicator_row_id
-from xlplan.model import COMMITTEE_ID, Department, Goal, Indicator, Plan
+from xlplan.model import (
+    COMMITTEE_ID,
+    Activity,
+    BudgetLine,
+    ControlItem,
+    Department,
+    Goal,
+    Indicator,
+    PersonnelTarget,
+    Plan,
+)
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
@@ -131,6 +141,55 @@ class ConsolidationResult:
         }
 
 
+class PlanIndex:
+    """A plan and the period followed up, with per-department lookups computed once.
+
+    A plan may name thousands of departments (units): :class:`Plan`'s own
+    lookups scan, and ``Plan.version`` hashes the whole plan on every call.
+    """
+
+    def __init__(self, plan: Plan, period: Period) -> None:
+        self.plan, self.period = plan, period
+        self.version = plan.version
+        self._exact = {d.id: d for d in plan.departments}
+        self._folded = {d.id.casefold(): d for d in reversed(plan.departments)}
+        self._activities = _group(plan.activities, lambda a: a.department_id)
+        self._budget = _group([b for b in plan.budget if b.year == period.year], lambda b: b.department_id)
+        self._personnel = _group(plan.personnel, lambda p: p.department_id)
+        self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
+
+    def department(self, dep_id: str) -> Department | None:
+        return self._exact.get(dep_id) or self._folded.get(dep_id.casefold())
+
+    def indicators(self, dep_id: str) -> list[tuple[Goal | None, Indicator]]:
+        if dep_id not in self._indicators:
+            self._indicators[dep_id] = included_indicators(self.plan, dep_id, self.period)
+        return self._indicators[dep_id]
+
+    def activities(self, dep_id: str) -> list[Activity]:
+        return self._activities.get(dep_id, [])
+
+    def budget(self, dep_id: str) -> list[BudgetLine]:
+        return self._budget.get(dep_id, [])
+
+    def personnel(self, dep_id: str) -> list[PersonnelTarget]:
+        return self._personnel.get(dep_id, [])
+
+    def controls(self, dep_id: str) -> tuple[ControlItem, ...]:
+        return self.plan.controls_for(dep_id)
+
+
+def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        out.setdefault(key(item), []).append(item)
+    return out
+
+
 # ---------------------------------------------------------------- orchestration
 
 def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period, out_path: str | Path,
@@ -143,15 +202,15 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(f"Mappen '{folder}' finns inte.")
-    plan = read_plan(plan_path)
     per = period if isinstance(period, Period) else parse_period(period)
+    ix = PlanIndex(read_plan(plan_path), per)
     scan = scan_folder(folder)
     out_path, report = Path(out_path), Path(report_path) if report_path else None
-    reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], plan, per, progress)
-    choices = choose(plan, reads)
+    reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], ix, progress)
+    choices = choose(ix.plan, reads)
     problems = list(scan.skipped) + [p for r in reads for p in r.problems]
-    problems += period_problems(plan, per) + choice_problems(choices)
-    data = build_committee_data(plan, per, choices, problems)
+    problems += period_problems(ix.plan, per) + choice_problems(choices)
+    data = build_committee_data(ix, choices, problems)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in scan.skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
@@ -166,26 +225,26 @@ def _is_output(path: Path, *outputs: Path | None) -> bool:
     return any(o is not None and o.exists() and path.resolve() == o.resolve() for o in outputs)
 
 
-def read_all(paths: list[Path], plan: Plan, period: Period, progress: Progress | None) -> list[FileRead]:
+def read_all(paths: list[Path], ix: PlanIndex, progress: Progress | None) -> list[FileRead]:
     reads = []
     for i, path in enumerate(paths, start=1):
-        reads.append(read_file(path, plan, period))
+        reads.append(read_file(path, ix))
         if progress is not None:
             progress(i, len(paths), path.name)
     return reads
 
 
-def read_file(path: Path, plan: Plan, period: Period) -> FileRead:
+def read_file(path: Path, ix: PlanIndex) -> FileRead:
     """Read and check one candidate; never raises for what is in the file."""
     try:
-        return _read_file(path, plan, period)
+        return _read_file(path, ix)
     except Exception as exc:  # one bad file never stops the others: report it with what we know
         return FileRead(path, None, problems=[Problem(
             "internt_fel", f"Filen kunde inte läsas: {type(exc).__name__}: {exc}. Rapportera gärna felet.",
             path.name, action=NOT_INCLUDED)])
 
 
-def _read_file(path: Path, plan: Plan, period: Period) -> FileRead:
+def _read_file(path: Path, ix: PlanIndex) -> FileRead:
     facts = file_facts(path)
     read = FileRead(path, facts)
     reason = preflight(path)
@@ -202,12 +261,12 @@ def _read_file(path: Path, plan: Plan, period: Period) -> FileRead:
         read.problems.append(Problem("inte_avdelningsfil", f"Filen {exc.reason}", path.name, action=NOT_INCLUDED))
         return read
     read.book = book
-    identity = identity_problems(book, plan, period, path.name)
-    read.department_id = _known_department(book, plan)
+    identity = identity_problems(book, ix, path.name)
+    read.department_id = _known_department(book, ix)
     read.accepted = not any(p.severity == "fel" for p in identity)
     read.problems += identity
     if read.accepted:
-        read.problems += list(book.problems) + content_problems(book, plan, period, read.department_id or "")
+        read.problems += list(book.problems) + content_problems(book, ix, read.department_id or "")
     return read
 
 
@@ -215,15 +274,16 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _known_department(book: DepartmentBook, plan: Plan) -> str | None:
-    dep = plan.department(book.department_id) if book.department_id else None
+def _known_department(book: DepartmentBook, ix: PlanIndex) -> str | None:
+    dep = ix.department(book.department_id) if book.department_id else None
     return dep.id if dep else None
 
 
 # ---------------------------------------------------------------- checks of one file
 
-def identity_problems(book: DepartmentBook, plan: Plan, period: Period, name: str) -> list[Problem]:
+def identity_problems(book: DepartmentBook, ix: PlanIndex, name: str) -> list[Problem]:
     """Is the file of this plan, this period and a department of the plan? Is the plan version the same?"""
+    plan, period = ix.plan, ix.period
     out = []
     if book.plan_id != plan.id:
         out.append(Problem("annan_plan", f"Filen hör till planen '{book.plan_id or '?'}', inte till '{plan.id}'.",
@@ -231,17 +291,22 @@ def identity_problems(book: DepartmentBook, plan: Plan, period: Period, name: st
     if _period_of(book.period) != period:
         out.append(Problem("annan_period", f"Filen gäller perioden '{book.period or '?'}', inte '{period}'. "
                            "Fyll en fil för rätt period med xlplan fill.", name, action=NOT_INCLUDED))
-    if not book.department_id or plan.department(book.department_id) is None:
+    if not book.department_id or ix.department(book.department_id) is None:
         out.append(Problem("okand_avdelning", f"Avdelningen '{book.department_id or '?'}' finns inte i planen "
-                           f"(avdelningar: {', '.join(d.id for d in plan.departments)}).", name,
+                           f"(avdelningar: {_some(d.id for d in plan.departments)}).", name,
                            action=NOT_INCLUDED))
     version = book.metadata.get("plan_version")
-    if not out and version != plan.version:
+    if not out and version != ix.version:
         out.append(Problem("annan_planversion", f"Filen fylldes från en annan version av planen ({version or '?'}; "
-                           f"aktuell version {plan.version}). Raderna matchas mot den aktuella planen med "
+                           f"aktuell version {ix.version}). Raderna matchas mot den aktuella planen med "
                            "sina id; fyll gärna på nytt med xlplan fill --update.", name, severity="varning",
                            action="raderna matchades med id"))
     return out
+
+
+def _some(items: Any, most: int = 12) -> str:
+    items = list(items)
+    return ", ".join(items[:most]) + (f" … ({len(items)} i allt)" if len(items) > most else "")
 
 
 def _period_of(text: str | None) -> Period | None:
@@ -251,34 +316,35 @@ def _period_of(text: str | None) -> Period | None:
         return None
 
 
-def expected_rows(plan: Plan, dep_id: str, period: Period) -> list[tuple[str, str]]:
-    """(sheet, Rad-id) of every row the plan expects in the department's file for *period*."""
-    out = [(INDICATORS, indicator_row_id(i.id, s)) for _, i in included_indicators(plan, dep_id, period)
-           for s in i.series_names()]
-    out += [(ACTIVITIES, f"A|{a.id}") for a in plan.activities_for(dep_id)]
-    out += [(ECONOMY, f"E|{b.item}") for b in plan.budget_for(dep_id, period.year)]
-    out += [(PERSONNEL, f"P|{p.name}") for p in plan.personnel_for(dep_id)]
-    out += [(CONTROLS, f"K|{k.id}") for k in plan.controls_for(dep_id)]
+def expected_rows(ix: PlanIndex, dep_id: str) -> list[tuple[str, str]]:
+    """(sheet, Rad-id) of every row the plan expects in the department's file for the period."""
+    out = [(INDICATORS, indicator_row_id(i.id, s)) for _, i in ix.indicators(dep_id) for s in i.series_names()]
+    out += [(ACTIVITIES, f"A|{a.id}") for a in ix.activities(dep_id)]
+    out += [(ECONOMY, f"E|{b.item}") for b in ix.budget(dep_id)]
+    out += [(PERSONNEL, f"P|{p.name}") for p in ix.personnel(dep_id)]
+    out += [(CONTROLS, f"K|{k.id}") for k in ix.controls(dep_id)]
     return out
 
 
-def content_problems(book: DepartmentBook, plan: Plan, period: Period, dep_id: str) -> list[Problem]:
+def content_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str) -> list[Problem]:
     """Cross-checks against the plan: deleted rows, rows the plan no longer has, values outside rules."""
     name = book.path.name
-    out = missing_rows(book, plan, period, dep_id, name)
-    out += unknown_rows(book, plan, period, dep_id, name)
-    out += value_problems(book, plan, period, dep_id, name)
+    expected = expected_rows(ix, dep_id)
+    out = missing_rows(book, ix, expected, name)
+    out += unknown_rows(book, {row_id for _, row_id in expected}, name)
+    out += value_problems(book, ix, dep_id, name)
     return out
 
 
-def missing_rows(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+def missing_rows(book: DepartmentBook, ix: PlanIndex, expected: list[tuple[str, str]], name: str) -> list[Problem]:
     out = []
-    for sheet, row_id in expected_rows(plan, dep_id, period):
-        if book.row(sheet, row_id) is not None or row_id in book.expected_rows:
+    known = set(book.expected_rows)
+    for sheet, row_id in expected:
+        if book.row(sheet, row_id) is not None or row_id in known:
             continue  # present, or already reported by the reader as deleted
         if sheet not in book.sheets:
             continue  # the whole sheet is missing: reported by the reader
-        if book.metadata.get("plan_version") == plan.version:
+        if book.metadata.get("plan_version") == ix.version:
             msg = f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på nytt med xlplan fill --update."
         else:
             msg = (f"Planen har raden '{row_id}' men filen saknar den (planen har ändrats sedan filen fylldes). "
@@ -288,9 +354,8 @@ def missing_rows(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, 
     return out
 
 
-def unknown_rows(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+def unknown_rows(book: DepartmentBook, expected: set[str], name: str) -> list[Problem]:
     """Rows in the file the plan does not expect (an older plan): reported with their values, not lost."""
-    expected = {row_id for _, row_id in expected_rows(plan, dep_id, period)}
     out = []
     for sheet_name in (INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS):
         sheet = book.sheets.get(sheet_name)
@@ -312,10 +377,10 @@ _LISTS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
-def value_problems(book: DepartmentBook, plan: Plan, period: Period, dep_id: str, name: str) -> list[Problem]:
+def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) -> list[Problem]:
     """Values outside their validation: outcomes outside the plan's Min/Max, words not in a drop-down list."""
     out = []
-    for _, ind in included_indicators(plan, dep_id, period):
+    for _, ind in ix.indicators(dep_id):
         for series in ind.series_names():
             row = book.row(INDICATORS, indicator_row_id(ind.id, series))
             value = row.values.get("outcome") if row else None
@@ -353,7 +418,8 @@ def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, c
 # ---------------------------------------------------------------- choosing one file per department
 
 def choose(plan: Plan, reads: list[FileRead]) -> list[Choice]:
-    return [choose_for(dep, [r for r in reads if r.department_id == dep.id]) for dep in plan.departments]
+    by_department = _group([r for r in reads if r.department_id], lambda r: r.department_id)
+    return [choose_for(dep, by_department.get(dep.id, [])) for dep in plan.departments]
 
 
 def choose_for(dep: Department, reads: list[FileRead]) -> Choice:
@@ -414,22 +480,23 @@ def period_problems(plan: Plan, period: Period) -> list[Problem]:
 
 # ---------------------------------------------------------------- the committee data
 
-def build_committee_data(plan: Plan, period: Period, choices: list[Choice], problems: list[Problem]) -> CommitteeData:
+def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> CommitteeData:
+    plan, period = ix.plan, ix.period
     s = plan.settings
-    meta = CommitteeMeta(s.plan_id, plan.version, s.municipality, s.municipality_id, s.committee, str(period),
+    meta = CommitteeMeta(s.plan_id, ix.version, s.municipality, s.municipality_id, s.committee, str(period),
                          period.label, dt.datetime.now(dt.timezone.utc).replace(microsecond=0), s.goal_rule,
                          s.administration)
     problems = list(problems)
-    indicators = indicator_lines(plan, period, choices, problems)
+    indicators = indicator_lines(ix, choices, problems)
     return CommitteeData(
         meta=meta,
         submissions=tuple(submission(c, problems) for c in choices),
         goals=tuple(goal_summaries(plan, indicators)),
         indicators=tuple(indicators),
-        activities=tuple(line for c in choices for line in activity_lines(plan, c)),
-        economy=tuple(line for c in choices for line in economy_lines(plan, period, c)),
-        comments=tuple(comment_lines(plan, period, choices, indicators)),
-        controls=tuple(line for c in choices for line in control_lines(plan, c)),
+        activities=tuple(line for c in choices for line in activity_lines(ix, c)),
+        economy=tuple(line for c in choices for line in economy_lines(ix, c)),
+        comments=tuple(comment_lines(ix, choices, indicators)),
+        controls=tuple(line for c in choices for line in control_lines(ix, c)),
         problems=tuple(problems),
     )
 
@@ -458,11 +525,12 @@ def _absent(c: Choice) -> str | None:
                                 "avvisad": "filen kunde inte tas med"}.get(c.state, "ingen fil")
 
 
-def indicator_lines(plan: Plan, period: Period, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
+def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
+    plan, period = ix.plan, ix.period
     lines = []
     committee_values: dict[tuple[str, str | None], tuple[Choice, dict[str, Any]]] = {}
     for c in choices:
-        for goal, ind in included_indicators(plan, c.department.id, period):
+        for goal, ind in ix.indicators(c.department.id):
             for series in ind.series_names():
                 values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
                 if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
@@ -571,18 +639,18 @@ def _state_word(value: Any) -> str | None:
     return text[:1].upper() + text[1:] if text else None
 
 
-def activity_lines(plan: Plan, c: Choice) -> list[ActivityLine]:
+def activity_lines(ix: PlanIndex, c: Choice) -> list[ActivityLine]:
     out = []
-    for a in plan.activities_for(c.department.id):
+    for a in ix.activities(c.department.id):
         values = _row_values(c, ACTIVITIES, f"A|{a.id}")
         out.append(ActivityLine(c.department.id, c.department.name, a.goal_id, a.heading, a.text, a.responsible,
                                 a.deadline, _state_word(values.get("status")), _text(values.get("comment")), a.id))
     return out
 
 
-def economy_lines(plan: Plan, period: Period, c: Choice) -> list[EconomyLine]:
+def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:
     out = []
-    for b in plan.budget_for(c.department.id, period.year):
+    for b in ix.budget(c.department.id):
         values = _row_values(c, ECONOMY, f"E|{b.item}")
         actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
         deviation = forecast - b.budget if forecast is not None else None
@@ -594,9 +662,9 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def control_lines(plan: Plan, c: Choice) -> list[ControlResult]:
+def control_lines(ix: PlanIndex, c: Choice) -> list[ControlResult]:
     out = []
-    for k in plan.controls_for(c.department.id):
+    for k in ix.controls(c.department.id):
         values = _row_values(c, CONTROLS, f"K|{k.id}")
         out.append(ControlResult(c.department.id, c.department.name, k.risk, k.control, k.probability,
                                  k.consequence, k.risk_value, _text(values.get("result")),
@@ -604,7 +672,7 @@ def control_lines(plan: Plan, c: Choice) -> list[ControlResult]:
     return out
 
 
-def comment_lines(plan: Plan, period: Period, choices: list[Choice], lines: list[IndicatorLine]) -> list[CommentLine]:
+def comment_lines(ix: PlanIndex, choices: list[Choice], lines: list[IndicatorLine]) -> list[CommentLine]:
     """Indicator analyses by goal, then economy and personnel comments (with their values)."""
     out = []
     for x in lines:
@@ -612,11 +680,11 @@ def comment_lines(plan: Plan, period: Period, choices: list[Choice], lines: list
             text = f"({x.series}) {x.comment}" if x.series else x.comment
             out.append(CommentLine(x.goal_id, x.department_id, x.department, x.indicator_id, text))
     for c in choices:
-        for b in plan.budget_for(c.department.id, period.year):
+        for b in ix.budget(c.department.id):
             comment = _text(_row_values(c, ECONOMY, f"E|{b.item}").get("comment"))
             if comment:
                 out.append(CommentLine(None, c.department.id, c.department.name, None, f"Ekonomi, {b.item}: {comment}"))
-        for p in plan.personnel_for(c.department.id):
+        for p in ix.personnel(c.department.id):
             values = _row_values(c, PERSONNEL, f"P|{p.name}")
             text = _personnel_text(p.name, p.target, values)
             if text:
