@@ -204,7 +204,7 @@ def add_settings_sheet(wb: Workbook) -> Worksheet:
         ws.cell(row, 3, setting.help).alignment = Alignment(wrap_text=True, vertical="top")
         wb.defined_names[setting.name] = DefinedName(setting.name, attr_text=f"{VAL}!$B${row}")
     dep_row = FIRST_SETTING_ROW + [s.key for s in SETTINGS].index("department")
-    choice = DataValidation(type="list", formula1="=Avdelningar!$A$2:$A$200", allow_blank=True,
+    choice = DataValidation(type="list", formula1="Avdelningar!$A$2:$A$200", allow_blank=True,
                             errorTitle="Välj i listan",
                             error="Välj ett avdelnings-id från bladet Avdelningar, eller lämna tomt för alla.")
     choice.add(f"B{dep_row}")
