@@ -60,9 +60,12 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
 def _template(template: str | os.PathLike[str] | None) -> Path | None:
     if template is None:
         return None
+    from xlplan.export.docx_report import open_template
+
     path = Path(template)
     if not path.is_file():
         raise ExportFailed(f"{path.name}: Word-mallen finns inte ({path}).")
+    open_template(path)  # refuse a broken template before any work
     return path
 
 
