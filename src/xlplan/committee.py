@@ -17,6 +17,7 @@ writing and skipped when reading, so the data holds department lines only.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
@@ -389,19 +390,32 @@ def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[A
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     last = 1
     for last, row in enumerate(rows, start=2):
+        lines = 1
         for col, value in enumerate(row, start=1):
             cell = ws.cell(row=last, column=col)
             set_value(cell, value)
             if formats[col - 1]:
                 cell.number_format = formats[col - 1]
-            if isinstance(value, str) and len(value) > widths[col - 1]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            wrap = isinstance(value, str) and (len(value) > widths[col - 1] or "\n" in value)
+            cell.alignment = Alignment(wrap_text=wrap, vertical="top")
+            if wrap:
+                lines = max(lines, wrapped_lines(value, widths[col - 1]))
+        if lines > 1:  # not every reader fits rows to wrapped text by itself
+            ws.row_dimensions[last].height = 13 * lines + 2
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
+    if any(len(h) > w for h, w in zip(headers, widths)):
+        ws.row_dimensions[1].height = 30  # room for headers wrapped over two lines
     ws.freeze_panes = "A2"
     if autofilter:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last, 2)}"
     return last
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """About how many lines *text* takes in a column *width* characters wide."""
+    per_line = max(int(width * 1.15), 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
 def add_status_colours(ws: Worksheet, column: int, last_row: int,

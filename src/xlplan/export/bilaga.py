@@ -33,7 +33,15 @@ from xlplan.committee import (
     write_table,
 )
 
-OMITTED = {"target_value"}  # internal columns not sent out
+# Columns left out of the bilaga (internal, or shown on another sheet), and narrower widths for print.
+OMITTED: dict[str, set[str]] = {
+    "Indikatorer": {"target_value", "priority_goal", "goal_text", "department_id"},
+    "Aktiviteter": {"department_id"},
+    "Internkontroll": {"department_id"},
+    "Jämförelser": {"municipality_id"},
+}
+PRINT_WIDTHS: dict[str, float] = {"indicator": 30, "comment": 40, "actions": 32, "provenance": 22,
+                                  "department": 20, "text": 40, "kpi_title": 40}
 BILAGA_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("goals", GOALS), ("indicators", INDICATORS), ("activities", ACTIVITIES),
     ("economy", ECONOMY), ("controls", CONTROLS), ("comparisons", COMPARISONS),
@@ -79,12 +87,12 @@ def _about(ws: Worksheet, data: CommitteeData) -> None:
 
 
 def _sheet(ws: Worksheet, spec: SheetSpec, records: Sequence[Any], marks: list[str] | None) -> None:
-    columns = [c for c in spec.columns if c.attr not in OMITTED]
+    columns = [c for c in spec.columns if c.attr not in OMITTED.get(spec.name, set())]
     headers = [c.header for c in columns] + ([ROW_KIND] if marks else [])
     rows = [[getattr(r, c.attr) for c in columns] for r in records]
     if marks:
         rows = [row + [mark] for row, mark in zip(rows, marks)]
-    widths = [c.width for c in columns] + ([10] if marks else [])
+    widths = [min(c.width, PRINT_WIDTHS.get(c.attr, c.width)) for c in columns] + ([10] if marks else [])
     formats = [c.number_format for c in columns] + ([None] if marks else [])
     write_table(ws, headers, rows, widths, formats, autofilter=False)
     if spec.status_column:

@@ -253,7 +253,7 @@ def indicator_table(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None
         groups.append(len(rows) + 1)
         rows.append([f"{ind_id}. {group[0].indicator}", "", "", "", ""])
         rows += [indicator_row(x) for x in group]
-    table = parts.add_table(doc, headers, rows, [4.9, 3.3, 3.3, 1.9, 2.6], numeric=[3])
+    table = parts.add_table(doc, headers, rows, [4.6, 3.3, 3.3, 1.9, 2.9], numeric=[3])
     for r in groups:
         merged = table.cell(r, 0).merge(table.cell(r, len(headers) - 1))
         merged.paragraphs[0].runs[0].bold = True
