@@ -393,10 +393,23 @@ def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[
                      [[text(v) for v in row] for row in rows]))
     out.append(Write(sheet, _a1(first, col, last, col + width - 1), "clear_formats"))
     out.append(Write(sheet, _a1(first, col, first, col + width - 1), "color", "#" + SECTION_FILL))
-    for i, f in enumerate(report.flags, start=first + 1):
-        colour = FLAG_ROW_COLOURS.get(f.severity)
+    severity = _severity_by_row(report)
+    label_at, cell_at = FLAG_LIST_HEADERS.index("Flagga"), FLAG_LIST_HEADERS.index("Cell")
+    for i, row in enumerate(flag_list_rows(report)[1:], start=first + 1):
+        colour = FLAG_ROW_COLOURS.get(severity.get((row[label_at], row[cell_at]), ""))
         if colour:
             out.append(Write(sheet, _a1(i, col, i, col + width - 1), "color", colour))
+    return out
+
+
+def _severity_by_row(report: "FlagReport") -> dict[tuple[Any, Any], str]:
+    """(label, 'Sheet!A1') of a flag-list row -> the flag's severity (the worst, if several)."""
+    rank = {"info": 0, "varning": 1, "fel": 2}
+    out: dict[tuple[Any, Any], str] = {}
+    for f in report.flags:
+        key = (f.label, f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet)
+        if rank.get(f.severity, 0) >= rank.get(out.get(key, "info"), 0):
+            out[key] = f.severity
     return out
 
 

@@ -1,0 +1,482 @@
+"""Each ribbon button, run as Excel would run it, through xlwings' remote engine.
+
+A real file (a filled department workbook, or the controller workbook) becomes
+the payload the client would send; ``xlplan.excel.<fn>()`` runs with that book
+as ``xw.Book.caller()``; the queued actions are applied to a copy of the file
+(:mod:`xlplan.xlremote`) and the copy is checked as a user would see it.
+
+Department sheets are protected. On desktop Excel for Windows the button
+unprotects the sheets it writes (``xlplan.excel.unprotected``, tested with a
+stand-in COM object below); the remote engine cannot, so the actions are
+applied here as for a macro that unprotected them (``enforce_protection=False``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from openpyxl import load_workbook
+
+import xlplan.excel as excel
+from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.fill import fill
+from xlplan.flag import FLAG_LIST_HEADERS
+from xlplan.kolada import KoladaStandin
+from xlplan.layout.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.layout.spec import SECTION_FILL
+from xlplan.planio import write_plan_tables
+from xlplan.workbook_build import SETTINGS, build_workbook, default_out
+from xlplan.xlremote import Alert, RemoteRun, run_with_caller, vba_client_problems
+from xlplan.xlsm import read_vba_modules
+
+pytest.importorskip("xlwings")
+
+PERIOD = "2024-delår"
+REL_RIBBON = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    monkeypatch.setenv("XLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    for name in (excel.PLAN_ENV, excel.KOLADA_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+def press(path: Path, func: Callable[[], None], out: Path | None = None) -> RemoteRun:
+    """Press a button in the workbook *path* (named relative to the working folder, as the remote engine does)."""
+    run = run_with_caller(path.name, func, out=out or path.with_name("after-" + path.name),
+                          enforce_protection=False)
+    assert vba_client_problems(run.actions) == []
+    assert run.alerts, "every button ends with a message"
+    return run
+
+
+def only_alert(run: RemoteRun) -> Alert:
+    (alert,) = run.alerts
+    assert alert.title.startswith("xlplan – ")
+    return alert
+
+
+def set_cells(path: Path, sheet: str, cells: dict[str, Any]) -> None:
+    wb = load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    for ref, value in cells.items():
+        wb[sheet][ref] = value
+    wb.save(path)
+
+
+def val_cell(key: str) -> str:
+    return f"B{4 + [s.key for s in SETTINGS].index(key)}"
+
+
+# ---------------------------------------------------------------- department workbooks
+
+
+@pytest.fixture
+def dept(tmp_path: Path, tiny_tables: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ALD workbook (.xlsm) filled from the tiny plan, in Avdelningsfiler/ below the plan."""
+    write_plan_tables(tiny_tables, tmp_path / "plan.xlsx")
+    result = fill(tmp_path / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "Avdelningsfiler", fmt="xlsm")
+    (path,) = result.written
+    monkeypatch.chdir(path.parent)
+    return path
+
+
+def address(path: Path, row_id: str, key: str, sheet: str = INDICATORS) -> str:
+    found = read_department_workbook(path).address(sheet, row_id, key)
+    assert found is not None
+    return found
+
+
+def outcomes(path: Path, values: dict[str, Any]) -> None:
+    set_cells(path, INDICATORS, {address(path, rid, "outcome"): v for rid, v in values.items()})
+
+
+def flag_list(path: Path) -> list[dict[str, Any]]:
+    """The flag list on Översikt as rows keyed by the list's headers."""
+    header, *rows = flag_cells(path)
+    assert tuple(header) == FLAG_LIST_HEADERS
+    return [dict(zip(header, r)) for r in rows]
+
+
+def flag_cells(path: Path) -> list[list[Any]]:
+    wb = load_workbook(path)
+    ((sheet, ref),) = list(wb.defined_names["xlplan_flaggor"].destinations)
+    ws = wb[sheet]
+    first = ws[ref.replace("$", "")]
+    rows = []
+    for r in range(first.row, ws.max_row + 1):
+        row = [ws.cell(r, c).value for c in range(first.column, first.column + 6)]
+        if any(v is not None for v in row):
+            rows.append(row)
+    return rows
+
+
+def fill_colour(path: Path, sheet: str, ref: str) -> str | None:
+    cell = load_workbook(path)[sheet][ref]
+    return cell.fill.fgColor.rgb[-6:] if cell.fill.fill_type == "solid" else None
+
+
+def test_flag_writes_the_flag_list_and_numbers_typed_as_text(dept: Path) -> None:
+    outcomes(dept, {"I|I1|": 85, "I|I3|": "7,9"})  # I1 misses >90 %, I3 typed as text; I2 missing
+    run = press(dept, excel.flag)
+    after = run.out
+    assert after is not None
+    rows = flag_list(after)
+    labels = {(r["Indikator"].split()[0], r["Serie"], r["Flagga"]) for r in rows}
+    assert ("I1", None, "Målet ej uppfyllt") in labels
+    assert ("I2", "Äldre", "Utfall saknas") in labels and ("I2", "Funktionsstöd", "Utfall saknas") in labels
+    assert not any(r["Flagga"] == "Tal skrivet som text" for r in rows)  # a note about this run, not a flag
+    book = read_department_workbook(after)
+    assert book.row(INDICATORS, "I|I3|").raw["outcome"] == 7.9  # now a number
+    assert book.row(INDICATORS, "I|I1|").raw["outcome"] == 85  # typed values stay
+    # colours: header of the list, a missed target (varning) row
+    wb_rows = _flag_rows(after)
+    assert fill_colour(after, OVERVIEW, wb_rows["header"]) == SECTION_FILL
+    assert fill_colour(after, OVERVIEW, wb_rows["I1"]) == excel.FLAG_ROW_COLOURS["varning"][1:]
+    alert = only_alert(run)
+    assert alert.mode == "info"
+    assert "4 indikatorrader" in alert.prompt and "Flaggor på bladet Översikt" in alert.prompt
+    assert f"{INDICATORS}!{address(dept, 'I|I1|', 'status')}: Målet ej uppfyllt" in alert.prompt
+
+
+def _flag_rows(path: Path) -> dict[str, str]:
+    wb = load_workbook(path)
+    ((sheet, ref),) = list(wb.defined_names["xlplan_flaggor"].destinations)
+    ws = wb[sheet]
+    first = ws[ref.replace("$", "")]
+    out = {"header": first.coordinate}
+    for r in range(first.row + 1, ws.max_row + 1):
+        v = ws.cell(r, first.column).value
+        if isinstance(v, str):
+            out.setdefault(v.split()[0], ws.cell(r, first.column).coordinate)
+    return out
+
+
+def test_flag_twice_replaces_a_longer_list(dept: Path) -> None:
+    first = press(dept, excel.flag).out
+    assert first is not None and len(flag_list(first)) == 4  # four rows without an outcome
+    shutil.copy(first, dept)
+    outcomes(dept, {"I|I1|": 95, "I|I2|Äldre": 85, "I|I2|Funktionsstöd": 71, "I|I3|": 7})
+    second = press(dept, excel.flag).out
+    assert second is not None
+    assert flag_cells(second)[1:] == [["Inga flaggor.", None, None, None, None, None]]
+    leftover = _flag_rows(first)["I3"]
+    assert fill_colour(second, OVERVIEW, leftover) is None  # old row's colour cleared
+
+
+def submission(path: Path) -> Any:
+    return read_department_workbook(path).row(OVERVIEW, SUBMISSION_ROW_ID).raw["value"]  # type: ignore[union-attr]
+
+
+def test_submit_is_refused_while_outcomes_are_missing(dept: Path) -> None:
+    outcomes(dept, {"I|I1|": 85, "I|I3|": "abc"})
+    run = press(dept, excel.submit)
+    assert run.out is not None
+    assert submission(run.out) == "ej påbörjad"
+    alert = only_alert(run)
+    assert alert.mode == "critical"
+    assert "kan inte lämnas in" in alert.prompt
+    assert f"{INDICATORS}!{address(dept, 'I|I2|Äldre', 'outcome')}: Utfall saknas" in alert.prompt
+    assert "'abc' är inte ett tal" in alert.prompt
+    assert "Målet ej uppfyllt" not in alert.prompt  # a miss does not block
+
+
+def test_submit_marks_a_complete_workbook_ready_even_with_misses(dept: Path) -> None:
+    outcomes(dept, {"I|I1|": 85, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7.2})
+    run = press(dept, excel.submit)
+    assert run.out is not None
+    assert submission(run.out) == "klar för granskning"
+    alert = only_alert(run)
+    assert alert.mode == "info"
+    assert "'klar för granskning'" in alert.prompt and "Spara filen" in alert.prompt
+    assert "2 når inte målet helt" in alert.prompt
+    assert any(r["Flagga"] == "Målet ej uppfyllt" for r in flag_list(run.out))
+
+
+def test_department_button_without_a_plan_says_where_it_looked(dept: Path) -> None:
+    (dept.parent.parent / "plan.xlsx").unlink()
+    run = press(dept, excel.flag)
+    alert = only_alert(run)
+    assert alert.mode == "critical"
+    assert "Planen 'testkommun-von-2024' hittades inte" in alert.prompt and excel.PLAN_ENV in alert.prompt
+
+
+def test_department_button_in_a_workbook_that_is_not_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "uppfoljning.xlsm"
+    shutil.copy(default_out(), path)
+    monkeypatch.chdir(tmp_path)
+    alert = only_alert(press(path, excel.submit))
+    assert alert.mode == "critical" and "_xlplan saknas" in alert.prompt
+
+
+# ---------------------------------------------------------------- pull (Kolada stand-in)
+
+
+def kolada_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    """The tiny plan for 2022 (the stand-in's sample data end in 2022), with Kolada ids and a file source."""
+    t = copy.deepcopy(tiny)
+    for s in t["Inställningar"]:
+        if s["Inställning"] == "Planår":
+            s["Värde"] = 2022
+    i1, i2, i3, _ = t["Indikatorer"]
+    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
+    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
+    i3.update({"Målvärde 2022": "7,5 %"})
+    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "exporter/sjuk_*.csv", "Värdekolumn": "Sjukfrånvaro %",
+                       "Nyckelkolumner": "Enhet={avdelningsnamn}; Period={år}"}]
+    return t
+
+
+SICK = "Enhet;Period;Sjukfrånvaro %\nÄldreomsorg;2022;8,4 %\nFunktionsstöd;2022;12 %\n"
+
+
+@pytest.fixture
+def srv() -> Iterator[KoladaStandin]:
+    with KoladaStandin() as s:
+        yield s
+
+
+def kolada_sample(kpi: str, year: int = 2022) -> float:
+    from xlplan.kolada.standin_data import SAMPLES_DIR
+
+    import csv
+
+    with (SAMPLES_DIR / f"datapoints_{kpi.lower()}_by_geo_year_subset.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["geo"] == "1489" and int(row["year"]) == year:
+                return float(row[kpi.lower()])
+    raise AssertionError("no sample")
+
+
+def pull_folder(root: Path, tiny: dict[str, Any], as_controller: bool) -> Path:
+    tables = kolada_tables(tiny)
+    if as_controller:  # the plan lives in the controller's workbook
+        (root / "plan.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        plan = build_workbook(root / "uppfoljning.xlsm", plan_source=root / "plan.json")
+    else:
+        plan = root / "plan.xlsx"
+        write_plan_tables(tables, plan)
+    (root / "exporter").mkdir()
+    (root / "exporter" / "sjuk_2022.csv").write_bytes(SICK.encode("cp1252"))
+    (path,) = fill(plan, "2022-helår", ["ALD"], root / "Avdelningsfiler", fmt="xlsm").written
+    return path
+
+
+def test_pull_fills_outcomes_from_kolada_and_files(tmp_path: Path, tiny_tables: dict[str, Any], srv: KoladaStandin,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = pull_folder(tmp_path, tiny_tables, as_controller=False)
+    monkeypatch.chdir(path.parent)
+    monkeypatch.setenv(excel.KOLADA_ENV, srv.url)
+    outcomes(path, {"I|I2|Funktionsstöd": 50})  # typed by a person: kept
+    run = press(path, excel.pull)
+    assert run.out is not None
+    book = read_department_workbook(run.out)
+    row = book.row(INDICATORS, "I|I1|")
+    assert row is not None and row.raw["outcome"] == kolada_sample("U21468") == row.raw["fetched_value"]
+    assert row.raw["outcome_source"].startswith("Källa: Kolada, U21468, Alingsås (1489), 2022, totalt")
+    assert json.loads(row.raw["provenance"])["kpi"] == "U21468"
+    assert book.row(INDICATORS, "I|I2|Äldre").raw["outcome"] == kolada_sample("U23471")  # type: ignore[union-attr]
+    assert book.row(INDICATORS, "I|I2|Funktionsstöd").raw["outcome"] == 50  # type: ignore[union-attr]
+    sick = book.row(INDICATORS, "I|I3|")
+    assert sick is not None and sick.raw["outcome"] == 8.4 and sick.raw["outcome_source"].startswith(
+        "Källa: sjuk_2022.csv")
+    alert = only_alert(run)
+    assert alert.prompt.startswith(f"3 utfall hämtade (Kolada: {srv.url})")
+    assert "Inskrivet utfall 50 behålls" in alert.prompt
+    assert srv.request_count > 0
+
+
+def test_pull_uses_the_kolada_address_on_the_controllers_val_sheet(
+        tmp_path: Path, tiny_tables: dict[str, Any], srv: KoladaStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = pull_folder(tmp_path, tiny_tables, as_controller=True)
+    controller = tmp_path / "uppfoljning.xlsm"
+    set_cells(controller, "Val", {val_cell("kolada_url"): srv.url})
+    monkeypatch.chdir(path.parent)
+    run = press(path, excel.pull)
+    assert run.out is not None
+    assert f"(Kolada: {srv.url})" in only_alert(run).prompt
+    assert read_department_workbook(run.out).row(INDICATORS, "I|I1|").raw["outcome"] == kolada_sample("U21468")  # type: ignore[union-attr]
+
+
+def test_pull_when_kolada_is_down_changes_nothing(dept: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  srv: KoladaStandin) -> None:
+    monkeypatch.setenv(excel.KOLADA_ENV, srv.url)
+    srv.set_failure("500")
+    run = press(dept, excel.pull)
+    assert [a["func"] for a in run.actions] == ["alert"]
+    assert only_alert(run).mode == "critical"
+
+
+# ---------------------------------------------------------------- controller workbook
+
+
+@pytest.fixture
+def controller(tmp_path: Path, tiny_tables: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "plan.json").write_text(json.dumps(tiny_tables, ensure_ascii=False), encoding="utf-8")
+    path = build_workbook(tmp_path / "uppfoljning.xlsm", plan_source=tmp_path / "plan.json")
+    monkeypatch.chdir(tmp_path)
+    return path
+
+
+def test_about_names_versions_plan_and_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "uppfoljning.xlsm"
+    shutil.copy(default_out(), path)
+    monkeypatch.chdir(tmp_path)
+    prompt = only_alert(press(path, excel.about)).prompt
+    assert "xlplan " in prompt and "xlwings 0.37.8" in prompt
+    assert sys.executable in prompt
+    assert "Plan: alingsas-von-2024, version" in prompt and "6 avdelningar" in prompt
+
+
+def test_about_in_a_department_workbook(dept: Path) -> None:
+    prompt = only_alert(press(dept, excel.about)).prompt
+    assert "Avdelningsfil: Äldreomsorg (ALD), period 2024-delår" in prompt
+    assert "Plan: testkommun-von-2024" in prompt
+
+
+def test_fill_creates_xlsm_with_the_ribbon_then_refills(controller: Path) -> None:
+    run = press(controller, excel.fill)
+    prompt = only_alert(run).prompt
+    folder = controller.parent / "Avdelningsfiler"
+    files = sorted(folder.glob("*.xlsm"))
+    assert len(files) == 2
+    assert prompt.startswith(f"2 avdelningsfiler för {PERIOD} i {folder}: 2 nya, 0 uppdaterade")
+    for f in files:
+        with zipfile.ZipFile(f) as zf:
+            assert REL_RIBBON.encode() in zf.read("_rels/.rels") and "customUI/customUI14.xml" in zf.namelist()
+        assert "XlplanRibbon" in read_vba_modules(f)
+    # a typed value survives the second press
+    ald = next(f for f in files if "Äldreomsorg" in f.name)
+    outcomes(ald, {"I|I1|": 91})
+    again = only_alert(press(controller, excel.fill)).prompt
+    assert "0 nya, 2 uppdaterade" in again
+    assert read_department_workbook(ald).row(INDICATORS, "I|I1|").raw["outcome"] == 91  # type: ignore[union-attr]
+
+
+def test_fill_one_department_from_val(controller: Path) -> None:
+    set_cells(controller, "Val", {val_cell("department"): "LSS", val_cell("period"): "2024-K1"})
+    prompt = only_alert(press(controller, excel.fill)).prompt
+    (only,) = (controller.parent / "Avdelningsfiler").glob("*.xlsm")
+    assert "Funktionsstöd" in only.name and "2024-K1" in only.name
+    assert "1 avdelningsfil för 2024-K1" in prompt
+
+
+def test_fill_reports_a_bad_period_on_val(controller: Path) -> None:
+    set_cells(controller, "Val", {val_cell("period"): "2031-delår"})
+    run = press(controller, excel.fill)
+    alert = only_alert(run)
+    assert alert.mode == "critical" and "utanför planens år" in alert.prompt
+    assert not (controller.parent / "Avdelningsfiler").exists()
+
+
+def test_fill_uses_the_plan_as_edited_in_the_open_book(controller: Path) -> None:
+    wb = load_workbook(controller, keep_vba=True)
+    ws = wb["Avdelningar"]
+    ws.append(["NY", "Ny avdelning"])
+    wb.save(controller)
+    prompt = only_alert(press(controller, excel.fill)).prompt
+    assert "3 avdelningsfiler" in prompt and "Ny avdelning" in prompt
+
+
+def test_consolidate_then_export(controller: Path) -> None:
+    press(controller, excel.fill)
+    folder = controller.parent / "Avdelningsfiler"
+    ald = next(folder.glob("*Äldreomsorg*.xlsm"))
+    outcomes(ald, {"I|I1|": 91, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7})
+    set_cells(ald, OVERVIEW, {address(ald, SUBMISSION_ROW_ID, "value", OVERVIEW): "klar för granskning"})
+    run = press(controller, excel.consolidate)
+    committee = controller.parent / "Nämnden_2024-delår.xlsx"
+    assert committee.is_file()
+    prompt = only_alert(run).prompt
+    assert prompt.startswith(f"Nämndens arbetsbok: {committee}")
+    assert "2 av 2 avdelningar med" in prompt and "Äldreomsorg: klar för granskning" in prompt
+
+    exported = press(controller, excel.export)
+    out = controller.parent / "Nämndrapport"
+    assert (out / "nämndrapport.docx").is_file() and (out / "nämndrapport_bilaga.xlsx").is_file()
+    prompt = only_alert(exported).prompt
+    assert prompt.startswith(f"Nämndrapporten är skapad i {out}:") and "– nämndrapport.docx" in prompt
+
+
+def test_export_without_a_committee_workbook(controller: Path) -> None:
+    alert = only_alert(press(controller, excel.export))
+    assert alert.mode == "critical" and "Nämnden_2024-delår.xlsx" in alert.prompt
+
+
+def test_a_missing_setting_name_is_reported(controller: Path) -> None:
+    wb = load_workbook(controller, keep_vba=True)
+    del wb.defined_names["xlplan_period"]
+    wb.save(controller)
+    alert = only_alert(press(controller, excel.fill))
+    assert alert.mode == "critical" and "xlplan_period" in alert.prompt and "Val" in alert.prompt
+
+
+# ---------------------------------------------------------------- protection on desktop Excel
+
+
+class FakeSheetApi:
+    def __init__(self, protected: bool) -> None:
+        self.ProtectContents = protected
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def Unprotect(self, *args: Any) -> None:  # noqa: N802 (COM name)
+        self.calls.append(("Unprotect", args))
+
+    def Protect(self, *args: Any) -> None:  # noqa: N802 (COM name)
+        self.calls.append(("Protect", args))
+
+
+class FakeBook:
+    def __init__(self, engine: str, apis: dict[str, FakeSheetApi]) -> None:
+        self.app = type("App", (), {"engine": type("Engine", (), {"name": engine})()})()
+        self.sheets = {name: type("Sheet", (), {"api": api})() for name, api in apis.items()}
+
+
+def test_unprotected_unprotects_and_protects_again_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    apis = {"Översikt": FakeSheetApi(True), "Öppet": FakeSheetApi(False)}
+    with excel.unprotected(FakeBook("excel", apis), ["Översikt", "Öppet", "Översikt"], "hemligt"):  # type: ignore[arg-type]
+        assert apis["Översikt"].calls == [("Unprotect", ("hemligt",))]
+    assert apis["Översikt"].calls[1] == ("Protect", ("hemligt", True, True, True, False, False, True, True))
+    assert apis["Öppet"].calls == []
+
+
+def test_unprotected_protects_again_after_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    api = FakeSheetApi(True)
+    with pytest.raises(RuntimeError):
+        with excel.unprotected(FakeBook("excel", {"S": api}), ["S"], None):  # type: ignore[arg-type]
+            raise RuntimeError("write failed")
+    assert [c[0] for c in api.calls] == ["Unprotect", "Protect"]
+
+
+def test_unprotected_does_nothing_on_the_remote_engine() -> None:
+    api = FakeSheetApi(True)
+    with excel.unprotected(FakeBook("remote", {"S": api}), ["S"], None):  # type: ignore[arg-type]
+        pass
+    assert api.calls == []
+
+
+def test_department_book_reader_sees_unsaved_values(dept: Path) -> None:
+    """The snapshot the library reads is the book as open, not the file on disk."""
+    from xlplan.xlremote import open_remote_book
+
+    outcomes(dept, {"I|I1|": 77})
+    book = open_remote_book(dept.name)
+    try:
+        snap = excel.snapshot(book, dept.parent.parent)
+        read: DepartmentBook = read_department_workbook(snap)
+    finally:
+        book.close()
+    assert snap.name == dept.name
+    assert read.metadata["plan_id"] == "testkommun-von-2024" and read.metadata["generated_at"].endswith("+00:00")
+    assert read.row(INDICATORS, "I|I1|").raw["outcome"] == 77  # type: ignore[union-attr]
+    assert read.problems == []
