@@ -373,3 +373,25 @@ def test_pdf_pages_render(full_export: ExportResult, tmp_path: Path) -> None:
     for page in rendered:
         with Image.open(page) as image:
             assert image.size[1] > image.size[0]  # A4 portrait
+
+
+def section_texts(doc: object, heading: str) -> list[str]:
+    """Paragraph texts after the Heading 1 *heading* up to the next Heading 1."""
+    out, inside = [], False
+    for p in doc.paragraphs:  # type: ignore[attr-defined]
+        if p.style.name == "Heading 1":
+            inside = p.text == heading
+        elif inside and p.text:
+            out.append(p.text)
+    return out
+
+
+def test_comments_land_where_they_belong_once(full_export: ExportResult) -> None:
+    doc = Document(str(full_export.docx))
+    m1 = section_texts(doc, "Mål M1: Brukarnas nöjdhet med vård och omsorg ska öka.")
+    assert sum("två vakanta handläggartjänster" in t for t in m1) == 1  # with the missed indicator only
+    assert "Analys: Ökning från 67 % men målet nås inte; två vakanta handläggartjänster under sommaren." in m1
+    economy = section_texts(doc, "Ekonomi")
+    assert any(t.startswith("Äldreboendeavdelningen: Ekonomi, Personalkostnader: Underskottet") for t in economy)
+    other = section_texts(doc, "Övriga kommentarer")
+    assert other == ["Kvarboendeavdelningen: Personal, Sjukfrånvaro totalt: 7,6 % (mål 8 %)."]

@@ -25,6 +25,7 @@ from xlplan.committee import (
     FULFILLED,
     STATUS_COLOURS,
     STATUSES,
+    CommentLine,
     CommitteeData,
     Comparison,
     GoalSummary,
@@ -86,6 +87,7 @@ def build_report(data: CommitteeData, charts: ReportCharts, out: Path, template:
     _economy(doc, data)
     _comparisons(doc, data, charts, figures)
     _controls(doc, data)
+    _other_comments(doc, data)
     _material(doc, data)
     headings = _insert_toc(doc, toc_anchor, toc_pages)
     parts.set_update_fields(doc)
@@ -283,10 +285,19 @@ def _provenance(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
 
 
 def _analysis(doc: DocumentObject, data: CommitteeData, goal: GoalSummary) -> None:
-    comments = [c for c in data.comments if c.goal_id == goal.goal_id]
+    """The goal's comments; an analysis of a missed indicator is shown with it further on instead."""
+    shown_later = [x for x in _missed(_goal_lines(data, goal)) if x.comment]
+    comments = [c for c in data.comments if c.goal_id == goal.goal_id and not any(
+        (c.indicator_id, c.department_id) == (x.indicator_id, x.department_id) and c.text.endswith(x.comment or "")
+        for x in shown_later)]
     _heading(doc, "Avdelningarnas analys", 3)
     if not comments:
-        _text(doc, None, italic_if_empty="Ingen analys har lämnats för målet.")
+        text = "Se analyserna under indikatorerna nedan." if shown_later else "Ingen analys har lämnats för målet."
+        _text(doc, None, italic_if_empty=text)
+    _comment_list(doc, comments)
+
+
+def _comment_list(doc: DocumentObject, comments: Sequence[CommentLine]) -> None:
     for c in comments:
         who = c.department or "Nämnden"
         about = f" (indikator {c.indicator_id})" if c.indicator_id else ""
@@ -295,8 +306,24 @@ def _analysis(doc: DocumentObject, data: CommitteeData, goal: GoalSummary) -> No
         para.add_run(parts.safe_text(c.text))
 
 
+def _missed(lines: Sequence[IndicatorLine]) -> list[IndicatorLine]:
+    """Lines that are not fulfilled (a manual line assessed as fulfilled counts as fulfilled)."""
+    return [x for x in lines if x.status != FULFILLED and x.assessment != FULFILLED]
+
+
+def _economy_comment(c: CommentLine) -> bool:
+    return c.goal_id is None and c.indicator_id is None and c.text.casefold().startswith("ekonomi")
+
+
+def _other_comments(doc: DocumentObject, data: CommitteeData) -> None:
+    other = [c for c in data.comments if c.goal_id is None and c.indicator_id is None and not _economy_comment(c)]
+    if other:
+        _heading(doc, "Övriga kommentarer", 1, new_page=True)
+        _comment_list(doc, other)
+
+
 def _not_fulfilled(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
-    missed = [x for x in lines if x.status != FULFILLED and not (x.assessment == FULFILLED)]
+    missed = _missed(lines)
     if not missed:
         return
     _heading(doc, "Indikatorer som inte är uppfyllda", 3)
@@ -352,6 +379,10 @@ def _economy(doc: DocumentObject, data: CommitteeData) -> None:
     items = economy_totals(data.economy)
     rows = [[x.item if x is not items[-1] else "Totalt"] + _money(x) for x in items]
     parts.bold_row(parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5)), len(rows))
+    comments = [c for c in data.comments if _economy_comment(c)]
+    if comments:
+        _heading(doc, "Avdelningarnas kommentarer", 3)
+        _comment_list(doc, comments)
 
 
 def _money(line: object) -> list[str]:

@@ -181,6 +181,11 @@ def sample_committee_data() -> CommitteeData:
         CommentLine("M1", "KVA", DEPARTMENTS["KVA"], "I2",
                     "Många nya medarbetare under sommaren påverkade kontinuiteten."),
         CommentLine("M2", None, None, None, "Sjukfrånvaron minskar i hela förvaltningen jämfört med 2023."),
+        CommentLine("M1", "MYN", DEPARTMENTS["MYN"], "I3", "(Funktionsstöd) Ökning från 67 % men målet nås inte; "
+                    "två vakanta handläggartjänster under sommaren."),
+        CommentLine(None, "ABO", DEPARTMENTS["ABO"], None,
+                    "Ekonomi, Personalkostnader: Underskottet beror på sjukfrånvaro och inhyrd personal."),
+        CommentLine(None, "KVA", DEPARTMENTS["KVA"], None, "Personal, Sjukfrånvaro totalt: 7,6 % (mål 8 %)."),
     )
     controls = (
         ControlResult("FS", DEPARTMENTS["FS"], "Genomförandeplaner saknas eller är inaktuella",
