@@ -370,3 +370,18 @@ def test_plan_pull_is_pure(folder: Path, srv: KoladaStandin) -> None:
     assert [(c.row_id, c.action) for c in changes if c.writes] == [("I|I1|", "fyll")]
     saknas = {c.row_id for c in changes if c.action == "saknas"}
     assert saknas == {"I|I2|Äldre", "I|I2|Funktionsstöd"}
+
+
+def test_demo_step_pulls_from_the_stand_in_and_the_made_up_export(tmp_path: Path) -> None:
+    from xlplan.examples import example_plan_path, templates_dir
+    from xlplan.pull import demo_step
+
+    fill(example_plan_path("alingsas-von-2024"), "2024-delår", ["HEMT", "MYND"], tmp_path / "avdelningar")
+    lines: list[str] = []
+    (result,) = demo_step(tmp_path, lines.append)
+    hemt = next(read_department_workbook(p) for p in result.books if "hemtjänst" in p.name)
+    assert cell(hemt, "I|AM-I01|", "outcome") == 63.2
+    assert cell(hemt, "I|AM-I01|", "outcome_source").startswith("Källa: demo_pulsmatning_2024.csv, rad ")
+    assert any("Senast publicerat: 2022" in line for line in "\n".join(lines).splitlines())
+    assert "PÅHITTAT" in (templates_dir() / "exporter" / "demo_pulsmatning_2024.csv").read_bytes().decode("cp1252")
+    assert not (templates_dir() / "src" / "alingsas-von-2024.json").read_text(encoding="utf-8").count("demo_")

@@ -9,15 +9,15 @@ Rules (documented for users in the README):
 
 * **One batched Kolada fetch** for the whole folder: every Kolada KPI of the
   plan × (the municipality, riket ``0000``, the "liknande kommuner" group) ×
-  (the years followed up, the year before the period's year, the baseline
-  years).  The client chunks ids by 25, so the number of requests grows with
+  (the years followed up, the two years before the period's year, the
+  baseline years).  The client chunks ids by 25, so the number of requests grows with
   chunks, not with indicators × years.  The same fetch gives the comparison
   rows (:mod:`xlplan.comparisons`), saved as ``comparisons.json``.
 * **Which year:** Utfall gets the value for the *period's year* (a follow-up
   of 2024 gets Kolada's 2024 value, also for K1 and delår).  Kolada usually
   publishes a year's value in the following year, so for K1 and delår it is
   often missing: the cell is then left empty and reported as "inget värde för
-  år X", naming the latest published year and value (the year before is
+  år X", naming the latest published year and value (the two years before are
   fetched for that).  An earlier year's value is never put in Utfall.
 * **Which source:** a Filkällor row is more specific than the Kolada id, so a
   value from a local export wins; Kolada is used when the export gives none.
@@ -81,7 +81,7 @@ from xlplan.planio import read_plan
 from xlplan.tables import open_workbook
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
-           "file_source", "fetch_years", "find_plan", "workbook_paths"]
+           "file_source", "fetch_years", "find_plan", "workbook_paths", "demo_step", "demo_plan_copy"]
 
 Action = Literal["fyll", "uppdatera", "behåll_inskrivet", "behåll_hämtat", "saknas"]
 WRITE_ACTIONS = ("fyll", "uppdatera")
@@ -361,8 +361,10 @@ class PullResult:
             mine = [c for c in self.changes if c.file == path]
             n_fill = sum(1 for c in mine if c.action == "fyll")
             n_upd = sum(1 for c in mine if c.action == "uppdatera")
-            verb = "skulle få" if self.dry_run else "fick"
-            out.append(f"{path.name}: {verb} {n_fill} nya och {n_upd} uppdaterade utfall.")
+            new = f"{n_fill} nytt utfall" if n_fill == 1 else f"{n_fill} nya utfall"
+            upd = f"{n_upd} uppdaterat" if n_upd == 1 else f"{n_upd} uppdaterade"
+            verb = " (torrkörning, inget skrevs)" if self.dry_run else ""
+            out.append(f"{path.name}: {new}, {upd}{verb}.")
             out += [f"  {c.cell}: {c.message}" for c in mine]
         out += [f"Kolada har ändrat ett värde sedan förra hämtningen: {r}" for r in self.revisions]
         out += [f"{p}" for p in self.problems]
@@ -449,11 +451,11 @@ def find_plan(folder: Path, plan_id: str | None) -> Path:
 
 
 def fetch_years(plan: Plan, periods: Iterable[Period]) -> list[int]:
-    """Years to fetch: followed up, the year before each period's year, and baseline years."""
+    """Years to fetch: followed up, the two years before each period's year, and baseline years."""
     years: set[int] = set()
     for p in periods:
         years.update(comparison_years(plan, p))
-        years.add(p.year - 1)
+        years.update((p.year - 1, p.year - 2))
     years.update(i.baseline_year for i in plan.indicators if i.kolada and i.baseline_year is not None)
     return sorted(y for y in years if 1900 <= y <= 2200)
 
@@ -535,3 +537,53 @@ def _unique(rows: list[Comparison]) -> list[Comparison]:
     for c in rows:
         seen.setdefault((c.kolada_id, c.municipality_id, c.year, c.gender), c)
     return list(seen.values())
+
+
+# ---------------------------------------------------------------- the demo step
+
+
+def demo_plan_copy(plan_id: str, out: Path) -> Path | None:
+    """Write the demo's copy of a bundled example plan, with the Filkällor rows and settings of
+    ``templates/exporter/demo_plan_additions.json``, and copy the made-up exports beside it."""
+    import shutil
+
+    from xlplan.examples import templates_dir
+    from xlplan.planio import load_tables_json, write_plan_tables
+
+    source = templates_dir() / "src" / f"{plan_id}.json"
+    exports = templates_dir() / "exporter"
+    if not source.exists():
+        return None
+    tables = load_tables_json(source)
+    additions = json.loads((exports / "demo_plan_additions.json").read_text(encoding="utf-8")).get(plan_id, {})
+    for sheet, rows in additions.items():
+        tables[sheet] = list(tables.get(sheet, [])) + list(rows)
+    folder = out / "planer"
+    (folder / "exporter").mkdir(parents=True, exist_ok=True)
+    for csv_file in exports.glob("demo_*.csv"):
+        shutil.copy2(csv_file, folder / "exporter" / csv_file.name)
+    path = folder / f"{plan_id}.xlsx"
+    write_plan_tables(tables, path)
+    return path
+
+
+def demo_step(out: Path, echo: Any = print) -> list[PullResult]:
+    """``xlplan demo``: pull into ``out/avdelningar/`` (or each sub-folder) from the local Kolada
+    stand-in (sample data, offline) and the made-up demo exports; nothing when there are no files."""
+    from xlplan.kolada import KoladaStandin
+
+    source = Path(out) / "avdelningar"
+    folders = [source] + sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
+    results = []
+    with KoladaStandin() as srv:
+        for folder in folders:
+            found = load_books(workbook_paths(folder), [])
+            plan_path = demo_plan_copy(found[0].plan_id or "", Path(out)) if found else None
+            if plan_path is None:
+                continue
+            with KoladaClient(base_url=srv.url, cache=KoladaCache(Path(out) / "kolada-cache")) as client:
+                result = pull(folder, plan_path, client=client)
+            echo(f"Hämtning till {folder} (Kolada-ersättare med exempeldata på {srv.url}):")
+            echo("\n".join(result.lines()))
+            results.append(result)
+    return results
