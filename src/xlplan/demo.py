@@ -25,6 +25,10 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
     report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     echo(f"Plankontroll: {report}")
 
+    from xlplan.pull import demo_step as pull_step
+
+    pull_step(out, echo)  # Kolada stand-in + made-up exports -> avdelningar/ (when department files exist)
+
     from xlplan.consolidate import demo_step
 
     demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)
