@@ -385,3 +385,54 @@ def test_demo_step_pulls_from_the_stand_in_and_the_made_up_export(tmp_path: Path
     assert any("Senast publicerat: 2022" in line for line in "\n".join(lines).splitlines())
     assert "PÅHITTAT" in (templates_dir() / "exporter" / "demo_pulsmatning_2024.csv").read_bytes().decode("cp1252")
     assert not (templates_dir() / "src" / "alingsas-von-2024.json").read_text(encoding="utf-8").count("demo_")
+
+
+def test_plan_found_beside_the_folder_and_single_workbook_target(folder: Path, srv: KoladaStandin) -> None:
+    ald = book(folder, "Äldreomsorg").path
+    before = digests(folder)
+    with client(srv, folder) as c:
+        result = pull(ald, client=c)  # no --plan: plan.xlsx in the folder above is found by its Plan-id
+    after = digests(folder)
+    assert result.written == [ald] and after[ald.name] != before[ald.name]
+    assert {k: v for k, v in after.items() if k != ald.name} == {k: v for k, v in before.items() if k != ald.name}
+    assert (ald.parent / "comparisons.json").exists()
+
+
+def test_a_file_that_is_not_a_department_workbook_is_refused(folder: Path, srv: KoladaStandin) -> None:
+    from xlplan.errors import WorkbookRefused
+
+    with client(srv, folder) as c, pytest.raises(WorkbookRefused, match="_xlplan"):
+        pull(folder / "plan.xlsx", folder / "plan.xlsx", client=c)
+    (folder / "avd" / "annan.xlsx").write_bytes((folder / "plan.xlsx").read_bytes())
+    result = run(folder, srv)  # in a folder it is skipped and noted
+    assert any(p.code == "hoppades_over" and p.file == "annan.xlsx" for p in result.problems)
+    assert result.count("fyll") == 9
+
+
+def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
+    from xlplan.planio import read_plan
+    from xlplan.pull import make_client
+
+    t = plan_tables(tiny_tables)
+    t["Inställningar"].append({"Inställning": "Kolada-adress", "Värde": "http://plan.example/v3"})
+    write_plan_tables(t, tmp_path / "p.xlsx")
+    plan = read_plan(tmp_path / "p.xlsx")
+    monkeypatch.delenv("XLPLAN_KOLADA_URL", raising=False)
+    with make_client(plan, None, False, tmp_path) as c:
+        assert c.base_url == "http://plan.example/v3"
+    monkeypatch.setenv("XLPLAN_KOLADA_URL", "http://env.example/v3")
+    with make_client(plan, None, False, tmp_path) as c:
+        assert c.base_url == "http://env.example/v3"
+    with make_client(plan, "http://flag.example/v3/", True, tmp_path) as c:
+        assert c.base_url == "http://flag.example/v3" and c.offline and c.cache.folder == tmp_path  # type: ignore[union-attr]
+
+
+def test_preliminary_values_say_so(folder: Path, srv: KoladaStandin) -> None:
+    srv.data.update_kpi("U21468", prel_publication_date="2022-06-01", publication_date="2099-10-04",
+                        publ_period="2022")
+    run(folder, srv)
+    ald = book(folder, "Äldreomsorg")
+    assert cell(ald, "I|I1|", "outcome_source").endswith(", preliminärt värde")
+    prov = json.loads(cell(ald, "I|I1|", "provenance"))
+    assert prov["preliminary"] is True and prov["final"] is False
+    assert cell(ald, "I|I2|Äldre", "outcome_source").endswith(", slutligt värde")
