@@ -480,3 +480,50 @@ def test_department_book_reader_sees_unsaved_values(dept: Path) -> None:
     assert read.metadata["plan_id"] == "testkommun-von-2024" and read.metadata["generated_at"].endswith("+00:00")
     assert read.row(INDICATORS, "I|I1|").raw["outcome"] == 77  # type: ignore[union-attr]
     assert read.problems == []
+
+
+def status_cells(path: Path) -> dict[str, Any]:
+    """Rad-id -> what the status cell holds (a formula stays a formula)."""
+    book = read_department_workbook(path)
+    ws = load_workbook(path)[INDICATORS]
+    return {rid: ws[row.cells["status"]].value for rid, row in book.sheets[INDICATORS].rows.items()}
+
+
+def test_flag_keeps_the_live_status_formulas(dept: Path) -> None:
+    before = status_cells(dept)
+    assert any(isinstance(v, str) and v.startswith("=") for v in before.values())
+    after = press(dept, excel.flag).out
+    assert after is not None
+    assert status_cells(after) == before
+
+
+def test_flag_without_the_file_on_disk_finds_formulas_from_the_plan(
+        dept: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As for a book opened from a web address: no file to look at, the plan says where formulas are."""
+    elsewhere = tmp_path / "annan"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv(excel.PLAN_ENV, str(tmp_path / "plan.xlsx"))
+    before = status_cells(dept)
+    run = run_with_caller(dept, excel.flag, out=tmp_path / "after.xlsm", enforce_protection=False)
+    assert run.alerts[0].mode == "info", run.alerts
+    assert status_cells(tmp_path / "after.xlsm") == before
+    assert len(flag_list(tmp_path / "after.xlsm")) == 4
+
+
+def test_submit_waits_for_the_own_assessment_of_a_qualitative_target(
+        tmp_path: Path, tiny_tables: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    write_plan_tables(tiny_tables, tmp_path / "plan.xlsx")
+    (lss,) = fill(tmp_path / "plan.xlsx", PERIOD, ["LSS"], tmp_path / "Avdelningsfiler", fmt="xlsm").written
+    monkeypatch.chdir(lss.parent)
+    outcomes(lss, {"I|I2|Äldre": 70, "I|I2|Funktionsstöd": 72, "I|I3|": 7})
+    blocked = press(lss, excel.submit)
+    alert = only_alert(blocked)
+    assert alert.mode == "critical"
+    assert f"{INDICATORS}!{address(lss, 'I|I4|', 'assessment')}:" in alert.prompt
+    assert "egen bedömning saknas" in alert.prompt
+    assert blocked.out is not None and submission(blocked.out) == "ej påbörjad"
+    set_cells(lss, INDICATORS, {address(lss, "I|I4|", "assessment"): "Delvis uppfyllt"})
+    ready = press(lss, excel.submit)
+    assert only_alert(ready).mode == "info"
+    assert ready.out is not None and submission(ready.out) == "klar för granskning"

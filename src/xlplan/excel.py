@@ -362,10 +362,12 @@ def _is_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("=")
 
 
-def flag_report(ctx: DepartmentContext) -> "FlagReport":
+def flag_report(ctx: DepartmentContext) -> tuple["FlagReport", frozenset[str]]:
+    """The library's flag report of the open workbook, and its status cells holding formulas."""
     from xlplan.flag import flag_book
 
-    return flag_book(ctx.plan, ctx.dbook, status_formula_cells(ctx))
+    formula_cells = status_formula_cells(ctx)
+    return flag_book(ctx.plan, ctx.dbook, formula_cells), formula_cells
 
 
 def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[str]) -> list[Write]:
@@ -464,8 +466,8 @@ def flag() -> None:
     """Status of every indicator row and the flag list on Översikt, written into the open book."""
     book = caller()
     with department(book) as ctx:
-        report = flag_report(ctx)
-        writes = flag_writes(book, report, status_formula_cells(ctx))
+        report, formula_cells = flag_report(ctx)
+        writes = flag_writes(book, report, formula_cells)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
     alert(book, flag_summary(report), "Flagga avvikelser")
@@ -495,9 +497,9 @@ def submit() -> None:
 
     book = caller()
     with department(book) as ctx:
-        report = flag_report(ctx)
+        report, formula_cells = flag_report(ctx)
         blockers = submission_blockers(ctx.dbook, report)
-        writes = flag_writes(book, report, status_formula_cells(ctx))
+        writes = flag_writes(book, report, formula_cells)
         cell = ctx.dbook.address(OVERVIEW, SUBMISSION_ROW_ID, "value")
         sheet = ctx.dbook.actual_sheet_name(OVERVIEW)
         if not blockers:

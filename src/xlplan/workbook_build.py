@@ -33,7 +33,7 @@ from xlplan.examples import templates_dir
 from xlplan.planio import load_tables_json, write_plan_tables
 from xlplan.xlsm import make_xlsm
 
-__all__ = ["DEFAULT_OUT", "SETTINGS", "Setting", "XLWINGS_CONF", "build_workbook", "default_out"]
+__all__ = ["SETTINGS", "Setting", "XLWINGS_CONF", "build_workbook", "default_out"]
 
 EXAMPLE = "alingsas-von-2024"
 START, VAL, CONF = "Start", "Val", "xlwings.conf"
@@ -115,9 +115,6 @@ BUTTONS: tuple[tuple[str, str, str], ...] = (
 def default_out() -> Path:
     """``workbook/uppfoljning.xlsm`` in the repository."""
     return templates_dir().parent / "workbook" / "uppfoljning.xlsm"
-
-
-DEFAULT_OUT = Path("workbook/uppfoljning.xlsm")
 
 
 def build_workbook(out: str | Path | None = None, plan_source: str | Path | None = None) -> Path:
