@@ -527,3 +527,10 @@ def test_submit_waits_for_the_own_assessment_of_a_qualitative_target(
     ready = press(lss, excel.submit)
     assert only_alert(ready).mode == "info"
     assert ready.out is not None and submission(ready.out) == "klar för granskning"
+
+
+def test_a_file_system_error_ends_in_a_message(controller: Path) -> None:
+    (controller.parent / "Avdelningsfiler").write_text("en fil, ingen mapp", encoding="utf-8")
+    alert = only_alert(press(controller, excel.fill))
+    assert alert.mode == "critical" and alert.prompt.startswith("Det gick inte:")
+    assert "Avdelningsfiler" in alert.prompt

@@ -255,6 +255,11 @@ def button(title: str) -> Callable[[F], F]:
                 func(*args, **kwargs)
             except XlplanError as exc:
                 alert(xw.Book.caller(), ["Det gick inte:"] + str(exc).splitlines(), title, critical=True)
+            except OSError as exc:  # a locked, missing or read-only file or folder
+                where = f"{exc.filename}: " if exc.filename else ""
+                alert(xw.Book.caller(), ["Det gick inte:", f"{where}{exc.strerror or exc}",
+                                         "Stäng filen om den är öppen, och kontrollera mappen på bladet Val."],
+                      title, critical=True)
         return run  # type: ignore[return-value]
     return wrap
 
