@@ -106,7 +106,8 @@ class Source:
 
 
 def _date(when: dt.datetime | None) -> str:
-    return when.date().isoformat() if when else "okänt datum"
+    """The local calendar date of a timestamp (as the person reading the workbook counts days)."""
+    return when.astimezone().date().isoformat() if when else "okänt datum"
 
 
 def kolada_source(v: KoladaValue, municipality_name: str) -> Source:
