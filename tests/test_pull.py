@@ -437,3 +437,36 @@ def test_preliminary_values_say_so(folder: Path, srv: KoladaStandin) -> None:
     prov = json.loads(cell(ald, "I|I1|", "provenance"))
     assert prov["preliminary"] is True and prov["final"] is False
     assert cell(ald, "I|I2|Äldre", "outcome_source").endswith(", slutligt värde")
+
+
+def test_a_workbook_changed_while_pulling_is_left_alone(folder: Path, srv: KoladaStandin,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlplan.pull as pull_module
+
+    ald = book(folder, "Äldreomsorg").path
+    real = pull_module.plan_pull
+
+    def plan_then_touch(*args: Any, **kw: Any) -> Any:
+        out = real(*args, **kw)
+        ald.write_bytes(ald.read_bytes() + b"")  # same bytes, new mtime: a person saved it
+        import os
+        os.utime(ald, ns=(1, 1))
+        return out
+
+    monkeypatch.setattr(pull_module, "plan_pull", plan_then_touch)
+    before = digests(folder)
+    result = run(folder, srv)
+    assert digests(folder)[ald.name] == before[ald.name] and ald not in result.written
+    assert any(p.code == "skrivfel" and p.file == ald.name and "ändrades" in p.message for p in result.problems)
+    assert len(result.written) == 2
+
+
+def test_a_workbook_without_the_pull_columns_is_skipped(folder: Path, srv: KoladaStandin) -> None:
+    ald = book(folder, "Äldreomsorg")
+    wb = load_workbook(ald.path)
+    ws = wb[INDICATORS]
+    ws.delete_cols(ws[ald.address(INDICATORS, "I|I1|", "provenance")].column)  # type: ignore[index]
+    wb.save(ald.path)
+    result = run(folder, srv)
+    assert any(p.code == "kolumn_saknas" and p.file == ald.path.name for p in result.problems)
+    assert ald.path not in result.written and len(result.written) == 2

@@ -44,7 +44,8 @@ from xlplan.numbers import is_no_value, normalise_space, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 
-__all__ = ["FileValue", "FileTable", "read_file_values", "read_table", "substitute", "cells_match"]
+__all__ = ["FileValue", "FileTable", "cells_match", "decode", "read_file_values", "read_table", "sniff_delimiter",
+           "substitute"]
 
 CSV_DELIMITERS = ";,\t|"
 ENCODINGS = ("utf-8-sig", "cp1252")

@@ -281,15 +281,38 @@ def plan_pull(plan: Plan, books: Sequence[DepartmentBook], values: Iterable[Kola
 # ---------------------------------------------------------------- applying
 
 
-def apply_pull(changes: Sequence[Change]) -> list[Path]:
-    """Write the changes that write, one atomic save per workbook; return the files written."""
+def apply_pull(changes: Sequence[Change], problems: list[Problem] | None = None,
+               stamps: dict[Path, tuple[int, int]] | None = None) -> list[Path]:
+    """Write the changes that write, one atomic save per workbook; return the files written.
+
+    With *problems*, a workbook that cannot be written (or, with *stamps*
+    ``path -> (mtime_ns, size)`` from when it was read, has changed since) is
+    noted there and skipped; without, the error is raised.
+    """
     by_file: dict[Path, list[Change]] = defaultdict(list)
     for ch in changes:
         if ch.writes:
             by_file[ch.file].append(ch)
+    written = []
     for path, items in by_file.items():
-        write_book(path, items)
-    return list(by_file)
+        try:
+            if stamps is not None and path in stamps and _stamp(path) != stamps[path]:
+                raise WorkbookRefused(path.name, "filen ändrades medan värdena hämtades; kör xlplan pull igen.")
+            write_book(path, items)
+        except (OSError, WorkbookUnreadable, WorkbookRefused) as exc:
+            if problems is None:
+                raise
+            reason = exc.reason if isinstance(exc, (WorkbookUnreadable, WorkbookRefused)) else str(exc)
+            problems.append(Problem("skrivfel", f"Filen skrevs inte: {reason}", path.name,
+                                    action="filen lämnades orörd"))
+            continue
+        written.append(path)
+    return written
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
 
 
 def write_book(path: Path, changes: Sequence[Change]) -> None:
@@ -413,6 +436,11 @@ def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[Departmen
     return books
 
 
+def _has_pull_columns(book: DepartmentBook) -> bool:
+    sheet = book.sheets.get(INDICATORS)
+    return sheet is not None and all(k in sheet.columns for k in CELL_KEYS)
+
+
 def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[Problem]) -> list[DepartmentBook]:
     """The books of this plan that are not open in Excel."""
     out = []
@@ -420,6 +448,10 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
         if book.plan_id != plan_id:
             problems.append(Problem("fel_plan", f"Filen hör till planen '{book.plan_id}', inte '{plan_id}'.",
                                     book.path.name, action="filen hoppades över"))
+        elif not _has_pull_columns(book):
+            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
+                                    "saknas på bladet Mål och indikatorer. Fyll filen på nytt med xlplan fill "
+                                    "--update.", book.path.name, INDICATORS, action="filen hoppades över"))
         elif _is_open(book.path):
             problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
                                     "igen.", book.path.name, action="filen hoppades över"))
@@ -484,6 +516,7 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
     plan_file = Path(plan_path) if plan_path else find_plan(folder, first)
     plan = read_plan(plan_file)
     books = usable_books(found, plan.id, result.problems)
+    stamps = {b.path: _stamp(b.path) for b in books}
     result.books = [b.path for b in books]
     if not books:
         result.problems.append(Problem("inga_filer", f"Inga avdelningsfiler för planen '{plan.id}' i {target}.",
@@ -507,7 +540,7 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
         result.changes += plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
     result.comparisons = comparisons
     if not dry_run:
-        result.written = apply_pull(result.changes)
+        result.written = apply_pull(result.changes, result.problems, stamps)
         if comparisons:
             result.comparisons_path = save_comparisons(folder / COMPARISONS_FILE, comparisons, plan, periods[-1])
     return result
