@@ -170,6 +170,9 @@ def test_typed_values_survive_and_differences_are_reported(folder: Path, srv: Ko
     kept = [c for c in result.changes if c.action == "behåll_inskrivet"]
     assert [(c.row_id, c.cell) for c in kept] == [("I|I1|", ald.address(INDICATORS, "I|I1|", "outcome"))]
     assert "90" in kept[0].message and "94" in kept[0].message
+    problem = kept[0].problem()
+    assert (problem.file, problem.sheet, problem.cell, problem.severity) == (
+        ald.path.name, INDICATORS, kept[0].cell, "varning")
     assert not [c for c in result.changes if c.row_id == "I|I2|Äldre" and c.file == ald.path]
     assert any("Inskrivet utfall 90 behålls" in line for line in result.lines())
 
