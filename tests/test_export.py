@@ -189,6 +189,9 @@ def kommun_template(path: Path) -> Path:
     heading.font.name, heading.font.size = "DejaVu Serif", Pt(20)
     heading.font.color.rgb = RGBColor(0xAA, 0x00, 0x00)
     header = doc.sections[0].header.paragraphs[0]
+    logo = path.with_name("logga.png")
+    Image.new("RGB", (120, 40), (0, 90, 160)).save(logo)
+    header.add_run().add_picture(str(logo))
     header.add_run("Testkommunens logga – {kom")
     header.add_run("mun}")
     doc.add_paragraph("Mallens egen text som ska bort.")
@@ -204,6 +207,9 @@ def test_a_kommuns_template_is_honoured(committee: Path, tmp_path: Path, no_soff
     assert heading.font.name == "DejaVu Serif" and heading.font.size == Pt(20)
     assert heading.font.color.rgb == RGBColor(0xAA, 0x00, 0x00)
     assert doc.sections[0].header.paragraphs[0].text == "Testkommunens logga – Alingsås"
+    header_part = doc.sections[0].header.part
+    assert any("image" in rel.reltype for rel in header_part.rels.values())  # the logo is kept
+    assert header_part.element.find(".//" + qn("w:drawing")) is not None
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "Mallens egen text" not in text
     assert "Tabelltext" in [s.name for s in doc.styles]  # added where the template lacks it

@@ -105,13 +105,20 @@ def replace_in_paragraph(paragraph: Paragraph, values: dict[str, str]) -> None:
         for key, value in values.items():
             if key in run.text:
                 run.text = run.text.replace(key, value)
-    if any(key in paragraph.text for key in values) and runs:  # split over runs: merge into the first
-        text = paragraph.text
+    texts = [run for run in runs if run.text and not _has_drawing(run)]
+    if any(key in paragraph.text for key in values) and texts:  # split over runs: merge the text runs
+        text = "".join(run.text for run in texts)
         for key, value in values.items():
             text = text.replace(key, value)
-        runs[0].text = text
-        for run in runs[1:]:
+        texts[0].text = text
+        for run in texts[1:]:
             run.text = ""
+
+
+def _has_drawing(run: object) -> bool:
+    """A run holding a picture (a logo): its content must not be replaced by text."""
+    element = run._r  # type: ignore[attr-defined]
+    return element.find(qn("w:drawing")) is not None or element.find(qn("w:pict")) is not None
 
 
 def add_field(paragraph: Paragraph, instruction: str, result: str = "") -> None:
