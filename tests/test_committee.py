@@ -27,6 +27,7 @@ from xlplan.committee import (
     read_committee_workbook,
     write_committee_workbook,
 )
+from xlplan import lo
 from xlplan.errors import WorkbookRefused, WorkbookUnreadable
 from xlplan.export.sample import sample_committee_data
 
@@ -237,3 +238,18 @@ def test_every_sheet_spec_covers_its_record() -> None:
     for _attr, spec in SHEETS:
         names = {f.name for f in dataclasses.fields(spec.record)}
         assert {c.attr for c in spec.columns} == names, spec.name
+
+
+@pytest.mark.skipif(lo.soffice_path() is None, reason="LibreOffice (soffice) är inte installerat")
+def test_a_workbook_saved_again_by_another_program_reads_the_same(written: Path, tmp_path: Path,
+                                                                    data: CommitteeData) -> None:
+    """A controller may open and save the file: shared strings, LibreOffice's own styles and dates."""
+    resaved = lo.recalc_xlsx(written, tmp_path / "sparad")
+    assert read_committee_workbook(resaved) == data
+
+
+def test_export_public_surface() -> None:
+    import xlplan.export as export_module
+
+    assert sorted(export_module.__all__) == sorted(["BILAGA_NAME", "DOCX_NAME", "PDF_NAME", "ExportResult", "export"])
+    assert all(hasattr(export_module, name) for name in export_module.__all__)
