@@ -401,3 +401,17 @@ def test_comments_land_where_they_belong_once(full_export: ExportResult) -> None
     assert any(t.startswith("Äldreboendeavdelningen: Ekonomi, Personalkostnader: Underskottet") for t in economy)
     other = section_texts(doc, "Övriga kommentarer")
     assert other == ["Kvarboendeavdelningen: Personal, Sjukfrånvaro totalt: 7,6 % (mål 8 %)."]
+
+
+def test_cli_export_without_soffice_warns_and_writes(committee: Path, tmp_path: Path) -> None:
+    exe = shutil.which("xlplan", path=str(REPO / ".venv" / "bin"))
+    if exe is None:
+        pytest.skip("xlplan-kommandot är inte installerat i .venv")
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    run = subprocess.run([exe, "export", str(committee), "--out", str(tmp_path / "ut")], capture_output=True,
+                         text=True, timeout=300, env={"PATH": str(empty_bin), "HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [f"Skrev {tmp_path / 'ut' / DOCX_NAME}", f"Skrev {tmp_path / 'ut' / BILAGA_NAME}"]
+    assert run.stderr.strip() == (f"Varning: LibreOffice (soffice) saknas: {PDF_NAME} skapades inte; "
+                                  f"{DOCX_NAME} och {BILAGA_NAME} skrevs.")
