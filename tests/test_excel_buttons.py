@@ -445,7 +445,7 @@ def test_unprotected_unprotects_and_protects_again_on_windows(monkeypatch: pytes
     apis = {"Översikt": FakeSheetApi(True), "Öppet": FakeSheetApi(False)}
     with excel.unprotected(FakeBook("excel", apis), ["Översikt", "Öppet", "Översikt"], "hemligt"):  # type: ignore[arg-type]
         assert apis["Översikt"].calls == [("Unprotect", ("hemligt",))]
-    assert apis["Översikt"].calls[1] == ("Protect", ("hemligt", True, True, True, False, False, True, True))
+    assert apis["Översikt"].calls[1] == ("Protect", ("hemligt", False, True, False, False, False, True, True))
     assert apis["Öppet"].calls == []
 
 

@@ -227,8 +227,9 @@ def unprotected(book: "xw.Book", sheets: Iterable[str], password: str | None) ->
     finally:
         for api in api_sheets:
             # Password, DrawingObjects, Contents, Scenarios, UserInterfaceOnly, AllowFormattingCells,
-            # AllowFormattingColumns, AllowFormattingRows: as the workbook was built.
-            api.Protect(password or "", True, True, True, False, False, True, True)
+            # AllowFormattingColumns, AllowFormattingRows: as the openpyxl backend protects them
+            # (cell contents only; column widths and row heights may be changed).
+            api.Protect(password or "", False, True, False, False, False, True, True)
 
 
 def alert(book: "xw.Book", lines: Sequence[str], title: str, critical: bool = False) -> None:
