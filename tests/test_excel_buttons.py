@@ -534,3 +534,11 @@ def test_a_file_system_error_ends_in_a_message(controller: Path) -> None:
     alert = only_alert(press(controller, excel.fill))
     assert alert.mode == "critical" and alert.prompt.startswith("Det gick inte:")
     assert "Avdelningsfiler" in alert.prompt
+
+
+def test_protect_again_matches_how_fill_protects(dept: Path) -> None:
+    """Protect(…, DrawingObjects=False, Contents=True, Scenarios=False, …, columns, rows allowed)."""
+    p = load_workbook(dept)[OVERVIEW].protection
+    assert p.sheet and not p.objects and not p.scenarios  # contents only
+    assert not p.formatColumns and not p.formatRows  # allowed
+    assert p.formatCells  # not allowed
