@@ -542,3 +542,12 @@ def test_protect_again_matches_how_fill_protects(dept: Path) -> None:
     assert p.sheet and not p.objects and not p.scenarios  # contents only
     assert not p.formatColumns and not p.formatRows  # allowed
     assert p.formatCells  # not allowed
+
+
+def test_submit_blocks_on_a_cell_showing_an_error(dept: Path) -> None:
+    outcomes(dept, {"I|I1|": "#DIV/0!", "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7})
+    cell = address(dept, "I|I1|", "outcome")
+    assert load_workbook(dept)[INDICATORS][cell].data_type == "e"  # an error, as Excel stores it
+    alert = only_alert(press(dept, excel.submit))
+    assert alert.mode == "critical"
+    assert f"{INDICATORS}!{cell}: Cellen visar felet #DIV/0!" in alert.prompt
