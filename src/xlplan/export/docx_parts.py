@@ -201,6 +201,18 @@ def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequen
     return table
 
 
+def group_rows(table: Table, rows: Iterable[int], fill: str = "F2F2F2") -> None:
+    """Merge each of *rows* across the table into one bold, shaded group heading."""
+    last = len(table.columns) - 1
+    for r in rows:
+        merged = table.cell(r, 0).merge(table.cell(r, last))
+        for extra in merged.paragraphs[1:]:
+            extra._p.getparent().remove(extra._p)
+        for run in merged.paragraphs[0].runs:
+            run.bold = True
+        shade(merged, fill)
+
+
 def bold_row(table: Table, index: int) -> None:
     for cell in table.rows[index].cells:
         for para in cell.paragraphs:

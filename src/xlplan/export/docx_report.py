@@ -256,12 +256,7 @@ def indicator_table(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None
         rows.append([f"{ind_id}. {group[0].indicator}", "", "", "", ""])
         rows += [indicator_row(x) for x in group]
     table = parts.add_table(doc, headers, rows, [4.6, 3.3, 3.3, 1.9, 2.9], numeric=[3])
-    for r in groups:
-        merged = table.cell(r, 0).merge(table.cell(r, len(headers) - 1))
-        merged.paragraphs[0].runs[0].bold = True
-        parts.shade(merged, "F2F2F2")
-        for extra in merged.paragraphs[1:]:
-            extra._p.getparent().remove(extra._p)
+    parts.group_rows(table, groups)
     for r, row in enumerate(rows, start=1):
         if r not in groups:
             _status_cell(table, r, 4, row[4])
@@ -351,13 +346,23 @@ def _activities(doc: DocumentObject, data: CommitteeData) -> None:
         return
     counts = {s: sum(1 for a in data.activities if a.status == s) for s in ACTIVITY_COLOURS}
     doc.add_paragraph("Status: " + ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) + ".")
-    ordered = sorted(data.activities, key=lambda a: (a.goal_id or "~", a.department))
-    rows = [[a.goal_id or "–", a.department, parts.safe_text(a.text), a.deadline or "–", a.status or "–",
-             parts.safe_text(a.comment)] for a in ordered]
-    table = parts.add_table(doc, ["Mål", "Avdelning", "Aktivitet", "Klart senast", "Status", "Kommentar"],
-                            rows, [1.0, 2.9, 4.6, 2.1, 2.0, 3.4])
-    for r, a in enumerate(ordered, start=1):
-        _status_cell(table, r, 4, a.status)
+    goal_texts = {g.goal_id: g.goal_text for g in data.goals}
+    rows: list[list[str]] = []
+    groups: list[int] = []
+    shaded: list[tuple[int, str | None]] = []
+    for goal_id in dict.fromkeys(a.goal_id for a in sorted(data.activities, key=lambda a: a.goal_id or "~")):
+        groups.append(len(rows) + 1)
+        title = f"{goal_id}. {goal_texts.get(goal_id, '')}".rstrip(". ") if goal_id else "Utan koppling till mål"
+        rows.append([title] + [""] * 4)
+        for a in sorted((a for a in data.activities if a.goal_id == goal_id), key=lambda a: a.department):
+            shaded.append((len(rows) + 1, a.status))
+            text = parts.safe_text(a.text) + (f" ({a.heading})" if a.heading else "")
+            rows.append([a.department, text, a.deadline or "–", a.status or "–", parts.safe_text(a.comment)])
+    table = parts.add_table(doc, ["Avdelning", "Aktivitet", "Klart senast", "Status", "Kommentar"],
+                            rows, [3.3, 5.2, 2.3, 2.2, 3.0])
+    parts.group_rows(table, groups)
+    for r, status in shaded:
+        _status_cell(table, r, 3, status)
 
 
 def _economy(doc: DocumentObject, data: CommitteeData) -> None:
@@ -433,15 +438,21 @@ def _controls(doc: DocumentObject, data: CommitteeData) -> None:
         _text(doc, None, italic_if_empty="Inga resultat av internkontroll har rapporterats.")
         return
     doc.add_paragraph("Riskvärde = sannolikhet × konsekvens (1–4 vardera).")
-    rows = [[c.department or "Nämnden", parts.safe_text(c.risk), parts.safe_text(c.control) or "–",
-             str(c.risk_value) if c.risk_value is not None else "–", parts.safe_text(c.result) or "–",
-             parts.safe_text(c.comment)] for c in data.controls]
-    table = parts.add_table(doc, ["Avdelning", "Risk", "Kontrollmoment", "Riskvärde", "Resultat", "Kommentar"],
-                            rows, [2.8, 3.4, 3.0, 1.9, 2.6, 2.3], numeric=[3])
+    rows = [[c.department or "Nämnden", _joined(c.risk, "Kontroll", c.control),
+             str(c.risk_value) if c.risk_value is not None else "–", _joined(c.result or "–", "Kommentar", c.comment)]
+            for c in data.controls]
+    table = parts.add_table(doc, ["Avdelning", "Risk och kontrollmoment", "Riskvärde", "Resultat"],
+                            rows, [3.4, 5.2, 2.3, 5.1], numeric=[2])
     for r, c in enumerate(data.controls, start=1):
         fill = _risk_fill(c.risk_value)
         if fill:
-            parts.shade(table.cell(r, 3), fill)
+            parts.shade(table.cell(r, 2), fill)
+
+
+def _joined(first: str, label: str, second: str | None) -> str:
+    """Two texts in one cell, the second on its own line after a label."""
+    first = parts.safe_text(first)
+    return f"{first}\n{label}: {parts.safe_text(second)}" if second else first
 
 
 def _material(doc: DocumentObject, data: CommitteeData) -> None:
