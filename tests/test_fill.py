@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+import tempfile
 import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import TINY
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
@@ -14,8 +19,9 @@ from xlplan.cli import app
 from xlplan.deptbook import read_department_workbook
 from xlplan.errors import BadInput, WorkbookRefused
 from xlplan.fill import fill, safe_name_part, workbook_name
-from xlplan.layout.columns import INDICATORS, OVERVIEW, REMOVED
+from xlplan.layout.columns import COLUMNS, INDICATORS, OVERVIEW, REMOVED
 from xlplan.periods import parse_period
+from xlplan.planio import write_plan_tables
 
 STAMP = "2026-11-23T20:00:00+00:00"
 ALD = "Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx"
@@ -134,3 +140,121 @@ def test_cli_fill(tiny_plan_path, tmp_path) -> None:
     assert "Äldreomsorg" in res.output and (tmp_path / ALD).exists()
     res = runner.invoke(app, ["fill", str(tiny_plan_path), "--period", "2024-delår", "--out", str(tmp_path)])
     assert res.exit_code == 2
+
+
+# ---------------------------------------------------------------- property: refill keeps every input
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list("abcåäöÅÄÖ xyz019,.-%()!?\n")), min_size=1, max_size=30)
+VALUES = st.one_of(st.none(), _TEXT, st.integers(-10**9, 10**9),
+                   # what a person can type: Excel (and openpyxl) keep about 15 significant digits
+                   st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False).map(lambda x: float(f"{x:.12g}")))
+
+
+def input_cells(book) -> list[tuple[str, str, str, str]]:
+    """(sheet, row_id, key, address) of every cell a person or pull may write."""
+    out = []
+    for name, sheet in book.sheets.items():
+        columns = {c.key: c for c in COLUMNS[name]()}
+        for row_id, row in sheet.rows.items():
+            for key, address in row.cells.items():
+                col = columns[key]
+                overview_input = name == OVERVIEW and row_id in ("O|inlamning", "O|kontakt") and key == "value"
+                if (col.preserved and not row_id.startswith("T|")) or overview_input:
+                    out.append((name, row_id, key, address))
+    return out
+
+
+def same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return float(a) == float(b)
+    return a == b
+
+
+def changed_plan() -> dict:
+    t = copy.deepcopy(TINY)
+    t["Indikatorer"][0]["Målvärde 2024"] = "minst 91 %"  # reworded target
+    t["Indikatorer"] = [i for i in t["Indikatorer"] if i["Indikator-id"] != "I3"]  # removed
+    t["Indikatorer"].append({"Indikator-id": "I9", "Mål-id": "M2", "Indikator": "Ny indikator",
+                             "Målvärde 2024": "högst 5"})  # added
+    t["Aktiviteter"] = [a for a in t["Aktiviteter"] if a["Aktivitets-id"] != "A2"]
+    return t
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_refill_keeps_every_input(data) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        write_plan_tables(TINY, root / "plan.xlsx")
+        paths = fill(root / "plan.xlsx", "2024-delår", None, root / "ut").written
+        typed: dict[Path, list[tuple[str, str, str, object]]] = {}
+        for path in paths:
+            cells = input_cells(read_department_workbook(path))
+            wb = openpyxl.load_workbook(path)
+            typed[path] = []
+            for sheet, row_id, key, address in cells:
+                value = data.draw(VALUES, label=f"{path.stem[-20:]} {row_id} {key}")
+                wb[sheet][address] = value
+                typed[path].append((sheet, row_id, key, value))
+            wb.save(path)
+        write_plan_tables(changed_plan(), root / "plan.xlsx")
+        fill(root / "plan.xlsx", "2024-delår", None, root / "ut", update=True)
+        for path, entries in typed.items():
+            check_kept(path, entries)
+
+
+def check_kept(path: Path, entries: list[tuple[str, str, str, object]]) -> None:
+    book = read_department_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    removed = [r.raw for r in book.sheets[REMOVED].rows.values()] if REMOVED in book.sheets else []
+    headers = {(name, c.key): c.header for name in COLUMNS for c in COLUMNS[name]()}
+    for sheet, row_id, key, value in entries:
+        address = book.address(sheet, row_id, key)
+        if address is not None:
+            assert same(wb[sheet][address].value, value), (sheet, row_id, key)
+        elif value is not None:
+            hits = [r for r in removed if r["source_row"] == row_id and r["column"] == headers[(sheet, key)]]
+            assert len(hits) == 1 and same(hits[0]["value"], value), (sheet, row_id, key, value)
+        else:
+            assert row_id in ("I|I3|", "A|A2")
+
+
+# ---------------------------------------------------------------- LibreOffice: renders and calculates
+
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) saknas")
+
+
+@needs_soffice
+def test_libreoffice_converts_a_filled_workbook_to_pdf(tiny_plan_path, tmp_path) -> None:
+    from xlplan.lo import convert
+
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path / "ut").written
+    pdf = convert(path, "pdf", tmp_path / "pdf")
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 5000
+
+
+@needs_soffice
+def test_formulas_calculate_the_status_and_summary(tiny_plan_path, tmp_path) -> None:
+    from xlplan.lo import recalc_xlsx
+
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path / "ut").written
+    book = read_department_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[INDICATORS]
+    ws[book.address(INDICATORS, "I|I1|", "outcome")] = 91.5  # >90 %: met
+    ws[book.address(INDICATORS, "I|I2|Äldre", "outcome")] = 60  # >69 %, worse than 83: not met
+    ws[book.address(INDICATORS, "I|I3|", "outcome")] = 7.9  # 7,5 % (lower is better), better than 8,1: partly
+    wb["Ekonomi"][book.address("Ekonomi", "E|Intäkter", "forecast")] = 1500
+    wb.save(path)
+    calc = read_department_workbook(recalc_xlsx(path, tmp_path / "calc"))
+    status = {r: calc.value(INDICATORS, r, "status") for r in calc.sheets[INDICATORS].rows}
+    assert status == {"I|I1|": "Uppfyllt", "I|I2|Äldre": "Ej uppfyllt", "I|I2|Funktionsstöd": "Utfall saknas",
+                      "I|I3|": "Delvis uppfyllt"}
+    assert calc.value(OVERVIEW, "S|I|Uppfyllt", "value") == 1
+    assert calc.value(OVERVIEW, "S|I|Utfall saknas", "value") == 1
+    assert calc.value(OVERVIEW, "S|A|ej ifylld", "value") == 1
+    assert calc.value("Ekonomi", "E|Intäkter", "deviation") == 300
+    assert calc.value("Ekonomi", "T|summa", "deviation") == 300
+    assert calc.value("Internkontroll", "K|IK1", "risk_value") == 9
+    assert calc.problems == []

@@ -232,7 +232,8 @@ def economy_sheet(ctx: Context) -> SheetSpec:
         ECONOMY, economy_columns(), HEADER_ROW,
         ctx.titles("Ekonomi (tkr)",
                    "Belopp i tkr med tecken som i budgeten: intäkter positiva, kostnader negativa. "
-                   "Avvikelse = helårsprognos − budget; en positiv avvikelse är bättre än budget."),
+                   "Avvikelse = helårsprognos − budget; en positiv avvikelse är bättre än budget. "
+                   "Summans avvikelse räknar raderna som har en prognos."),
         protection=ctx.protection,
     )
     lines = ctx.plan.budget_for(ctx.department.id, ctx.period.year)
@@ -242,8 +243,9 @@ def economy_sheet(ctx: Context) -> SheetSpec:
                                                       "deviation": deviation(sheet, r)}))
     r = sheet.first_data_row + len(sheet.rows)
     first, last = sheet.first_data_row, max(r - 1, sheet.first_data_row)
-    f, b = sheet.letter("forecast"), sheet.letter("budget")
-    total_dev = Formula(f'=IF(COUNT({f}{first}:{f}{last})=0,"",{f}{r}-{b}{r})') if lines else None
+    dev = f"{sheet.letter('deviation')}{first}:{sheet.letter('deviation')}{last}"
+    # the sum of the rows' deviations: rows without a forecast count as no deviation, not as −budget
+    total_dev = Formula(f'=IF(COUNT({dev})=0,"",SUM({dev}))') if lines else None
     total: dict[str, object] = {"item": "Summa", "deviation": total_dev}
     for key in ("budget", "actual", "forecast"):
         col = sheet.letter(key)

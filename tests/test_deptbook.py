@@ -1,0 +1,155 @@
+"""Reading a department workbook back: rows by Rad-id, columns by header, problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlplan.deptbook import locate, read_department_workbook
+from xlplan.errors import WorkbookRefused, WorkbookUnreadable
+from xlplan.fill import fill
+from xlplan.layout.columns import ACTIVITIES, ECONOMY, INDICATORS, OVERVIEW, PERSONNEL
+
+STAMP = "2026-11-23T20:00:00+00:00"
+
+
+@pytest.fixture
+def ald(tiny_plan_path, tmp_path) -> Path:
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path / "ut", generated_at=STAMP).written
+    return path
+
+
+def edit(path: Path, change) -> None:
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+
+
+def codes(book) -> list[str]:
+    return [p.code for p in book.problems]
+
+
+def test_round_trip(ald) -> None:
+    book = read_department_workbook(ald)
+    assert book.problems == []
+    assert book.plan_id == "testkommun-von-2024" and book.department_id == "ALD" and book.period == "2024-delår"
+    assert book.metadata["generated_at"] == STAMP
+    assert book.submission == "ej påbörjad" and book.contact == "Anna Andersson"
+    assert list(book.sheets[INDICATORS].rows) == ["I|I1|", "I|I2|Äldre", "I|I2|Funktionsstöd", "I|I3|"]
+    row = book.row(INDICATORS, "I|I2|Äldre")
+    assert row.values["series"] == "Äldre" and row.values["target"] == "Äldre och Funktionsstöd >69 %"
+    assert row.values["baseline_year"] == 2023
+    assert book.value(ECONOMY, "E|Personalkostnader", "budget") == -35400
+    assert book.value(PERSONNEL, "P|Sjukfrånvaro totalt", "target") == "8 %"
+    assert book.address(INDICATORS, "I|I1|", "outcome") == "K6"
+    assert locate(ald, ACTIVITIES, "A|A1", "status") == "G6"
+    assert "I|I3|" in book.expected_rows
+
+
+def test_swedish_numbers_are_read_and_the_rest_flagged(ald) -> None:
+    book = read_department_workbook(ald)
+    a1, a2, a3 = (book.address(INDICATORS, r, "outcome") for r in ("I|I1|", "I|I2|Äldre", "I|I3|"))
+    e = book.address(ECONOMY, "E|Intäkter", "forecast")
+
+    def change(wb):
+        wb[INDICATORS][a1] = "48,5"
+        wb[INDICATORS][a2] = "50 %"
+        wb[INDICATORS][a3] = "ca 50"
+        wb[ECONOMY][e] = "1 250"
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert book.value(INDICATORS, "I|I1|", "outcome") == 48.5
+    assert book.value(INDICATORS, "I|I2|Äldre", "outcome") == 50
+    assert book.value(INDICATORS, "I|I3|", "outcome") is None
+    assert book.row(INDICATORS, "I|I3|").raw["outcome"] == "ca 50"
+    assert book.value(ECONOMY, "E|Intäkter", "forecast") == 1250
+    (p,) = book.problems
+    assert (p.code, p.sheet, p.cell) == ("inte_tal", INDICATORS, a3)
+    assert str(p) == f"{ald.name}, blad 'Mål och indikatorer', cell {a3}: 'ca 50' är inte ett tal. Skriv t.ex. 50 eller 48,5."
+
+
+def test_renamed_sheet_is_recognised(ald) -> None:
+    edit(ald, lambda wb: setattr(wb[ACTIVITIES], "title", "Våra aktiviteter"))
+    book = read_department_workbook(ald)
+    assert codes(book) == ["blad_omdopt"]
+    assert book.actual_sheet_name(ACTIVITIES) == "Våra aktiviteter"
+    assert book.value(ACTIVITIES, "A|A1", "activity") == "Införa digital tillsyn."
+
+
+def test_missing_sheet(ald) -> None:
+    edit(ald, lambda wb: wb.remove(wb[PERSONNEL]))
+    book = read_department_workbook(ald)
+    assert codes(book) == ["blad_saknas"] and book.problems[0].sheet == PERSONNEL
+
+
+def test_deleted_header_and_moved_column(ald) -> None:
+    def change(wb):
+        ws = wb[INDICATORS]
+        ws["N5"] = None  # Kommentar / analys
+        ws.move_range("O5:O9", cols=2)  # Åtgärder moved two columns right (over P and Q)
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert "kolumn_saknas" in codes(book) and "kolumn_flyttad" in codes(book)
+    missing = next(p for p in book.problems if p.code == "kolumn_saknas" and "Kommentar" in p.message)
+    assert missing.cell == "N5"
+    assert book.address(INDICATORS, "I|I1|", "actions") == "Q6"
+    assert "comment" not in book.row(INDICATORS, "I|I1|").values
+
+
+def test_inserted_row_moves_addresses(ald) -> None:
+    edit(ald, lambda wb: wb[INDICATORS].insert_rows(3))
+    book = read_department_workbook(ald)
+    assert codes(book) == ["rubrikrad_flyttad"]
+    assert book.address(INDICATORS, "I|I1|", "outcome") == "K7"
+
+
+def test_deleted_row_is_a_problem(ald) -> None:
+    edit(ald, lambda wb: wb[INDICATORS].delete_rows(7))  # I|I2|Äldre
+    book = read_department_workbook(ald)
+    (p,) = book.problems
+    assert p.code == "rad_saknas" and "I|I2|Äldre" in p.message
+
+
+def test_row_without_id_and_duplicates(ald) -> None:
+    def change(wb):
+        ws = wb[INDICATORS]
+        ws["N12"] = "en egen rad"
+        ws["A11"] = "I|I1|"
+        ws["N11"] = "kopia"
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert sorted(codes(book)) == ["dubblett", "rad_utan_id"]
+    assert book.sheets[INDICATORS].loose_rows[0].raw["comment"] == "en egen rad"
+
+
+def test_formula_errors_are_reported(ald) -> None:
+    book = read_department_workbook(ald)
+    cell = book.address(ECONOMY, "E|Intäkter", "deviation")
+
+    def change(wb):
+        wb[ECONOMY][cell] = "#DIV/0!"
+        wb[ECONOMY][cell].data_type = "e"
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    (p,) = book.problems
+    assert (p.code, p.cell) == ("formelfel", cell) and "#DIV/0!" in p.message
+
+
+def test_not_ours_and_unreadable(tmp_path) -> None:
+    foreign = tmp_path / "annan.xlsx"
+    openpyxl.Workbook().save(foreign)
+    with pytest.raises(WorkbookRefused):
+        read_department_workbook(foreign)
+    broken = tmp_path / "trasig.xlsx"
+    broken.write_bytes(b"inte en zip")
+    with pytest.raises(WorkbookUnreadable):
+        read_department_workbook(broken)
+
+
+def test_overview_inputs(ald) -> None:
+    book = read_department_workbook(ald)
+    addr = book.address(OVERVIEW, "O|kontakt", "value")
+    edit(ald, lambda wb: wb[OVERVIEW].__setitem__(addr, "Bo Berg"))
+    assert read_department_workbook(ald).contact == "Bo Berg"
