@@ -174,8 +174,9 @@ def book_path(book: "xw.Book") -> Path | None:
 def book_folder(book: "xw.Book") -> Path:
     path = book_path(book)
     if path is None:
-        raise BadInput(f"{book.name} är öppnad från en webbadress (OneDrive/SharePoint). Ange fullständiga "
-                       "sökvägar på bladet Val, eller öppna filen från en synkroniserad mapp.")
+        raise BadInput(f"{book.name} är öppnad från en webbadress (OneDrive/SharePoint), så dess mapp är okänd. "
+                       "Öppna filen från en synkroniserad mapp, eller ange fullständiga sökvägar på bladet Val "
+                       f"(i en avdelningsfil: planens sökväg i miljövariabeln {PLAN_ENV}).")
     return path.parent
 
 
@@ -196,7 +197,7 @@ def setting(book: "xw.Book", key: str) -> str:
     return str(value).strip()
 
 
-def setting_path(book: "xw.Book", key: str, required: bool = True) -> Path:
+def setting_path(book: "xw.Book", key: str) -> Path:
     """A path setting on Val; a relative path is taken from the workbook's folder."""
     from xlplan.workbook_build import SETTINGS
 
@@ -458,7 +459,7 @@ def flag_summary(report: "FlagReport") -> list[str]:
     statuses = Counter(r.status.label for r in report.rows)
     shown = [f for f in report.flags if f.severity != "info"]
     lines = [f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')}: "
-             + ", ".join(f"{n} {word}" for word, n in statuses.most_common()) + "."]
+             + ", ".join(f"{n} {word[:1].lower()}{word[1:]}" for word, n in statuses.most_common()) + "."]
     if not shown:
         lines.append("Inga flaggor.")
     else:
