@@ -63,7 +63,7 @@ def _outline_level(style_element: OxmlElement, level: int) -> None:
     ppr = style_element.get_or_add_pPr()
     lvl = OxmlElement("w:outlineLvl")
     lvl.set(qn("w:val"), str(level))
-    ppr.append(lvl)
+    ppr.insert_element_before(lvl, "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def clear_body(doc: DocumentObject) -> None:
@@ -150,7 +150,8 @@ def shade(cell: _Cell, fill: str) -> None:
     shd.set(qn("w:val"), "clear")
     shd.set(qn("w:color"), "auto")
     shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
+    tcpr.insert_element_before(shd, "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+                               "w:hideMark", "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange")
 
 
 def _borders(table: Table) -> None:
@@ -163,17 +164,20 @@ def _borders(table: Table) -> None:
         el.set(qn("w:space"), "0")
         el.set(qn("w:color"), "8C8C8C")
         borders.append(el)
-    tblpr.append(borders)
+    tblpr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                                "w:tblDescription", "w:tblPrChange")  # schema order matters to Word
 
 
 def _repeat_header(table: Table) -> None:
-    trpr = table.rows[0]._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
+    """Rows never split over pages; the header row repeats (cantSplit before tblHeader, as the schema says)."""
     for row in table.rows:
-        cant = OxmlElement("w:cantSplit")
-        row._tr.get_or_add_trPr().append(cant)
+        trpr = row._tr.get_or_add_trPr()
+        trpr.insert_element_before(OxmlElement("w:cantSplit"), "w:trHeight", "w:tblHeader", "w:tblCellSpacing",
+                                   "w:jc", "w:hidden", "w:ins", "w:del", "w:trPrChange")
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    table.rows[0]._tr.get_or_add_trPr().insert_element_before(header, "w:tblCellSpacing", "w:jc", "w:hidden",
+                                                               "w:ins", "w:del", "w:trPrChange")
 
 
 def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequence[str]],
@@ -220,6 +224,14 @@ def bold_row(table: Table, index: int) -> None:
                 run.bold = True
 
 
+# Elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings sequence).
+_SETTINGS_AFTER_UPDATE_FIELDS = tuple(f"w:{name}" for name in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr", "attachedSchema",
+    "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures",
+    "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults",
+    "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
+
+
 def set_update_fields(doc: DocumentObject) -> None:
     """Ask Word to update fields (the table of contents) when the document opens."""
     settings = doc.settings.element
@@ -227,7 +239,7 @@ def set_update_fields(doc: DocumentObject) -> None:
         settings.remove(old)
     el = OxmlElement("w:updateFields")
     el.set(qn("w:val"), "true")
-    settings.append(el)
+    settings.insert_element_before(el, *_SETTINGS_AFTER_UPDATE_FIELDS)
 
 
 def safe_text(text: str | None) -> str:
