@@ -415,3 +415,18 @@ def test_cli_export_without_soffice_warns_and_writes(committee: Path, tmp_path: 
     assert run.stdout.splitlines() == [f"Skrev {tmp_path / 'ut' / DOCX_NAME}", f"Skrev {tmp_path / 'ut' / BILAGA_NAME}"]
     assert run.stderr.strip() == (f"Varning: LibreOffice (soffice) saknas: {PDF_NAME} skapades inte; "
                                   f"{DOCX_NAME} och {BILAGA_NAME} skrevs.")
+
+
+def test_table_properties_in_schema_order(full_export: ExportResult) -> None:
+    """Word refuses (asks to repair) elements out of the schema's sequence."""
+    doc = Document(str(full_export.docx))
+    tbl_order = ["tblStyle", "tblW", "jc", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook"]
+    tr_order = ["cantSplit", "trHeight", "tblHeader"]
+    for table in doc.element.body.iter(qn("w:tbl")):
+        names = [child.tag.split("}")[1] for child in table.find(qn("w:tblPr"))]
+        assert names == sorted(names, key=tbl_order.index), names
+        for trpr in table.iter(qn("w:trPr")):
+            names = [child.tag.split("}")[1] for child in trpr]
+            assert names == sorted(names, key=tr_order.index), names
+    settings = [child.tag.split("}")[1] for child in doc.settings.element]
+    assert settings.index("updateFields") < settings.index("compat")
