@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 
@@ -195,6 +195,7 @@ def kommun_template(path: Path) -> Path:
     header.add_run("Testkommunens logga – {kom")
     header.add_run("mun}")
     doc.add_paragraph("Mallens egen text som ska bort.")
+    doc.sections[0].left_margin = doc.sections[0].right_margin = Cm(3.5)
     doc.save(str(path))
     return path
 
@@ -214,6 +215,11 @@ def test_a_kommuns_template_is_honoured(committee: Path, tmp_path: Path, no_soff
     assert "Mallens egen text" not in text
     assert "Tabelltext" in [s.name for s in doc.styles]  # added where the template lacks it
     assert len(indicator_tables(doc)) == 3
+    section = doc.sections[-1]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    for table in doc.element.body.iter(qn("w:tbl")):  # tables fit the template's narrower text column
+        grid = sum(int(col.get(qn("w:w"))) for col in table.iter(qn("w:gridCol")))
+        assert grid * 635 <= text_width + 635 * len(list(table.iter(qn("w:gridCol"))))  # twips -> EMU
     assert result.pdf is None and any("LibreOffice" in w for w in result.warnings)
 
 

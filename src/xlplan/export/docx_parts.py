@@ -180,10 +180,19 @@ def _repeat_header(table: Table) -> None:
                                                                "w:ins", "w:del", "w:trPrChange")
 
 
+def text_width_cm(doc: DocumentObject) -> float:
+    """The width between the margins of the document's last section, in cm."""
+    section = doc.sections[-1]
+    width = (section.page_width or Cm(21)) - (section.left_margin or 0) - (section.right_margin or 0)
+    return max(width / 360000, 5.0)  # EMU per cm
+
+
 def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequence[str]],
               widths_cm: Sequence[float], numeric: Sequence[int] = (), header_fill: str = "D9E1F2") -> Table:
     """A bordered table: header row shaded and repeated on each page, numbers right-aligned."""
     rows = list(rows)
+    scale = min(1.0, text_width_cm(doc) / sum(widths_cm))  # a template with wider margins
+    widths_cm = [w * scale for w in widths_cm]
     table = doc.add_table(rows=1 + len(rows), cols=len(headers))
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     table.autofit = False

@@ -106,7 +106,8 @@ class _Figures:
         self.count += 1
         pic = doc.add_paragraph()
         pic.paragraph_format.keep_with_next = True
-        pic.add_run().add_picture(str(chart.path), width=Cm(min(chart.width_cm, TEXT_WIDTH_CM)))
+        width = min(chart.width_cm, parts.text_width_cm(doc))
+        pic.add_run().add_picture(str(chart.path), width=Cm(width))
         doc.add_paragraph(f"Figur {self.count}. {chart.caption}", style="Caption")
         if chart.source:
             doc.add_paragraph(chart.source, style="Källhänvisning")
