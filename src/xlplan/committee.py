@@ -191,7 +191,14 @@ class ControlResult:
 
 @dataclass(frozen=True)
 class Comparison:
-    """One comparison value (a Kolada KPI for a municipality, group or riket, one year)."""
+    """One comparison value (a Kolada KPI for a municipality, group or riket, one year).
+
+    ``source`` is "Kolada" for values as Kolada gives them (its own group means
+    included): the report then says "Källa: Kolada".  Values computed by xlplan
+    or anyone else (a mean over chosen municipalities …) must name their own
+    source, e.g. "Egen bearbetning av data från Kolada"; the report shows that
+    instead.  As everywhere in the workbook, an empty text reads back as None.
+    """
 
     kolada_id: str
     kpi_title: str
@@ -401,7 +408,7 @@ def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[A
             if wrap:
                 lines = max(lines, wrapped_lines(value, widths[col - 1]))
         if lines > 1:  # not every reader fits rows to wrapped text by itself
-            ws.row_dimensions[last].height = 13 * lines + 2
+            ws.row_dimensions[last].height = min(13 * lines + 2, 409)  # Excel's largest row height
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     if any(len(h) > w for h, w in zip(headers, widths)):
