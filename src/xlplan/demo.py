@@ -25,6 +25,10 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
     report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     echo(f"Plankontroll: {report}")
 
+    from xlplan.fill import demo_step as fill_step
+
+    fill_step(out, echo)  # every department of both example plans -> avdelningar/<plan>/
+
     from xlplan.pull import demo_step as pull_step
 
     pull_step(out, echo)  # Kolada stand-in + made-up exports -> avdelningar/ (when department files exist)

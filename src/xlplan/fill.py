@@ -314,3 +314,28 @@ def fill(plan_path: str | Path, period: str | Period, departments: list[str] | N
     per = period if isinstance(period, Period) else parse_period(period)
     jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at)
     return FillResult(apply_fill(jobs), [j.report for j in jobs])
+
+
+# ---------------------------------------------------------------- the demo step
+
+def demo_period(plan: Plan) -> Period:
+    """The period the demo follows up: the plan's first year, at delår when the plan reports then."""
+    kinds = plan.settings.periods
+    return Period(plan.settings.year, "delår" if "delår" in kinds else kinds[-1])
+
+
+def demo_step(out: Path, echo: Any = print) -> list[FillResult]:
+    """``xlplan demo``: every department of each example plan into ``out/avdelningar/<plan>/``."""
+    from xlplan.examples import EXAMPLES, example_plan_path
+
+    results = []
+    for name in EXAMPLES:
+        path = example_plan_path(name)
+        if not path.exists():
+            continue
+        plan = read_plan(path)
+        result = fill(path, demo_period(plan), None, Path(out) / "avdelningar" / name, update=True)
+        echo(f"Avdelningsfiler för {plan.settings.committee} {plan.settings.year} i {Path(out) / 'avdelningar' / name}:")
+        echo("\n".join(result.lines()))
+        results.append(result)
+    return results
