@@ -75,6 +75,7 @@ from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
 from xlplan.status import Status, evaluate, normalise_label
+from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)
@@ -157,6 +158,7 @@ class PlanIndex:
         self._budget = _group([b for b in plan.budget if b.year == period.year], lambda b: b.department_id)
         self._personnel = _group(plan.personnel, lambda p: p.department_id)
         self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
+        self._meaning: dict[str, Meaning] = {}
 
     @property
     def id(self) -> str:
@@ -170,6 +172,14 @@ class PlanIndex:
             self._indicators[dep_id] = included_indicators(self.plan, dep_id, self.period)
         return self._indicators[dep_id]
 
+    def meaning(self, ind: Indicator, goal: Goal | None) -> "Meaning":
+        """The indicator's parsed target, polarity and baseline for the period (parsed once)."""
+        if ind.id not in self._meaning:
+            picked = ind.target_text(self.period.year)
+            self._meaning[ind.id] = Meaning(ind.target(self.period.year, goal), ind.polarity(goal),
+                                            ind.baseline_values(), picked[1] if picked else None)
+        return self._meaning[ind.id]
+
     def activities(self, dep_id: str) -> list[Activity]:
         return self._activities.get(dep_id, [])
 
@@ -181,6 +191,14 @@ class PlanIndex:
 
     def controls(self, dep_id: str) -> tuple[ControlItem, ...]:
         return self.plan.controls_for(dep_id)
+
+
+@dataclass(frozen=True)
+class Meaning:
+    target: Target
+    polarity: Polarity | None
+    baseline: SeriesValues
+    target_text: str | None  # verbatim, as the plan gives it for the period's year
 
 
 def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
@@ -536,7 +554,7 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
                 if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
                     committee_values[(ind.id, series)] = (c, values)
                     continue
-                line = indicator_line(plan, period, goal, ind, series, c.department, values, _absent(c))
+                line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c))
                 _check_status(line, values, c, problems)
                 lines.append(line)
     for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
@@ -544,27 +562,27 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
             continue
         for series in ind.series_names():
             c, values = committee_values.get((ind.id, series), (None, {}))
-            lines.append(indicator_line(plan, period, goal, ind, series, None, values,
+            lines.append(indicator_line(ix, goal, ind, series, None, values,
                                         None if values else "ingen nämndsiffra inlämnad"))
     return lines
 
 
-def indicator_line(plan: Plan, period: Period, goal: Goal | None, ind: Indicator, series: str | None,
+def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,
                    dep: Department | None, values: dict[str, Any], absent: str | None) -> IndicatorLine:
-    target = ind.target(period.year, goal)
+    """One line of Indikatorer: the plan's texts, the file's inputs, the status computed here."""
+    m = ix.meaning(ind, goal)
     outcome = values.get("outcome") if isinstance(values.get("outcome"), (int, float)) else None
     assessment = _text(values.get("assessment"))
-    result = evaluate(target, {series: outcome}, series_names=(series,) if series else (),
-                      baseline=ind.baseline_values(), polarity=ind.polarity(goal),
-                      settings=plan.settings.status_settings, assessment=assessment)
-    picked = ind.target_text(period.year)
-    threshold = target.for_series(series)
+    result = evaluate(m.target, {series: outcome}, series_names=(series,) if series else (),
+                      baseline=m.baseline, polarity=m.polarity,
+                      settings=ix.plan.settings.status_settings, assessment=assessment)
+    threshold = m.target.for_series(series)
     return IndicatorLine(
         goal_id=ind.goal_id, priority_goal=goal.priority_goal if goal else None,
         goal_text=goal.text if goal else ind.goal_id, indicator_id=ind.id, indicator=ind.name,
         department_id=dep.id if dep else None, department=dep.name if dep else COMMITTEE_NAME,
         series=series, unit=ind.unit, baseline=ind.baseline, baseline_year=ind.baseline_year,
-        target=picked[1] if picked else None, target_value=threshold.value if threshold else None,
+        target=m.target_text, target_value=threshold.value if threshold else None,
         outcome=float(outcome) if outcome is not None else None, status=result.status.label,
         assessment=assessment, comment=_text(values.get("comment")), actions=_text(values.get("actions")),
         provenance=_provenance(values, outcome, absent), kolada_id=ind.kpi_for(series),

@@ -1,0 +1,230 @@
+"""Benchmark: ``xlplan.consolidate`` vs a naive openpyxl loop vs the calamine reading floor.
+
+Generates N department workbooks (generation is not timed): a plan with N
+units is built from the example plan (``templates/src/alingsas-von-2024.json``;
+the tiny test plan when the examples are missing) — every indicator for every
+unit, plus four activities, five budget items and two personnel figures per
+unit.  One unit's workbook is filled with ``xlplan.fill``, a few variants of it
+get random inputs (outcomes, statuses, amounts, comments) with openpyxl, and
+the N files are copies of the variants with the unit id patched in the XML.
+
+Then, in the same run and on the same folder:
+
+* **xlplan**: ``consolidate(folder, plan, period, out)`` — reading the plan,
+  checking and reading every file, re-evaluating every status, writing the
+  committee workbook;
+* **naive**: open each file with openpyxl (``data_only=True``) and copy every
+  cell of every sheet into one new workbook, saved once;
+* **floor**: python-calamine merely reading every sheet of every file.
+
+Run: ``.venv/bin/python benchmarks/consolidate.py [--sizes 50,500] [--with-2000]``
+(2000 files add about two minutes, mostly generation and the naive loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from python_calamine import CalamineWorkbook
+
+from xlplan.consolidate import consolidate
+from xlplan.deptbook import read_department_workbook
+from xlplan.fill import fill
+from xlplan.layout.columns import ACTIVITIES, ACTIVITY_STATES, ECONOMY, INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.planio import write_plan_tables
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "templates" / "src" / "alingsas-von-2024.json"
+PERIOD = "2024-delår"
+TOKEN = "X0001"  # the unit id in the filled template; patched per copy (same length)
+VARIANTS = 8
+WORDS = ("Arbetet fortsätter enligt plan.", "Lägre utfall än väntat; analys pågår.",
+         "Ny rutin infördes under våren.", "Personalomsättningen påverkade resultatet.")
+
+
+# ---------------------------------------------------------------- generation (not timed)
+
+def base_tables() -> dict[str, list[dict[str, Any]]]:
+    if EXAMPLE.exists():
+        return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import TINY  # noqa: E402
+
+    return copy.deepcopy(TINY)
+
+
+def unit_id(i: int) -> str:
+    return f"X{i:04d}"
+
+
+def plan_tables(n: int) -> dict[str, list[dict[str, Any]]]:
+    base = base_tables()
+    year = int(next(r["Värde"] for r in base["Inställningar"] if r["Inställning"] == "Planår"))
+    units = [unit_id(i) for i in range(1, n + 1)]
+    t: dict[str, list[dict[str, Any]]] = {
+        "Inställningar": base["Inställningar"], "Mål": base["Mål"],
+        "Indikatorer": [{**r, "Avdelningar": None} for r in base["Indikatorer"]],
+        "Internkontroll": [{**r, "Avdelnings-id": None} for r in base.get("Internkontroll", [])],
+        "Avdelningar": [{"Avdelnings-id": u, "Avdelning": f"Enhet {u}"} for u in units],
+        "Aktiviteter": [], "Ekonomi": [], "Personal": [],
+    }
+    goals = [g["Mål-id"] for g in base["Mål"]]
+    items = ("Intäkter", "Personalkostnader", "Lokalhyror", "Köp av tjänster", "Övriga kostnader")
+    for u in units:
+        t["Aktiviteter"] += [{"Aktivitets-id": f"{u}-A{k}", "Avdelnings-id": u, "Mål-id": goals[k % len(goals)],
+                              "Rubrik": "Uppdrag", "Aktivitet": f"Aktivitet {k} för enheten.",
+                              "Klart senast": f"{year} kvartal {k}"} for k in range(1, 5)]
+        t["Ekonomi"] += [{"Avdelnings-id": u, "Post": item, "År": year, "Budget (tkr)": (k + 1) * -1000}
+                         for k, item in enumerate(items)]
+        t["Personal"] += [{"Avdelnings-id": u, "Nyckeltal": "Sjukfrånvaro totalt", "Nuvärde": "8,5 %",
+                           "Målvärde": "7 %"},
+                          {"Avdelnings-id": u, "Nyckeltal": "Andel heltid", "Nuvärde": "70 %", "Målvärde": "80 %"}]
+    return t
+
+
+def variant(template: Path, out: Path, rng: random.Random) -> None:
+    """A copy of the filled template with random inputs, typed like a user (openpyxl)."""
+    book = read_department_workbook(template)
+    wb = openpyxl.load_workbook(template)
+    for sheet, key, value in inputs(book, rng):
+        wb[sheet][book.address(sheet, *key)] = value
+    wb.save(out)
+
+
+def inputs(book: Any, rng: random.Random) -> list[tuple[str, tuple[str, str], Any]]:
+    out: list[tuple[str, tuple[str, str], Any]] = []
+    for row_id in book.sheets[INDICATORS].rows:
+        out.append((INDICATORS, (row_id, "outcome"), round(rng.uniform(0, 100), 1)))
+        out.append((INDICATORS, (row_id, "comment"), rng.choice(WORDS)))
+    for row_id in book.sheets[ACTIVITIES].rows:
+        out.append((ACTIVITIES, (row_id, "status"), rng.choice(ACTIVITY_STATES)))
+    for row_id in book.sheets[ECONOMY].rows:
+        if row_id.startswith("E|"):
+            out.append((ECONOMY, (row_id, "actual"), rng.randint(-3000, 0)))
+            out.append((ECONOMY, (row_id, "forecast"), rng.randint(-6000, 0)))
+    out.append((OVERVIEW, (SUBMISSION_ROW_ID, "value"), "klar för granskning"))
+    return out
+
+
+def patched(data: bytes, unit: str) -> bytes:
+    """The workbook *data* with the template's unit id replaced in every XML part."""
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                body = body.replace(TOKEN.encode(), unit.encode())
+            dst.writestr(info.filename, body)
+    return buf.getvalue()
+
+
+def generate(root: Path, n: int, seed: int = 7) -> tuple[Path, Path]:
+    """Write the plan and N department workbooks under *root*; returns (plan, folder)."""
+    rng = random.Random(seed)
+    plan = root / "plan.xlsx"
+    write_plan_tables(plan_tables(n), plan)
+    (template,) = fill(plan, PERIOD, [TOKEN], root / "mall").written
+    variants = []
+    for k in range(VARIANTS):
+        path = root / "mall" / f"variant{k}.xlsx"
+        variant(template, path, rng)
+        variants.append(path.read_bytes())
+    folder = root / "avdelningar"
+    folder.mkdir()
+    for i in range(1, n + 1):
+        u = unit_id(i)
+        (folder / f"Enhet_{u}_{PERIOD}.xlsx").write_bytes(patched(variants[i % VARIANTS], u))
+    return plan, folder
+
+
+# ---------------------------------------------------------------- the three contenders (timed)
+
+def run_xlplan(plan: Path, folder: Path, out: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = consolidate(folder, plan, PERIOD, out)
+    elapsed = time.perf_counter() - start
+    return elapsed, len(result.included)
+
+
+def run_naive(folder: Path, out: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    target = openpyxl.Workbook()
+    target.remove(target.active)
+    sheets: dict[str, Any] = {}
+    files = sorted(folder.glob("*.xlsx"))
+    for path in files:
+        wb = openpyxl.load_workbook(path, data_only=True)
+        for ws in wb.worksheets:
+            dst = sheets.get(ws.title) or sheets.setdefault(ws.title, target.create_sheet(ws.title[:31]))
+            for row in ws.iter_rows(values_only=True):
+                dst.append([path.name, *row])
+        wb.close()
+    target.save(out)
+    return time.perf_counter() - start, len(files)
+
+
+def run_floor(folder: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    cells = 0
+    for path in sorted(folder.glob("*.xlsx")):
+        wb = CalamineWorkbook.from_path(str(path))
+        for name in wb.sheet_names:
+            cells += sum(len(r) for r in wb.get_sheet_by_name(name).to_python())
+    return time.perf_counter() - start, cells
+
+
+def bench(n: int, keep: bool = False) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix=f"xlplan-bench-{n}-"))
+    try:
+        t0 = time.perf_counter()
+        plan, folder = generate(root, n)
+        gen = time.perf_counter() - t0
+        floor, cells = run_floor(folder)
+        xl, included = run_xlplan(plan, folder, root / "namnd.xlsx")
+        naive, files = run_naive(folder, root / "naive.xlsx")
+        if included != n or files != n:
+            raise SystemExit(f"fel: {included} av {n} enheter kom med ({files} filer)")
+        return {"n": n, "generate": gen, "xlplan": xl, "naive": naive, "floor": floor, "cells": cells}
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def report(row: dict[str, float]) -> str:
+    n = row["n"]
+    per = {k: row[k] / n * 1000 for k in ("xlplan", "naive", "floor")}
+    return (f"{int(n):>6} | {row['xlplan']:8.2f} s | {row['naive']:8.2f} s | {row['floor']:7.2f} s | "
+            f"{per['xlplan']:6.1f} / {per['naive']:6.1f} / {per['floor']:5.1f} ms | "
+            f"{row['naive'] / row['xlplan']:5.1f}x | {row['xlplan'] / row['floor']:5.1f}x | "
+            f"(generering {row['generate']:.0f} s)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="50,500", help="antal avdelningsfiler, kommaseparerat (standard 50,500)")
+    ap.add_argument("--with-2000", action="store_true", help="lägg till 2000 filer (några minuter)")
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.with_2000 and 2000 not in sizes:
+        sizes.append(2000)
+    print("     N |   xlplan   |   naiv     |  golv     | per arbetsbok xlplan/naiv/golv | naiv/xlplan | xlplan/golv")
+    for n in sizes:
+        print(report(bench(n)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
