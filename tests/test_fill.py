@@ -258,3 +258,26 @@ def test_formulas_calculate_the_status_and_summary(tiny_plan_path, tmp_path) -> 
     assert calc.value("Ekonomi", "T|summa", "deviation") == 300
     assert calc.value("Internkontroll", "K|IK1", "risk_value") == 9
     assert calc.problems == []
+
+
+def test_xlsm_format_is_read_and_refilled(tiny_plan_path, tmp_path) -> None:
+    import zipfile
+
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, fmt="xlsm").written
+    assert path.suffix == ".xlsm"
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/vbaProject.bin" in zf.namelist()
+    book = read_department_workbook(path)
+    assert book.problems == [] and book.department_id == "ALD"
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    wb[INDICATORS][book.address(INDICATORS, "I|I1|", "outcome")] = 77
+    wb.save(path)
+    fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, update=True, fmt="xlsm")
+    assert read_department_workbook(path).value(INDICATORS, "I|I1|", "outcome") == 77
+    with zipfile.ZipFile(path) as zf:
+        assert "xl/vbaProject.bin" in zf.namelist()
+
+
+def test_unknown_format_is_refused(tiny_plan_path, tmp_path) -> None:
+    with pytest.raises(BadInput, match="xlsx eller xlsm"):
+        fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, fmt="ods")  # type: ignore[arg-type]

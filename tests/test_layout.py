@@ -217,3 +217,17 @@ def test_text_is_never_written_as_a_formula(tmp_path) -> None:
     write_workbook(WorkbookSpec([sheet]), tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["S"]
     assert ws["B2"].data_type == "s" and ws["B3"].data_type == "f"
+
+
+def test_empty_tables_say_why(tiny_tables, write_tables) -> None:
+    from xlplan.planio import read_plan
+
+    tiny_tables["Ekonomi"] = [r for r in tiny_tables["Ekonomi"] if r["Avdelnings-id"] != "LSS"]
+    tiny_tables["Aktiviteter"] = [r for r in tiny_tables["Aktiviteter"] if r["Avdelnings-id"] != "LSS"]
+    plan = read_plan(write_tables(tiny_tables))
+    spec = department_workbook(plan, plan.department("LSS"), parse_period("2024-delår"), STAMP)
+    eco, act = spec.sheet(ECONOMY), spec.sheet(ACTIVITIES)
+    assert eco.row_ids() == [] and "ingen budget" in eco.rows[0].values["item"]
+    assert act.row_ids() == [] and "inga aktiviteter" in act.rows[0].values["goal"]
+    ov = spec.sheet(OVERVIEW)
+    assert ov.row("S|A|ej ifylld").values["value"] == 0 and ov.row("S|A|Totalt").values["value"] == 0

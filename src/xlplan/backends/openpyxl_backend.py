@@ -98,7 +98,7 @@ def estimated_lines(sheet: SheetSpec, row: RowSpec) -> int:
         value = row.values.get(col.key)
         if col.hidden or not col.wrap or value is None or isinstance(value, Formula):
             continue
-        per_line = max(1.0, col.width * 1.1)
+        per_line = max(1.0, col.width * 1.2)
         n = sum(math.ceil(max(1, len(part)) / per_line) for part in str(value).split("\n"))
         lines = max(lines, n)
     return min(lines, 15)

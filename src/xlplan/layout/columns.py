@@ -67,7 +67,7 @@ def overview_columns() -> list[ColumnSpec]:
 def indicator_columns() -> list[ColumnSpec]:
     return [
         _id(),
-        ColumnSpec("priority_goal", "Prioriterat mål", 14),
+        ColumnSpec("priority_goal", "Prioriterat mål", 16),
         ColumnSpec("goal", "Nämndens mål", 22),
         ColumnSpec("indicator", "Indikator", 24),
         ColumnSpec("series", "Serie", 12),

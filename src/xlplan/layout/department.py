@@ -136,7 +136,15 @@ def indicator_sheet(ctx: Context) -> SheetSpec:
     for goal, ind in included_indicators(ctx.plan, ctx.department.id, ctx.period):
         for series in ind.series_names():
             sheet.rows.append(indicator_row(ctx, sheet, goal, ind, series))
+    if not sheet.rows:
+        sheet.rows.append(note_row("priority_goal", f"Avdelningen har inga indikatorer att följa upp vid "
+                                                    f"{ctx.period.label}."))
     return sheet
+
+
+def note_row(key: str, text: str) -> RowSpec:
+    """A row saying why a table is empty (no Rad-id: readers skip it)."""
+    return RowSpec("", {key: text}, style="note")
 
 
 def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicator, series: str | None) -> RowSpec:
@@ -216,6 +224,8 @@ def activity_sheet(ctx: Context) -> SheetSpec:
     )
     for a in ctx.plan.activities_for(ctx.department.id):
         sheet.rows.append(activity_row(ctx.plan, a))
+    if not sheet.rows:
+        sheet.rows.append(note_row("goal", "Planen har inga aktiviteter för avdelningen."))
     return sheet
 
 
@@ -237,6 +247,9 @@ def economy_sheet(ctx: Context) -> SheetSpec:
         protection=ctx.protection,
     )
     lines = ctx.plan.budget_for(ctx.department.id, ctx.period.year)
+    if not lines:
+        sheet.rows.append(note_row("item", f"Planen har ingen budget för avdelningen {ctx.period.year}."))
+        return sheet
     for line in lines:
         r = sheet.first_data_row + len(sheet.rows)
         sheet.rows.append(RowSpec(f"E|{line.item}", {"item": line.item, "budget": line.budget,
@@ -245,11 +258,11 @@ def economy_sheet(ctx: Context) -> SheetSpec:
     first, last = sheet.first_data_row, max(r - 1, sheet.first_data_row)
     dev = f"{sheet.letter('deviation')}{first}:{sheet.letter('deviation')}{last}"
     # the sum of the rows' deviations: rows without a forecast count as no deviation, not as −budget
-    total_dev = Formula(f'=IF(COUNT({dev})=0,"",SUM({dev}))') if lines else None
+    total_dev = Formula(f'=IF(COUNT({dev})=0,"",SUM({dev}))')
     total: dict[str, object] = {"item": "Summa", "deviation": total_dev}
     for key in ("budget", "actual", "forecast"):
         col = sheet.letter(key)
-        total[key] = Formula(f"=SUM({col}{first}:{col}{last})") if lines else 0
+        total[key] = Formula(f"=SUM({col}{first}:{col}{last})")
     sheet.rows.append(RowSpec("T|summa", total, style="total", inputs=frozenset()))
     return sheet
 
@@ -329,13 +342,13 @@ def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetS
     for word in words:
         rows.append(RowSpec(prefix + word, {"label": word, "value": Formula(f'=COUNTIF({rng},"{word}")')},
                             number_formats={"value": "0"}))
-    if blank_label and source.rows:
+    if blank_label and source.row_ids():
         rows.append(RowSpec(prefix + blank_label, {"label": blank_label,
                                                    "value": Formula(f"=COUNTBLANK({rng})")},
                             number_formats={"value": "0"}))
     elif blank_label:
         rows.append(RowSpec(prefix + blank_label, {"label": blank_label, "value": 0}))
-    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": len(source.rows)}, style="total"))
+    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": len(source.row_ids())}, style="total"))
     return rows
 
 
