@@ -319,11 +319,12 @@ def test_goal_assessment_rules() -> None:
 
 def test_output_inside_the_folder_is_not_read_as_a_department_file(tiny_plan_path, folder) -> None:
     avd, _ = folder
-    out = avd / "sammanstallning.xlsx"
-    consolidate(avd, tiny_plan_path, PERIOD, out)
-    result = consolidate(avd, tiny_plan_path, PERIOD, out)
+    out, rep = avd / "sammanstallning.xlsx", avd / "rapport.json"
+    consolidate(avd, tiny_plan_path, PERIOD, out, rep)
+    result = consolidate(avd, tiny_plan_path, PERIOD, out, rep)
     assert set(result.included) == {"ALD", "LSS"}
-    assert not [p for p in result.problems if p.file == out.name and p.severity == "fel"]
+    assert not [p for p in result.problems if p.file in (out.name, rep.name)]
+    assert out.name not in result.files and rep.name not in result.files
 
 
 def test_cli(tiny_plan_path, folder, tmp_path) -> None:
@@ -340,3 +341,20 @@ def test_cli(tiny_plan_path, folder, tmp_path) -> None:
                                    "--period", PERIOD, "--out", str(out)])
     assert bad.exit_code == 2
 
+
+
+def test_demo_step_consolidates_the_filled_folder(tmp_path) -> None:
+    from xlplan.consolidate import demo_step
+    from xlplan.examples import example_plan_path
+
+    plan = example_plan_path("alingsas-von-2024")
+    if not plan.exists():
+        pytest.skip(f"{plan} saknas")
+    assert demo_step(tmp_path) == []  # nothing filled yet: nothing to do
+    fill(plan, PERIOD, None, tmp_path / "avdelningar")
+    lines: list[str] = []
+    (result,) = demo_step(tmp_path, lines.append)
+    assert result.out_path.parent == tmp_path / "namnd" and result.out_path.exists()
+    assert result.report_path is not None and result.report_path.exists()
+    assert len(result.included) == len(result.data.submissions) > 0
+    assert "Sammanställning" in lines[0]

@@ -226,11 +226,12 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     out_path, report = Path(out_path), Path(report_path) if report_path else None
     reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], ix, progress)
     choices = choose(ix.plan, reads)
-    problems = list(scan.skipped) + [p for r in reads for p in r.problems]
+    skipped = [p for p in scan.skipped if not _is_output(folder / (p.file or ""), out_path, report)]
+    problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
     data = build_committee_data(ix, choices, problems)
     write_committee_workbook(data, out_path)
-    files = tuple(p.file or "" for p in scan.skipped) + tuple(r.name for r in reads)
+    files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
     result = ConsolidationResult(out_path, report, data, tuple(sorted(files, key=str.casefold)), included)
     if report is not None:
@@ -522,7 +523,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
 def submission(c: Choice, problems: list[Problem]) -> Submission:
     shown = c.file or (c.candidates[0] if len(c.candidates) == 1 else None)
     names = [r.name for r in c.candidates] if c.file is None else [c.file.name]
-    files = {r.name for r in c.candidates}
+    files = {c.file.name} if c.file else {r.name for r in c.candidates}
     count = sum(1 for p in problems if p.file in files)
     facts = shown.facts if shown else None
     return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
