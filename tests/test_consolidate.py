@@ -325,6 +325,10 @@ def test_output_inside_the_folder_is_not_read_as_a_department_file(tiny_plan_pat
     assert set(result.included) == {"ALD", "LSS"}
     assert not [p for p in result.problems if p.file in (out.name, rep.name)]
     assert out.name not in result.files and rep.name not in result.files
+    shutil.copy(out, avd / "förra_sammanställningen.xlsx")  # an old committee workbook left in the folder
+    result = consolidate(avd, tiny_plan_path, PERIOD, out)
+    (old,) = [p for p in result.problems if p.file == "förra_sammanställningen.xlsx"]
+    assert old.code == "inte_avdelningsfil" and "nämndsammanställning" in old.message
 
 
 def test_cli(tiny_plan_path, folder, tmp_path) -> None:

@@ -303,6 +303,11 @@ def _known_department(book: DepartmentBook, ix: PlanIndex) -> str | None:
 def identity_problems(book: DepartmentBook, ix: PlanIndex, name: str) -> list[Problem]:
     """Is the file of this plan, this period and a department of the plan? Is the plan version the same?"""
     plan, period = ix.plan, ix.period
+    kind = book.metadata.get("kind")
+    if kind and "department_id" not in book.metadata:
+        what = "en nämndsammanställning" if kind == "committee" else f"en arbetsbok av slaget '{kind}'"
+        return [Problem("inte_avdelningsfil", f"Filen är {what} från xlplan, ingen avdelningsfil.", name,
+                        action=NOT_INCLUDED)]
     out = []
     if book.plan_id != plan.id:
         out.append(Problem("annan_plan", f"Filen hör till planen '{book.plan_id or '?'}', inte till '{plan.id}'.",
