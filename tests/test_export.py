@@ -120,6 +120,9 @@ def test_report_holds_every_part(full_export: ExportResult) -> None:
     assert "Uppföljning delår 2024" in text and "Vård- och omsorgsnämnden" in text
     assert "Analys: =SUMMA(A1)" in text  # an analysis of a missed indicator, shown as written
     assert "Åtgärder: inga åtgärder angivna." in text
+    assert ("Utfall saknas, ingen analys lämnad (1):\nSjukfrånvaro, andel av ordinarie arbetstid (%): "
+            "Avdelningen för funktionsstöd.") in text
+    assert "Målvärde saknas, ingen analys lämnad (1):\nAntal genomförda egenkontroller: Äldreboendeavdelningen." in text
     assert "Källa: Kolada" in text
     assert "{" not in text
     instr = " ".join(el.text for el in doc.element.body.iter(qn("w:instrText")))

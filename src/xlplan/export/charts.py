@@ -163,8 +163,8 @@ def goal_summary_chart(goals: Sequence[GoalSummary], path: Path) -> Chart | None
     if not goals or not any(sum(g.counts().values()) for g in goals):
         return None
     with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(1.2 + 0.45 * len(goals))
-        names = [wrap(f"{g.goal_id}: {g.goal_text}", 34) for g in goals][::-1]
+        fig, ax = _new_figure(1.3 + 0.32 * len(goals))
+        names = [g.goal_id for g in goals][::-1]  # the goals' texts stand beside the chart in the report
         left = [0] * len(goals)
         for status in STATUSES:
             counts = [g.counts()[status] for g in goals][::-1]
@@ -176,7 +176,7 @@ def goal_summary_chart(goals: Sequence[GoalSummary], path: Path) -> Chart | None
             left = [a + b for a, b in zip(left, counts)]
         ax.set_xlabel("antal indikatorer (per avdelning och serie)")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 - 0.02 * len(goals)), ncol=3, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.6 / len(goals)), ncol=3, frameon=False)
         _save(fig, path)
     return Chart(path, "Måluppfyllelse per mål: antal indikatorer per status.")
 

@@ -199,12 +199,13 @@ def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequen
     _borders(table)
     for c, width in enumerate(widths_cm):
         table.columns[c].width = Cm(width)  # the grid: LibreOffice lays out by it
-    for r, values in enumerate([list(headers)] + [list(x) for x in rows]):
-        for c, text in enumerate(values):
-            cell = table.cell(r, c)
-            cell.width = Cm(widths_cm[c])
+    styles = (doc.styles["Tabellrubrik"], doc.styles["Tabelltext"])  # looked up once: large tables
+    widths = [Cm(w) for w in widths_cm]
+    for r, (row, values) in enumerate(zip(table.rows, [list(headers)] + [list(x) for x in rows])):
+        for c, (cell, text) in enumerate(zip(row.cells, values)):  # row.cells, not table.cell(): linear
+            cell.width = widths[c]
             para = cell.paragraphs[0]
-            para.style = doc.styles["Tabellrubrik" if r == 0 else "Tabelltext"]
+            para.style = styles[0 if r == 0 else 1]
             para.text = text
             if c in numeric and r > 0:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -218,12 +219,19 @@ def group_rows(table: Table, rows: Iterable[int], fill: str = "F2F2F2") -> None:
     """Merge each of *rows* across the table into one bold, shaded group heading."""
     last = len(table.columns) - 1
     for r in rows:
-        merged = table.cell(r, 0).merge(table.cell(r, last))
+        cells = table.rows[r].cells
+        merged = cells[0].merge(cells[last])
         for extra in merged.paragraphs[1:]:
             extra._p.getparent().remove(extra._p)
         for run in merged.paragraphs[0].runs:
             run.bold = True
+        merged.paragraphs[0].paragraph_format.keep_with_next = True  # not alone at the foot of a page
         shade(merged, fill)
+
+
+def cell_at(table: Table, row: int, col: int) -> _Cell:
+    """A cell by position (python-docx's ``table.cell`` walks the whole grid each call)."""
+    return table.rows[row].cells[col]
 
 
 def bold_row(table: Table, index: int) -> None:

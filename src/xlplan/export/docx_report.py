@@ -23,8 +23,10 @@ from docx.text.paragraph import Paragraph
 from xlplan.committee import (
     ACTIVITY_COLOURS,
     FULFILLED,
+    OUTCOME_MISSING,
     STATUS_COLOURS,
     STATUSES,
+    TARGET_MISSING,
     CommentLine,
     CommitteeData,
     Comparison,
@@ -188,7 +190,7 @@ def _field_end(para: Paragraph) -> None:
 def _status_cell(table: object, row: int, col: int, status: str | None) -> None:
     colours = STATUS_COLOURS.get(status or "") or ACTIVITY_COLOURS.get(status or "")
     if colours:
-        parts.shade(table.cell(row, col), colours[0])  # type: ignore[attr-defined]
+        parts.shade(parts.cell_at(table, row, col), colours[0])  # type: ignore[attr-defined]
 
 
 def _summary(doc: DocumentObject, data: CommitteeData, charts: ReportCharts, figures: _Figures) -> None:
@@ -319,25 +321,58 @@ def _other_comments(doc: DocumentObject, data: CommitteeData) -> None:
 
 
 def _not_fulfilled(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
+    """Each missed indicator with its analysis and actions; lines only lacking an outcome or a
+    target (and with nothing written) are listed together so they do not drown the analyses."""
     missed = _missed(lines)
     if not missed:
         return
     _heading(doc, "Indikatorer som inte är uppfyllda", 3)
+    quiet = [x for x in missed if x.status in (OUTCOME_MISSING, TARGET_MISSING) and not (x.comment or x.actions)]
     for x in missed:
-        title = f"{x.indicator} – {x.department}" + (f", {x.series}" if x.series else "")
-        para = doc.add_paragraph()
-        para.paragraph_format.keep_with_next = True
-        para.paragraph_format.space_before = Pt(8)
-        para.add_run(parts.safe_text(title)).bold = True
-        status = doc.add_paragraph(f"Status: {x.status}. Utfall {fmt(x.outcome, x.unit)}, "
-                                   f"målvärde {x.target or '–'}.")
-        status.paragraph_format.keep_with_next = True
-        para = doc.add_paragraph()
-        para.add_run("Analys: ").bold = True
-        para.add_run(parts.safe_text(x.comment) or "ingen analys lämnad.").italic = not x.comment
-        para = doc.add_paragraph()
-        para.add_run("Åtgärder: ").bold = True
-        para.add_run(parts.safe_text(x.actions) or "inga åtgärder angivna.").italic = not x.actions
+        if x not in quiet:
+            _missed_block(doc, x)
+    for status in (OUTCOME_MISSING, TARGET_MISSING):
+        group = [x for x in quiet if x.status == status]
+        if group:
+            para = doc.add_paragraph()
+            para.paragraph_format.space_before = Pt(8)
+            para.paragraph_format.keep_with_next = True
+            para.add_run(f"{status}, ingen analys lämnad ({len(group)}):").bold = True
+            for indicator in dict.fromkeys(x.indicator for x in group):
+                para = doc.add_paragraph(style="Tabelltext")
+                para.paragraph_format.left_indent = Cm(0.5)
+                para.paragraph_format.space_after = Pt(2)
+                para.add_run(parts.safe_text(indicator) + ": ").italic = True
+                para.add_run(_departments([x for x in group if x.indicator == indicator]) + ".")
+
+
+def _departments(lines: Sequence[IndicatorLine]) -> str:
+    """'Avd A (Äldre, LSS); Avd B' — each department once, with its series."""
+    names = dict.fromkeys(x.department for x in lines)
+    out = []
+    for name in names:
+        series = [x.series for x in lines if x.department == name and x.series]
+        out.append(name + (f" ({', '.join(series)})" if series else ""))
+    return parts.safe_text("; ".join(out))
+
+
+def _line_name(x: IndicatorLine) -> str:
+    return parts.safe_text(f"{x.indicator} – {x.department}" + (f", {x.series}" if x.series else ""))
+
+
+def _missed_block(doc: DocumentObject, x: IndicatorLine) -> None:
+    para = doc.add_paragraph()
+    para.paragraph_format.keep_with_next = True
+    para.paragraph_format.space_before = Pt(8)
+    para.add_run(_line_name(x)).bold = True
+    status = doc.add_paragraph(f"Status: {x.status}. Utfall {fmt(x.outcome, x.unit)}, målvärde {x.target or '–'}.")
+    status.paragraph_format.keep_with_next = True
+    para = doc.add_paragraph()
+    para.add_run("Analys: ").bold = True
+    para.add_run(parts.safe_text(x.comment) or "ingen analys lämnad.").italic = not x.comment
+    para = doc.add_paragraph()
+    para.add_run("Åtgärder: ").bold = True
+    para.add_run(parts.safe_text(x.actions) or "inga åtgärder angivna.").italic = not x.actions
 
 
 def _activities(doc: DocumentObject, data: CommitteeData) -> None:
@@ -447,7 +482,7 @@ def _controls(doc: DocumentObject, data: CommitteeData) -> None:
     for r, c in enumerate(data.controls, start=1):
         fill = _risk_fill(c.risk_value)
         if fill:
-            parts.shade(table.cell(r, 2), fill)
+            parts.shade(parts.cell_at(table, r, 2), fill)
 
 
 def _joined(first: str, label: str, second: str | None) -> str:
