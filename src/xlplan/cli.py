@@ -280,6 +280,16 @@ def flag_cmd(
         raise typer.Exit(1)
 
 
+@app.command("kolada-standin")
+def kolada_standin_cmd(
+    port: int = typer.Option(8765, "--port", help="Port på 127.0.0.1."),
+) -> None:
+    """Starta en lokal ersättare för Koladas API (exempeldata) för test och demo utan internet."""
+    from xlplan.kolada.standin import serve
+
+    serve(port)
+
+
 def main() -> None:
     try:
         app()
