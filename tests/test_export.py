@@ -439,3 +439,22 @@ def test_table_properties_in_schema_order(full_export: ExportResult) -> None:
             assert names == sorted(names, key=tr_order.index), names
     settings = [child.tag.split("}")[1] for child in doc.settings.element]
     assert settings.index("updateFields") < settings.index("compat")
+
+
+def test_a_large_committee_builds_in_seconds(tmp_path: Path) -> None:
+    """Tables are built row by row (python-docx's table.cell() is quadratic in the table's size)."""
+    import dataclasses
+    import time
+
+    from xlplan.export.charts import ReportCharts
+    from xlplan.export.docx_report import build_report
+
+    base = sample_committee_data()
+    lines = tuple(dataclasses.replace(base.indicators[1], indicator_id=f"I{n // 6}", department=f"Enhet {n}")
+                  for n in range(300))
+    activities = tuple(dataclasses.replace(base.activities[0], department=f"Enhet {n}") for n in range(300))
+    data = dataclasses.replace(base, indicators=lines, activities=activities)
+    start = time.perf_counter()
+    build_report(data, ReportCharts(), tmp_path / "stor.docx")
+    assert time.perf_counter() - start < 10
+    assert len(indicator_tables(Document(str(tmp_path / "stor.docx")))[0].rows) == 1 + 300 + 50

@@ -199,13 +199,13 @@ def add_table(doc: DocumentObject, headers: Sequence[str], rows: Iterable[Sequen
     _borders(table)
     for c, width in enumerate(widths_cm):
         table.columns[c].width = Cm(width)  # the grid: LibreOffice lays out by it
-    styles = (doc.styles["Tabellrubrik"], doc.styles["Tabelltext"])  # looked up once: large tables
+    styles = (doc.styles["Tabellrubrik"].style_id, doc.styles["Tabelltext"].style_id)  # resolved once
     widths = [Cm(w) for w in widths_cm]
     for r, (row, values) in enumerate(zip(table.rows, [list(headers)] + [list(x) for x in rows])):
         for c, (cell, text) in enumerate(zip(row.cells, values)):  # row.cells, not table.cell(): linear
             cell.width = widths[c]
             para = cell.paragraphs[0]
-            para.style = styles[0 if r == 0 else 1]
+            para._p.style = styles[0 if r == 0 else 1]  # by id: python-docx resolves names slowly
             para.text = text
             if c in numeric and r > 0:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT

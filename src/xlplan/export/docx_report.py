@@ -149,8 +149,8 @@ def _cover(doc: DocumentObject, data: CommitteeData) -> None:
 
 def _insert_toc(doc: DocumentObject, anchor: Paragraph, pages: Sequence[int | None] | None) -> list[str]:
     """A TOC field whose cached result lists the headings (with page numbers when known)."""
-    entries = [(p.style.name, p.text) for p in doc.paragraphs if p.style is not None
-               and p.style.name in HEADING_STYLES]
+    ids = {doc.styles[name].style_id: name for name in HEADING_STYLES}
+    entries = [(ids[p._p.style], p.text) for p in doc.paragraphs if p._p.style in ids]
     title = anchor.insert_paragraph_before("Innehåll", style="Innehållsrubrik")
     title.paragraph_format.keep_with_next = True
     for i, (style, text) in enumerate(entries):
