@@ -281,3 +281,19 @@ def test_xlsm_format_is_read_and_refilled(tiny_plan_path, tmp_path) -> None:
 def test_unknown_format_is_refused(tiny_plan_path, tmp_path) -> None:
     with pytest.raises(BadInput, match="xlsx eller xlsm"):
         fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, fmt="ods")  # type: ignore[arg-type]
+
+
+def test_direction_targets_compare_with_the_previous_period_file(tiny_tables, write_tables, tmp_path) -> None:
+    tiny_tables["Indikatorer"].append({"Indikator-id": "I6", "Mål-id": "M1", "Indikator": "Antal besök",
+                                       "Målvärde 2024": "Öka", "Avdelningar": "ALD"})
+    plan_path = write_tables(tiny_tables)
+    (k1,) = fill(plan_path, "2024-K1", ["ALD"], tmp_path).written
+    book = read_department_workbook(k1)
+    type_into(k1, INDICATORS, book.address(INDICATORS, "I|I6|", "outcome"), 120)
+    result = fill(plan_path, "2024-delår", ["ALD"], tmp_path)
+    assert result.reports[0].previous == k1
+    assert any("jämförs med" in line for line in result.lines())
+    book = read_department_workbook(result.written[0])
+    wb = openpyxl.load_workbook(result.written[0])
+    status = wb[INDICATORS][book.address(INDICATORS, "I|I6|", "status")].value
+    assert status.startswith("=") and "120" in status

@@ -19,9 +19,9 @@ from typing import Any, Literal
 from xlplan.atomic import atomic_path
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
-from xlplan.errors import BadInput, WorkbookRefused
-from xlplan.layout.columns import COLUMNS, META, REMOVED
-from xlplan.layout.department import department_workbook, removed_sheet
+from xlplan.errors import BadInput, WorkbookRefused, WorkbookUnreadable
+from xlplan.layout.columns import COLUMNS, INDICATORS, META, REMOVED
+from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
 from xlplan.model import Department, Plan
 from xlplan.periods import Period, parse_period
@@ -49,13 +49,15 @@ class FileReport:
     changes: list[RowChange] = field(default_factory=list)
     kept_inputs: int = 0
     moved_inputs: int = 0
+    previous: Path | None = None  # the previous period's file direction targets compare with
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
 
     def lines(self) -> list[str]:
+        compared = [f"  Öka/Minska jämförs med {self.previous.name}"] if self.previous else []
         if self.created:
-            return [f"{self.department}: {self.path.name} (ny)"]
+            return [f"{self.department}: {self.path.name} (ny)"] + compared
         added, removed, changed = self.count("tillagd"), self.count("borttagen"), self.count("ändrad")
         head = (f"{self.department}: {self.path.name} (uppdaterad): "
                 f"{_n(added, 'rad tillagd', 'rader tillagda')}, {_n(removed, 'borttagen', 'borttagna')}, "
@@ -63,7 +65,7 @@ class FileReport:
         if self.moved_inputs:
             head += f", {self.moved_inputs} flyttade till bladet '{REMOVED}'"
         marks = {"tillagd": "+", "borttagen": "-", "ändrad": "~"}
-        out = [head]
+        out = [head] + compared
         for c in self.changes:
             extra = ("; " + "; ".join(c.details)) if c.details else ""
             out.append(f"  {marks[c.kind]} {c.sheet}: {c.text}{extra}")
@@ -141,8 +143,9 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
     jobs = []
     for dep in choose_departments(plan, departments):
         target = Path(out_dir) / workbook_name(plan, dep, period, fmt)
-        spec = department_workbook(plan, dep, period, stamp)
-        report = FileReport(target, dep.name, created=not target.exists())
+        before, before_path = previous_outcomes(plan, dep, period, Path(out_dir))
+        spec = department_workbook(plan, dep, period, stamp, previous=before)
+        report = FileReport(target, dep.name, created=not target.exists(), previous=before_path)
         if target.exists():
             if not update:
                 raise WorkbookRefused(str(target), "finns redan. Kör igen med --update för att föra in planens "
@@ -152,6 +155,37 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
             merge_inputs(spec, old, report, stamp[:10])
         jobs.append(FillJob(dep, target, spec, report, fmt))
     return jobs
+
+
+def previous_outcomes(plan: Plan, dep: Department, period: Period,
+                      out_dir: Path) -> tuple[PreviousOutcomes, Path | None]:
+    """Outcomes of the department's file for the period before, when it is in *out_dir*."""
+    before = period.previous(plan.settings.periods)
+    if before is None:
+        return {}, None
+    for fmt in ("xlsx", "xlsm"):
+        path = out_dir / workbook_name(plan, dep, before, fmt)  # type: ignore[arg-type]
+        if not path.exists():
+            continue
+        try:
+            book = read_department_workbook(path)
+        except (WorkbookRefused, WorkbookUnreadable):
+            return {}, None
+        if book.plan_id != plan.id or book.department_id != dep.id or book.period != str(before):
+            return {}, None
+        return outcomes_of(book), path
+    return {}, None
+
+
+def outcomes_of(book: DepartmentBook) -> PreviousOutcomes:
+    out: PreviousOutcomes = {}
+    sheet = book.sheets.get(INDICATORS)
+    for row_id, row in (sheet.rows.items() if sheet else ()):
+        value = row.values.get("outcome")
+        parts = row_id.split("|")
+        if len(parts) == 3 and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[(parts[1], parts[2] or None)] = float(value)
+    return out
 
 
 def check_identity(old: DepartmentBook, plan: Plan, dep: Department, period: Period) -> None:

@@ -8,7 +8,7 @@ department gets the same sheets and columns; only the rows differ.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xlplan.layout.columns import (
     ACTIVITIES,
@@ -68,12 +68,17 @@ META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "depart
              "department_name", "period", "template_version", "generated_at")
 
 
+# (indicator id, series name or None) -> the previous period's outcome
+PreviousOutcomes = dict[tuple[str, str | None], float]
+
+
 @dataclass(frozen=True)
 class Context:
     plan: Plan
     department: Department
     period: Period
     generated_at: str
+    previous: PreviousOutcomes = field(default_factory=dict)
 
     @property
     def protection(self) -> Protection:
@@ -87,10 +92,15 @@ class Context:
 
 
 def department_workbook(plan: Plan, department: Department, period: Period,
-                        generated_at: str | None = None) -> WorkbookSpec:
-    """The whole follow-up workbook of one department for one period."""
+                        generated_at: str | None = None, *,
+                        previous: PreviousOutcomes | None = None) -> WorkbookSpec:
+    """The whole follow-up workbook of one department for one period.
+
+    *previous* (outcomes of the period before) is what direction targets
+    (``Öka``, ``Minska``) compare with; without it they compare with the baseline.
+    """
     stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-    ctx = Context(plan, department, period, stamp)
+    ctx = Context(plan, department, period, stamp, previous or {})
     indicators = indicator_sheet(ctx)
     activities = activity_sheet(ctx)
     sheets = [overview_sheet(ctx, indicators, activities), indicators, activities, economy_sheet(ctx)]
@@ -196,9 +206,11 @@ def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicato
     target = ind.target(ctx.period.year, goal)
     outcome = f"{sheet.letter('outcome')}{r}"
     assessment = f"{sheet.letter('assessment')}{r}"
+    before = ctx.previous.get((ind.id, series))
     formula = status_formula(target, {series: outcome}, series_names=(series,) if series else (),
                              baseline=ind.baseline_values(), polarity=ind.polarity(goal),
-                             settings=ctx.plan.settings.status_settings, assessment_cell=assessment)
+                             settings=ctx.plan.settings.status_settings, assessment_cell=assessment,
+                             previous={series: before} if before is not None else None)
     if formula is not None:
         return Formula(formula if formula.startswith("=") else "=" + formula)
     return static_status(target.kind)
