@@ -297,3 +297,21 @@ def test_direction_targets_compare_with_the_previous_period_file(tiny_tables, wr
     wb = openpyxl.load_workbook(result.written[0])
     status = wb[INDICATORS][book.address(INDICATORS, "I|I6|", "status")].value
     assert status.startswith("=") and "120" in status
+
+
+def test_removed_rows_survive_later_refills(tiny_tables, write_tables, tmp_path) -> None:
+    plan_path = write_tables(tiny_tables)
+    (path,) = fill(plan_path, "2024-delår", ["ALD"], tmp_path).written
+    book = read_department_workbook(path)
+    type_into(path, "Aktiviteter", book.address("Aktiviteter", "A|A1", "comment"), "Klar i maj.")
+    tiny_tables["Aktiviteter"] = [a for a in tiny_tables["Aktiviteter"] if a["Aktivitets-id"] != "A1"]
+    write_tables(tiny_tables)
+    fill(plan_path, "2024-delår", ["ALD"], tmp_path, update=True)
+    tiny_tables["Ekonomi"][0]["Budget (tkr)"] = 1300
+    write_tables(tiny_tables)
+    result = fill(plan_path, "2024-delår", ["ALD"], tmp_path, update=True)
+    assert [(c.kind, c.row_id) for c in result.reports[0].changes] == [("ändrad", "E|Intäkter")]
+    assert "Budget (tkr): '1 200' → '1 300'" in result.reports[0].changes[0].details[0]
+    rows = list(read_department_workbook(path).sheets[REMOVED].rows.values())
+    assert [(r.values["source_row"], r.values["column"], r.values["value"]) for r in rows] == [
+        ("A|A1", "Kommentar", "Klar i maj.")]

@@ -24,6 +24,7 @@ from xlplan.layout.columns import COLUMNS, INDICATORS, META, REMOVED
 from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
 from xlplan.model import Department, Plan
+from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
 
@@ -273,6 +274,8 @@ def changed_fields(sheet: SheetSpec, row: RowSpec, old_values: dict[str, Any]) -
 
 
 def _show(v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return format_number(float(v))
     return "" if v is None else str(v)
 
 
