@@ -22,8 +22,10 @@ from xlplan.committee import (
     CommitteeData,
     EconomyLine,
     build_committee_workbook,
+    complete_goals,
     department_totals,
     economy_totals,
+    goal_status_counts,
     read_committee_workbook,
     write_committee_workbook,
 )
@@ -253,3 +255,14 @@ def test_export_public_surface() -> None:
 
     assert sorted(export_module.__all__) == sorted(["BILAGA_NAME", "DOCX_NAME", "PDF_NAME", "ExportResult", "export"])
     assert all(hasattr(export_module, name) for name in export_module.__all__)
+
+
+def test_complete_goals_adds_a_goal_only_indicators_name(data: CommitteeData) -> None:
+    assert complete_goals(data) == data
+    partial = dataclasses.replace(data, goals=data.goals[:1])
+    completed = complete_goals(partial)
+    assert [g.goal_id for g in completed.goals] == ["M1", "M2", "M3"]
+    m2 = completed.goals[1]
+    assert (m2.goal_text, m2.fulfilled, m2.partly, m2.outcome_missing, m2.assessment) == (
+        "Sjukfrånvaron bland medarbetarna ska minska.", 1, 2, 1, None)
+    assert goal_status_counts(data.indicators)["M3"]["Ej uppfyllt"] == 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -228,6 +228,28 @@ class CommitteeData:
     controls: tuple[ControlResult, ...] = ()
     comparisons: tuple[Comparison, ...] = ()
     problems: tuple[Problem, ...] = ()
+
+
+def goal_status_counts(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, int]]:
+    """Per goal id (first-seen order): how many indicator lines have each status."""
+    counts: dict[str, dict[str, int]] = {}
+    for line in lines:
+        per_goal = counts.setdefault(line.goal_id, dict.fromkeys(STATUSES, 0))
+        per_goal[line.status] = per_goal.get(line.status, 0) + 1
+    return counts
+
+
+def complete_goals(data: CommitteeData) -> CommitteeData:
+    """*data* with a goal summary (counts, no assessment) for any goal its indicators name but its goals lack."""
+    known = {g.goal_id for g in data.goals}
+    counts = goal_status_counts(data.indicators)
+    extra = []
+    for goal_id, per_status in counts.items():
+        if goal_id not in known:
+            first = next(x for x in data.indicators if x.goal_id == goal_id)
+            values = [per_status.get(s, 0) for s in STATUSES]
+            extra.append(GoalSummary(goal_id, first.priority_goal, first.goal_text, *values))
+    return replace(data, goals=data.goals + tuple(extra)) if extra else data
 
 
 def economy_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:

@@ -43,9 +43,9 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
     file that is not an xlplan committee workbook and :class:`ExportFailed` when
     the template is missing or a part cannot be written; *out_dir* is then untouched.
     """
-    from xlplan.committee import read_committee_workbook  # imported here: matplotlib and docx are slow
+    from xlplan.committee import complete_goals, read_committee_workbook  # here: matplotlib, docx are slow
 
-    data = read_committee_workbook(committee_path)
+    data = complete_goals(read_committee_workbook(committee_path))
     template_path = _template(template)
     out = Path(out_dir)
     parent = out.resolve().parent

@@ -8,7 +8,6 @@ Used by the tests and usable by a demo.  The Kolada comparison values are real
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Iterable
 
 from xlplan.committee import (
@@ -29,6 +28,7 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
     Submission,
+    goal_status_counts,
 )
 from xlplan.errors import Problem
 
@@ -100,16 +100,8 @@ def sample_indicators() -> tuple[IndicatorLine, ...]:
     )
 
 
-def count_goal_statuses(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, int]]:
-    """Per goal id: how many indicator lines have each status."""
-    counts: dict[str, Counter[str]] = {}
-    for line in lines:
-        counts.setdefault(line.goal_id, Counter())[line.status] += 1
-    return {g: {s: c.get(s, 0) for s in STATUSES} for g, c in counts.items()}
-
-
 def sample_goals(lines: Iterable[IndicatorLine]) -> tuple[GoalSummary, ...]:
-    counts = count_goal_statuses(lines)
+    counts = goal_status_counts(lines)
     assessment = {"M1": PARTLY, "M2": PARTLY, "M3": NOT_FULFILLED}
     out = []
     for goal_id, (prio, text) in GOALS.items():
