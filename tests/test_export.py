@@ -458,3 +458,23 @@ def test_a_large_committee_builds_in_seconds(tmp_path: Path) -> None:
     build_report(data, ReportCharts(), tmp_path / "stor.docx")
     assert time.perf_counter() - start < 10
     assert len(indicator_tables(Document(str(tmp_path / "stor.docx")))[0].rows) == 1 + 300 + 50
+
+
+def test_out_that_is_a_file_is_refused(committee: Path, tmp_path: Path) -> None:
+    target = tmp_path / "rapport"
+    target.write_text("en fil", encoding="utf-8")
+    with pytest.raises(ExportFailed, match="finns redan och är ingen mapp"):
+        export(committee, target)
+    assert target.read_text(encoding="utf-8") == "en fil"
+
+
+def test_an_unwritable_place_gives_a_swedish_error(committee: Path, tmp_path: Path, no_soffice: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(*_args: object, **_kw: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bilaga_module, "write_bilaga", full_disk)
+    with pytest.raises(ExportFailed, match="nämndrapporten kunde inte skrivas \\(No space left on device\\)"):
+        export(committee, tmp_path / "ut")
+    assert not (tmp_path / "ut").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xlplan-export-")]

@@ -48,12 +48,17 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
     data = complete_goals(read_committee_workbook(committee_path))
     template_path = _template(template)
     out = Path(out_dir)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".xlplan-export-", dir=parent) as tmp_name:
-        tmp = Path(tmp_name)
-        built, warnings = _build_all(data, tmp, template_path)
-        moved = _move_in(built, out)
+    if out.exists() and not out.is_dir():
+        raise ExportFailed(f"{out}: finns redan och är ingen mapp; ange en mapp för nämndrapporten.")
+    try:
+        parent = out.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".xlplan-export-", dir=parent) as tmp_name:
+            tmp = Path(tmp_name)
+            built, warnings = _build_all(data, tmp, template_path)
+            moved = _move_in(built, out)
+    except OSError as exc:  # no room, no permission …: the temporary folder is already gone
+        raise ExportFailed(f"{out}: nämndrapporten kunde inte skrivas ({exc.strerror or exc}).") from exc
     return ExportResult(moved[DOCX_NAME], moved.get(PDF_NAME), moved[BILAGA_NAME], warnings)
 
 
