@@ -478,3 +478,15 @@ def test_an_unwritable_place_gives_a_swedish_error(committee: Path, tmp_path: Pa
         export(committee, tmp_path / "ut")
     assert not (tmp_path / "ut").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xlplan-export-")]
+
+
+def test_a_failing_libreoffice_is_a_warning(committee: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(path: Path, *_args: object, **_kw: object) -> Path:
+        raise lo.LibreOfficeFailed(str(path), "ingen pdf-fil skapades (krasch)")
+
+    monkeypatch.setattr(lo, "soffice_path", lambda: "/usr/bin/soffice")
+    monkeypatch.setattr(lo, "convert", crash)
+    result = export(committee, tmp_path / "ut")
+    assert result.pdf is None and result.docx.exists() and result.bilaga.exists()
+    assert result.warnings == [f"{PDF_NAME} skapades inte: ingen pdf-fil skapades (krasch). {DOCX_NAME} och "
+                               f"{BILAGA_NAME} skrevs."]
