@@ -315,3 +315,32 @@ def test_removed_rows_survive_later_refills(tiny_tables, write_tables, tmp_path)
     rows = list(read_department_workbook(path).sheets[REMOVED].rows.values())
     assert [(r.values["source_row"], r.values["column"], r.values["value"]) for r in rows] == [
         ("A|A1", "Kommentar", "Klar i maj.")]
+
+
+def test_refill_refuses_when_an_input_column_is_lost(tiny_plan_path, tmp_path) -> None:
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path).written
+    book = read_department_workbook(path)
+    comment = book.address(INDICATORS, "I|I1|", "comment")
+    header = f"{comment[0]}5"
+
+    def change(wb):
+        wb[INDICATORS][comment] = "viktig kommentar"
+        wb[INDICATORS][header] = None
+    wb = openpyxl.load_workbook(path)
+    change(wb)
+    wb.save(path)
+    before = path.read_bytes()
+    with pytest.raises(WorkbookRefused, match="Kommentar / analys"):
+        fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, update=True)
+    assert path.read_bytes() == before
+
+
+def test_refill_moves_duplicated_rows_to_removed(tiny_plan_path, tmp_path) -> None:
+    (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path).written
+    wb = openpyxl.load_workbook(path)
+    ws = wb[INDICATORS]
+    ws["A12"], ws["N12"] = "I|I1|", "kopierad rad"
+    wb.save(path)
+    fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, update=True)
+    rows = list(read_department_workbook(path).sheets[REMOVED].rows.values())
+    assert [r.values["value"] for r in rows] == ["kopierad rad"]

@@ -61,7 +61,7 @@ class BookSheet:
     header_row: int
     columns: dict[str, int]  # key -> 1-based column
     rows: dict[str, BookRow] = field(default_factory=dict)
-    loose_rows: list[BookRow] = field(default_factory=list)  # rows with content but no Rad-id
+    loose_rows: list[BookRow] = field(default_factory=list)  # rows with input but no (or a repeated) Rad-id
 
     def address(self, row_id: str, key: str) -> str | None:
         row = self.rows.get(row_id)
@@ -277,6 +277,7 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
         problems.append(Problem("dubblett", f"Rad-id '{row.row_id}' finns redan på rad "
                                 f"{sheet.rows[row.row_id].number}; den här raden läses inte.",
                                 file, sheet.actual_name, f"A{number}"))
+        sheet.loose_rows.append(row)
         return
     sheet.rows[row.row_id] = row
 

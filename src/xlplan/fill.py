@@ -153,6 +153,7 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
                                       "ändringar och behålla det som fyllts i.")
             old = read_department_workbook(target)
             check_identity(old, plan, dep, period)
+            check_readable_inputs(old)
             merge_inputs(spec, old, report, stamp[:10])
         jobs.append(FillJob(dep, target, spec, report, fmt))
     return jobs
@@ -187,6 +188,21 @@ def outcomes_of(book: DepartmentBook) -> PreviousOutcomes:
         if len(parts) == 3 and isinstance(value, (int, float)) and not isinstance(value, bool):
             out[(parts[1], parts[2] or None)] = float(value)
     return out
+
+
+def check_readable_inputs(old: DepartmentBook) -> None:
+    """Refuse to refill a file whose inputs cannot all be found (they would be lost)."""
+    lost = []
+    for p in old.problems:
+        if p.code == "rubrikrad_saknas":
+            lost.append(str(p))
+        elif p.code == "kolumn_saknas" and p.sheet in COLUMNS:
+            header = next((c.header for c in COLUMNS[p.sheet]() if c.preserved and f"'{c.header}'" in p.message), None)
+            if header:
+                lost.append(str(p))
+    if lost:
+        raise WorkbookRefused(str(old.path), "det som fyllts i kan inte läsas säkert, så filen skrivs inte över. "
+                              "Rätta först:\n" + "\n".join(f"  - {m}" for m in lost))
 
 
 def check_identity(old: DepartmentBook, plan: Plan, dep: Department, period: Period) -> None:
