@@ -259,6 +259,7 @@ def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
               row: BookRow) -> tuple[RowStatus, list[Flag]]:
     input_flags = [f for f in _book_flags_for(ctx, row) if f.code in _INPUT_CODES]
     outcome, to_write, outcome_flags = _outcome(ctx, ind, series, row, bool(input_flags))
+    bad_input = bool(input_flags) or any(f.code in _INPUT_CODES for f in outcome_flags)
     target = ind.target(ctx.period.year, goal)
     assessment = row.values.get("assessment")
     result = evaluate(target, {series: outcome}, series_names=(series,) if series else (),
@@ -267,7 +268,7 @@ def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
                       assessment=assessment if isinstance(assessment, str) else None)
     status = RowStatus(row.row_id, ind.id, series, result.status, result, outcome, row.cells.get("status"),
                        row.cells.get("outcome"), to_write)
-    flags = outcome_flags + _status_flags(ctx, ind, series, row, target, result, bad_input=bool(input_flags))
+    flags = outcome_flags + _status_flags(ctx, ind, series, row, target, result, bad_input=bad_input)
     flags += _formula_check(ctx, ind, series, row, status)
     return status, flags
 
@@ -312,13 +313,18 @@ def _unit_mismatch(ctx: _Ctx, ind: Indicator, series: str | None, raw: str, cell
                 "t.ex. 50 eller 48,5.", ind.id, series, ctx.sheet, cell, "fel")
 
 
-def is_share(ind: Indicator) -> bool:
-    """A share (andel): unit % and the word *andel* in its name or description.
+_NOT_SHARE_WORDS = ("avvikelse", "förändring", "ökning", "minskning", "skillnad", "differens", "tillväxt",
+                    "utveckling", "avkastning", "resultat")
 
-    Other %-indicators (a cost deviation, a change) may well be negative.
+
+def is_share(ind: Indicator) -> bool:
+    """A share (andel, 0–100 %): unit % unless the name speaks of a change or deviation.
+
+    A cost deviation or a change in per cent may well be negative or above 100.
     """
     words = f"{ind.name} {ind.description or ''}".casefold()
-    return normalise_unit((ind.unit or "").strip()) == "%" and "andel" in words
+    unit = normalise_unit((ind.unit or "").strip())
+    return unit == "%" and not any(w in words for w in _NOT_SHARE_WORDS)
 
 
 def plausible_range(ind: Indicator) -> tuple[float | None, float | None]:
@@ -567,15 +573,21 @@ def flags_area(wb: Any) -> tuple[str, int, int] | None:
 
 
 def flag_list_rows(report: FlagReport) -> list[tuple[Any, ...]]:
-    """The rows of the flag list on Översikt: a header, then one row per flag."""
+    """The rows of the flag list on Översikt: a header, then one row per flag.
+
+    Information notes (a number typed as text and stored as a number) are
+    left out: they describe this run's change, and the next run would not
+    repeat them.
+    """
     rows: list[tuple[Any, ...]] = [FLAG_LIST_HEADERS]
     status = {(r.indicator_id, r.series): r.status.label for r in report.rows}
-    for f in report.flags:
+    listed = [f for f in report.flags if f.severity != "info"]
+    for f in listed:
         name = report.indicator_names.get(f.indicator_id or "")
         ind = f"{f.indicator_id} {name}" if f.indicator_id and name else f.indicator_id
         where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet
         rows.append((ind, f.message, f.series, f.label, status.get((f.indicator_id, f.series)), where))
-    if not report.flags:
+    if not listed:
         rows.append((NO_FLAGS,) + (None,) * (len(FLAG_LIST_HEADERS) - 1))
     return rows
 
@@ -713,16 +725,18 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> list[FlagOu
     for path in books:
         plan_id = _metadata(path).get("plan_id") or ""
         if plan_id not in plans:
-            plans[plan_id] = _locate_plan(path, plan_id, plan_path)
+            plans[plan_id] = _locate_plan(path, plan_id, plan_path, list(plans))
         outcomes.append(flag_workbook(path, plans[plan_id]))
     return outcomes
 
 
-def _locate_plan(path: Path, plan_id: str, given: str | Path | None) -> Plan:
+def _locate_plan(path: Path, plan_id: str, given: str | Path | None, given_ids: list[str]) -> Plan:
     from xlplan.planio import read_plan
 
     if given is not None:
-        raise WorkbookRefused(str(path), f"filen hör till planen '{plan_id}', inte till planen i {given}.")
+        other = f"'{given_ids[0]}'" if given_ids else "en annan"
+        raise WorkbookRefused(str(path), f"filen hör till planen '{plan_id}', men {Path(given).name} är planen "
+                              f"{other}. Ange rätt plan med --plan.")
     found = find_plan(path, plan_id)
     if found is None:
         raise BadInput(f"{path.name}: planen '{plan_id}' hittades inte i {path.parent} eller mappen ovanför. "
