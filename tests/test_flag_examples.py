@@ -256,3 +256,23 @@ def test_formula_results_equal_python_status_on_random_outcomes(example: dict[st
 
 def test_status_enum_labels_used_in_expectations() -> None:
     assert {U, D, E, M, US, MS} == {s.label for s in Status}
+
+
+def test_demo_step_types_marked_example_values_and_flags(tmp_path: Path) -> None:
+    from xlplan.examples import example_plan_path
+    from xlplan.flag import demo_step
+
+    name = "alingsas-von-2024"
+    plan_path = example_plan_path(name)
+    if not plan_path.exists():
+        pytest.skip(f"{plan_path} saknas (byggs med xlplan.examples.build_example_plans)")
+    folder = tmp_path / "avdelningar" / name
+    fill(plan_path, "2024-helår", None, folder)
+    lines: list[str] = []
+    outcomes = demo_step(tmp_path, lines.append)
+    assert len(outcomes) == 6 and all(o.written for o in outcomes)
+    assert "15 exempelvärden" in lines[0]  # 18 rows, 3 without a Nuläge
+    text = (tmp_path / f"flaggor-{name}.txt").read_text(encoding="utf-8")
+    assert "har inget målvärde för 2024" in text
+    book = read_department_workbook(next(folder.glob("*boende_och_arbete*.xlsx")))
+    assert book.value(INDICATORS, "I|M1-I01|", "outcome_source") == EXAMPLE_SOURCE

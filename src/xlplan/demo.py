@@ -33,6 +33,10 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
 
     pull_step(out, echo)  # Kolada stand-in + made-up exports -> avdelningar/ (when department files exist)
 
+    from xlplan.flag import demo_step as flag_step
+
+    flag_step(out, echo)  # example outcomes (marked) where no source gave one, then status + flag lists
+
     from xlplan.consolidate import demo_step
 
     demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)

@@ -46,7 +46,7 @@ from xlplan.targets import SeriesTarget, Target
 __all__ = [
     "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
     "flag_book", "flag_workbook", "flag", "find_plan", "department_workbooks", "save_workbook",
-    "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share",
+    "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share", "demo_step",
 ]
 
 FLAG_LABELS: dict[str, str] = {
@@ -385,8 +385,8 @@ def _flag_cell(code: str) -> str:
             "jamforelsevarde_saknas": "assessment"}.get(code, "outcome")
 
 
-def _threshold_text(st: SeriesTarget) -> str:
-    return f"{_OPS[st.op]} {format_number(st.value, unit=st.unit)}"
+def _threshold_text(st: SeriesTarget, unit: str | None = None) -> str:
+    return f"{_OPS[st.op]} {format_number(st.value, unit=st.unit or unit)}"
 
 
 def _missed_text(ind: Indicator, series: str | None, target: Target, st: SeriesTarget | None,
@@ -397,7 +397,7 @@ def _missed_text(ind: Indicator, series: str | None, target: Target, st: SeriesT
     shown = format_number(outcome, unit=ind.unit) if outcome is not None else "—"
     if st is None:
         return f"{status}: utfallet {shown} når inte målet '{_short(target.text)}'."
-    text = f"{status}: utfallet {shown} når inte målvärdet ({_threshold_text(st)})"
+    text = f"{status}: utfallet {shown} når inte målvärdet ({_threshold_text(st, ind.unit)})"
     if result.status is Status.DELVIS:
         base = ind.baseline_values().get(series)
         text += (f", men har förbättrats jämfört med nuläget {format_number(base.value, unit=ind.unit)}"
@@ -742,3 +742,34 @@ def _locate_plan(path: Path, plan_id: str, given: str | Path | None, given_ids: 
         raise BadInput(f"{path.name}: planen '{plan_id}' hittades inte i {path.parent} eller mappen ovanför. "
                        "Ange planens arbetsbok med --plan.")
     return read_plan(found)
+
+
+# ---------------------------------------------------------------- the demo
+
+
+def demo_step(out: Path, echo: Any = print) -> list[FlagOutcome]:
+    """``xlplan demo``: example outcomes where no source gave one, then flag every department file.
+
+    Works on ``out/avdelningar/<plan>/`` (written by the fill step); the
+    full flag lists go to ``out/flaggor-<plan>.txt``.
+    """
+    from xlplan.example_values import type_example_values
+    from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.planio import read_plan
+
+    results: list[FlagOutcome] = []
+    for name in EXAMPLES:
+        folder, plan_path = Path(out) / "avdelningar" / name, example_plan_path(name)
+        if not folder.is_dir() or not plan_path.exists():
+            continue
+        plan = read_plan(plan_path)
+        books = department_workbooks(folder)
+        typed = sum(type_example_values(p, plan) for p in books)
+        outcomes = flag(folder, plan_path) if books else []
+        report = Path(out) / f"flaggor-{name}.txt"
+        report.write_text("\n".join(line for o in outcomes for line in o.lines()) + "\n", encoding="utf-8")
+        echo(f"Flaggning i {folder}: {typed} exempelvärden inskrivna (märkta 'Exempelvärde (demo)'); "
+             f"flagglistor i {report}:")
+        echo("\n".join(o.lines()[0] for o in outcomes))
+        results += outcomes
+    return results
