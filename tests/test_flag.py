@@ -340,3 +340,19 @@ def test_overview_sheet_keeps_its_rows(ald: Path, tiny_plan: Any) -> None:
     assert area is not None
     untouched = {k: v for k, v in before.items() if int("".join(ch for ch in k[1] if ch.isdigit())) < area[1]}
     assert {k: after[k] for k in untouched} == untouched
+
+
+def test_xlsm_keeps_vba_project_and_ribbon(tiny_plan_path: Path, tiny_plan: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    fill(tiny_plan_path, PERIOD, ["ALD"], tmp_path / "xm", fmt="xlsm")
+    path = next((tmp_path / "xm").glob("*.xlsm"))
+    parts_before = sorted(zipfile.ZipFile(path).namelist())
+    assert "xl/vbaProject.bin" in parts_before
+    outcome = flag_workbook(path, tiny_plan)
+    assert outcome.written
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == parts_before
+        assert b"ui/extensibility" in zf.read("_rels/.rels")
+    again = flag_workbook(path, tiny_plan)
+    assert not again.written and any(f.code == "utfall_saknas" for f in again.report.flags)
