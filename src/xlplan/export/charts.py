@@ -149,8 +149,7 @@ def _draw_outcomes(ax: Axes, lines: Sequence[IndicatorLine]) -> None:
     handles = [Line2D([], [], color="black", linestyle="--", linewidth=2, label="Målvärde")]
     seen = list(dict.fromkeys(x.status for x in lines if x.outcome is not None))
     handles += [_status_patch(s) for s in seen]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=min(len(handles), 4),
-              frameon=False)
+    ax.figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), frameon=False)
 
 
 def _status_patch(status: str) -> Patch:
@@ -176,7 +175,7 @@ def goal_summary_chart(goals: Sequence[GoalSummary], path: Path) -> Chart | None
             left = [a + b for a, b in zip(left, counts)]
         ax.set_xlabel("antal indikatorer (per avdelning och serie)")
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25 - 0.6 / len(goals)), ncol=3, frameon=False)
+        fig.legend(loc="outside lower center", ncol=3, frameon=False)
         _save(fig, path)
     return Chart(path, "Måluppfyllelse per mål: antal indikatorer per status.")
 
@@ -233,7 +232,7 @@ def trend_chart(values: Sequence[Comparison], home_id: str, path: Path) -> Chart
         ax.set_title("Utveckling över tid", loc="left")
         ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
         count = len(by_unit)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(count, 3), frameon=False)
+        fig.legend(loc="outside lower center", ncol=min(count, 3), frameon=False)
         _save(fig, path)
     title = " ".join(values[0].kpi_title.split())
     return Chart(path, f"{title} ({values[0].kolada_id}) över tid{_gender_word(values)}.", source_note(values))
