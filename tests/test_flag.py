@@ -356,3 +356,13 @@ def test_xlsm_keeps_vba_project_and_ribbon(tiny_plan_path: Path, tiny_plan: Any,
         assert b"ui/extensibility" in zf.read("_rels/.rels")
     again = flag_workbook(path, tiny_plan)
     assert not again.written and any(f.code == "utfall_saknas" for f in again.report.flags)
+
+
+def test_share_typed_as_excel_percent_is_warned_not_changed(ald: Path, tiny_plan: Any) -> None:
+    cells = put(ald, {"I|I1|": 0.95})  # '95%' typed in Excel is stored as 0.95
+    report = flag_workbook(ald, tiny_plan).report
+    warn = [f for f in report.flags if f.code == "utfall_orimligt"]
+    assert [(f.cell, f.severity) for f in warn] == [(cells["I|I1|"], "varning")]
+    assert "Skrevs det som procent i Excel" in warn[0].message
+    assert report.status_of("I1").label == "Ej uppfyllt"  # the value is used as it stands, never guessed
+    assert openpyxl.load_workbook(ald)[INDICATORS][cells["I|I1|"]].value == 0.95

@@ -347,9 +347,20 @@ def _range_flags(ctx: _Ctx, ind: Indicator, series: str | None, x: float, cell: 
         text = (f"En andel kan inte vara över 100 %: {shown}." if share and hi == 100 else
                 f"Utfallet {shown} är högre än det rimliga maxvärdet {format_number(hi)}.")
     else:
-        return []
+        return _fraction_flags(ctx, ind, series, x, cell) if share else []
     return [Flag("utfall_orimligt", text + " Kontrollera värdet (Min/Max i planen).", ind.id, series, ctx.sheet,
                  cell, "fel")]
+
+
+def _fraction_flags(ctx: _Ctx, ind: Indicator, series: str | None, x: float, cell: str | None) -> list[Flag]:
+    """A share typed as ``50%`` in Excel is stored as 0,5: warn when every known level is far above 1."""
+    levels = [q.value for _, q in ind.baseline_values().values]
+    levels += [st.value for st in ind.target(ctx.period.year).series]
+    if not (0 < x < 1) or not levels or min(levels) < 5:
+        return []
+    return [Flag("utfall_orimligt", f"Utfallet {format_number(x)} är mycket lägre än nuläge och målvärde "
+                 f"({format_number(min(levels))} eller mer). Skrevs det som procent i Excel (t.ex. 50%)? Skriv bara "
+                 "talet, t.ex. 50.", ind.id, series, ctx.sheet, cell, "varning")]
 
 
 # ---------------------------------------------------------------- flags from the status
