@@ -441,10 +441,9 @@ def test_table_properties_in_schema_order(full_export: ExportResult) -> None:
     assert settings.index("updateFields") < settings.index("compat")
 
 
-def test_a_large_committee_builds_in_seconds(tmp_path: Path) -> None:
-    """Tables are built row by row (python-docx's table.cell() is quadratic in the table's size)."""
+def test_a_large_committee_keeps_every_line(tmp_path: Path) -> None:
+    """300 indicator lines and 300 activities all reach the report (speed: benchmarks/, not tests)."""
     import dataclasses
-    import time
 
     from xlplan.export.charts import ReportCharts
     from xlplan.export.docx_report import build_report
@@ -454,9 +453,7 @@ def test_a_large_committee_builds_in_seconds(tmp_path: Path) -> None:
                   for n in range(300))
     activities = tuple(dataclasses.replace(base.activities[0], department=f"Enhet {n}") for n in range(300))
     data = dataclasses.replace(base, indicators=lines, activities=activities)
-    start = time.perf_counter()
     build_report(data, ReportCharts(), tmp_path / "stor.docx")
-    assert time.perf_counter() - start < 10
     assert len(indicator_tables(Document(str(tmp_path / "stor.docx")))[0].rows) == 1 + 300 + 50
 
 
