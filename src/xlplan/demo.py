@@ -39,4 +39,17 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
 
     from xlplan.consolidate import demo_step
 
-    demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)
+    results = demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)
+
+    from xlplan.export import export
+
+    for result in results:  # namnd/<plan>/ -> namndrapport/<plan>/
+        target = out / "namndrapport" / result.out_path.parent.name
+        done = export(result.out_path, target)
+        echo(f"Nämndrapport: {done.docx}")
+        for path in (done.pdf, done.bilaga):
+            if path is not None:
+                echo(f"  {path}")
+        for warning in done.warnings:
+            echo(f"  Varning: {warning}")
+    echo(f"Klart. Allt ligger i {out.resolve()}")
