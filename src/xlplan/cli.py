@@ -192,7 +192,7 @@ class _ConsolidateProgress:
 
             self.bar = Progress(TextColumn("Läser avdelningsfiler"), BarColumn(), MofNCompleteColumn(),
                                 TimeRemainingColumn(), TextColumn("{task.description}"),
-                                console=Console(stderr=True), transient=True)
+                                console=Console(stderr=True), transient=sys.stderr.isatty())
             self.bar.start()
             self.task = self.bar.add_task("", total=total)
         self.bar.update(self.task, completed=done, description=name[:40])
