@@ -86,3 +86,12 @@ def test_not_a_workbook(tmp_path: Path):
     empty.write_bytes(b"")
     with pytest.raises(WorkbookUnreadable, match="tom"):
         read_plan(empty)
+
+
+def test_budget_errors_name_the_right_row(tiny_tables, write_tables):
+    tiny_tables["Ekonomi"][0]["Budget (tkr)"] = "mycket"
+    tiny_tables["Ekonomi"][2]["Avdelnings-id"] = "OKÄND"
+    _, problems = plan_from_workbook(write_tables(tiny_tables))
+    cells = {(p.code, p.cell) for p in problems if p.sheet == "Ekonomi"}
+    assert ("inte_tal", "D2") in cells
+    assert ("okand_referens", "A4") in cells

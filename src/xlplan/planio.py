@@ -278,11 +278,15 @@ def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
                      c.text(r, "Ansvarig"), c.text(r, "Klart senast"), c.text(r, "Beslut")) for r in rows]
 
 
-def read_budget(rows: list[Row], c: Collector) -> list[BudgetLine]:
+def read_budget(rows: list[Row], c: Collector, dep_ids: set[str] | None = None) -> list[BudgetLine]:
+    """Budget lines; a row with a bad value is reported and left out, its department checked here."""
     out = []
     for r in rows:
         dep, item = c.text(r, "Avdelnings-id", True), c.text(r, "Post", True)
         year, budget = c.integer(r, "År", True, 1990, 2100), c.number(r, "Budget (tkr)", True)
+        if dep and dep_ids is not None and dep not in dep_ids | {COMMITTEE_ID}:
+            c.add(r.sheet, r.ref("Avdelnings-id"), "okand_referens",
+                  f"'{dep}' finns inte på bladet Avdelningar (eller skriv {COMMITTEE_ID} för hela nämnden).")
         if dep and item and year is not None and budget is not None:
             out.append(BudgetLine(dep, item, year, budget))
     return out
@@ -367,7 +371,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     goals = read_goals(tabs["Mål"][1], c)
     inds = read_indicators(tabs["Indikatorer"][1], c, tabs["Indikatorer"][0])
     acts = read_activities(tabs["Aktiviteter"][1], c)
-    budget = read_budget(tabs["Ekonomi"][1], c)
+    budget = read_budget(tabs["Ekonomi"][1], c, {d.id for d in deps})
     pers = read_personnel(tabs["Personal"][1], c)
     ctrls = read_controls(tabs["Internkontroll"][1], c)
     files = read_file_sources(tabs["Filkällor"][1], c)
@@ -383,8 +387,6 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(inds, lambda i: i.departments, dep_ids, "Indikatorer", "Avdelningar", "Avdelningar", rows["Indikatorer"], c)
     _refs(acts, lambda a: [a.department_id], dep_ids, "Aktiviteter", "Avdelnings-id", "Avdelningar", rows["Aktiviteter"], c)
     _refs(acts, lambda a: [a.goal_id], goal_ids, "Aktiviteter", "Mål-id", "Mål", rows["Aktiviteter"], c)
-    _refs(budget, lambda b: [b.department_id], dep_ids | {COMMITTEE_ID}, "Ekonomi", "Avdelnings-id", "Avdelningar",
-          [r for r in rows["Ekonomi"]], c)
     _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
