@@ -63,3 +63,13 @@ def test_2024_second_limit_and_missing_target():
     n640 = next(i for i in plan.indicators if i.kpi_for(None) == "N00640")
     assert n640.target(2024).kind == "none"
     assert plan.settings.end_year == 2026
+
+
+def test_plan_check_text_lists_every_indicator_with_its_reading():
+    src = json.loads((templates_dir() / "src" / "alingsas-von-2020.json").read_text(encoding="utf-8"))
+    out = CliRunner().invoke(app, ["plan", "check", str(example_plan_path("alingsas-von-2020"))]).output
+    for row in src["Indikatorer"]:
+        assert f"  {row['Indikator-id']} " in out
+    assert "→ Äldre > 48; Funktionsstöd (Handikapp) > 48" in out
+    assert "→ Särskilt boende ≥ 88; hemtjänst ≥ 94" in out
+    assert "→ kvalitativt (bedöms manuellt)" in out

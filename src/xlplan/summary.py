@@ -19,6 +19,16 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             c[t.kind] += 1
         by_year[year] = c
     kinds = by_year[s.year]
+    ind_list = []
+    for ind in plan.indicators:
+        goal = plan.goal(ind.goal_id)
+        picked = ind.target_text(s.year)
+        t = ind.target(s.year, goal)
+        ind_list.append({"id": ind.id, "namn": ind.name, "mal_id": ind.goal_id,
+                         "avdelningar": list(ind.departments) or ["alla"],
+                         "kolada": [k for _, k in ind.kolada], "serier": list(ind.series),
+                         "nulage": ind.baseline, "malvarde": picked[1] if picked else None,
+                         "polaritet": ind.polarity(goal), "tolkning": t.to_json()})
     return {
         "plan_id": plan.id,
         "version": plan.version,
@@ -44,6 +54,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
             "saknas": kinds["none"],
         },
         "malvarden_per_ar": {str(y): dict(c) for y, c in by_year.items()},
+        "indikatorlista": ind_list,
     }
 
 
@@ -65,4 +76,34 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"Målvärden {summary['ar'][0]}: {m['tolkade']} tolkade ({m['troskel']} gränsvärden, {m['riktning']} riktningar), "
         f"{m['kvalitativa']} kvalitativa (bedöms manuellt), {m['saknas']} saknas",
     ]
+    lines.append("Indikatorer och hur målvärdet läses:")
+    for i in summary["indikatorlista"]:
+        lines.append(f"  {i['id']:<10} {_short(i['namn'], 60)}")
+        lines.append(f"             målvärde {i['malvarde']!r} → {reading(i['tolkning'])}")
     return "\n".join(lines)
+
+
+_OPS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "=": "="}
+_DIRS = {"increase": "ska öka", "decrease": "ska minska", "maintain": "bibehålla (inte sämre än nuläget)"}
+
+
+def reading(t: dict[str, Any]) -> str:
+    """One Swedish line for a target's reading (``Target.to_json()`` form)."""
+    if t["kind"] == "none":
+        return "målvärde saknas"
+    if t["kind"] == "qualitative":
+        return "kvalitativt (bedöms manuellt)"
+    if t["kind"] == "direction":
+        return "riktning: " + _DIRS.get(t["direction"] or "", str(t["direction"]))
+    parts = []
+    for s in t["series"]:
+        value = f"{s['value']:g}".replace(".", ",")
+        part = f"{s['name'] + ' ' if s['name'] else ''}{_OPS[s['op']]} {value}"
+        if s["limit"] is not None:
+            part += f" (andra gräns {s['limit']:g})".replace(".", ",")
+        parts.append(part)
+    return "; ".join(parts)
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
