@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -33,6 +33,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, WorkbookUnreadable
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
+from xlplan.xmltext import escape_cell_text
 
 KIND = "committee"
 FORMAT_VERSION = 1
@@ -394,41 +395,74 @@ ROW_KIND = "Radtyp"
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(wrap_text=False, vertical="top")
+TOP_WRAPPED = Alignment(wrap_text=True, vertical="top")
+
+
+def cell_value(value: Any) -> Any:
+    """*value* as a cell takes it: text without illegal characters and with ``_xHHHH_`` escaped, local time."""
+    if isinstance(value, str):
+        return escape_cell_text(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone().replace(tzinfo=None)  # Excel has no time zones: local time
+    return value
 
 
 def set_value(cell: Any, value: Any) -> None:
     """Assign a value as data: text is always a text cell, never a formula."""
+    cell.value = cell_value(value)
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = value
         cell.data_type = "s"
-    elif isinstance(value, dt.datetime) and value.tzinfo is not None:
-        cell.value = value.astimezone().replace(tzinfo=None)  # Excel has no time zones: local time
-    else:
-        cell.value = value
+
+
+class ColumnStyles:
+    """The two cell styles (plain, wrapped) of each column of a table, made once.
+
+    openpyxl registers a style object every time one is assigned to a cell
+    (hashing it to find its index); here each column's style is registered
+    once, on a detached prototype cell, and every data cell is created with a
+    copy of the prototype's style array.
+    """
+
+    def __init__(self, ws: Worksheet, formats: Sequence[str | None]) -> None:
+        self._styles = [(self._make(ws, TOP, fmt), self._make(ws, TOP_WRAPPED, fmt)) for fmt in formats]
+
+    @staticmethod
+    def _make(ws: Worksheet, alignment: Alignment, fmt: str | None) -> Any:
+        proto = Cell(ws)
+        proto.alignment = alignment
+        if fmt:
+            proto.number_format = fmt
+        return proto._style  # openpyxl's style array (ids into the workbook's style tables)
+
+    def cell(self, ws: Worksheet, col: int, value: Any, wrap: bool) -> Cell:
+        """A new cell of column *col* (0-based) holding *value*, styled; for :meth:`Worksheet.append`."""
+        cell = Cell(ws, value=None, style_array=self._styles[col][wrap])
+        set_value(cell, value)
+        return cell
 
 
 def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                 widths: Sequence[float], formats: Sequence[str | None], autofilter: bool = True) -> int:
-    """Write a header row and data rows (values only); returns the last row number."""
+    """Write a header row and data rows (values only) on an empty sheet; returns the last row number."""
     for col, header in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=col)
         set_value(cell, header)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.alignment = HEADER_ALIGNMENT
+    styles = ColumnStyles(ws, formats)
     last = 1
     for last, row in enumerate(rows, start=2):
         lines = 1
-        for col, value in enumerate(row, start=1):
-            cell = ws.cell(row=last, column=col)
-            set_value(cell, value)
-            if formats[col - 1]:
-                cell.number_format = formats[col - 1]
-            wrap = isinstance(value, str) and (len(value) > widths[col - 1] or "\n" in value)
-            cell.alignment = Alignment(wrap_text=wrap, vertical="top")
+        cells = []
+        for col, value in enumerate(row):
+            wrap = isinstance(value, str) and (len(value) > widths[col] or "\n" in value)
+            cells.append(styles.cell(ws, col, value, wrap))
             if wrap:
-                lines = max(lines, wrapped_lines(value, widths[col - 1]))
+                lines = max(lines, wrapped_lines(value, widths[col]))
+        ws.append(cells)
         if lines > 1:  # not every reader fits rows to wrapped text by itself
             ws.row_dimensions[last].height = min(13 * lines + 2, 409)  # Excel's largest row height
     for col, width in enumerate(widths, start=1):
