@@ -31,6 +31,7 @@ from xlplan.layout.spec import (
     column_letter,
     quote_sheet,
 )
+from xlplan.xmltext import escape_cell_text
 
 _THIN = Side(style="thin", color=BORDER_COLOUR)
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -81,7 +82,8 @@ def write_sheet(ws: Worksheet, sheet: SheetSpec) -> None:
 
 def write_header(ws: Worksheet, sheet: SheetSpec) -> None:
     for c, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(sheet.header_row, c, col.header)
+        cell = ws.cell(sheet.header_row, c)
+        set_value(cell, col.header)
         cell.font = Font(bold=True, color=HEADER_FONT)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -123,12 +125,12 @@ def write_row(ws: Worksheet, sheet: SheetSpec, row: RowSpec, r: int,
 
 
 def set_value(cell: Cell, value: Any) -> None:
-    """Write a value; plain text is never taken for a formula."""
+    """Write a value; plain text is never taken for a formula, and a literal ``_xHHHH_`` in it is escaped."""
     if isinstance(value, Formula):
         cell.value = value.text
         return
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = escape_cell_text(ILLEGAL_CHARACTERS_RE.sub("", value))
         cell.value = value
         if value.startswith("="):
             cell.data_type = "s"
@@ -183,10 +185,12 @@ def _num(x: float) -> str:
 
 
 def write_area(ws: Worksheet, area: Any) -> None:
-    title = ws.cell(area.start_row - 1, area.start_column, area.title)
+    title = ws.cell(area.start_row - 1, area.start_column)
+    set_value(title, area.title)
     title.font = Font(bold=True, size=12)
     if area.placeholder:
-        note = ws.cell(area.start_row, area.start_column, area.placeholder)
+        note = ws.cell(area.start_row, area.start_column)
+        set_value(note, area.placeholder)
         note.font = Font(italic=True, color="595959")
 
 
