@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
