@@ -276,6 +276,10 @@ def test_xlsm_format_is_read_and_refilled(tiny_plan_path, tmp_path) -> None:
     assert read_department_workbook(path).value(INDICATORS, "I|I1|", "outcome") == 77
     with zipfile.ZipFile(path) as zf:
         assert "xl/vbaProject.bin" in zf.namelist()
+        assert "customUI/customUI14.xml" in zf.namelist()
+    conf = openpyxl.load_workbook(path, keep_vba=True)["xlwings.conf"]
+    assert conf.sheet_state == "hidden"
+    assert conf["A1"].value == "Interpreter_Win" and "pythonw.exe" in conf["B1"].value
 
 
 def test_unknown_format_is_refused(tiny_plan_path, tmp_path) -> None:

@@ -349,11 +349,15 @@ def write_job(job: FillJob) -> None:
         if job.fmt == "xlsx":
             write_workbook(job.spec, tmp)
             return
+        from xlplan.backends.openpyxl_backend import build_workbook
+        from xlplan.workbook_build import add_conf_sheet
         from xlplan.xlsm.package import make_xlsm
 
         with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
             xlsx = Path(d) / "book.xlsx"
-            write_workbook(job.spec, xlsx)
+            wb = build_workbook(job.spec)
+            add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
+            wb.save(xlsx)
             make_xlsm(xlsx, tmp)
 
 
