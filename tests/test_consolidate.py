@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -362,3 +363,79 @@ def test_demo_step_consolidates_the_filled_folder(tmp_path) -> None:
     assert result.report_path is not None and result.report_path.exists()
     assert len(result.included) == len(result.data.submissions) > 0
     assert "Sammanställning" in lines[0]
+
+
+# ---------------------------------------------------------------- comparisons saved by xlplan pull
+
+def _kolada_plan(tiny: dict[str, Any]) -> dict[str, Any]:
+    """The tiny plan followed up in 2022 (the stand-in's sample years), with a liknande kommuner group."""
+    from xlplan.kolada.standin_data import STANDIN_GROUP_ID
+
+    t = copy.deepcopy(tiny)
+    for s in t["Inställningar"]:
+        if s["Inställning"] == "Planår":
+            s["Värde"] = 2022
+    t["Inställningar"].append({"Inställning": "Liknande kommuner", "Värde": STANDIN_GROUP_ID})
+    i1, i2, i3, _ = t["Indikatorer"]
+    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
+    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
+    i3.update({"Målvärde 2022": "7,5 %"})
+    return t
+
+
+def test_comparisons_pulled_from_kolada_reach_the_jamforelser_sheet(tiny_tables, write_tables, tmp_path) -> None:
+    from xlplan.comparisons import read_comparisons
+    from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
+    from xlplan.kolada.standin_data import STANDIN_GROUP_ID
+    from xlplan.pull import pull
+
+    plan = write_tables(_kolada_plan(tiny_tables))
+    avd = tmp_path / "avdelningar"
+    fill_folder(plan, avd, "2022-helår")
+    with KoladaStandin() as srv, KoladaClient(base_url=srv.url, cache=KoladaCache(tmp_path / "cache")) as client:
+        pull(avd, plan, client=client)
+    saved = read_comparisons(avd, "testkommun-von-2024")
+    result, data, report = run(plan, avd, tmp_path, "2022-helår")
+
+    def plain(rows: Any) -> list[Any]:  # the workbook keeps local time to the millisecond: compare without it
+        return [dataclasses.replace(c, fetched_at=None) for c in rows]
+
+    assert plain(result.data.comparisons) == plain(data.comparisons)  # the Jämförelser sheet, read back
+    assert data.comparisons and set(plain(data.comparisons)) <= set(plain(saved))
+    assert all(c.fetched_at is not None for c in data.comparisons)
+    by = {(c.kolada_id, c.municipality_id, c.year): c for c in data.comparisons}
+    for kpi in ("U21468", "U23471", "U28524"):
+        assert {u for k, u, _y in by if k == kpi} == {"1489", "0000", STANDIN_GROUP_ID}, kpi
+    riket = by[("U21468", "0000", 2022)]
+    assert riket.municipality == "Riket" and riket.source == "Kolada" and riket.value is not None
+    assert riket.value == next(c.value for c in saved if (c.kolada_id, c.municipality_id, c.year)
+                               == ("U21468", "0000", 2022))
+    assert ("U21468", "1489", 2020) in by  # the baseline year
+    assert all(c.year <= 2022 for c in data.comparisons)
+    first = [c.municipality_id for c in data.comparisons if c.kolada_id == "U21468"]
+    assert first[0] == "1489" and first.index("0000") < first.index(STANDIN_GROUP_ID)  # own, riket, group
+    (note,) = [p for p in report["problems"] if p["file"] == "comparisons.json"]
+    assert note["severity"] == "info" and note["code"] == "jamforelser"
+
+
+def test_comparisons_of_another_plan_or_unreadable_are_left_out_with_a_warning(tiny_plan_path, folder,
+                                                                                 tmp_path) -> None:
+    avd, _files = folder
+    doc = {"format": "xlplan-jamforelser", "plan_id": "en-annan-plan", "comparisons": [
+        {"kolada_id": "U21468", "kpi_title": "Nöjdhet", "municipality_id": "1489", "municipality": "Alingsås",
+         "year": 2024, "value": 90.0}]}
+    (avd / "comparisons.json").write_text(json.dumps(doc), encoding="utf-8")
+    result, data, report = run(tiny_plan_path, avd, tmp_path)
+    assert data.comparisons == ()
+    assert codes_for(report["problems"], "comparisons.json") == ["jamforelser_annan_plan"]
+
+    doc["plan_id"] = "testkommun-von-2024"
+    (avd / "comparisons.json").write_text(json.dumps(doc), encoding="utf-8")
+    result, data, report = run(tiny_plan_path, avd, tmp_path)
+    assert [(c.kolada_id, c.municipality, c.value) for c in data.comparisons] == [("U21468", "Alingsås", 90.0)]
+
+    (avd / "comparisons.json").write_text("{trasig", encoding="utf-8")
+    result, data, report = run(tiny_plan_path, avd, tmp_path)
+    assert data.comparisons == () and "filer" in result.counts()
+    (p,) = [p for p in result.problems if p.file == "comparisons.json"]
+    assert (p.code, p.severity) == ("jamforelser_olasbar", "varning") and "xlplan pull" in p.message

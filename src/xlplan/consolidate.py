@@ -21,6 +21,11 @@ Choices, stated once:
   indicator; otherwise it stays empty — never an average of the departments.
 * A department without an included file still gets its rows (``Utfall saknas``)
   so the committee sees what is missing.
+* Comparison values (the municipality, riket, liknande kommuner) come from the
+  ``comparisons.json`` that ``xlplan pull`` saves in the folder
+  (:func:`comparison_rows`): the KPIs of the plan's indicators followed up in the
+  period, years up to the period's year.  No file, no comparisons; a file of
+  another plan or one that cannot be read is reported and left out.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from xlplan.committee import (
     CommentLine,
     CommitteeData,
     CommitteeMeta,
+    Comparison,
     ControlResult,
     EconomyLine,
     GoalSummary,
@@ -44,6 +50,7 @@ from xlplan.committee import (
     Submission,
     write_committee_workbook,
 )
+from xlplan.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
 from xlplan.deptbook import DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable
 from xlplan.layout.columns import (
@@ -227,9 +234,11 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], ix, progress)
     choices = choose(ix.plan, reads)
     skipped = [p for p in scan.skipped if not _is_output(folder / (p.file or ""), out_path, report)]
+    comparisons, found = comparison_rows(folder, ix)
+    skipped = [found if p.file == COMPARISONS_FILE and found else p for p in skipped]
     problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
-    data = build_committee_data(ix, choices, problems)
+    data = build_committee_data(ix, choices, problems, comparisons)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
@@ -296,6 +305,46 @@ def _capital(text: str) -> str:
 def _known_department(book: DepartmentBook, ix: PlanIndex) -> str | None:
     dep = ix.department(book.department_id) if book.department_id else None
     return dep.id if dep else None
+
+
+# ---------------------------------------------------------------- comparisons saved by xlplan pull
+
+def comparison_rows(folder: Path, ix: PlanIndex) -> tuple[list[Comparison], Problem | None]:
+    """The Kolada comparison rows ``xlplan pull`` saved in *folder* (``comparisons.json``), for this report.
+
+    Only rows of a Kolada KPI of an indicator followed up in the period, and of
+    a year up to the period's year, are taken; they are ordered KPI by KPI: the
+    municipality, riket, then the comparison groups, year by year.  The
+    Problem (None when there is no file) says what became of the file: it is
+    the folder's account of it, in place of the "not a workbook" warning.
+    """
+    path = folder / COMPARISONS_FILE
+    if not path.is_file():
+        return [], None
+    try:
+        rows = read_comparisons(path, ix.id)
+        other = [] if rows else read_comparisons(path)
+    except WorkbookRefused as exc:
+        return [], Problem("jamforelser_olasbar", f"Jämförelsefilen från xlplan pull kan inte läsas: {exc.reason}",
+                           path.name, severity="varning", action="jämförelser saknas i sammanställningen")
+    if other:
+        return [], Problem("jamforelser_annan_plan", f"Jämförelsefilen hör inte till planen '{ix.id}'. Kör "
+                           "xlplan pull för avdelningsfilerna i mappen igen.", path.name, severity="varning",
+                           action="jämförelser saknas i sammanställningen")
+    kpis = {kpi for _, kpi in comparison_kpis(ix.plan, [ix.period])}
+    chosen = sorted((c for c in rows if c.kolada_id in kpis and c.year <= ix.period.year),
+                    key=_comparison_order(ix.plan.settings.municipality_id))
+    return chosen, Problem("jamforelser", f"Jämförelsevärden från Kolada (sparade av xlplan pull): {len(chosen)} "
+                           f"av filens {len(rows)} rader gäller planens nyckeltal till och med {ix.period.year} "
+                           "och står på bladet Jämförelser.", path.name, severity="info",
+                           action="jämförelserna togs med")
+
+
+def _comparison_order(home: str) -> Callable[[Comparison], tuple[Any, ...]]:
+    def key(c: Comparison) -> tuple[Any, ...]:
+        rank = 0 if c.municipality_id == home else 1 if c.municipality_id == RIKET else 2
+        return (c.kolada_id, c.gender, rank, c.municipality_id, c.year)
+    return key
 
 
 # ---------------------------------------------------------------- checks of one file
@@ -504,7 +553,8 @@ def period_problems(plan: Plan, period: Period) -> list[Problem]:
 
 # ---------------------------------------------------------------- the committee data
 
-def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> CommitteeData:
+def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Problem],
+                         comparisons: list[Comparison] | None = None) -> CommitteeData:
     plan, period = ix.plan, ix.period
     s = plan.settings
     meta = CommitteeMeta(s.plan_id, ix.version, s.municipality, s.municipality_id, s.committee, str(period),
@@ -521,6 +571,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         economy=tuple(line for c in choices for line in economy_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
+        comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
 
