@@ -146,7 +146,7 @@ def fill_cmd(
     all_departments: bool = typer.Option(False, "--all", help="Alla avdelningar i planen."),
     out: Path = typer.Option(..., "--out", help="Mapp för avdelningsfilerna."),
     update: bool = typer.Option(False, "--update", help="Fyll på befintliga filer; inmatade värden behålls."),
-    fmt: str = typer.Option("xlsx", "--format", help="xlsx eller xlsm (med menyflik och makron)."),
+    fmt: str = typer.Option("xlsm", "--format", help="xlsm (med menyflik och makron) eller xlsx."),
 ) -> None:
     """Skriv en uppföljningsfil per avdelning för en period (eller fyll på befintliga med --update)."""
     from xlplan.fill import fill

@@ -391,7 +391,7 @@ def demo_step(out: Path, echo: Any = print) -> list[FillResult]:
         if not path.exists():
             continue
         plan = read_plan(path)
-        result = fill(path, demo_period(plan), None, Path(out) / "avdelningar" / name, update=True)
+        result = fill(path, demo_period(plan), None, Path(out) / "avdelningar" / name, update=True, fmt="xlsm")
         echo(f"Avdelningsfiler för {plan.settings.committee} {plan.settings.year} i {Path(out) / 'avdelningar' / name}:")
         echo("\n".join(result.lines()))
         results.append(result)
