@@ -446,6 +446,8 @@ class ColumnStyles:
 def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                 widths: Sequence[float], formats: Sequence[str | None], autofilter: bool = True) -> int:
     """Write a header row and data rows (values only) on an empty sheet; returns the last row number."""
+    if ws.max_row > 1 or ws.max_column > 1 or ws.cell(row=1, column=1).value is not None:
+        raise ValueError(f"write_table: bladet '{ws.title}' är inte tomt")
     for col, header in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=col)
         set_value(cell, header)
