@@ -1,0 +1,46 @@
+"""xlplan: follow-up of a Swedish municipal committee's plan, in Excel.
+
+The public surface: each name is the library function behind one CLI command and
+one ribbon button. Imports are lazy so that a ribbon button (``RunPython``) only
+loads what its action needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "read_plan": "xlplan.planio",
+    "plan_from_workbook": "xlplan.planio",
+    "parse_target": "xlplan.targets",
+    "parse_number": "xlplan.numbers",
+    "evaluate": "xlplan.status",
+    "Status": "xlplan.status",
+    "parse_period": "xlplan.periods",
+    "fill": "xlplan.fill",
+    "pull": "xlplan.pull",
+    "flag": "xlplan.flag",
+    "consolidate": "xlplan.consolidate",
+    "export": "xlplan.export",
+    "build_workbook": "xlplan.workbook_build",
+    "Problem": "xlplan.errors",
+    "XlplanError": "xlplan.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xlplan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
