@@ -77,3 +77,15 @@ def test_sniff_names_what_the_file_really_is(tmp_path: Path) -> None:
         old = tmp_path / "old.xlsx"
         shutil.copy(FOREIGN / "date.xls", old)
         assert ".xls" in (sniff(old) or "")
+
+
+def test_fill_backups_are_named_as_such(tmp_path):
+    from xlplan.validate import scan_folder
+
+    (tmp_path / "Avd_2024-delår.xlsm.bak").write_bytes(b"PK")
+    (tmp_path / "anteckningar.txt").write_text("x", encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    by_file = {p.file: p for p in scan.skipped}
+    assert by_file["Avd_2024-delår.xlsm.bak"].code == "sakerhetskopia"
+    assert by_file["Avd_2024-delår.xlsm.bak"].severity == "info"
+    assert by_file["anteckningar.txt"].severity == "varning"

@@ -88,6 +88,8 @@ def classify(entry: Path) -> tuple[str, str, str] | None:
         return ("lasfil", "info", "LibreOffice-låsfil: arbetsboken är öppen hos någon; ignoreras")
     if name.startswith("."):
         return ("dold_fil", "info", "Dold systemfil; ignoreras")
+    if name.casefold().endswith((".xlsx.bak", ".xlsm.bak")):
+        return ("sakerhetskopia", "info", "Säkerhetskopia som xlplan sparade vid påfyllning; ignoreras")
     suffix = entry.suffix.casefold()
     if suffix in WORKBOOK_SUFFIXES:
         return None
