@@ -101,18 +101,23 @@ def _sheet(ws: Worksheet, spec: SheetSpec, records: Sequence[Any], marks: list[s
         for r, mark in enumerate(marks, start=2):
             if mark == TOTAL_ROW:
                 for cell in ws[r]:
-                    cell.font = Font(bold=True)
+                    cell.font = TOTAL_FONT
     _print_setup(ws)
 
 
+# One style object per status and one for total rows, shared by every cell that shows it.
+STATUS_STYLES: dict[str, tuple[PatternFill, Font]] = {
+    label: (PatternFill("solid", fgColor=fill), Font(color=font))
+    for label, (fill, font) in {**STATUS_COLOURS, **ACTIVITY_COLOURS}.items()
+}
+TOTAL_FONT = Font(bold=True)
+
+
 def _fill_status(ws: Worksheet, column: int, count: int) -> None:
-    colours = {**STATUS_COLOURS, **ACTIVITY_COLOURS}
     for r in range(2, count + 2):
         cell = ws.cell(row=r, column=column)
-        if isinstance(cell.value, str) and cell.value in colours:
-            fill, font = colours[cell.value]
-            cell.fill = PatternFill("solid", fgColor=fill)
-            cell.font = Font(color=font)
+        if isinstance(cell.value, str) and cell.value in STATUS_STYLES:
+            cell.fill, cell.font = STATUS_STYLES[cell.value]
 
 
 def _print_setup(ws: Worksheet) -> None:
