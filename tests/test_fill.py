@@ -137,7 +137,10 @@ def test_cli_fill(tiny_plan_path, tmp_path) -> None:
     runner = CliRunner()
     res = runner.invoke(app, ["fill", str(tiny_plan_path), "--period", "2024-delår", "--all", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
-    assert "Äldreomsorg" in res.output and (tmp_path / ALD).exists()
+    assert "Äldreomsorg" in res.output and (tmp_path / ALD).with_suffix(".xlsm").exists()  # the CLI's default
+    res = runner.invoke(app, ["fill", str(tiny_plan_path), "--period", "2024-delår", "--all", "--out",
+                              str(tmp_path / "x"), "--format", "xlsx"])
+    assert res.exit_code == 0 and (tmp_path / "x" / ALD).exists()
     res = runner.invoke(app, ["fill", str(tiny_plan_path), "--period", "2024-delår", "--out", str(tmp_path)])
     assert res.exit_code == 2
 

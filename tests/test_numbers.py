@@ -101,3 +101,13 @@ def test_round_trip_with_decimals(scaled, decimals):
     text = format_number(value, decimals)
     assert parse_number(text) == pytest.approx(value, abs=10 ** -(decimals + 6))
     assert text.count(",") == (1 if decimals else 0)
+
+
+def test_display_decimals_shortens_raw_kolada_shares_only():
+    from xlplan.numbers import display_decimals, format_number
+
+    assert format_number(85.71428571, display_decimals(85.71428571)) == "85,7"
+    assert format_number(48.5, display_decimals(48.5)) == "48,5"
+    assert format_number(0.25, display_decimals(0.25)) == "0,25"
+    assert format_number(966333, display_decimals(966333)) == "966 333"
+    assert format_number(1234.56, display_decimals(1234.56)) == "1 234,6"

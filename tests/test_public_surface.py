@@ -16,7 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_exported_name_resolves():
     for name in xlplan.__all__:
         assert getattr(xlplan, name) is not None, name
-    assert callable(xlplan.fill) and callable(xlplan.consolidate) and callable(xlplan.export)
+    assert callable(xlplan.read_plan) and callable(xlplan.build_workbook)
+    from xlplan.consolidate import consolidate
+    from xlplan.export import export
+    from xlplan.fill import fill
+    from xlplan.flag import flag
+    from xlplan.pull import pull
+
+    assert all(map(callable, (consolidate, export, fill, flag, pull)))
 
 
 def test_version_matches_the_distribution():

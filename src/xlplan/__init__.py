@@ -1,8 +1,10 @@
 """xlplan: follow-up of a Swedish municipal committee's plan, in Excel.
 
-The public surface: each name is the library function behind one CLI command and
-one ribbon button. Imports are lazy so that a ribbon button (``RunPython``) only
-loads what its action needs.
+The public surface. The actions behind the CLI commands and ribbon buttons live in
+submodules of the same name — ``xlplan.fill.fill``, ``xlplan.pull.pull``,
+``xlplan.flag.flag``, ``xlplan.consolidate.consolidate``, ``xlplan.export.export`` —
+so they are not re-exported here (a submodule import would shadow the function).
+Imports are lazy so that a ribbon button (``RunPython``) only loads what its action needs.
 """
 
 from __future__ import annotations
@@ -20,11 +22,6 @@ _EXPORTS = {
     "evaluate": "xlplan.status",
     "Status": "xlplan.status",
     "parse_period": "xlplan.periods",
-    "fill": "xlplan.fill",
-    "pull": "xlplan.pull",
-    "flag": "xlplan.flag",
-    "consolidate": "xlplan.consolidate",
-    "export": "xlplan.export",
     "build_workbook": "xlplan.workbook_build",
     "Problem": "xlplan.errors",
     "XlplanError": "xlplan.errors",

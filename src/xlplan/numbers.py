@@ -202,3 +202,14 @@ def format_number(value: float | None, decimals: int | None = None, unit: str | 
         body = "-" + body
     unit = normalise_unit(unit)
     return f"{body} {unit}" if unit else body
+def display_decimals(value: float) -> int | None:
+    """Decimals for showing a measured value to people: as typed when it has at most two
+    decimals (``48,5``, ``0,25``), else one (``85,71428571`` -> ``85,7``) — Kolada's raw
+    shares carry eight."""
+    if not math.isfinite(value):
+        return None
+    if abs(value) >= 100 and not float(value).is_integer():
+        return 1
+    return None if round(value, 2) == value else 1
+
+

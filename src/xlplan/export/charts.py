@@ -33,7 +33,7 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
 )
-from xlplan.numbers import NUMBER_PATTERN, format_number, number_from_match
+from xlplan.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
 
 DPI = 150
 WIDTH_IN = 6.3  # fits a 16 cm text column
@@ -134,7 +134,8 @@ def _draw_outcomes(ax: Axes, lines: Sequence[IndicatorLine]) -> None:
         colour, hatch = STATUS_STYLE.get(line.status, ("#D9D9D9", ""))
         value = line.outcome if line.outcome is not None else 0
         ax.bar(x, value, 0.6, color=colour, hatch=hatch, edgecolor="black", linewidth=0.7)
-        label = format_number(line.outcome, unit=unit) if line.outcome is not None else "utfall saknas"
+        label = (format_number(line.outcome, display_decimals(line.outcome), unit)
+                 if line.outcome is not None else "utfall saknas")
         ax.annotate(label, (x, value), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
                     bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"})
         target = target_number(line)
@@ -252,7 +253,7 @@ def comparison_chart(values: Sequence[Comparison], home_id: str, path: Path) -> 
             colour, _m, _s, _w, hatch = SERIES_STYLES[i % len(SERIES_STYLES)]
             v = latest[unit]
             ax.barh(i, v.value, 0.6, color=colour, hatch=hatch, edgecolor="black", linewidth=0.7)
-            ax.annotate(format_number(v.value), (v.value or 0, i), xytext=(3, 0), textcoords="offset points",
+            ax.annotate(format_number(v.value, display_decimals(v.value or 0)), (v.value or 0, i), xytext=(3, 0), textcoords="offset points",
                         va="center")
         ax.set_yticks(range(len(units)), [wrap(latest[u].municipality, 26) for u in units])
         ax.invert_yaxis()

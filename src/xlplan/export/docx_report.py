@@ -39,7 +39,7 @@ from xlplan.errors import ExportFailed
 from xlplan.export import docx_parts as parts
 from xlplan.export.charts import Chart, ReportCharts, one_gender, ordered_units, source_note
 from xlplan.export.make_template import template_bytes
-from xlplan.numbers import format_number
+from xlplan.numbers import display_decimals, format_number
 
 TEXT_WIDTH_CM = 16.0
 MAX_YEARS = 6
@@ -51,8 +51,8 @@ def fmt(value: float | None, unit: str | None = None, decimals: int | None = Non
     if value is None:
         return "–"
     shown_unit = unit if unit and unit.casefold() not in ("antal", "st") else None
-    if decimals is None and abs(value) >= 100 and not float(value).is_integer():
-        decimals = 1
+    if decimals is None:
+        decimals = display_decimals(value)
     return format_number(value, decimals, shown_unit).replace(" ", "\u00a0")
 
 
