@@ -439,3 +439,24 @@ def test_comparisons_of_another_plan_or_unreadable_are_left_out_with_a_warning(t
     assert data.comparisons == () and "filer" in result.counts()
     (p,) = [p for p in result.problems if p.file == "comparisons.json"]
     assert (p.code, p.severity) == ("jamforelser_olasbar", "varning") and "xlplan pull" in p.message
+
+
+def test_committee_frame_is_shown_as_adopted_and_kept_out_of_the_totals(tiny_tables, write_tables, tmp_path) -> None:
+    from xlplan.committee import economy_totals, is_frame_line
+
+    tables = copy.deepcopy(tiny_tables)
+    tables["Ekonomi"] += [
+        {"Avdelnings-id": "NÄMND", "Post": "Personalkostnader", "År": 2024, "Budget (tkr)": -802020},
+        {"Avdelnings-id": "NÄMND", "Post": "Verksamhetens nettokostnader", "År": 2024, "Budget (tkr)": -966333},
+        {"Avdelnings-id": "NÄMND", "Post": "Kommunbidrag", "År": 2025, "Budget (tkr)": 990000},
+    ]
+    plan = write_tables(tables)
+    avd = tmp_path / "avdelningar"
+    fill_folder(plan, avd)
+    _, data, _ = run(plan, avd, tmp_path)
+    frame = [x for x in data.economy if is_frame_line(x)]
+    assert [(x.item, x.budget) for x in frame] == [("Personalkostnader", -802020),
+                                                   ("Verksamhetens nettokostnader", -966333)]
+    assert frame[0].department == "Nämndens budgetram"
+    total = economy_totals(data.economy)[-1]
+    assert total.budget == 1200 - 35400 - 20100  # the departments' lines only

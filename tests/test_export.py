@@ -487,3 +487,26 @@ def test_a_failing_libreoffice_is_a_warning(committee: Path, tmp_path: Path, mon
     assert result.pdf is None and result.docx.exists() and result.bilaga.exists()
     assert result.warnings == [f"{PDF_NAME} skapades inte: ingen pdf-fil skapades (krasch). {DOCX_NAME} och "
                                f"{BILAGA_NAME} skrevs."]
+
+
+def test_committee_frame_gets_its_own_table(tmp_path: Path) -> None:
+    import dataclasses
+
+    from xlplan.committee import EconomyLine
+    from xlplan.export.charts import ReportCharts
+    from xlplan.export.docx_report import build_report
+
+    base = sample_committee_data()
+    frame = (EconomyLine("NÄMND", "Nämndens budgetram", "Verksamhetens nettokostnader", -966333.0),
+             EconomyLine("NÄMND", "Nämndens budgetram", "Kommunbidrag", 966333.0))
+    data = dataclasses.replace(base, economy=frame + tuple(base.economy))
+    build_report(data, ReportCharts(), tmp_path / "r.docx")
+    doc = Document(str(tmp_path / "r.docx"))
+    texts = [p.text for p in doc.paragraphs]
+    assert "Nämndens budgetram" in texts
+    tables = [[[c.text for c in r.cells] for r in t.rows] for t in doc.tables]
+    framed = next(t for t in tables if any(r[0] == "Kommunbidrag" for r in t))
+    assert framed[1][:2] == ["Verksamhetens nettokostnader", fmt(-966333.0, decimals=0)]
+    by_department = next(t for t in tables if t[0][0] == "Avdelning" and t[-1][0] == "Nämnden totalt")
+    expected = sum(x.budget for x in base.economy if x.budget is not None)
+    assert by_department[-1][1] == fmt(expected, decimals=0)

@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.model import COMMITTEE_ID
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
 from xlplan.xmltext import escape_cell_text
 
@@ -253,9 +254,18 @@ def complete_goals(data: CommitteeData) -> CommitteeData:
     return replace(data, goals=data.goals + tuple(extra)) if extra else data
 
 
+def is_frame_line(line: EconomyLine) -> bool:
+    """A line of the committee's own budget frame (Avdelnings-id ``NÄMND`` in the plan).
+
+    The frame is shown as adopted: it holds its own subtotals (verksamhetens kostnader,
+    nettokostnader, kommunbidrag …), so it is never added into the departments' totals.
+    """
+    return line.department_id.casefold() == COMMITTEE_ID.casefold()
+
+
 def economy_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
-    """Total rows: one per item (all departments) and one overall, in first-seen item order."""
-    lines = list(lines)
+    """Total rows over the departments' lines: one per item and one overall, in first-seen item order."""
+    lines = [x for x in lines if not is_frame_line(x)]
     items = list(dict.fromkeys(line.item for line in lines))
     totals = [_sum_lines([x for x in lines if x.item == item], item) for item in items]
     if lines:
@@ -264,8 +274,8 @@ def economy_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
 
 
 def department_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
-    """One line per department (all its items summed), in first-seen order."""
-    lines = list(lines)
+    """One line per department (all its items summed), in first-seen order; the frame is left out."""
+    lines = [x for x in lines if not is_frame_line(x)]
     deps = list(dict.fromkeys((x.department_id, x.department) for x in lines))
     out = []
     for dep_id, name in deps:

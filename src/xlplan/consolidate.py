@@ -568,7 +568,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         goals=tuple(goal_summaries(plan, indicators)),
         indicators=tuple(indicators),
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
-        economy=tuple(line for c in choices for line in economy_lines(ix, c)),
+        economy=tuple(frame_lines(ix)) + tuple(line for c in choices for line in economy_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
         comparisons=tuple(comparisons or ()),
@@ -721,6 +721,20 @@ def activity_lines(ix: PlanIndex, c: Choice) -> list[ActivityLine]:
         out.append(ActivityLine(c.department.id, c.department.name, a.goal_id, a.heading, a.text, a.responsible,
                                 a.deadline, _state_word(values.get("status")), _text(values.get("comment")), a.id))
     return out
+
+
+FRAME_NAME = "Nämndens budgetram"
+
+
+def frame_lines(ix: PlanIndex) -> list[EconomyLine]:
+    """The committee's adopted frame for the period's year (plan rows with Avdelnings-id NÄMND), as written.
+
+    When the plan has a department with that id, its own workbook reports those rows instead.
+    """
+    if ix.plan.department(COMMITTEE_ID) is not None:
+        return []
+    return [EconomyLine(COMMITTEE_ID, FRAME_NAME, b.item, b.budget)
+            for b in ix.plan.budget_for(COMMITTEE_ID, ix.period.year)]
 
 
 def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:

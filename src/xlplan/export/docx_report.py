@@ -33,6 +33,7 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
     department_totals,
+    is_frame_line,
     economy_totals,
 )
 from xlplan.errors import ExportFailed
@@ -410,16 +411,24 @@ def _economy(doc: DocumentObject, data: CommitteeData) -> None:
                       "så ett positivt tal är ett överskott mot budget.")
     headers = ["", "Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
     widths = [5.6, 2.6, 2.6, 2.6, 2.6]
-    _heading(doc, "Per avdelning", 3)
-    deps = department_totals(data.economy)
-    total = economy_totals(data.economy)[-1]
-    rows = [[d.department] + _money(d) for d in deps] + [["Nämnden totalt"] + _money(total)]
-    parts.bold_row(parts.add_table(doc, ["Avdelning"] + headers[1:], rows, widths, numeric=range(1, 5)),
-                   len(rows))
-    _heading(doc, "Per post", 3)
-    items = economy_totals(data.economy)
-    rows = [[x.item if x is not items[-1] else "Totalt"] + _money(x) for x in items]
-    parts.bold_row(parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5)), len(rows))
+    frame = [x for x in data.economy if is_frame_line(x)]
+    if frame:
+        _heading(doc, "Nämndens budgetram", 3)
+        rows = [[x.item] + _money(x) for x in frame]
+        parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5))
+    if len(frame) == len(data.economy):
+        _text(doc, None, italic_if_empty="Avdelningarna har inte rapporterat någon ekonomi per avdelning.")
+    else:
+        _heading(doc, "Per avdelning", 3)
+        deps = department_totals(data.economy)
+        total = economy_totals(data.economy)[-1]
+        rows = [[d.department] + _money(d) for d in deps] + [["Nämnden totalt"] + _money(total)]
+        parts.bold_row(parts.add_table(doc, ["Avdelning"] + headers[1:], rows, widths, numeric=range(1, 5)),
+                       len(rows))
+        _heading(doc, "Per post", 3)
+        items = economy_totals(data.economy)
+        rows = [[x.item if x is not items[-1] else "Totalt"] + _money(x) for x in items]
+        parts.bold_row(parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5)), len(rows))
     comments = [c for c in data.comments if _economy_comment(c)]
     if comments:
         _heading(doc, "Avdelningarnas kommentarer", 3)
