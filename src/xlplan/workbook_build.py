@@ -134,6 +134,9 @@ def build_workbook(out: str | Path | None = None, plan_source: str | Path | None
         add_start_sheet(wb)
         add_settings_sheet(wb)
         add_conf_sheet(wb)
+        for ws in wb.worksheets:
+            if ws.sheet_state == "visible":
+                fit_to_width(ws)
         wb.active = 0
         book_xlsx = tmp / "uppfoljning.xlsx"
         save_pinned(wb, book_xlsx)
@@ -142,6 +145,17 @@ def build_workbook(out: str | Path | None = None, plan_source: str | Path | None
 
 
 # ---------------------------------------------------------------- sheets
+
+
+def fit_to_width(ws: Worksheet) -> None:
+    """Print landscape on A4, one page wide, header row repeated."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if ws.title not in (START, VAL):
+        ws.print_title_rows = "1:1"
 
 
 def _title(ws: Worksheet, text: str, subtitle: str) -> None:
