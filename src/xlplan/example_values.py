@@ -19,7 +19,7 @@ from typing import Any
 
 from xlplan.deptbook import BookRow, read_department_workbook
 from xlplan.errors import WorkbookRefused
-from xlplan.flag import save_workbook
+from xlplan.resave import load_for_edit, save_edited
 from xlplan.layout.columns import INDICATORS
 from xlplan.model import Indicator, Plan
 
@@ -60,8 +60,6 @@ def _planned(plan: Plan, rows: dict[str, BookRow]) -> list[tuple[BookRow, float]
 
 def type_example_values(book_path: str | Path, plan: Plan) -> int:
     """Type the example outcomes into a department workbook; the number of outcomes typed."""
-    from openpyxl import load_workbook
-
     path = Path(book_path)
     book = read_department_workbook(path)
     if book.plan_id != plan.id:
@@ -70,13 +68,13 @@ def type_example_values(book_path: str | Path, plan: Plan) -> int:
     planned = _planned(plan, sheet.rows) if sheet else []
     if not planned or sheet is None:
         return 0
-    wb = load_workbook(path)
+    wb = load_for_edit(path)
     ws = wb[sheet.actual_name]
     for row, value in planned:
         _set(ws, row.cells["outcome"], value)
         _set(ws, row.cells.get("outcome_source"), EXAMPLE_SOURCE)
         _set(ws, row.cells.get("provenance"), EXAMPLE_PROVENANCE)
-    save_workbook(wb, path)
+    save_edited(wb, path)
     return len(planned)
 
 

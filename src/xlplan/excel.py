@@ -318,7 +318,7 @@ def _read_plan_of(path: Path) -> "Plan":
 def find_department_plan(book: "xw.Book", plan_id: str) -> Path:
     """The plan of a department workbook: ``$XLPLAN_PLAN``, else a plan or controller workbook
     with this Plan-id in the workbook's folder or the folder above it."""
-    from xlplan.flag import find_plan
+    from xlplan.planio import find_plans
 
     given = os.environ.get(PLAN_ENV)
     if given:
@@ -327,7 +327,7 @@ def find_department_plan(book: "xw.Book", plan_id: str) -> Path:
             raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
         return path
     folder = book_folder(book)
-    found = find_plan(folder, plan_id)
+    found = next(iter(find_plans(folder, plan_id)), None)
     if found is None:
         raise BadInput(f"Planen '{plan_id}' hittades inte i {folder} eller mappen ovanför. Lägg nämndens "
                        f"arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange planens sökväg i "

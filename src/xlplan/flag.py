@@ -27,12 +27,10 @@ folder above it (:func:`find_plan`).
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from xlplan.atomic import atomic_path
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused
 from xlplan.layout.columns import INDICATORS, META, OVERVIEW
@@ -40,12 +38,14 @@ from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_
 from xlplan.model import Goal, Indicator, Plan
 from xlplan.numbers import format_number, normalise_unit, parse_quantity
 from xlplan.periods import Period, parse_period
+from xlplan.planio import find_plans
+from xlplan.resave import load_for_edit, save_edited
 from xlplan.status import Status, StatusResult, evaluate
 from xlplan.targets import SeriesTarget, Target
 
 __all__ = [
     "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
-    "flag_book", "flag_workbook", "flag", "find_plan", "department_workbooks", "save_workbook",
+    "flag_book", "flag_workbook", "flag", "department_workbooks",
     "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share", "demo_step",
 ]
 
@@ -493,19 +493,17 @@ class FlagOutcome:
 
 def flag_workbook(path: str | Path, plan: Plan) -> FlagOutcome:
     """Flag one department workbook and write the result into it (only if a cell changes)."""
-    from openpyxl import load_workbook
-
     path = Path(path)
     _refuse_open_file(path)
     book = read_department_workbook(path)
     _check_plan(book, plan)
-    wb = load_workbook(path)
+    wb = load_for_edit(path)
     formulas = _formula_cells(wb, book)
     report = flag_book(plan, book, formulas)
     changes = planned_changes(wb, report)
     if changes:
         _apply(wb, report, changes)
-        save_workbook(wb, path)
+        save_edited(wb, path)
     return FlagOutcome(path, report, bool(changes), len(changes))
 
 
@@ -656,20 +654,6 @@ def _style_flag_list(wb: Any, report: FlagReport) -> None:
             cell.alignment = Alignment(wrap_text=inside, vertical="top")
 
 
-def save_workbook(wb: Any, path: Path) -> None:
-    """Save an openpyxl workbook atomically; an .xlsm gets our VBA project and ribbon again."""
-    with atomic_path(path) as tmp:
-        if path.suffix.casefold() != ".xlsm":
-            wb.save(tmp)
-            return
-        from xlplan.xlsm.package import make_xlsm
-
-        with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
-            xlsx = Path(d) / "book.xlsx"
-            wb.save(xlsx)
-            make_xlsm(xlsx, tmp)
-
-
 # ---------------------------------------------------------------- folders and the plan
 
 
@@ -703,21 +687,6 @@ def _metadata(path: Path) -> dict[str, str]:
         return {}
 
 
-def find_plan(near: Path, plan_id: str) -> Path | None:
-    """The plan workbook with this Plan-id in ``near``'s folder or the folder above it."""
-    from xlplan.planio import plan_from_workbook
-
-    start = near if near.is_dir() else near.parent
-    for folder in (start, start.parent):
-        for p in sorted(folder.glob("*.xls[xm]")):
-            if p.name.startswith(("~$", ".")) or "Inställningar" not in _sheet_names(p):
-                continue
-            plan, _ = plan_from_workbook(p)
-            if plan is not None and plan.id == plan_id:
-                return p
-    return None
-
-
 def flag(target: str | Path, plan_path: str | Path | None = None) -> list[FlagOutcome]:
     """Flag a department workbook, or every department workbook in a folder."""
     from xlplan.planio import read_plan
@@ -748,7 +717,7 @@ def _locate_plan(path: Path, plan_id: str, given: str | Path | None, given_ids: 
         other = f"'{given_ids[0]}'" if given_ids else "en annan"
         raise WorkbookRefused(str(path), f"filen hör till planen '{plan_id}', men {Path(given).name} är planen "
                               f"{other}. Ange rätt plan med --plan.")
-    found = find_plan(path, plan_id)
+    found = next(iter(find_plans(path, plan_id)), None)
     if found is None:
         raise BadInput(f"{path.name}: planen '{plan_id}' hittades inte i {path.parent} eller mappen ovanför. "
                        "Ange planens arbetsbok med --plan.")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from xlplan.errors import PlanInvalid, Problem
+from xlplan.errors import PlanInvalid, Problem, XlplanError
 from xlplan.model import (
     ALL_PERIOD_KINDS,
     COMMITTEE_ID,
@@ -405,6 +405,27 @@ def read_plan(path: str | Path) -> Plan:
     if plan is None:
         raise PlanInvalid(Path(path).name, problems)
     return plan
+
+
+def find_plans(near: Path, plan_id: str | None) -> list[Path]:
+    """Plan workbooks (a plan, or the controller's uppfoljning.xlsm) in *near*'s folder or the folder
+    above it, whose Plan-id is *plan_id* (any, when None) and which read without errors."""
+    near = Path(near)
+    start = near if near.is_dir() else near.parent
+    found = []
+    for folder in dict.fromkeys([start, start.parent]):
+        for path in sorted(folder.glob("*.xls[xm]")):
+            if path.name.startswith(("~$", ".")):
+                continue
+            try:
+                if "Inställningar" not in open_workbook(path).sheet_names:
+                    continue
+                plan, _ = plan_from_workbook(path)
+            except XlplanError:
+                continue
+            if plan is not None and (plan_id is None or plan.id == plan_id):
+                found.append(path)
+    return found
 
 
 # ---------------------------------------------------------------- writing (example plans, tests)

@@ -45,19 +45,14 @@ Rules (documented for users in the README):
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import math
 import os
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Sequence
 
-from openpyxl import load_workbook
-
-from xlplan.atomic import atomic_path
 from xlplan.comparisons import (
     COMPARISONS_FILE,
     Unit,
@@ -77,8 +72,8 @@ from xlplan.layout.columns import INDICATORS
 from xlplan.model import Indicator, Plan
 from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
-from xlplan.planio import read_plan
-from xlplan.tables import open_workbook
+from xlplan.planio import find_plans, read_plan
+from xlplan.resave import load_for_edit, save_edited
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
            "file_source", "fetch_years", "find_plan", "workbook_paths", "demo_step", "demo_plan_copy"]
@@ -316,9 +311,8 @@ def _stamp(path: Path) -> tuple[int, int]:
 
 
 def write_book(path: Path, changes: Sequence[Change]) -> None:
-    xlsm = path.suffix.casefold() == ".xlsm"
     try:
-        wb = load_workbook(path, keep_vba=xlsm, keep_links=True)
+        wb = load_for_edit(path)
     except Exception as exc:  # openpyxl raises many types for broken files
         raise WorkbookUnreadable(str(path), f"kan inte öppnas för skrivning ({exc})") from exc
     for ch in changes:
@@ -329,33 +323,7 @@ def write_book(path: Path, changes: Sequence[Change]) -> None:
         ws[ch.cells["outcome_source"]].value = ch.source.text
         ws[ch.cells["provenance"]].value = ch.source.provenance_json()
     wb.calculation.fullCalcOnLoad = True
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-        if xlsm:
-            restore_package_relationships(path, tmp)
-
-
-def restore_package_relationships(original: Path, saved: Path) -> None:
-    """Put back package-level relationships openpyxl dropped (the ribbon's customUI)."""
-    from xlplan.xlsm import parts
-
-    with zipfile.ZipFile(original) as zf:
-        old_rels = parts.read_rels(zf.read("_rels/.rels"), "") if "_rels/.rels" in zf.namelist() else []
-    with zipfile.ZipFile(saved) as zf:
-        entries = {i.filename: zf.read(i) for i in zf.infolist()}
-    rels = entries.get("_rels/.rels")
-    have = {r.type for r in parts.read_rels(rels, "")}
-    lost = [r for r in old_rels if r.type not in have and r.target in entries]
-    if not lost:
-        return
-    for r in lost:
-        rels, _ = parts.ensure_relationship(rels, "", r.type, r.target, r.id or "rIdXlplan")
-    entries["_rels/.rels"] = rels or b""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-        for name, data in entries.items():
-            out.writestr(name, data)
-    saved.write_bytes(buffer.getvalue())
+    save_edited(wb, path)
 
 
 # ---------------------------------------------------------------- the whole command
@@ -462,20 +430,7 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
 
 def find_plan(folder: Path, plan_id: str | None) -> Path:
     """The plan workbook for *plan_id*: in the folder or its parent (raise BadInput if not exactly one)."""
-    candidates = []
-    for place in dict.fromkeys([folder, folder.parent]):
-        for p in sorted(place.glob("*.xlsx")):
-            if p.name.startswith(("~$", ".~")):
-                continue
-            try:
-                wb = open_workbook(p)
-                if "Inställningar" not in wb.sheet_names:
-                    continue
-                plan = read_plan(p)
-            except Exception:
-                continue
-            if plan_id is None or plan.id == plan_id:
-                candidates.append(p)
+    candidates = find_plans(folder, plan_id)
     if len(candidates) != 1:
         found = ", ".join(c.name for c in candidates) or "ingen"
         raise BadInput(f"Ange planen med --plan PLAN.xlsx (hittade {found} för planen '{plan_id}' i {folder} "
