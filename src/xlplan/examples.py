@@ -15,11 +15,20 @@ EXAMPLES = ("alingsas-von-2020", "alingsas-von-2024")
 
 
 def templates_dir() -> Path:
+    """``templates/``: in the repository (editable install, tests), else the copy in the wheel."""
     here = Path(__file__).resolve()
     for parent in here.parents:
         if (parent / "templates" / "src").is_dir():
             return parent / "templates"
-    raise FileNotFoundError("Mappen templates/ med exempelplanerna hittades inte.")
+    shipped = here.parent / "data" / "templates"
+    if (shipped / "src").is_dir():
+        return shipped
+    raise FileNotFoundError("Mappen templates/ med exempelplanerna hittades inte. Installera om xlplan.")
+
+
+def in_repository() -> bool:
+    """True when running from a checkout of the repository (not from an installed wheel)."""
+    return templates_dir().parent.joinpath("pyproject.toml").is_file()
 
 
 def example_plan_path(name: str = "alingsas-von-2024") -> Path:

@@ -113,8 +113,13 @@ BUTTONS: tuple[tuple[str, str, str], ...] = (
 
 
 def default_out() -> Path:
-    """``workbook/uppfoljning.xlsm`` in the repository."""
-    return templates_dir().parent / "workbook" / "uppfoljning.xlsm"
+    """``workbook/uppfoljning.xlsm`` in the repository; ``uppfoljning.xlsm`` in the current folder
+    when xlplan runs from an installed wheel (whose own copy is read-only package data)."""
+    from xlplan.examples import in_repository
+
+    if in_repository():
+        return templates_dir().parent / "workbook" / "uppfoljning.xlsm"
+    return Path.cwd() / "uppfoljning.xlsm"
 
 
 def build_workbook(out: str | Path | None = None, plan_source: str | Path | None = None) -> Path:
