@@ -35,7 +35,8 @@ Faults on demand: ``fail`` =
   value written as ``NaN``, ``Infinity`` or ``1e999``);
 * ``"malformed"`` (truncated JSON) or ``"empty"`` (an empty ``values`` list);
 
-for every request, or only the first ``fail_times`` requests.  ``latency``
+for every request, or only the first ``fail_times`` requests (and, through
+:meth:`set_failure`, only requests whose path starts with a given prefix).  ``latency``
 seconds are added to every request.  Change them with :meth:`set_failure`,
 and the data through ``srv.data`` (:class:`StandinData`).  ``bytes_sent``
 counts the body bytes written (a client that stops reading makes it stop).
@@ -100,13 +101,15 @@ class KoladaStandin:
         self.set_failure(fail, fail_times)
 
     # -- control ---------------------------------------------------------------
-    def set_failure(self, fail: str | None, times: int | None = None) -> None:
-        """Fail every request (``times=None``) or the next *times* requests."""
+    def set_failure(self, fail: str | None, times: int | None = None, *, only: str | None = None) -> None:
+        """Fail every request (``times=None``) or the next *times* requests; with
+        *only*, just the requests whose path starts with it (e.g. ``"/v3/data/"``)."""
         if fail is not None and fail not in FAILURES:
             raise ValueError(f"unknown failure {fail!r}; use one of {FAILURES}")
         with self._lock:
             self.fail = fail
             self._failures_left = times
+            self._fail_only = only
 
     @property
     def request_count(self) -> int:
@@ -145,7 +148,7 @@ class KoladaStandin:
         """Note a request; return the failure to act out for it, if any."""
         with self._lock:
             self.paths.append(path)
-            if self.fail is None:
+            if self.fail is None or (self._fail_only is not None and not path.startswith(self._fail_only)):
                 return None
             if self._failures_left is None:
                 return self.fail
