@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -390,3 +391,29 @@ def test_group_lookup_uses_the_cached_answer_when_kolada_fails(srv: KoladaStandi
         assert len(c.warnings) == 2 and "de sparade uppgifterna i cachen används" in c.warnings[0]
         with pytest.raises(KoladaUnavailable, match="Jämförelsegruppen 'Borås'"):
             c.municipality_groups("Borås")  # nothing cached for this lookup
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_cache_folder_not_writable(srv: KoladaStandin, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with KoladaClient(base_url=srv.url, cache=KoladaCache(folder)) as c:
+            assert len(c.fetch_values(*ASK)) == 3
+            assert len(c.warnings) == 1 and f"Cachemappen {folder} kan inte skrivas" in c.warnings[0]
+    finally:
+        folder.chmod(0o700)
+    assert list(folder.iterdir()) == []
+
+
+def test_cache_folder_below_a_device(srv: KoladaStandin) -> None:
+    if not Path("/dev/null").exists():
+        pytest.skip("no /dev/null here")
+    cache = KoladaCache("/dev/null/kolada")
+    with KoladaClient(base_url=srv.url, cache=cache) as c:
+        assert len(c.fetch_values(*ASK)) == 3
+        assert len(c.warnings) == 1 and "/dev/null är en fil, inte en mapp" in c.warnings[0]
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
+        with pytest.raises(CacheUnavailable, match="/dev/null är en fil, inte en mapp"):
+            c.fetch_values(*ASK)

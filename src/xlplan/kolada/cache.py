@@ -124,7 +124,9 @@ class KoladaCache:
                 return
 
     def _not_a_folder(self, which: Path | None = None) -> CacheUnavailable:
-        which = which or next((f for f in (self.folder, *self.folder.parents) if f.is_file()), self.folder)
+        if which is None:
+            found = (f for f in (self.folder, *self.folder.parents) if f.exists() and not f.is_dir())
+            which = next(found, self.folder)
         return CacheUnavailable(
             f"Cachemappen {self.folder} kan inte användas: {which} är en fil, inte en mapp. "
             "Ange en annan mapp med --cache-dir (eller XLPLAN_CACHE_DIR)."
