@@ -12,7 +12,7 @@ import pytest
 
 from xlplan.errors import KoladaUnavailable
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
-from xlplan.kolada.cache import default_cache_folder
+from xlplan.kolada.cache import default_cache_folder, page_key
 
 KPIS = ["U21468", "U23401"]
 UNITS = ["1489", "0000"]
@@ -130,26 +130,48 @@ def test_corrupt_entry(srv: KoladaStandin, tmp_path: Path) -> None:
     cache = KoladaCache(tmp_path)
     with online(srv, cache) as c:
         (url,) = c.data_urls(["U21468"], ["1489"], [2022])
+        (key,) = c.data_keys(["U21468"], ["1489"], [2022])
         c.fetch_values(["U21468"], ["1489"], [2022])
-    cache.path_for(url).write_text("{ trasig", encoding="utf-8")
+    cache.path_for(key).write_text("{ trasig", encoding="utf-8")
     with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
         with pytest.raises(KoladaUnavailable, match="är trasig"):
             c.fetch_values(["U21468"], ["1489"], [2022])
     with online(srv, cache) as c:  # online: no comparison possible, entry rewritten
         assert len(c.fetch_values(["U21468"], ["1489"], [2022])) == 3
         assert c.last_revisions == []
-    assert json.loads(cache.path_for(url).read_text(encoding="utf-8"))["url"] == url
+    doc = json.loads(cache.path_for(key).read_text(encoding="utf-8"))
+    assert (doc["request"], doc["url"]) == (key, url)
 
 
 def test_cache_file_layout(tmp_path: Path) -> None:
+    # Keyed by the request (path and query below the base URL) and page, not by the host.
     cache = KoladaCache(tmp_path)
-    path = cache.put("http://x/v3/kpi/U1?per_page=5000", {"values": [], "count": 0}, T1)
+    key = "/kpi/U1?per_page=5000"
+    path = cache.put(key, {"values": [], "count": 0}, T1, url="http://x/v3/kpi/U1?per_page=5000")
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc == {"url": "http://x/v3/kpi/U1?per_page=5000", "fetched_at": T1.isoformat(),
+    assert doc == {"request": key, "url": "http://x/v3/kpi/U1?per_page=5000", "fetched_at": T1.isoformat(),
                    "response": {"values": [], "count": 0}}
-    assert cache.get("http://x/v3/kpi/U1?per_page=5000").fetched_at == T1  # type: ignore[union-attr]
-    assert cache.get("http://x/v3/kpi/U2?per_page=5000") is None
+    assert cache.get(key).fetched_at == T1  # type: ignore[union-attr]
+    assert cache.get("/kpi/U2?per_page=5000") is None
     assert path.parent == tmp_path and len(path.stem) == 64
+    assert page_key(key, 1) == key and page_key(key, 2) == key + "#page=2"
+    assert cache.path_for(page_key(key, 2)) != path
+
+
+def test_old_url_keyed_entries_are_still_read(srv: KoladaStandin, tmp_path: Path) -> None:
+    # Caches written before the request key: {"url", "fetched_at", "response"} named by the URL.
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        fresh = c.fetch_values(["U21468"], ["1489"], [2022])
+        urls = [c.data_urls(["U21468"], ["1489"], [2022])[0], f"{srv.url}/kpi/U21468?per_page=5000"]
+        keys = [c.data_keys(["U21468"], ["1489"], [2022])[0], "/kpi/U21468?per_page=5000"]
+    for url, key in zip(urls, keys):
+        doc = json.loads(cache.path_for(key).read_text(encoding="utf-8"))
+        cache.path_for(key).unlink()
+        legacy = {"url": url, "fetched_at": doc["fetched_at"], "response": doc["response"]}
+        cache.path_for(url).write_text(json.dumps(legacy), encoding="utf-8")
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, offline=True) as c:
+        assert [v.value for v in c.fetch_values(["U21468"], ["1489"], [2022])] == [v.value for v in fresh]
 
 
 def test_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

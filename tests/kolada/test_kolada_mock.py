@@ -194,3 +194,31 @@ def test_row_repeated_on_two_pages_counts_once() -> None:
     with client(only_data(handler)) as c:
         (v,) = c.fetch_values(["N00945"], ["0180"], [2020])
     assert v.value == 32.0
+
+
+RETRIED = [httpx.ConnectTimeout, httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout, httpx.ConnectError,
+           httpx.ReadError, httpx.WriteError, httpx.CloseError, httpx.RemoteProtocolError]
+NOT_RETRIED = [httpx.LocalProtocolError, httpx.ProxyError, httpx.UnsupportedProtocol, httpx.DecodingError,
+               httpx.TooManyRedirects, httpx.TransportError, httpx.RequestError]
+
+
+@pytest.mark.parametrize("kind", RETRIED + NOT_RETRIED + [httpx.InvalidURL, httpx.StreamClosed])
+def test_every_httpx_error_is_a_swedish_kolada_unavailable(kind: type[Exception]) -> None:
+    raised: list[Exception] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if issubclass(kind, httpx.RequestError):
+            exc: Exception = kind("boom", request=request)
+        else:
+            exc = kind("boom") if kind is httpx.InvalidURL else kind()
+        raised.append(exc)
+        raise exc
+
+    with client(handler, max_retries=2) as c:
+        with pytest.raises(KoladaUnavailable) as info:
+            c.fetch_values(["N00945"], ["0180"], [2020])
+    assert len(raised) == (3 if kind in RETRIED else 1)
+    assert info.value.__cause__ is raised[-1]
+    msg = str(info.value)
+    assert f"{BASE}/kpi/N00945" in msg
+    assert msg.startswith("Kolada svarar inte:" if kind in RETRIED else "Kolada")

@@ -168,3 +168,11 @@ def test_serve_runs_in_the_foreground_until_ctrl_c() -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and "Avslutar." in out
+
+
+def test_failure_only_for_a_path_prefix(srv: KoladaStandin) -> None:
+    srv.set_failure("500", only="/v3/data/")
+    assert get(f"{srv.url}/kpi/U21468").status_code == 200
+    assert get(f"{srv.url}/data/kpi/U21468/municipality/1489/year/2022").status_code == 500
+    srv.set_failure(None)
+    assert get(f"{srv.url}/data/kpi/U21468/municipality/1489/year/2022").status_code == 200

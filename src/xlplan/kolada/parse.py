@@ -7,6 +7,8 @@ the JSON does not have the documented v3 shape; the client turns it into a
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,6 +18,41 @@ from xlplan.kolada.models import GENDERS, GroupMember, KoladaValue, KpiMeta, Mun
 
 class ShapeError(ValueError):
     """The JSON is valid but not shaped like a Kolada v3 response."""
+
+
+class NonFiniteNumber(ValueError):
+    """The JSON holds ``NaN``, ``Infinity`` or a number too large for a float."""
+
+    def __init__(self, text: str):
+        super().__init__(f"ogiltigt tal {text[:40]!r} (inte ett ändligt tal)")
+        self.text = text
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """``json.loads`` that refuses ``NaN``/``Infinity``/``-Infinity`` and numbers
+    beyond the float range (``1e999``), which Python's json accepts by default.
+
+    Raises :class:`NonFiniteNumber` for those, ``ValueError`` for invalid JSON.
+    """
+    return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float,
+                      parse_int=_finite_int)
+
+
+def _refuse_constant(text: str) -> Any:
+    raise NonFiniteNumber(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NonFiniteNumber(text)
+    return value
+
+
+def _finite_int(text: str) -> int:
+    if len(text) > 300:  # 1e308 is the largest float; longer ints cannot be values
+        raise NonFiniteNumber(text)
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -144,7 +181,13 @@ def _number(v: Any, where: str) -> float | None:
         return None
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ShapeError(f"värdet i raden {where} är inte ett tal: {v!r}")
-    return float(v)
+    try:
+        number = float(v)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):  # never let NaN/Infinity through, whatever loaded the JSON
+        raise ShapeError(f"värdet i raden {where} är inte ett ändligt tal: {str(v)[:40]}")
+    return number
 
 
 def _bool(v: Any) -> bool:
