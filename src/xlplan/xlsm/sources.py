@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 from defusedxml import ElementTree as safe_xml
@@ -37,6 +37,8 @@ def our_modules() -> list[VbaModule]:
 
 def xlwings_version() -> str:
     """The installed xlwings' version, from its distribution metadata (xlwings is not imported)."""
+    from importlib import metadata
+
     return metadata.version("xlwings")
 
 
@@ -46,6 +48,8 @@ def xlwings_file(name: str) -> bytes:
     Read from the distribution's files: importing xlwings would load numpy,
     pandas and matplotlib (about a second) only to find a text file.
     """
+    from importlib import metadata
+
     path = Path(str(metadata.distribution("xlwings").locate_file(f"xlwings/{name}")))
     return path.read_bytes()
 
