@@ -10,9 +10,36 @@ Imports are lazy so that a ribbon button (``RunPython``) only loads what its act
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 __version__ = "0.1.0"
+
+
+class _OpenpyxlWithoutNumpy:
+    """Keeps openpyxl from importing numpy when nothing else has (a meta-path finder).
+
+    openpyxl imports numpy only to accept numpy scalars as cell values
+    (``openpyxl.compat.numbers``); xlplan never writes them, and numpy costs
+    about a third of a second of every command and button that touches a
+    workbook.  Once numpy is loaded by anything else (pandas, matplotlib,
+    xlwings), openpyxl gets it as usual.
+    """
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> None:
+        if name != "numpy" or "numpy" in sys.modules:
+            return None
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_globals.get("__name__") == "openpyxl.compat.numbers":
+                raise ModuleNotFoundError("xlplan: openpyxl works without numpy", name="numpy")
+            frame = frame.f_back
+        return None
+
+
+if not any(isinstance(f, _OpenpyxlWithoutNumpy) for f in sys.meta_path):
+    sys.meta_path.insert(0, _OpenpyxlWithoutNumpy())
 
 _EXPORTS = {
     "read_plan": "xlplan.planio",

@@ -7,9 +7,10 @@ Texts are kept verbatim; parsed meaning is derived on demand
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from xlplan.status import StatusSettings
@@ -190,20 +191,19 @@ class Plan:
     personnel: tuple[PersonnelTarget, ...] = ()
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
-    _version: str = field(default="", compare=False, repr=False)
 
     @property
     def id(self) -> str:
         return self.settings.plan_id
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """A short hash of the plan's content: changes whenever the plan does."""
-        if self._version:
-            return self._version
-        content = asdict(self)
-        content.pop("_version", None)
-        blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+        """A short hash of the plan's content: changes whenever the plan does.
+
+        Computed once per plan object (the plan is immutable; ``dataclasses.replace``
+        makes a new object with its own version): fill and flag ask for it per file.
+        """
+        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
     def department(self, dep_id: str) -> Department | None:

@@ -7,6 +7,7 @@ write is atomic (temporary file, then rename).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from pathlib import Path
@@ -27,12 +28,70 @@ def load_for_edit(path: Path) -> Any:
 
 
 def save_edited(wb: Any, path: Path) -> None:
-    """Save *wb* over *path* atomically; for an .xlsm put back what openpyxl dropped."""
+    """Save *wb* over *path* atomically; for an .xlsm put back what openpyxl dropped.
+
+    One pass: the package relationships (the ribbon's) are added while openpyxl
+    writes them, instead of rewriting the saved file.
+    """
     path = Path(path)
+    kept = kept_relationships(wb, path) if is_xlsm(path) and path.exists() else []
     with atomic_path(path) as tmp:
-        wb.save(tmp)
-        if is_xlsm(path) and path.exists():
+        if not kept:
+            wb.save(tmp)
+            return
+        from openpyxl.writer.excel import ExcelWriter
+
+        wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)  # as Workbook.save
+        with _RelationshipsKept(tmp, kept) as archive:
+            ExcelWriter(wb, archive).write_data()
+        with zipfile.ZipFile(tmp) as written:
+            names = set(written.namelist())
+        if any(r.target not in names for r in kept):  # openpyxl did not carry the part over
+            wb.save(tmp)
             restore_package_relationships(path, tmp)
+
+
+def kept_relationships(wb: Any, original: Path) -> list[Any]:
+    """Package relationships of *original* that openpyxl does not write but whose part it copies
+    from the VBA archive (the ribbon's customUI)."""
+    from xlplan.xlsm import parts
+
+    archive = getattr(wb, "vba_archive", None)
+    if archive is None:
+        return []
+    with zipfile.ZipFile(original) as zf:
+        if "_rels/.rels" not in zf.namelist():
+            return []
+        old = parts.read_rels(zf.read("_rels/.rels"), "")
+    copied = set(archive.namelist())
+    return [r for r in old if r.type not in _OPENPYXL_ROOT_RELS and r.target in copied
+            and r.target.startswith("customUI")]
+
+
+_OPENPYXL_ROOT_RELS = frozenset({
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties",
+})
+
+
+class _RelationshipsKept(zipfile.ZipFile):
+    """A zip being written by openpyxl that adds *kept* relationships to ``_rels/.rels``."""
+
+    def __init__(self, file: Path, kept: list[Any]) -> None:
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.kept = kept
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if zinfo_or_arcname == "_rels/.rels":
+            from xlplan.xlsm import parts
+
+            rels = data.encode("utf-8") if isinstance(data, str) else data
+            for r in self.kept:
+                rels, _ = parts.ensure_relationship(rels, "", r.type, r.target, r.id or "rIdXlplan")
+            data = rels
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
 
 def restore_package_relationships(original: Path, saved: Path) -> None:

@@ -74,3 +74,18 @@ def test_all_actions_have_subs_and_a_missing_one_is_found() -> None:
     assert set(ribbon_actions(ribbon_xml())) <= {s for m in modules for s in vba_subs(m.code)}
     broken = ribbon_xml().replace('onAction="XlplanFill"', 'onAction="XlplanFyll"')
     assert missing_actions(broken, modules) == ["XlplanFyll"]
+
+
+# Control ids of Excel (buttons) from Microsoft's published list: excelcontrols.xlsx, "Microsoft 365/Current
+# Channel", github.com/OfficeDev/office-fluent-ui-command-identifiers (checked 2026-11).  "Info" is not in it.
+EXCEL_CONTROL_IDS = frozenset({
+    "RefreshAll", "Refresh", "DataValidationCircleInvalid", "FileSendAsAttachment", "FileNewDefault",
+    "Consolidate", "FileSaveAsPdfOrXps", "FileProperties", "Help",
+})
+
+
+def test_every_icon_is_an_excel_control_id() -> None:
+    root = safe_xml.fromstring(ribbon_xml().encode("utf-8"))
+    icons = [el.get("imageMso") for el in root.iter() if el.get("imageMso")]
+    assert icons
+    assert [i for i in icons if i not in EXCEL_CONTROL_IDS] == []

@@ -53,22 +53,29 @@ def basic_modules(ods: Path) -> dict[str, tuple[str, str]]:
 
 def without_attributes(source: str) -> str:
     lines = source.replace("\r\n", "\n").split("\n")
-    return "\n".join(ln for ln in lines if not re.match(r"Attribute VB_", ln))
+    return "\n".join(ln for ln in lines if not re.match(r"Attribute (\w+\.)?VB_", ln))
 
 
 def test_libreoffice_reads_every_module(ods: Path) -> None:
     modules = basic_modules(ods)
-    assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "XlplanRibbon", "xlwings"}
+    assert set(modules) == {"ThisWorkbook", "Sheet1", "Sheet2", "XlplanRibbon", "xlwings", "Dictionary"}
     assert {n for n, (kind, _) in modules.items() if kind == "document"} == {"ThisWorkbook", "Sheet1", "Sheet2"}
+    assert {n for n, (kind, _) in modules.items() if kind == "class"} == {"Dictionary"}
 
 
 def test_libreoffice_sees_the_same_source(ods: Path) -> None:
     modules = basic_modules(ods)
+    kinds = {m.name: m.kind for m in default_modules()}
     for name, source in stored_sources(default_modules()).items():
         kind, text = modules[name]
-        assert kind == "normal"
-        header, _, body = text.partition("Option VBASupport 1\n")
-        assert header == "Rem Attribute VBA_ModuleType=VBAModule\n"
+        if kinds[name] == "class":
+            assert kind == "class"
+            header, _, body = text.partition("Option VBASupport 1\nOption ClassModule\n")
+            assert header == "Rem Attribute VBA_ModuleType=VBAClassModule\n"
+        else:
+            assert kind == "normal"
+            header, _, body = text.partition("Option VBASupport 1\n")
+            assert header == "Rem Attribute VBA_ModuleType=VBAModule\n"
         assert body.rstrip("\n") == without_attributes(source).rstrip("\n")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, strategies as st
 from defusedxml import ElementTree as safe_xml
 
 from xlplan.xlsm import parts
@@ -90,3 +91,12 @@ def test_content_type_override_replaced_or_added() -> None:
 ])
 def test_resolve(source: str, target: str, expected: str) -> None:
     assert parts.resolve(source, target) == expected
+
+
+@given(st.text())
+def test_quoteattr_writes_what_saxutils_writes(value: str) -> None:
+    from xml.sax.saxutils import quoteattr as sax_quoteattr
+
+    from xlplan.xlsm.parts import quoteattr
+
+    assert quoteattr(value) == sax_quoteattr(value)

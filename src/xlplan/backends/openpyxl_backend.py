@@ -1,16 +1,23 @@
-"""Write a :class:`~xlplan.layout.spec.WorkbookSpec` to an .xlsx file with openpyxl."""
+"""Write a :class:`~xlplan.layout.spec.WorkbookSpec` to an .xlsx file with openpyxl.
+
+Linear in the cells written: each distinct cell style is made once per workbook and
+copied to the cells that share it, and each data validation gets its cells as column
+ranges in one assignment (openpyxl's ``DataValidation.add`` checks every range it has).
+"""
 
 from __future__ import annotations
 
 import math
+from copy import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection as CellProtection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -69,10 +76,13 @@ def write_sheet(ws: Worksheet, sheet: SheetSpec) -> None:
         cell.font = _TITLE_FONTS[title.style]
         cell.protection = CellProtection(locked=True)
     write_header(ws, sheet)
-    validations: dict[Validation, DataValidation] = {}
+    validations: dict[Validation, list[tuple[int, int]]] = {}
+    styles: dict[tuple[Any, ...], StyleArray] = {}
     for i, row in enumerate(sheet.rows):
-        write_row(ws, sheet, row, sheet.first_data_row + i, validations)
-    for dv in validations.values():
+        write_row(ws, sheet, row, sheet.first_data_row + i, validations, styles)
+    for validation, cells in validations.items():
+        dv = data_validation(validation)
+        dv.sqref = cell_ranges(cells)
         ws.add_data_validation(dv)
     for area in sheet.areas:
         write_area(ws, area)
@@ -107,21 +117,56 @@ def estimated_lines(sheet: SheetSpec, row: RowSpec) -> int:
 
 
 def write_row(ws: Worksheet, sheet: SheetSpec, row: RowSpec, r: int,
-              validations: dict[Validation, DataValidation]) -> None:
+              validations: dict[Validation, list[tuple[int, int]]],
+              styles: dict[tuple[Any, ...], StyleArray] | None = None) -> None:
+    """Write one row; its validated input cells are added to *validations* as (column, row).
+
+    *styles* caches each distinct style (see :func:`style_key`) for the sheet.
+    """
     lines = estimated_lines(sheet, row)
     if lines > 1:
         ws.row_dimensions[r].height = 15 * lines
+    styles = {} if styles is None else styles
     for c, col in enumerate(sheet.columns, start=1):
         cell = ws.cell(r, c)
         value = row.values.get(col.key, row.row_id if col.key == "row_id" else None)
         set_value(cell, value)
-        style_cell(cell, col, row)
+        key = style_key(col, row)
+        made = styles.get(key)
+        if made is None:
+            style_cell(cell, col, row)
+            styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(made)
         validation = row.validations.get(col.key, col.validation)
         if validation is not None and row.is_input(col):
-            dv = validations.get(validation)
-            if dv is None:
-                dv = validations[validation] = data_validation(validation)
-            dv.add(cell.coordinate)
+            validations.setdefault(validation, []).append((c, r))
+
+
+def style_key(col: ColumnSpec, row: RowSpec) -> tuple[Any, ...]:
+    """Everything :func:`style_cell` looks at: cells with the same key get the same style."""
+    return (row.is_input(col), row.style, row.number_formats.get(col.key, col.number_format), col.wrap)
+
+
+def cell_ranges(cells: Iterable[tuple[int, int]]) -> str:
+    """(column, row) cells as space-separated A1 ranges: one per run of consecutive rows in a column."""
+    out: list[str] = []
+    run: list[int] = []  # column, first row, last row
+    for c, r in sorted(set(cells)):
+        if run and c == run[0] and r == run[2] + 1:
+            run[2] = r
+            continue
+        if run:
+            out.append(_run_ref(*run))
+        run = [c, r, r]
+    if run:
+        out.append(_run_ref(*run))
+    return " ".join(out)
+
+
+def _run_ref(c: int, first: int, last: int) -> str:
+    letter = column_letter(c)
+    return f"{letter}{first}" if first == last else f"{letter}{first}:{letter}{last}"
 
 
 def set_value(cell: Cell, value: Any) -> None:

@@ -5,18 +5,37 @@ See :mod:`xlplan.kolada.client` for the API (``KoladaClient.fetch_values``),
 the local server built from real sample data.
 """
 
-from xlplan.kolada.cache import KoladaCache
-from xlplan.kolada.client import DEFAULT_BASE_URL, KoladaClient, resolve_base_url
-from xlplan.kolada.models import (
-    FetchResult,
-    GroupMember,
-    KoladaValue,
-    KpiMeta,
-    MunicipalityGroup,
-    Revision,
-    is_preliminary,
-)
-from xlplan.kolada.standin import KoladaStandin, serve
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use: the client needs httpx, which only pull uses (models are plain data).
+_EXPORTS = {
+    "KoladaCache": "xlplan.kolada.cache",
+    "DEFAULT_BASE_URL": "xlplan.kolada.client",
+    "KoladaClient": "xlplan.kolada.client",
+    "resolve_base_url": "xlplan.kolada.client",
+    "FetchResult": "xlplan.kolada.models",
+    "GroupMember": "xlplan.kolada.models",
+    "KoladaValue": "xlplan.kolada.models",
+    "KpiMeta": "xlplan.kolada.models",
+    "MunicipalityGroup": "xlplan.kolada.models",
+    "Revision": "xlplan.kolada.models",
+    "is_preliminary": "xlplan.kolada.models",
+    "KoladaStandin": "xlplan.kolada.standin",
+    "serve": "xlplan.kolada.standin",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xlplan.kolada' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -1,12 +1,30 @@
-"""Build macro-enabled workbooks (.xlsm) on any platform: VBA project, ribbon, code names."""
+"""Build macro-enabled workbooks (.xlsm) on any platform: VBA project, ribbon, code names.
 
-from xlplan.xlsm.package import (
-    VbaModule,
-    build_vba_project,
-    default_modules,
-    make_xlsm,
-    read_vba_modules,
-    ribbon_xml,
-)
+Names are imported on first use, so that ``xlplan.xlsm.parts`` (which flag and pull use
+to keep the ribbon of a file they save) does not load the project builder.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "VbaModule": "xlplan.xlsm.vbaproject",
+    "build_vba_project": "xlplan.xlsm.package",
+    "default_modules": "xlplan.xlsm.sources",
+    "make_xlsm": "xlplan.xlsm.package",
+    "read_vba_modules": "xlplan.xlsm.package",
+    "ribbon_xml": "xlplan.xlsm.sources",
+}
 
 __all__ = ["VbaModule", "build_vba_project", "default_modules", "make_xlsm", "read_vba_modules", "ribbon_xml"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'xlplan.xlsm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -2,7 +2,7 @@
 
 Public interface::
 
-    VbaModule(name, code, kind)                      # kind: "standard" | "document"
+    VbaModule(name, code, kind)                      # kind: "standard" | "document" | "class"
     build_vba_project(modules, project_name="xlplan") -> bytes   # xl/vbaProject.bin
     make_xlsm(xlsx_path, out_path, *, modules=None, ribbon_xml=None) -> None
     default_modules() -> list[VbaModule]
@@ -14,6 +14,7 @@ The build is deterministic: the same inputs give byte-identical output.
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import zipfile
@@ -44,7 +45,16 @@ _WORKBOOK_PR_AFTER = ("fileVersion", "fileSharing")
 
 
 def build_vba_project(modules: Sequence[VbaModule], project_name: str = "xlplan") -> bytes:
-    """The ``vbaProject.bin`` bytes for *modules* (source only; Excel compiles on open)."""
+    """The ``vbaProject.bin`` bytes for *modules* (source only; Excel compiles on open).
+
+    The same modules give the same bytes, so a project is built once per process
+    and reused (``fill`` writes many workbooks with the same sheets and modules).
+    """
+    return _built_project(tuple(modules), project_name)
+
+
+@functools.lru_cache(maxsize=8)
+def _built_project(modules: tuple[VbaModule, ...], project_name: str) -> bytes:
     return write_compound_file(project_streams(list(modules), project_name))
 
 
@@ -107,7 +117,7 @@ def _transform(entries: dict[str, bytes], modules: list[VbaModule], ribbon: str,
         raise WorkbookUnreadable(source, "[Content_Types].xml saknas")
     try:
         workbook = _workbook_part(out, source)
-        hosts = _hosts(out, workbook, {m.name.upper() for m in modules if m.kind == "standard"})
+        hosts = _hosts(out, workbook, {m.name.upper() for m in modules if m.kind != "document"})
     except (ParseError, DefusedXmlException, KeyError, UnicodeDecodeError) as exc:
         raise WorkbookUnreadable(source, f"trasig arbetsboksdel: {exc}") from exc
     for host in hosts:
@@ -191,7 +201,7 @@ def _project_modules(hosts: list[_Host], modules: list[VbaModule]) -> list[VbaMo
         if not code.startswith("Attribute VB_Name"):
             code = document_header(host.code_name, host.base) + code
         project.append(VbaModule(host.code_name, code, "document"))
-    return project + [m for m in modules if m.kind == "standard"]
+    return project + [m for m in modules if m.kind != "document"]
 
 
 def read_vba_modules(xlsm_path: Path) -> dict[str, str]:

@@ -23,6 +23,8 @@ _VB_NAME_RE = re.compile(r'^Attribute VB_Name = "([^"]*)"', re.IGNORECASE)
 WORKBOOK_BASE = "0{00020819-0000-0000-C000-000000000046}"
 WORKSHEET_BASE = "0{00020820-0000-0000-C000-000000000046}"
 CHARTSHEET_BASE = "0{00020821-0000-0000-C000-000000000046}"
+#: The base of a class module (``VB_Base`` of a class the VBA editor imported).
+CLASS_BASE = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"
 
 # (name, libid) of the registered type libraries the project references.
 REFERENCES: tuple[tuple[str, str], ...] = (
@@ -38,15 +40,18 @@ _LIBRARIES = frozenset({"VBA", "EXCEL", "STDOLE", "OFFICE"})
 
 @dataclass(frozen=True)
 class VbaModule:
-    """One VBA module: a standard module, or a document module (ThisWorkbook, a sheet's code name).
+    """One VBA module: a standard module, a class module, or a document module
+    (ThisWorkbook, a sheet's code name).
 
     *code* is the module text as exported to a ``.bas`` file (it may start with
-    ``Attribute VB_Name``) or just its body; see :func:`module_source`.
+    ``Attribute VB_Name``) or just its body; see :func:`module_source`.  A class
+    module's code holds its attribute header as the VBA editor stores it (see
+    :func:`xlplan.xlsm.sources.cls_module`).
     """
 
     name: str
     code: str
-    kind: Literal["standard", "document"]
+    kind: Literal["standard", "document", "class"]
 
 
 def document_header(name: str, base: str = WORKSHEET_BASE) -> str:
@@ -60,6 +65,20 @@ def document_header(name: str, base: str = WORKSHEET_BASE) -> str:
         "Attribute VB_Exposed = True\r\n"
         "Attribute VB_TemplateDerived = False\r\n"
         "Attribute VB_Customizable = True\r\n"
+    )
+
+
+def class_header(name: str) -> str:
+    """The attribute lines the VBA editor keeps at the top of a (private, not creatable) class module."""
+    return (
+        f'Attribute VB_Name = "{name}"\r\n'
+        f'Attribute VB_Base = "{CLASS_BASE}"\r\n'
+        "Attribute VB_GlobalNameSpace = False\r\n"
+        "Attribute VB_Creatable = False\r\n"
+        "Attribute VB_PredeclaredId = False\r\n"
+        "Attribute VB_Exposed = False\r\n"
+        "Attribute VB_TemplateDerived = False\r\n"
+        "Attribute VB_Customizable = False\r\n"
     )
 
 
@@ -79,6 +98,8 @@ def module_source(module: VbaModule) -> str:
     if module.kind == "document":
         base = WORKBOOK_BASE if module.name == "ThisWorkbook" else WORKSHEET_BASE
         return document_header(module.name, base) + text
+    if module.kind == "class":
+        return class_header(module.name) + text
     return f'Attribute VB_Name = "{module.name}"\r\n' + text
 
 
@@ -92,7 +113,7 @@ def validate_modules(modules: Sequence[VbaModule], project_name: str) -> None:
             raise ValueError(f"invalid VBA module name: {m.name!r}")
         if m.name.upper() in seen:
             raise ValueError(f"VBA module name already used by a module, the project or a library: {m.name}")
-        if m.kind not in ("standard", "document"):
+        if m.kind not in ("standard", "document", "class"):
             raise ValueError(f"module {m.name}: unknown kind {m.kind!r}")
         seen.add(m.name.upper())
         try:
@@ -123,7 +144,7 @@ def project_text(modules: Sequence[VbaModule], project_name: str, project_id: st
     gc = encrypt(bytes([0xFF]), project_id, "GC")  # visible
     lines = [f'ID="{project_id}"']
     for m in modules:
-        lines.append(f"Document={m.name}/&H00000000" if m.kind == "document" else f"Module={m.name}")
+        lines.append(_project_module_line(m))
     lines += [
         f'Name="{project_name}"',
         'HelpContextID="0"',
@@ -139,6 +160,12 @@ def project_text(modules: Sequence[VbaModule], project_name: str, project_id: st
     ]
     lines += [f"{m.name}=0, 0, 0, 0, C" for m in modules]
     return "\r\n".join(lines) + "\r\n"
+
+
+def _project_module_line(m: VbaModule) -> str:
+    if m.kind == "document":
+        return f"Document={m.name}/&H00000000"
+    return f"Class={m.name}" if m.kind == "class" else f"Module={m.name}"
 
 
 def project_name_map(modules: Sequence[VbaModule]) -> bytes:
@@ -204,6 +231,6 @@ def _modules(modules: Sequence[VbaModule]) -> bytes:
         out += _rec(0x0031, _u32(0))                # offset of the source in the stream
         out += _rec(0x001E, _u32(0))                # help context
         out += _rec(0x002C, _u16(0xFFFF))           # cookie
-        out += _rec(0x0021 if m.kind == "standard" else 0x0022, b"")
+        out += _rec(0x0021 if m.kind == "standard" else 0x0022, b"")  # procedural / class or document
         out += _rec(0x002B, b"")                    # terminator
     return bytes(out)

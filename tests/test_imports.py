@@ -1,0 +1,167 @@
+"""Imports on demand: a command or button loads a heavy library only when it uses it.
+
+Each case runs in a fresh interpreter (``sys.executable``) on real files and reports
+which heavy libraries ended up in ``sys.modules``; the test names the one that should
+not be there.  xlwings, numpy, pandas and matplotlib cost about a second together;
+python-docx and httpx a tenth each.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import TINY
+from xlplan.fill import fill
+from xlplan.kolada import KoladaStandin
+from xlplan.planio import write_plan_tables
+
+HEAVY = ("xlwings", "numpy", "pandas", "matplotlib", "docx", "httpx")
+PERIOD = "2024-delår"
+
+_PROBE = textwrap.dedent("""
+    import json, sys
+    HEAVY = {heavy!r}
+
+    def heavy():
+        return sorted({{m.split(".")[0] for m in sys.modules}} & set(HEAVY))
+
+    result = {{}}
+    {body}
+    result["heavy"] = heavy()
+    with open({out!r}, "w", encoding="utf-8") as f:
+        json.dump(result, f)
+""")
+
+
+def probe(body: str, tmp: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run *body* in a fresh interpreter; its ``result`` dict plus ``heavy``: the heavy modules loaded."""
+    out = tmp / "probe.json"
+    out.unlink(missing_ok=True)
+    code = _PROBE.format(heavy=HEAVY, body=textwrap.dedent(body).strip(), out=str(out))
+    run = subprocess.run([sys.executable, "-c", code], cwd=cwd or tmp, capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert run.returncode == 0 and out.is_file(), run.stderr[-3000:]
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def run_cli(args: list[str], tmp: Path) -> dict[str, Any]:
+    """``xlplan ARGS`` in a fresh interpreter: its exit code and the heavy modules it loaded."""
+    body = f"""
+        sys.argv = ["xlplan", *{args!r}]
+        from xlplan.cli import main
+        try:
+            main()
+            result["rc"] = 0
+        except SystemExit as exc:
+            result["rc"] = exc.code or 0
+    """
+    return probe(body, tmp, env={**os.environ, "XLPLAN_CACHE_DIR": str(tmp / "cache")})
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("imports")
+    plan = tmp / "plan.xlsx"
+    write_plan_tables(copy.deepcopy(TINY), plan)
+    deps = tmp / "Avdelningsfiler"
+    fill(plan, PERIOD, None, deps, fmt="xlsm")
+    return {"tmp": tmp, "plan": plan, "deps": deps}
+
+
+@pytest.fixture(scope="module")
+def kolada() -> Iterator[str]:
+    with KoladaStandin() as server:
+        yield server.url
+
+
+def unexpected(loaded: list[str], allowed: set[str]) -> set[str]:
+    return set(loaded) - allowed
+
+
+@pytest.mark.parametrize("name, args, allowed", [
+    ("plan check", ["plan", "check", "{plan}"], set()),
+    ("fill --all", ["fill", "{plan}", "--period", PERIOD, "--all", "--out", "{tmp}/fyllda"], set()),
+    ("flag", ["flag", "{deps}"], set()),
+    ("consolidate", ["consolidate", "{deps}", "--plan", "{plan}", "--period", PERIOD, "--out", "{tmp}/namnd.xlsx"],
+     set()),
+    ("pull", ["pull", "{deps}", "--plan", "{plan}", "--kolada-url", "{kolada}", "--dry-run"], {"httpx"}),
+])
+def test_commands_load_only_what_they_use(files: dict[str, Path], kolada: str, name: str, args: list[str],
+                                          allowed: set[str]) -> None:
+    given = {**{k: str(v) for k, v in files.items()}, "kolada": kolada}
+    result = run_cli([a.format(**given) for a in args], files["tmp"])
+    assert result["rc"] in (0, 1), name
+    assert unexpected(result["heavy"], allowed) == set(), f"xlplan {name} loaded {result['heavy']}"
+
+
+def test_the_check_sees_a_heavy_import(files: dict[str, Path]) -> None:
+    result = probe("import xlplan.planio\nimport docx", files["tmp"])
+    assert unexpected(result["heavy"], set()) == {"docx"}
+
+
+def test_openpyxl_gets_numpy_when_something_else_loaded_it(files: dict[str, Path]) -> None:
+    before = probe("import xlplan, openpyxl\nfrom openpyxl.compat.numbers import NUMPY\nresult['numpy'] = NUMPY",
+                   files["tmp"])
+    assert before == {"numpy": False, "heavy": []}
+    after = probe("import numpy, xlplan, openpyxl\nfrom openpyxl.compat.numbers import NUMPY\n"
+                  "result['numpy'] = NUMPY", files["tmp"])
+    assert after == {"numpy": True, "heavy": ["numpy"]}
+
+
+def test_the_xlwings_vba_module_is_read_without_importing_xlwings(files: dict[str, Path]) -> None:
+    result = probe("from xlplan.xlsm import default_modules\nresult['names'] = [m.name for m in default_modules()]",
+                   files["tmp"])
+    assert result == {"names": ["XlplanRibbon", "xlwings", "Dictionary"], "heavy": []}
+
+
+def test_department_buttons_library_side_is_lean(files: dict[str, Path]) -> None:
+    """What flag and submit do besides talking to Excel: read the file and the plan, flag, list blockers."""
+    dep = sorted(files["deps"].glob("*.xlsm"))[0]
+    body = f"""
+        import xlplan.excel as x
+        from xlplan.deptbook import read_department_workbook
+        from xlplan.flag import flag_book
+        from xlplan.planio import read_plan
+        book = read_department_workbook({str(dep)!r})
+        plan = read_plan({str(files["plan"])!r})
+        report = flag_book(plan, book, frozenset())
+        result["rows"] = len(report.rows)
+        result["blockers"] = len(x.submission_blockers(book, report))
+        result["summary"] = x.flag_summary(report)[0]
+    """
+    result = probe(body, files["tmp"])
+    assert result["rows"] > 0 and result["blockers"] > 0  # nothing is filled in yet
+    assert result["heavy"] == []
+
+
+@pytest.mark.parametrize("button, allowed", [("flag", set()), ("submit", set()), ("about", set()),
+                                             ("pull", {"httpx"})])
+def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolada: str, button: str,
+                                                   allowed: set[str]) -> None:
+    """A button runs where xlwings is loaded (it brings numpy, pandas and matplotlib); nothing else heavy."""
+    pytest.importorskip("xlwings")
+    dep = sorted(files["deps"].glob("*.xlsm"))[0]
+    body = f"""
+        import xlwings
+        from xlplan.xlremote import run_with_caller
+        base = set(heavy())
+        import xlplan.excel as x
+        run = run_with_caller({dep.name!r}, x.{button}, out={str(files["tmp"] / ("after-" + button + ".xlsm"))!r},
+                              enforce_protection=False)
+        result["alerts"] = [a.prompt for a in run.alerts]
+        result["new"] = sorted(set(heavy()) - base)
+    """
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "XLPLAN_CACHE_DIR": str(files["tmp"] / "cache"),
+           "XLPLAN_KOLADA_URL": kolada}
+    result = probe(body, files["tmp"], cwd=dep.parent, env=env)
+    assert result["alerts"], f"{button}: the button ended without a message"
+    assert unexpected(result["new"], allowed) == set(), f"button {button} loaded {result['new']}"

@@ -1,0 +1,172 @@
+"""Filling and flagging stay linear in the number of departments: calls are counted, never timed.
+
+A plan with N departments (copies of the tiny plan's) is filled and flagged at two sizes;
+every counted call must cost the same per department at both sizes (or be made once per
+run): the plan's version hash, openpyxl's range containment checks (data validation cell
+by cell), the style registrations, the data validations and the VBA project build.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from openpyxl.worksheet import datavalidation
+from openpyxl.worksheet.cell_range import MultiCellRange
+
+import xlplan.model
+from conftest import TINY
+from xlplan.backends import openpyxl_backend
+from xlplan.fill import fill
+from xlplan.flag import flag
+from xlplan.planio import read_plan, write_plan_tables
+from xlplan.xlsm import package
+
+PERIOD = "2024-delår"
+SMALL, LARGE = 3, 12
+
+
+def tables_with(n: int) -> dict[str, list[dict[str, Any]]]:
+    """The tiny plan with *n* departments, each like ALD (indicators for all, one activity, budget)."""
+    t = copy.deepcopy(TINY)
+    ids = [f"E{i:03d}" for i in range(1, n + 1)]
+    t["Avdelningar"] = [{"Avdelnings-id": d, "Avdelning": f"Enhet {d}"} for d in ids]
+    t["Indikatorer"] = [{**r, "Avdelningar": None} for r in t["Indikatorer"]]
+    t["Aktiviteter"] = [{**TINY["Aktiviteter"][0], "Aktivitets-id": f"A-{d}", "Avdelnings-id": d} for d in ids]
+    t["Ekonomi"] = [{**r, "Avdelnings-id": d} for d in ids for r in TINY["Ekonomi"][:2]]
+    t["Personal"] = [{**TINY["Personal"][0], "Avdelnings-id": d} for d in ids]
+    return t
+
+
+class Calls:
+    """Counts calls of functions and methods patched with :meth:`count`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+        self.n: Counter[str] = Counter()
+
+    def count(self, owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.n[label] += 1
+            return original(*args, **kwargs)
+
+        self.monkeypatch.setattr(owner, name, counted)
+
+
+def run_counted(tmp: Path, n: int, fmt: str, action: Callable[[Path, Path], Any],
+                monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    plan = tmp / f"plan-{n}.xlsx"
+    write_plan_tables(tables_with(n), plan)
+    out = tmp / f"avd-{n}"
+    if action is not fill_action:
+        fill(plan, PERIOD, None, out, fmt=fmt)  # set-up, not counted
+    with monkeypatch.context() as m:
+        calls = Calls(m)
+        calls.count(xlplan.model, "asdict", "plan version hashes")
+        calls.count(MultiCellRange, "__contains__", "range containment checks")
+        calls.count(openpyxl_backend, "style_cell", "styles made")
+        calls.count(datavalidation.DataValidation, "__init__", "data validations")
+        calls.count(package, "write_compound_file", "VBA project builds")
+        package._built_project.cache_clear()
+        action(plan, out)
+    return calls.n
+
+
+def fill_action(plan: Path, out: Path, fmt: str = "xlsm") -> None:
+    result = fill(plan, PERIOD, None, out, fmt=fmt)  # type: ignore[arg-type]
+    assert len(result.written) > 0
+
+
+def flag_action(plan: Path, out: Path) -> None:
+    outcomes = flag(out, plan)
+    assert outcomes and all(o.report.rows for o in outcomes)
+
+
+def per_department(calls: Counter[str], n: int) -> dict[str, float]:
+    return {k: v / n for k, v in calls.items()}
+
+
+def test_fill_costs_the_same_calls_per_department(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = run_counted(tmp_path, SMALL, "xlsm", fill_action, monkeypatch)
+    large = run_counted(tmp_path, LARGE, "xlsm", fill_action, monkeypatch)
+    once = ("plan version hashes", "VBA project builds")
+    assert {k: small[k] for k in once} == {k: large[k] for k in once} == {k: 1 for k in once}
+    rest = ("range containment checks", "styles made", "data validations")
+    assert {k: small[k] / SMALL for k in rest} == {k: large[k] / LARGE for k in rest}
+    assert small["data validations"] > 0 and small["styles made"] > 0
+    # A style is made once per distinct look, not per cell: far fewer than the cells written.
+    assert small["styles made"] / SMALL < 120
+
+
+def test_flag_costs_the_same_calls_per_department(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = run_counted(tmp_path, SMALL, "xlsx", flag_action, monkeypatch)
+    large = run_counted(tmp_path, LARGE, "xlsx", flag_action, monkeypatch)
+    assert small["plan version hashes"] == large["plan version hashes"] == 1
+    assert per_department(small, SMALL) == per_department(large, LARGE) | {"plan version hashes": 1 / SMALL}
+
+
+def test_the_plan_version_is_computed_once_per_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "plan.xlsx"
+    write_plan_tables(copy.deepcopy(TINY), path)
+    plan = read_plan(path)
+    with monkeypatch.context() as m:
+        calls = Calls(m)
+        calls.count(xlplan.model, "asdict", "hashes")
+        first = plan.version
+        assert [plan.version for _ in range(5)] == [first] * 5
+        assert calls.n["hashes"] == 1
+        changed = dataclasses.replace(plan, goals=plan.goals[:1])
+        assert changed.version != first and calls.n["hashes"] == 2
+        assert dataclasses.replace(changed, goals=plan.goals).version == first
+
+
+def test_the_vba_project_is_built_once_for_equal_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlplan.xlsm import VbaModule, build_vba_project, default_modules
+
+    with monkeypatch.context() as m:
+        calls = Calls(m)
+        calls.count(package, "write_compound_file", "builds")
+        package._built_project.cache_clear()
+        first = build_vba_project(default_modules())
+        assert build_vba_project(list(default_modules())) == first
+        assert calls.n["builds"] == 1
+        other = build_vba_project([*default_modules(), VbaModule("Extra", "Sub X()\r\nEnd Sub\r\n", "standard")])
+        assert other != first and calls.n["builds"] == 2
+
+
+def test_validation_cells_become_column_ranges() -> None:
+    cells = [(3, 5), (3, 6), (3, 7), (3, 9), (5, 5), (3, 8), (5, 6), (5, 6), (12, 2)]
+    assert openpyxl_backend.cell_ranges(cells) == "C5:C9 E5:E6 L2"
+    assert openpyxl_backend.cell_ranges([]) == ""
+
+
+def tables_with_indicators(k: int) -> dict[str, list[dict[str, Any]]]:
+    """The tiny plan with each indicator repeated *k* times (one department: ALD)."""
+    t = copy.deepcopy(TINY)
+    t["Indikatorer"] = [{**r, "Indikator-id": f"{r['Indikator-id']}-{j}", "Avdelningar": None}
+                        for j in range(k) for r in TINY["Indikatorer"]]
+    return t
+
+
+def test_a_workbook_costs_the_same_calls_per_indicator_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = {}
+    for k in (2, 8):
+        plan = tmp_path / f"plan-{k}.xlsx"
+        write_plan_tables(tables_with_indicators(k), plan)
+        with monkeypatch.context() as m:
+            calls = Calls(m)
+            calls.count(MultiCellRange, "__contains__", "range containment checks")
+            calls.count(openpyxl_backend, "style_cell", "styles made")
+            calls.count(datavalidation.DataValidation, "__init__", "data validations")
+            fill(plan, PERIOD, ["ALD"], tmp_path / f"avd-{k}", fmt="xlsx")
+        counts[k] = calls.n
+    # Cell by cell, openpyxl checks each new cell against every range of its validation: rows².
+    assert counts[2]["range containment checks"] == counts[8]["range containment checks"] == 0
+    assert counts[2]["styles made"] == counts[8]["styles made"] > 0
+    assert counts[2]["data validations"] == counts[8]["data validations"] > 0
