@@ -392,15 +392,16 @@ def goal_summary(goal_id: str, priority_goal: str | None, goal_text: str, lines:
                        sup[CANNOT_ASSESS], sup[REPORTED], sup[MANUAL], suggest_assessment(sup, rule))
 
 
-def sorted_indicators(data: CommitteeData) -> tuple[IndicatorLine, ...]:
-    """Indicator lines by goal (the goals' order), then indicator, then department (first-seen orders).
+def sorted_indicators(data: CommitteeData, indicator_order: Sequence[str] = ()) -> tuple[IndicatorLine, ...]:
+    """Indicator lines by goal (the goals' order), then indicator, then department (the submissions' order).
 
+    Indicators follow *indicator_order* (the plan's), then first-seen order.
     Stable, so a department's series keep their order; committee-level lines
     come after the departments' lines of their indicator.
     """
     lines = data.indicators
     goals = {g.goal_id: i for i, g in enumerate(data.goals)}
-    inds: dict[str, int] = {}
+    inds = {ind: i for i, ind in enumerate(dict.fromkeys(indicator_order))}
     deps = {s.department_id: i for i, s in enumerate(data.submissions)}
     for x in lines:
         goals.setdefault(x.goal_id, len(goals))

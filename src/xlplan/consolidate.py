@@ -578,7 +578,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
-    return replace(data, indicators=sorted_indicators(data))  # by goal, indicator, department, as written
+    return replace(data, indicators=sorted_indicators(data, [i.id for i in plan.indicators]))  # as written
 
 
 def submission(c: Choice, problems: list[Problem]) -> Submission:
