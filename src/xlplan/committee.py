@@ -509,17 +509,17 @@ GOALS = SheetSpec("Måluppfyllelse", GoalSummary, (
     _c(REPORTED, "target_missing", "int", 11, "0", aliases=(TARGET_MISSING,)), _c(MANUAL, "manual", "int", 11, "0"),
     _c("Förslag till bedömning", "assessment", width=18, aliases=("Samlad bedömning",)),
 ), status_column="Förslag till bedömning", colours=STATUS_COLOURS)
-INDICATORS = SheetSpec("Indikatorer", IndicatorLine, (
-    _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=22),
-    _c("Nämndens mål", "goal_text", width=36), _c("Indikator-id", "indicator_id", width=11),
-    _c("Indikator", "indicator", width=36), _c("Avdelnings-id", "department_id", width=12),
-    _c("Avdelning", "department", width=22), _c("Serie", "series", width=16),
-    _c("Enhet", "unit", width=8), _c("Nuläge", "baseline", width=16),
-    _c("Nulägesår", "baseline_year", "int", 10, "0"), _c("Målvärde", "target", width=22),
+INDICATORS = SheetSpec("Indikatorer", IndicatorLine, (  # the goal's texts are on Måluppfyllelse: hidden here
+    _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=22, technical=True),
+    _c("Nämndens mål", "goal_text", width=36, technical=True), _c("Indikator-id", "indicator_id", width=11),
+    _c("Indikator", "indicator", width=30), _c("Avdelnings-id", "department_id", width=12),
+    _c("Avdelning", "department", width=18), _c("Serie", "series", width=12),
+    _c("Enhet", "unit", width=8), _c("Nuläge", "baseline", width=12),
+    _c("Nulägesår", "baseline_year", "int", 10, "0"), _c("Målvärde", "target", width=16),
     _c("Målvärde (tal)", "target_value", "float", 12, VALUE, technical=True),
-    _c("Utfall", "outcome", "float", 10, VALUE), _c("Status", "status", width=16),
-    _c("Egen bedömning", "assessment", width=16), _c("Analys", "comment", width=48),
-    _c("Åtgärder", "actions", width=40), _c("Ursprung", "provenance", width=30),
+    _c("Utfall", "outcome", "float", 10, VALUE), _c("Status", "status", width=15),
+    _c("Egen bedömning", "assessment", width=15), _c("Analys", "comment", width=40),
+    _c("Åtgärder", "actions", width=32), _c("Ursprung", "provenance", width=20),
     _c("Kolada-id", "kolada_id", width=10),
 ), status_column="Status", colours=STATUS_COLOURS)
 ACTIVITIES = SheetSpec("Aktiviteter", ActivityLine, (
@@ -567,6 +567,8 @@ SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("activities", ACTIVITIES), ("economy", ECONOMY), ("comments", COMMENTS),
     ("controls", CONTROLS), ("comparisons", COMPARISONS), ("problems", PROBLEMS),
 )
+# Values of one indicator (or one Kolada KPI) are shown with the same decimals: the most any of them needs.
+VALUE_GROUPS: dict[type, str] = {IndicatorLine: "indicator_id", Comparison: "kolada_id"}
 ROW_KIND = "Radtyp"
 TEXTS_SHEET = "Texter"
 HEADER_ROW = 2  # 0-based: a title row and a period row above every table
@@ -629,14 +631,40 @@ def cell_value(value: Any) -> Any:
     return value
 
 
+def value_decimals(value: float) -> int:
+    """The decimals *value* is shown with: as typed up to two, one for longer ones (Kolada's raw shares)."""
+    decimals = display_decimals(float(value)) if math.isfinite(value) else 0
+    if decimals is None:
+        decimals = next(d for d in (0, 1, 2) if round(value, d) == value)
+    return decimals
+
+
+def decimals_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
 def value_format(value: Any) -> str:
     """The number format that shows *value* as people read it: ``#,##0`` with its decimals (at most two)."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "General"
-    decimals = display_decimals(float(value))
-    if decimals is None:  # as typed, at most two decimals
-        decimals = next(d for d in (0, 1, 2) if round(value, d) == value)
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+    return decimals_format(value_decimals(value))
+
+
+def value_formats(spec: SheetSpec, records: Sequence[Any]) -> list[str | None]:
+    """Per record, the number format of its :data:`VALUE` columns (shared by its group), or None."""
+    group = VALUE_GROUPS.get(spec.record)
+    attrs = [c.attr for c in spec.columns if c.number_format == VALUE]
+    if group is None or not attrs:
+        return [None] * len(records)
+    most: dict[Any, int] = {}
+    for r in records:
+        for attr in attrs:
+            value = getattr(r, attr, None)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                key = getattr(r, group, None)
+                most[key] = max(most.get(key, 0), value_decimals(value))
+    return [decimals_format(most[getattr(r, group, None)]) if getattr(r, group, None) in most else None
+            for r in records]
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
@@ -684,12 +712,14 @@ def print_setup(ws: Worksheet, header_row: int, last_row: int, last_col: int) ->
 def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                 widths: Sequence[float], formats: Sequence[str | None], *, header_row: int = HEADER_ROW,
                 autofilter: bool = True, hidden: int = 0, bold_rows: Sequence[bool] | None = None,
-                cell_formats: Callable[[int, int, Any], dict[str, Any]] | None = None) -> int:
+                cell_formats: Callable[[int, int, Any], dict[str, Any]] | None = None,
+                row_value_formats: Sequence[str | None] | None = None) -> int:
     """Write a header row at *header_row* and data rows below it; returns the last row (0-based).
 
     The last *hidden* columns are hidden (technical).  ``formats`` are number
     formats per column (:data:`VALUE`: chosen per value); ``cell_formats``
-    may add properties (a fill …) per (row index, column, value).
+    may add properties (a fill …) per (row index, column, value);
+    ``row_value_formats`` gives a row's :data:`VALUE` format (see :func:`value_formats`).
     """
     head = fm.header()
     if any(len(h) > w for h, w in zip(headers, widths)):
@@ -708,7 +738,8 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
             wrap = wraps[col]
             num = formats[col]
             if num == VALUE:
-                num = value_format(value) if value is not None else None
+                shared = row_value_formats[i] if row_value_formats else None
+                num = None if value is None else shared or value_format(value)
             extra = cell_formats(i, col, value) if cell_formats else {}
             if value is None and not extra and not bold:
                 continue
@@ -762,7 +793,8 @@ def write_spec(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[An
             row.insert(at, mark)
     title_rows(ws, fm, title or f"{meta.committee} – {spec.name}", meta)
     last = write_table(ws, fm, headers, rows, widths, formats, hidden=hidden,
-                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None)
+                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None,
+                       row_value_formats=value_formats(spec, records))
     if spec.status_column:
         add_status_colours(ws, fm, headers.index(spec.status_column), HEADER_ROW + 1, last, spec.colours)
     print_setup(ws, HEADER_ROW, last, len(headers) - hidden - 1)

@@ -32,6 +32,7 @@ from xlplan.committee import (
     new_workbook,
     period_line,
     shown_value,
+    value_formats,
     sorted_indicators,
     write_table,
 )
@@ -108,7 +109,8 @@ def _sheet(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[Any], 
         return {}
 
     write_table(ws, fm, headers, rows, widths, formats, header_row=0, autofilter=False,
-                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None, cell_formats=status_fill)
+                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None, cell_formats=status_fill,
+                       row_value_formats=value_formats(spec, records))
     _print_setup(ws, data)
 
 
