@@ -16,9 +16,9 @@ from typing import Any
 
 import openpyxl
 import pytest
-
 from conftest import TINY
 from golden import first_difference, workbook_items
+
 from xlplan.committee import (
     CANNOT_ASSESS,
     FULFILLED,

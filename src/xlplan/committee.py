@@ -38,12 +38,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
-from xlplan.errors import Problem, WorkbookRefused, WorkbookUnreadable, XlplanError
+from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
@@ -605,14 +604,16 @@ class Formats:
         return self._cache[key]
 
 
-def new_workbook(path: Path, created: dt.datetime | None = None) -> Workbook:
+def new_workbook(path: Path, created: dt.datetime | None = None, inline_strings: bool = False) -> Workbook:
     """An XlsxWriter workbook that writes every text as text (never a formula, number or link).
 
-    Rows are written in order and flushed as they go (``constant_memory``):
-    texts are inline strings, and a row's height is set before its cells.
+    Writers here set a row's height before its cells and write rows in order,
+    so either mode works: shared strings (faster when texts repeat, as status
+    words and names do) or, with *inline_strings*, each row flushed as it is
+    written with its texts inline (``constant_memory``).
     """
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "constant_memory": True})
+                                         "strings_to_urls": False, "constant_memory": inline_strings})
     if created is not None:  # the same data gives the same file
         wb.set_properties({"created": _local(created)})
     return wb
@@ -722,6 +723,7 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
     ``row_value_formats`` gives a row's :data:`VALUE` format (see :func:`value_formats`).
     """
     head = fm.header()
+    seen: dict[tuple[Any, ...], Any] = {}  # cell formats by (number format, wrap, bold, extra): one lookup a cell
     if any(len(h) > w for h, w in zip(headers, widths)):
         ws.set_row(header_row, 30)  # room for headers wrapped over two lines
     for col, header in enumerate(headers):
@@ -740,11 +742,14 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
             if num == VALUE:
                 shared = row_value_formats[i] if row_value_formats else None
                 num = None if value is None else shared or value_format(value)
-            extra = cell_formats(i, col, value) if cell_formats else {}
+            extra = cell_formats(i, col, value) if cell_formats else None
             if value is None and not extra and not bold:
                 continue
-            write_cell(ws, last, col, value, fm.get(num_format=num, text_wrap=wrap or None,
-                                                    bold=bold or None, **extra))
+            key = (num, wrap, bold, tuple(extra.items()) if extra else None)
+            fmt = seen.get(key)
+            if fmt is None:
+                fmt = seen[key] = fm.get(num_format=num, text_wrap=wrap or None, bold=bold or None, **(extra or {}))
+            write_cell(ws, last, col, value, fmt)
     for col, width in enumerate(widths):
         technical = col >= len(widths) - hidden
         ws.set_column(col, col, width, None, {"hidden": True} if technical else None)

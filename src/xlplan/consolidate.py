@@ -38,6 +38,7 @@ from typing import Any, Callable
 
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
+    REPORTED,
     ActivityLine,
     CommentLine,
     CommitteeData,
@@ -49,6 +50,7 @@ from xlplan.committee import (
     IndicatorLine,
     Submission,
     goal_summary,
+    indicator_verdict,
     keep_controller_inputs,
     sorted_indicators,
     suggest_assessment,
@@ -698,9 +700,7 @@ def goal_assessment(statuses: list[Status | None], rule: str) -> str | None:
     """
     support: dict[str, int] = {}
     for s in statuses:
-        word = "Redovisas" if s is None or s is Status.MALVARDE_SAKNAS else s.label
-        if s is Status.UTFALL_SAKNAS:
-            word = "Kan inte bedömas"
+        word = REPORTED if s is None else indicator_verdict([s.label])
         support[word] = support.get(word, 0) + 1
     return suggest_assessment(support, rule)
 

@@ -32,8 +32,8 @@ from xlplan.committee import (
     new_workbook,
     period_line,
     shown_value,
-    value_formats,
     sorted_indicators,
+    value_formats,
     write_table,
 )
 
@@ -56,7 +56,7 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {**STATUS_COLOURS, **ACTIVITY_COLOUR
 
 def build_bilaga(data: CommitteeData, path: Path) -> Path:
     """Write the bilaga at *path* (not atomically: see :func:`write_bilaga`)."""
-    wb = new_workbook(path, data.meta.generated_at)
+    wb = new_workbook(path, data.meta.generated_at, inline_strings=True)
     fm = Formats(wb)
     _about(wb.add_worksheet("Om bilagan"), fm, data)
     for attr, spec in BILAGA_SHEETS:
