@@ -17,6 +17,10 @@ Then, in the same run and on the same folder:
   cell of every sheet into one new workbook, saved once;
 * **floor**: python-calamine merely reading every sheet of every file.
 
+The xlplan column is broken down into reading and checking the files (until
+the last file is read) and, measured separately after the run, writing the
+committee workbook from the consolidated data (XlsxWriter).
+
 Run: ``.venv/bin/python benchmarks/consolidate.py [--sizes 50,500] [--with-2000]``
 (2000 files add about two minutes, mostly generation and the naive loop).
 """
@@ -38,10 +42,18 @@ from typing import Any
 import openpyxl
 from python_calamine import CalamineWorkbook
 
+from xlplan.committee import write_committee_workbook
 from xlplan.consolidate import consolidate
 from xlplan.deptbook import read_department_workbook
 from xlplan.fill import fill
-from xlplan.layout.columns import ACTIVITIES, ACTIVITY_STATES, ECONOMY, INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.layout.columns import (
+    ACTIVITIES,
+    ACTIVITY_STATES,
+    ECONOMY,
+    INDICATORS,
+    OVERVIEW,
+    SUBMISSION_ROW_ID,
+)
 from xlplan.planio import write_plan_tables
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,8 +165,9 @@ def generate(root: Path, n: int, seed: int = 7) -> tuple[Path, Path]:
 
 # ---------------------------------------------------------------- the three contenders (timed)
 
-def run_xlplan(plan: Path, folder: Path, out: Path) -> tuple[float, float, int]:
-    """(total seconds, seconds until every file was read and checked, units included)."""
+def run_xlplan(plan: Path, folder: Path, out: Path) -> tuple[float, float, int, float]:
+    """(total seconds, seconds until every file was read and checked, units included,
+    seconds to write the committee workbook alone, measured once more after the run)."""
     read_done: list[float] = []
 
     def progress(done: int, total: int, name: str) -> None:
@@ -164,7 +177,11 @@ def run_xlplan(plan: Path, folder: Path, out: Path) -> tuple[float, float, int]:
     start = time.perf_counter()
     result = consolidate(folder, plan, PERIOD, out, progress=progress)
     elapsed = time.perf_counter() - start
-    return elapsed, read_done[0] - start, len(result.included)
+    again = out.with_name("skrivning.xlsx")
+    t0 = time.perf_counter()
+    write_committee_workbook(result.data, again)
+    writing = time.perf_counter() - t0
+    return elapsed, read_done[0] - start, len(result.included), writing
 
 
 def run_naive(folder: Path, out: Path) -> tuple[float, int]:
@@ -201,12 +218,12 @@ def bench(n: int, keep: bool = False) -> dict[str, float]:
         plan, folder = generate(root, n)
         gen = time.perf_counter() - t0
         floor, cells = run_floor(folder)
-        xl, reading, included = run_xlplan(plan, folder, root / "namnd.xlsx")
+        xl, reading, included, writing = run_xlplan(plan, folder, root / "namnd.xlsx")
         naive, files = run_naive(folder, root / "naive.xlsx")
         if included != n or files != n:
             raise SystemExit(f"fel: {included} av {n} enheter kom med ({files} filer)")
         return {"n": n, "generate": gen, "xlplan": xl, "reading": reading, "naive": naive, "floor": floor,
-                "cells": cells}
+                "cells": cells, "writing": writing}
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -218,7 +235,7 @@ def report(row: dict[str, float]) -> str:
     return (f"{int(n):>6} | {row['xlplan']:8.2f} s | {row['naive']:8.2f} s | {row['floor']:7.2f} s | "
             f"{per['xlplan']:6.1f} / {per['naive']:6.1f} / {per['floor']:5.1f} ms | "
             f"{row['naive'] / row['xlplan']:5.1f}x | {row['xlplan'] / row['floor']:5.1f}x | "
-            f"{row['reading']:6.2f} s | (generering {row['generate']:.0f} s)")
+            f"{row['reading']:6.2f} s | {row['writing']:6.2f} s | (generering {row['generate']:.0f} s)")
 
 
 def main() -> None:
@@ -230,7 +247,7 @@ def main() -> None:
     if args.with_2000 and 2000 not in sizes:
         sizes.append(2000)
     print("     N |   xlplan   |   naiv     |  golv     | per arbetsbok xlplan/naiv/golv | naiv/xlplan | "
-          "xlplan/golv | xlplan varav läsning+kontroll")
+          "xlplan/golv | xlplan varav läsning+kontroll | skrivning av nämndens arbetsbok")
     for n in sizes:
         print(report(bench(n)), flush=True)
 

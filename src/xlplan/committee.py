@@ -6,8 +6,21 @@ with :func:`read_committee_workbook`.  One sheet per record type, Swedish
 headers, one record per row; a hidden ``_xlplan`` sheet carries the meta data
 (``kind = committee``) by which the file is recognised.
 
-Sheets (in order): Inlämning, Måluppfyllelse, Indikatorer, Aktiviteter,
+Sheets (in order): Texter, Inlämning, Måluppfyllelse, Indikatorer, Aktiviteter,
 Ekonomi, Kommentarer, Internkontroll, Jämförelser, Kontroll, _xlplan.
+
+*Texter* is the controller's input sheet: one cell per report section
+(:data:`TEXT_SECTIONS`) and one row per goal with the computed support, the
+suggested word and the controller's *samlad bedömning* and motivation.  Only its
+yellow cells are unlocked; :func:`keep_controller_inputs` carries what was typed
+there into the next consolidation (see ``docs/goal-assessment.md``).
+
+Every sheet prints: a title and a period row above the header row, landscape,
+one page wide, header rows repeated, print area over the visible columns.
+Technical columns (checksums, problem codes, the numeric target) are the last
+columns of their sheet, hidden and outside the print area, so they travel with
+their rows when a sheet is sorted.  The workbook is written with XlsxWriter and
+read with python-calamine.
 
 The Ekonomi sheet also shows total rows (per item and overall, column
 ``Radtyp`` = ``Summa``); they are computed by :func:`economy_totals` when
@@ -19,22 +32,23 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
-from xlplan.errors import Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
+from xlplan.numbers import display_decimals
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
-from xlplan.xmltext import escape_cell_text
+
+# Characters no cell may hold (XML 1.0 control characters); removed, as openpyxl refused them.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 KIND = "committee"
 FORMAT_VERSION = 1
@@ -97,6 +111,14 @@ class Submission:
 
 @dataclass(frozen=True)
 class GoalSummary:
+    """A goal's support: how many of its distinct indicators are met, partly met … (:func:`goal_support`).
+
+    ``outcome_missing`` counts indicators that cannot be assessed (*Kan inte
+    bedömas*), ``target_missing`` those only reported (*Redovisas*, no target);
+    ``assessment`` is the suggested samlad bedömning (:func:`suggest_assessment`).
+    The committee's own word is in :attr:`CommitteeData.goal_assessments`.
+    """
+
     goal_id: str
     priority_goal: str | None
     goal_text: str
@@ -113,6 +135,11 @@ class GoalSummary:
         values = (self.fulfilled, self.partly, self.not_fulfilled,
                   self.outcome_missing, self.target_missing, self.manual)
         return dict(zip(STATUSES, values))
+
+    def support(self) -> dict[str, int]:
+        """Counts keyed by the support words of :data:`SUPPORT_WORDS`."""
+        return {FULFILLED: self.fulfilled, PARTLY: self.partly, NOT_FULFILLED: self.not_fulfilled,
+                MANUAL: self.manual, CANNOT_ASSESS: self.outcome_missing, REPORTED: self.target_missing}
 
 
 @dataclass(frozen=True)
@@ -218,8 +245,31 @@ class Comparison:
         return self.source.strip().casefold() == "kolada"
 
 
+# The controller's texts (Texter): key -> label, in report order.  Keys are stable API (the board pack).
+TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("diarienummer", "Diarienummer"), ("sammantradesdatum", "Sammanträdesdatum"),
+    ("forslag_till_beslut", "Förslag till beslut"), ("sammanfattning", "Sammanfattning"),
+    ("viktiga_handelser", "Viktiga händelser"), ("ekonomi", "Ekonomi"), ("personal", "Personal"),
+    ("framtid", "Framtid"),
+)
+CANNOT_ASSESS = "Kan inte bedömas"
+REPORTED = "Redovisas"
+# The words a committee may choose as a goal's samlad bedömning (the drop-down on Texter).
+GOAL_WORDS = (FULFILLED, PARTLY, NOT_FULFILLED, CANNOT_ASSESS)
+# The support of a goal: how many of its DISTINCT indicators have each verdict (see indicator_verdict).
+SUPPORT_WORDS = (FULFILLED, PARTLY, NOT_FULFILLED, MANUAL, CANNOT_ASSESS, REPORTED)
+
+
 @dataclass(frozen=True)
 class CommitteeData:
+    """Everything the committee workbook holds.
+
+    ``texts``: the controller's text per section key of :data:`TEXT_SECTIONS`
+    (only sections with text; use ``texts.get(key)``).  ``goal_assessments``:
+    goal id -> (samlad bedömning, one of :data:`GOAL_WORDS`, or None; motivering
+    or None), only for goals where the controller typed something.
+    """
+
     meta: CommitteeMeta
     submissions: tuple[Submission, ...] = ()
     goals: tuple[GoalSummary, ...] = ()
@@ -230,6 +280,8 @@ class CommitteeData:
     controls: tuple[ControlResult, ...] = ()
     comparisons: tuple[Comparison, ...] = ()
     problems: tuple[Problem, ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)
+    goal_assessments: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
 
 def goal_status_counts(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, int]]:
@@ -244,14 +296,119 @@ def goal_status_counts(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, in
 def complete_goals(data: CommitteeData) -> CommitteeData:
     """*data* with a goal summary (counts, no assessment) for any goal its indicators name but its goals lack."""
     known = {g.goal_id for g in data.goals}
-    counts = goal_status_counts(data.indicators)
     extra = []
-    for goal_id, per_status in counts.items():
+    for goal_id, lines in _by_goal(data.indicators).items():
         if goal_id not in known:
-            first = next(x for x in data.indicators if x.goal_id == goal_id)
-            values = [per_status.get(s, 0) for s in STATUSES]
-            extra.append(GoalSummary(goal_id, first.priority_goal, first.goal_text, *values))
+            extra.append(goal_summary(goal_id, lines[0].priority_goal, lines[0].goal_text, lines))
     return replace(data, goals=data.goals + tuple(extra)) if extra else data
+
+
+# ---------------------------------------------------------------- goal support and suggestion
+
+_KNOWN = (FULFILLED, PARTLY, NOT_FULFILLED)
+_NO_TARGET = {norm_header(TARGET_MISSING), norm_header(REPORTED)}
+
+
+def _by_goal(lines: Iterable[IndicatorLine]) -> dict[str, list[IndicatorLine]]:
+    out: dict[str, list[IndicatorLine]] = {}
+    for line in lines:
+        out.setdefault(line.goal_id, []).append(line)
+    return out
+
+
+def _status_word(label: str | None) -> str | None:
+    """A line's status as a support word: met/partly/not met, manual, reported (no target), or None."""
+    key = norm_header(label)
+    if key in _NO_TARGET:
+        return REPORTED
+    return next((w for w in (*_KNOWN, MANUAL) if norm_header(w) == key), None)
+
+
+def indicator_verdict(statuses: Sequence[str | None]) -> str:
+    """One verdict for one indicator from its lines' statuses (all departments and series).
+
+    Lines without a target are *Redovisas* and do not count.  When fewer than
+    half of the counted lines have a status (Uppfyllt, Delvis, Ej) the
+    indicator *Kan inte bedömas* — or is *Bedöms manuellt* when lines wait for
+    a manual assessment and none has a status.  Otherwise: every line met ->
+    Uppfyllt; none met or partly met -> Ej uppfyllt; else Delvis uppfyllt.
+    """
+    words = [_status_word(s) for s in statuses]
+    counted = [w for w in words if w != REPORTED]
+    if not counted:
+        return REPORTED
+    known = [w for w in counted if w in _KNOWN]
+    if not known and MANUAL in counted:
+        return MANUAL
+    if len(known) * 2 < len(counted):
+        return CANNOT_ASSESS
+    if all(w == FULFILLED for w in known):
+        return FULFILLED
+    if all(w == NOT_FULFILLED for w in known):
+        return NOT_FULFILLED
+    return PARTLY
+
+
+def goal_support(lines: Iterable[IndicatorLine]) -> dict[str, int]:
+    """How many DISTINCT indicators of *lines* (one goal) have each verdict, never weighted by department."""
+    per_indicator: dict[str, list[str | None]] = {}
+    for line in lines:
+        per_indicator.setdefault(line.indicator_id, []).append(line.status)
+    support = dict.fromkeys(SUPPORT_WORDS, 0)
+    for statuses in per_indicator.values():
+        support[indicator_verdict(statuses)] += 1
+    return support
+
+
+def suggest_assessment(support: dict[str, int], rule: str = "alla") -> str | None:
+    """The suggested samlad bedömning of a goal from its support (``docs/goal-assessment.md``).
+
+    No indicators: None.  *Kan inte bedömas* when fewer than half of the
+    assessable indicators (all but *Redovisas*) have a status.  Otherwise, of
+    those with a status: every one met (``alla``) or more than half met
+    (``majoritet``) -> Uppfyllt; some met or partly met -> Delvis uppfyllt;
+    else Ej uppfyllt.  Indicators waiting for a manual assessment count as
+    assessable without a status — never as not met.
+    """
+    if not any(support.values()):
+        return None
+    assessable = sum(n for w, n in support.items() if w != REPORTED)
+    met, partly, known = support.get(FULFILLED, 0), support.get(PARTLY, 0), sum(support.get(w, 0) for w in _KNOWN)
+    if not assessable or known * 2 < assessable:
+        return CANNOT_ASSESS
+    if (rule == "majoritet" and met * 2 > known) or (rule != "majoritet" and met == known):
+        return FULFILLED
+    if met or partly:
+        return PARTLY
+    return NOT_FULFILLED
+
+
+def goal_summary(goal_id: str, priority_goal: str | None, goal_text: str, lines: Iterable[IndicatorLine],
+                 rule: str = "alla") -> GoalSummary:
+    """The support (over distinct indicators) and suggested assessment of one goal."""
+    sup = goal_support(lines)
+    return GoalSummary(goal_id, priority_goal, goal_text, sup[FULFILLED], sup[PARTLY], sup[NOT_FULFILLED],
+                       sup[CANNOT_ASSESS], sup[REPORTED], sup[MANUAL], suggest_assessment(sup, rule))
+
+
+def sorted_indicators(data: CommitteeData, indicator_order: Sequence[str] = ()) -> tuple[IndicatorLine, ...]:
+    """Indicator lines by goal (the goals' order), then indicator, then department (the submissions' order).
+
+    Indicators follow *indicator_order* (the plan's), then first-seen order.
+    Stable, so a department's series keep their order; committee-level lines
+    come after the departments' lines of their indicator.
+    """
+    lines = data.indicators
+    goals = {g.goal_id: i for i, g in enumerate(data.goals)}
+    inds = {ind: i for i, ind in enumerate(dict.fromkeys(indicator_order))}
+    deps = {s.department_id: i for i, s in enumerate(data.submissions)}
+    for x in lines:
+        goals.setdefault(x.goal_id, len(goals))
+        inds.setdefault(x.indicator_id, len(inds))
+        if x.department_id is not None:
+            deps.setdefault(x.department_id, len(deps))
+    return tuple(sorted(lines, key=lambda x: (goals[x.goal_id], inds[x.indicator_id],
+                                               len(deps) if x.department_id is None else deps[x.department_id])))
 
 
 def is_frame_line(line: EconomyLine) -> bool:
@@ -303,7 +460,10 @@ class Column:
     attr: str
     kind: str = "text"  # text | int | float | datetime
     width: float = 14
-    number_format: str | None = None
+    number_format: str | None = None  # VALUE: by the value's decimals (display_decimals)
+    technical: bool = False  # hidden, last, outside the print area
+    words: dict[str, str] | None = None  # stored value -> the Swedish word shown
+    aliases: tuple[str, ...] = ()  # headers of earlier versions, still read
 
 
 @dataclass(frozen=True)
@@ -314,14 +474,21 @@ class SheetSpec:
     status_column: str | None = None  # header of a column coloured by status
     colours: dict[str, tuple[str, str]] = field(default_factory=dict)
 
+    @property
+    def ordered(self) -> tuple[Column, ...]:
+        """Columns as written: the visible ones, then the technical ones."""
+        return tuple(c for c in self.columns if not c.technical) + tuple(c for c in self.columns if c.technical)
+
 
 TKR = "#,##0;-#,##0"
 DATETIME = "yyyy-mm-dd hh:mm"
-NUMBER = "General"
+VALUE = "value"  # number format chosen per value: grouped thousands, the decimals it is shown with
+SEVERITY_WORDS = {"fel": "Fel", "varning": "Varning", "info": "Information"}
 
 
-def _c(header: str, attr: str, kind: str = "text", width: float = 14, fmt: str | None = None) -> Column:
-    return Column(header, attr, kind, width, fmt)
+def _c(header: str, attr: str, kind: str = "text", width: float = 14, fmt: str | None = None,
+       **kw: Any) -> Column:
+    return Column(header, attr, kind, width, fmt, **kw)
 
 
 SUBMISSIONS = SheetSpec("Inlämning", Submission, (
@@ -329,7 +496,7 @@ SUBMISSIONS = SheetSpec("Inlämning", Submission, (
     _c("Fil", "file", width=36), _c("Status", "state", width=16),
     _c("Senast sparad av", "saved_by", width=20),
     _c("Senast sparad", "saved_at", "datetime", 17, DATETIME),
-    _c("Filens kontrollsumma", "file_hash", width=20),
+    _c("Filens kontrollsumma", "file_hash", width=20, technical=True),
     _c("Antal problem", "problem_count", "int", 10, "0"),
 ))
 GOALS = SheetSpec("Måluppfyllelse", GoalSummary, (
@@ -337,21 +504,21 @@ GOALS = SheetSpec("Måluppfyllelse", GoalSummary, (
     _c("Nämndens mål", "goal_text", width=48),
     _c(FULFILLED, "fulfilled", "int", 11, "0"), _c(PARTLY, "partly", "int", 11, "0"),
     _c(NOT_FULFILLED, "not_fulfilled", "int", 11, "0"),
-    _c(OUTCOME_MISSING, "outcome_missing", "int", 11, "0"),
-    _c(TARGET_MISSING, "target_missing", "int", 11, "0"), _c(MANUAL, "manual", "int", 11, "0"),
-    _c("Samlad bedömning", "assessment", width=18),
-), status_column="Samlad bedömning", colours=STATUS_COLOURS)
-INDICATORS = SheetSpec("Indikatorer", IndicatorLine, (
-    _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=22),
-    _c("Nämndens mål", "goal_text", width=36), _c("Indikator-id", "indicator_id", width=11),
-    _c("Indikator", "indicator", width=36), _c("Avdelnings-id", "department_id", width=12),
-    _c("Avdelning", "department", width=22), _c("Serie", "series", width=16),
-    _c("Enhet", "unit", width=8), _c("Nuläge", "baseline", width=16),
-    _c("Nulägesår", "baseline_year", "int", 10, "0"), _c("Målvärde", "target", width=22),
-    _c("Målvärde (tal)", "target_value", "float", 12, NUMBER),
-    _c("Utfall", "outcome", "float", 10, NUMBER), _c("Status", "status", width=16),
-    _c("Egen bedömning", "assessment", width=16), _c("Analys", "comment", width=48),
-    _c("Åtgärder", "actions", width=40), _c("Ursprung", "provenance", width=30),
+    _c(CANNOT_ASSESS, "outcome_missing", "int", 11, "0", aliases=(OUTCOME_MISSING,)),
+    _c(REPORTED, "target_missing", "int", 11, "0", aliases=(TARGET_MISSING,)), _c(MANUAL, "manual", "int", 11, "0"),
+    _c("Förslag till bedömning", "assessment", width=18, aliases=("Samlad bedömning",)),
+), status_column="Förslag till bedömning", colours=STATUS_COLOURS)
+INDICATORS = SheetSpec("Indikatorer", IndicatorLine, (  # the goal's texts are on Måluppfyllelse: hidden here
+    _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=22, technical=True),
+    _c("Nämndens mål", "goal_text", width=36, technical=True), _c("Indikator-id", "indicator_id", width=11),
+    _c("Indikator", "indicator", width=30), _c("Avdelnings-id", "department_id", width=12),
+    _c("Avdelning", "department", width=18), _c("Serie", "series", width=12),
+    _c("Enhet", "unit", width=8), _c("Nuläge", "baseline", width=12),
+    _c("Nulägesår", "baseline_year", "int", 10, "0"), _c("Målvärde", "target", width=16),
+    _c("Målvärde (tal)", "target_value", "float", 12, VALUE, technical=True),
+    _c("Utfall", "outcome", "float", 10, VALUE), _c("Status", "status", width=15),
+    _c("Egen bedömning", "assessment", width=15), _c("Analys", "comment", width=40),
+    _c("Åtgärder", "actions", width=32), _c("Ursprung", "provenance", width=20),
     _c("Kolada-id", "kolada_id", width=10),
 ), status_column="Status", colours=STATUS_COLOURS)
 ACTIVITIES = SheetSpec("Aktiviteter", ActivityLine, (
@@ -384,106 +551,211 @@ COMPARISONS = SheetSpec("Jämförelser", Comparison, (
     _c("Kolada-id", "kolada_id", width=10), _c("Nyckeltal", "kpi_title", width=48),
     _c("Kommun-id", "municipality_id", width=10), _c("Kommun/jämförelse", "municipality", width=22),
     _c("År", "year", "int", 7, "0"), _c("Kön", "gender", width=6),
-    _c("Värde", "value", "float", 10, NUMBER), _c("Status", "status", width=10),
+    _c("Värde", "value", "float", 10, VALUE), _c("Status", "status", width=10),
     _c("Hämtat", "fetched_at", "datetime", 17, DATETIME), _c("Källa", "source", width=36),
 ))
 PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Fil", "file", width=30), _c("Blad", "sheet", width=18), _c("Cell", "cell", width=8),
-    _c("Kod", "code", width=18), _c("Allvar", "severity", width=9),
+    _c("Allvar", "severity", width=11, words=SEVERITY_WORDS),
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
-), status_column="Allvar", colours={"fel": ("FFC7CE", "9C0006"), "varning": ("FFEB9C", "7F6000")})
+    _c("Kod", "code", width=18, technical=True),
+), status_column="Allvar", colours={"Fel": ("FFC7CE", "9C0006"), "Varning": ("FFEB9C", "7F6000")})
 
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
     ("activities", ACTIVITIES), ("economy", ECONOMY), ("comments", COMMENTS),
     ("controls", CONTROLS), ("comparisons", COMPARISONS), ("problems", PROBLEMS),
 )
+# Values of one indicator (or one Kolada KPI) are shown with the same decimals: the most any of them needs.
+VALUE_GROUPS: dict[type, str] = {IndicatorLine: "indicator_id", Comparison: "kolada_id"}
 ROW_KIND = "Radtyp"
+TEXTS_SHEET = "Texter"
+HEADER_ROW = 2  # 0-based: a title row and a period row above every table
 
 
 # ---------------------------------------------------------------- writing
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(wrap_text=False, vertical="top")
-TOP_WRAPPED = Alignment(wrap_text=True, vertical="top")
+HEADER_FILL = "D9E1F2"
+INPUT_FILL = "FFF2CC"  # the cells a person types in (as in the department workbooks)
+_BASE = {"valign": "top"}
+
+
+class Formats:
+    """XlsxWriter formats of one workbook, made once per distinct set of properties."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self.wb = wb
+        self._cache: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    def get(self, **props: Any) -> Any:
+        props = {k: v for k, v in {**_BASE, **props}.items() if v is not None}
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def header(self) -> Any:
+        return self.get(bold=True, bg_color=HEADER_FILL, text_wrap=True)
+
+    def conditional(self, fill: str, font: str) -> Any:
+        key = (("cf", fill), ("font", font))
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format({"bg_color": fill, "font_color": font})
+        return self._cache[key]
+
+
+def new_workbook(path: Path, created: dt.datetime | None = None, inline_strings: bool = False) -> Workbook:
+    """An XlsxWriter workbook that writes every text as text (never a formula, number or link).
+
+    Writers here set a row's height before its cells and write rows in order,
+    so either mode works: shared strings (faster when texts repeat, as status
+    words and names do) or, with *inline_strings*, each row flushed as it is
+    written with its texts inline (``constant_memory``).
+    """
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "constant_memory": inline_strings})
+    if created is not None:  # the same data gives the same file
+        wb.set_properties({"created": _local(created)})
+    return wb
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    return value.astimezone().replace(tzinfo=None) if value.tzinfo is not None else value
 
 
 def cell_value(value: Any) -> Any:
-    """*value* as a cell takes it: text without illegal characters and with ``_xHHHH_`` escaped, local time."""
+    """*value* as a cell takes it: text without illegal characters, local time."""
     if isinstance(value, str):
-        return escape_cell_text(ILLEGAL_CHARACTERS_RE.sub("", value))
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone().replace(tzinfo=None)  # Excel has no time zones: local time
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    if isinstance(value, dt.datetime):
+        return _local(value)  # Excel has no time zones: local time
     return value
 
 
-def set_value(cell: Any, value: Any) -> None:
-    """Assign a value as data: text is always a text cell, never a formula."""
-    cell.value = cell_value(value)
-    if isinstance(value, str):
-        cell.data_type = "s"
+def value_decimals(value: float) -> int:
+    """The decimals *value* is shown with: as typed up to two, one for longer ones (Kolada's raw shares)."""
+    decimals = display_decimals(float(value)) if math.isfinite(value) else 0
+    if decimals is None:
+        decimals = next(d for d in (0, 1, 2) if round(value, d) == value)
+    return decimals
 
 
-class ColumnStyles:
-    """The two cell styles (plain, wrapped) of each column of a table, made once.
+def decimals_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
 
-    openpyxl registers a style object every time one is assigned to a cell
-    (hashing it to find its index); here each column's style is registered
-    once, on a detached prototype cell, and every data cell is created with a
-    copy of the prototype's style array.
+
+def value_format(value: Any) -> str:
+    """The number format that shows *value* as people read it: ``#,##0`` with its decimals (at most two)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return "General"
+    return decimals_format(value_decimals(value))
+
+
+def value_formats(spec: SheetSpec, records: Sequence[Any]) -> list[str | None]:
+    """Per record, the number format of its :data:`VALUE` columns (shared by its group), or None."""
+    group = VALUE_GROUPS.get(spec.record)
+    attrs = [c.attr for c in spec.columns if c.number_format == VALUE]
+    if group is None or not attrs:
+        return [None] * len(records)
+    most: dict[Any, int] = {}
+    for r in records:
+        for attr in attrs:
+            value = getattr(r, attr, None)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                key = getattr(r, group, None)
+                most[key] = max(most.get(key, 0), value_decimals(value))
+    return [decimals_format(most[getattr(r, group, None)]) if getattr(r, group, None) in most else None
+            for r in records]
+
+
+def write_cell(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
+    """Write one value as data: text is always a text cell; NaN and infinities are left empty."""
+    value = cell_value(value)
+    if value is None:
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, (int, float)):
+        if math.isfinite(value):
+            ws.write_number(row, col, value, fmt)
+    elif isinstance(value, (dt.datetime, dt.date)):
+        ws.write_datetime(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+def title_rows(ws: Worksheet, fm: Formats, title: str, meta: CommitteeMeta) -> None:
+    """Row 1: the title; row 2: kommun, period and when the data was gathered (to the minute)."""
+    ws.set_row(0, 21)
+    ws.write_string(0, 0, title, fm.get(bold=True, font_size=14, valign=None))
+    ws.write_string(1, 0, period_line(meta), fm.get(italic=True, font_color="595959", valign=None))
+
+
+def period_line(meta: CommitteeMeta) -> str:
+    when = _local(meta.generated_at).strftime("%Y-%m-%d %H:%M")
+    parts = [p for p in (meta.municipality, meta.administration, meta.period_label) if p]
+    return " · ".join(parts + [f"sammanställd {when}"])
+
+
+def print_setup(ws: Worksheet, header_row: int, last_row: int, last_col: int) -> None:
+    """Landscape A4, one page wide, title and header rows on every page, print area over the columns shown."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, header_row)
+    ws.print_area(0, 0, max(last_row, header_row), last_col)
+    ws.set_footer("&L&A&RSida &P av &N")
+
+
+def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                widths: Sequence[float], formats: Sequence[str | None], *, header_row: int = HEADER_ROW,
+                autofilter: bool = True, hidden: int = 0, bold_rows: Sequence[bool] | None = None,
+                cell_formats: Callable[[int, int, Any], dict[str, Any]] | None = None,
+                row_value_formats: Sequence[str | None] | None = None) -> int:
+    """Write a header row at *header_row* and data rows below it; returns the last row (0-based).
+
+    The last *hidden* columns are hidden (technical).  ``formats`` are number
+    formats per column (:data:`VALUE`: chosen per value); ``cell_formats``
+    may add properties (a fill …) per (row index, column, value);
+    ``row_value_formats`` gives a row's :data:`VALUE` format (see :func:`value_formats`).
     """
-
-    def __init__(self, ws: Worksheet, formats: Sequence[str | None]) -> None:
-        self._styles = [(self._make(ws, TOP, fmt), self._make(ws, TOP_WRAPPED, fmt)) for fmt in formats]
-
-    @staticmethod
-    def _make(ws: Worksheet, alignment: Alignment, fmt: str | None) -> Any:
-        proto = Cell(ws)
-        proto.alignment = alignment
-        if fmt:
-            proto.number_format = fmt
-        return proto._style  # openpyxl's style array (ids into the workbook's style tables)
-
-    def cell(self, ws: Worksheet, col: int, value: Any, wrap: bool) -> Cell:
-        """A new cell of column *col* (0-based) holding *value*, styled; for :meth:`Worksheet.append`."""
-        cell = Cell(ws, value=None, style_array=self._styles[col][wrap])
-        set_value(cell, value)
-        return cell
-
-
-def write_table(ws: Worksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]],
-                widths: Sequence[float], formats: Sequence[str | None], autofilter: bool = True) -> int:
-    """Write a header row and data rows (values only) on an empty sheet; returns the last row number."""
-    if ws.max_row > 1 or ws.max_column > 1 or ws.cell(row=1, column=1).value is not None:
-        raise ValueError(f"write_table: bladet '{ws.title}' är inte tomt")
-    for col, header in enumerate(headers, start=1):
-        cell = ws.cell(row=1, column=col)
-        set_value(cell, header)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = HEADER_ALIGNMENT
-    styles = ColumnStyles(ws, formats)
-    last = 1
-    for last, row in enumerate(rows, start=2):
-        lines = 1
-        cells = []
-        for col, value in enumerate(row):
-            wrap = isinstance(value, str) and (len(value) > widths[col] or "\n" in value)
-            cells.append(styles.cell(ws, col, value, wrap))
-            if wrap:
-                lines = max(lines, wrapped_lines(value, widths[col]))
-        ws.append(cells)
-        if lines > 1:  # not every reader fits rows to wrapped text by itself
-            ws.row_dimensions[last].height = min(13 * lines + 2, 409)  # Excel's largest row height
-    for col, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(col)].width = width
+    head = fm.header()
+    seen: dict[tuple[Any, ...], Any] = {}  # cell formats by (number format, wrap, bold, extra): one lookup a cell
     if any(len(h) > w for h, w in zip(headers, widths)):
-        ws.row_dimensions[1].height = 30  # room for headers wrapped over two lines
-    ws.freeze_panes = "A2"
-    if autofilter:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{max(last, 2)}"
+        ws.set_row(header_row, 30)  # room for headers wrapped over two lines
+    for col, header in enumerate(headers):
+        write_cell(ws, header_row, col, header, head)
+    last = header_row
+    for i, row in enumerate(rows):
+        last = header_row + 1 + i
+        bold = bool(bold_rows and bold_rows[i])
+        wraps = [isinstance(v, str) and (len(v) > widths[col] or "\n" in v) for col, v in enumerate(row)]
+        lines = max([wrapped_lines(v, widths[col]) for col, v in enumerate(row) if wraps[col]], default=1)
+        if lines > 1:  # not every reader fits rows to wrapped text by itself
+            ws.set_row(last, min(15 * lines + 2, 409))  # Excel's largest row height
+        for col, value in enumerate(row):
+            wrap = wraps[col]
+            num = formats[col]
+            if num == VALUE:
+                shared = row_value_formats[i] if row_value_formats else None
+                num = None if value is None else shared or value_format(value)
+            extra = cell_formats(i, col, value) if cell_formats else None
+            if value is None and not extra and not bold:
+                continue
+            key = (num, wrap, bold, tuple(extra.items()) if extra else None)
+            fmt = seen.get(key)
+            if fmt is None:
+                fmt = seen[key] = fm.get(num_format=num, text_wrap=wrap or None, bold=bold or None, **(extra or {}))
+            write_cell(ws, last, col, value, fmt)
+    for col, width in enumerate(widths):
+        technical = col >= len(widths) - hidden
+        ws.set_column(col, col, width, None, {"hidden": True} if technical else None)
+    ws.freeze_panes(header_row + 1, 0)
+    if autofilter:  # over every column, so sorting moves the technical ones along
+        ws.autofilter(header_row, 0, max(last, header_row + 1), len(headers) - 1)
     return last
 
 
@@ -493,33 +765,45 @@ def wrapped_lines(text: str, width: float) -> int:
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 
-def add_status_colours(ws: Worksheet, column: int, last_row: int,
+def add_status_colours(ws: Worksheet, fm: Formats, column: int, first_row: int, last_row: int,
                        colours: dict[str, tuple[str, str]]) -> None:
     """Colour a status column by its value (conditional formatting, so edits recolour)."""
-    letter = get_column_letter(column)
-    area = f"{letter}2:{letter}{max(last_row, 2)}"
     for label, (fill, font) in colours.items():
-        rule = CellIsRule(operator="equal", formula=[f'"{label}"'],
-                          fill=PatternFill("solid", fgColor=fill, bgColor=fill), font=Font(color=font))
-        ws.conditional_formatting.add(area, rule)
+        ws.conditional_format(first_row, column, max(last_row, first_row), column, {
+            "type": "cell", "criteria": "equal to", "value": f'"{label}"', "format": fm.conditional(fill, font)})
 
 
-def _spec_rows(spec: SheetSpec, records: Iterable[Any]) -> list[list[Any]]:
-    return [[getattr(r, c.attr) for c in spec.columns] for r in records]
+def shown_value(column: Column, record: Any) -> Any:
+    value = getattr(record, column.attr)
+    if column.words and isinstance(value, str):
+        return column.words.get(value, value)
+    return value
 
 
-def _write_spec(ws: Worksheet, spec: SheetSpec, records: Sequence[Any],
-                extra: tuple[str, list[Any]] | None = None) -> None:
-    headers = [c.header for c in spec.columns]
-    rows = _spec_rows(spec, records)
-    if extra is not None:  # a trailing marker column (Ekonomi: Radtyp)
-        headers.append(extra[0])
-        rows = [row + [mark] for row, mark in zip(rows, extra[1])]
-    widths = [c.width for c in spec.columns] + ([10] if extra else [])
-    formats = [c.number_format for c in spec.columns] + ([None] if extra else [])
-    last = write_table(ws, headers, rows, widths, formats)
+def write_spec(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[Any], meta: CommitteeMeta,
+               marks: list[str] | None = None, title: str | None = None) -> int:
+    """One record sheet: title rows, table (technical columns last and hidden), status colours, print setup."""
+    columns = spec.ordered
+    hidden = sum(c.technical for c in columns)
+    headers = [c.header for c in columns]
+    rows = [[shown_value(c, r) for c in columns] for r in records]
+    widths = [c.width for c in columns]
+    formats = [c.number_format for c in columns]
+    if marks is not None:  # a marker column (Ekonomi: Radtyp), before the technical ones
+        at = len(columns) - hidden
+        headers.insert(at, ROW_KIND)
+        widths.insert(at, 10)
+        formats.insert(at, None)
+        for row, mark in zip(rows, marks):
+            row.insert(at, mark)
+    title_rows(ws, fm, title or f"{meta.committee} – {spec.name}", meta)
+    last = write_table(ws, fm, headers, rows, widths, formats, hidden=hidden,
+                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None,
+                       row_value_formats=value_formats(spec, records))
     if spec.status_column:
-        add_status_colours(ws, headers.index(spec.status_column) + 1, last, spec.colours)
+        add_status_colours(ws, fm, headers.index(spec.status_column), HEADER_ROW + 1, last, spec.colours)
+    print_setup(ws, HEADER_ROW, last, len(headers) - hidden - 1)
+    return last
 
 
 def _meta_rows(meta: CommitteeMeta) -> list[tuple[str, Any]]:
@@ -530,32 +814,119 @@ def _meta_rows(meta: CommitteeMeta) -> list[tuple[str, Any]]:
     return rows
 
 
-def build_committee_workbook(data: CommitteeData) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
+TEXTS_INTRO = ("Skriv nämndens texter och samlade bedömningar i de gula cellerna. De följer med till "
+               "nämndrapporten och finns kvar när sammanställningen görs om.")
+GOAL_HEADERS = ("Mål-id", "Nämndens mål", *SUPPORT_WORDS, "Förslag", "Samlad bedömning", "Motivering")
+GOAL_WIDTHS = (20, 40, 10, 10, 10, 10, 10, 10, 16, 18, 60)
+SECTION_HEADER = "Avsnitt"
+GONE_GOAL = "(målet finns inte längre i planen)"
+
+
+def write_texts_sheet(ws: Worksheet, fm: Formats, data: CommitteeData) -> None:
+    """Texter: one input cell per report section, one row per goal with support, suggestion and inputs."""
+    meta = data.meta
+    title_rows(ws, fm, f"{meta.committee} – texter och samlad bedömning", meta)
+    last_col = len(GOAL_HEADERS) - 1
+    ws.write_string(2, 0, TEXTS_INTRO, fm.get(valign=None))
+    head = fm.header()
+    locked_wrap = fm.get(text_wrap=True)
+    text_input = fm.get(locked=False, bg_color=INPUT_FILL, text_wrap=True, num_format="@", border=1,
+                        border_color="BFBFBF")
+    row = 4
+    ws.write_string(row, 0, SECTION_HEADER, head)
+    ws.merge_range(row, 1, row, last_col, "Text", head)
+    for key, label in TEXT_SECTIONS:
+        row += 1
+        if key not in ("diarienummer", "sammantradesdatum"):
+            ws.set_row(row, 90)
+        ws.write_string(row, 0, label, locked_wrap)
+        ws.merge_range(row, 1, row, last_col, "", text_input)
+        write_cell(ws, row, 1, data.texts.get(key), text_input)
+    row += 2
+    goal_header = row
+    ws.set_row(row, 30)
+    for col, header in enumerate(GOAL_HEADERS):
+        ws.write_string(row, col, header, head)
+    goals = list(data.goals)
+    known = {g.goal_id for g in goals}
+    goals += [GoalSummary(gid, None, GONE_GOAL) for gid in data.goal_assessments if gid not in known]
+    word_input = fm.get(locked=False, bg_color=INPUT_FILL, border=1, border_color="BFBFBF")
+    for goal in goals:
+        row += 1
+        ws.set_row(row, 60)
+        word, motivation = data.goal_assessments.get(goal.goal_id, (None, None))
+        ws.write_string(row, 0, goal.goal_id, fm.get())
+        write_cell(ws, row, 1, goal.goal_text, locked_wrap)
+        for col, count in enumerate(goal.support().values(), start=2):
+            ws.write_number(row, col, count, fm.get(num_format="0"))
+        write_cell(ws, row, 8, goal.assessment or "–", fm.get())
+        write_cell(ws, row, 9, word, word_input)
+        write_cell(ws, row, 10, motivation, text_input)
+    if goals:
+        ws.data_validation(goal_header + 1, 9, row, 9, {
+            "validate": "list", "source": list(GOAL_WORDS), "error_title": "Samlad bedömning",
+            "error_message": "Välj " + ", ".join(GOAL_WORDS[:-1]) + " eller " + GOAL_WORDS[-1] + "."})
+    for col, width in enumerate(GOAL_WIDTHS):
+        ws.set_column(col, col, width)
+    ws.protect("", {"format_columns": True, "format_rows": True})
+    print_setup(ws, 1, row, last_col)
+
+
+def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) -> Path:
+    """Write *data* as a committee workbook at *path* (not atomically: see :func:`write_committee_workbook`)."""
+    path = Path(path)
+    wb = new_workbook(path, data.meta.generated_at)
+    fm = Formats(wb)
+    write_texts_sheet(wb.add_worksheet(TEXTS_SHEET), fm, data)
     for attr, spec in SHEETS:
-        records = list(getattr(data, attr))
-        ws = wb.create_sheet(spec.name)
+        records = list(sorted_indicators(data) if spec is INDICATORS else getattr(data, attr))
+        ws = wb.add_worksheet(spec.name)
         if spec is ECONOMY:
             totals = economy_totals(records)
             marks = ["Avdelning"] * len(records) + [TOTAL_ROW] * len(totals)
-            _write_spec(ws, spec, records + totals, extra=(ROW_KIND, marks))
+            write_spec(ws, fm, spec, records + totals, data.meta, marks)
         else:
-            _write_spec(ws, spec, records)
-    meta = wb.create_sheet(META_SHEET)
-    write_table(meta, ["Nyckel", "Värde"], _meta_rows(data.meta), [18, 40], [None, None], autofilter=False)
-    meta.sheet_state = "hidden"
-    wb.active = 0
-    return wb
+            write_spec(ws, fm, spec, records, data.meta)
+    meta = wb.add_worksheet(META_SHEET)
+    write_table(meta, fm, ["Nyckel", "Värde"], _meta_rows(data.meta), [18, 40], [None, None], header_row=0,
+                autofilter=False)
+    meta.hide()
+    wb.close()
+    return path
 
 
 def write_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) -> Path:
     """Write *data* as a committee workbook at *path* (atomically); returns the path."""
     path = Path(path)
-    wb = build_committee_workbook(data)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        build_committee_workbook(data, tmp)
     return path
+
+
+def keep_controller_inputs(data: CommitteeData, path: str | os.PathLike[str]) -> CommitteeData:
+    """*data* with the texts and goal assessments typed into the committee workbook already at *path*.
+
+    What *data* itself holds wins; nothing typed is dropped (an assessment of a
+    goal no longer in the plan is kept and shown as such).  A file at *path*
+    that cannot be read, or is no committee workbook, is refused rather than
+    overwritten.
+    """
+    path = Path(path)
+    if not path.exists():
+        return data
+    try:
+        texts, assessments = read_controller_inputs(path)
+    except XlplanError as exc:
+        raise WorkbookRefused(path.name, f"den befintliga sammanställningen kan inte läsas ({_reason(exc)}). "
+                                         "Den skrivs inte över, så att nämndens texter och bedömningar i bladet "
+                                         f"'{TEXTS_SHEET}' inte går förlorade. Stäng filen om den är öppen, "
+                                         "eller flytta den och sammanställ igen.") from exc
+    return replace(data, texts={**texts, **data.texts}, goal_assessments={**assessments, **data.goal_assessments})
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    return text.split(": ", 1)[1] if ": " in text else text
 
 
 # ---------------------------------------------------------------- reading
@@ -581,7 +952,68 @@ def read_committee_workbook(path: str | os.PathLike[str]) -> CommitteeData:
         if spec.name not in wb.sheet_names:
             raise WorkbookRefused(name, f"bladet '{spec.name}' saknas i nämndsammanställningen.")
         records[attr] = tuple(_read_spec(read_sheet_rows(wb, path, spec.name), spec, name))
-    return CommitteeData(meta=meta, **records)
+    texts, assessments = _read_texts(wb, path)
+    return CommitteeData(meta=meta, **records, texts=texts, goal_assessments=assessments)
+
+
+def read_controller_inputs(path: str | os.PathLike[str]) -> tuple[dict[str, str],
+                                                                  dict[str, tuple[str | None, str | None]]]:
+    """The texts and goal assessments typed on Texter of the committee workbook at *path*.
+
+    A committee workbook of an earlier version (no Texter) gives none; a file
+    that is not a committee workbook is refused (:class:`WorkbookRefused`).
+    """
+    path = Path(path)
+    wb = open_workbook(path)
+    if META_SHEET not in wb.sheet_names:
+        raise WorkbookRefused(path.name, "arbetsboken är ingen nämndsammanställning från xlplan "
+                                         f"(det dolda bladet '{META_SHEET}' saknas)")
+    _read_meta(wb, path)
+    return _read_texts(wb, path)
+
+
+def _read_texts(wb: Any, path: Path) -> tuple[dict[str, str], dict[str, tuple[str | None, str | None]]]:
+    if TEXTS_SHEET not in wb.sheet_names:
+        return {}, {}
+    rows = read_sheet_rows(wb, path, TEXTS_SHEET)
+    labels = {norm_header(label): key for key, label in TEXT_SECTIONS}
+    words = {norm_header(w): w for w in GOAL_WORDS}
+    texts: dict[str, str] = {}
+    assessments: dict[str, tuple[str | None, str | None]] = {}
+    goal_cols: dict[str, int] | None = None
+    for raw in rows:
+        first = norm_header(_input_text(raw[0])) if raw else ""
+        if goal_cols is None and first == norm_header(GOAL_HEADERS[0]):
+            goal_cols = {norm_header(h): i for i, h in enumerate(raw) if norm_header(h)}
+            continue
+        if goal_cols is None:
+            text = _input_text(raw[1]) if len(raw) > 1 else None
+            if first in labels and text:
+                texts[labels[first]] = text
+            continue
+        goal_id = _input_text(raw[0])
+        word = _input_text(_at(raw, goal_cols.get(norm_header("Samlad bedömning"))))
+        motivation = _input_text(_at(raw, goal_cols.get(norm_header("Motivering"))))
+        if goal_id and (word or motivation):
+            word = words.get(norm_header(word), word) if word else None
+            assessments[goal_id] = (word, motivation)
+    return texts, assessments
+
+
+def _at(raw: list[Any], col: int | None) -> Any:
+    return raw[col] if col is not None and col < len(raw) else None
+
+
+def _input_text(value: Any) -> str | None:
+    """What a person typed, as text: a date typed into a text cell reads as 2024-10-15."""
+    value = clean(value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _to_text(value).strip() or None
 
 
 def _read_meta(wb: Any, path: Path) -> CommitteeMeta:
@@ -606,23 +1038,44 @@ def _read_meta(wb: Any, path: Path) -> CommitteeMeta:
         raise WorkbookRefused(path.name, f"bladet '{META_SHEET}' är skadat ({exc}).") from exc
 
 
+def _header_row(rows: list[list[Any]], spec: SheetSpec) -> int:
+    """The row holding the headers: the first of the first rows naming the first column (title rows above)."""
+    first = norm_header(spec.columns[0].header)
+    for r0, raw in enumerate(rows[:10]):
+        if any(norm_header(v) == first for v in raw if isinstance(v, str)):
+            return r0
+    return 0
+
+
 def _read_spec(rows: list[list[Any]], spec: SheetSpec, file: str) -> list[Any]:
     if not rows:
         raise WorkbookRefused(file, f"blad '{spec.name}': rubrikraden saknas.")
-    header = {norm_header(h): i for i, h in enumerate(rows[0]) if norm_header(h)}
-    missing = [c.header for c in spec.columns if norm_header(c.header) not in header]
+    top = _header_row(rows, spec)
+    header = {norm_header(h): i for i, h in enumerate(rows[top]) if norm_header(h)}
+    where: dict[str, int] = {}
+    missing = []
+    for c in spec.columns:
+        col = next((header[norm_header(h)] for h in (c.header, *c.aliases) if norm_header(h) in header), None)
+        if col is None:
+            missing.append(c.header)
+        else:
+            where[c.attr] = col
     if missing:
         raise WorkbookRefused(file, f"blad '{spec.name}': kolumnen/kolumnerna {', '.join(missing)} saknas.")
     kind_col = header.get(norm_header(ROW_KIND))
+    back = {c.attr: {norm_header(w): v for v, w in c.words.items()} for c in spec.columns if c.words}
     out = []
-    for r0 in range(1, len(rows)):
+    for r0 in range(top + 1, len(rows)):
         raw = rows[r0]
         if kind_col is not None and kind_col < len(raw) and clean(raw[kind_col]) == TOTAL_ROW:
             continue
-        cells = {c.attr: _cell(raw, header[norm_header(c.header)]) for c in spec.columns}
+        cells = {c.attr: _cell(raw, where[c.attr]) for c in spec.columns}
         if all(v is None for v in cells.values()):
             continue
-        values = {c.attr: _convert(cells[c.attr], c, file, spec.name, cell_ref(r0, header[norm_header(c.header)]))
+        for attr, words in back.items():
+            if isinstance(cells[attr], str):
+                cells[attr] = words.get(norm_header(cells[attr]), cells[attr])
+        values = {c.attr: _convert(cells[c.attr], c, file, spec.name, cell_ref(r0, where[c.attr]))
                   for c in spec.columns}
         out.append(_build(spec, values, file, r0))
     return out

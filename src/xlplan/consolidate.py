@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
+    REPORTED,
     ActivityLine,
     CommentLine,
     CommitteeData,
@@ -48,6 +49,11 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
     Submission,
+    goal_summary,
+    indicator_verdict,
+    keep_controller_inputs,
+    sorted_indicators,
+    suggest_assessment,
     write_committee_workbook,
 )
 from xlplan.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
@@ -238,7 +244,7 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     skipped = [found if p.file == COMPARISONS_FILE and found else p for p in skipped]
     problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
-    data = build_committee_data(ix, choices, problems, comparisons)
+    data = keep_controller_inputs(build_committee_data(ix, choices, problems, comparisons), out_path)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
@@ -562,7 +568,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
                          s.administration)
     problems = list(problems)
     indicators = indicator_lines(ix, choices, problems)
-    return CommitteeData(
+    data = CommitteeData(
         meta=meta,
         submissions=tuple(submission(c, problems) for c in choices),
         goals=tuple(goal_summaries(plan, indicators)),
@@ -574,6 +580,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
+    return replace(data, indicators=sorted_indicators(data, [i.id for i in plan.indicators]))  # as written
 
 
 def submission(c: Choice, problems: list[Problem]) -> Submission:
@@ -678,35 +685,24 @@ def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, proble
 
 
 def goal_summaries(plan: Plan, lines: list[IndicatorLine]) -> list[GoalSummary]:
-    out = []
-    for goal in plan.goals:
-        statuses = [Status.from_label(x.status) for x in lines if x.goal_id == goal.id]
-        count = {s: statuses.count(s) for s in Status}
-        out.append(GoalSummary(goal.id, goal.priority_goal, goal.text, count[Status.UPPFYLLT], count[Status.DELVIS],
-                               count[Status.EJ], count[Status.UTFALL_SAKNAS], count[Status.MALVARDE_SAKNAS],
-                               count[Status.MANUELL], goal_assessment(statuses, plan.settings.goal_rule)))
-    return out
+    """Per goal of the plan: the support over its distinct indicators and the suggested assessment."""
+    by_goal: dict[str, list[IndicatorLine]] = {}
+    for line in lines:
+        by_goal.setdefault(line.goal_id, []).append(line)
+    return [goal_summary(g.id, g.priority_goal, g.text, by_goal.get(g.id, []), plan.settings.goal_rule)
+            for g in plan.goals]
 
 
 def goal_assessment(statuses: list[Status | None], rule: str) -> str | None:
-    """A goal's overall fulfilment from its indicator lines (plan setting Målbedömning).
+    """The suggested assessment of a goal whose indicators have *statuses* (one each; None: no target).
 
-    ``alla``: Uppfyllt when every line is; ``majoritet``: when more than half
-    are.  Otherwise Delvis uppfyllt when any line is (partly) met, Ej uppfyllt
-    when lines were assessed and none was, Utfall saknas when none was assessed.
-    Lines without a target do not count.
+    See :func:`xlplan.committee.suggest_assessment` and ``docs/goal-assessment.md``.
     """
-    counted = [s for s in statuses if s is not None and s is not Status.MALVARDE_SAKNAS]
-    if not counted:
-        return None
-    met = counted.count(Status.UPPFYLLT)
-    if (rule == "majoritet" and met * 2 > len(counted)) or (rule != "majoritet" and met == len(counted)):
-        return Status.UPPFYLLT.label
-    if met or Status.DELVIS in counted:
-        return Status.DELVIS.label
-    if Status.EJ in counted:
-        return Status.EJ.label
-    return Status.UTFALL_SAKNAS.label
+    support: dict[str, int] = {}
+    for s in statuses:
+        word = REPORTED if s is None else indicator_verdict([s.label])
+        support[word] = support.get(word, 0) + 1
+    return suggest_assessment(support, rule)
 
 
 def _state_word(value: Any) -> str | None:

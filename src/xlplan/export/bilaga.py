@@ -11,9 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
 from xlplan.committee import (
@@ -28,8 +26,14 @@ from xlplan.committee import (
     STATUS_COLOURS,
     TOTAL_ROW,
     CommitteeData,
+    Formats,
     SheetSpec,
     economy_totals,
+    new_workbook,
+    period_line,
+    shown_value,
+    sorted_indicators,
+    value_formats,
     write_table,
 )
 
@@ -46,33 +50,34 @@ BILAGA_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("goals", GOALS), ("indicators", INDICATORS), ("activities", ACTIVITIES),
     ("economy", ECONOMY), ("controls", CONTROLS), ("comparisons", COMPARISONS),
 )
+# The fill and font of each status word, as plain cell formats (no conditional formatting).
+STATUS_STYLES: dict[str, tuple[str, str]] = {**STATUS_COLOURS, **ACTIVITY_COLOURS}
 
 
-def build_bilaga(data: CommitteeData) -> Workbook:
-    wb = Workbook()
-    about = wb.active
-    about.title = "Om bilagan"
-    _about(about, data)
+def build_bilaga(data: CommitteeData, path: Path) -> Path:
+    """Write the bilaga at *path* (not atomically: see :func:`write_bilaga`)."""
+    wb = new_workbook(path, data.meta.generated_at, inline_strings=True)
+    fm = Formats(wb)
+    _about(wb.add_worksheet("Om bilagan"), fm, data)
     for attr, spec in BILAGA_SHEETS:
-        records: list[Any] = list(getattr(data, attr))
-        ws = wb.create_sheet(spec.name)
+        records: list[Any] = list(sorted_indicators(data) if spec is INDICATORS else getattr(data, attr))
         marks = None
         if spec is ECONOMY:
             totals = economy_totals(records)
             marks = ["Avdelning"] * len(records) + [TOTAL_ROW] * len(totals)
             records += totals
-        _sheet(ws, spec, records, marks)
-    return wb
-
-
-def write_bilaga(data: CommitteeData, path: Path) -> Path:
-    wb = build_bilaga(data)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+        _sheet(wb.add_worksheet(spec.name), fm, spec, records, marks, data)
+    wb.close()
     return path
 
 
-def _about(ws: Worksheet, data: CommitteeData) -> None:
+def write_bilaga(data: CommitteeData, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        build_bilaga(data, tmp)
+    return path
+
+
+def _about(ws: Worksheet, fm: Formats, data: CommitteeData) -> None:
     m = data.meta
     rows = [
         ("Kommun", m.municipality), ("Nämnd", m.committee), ("Förvaltning", m.administration or "–"),
@@ -82,49 +87,39 @@ def _about(ws: Worksheet, data: CommitteeData) -> None:
         ("Källor", "Jämförelsevärden med Källa = Kolada är hämtade från Kolada (Källa: Kolada). "
                    "Värden med annan källa är egen bearbetning."),
     ]
-    write_table(ws, ["Uppgift", "Värde"], rows, [16, 90], [None, None], autofilter=False)
-    _print_setup(ws)
+    write_table(ws, fm, ["Uppgift", "Värde"], rows, [16, 90], [None, None], header_row=0, autofilter=False)
+    _print_setup(ws, data)
 
 
-def _sheet(ws: Worksheet, spec: SheetSpec, records: Sequence[Any], marks: list[str] | None) -> None:
-    columns = [c for c in spec.columns if c.attr not in OMITTED.get(spec.name, set())]
+def _sheet(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[Any], marks: list[str] | None,
+           data: CommitteeData) -> None:
+    columns = [c for c in spec.columns if c.attr not in OMITTED.get(spec.name, set()) and not c.technical]
     headers = [c.header for c in columns] + ([ROW_KIND] if marks else [])
-    rows = [[getattr(r, c.attr) for c in columns] for r in records]
+    rows = [[shown_value(c, r) for c in columns] for r in records]
     if marks:
         rows = [row + [mark] for row, mark in zip(rows, marks)]
     widths = [min(c.width, PRINT_WIDTHS.get(c.attr, c.width)) for c in columns] + ([10] if marks else [])
     formats = [c.number_format for c in columns] + ([None] if marks else [])
-    write_table(ws, headers, rows, widths, formats, autofilter=False)
-    if spec.status_column:
-        _fill_status(ws, headers.index(spec.status_column) + 1, len(rows))
-    if marks:
-        for r, mark in enumerate(marks, start=2):
-            if mark == TOTAL_ROW:
-                for cell in ws[r]:
-                    cell.font = TOTAL_FONT
-    _print_setup(ws)
+    status = headers.index(spec.status_column) if spec.status_column else None
+
+    def status_fill(_row: int, col: int, value: Any) -> dict[str, Any]:
+        if col == status and isinstance(value, str) and value in STATUS_STYLES:
+            fill, font = STATUS_STYLES[value]
+            return {"bg_color": fill, "font_color": font}
+        return {}
+
+    write_table(ws, fm, headers, rows, widths, formats, header_row=0, autofilter=False,
+                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None, cell_formats=status_fill,
+                       row_value_formats=value_formats(spec, records))
+    _print_setup(ws, data)
 
 
-# One style object per status and one for total rows, shared by every cell that shows it.
-STATUS_STYLES: dict[str, tuple[PatternFill, Font]] = {
-    label: (PatternFill("solid", fgColor=fill), Font(color=font))
-    for label, (fill, font) in {**STATUS_COLOURS, **ACTIVITY_COLOURS}.items()
-}
-TOTAL_FONT = Font(bold=True)
-
-
-def _fill_status(ws: Worksheet, column: int, count: int) -> None:
-    for r in range(2, count + 2):
-        cell = ws.cell(row=r, column=column)
-        if isinstance(cell.value, str) and cell.value in STATUS_STYLES:
-            cell.fill, cell.font = STATUS_STYLES[cell.value]
-
-
-def _print_setup(ws: Worksheet) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-
+def _print_setup(ws: Worksheet, data: CommitteeData) -> None:
+    """Landscape A4, one page wide, the header row on every page; the page header names committee and period."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    header = f"{data.meta.committee} – {period_line(data.meta)}".replace("&", "&&")
+    ws.set_header(f"&L&B&A&R{header}")
+    ws.set_footer("&RSida &P av &N")
