@@ -173,6 +173,8 @@ def fill_cmd(
                   update=update, fmt=fmt)  # type: ignore[arg-type]
     for line in result.lines():
         typer.echo(line)
+    if blocking(result.problems):
+        raise typer.Exit(1)
 
 
 @app.command("export")

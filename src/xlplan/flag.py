@@ -47,6 +47,7 @@ from xlplan.targets import SeriesTarget, Target
 __all__ = [
     "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
     "flag_book", "flag_workbook", "flag", "FlagOutcomes", "department_workbooks", "scan_department_workbooks",
+    "read_metadata",
     "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share", "demo_step",
 ]
 
@@ -673,18 +674,20 @@ class FlagOutcomes(list):  # type: ignore[type-arg]
 
 def department_workbooks(folder: Path) -> list[Path]:
     """The department workbooks in a folder (files with the hidden sheet _xlplan and a department)."""
-    return scan_department_workbooks(folder)[0]
+    return list(scan_department_workbooks(folder)[0])
 
 
-def scan_department_workbooks(folder: Path) -> tuple[list[Path], list[Problem]]:
-    """The folder's department workbooks, and a problem for each other workbook: an unreadable
-    (truncated, damaged) one is an error, a workbook that is not a department file is noted."""
-    out, problems = [], []
+def scan_department_workbooks(folder: Path) -> tuple[dict[Path, dict[str, str]], list[Problem]]:
+    """The folder's department workbooks (path -> hidden metadata), by content, whatever their
+    names, and a problem for each other workbook: an unreadable (truncated, damaged) one is an
+    error, a workbook that is not a department file is noted."""
+    out: dict[Path, dict[str, str]] = {}
+    problems: list[Problem] = []
     for p in sorted(Path(folder).iterdir()):
         if p.suffix.casefold() not in (".xlsx", ".xlsm") or p.name.startswith(("~$", ".")) or not p.is_file():
             continue
         try:
-            meta = _read_metadata(p)
+            meta = read_metadata(p)
         except WorkbookUnreadable as exc:
             problems.append(file_problem(p, exc))
             continue
@@ -693,12 +696,13 @@ def scan_department_workbooks(folder: Path) -> tuple[list[Path], list[Problem]]:
                                     f"{META} saknas eller anger ingen avdelning).", p.name, severity="info",
                                     action="filen hoppades över"))
             continue
-        out.append(p)
+        out[p] = meta
     return out, problems
 
 
-def _read_metadata(path: Path) -> dict[str, str] | None:
-    """The hidden metadata of a workbook (None without the sheet); raises WorkbookUnreadable."""
+def read_metadata(path: Path) -> dict[str, str] | None:
+    """A workbook's hidden metadata (plan_id, department_id, period …), None without the sheet
+    _xlplan; raises WorkbookUnreadable for a file that is not a readable workbook."""
     from xlplan.deptbook import read_meta
     from xlplan.tables import open_workbook, read_sheet_rows
 
@@ -719,7 +723,7 @@ def _sheet_names(path: Path) -> list[str]:
 
 def _metadata(path: Path) -> dict[str, str]:
     try:
-        return _read_metadata(path) or {}
+        return read_metadata(path) or {}
     except Exception:  # noqa: BLE001
         return {}
 
@@ -737,7 +741,8 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcome
     if not target.exists():
         raise BadInput(f"{target} finns inte.")
     folder = target.is_dir()
-    books, skipped = scan_department_workbooks(target) if folder else ([target], [])
+    metas, skipped = scan_department_workbooks(target) if folder else ({}, [])
+    books = list(metas) if folder else [target]
     if not books:
         why = "".join(f"\n  - {p}" for p in skipped if p.severity == "fel")
         raise BadInput(f"Mappen {target} innehåller inga avdelningsfiler från xlplan som kan läsas.{why}")
@@ -749,7 +754,7 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcome
     first_error: BaseException | None = None
     for path in books:
         try:
-            plan_id = (_read_metadata(path) or {}).get("plan_id") or ""
+            plan_id = (metas.get(path) or read_metadata(path) or {}).get("plan_id") or ""
             if plan_id not in plans:
                 try:
                     plans[plan_id] = _locate_plan(path, plan_id, plan_path, [k for k in plans])
