@@ -291,3 +291,41 @@ def test_comma_csv_with_unquoted_decimal_commas_is_refused_never_read_as_the_int
     assert values == []
     (problem,) = problems
     assert problem.file == "sjuk.csv" and "rad 3" in problem.message and "61,5 %" in problem.message
+
+
+# ---------------------------------------------------------------- department files with renamed sheets
+
+
+def _rename(path: Path, renames: dict[str, str]) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for i, old in enumerate(renames):
+        wb[old].title = f"tmp{i}"
+    for i, new in enumerate(renames.values()):
+        wb[f"tmp{i}"].title = new
+    wb.save(path)
+
+
+def test_department_file_with_swapped_sheet_names_is_read_with_one_clear_warning(books: Path) -> None:
+    from xlplan.deptbook import read_department_workbook
+    from xlplan.layout.columns import INDICATORS, OVERVIEW
+
+    path = sorted(books.glob("*.xlsx"))[0]
+    _rename(path, {INDICATORS: OVERVIEW, OVERVIEW: INDICATORS})
+    book = read_department_workbook(path)
+    assert book.actual_sheet_name(INDICATORS) == OVERVIEW and book.actual_sheet_name(OVERVIEW) == INDICATORS
+    renamed = [p for p in book.problems if p.code == "blad_omdopt"]
+    assert len(renamed) == 2 and not [p for p in book.problems if p.severity == "fel"]
+    assert f"Bladet '{INDICATORS}' har bytt namn till '{OVERVIEW}'" in " ".join(p.message for p in renamed)
+
+
+def test_department_sheet_name_with_trailing_space_is_the_sheet(books: Path) -> None:
+    from xlplan.deptbook import read_department_workbook
+    from xlplan.layout.columns import INDICATORS
+
+    path = sorted(books.glob("*.xlsx"))[0]
+    _rename(path, {INDICATORS: INDICATORS + " "})
+    book = read_department_workbook(path)
+    assert book.actual_sheet_name(INDICATORS) == INDICATORS + " "
+    assert not [p for p in book.problems if p.severity != "info"]
