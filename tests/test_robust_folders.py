@@ -352,3 +352,28 @@ def test_two_files_for_one_department_are_a_conflict_naming_both(folder: tuple[P
     (problem,) = result.problems
     assert hem.name in problem.message and twin.name in problem.message and "Två filer" in problem.message
     assert {p: digest(p) for p in before} == before and len(result.written) == 3
+
+
+def test_refill_after_a_deleted_column_says_what_to_do_not_the_same_command(folder: tuple[Path, Path]) -> None:
+    plan, out = folder
+    hem = book(out, "HEM")
+    cell = read_department_workbook(hem).address(INDICATORS, "I|I2|Äldre", "outcome")
+    wb = openpyxl.load_workbook(hem)
+    wb[INDICATORS].delete_cols(openpyxl.utils.column_index_from_string(cell.rstrip("0123456789")))
+    wb.save(hem)
+    result = fill(plan, PERIOD, None, out, update=True)
+    (problem,) = [p for p in result.problems if p.file == hem.name]
+    assert "Kolumnen 'Utfall" in problem.message and "fill --update" not in problem.message
+    assert "lägg tillbaka kolumnen" in problem.message and BACKUP_DIR in problem.message
+
+
+def test_refill_names_the_file_of_a_department_removed_from_the_plan(folder: tuple[Path, Path],
+                                                                     tables: dict[str, Any],
+                                                                     write_tables: Callable[..., Path]) -> None:
+    _, out = folder
+    bem = book(out, "BEM")
+    before = digest(bem)
+    result = fill(without_bem(tables, write_tables), PERIOD, None, out, update=True)
+    (problem,) = result.problems
+    assert problem.file == bem.name and "'BEM' finns inte längre i planen" in problem.message
+    assert problem.severity == "varning" and digest(bem) == before and len(result.written) == 3

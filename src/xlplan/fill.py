@@ -160,6 +160,11 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
     existing, unreadable = department_files(Path(out_dir), plan, period)
     if update and problems is not None:
         problems += unreadable
+        known = {d.id for d in plan.departments}
+        problems += [Problem("okand_avdelning", f"Avdelningen '{dep_id}' finns inte längre i planen; filen "
+                             "lämnades orörd (flytta den ur mappen när dess värden inte behövs).", p.name,
+                             severity="varning", action="filen lämnades orörd")
+                     for dep_id, paths in existing.items() if dep_id not in known for p in paths]
     jobs = []
     for dep in choose_departments(plan, departments):
         target = Path(out_dir) / workbook_name(plan, dep, period, fmt)
@@ -262,8 +267,14 @@ def check_readable_inputs(old: DepartmentBook) -> None:
             if header:
                 lost.append(str(p))
     if lost:
-        raise WorkbookRefused(str(old.path), "det som fyllts i kan inte läsas säkert, så filen skrivs inte över. "
-                              "Rätta först:\n" + "\n".join(f"  - {m}" for m in lost))
+        lines = "\n".join(f"  - {m.replace(REFILL_ADVICE, '').rstrip()}" for m in lost)
+        raise WorkbookRefused(str(old.path), "det som fyllts i kan inte läsas säkert, så filen skrivs inte över:\n"
+                              f"{lines}\nGör så här: lägg tillbaka kolumnen eller rubrikraden (Ångra i Excel), "
+                              f"eller hämta den senaste versionen ur mappen {BACKUP_DIR}, och kör sedan "
+                              "påfyllningen igen.")
+
+
+REFILL_ADVICE = " Fyll filen på nytt med xlplan fill --update."  # deptbook's advice, wrong when refill refuses
 
 
 def check_identity(old: DepartmentBook, plan: Plan, dep: Department, period: Period) -> None:
@@ -398,17 +409,22 @@ def add_removed_sheet(spec: WorkbookSpec, old: DepartmentBook, moved: list[RowSp
 # ---------------------------------------------------------------- apply
 
 def apply_fill(jobs: list[FillJob], problems: list[Problem] | None = None) -> list[Path]:
-    """Write every job; with *problems*, a file that cannot be written is noted and the rest written."""
+    """Write every job; with *problems*, a file that cannot be written is noted and the rest written
+    (when none can be, the first error is raised: the command could not run)."""
     written = []
+    first: BaseException | None = None
     for job in jobs:
         try:
             write_job(job)
         except (XlplanError, OSError) as exc:
             if problems is None:
                 raise
+            first = first or exc
             problems.append(file_problem(job.target, exc, action="filen skrevs inte"))
             continue
         written.append(job.target)
+    if first is not None and not written:
+        raise first
     return written
 
 
@@ -443,6 +459,8 @@ def fill(plan_path: str | Path, period: str | Period, departments: list[str] | N
     """Write (or with *update* refill) the follow-up workbook of each department."""
     if fmt not in ("xlsx", "xlsm"):
         raise BadInput(f"Formatet '{fmt}' stöds inte; välj xlsx eller xlsm.")
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise BadInput(f"{out_dir} är en fil, inte en mapp; ange en mapp för avdelningsfilerna.")
     plan = read_plan(plan_path)
     per = period if isinstance(period, Period) else parse_period(period)
     problems: list[Problem] = []  # only a refill goes on past a refused file; a first fill is all or nothing
