@@ -377,3 +377,25 @@ def test_refill_names_the_file_of_a_department_removed_from_the_plan(folder: tup
     (problem,) = result.problems
     assert problem.file == bem.name and "'BEM' finns inte längre i planen" in problem.message
     assert problem.severity == "varning" and digest(bem) == before and len(result.written) == 3
+
+
+def test_a_killed_run_leaves_a_temp_file_the_next_run_removes(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "Avd_2024-delår.xlsm"
+    target.write_bytes(b"orig")
+    code = ("import sys, time; from xlplan.atomic import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n"
+            "    tmp.write_bytes(b'half'); print(tmp, flush=True); time.sleep(60)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(atomic.__file__).parents[1]))
+    with subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
+                          env=env) as proc:
+        assert proc.stdout is not None
+        leftover = Path(proc.stdout.readline().strip())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert leftover.exists() and leftover.name.startswith(f".~xlplan-{proc.pid}-") and target.read_bytes() == b"orig"
+    write_bytes_atomic(tmp_path / "other.json", b"{}")  # the next run in that folder
+    assert not leftover.exists() and target.read_bytes() == b"orig"

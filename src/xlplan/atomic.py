@@ -85,6 +85,13 @@ def _refused_replace(target: Path, exc: OSError) -> WorkbookRefused:
 
 
 def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     with _umask_lock:
         mask = os.umask(0o022)
         os.umask(mask)
@@ -139,6 +146,17 @@ def clean_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
             continue
         removed.append(entry)
     return removed
+
+
+_cleaned: set[Path] = set()
+
+
+def _clean_once(folder: Path) -> None:
+    """Clean *folder*'s leftovers at this process's first write there (a cache folder is written often)."""
+    key = folder.resolve()
+    if key not in _cleaned:
+        _cleaned.add(key)
+        clean_leftovers(folder)
 
 
 # ---------------------------------------------------------------- backups
@@ -219,7 +237,7 @@ def atomic_path(target: str | os.PathLike[str], backup: bool = False) -> Iterato
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(target.parent)
+    _clean_once(target.parent)
     check_writable(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=target.suffix, dir=target.parent)
