@@ -399,3 +399,14 @@ def test_a_killed_run_leaves_a_temp_file_the_next_run_removes(tmp_path: Path) ->
     assert leftover.exists() and leftover.name.startswith(f".~xlplan-{proc.pid}-") and target.read_bytes() == b"orig"
     write_bytes_atomic(tmp_path / "other.json", b"{}")  # the next run in that folder
     assert not leftover.exists() and target.read_bytes() == b"orig"
+
+
+def test_consolidate_exit_code_says_a_file_was_left_out(folder: tuple[Path, Path], tmp_path: Path) -> None:
+    plan, out = folder
+    args = ["consolidate", str(out), "--plan", str(plan), "--period", PERIOD, "--out", str(tmp_path / "n.xlsx")]
+    openpyxl.Workbook().save(out / "Egen_lista.xlsx")  # a foreign workbook is noted, not a failure
+    assert CliRunner().invoke(app, args).exit_code == 0
+    truncated = out / "Trasig.xlsx"
+    truncated.write_bytes(book(out, "HEM").read_bytes()[:3000])
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "Trasig.xlsx" in res.output

@@ -230,7 +230,7 @@ def consolidate_cmd(
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
 ) -> None:
     """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
-    from xlplan.consolidate import consolidate, summary_lines
+    from xlplan.consolidate import NOT_INCLUDED, consolidate, summary_lines
 
     bar = _ConsolidateProgress()
     try:
@@ -239,7 +239,11 @@ def consolidate_cmd(
         bar.close()
     for line in summary_lines(result):
         typer.echo(line)
-    if strict and result.counts()["fel"]:
+    skipped = [p for p in result.problems  # a file left out (a foreign workbook, e.g. the plan, is only noted)
+               if p.severity == "fel" and p.action == NOT_INCLUDED and p.code != "inte_avdelningsfil"]
+    for p in skipped:
+        typer.echo(f"  Togs inte med: {p}")
+    if skipped or (strict and result.counts()["fel"]):
         raise typer.Exit(1)
 
 
