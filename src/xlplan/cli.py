@@ -1,8 +1,9 @@
 """The ``xlplan`` command line: a thin face over the library.
 
 Each command parses arguments, calls one library function, prints, and maps
-library errors to exit codes: 0 success, 1 something flagged (``--strict``),
-2 bad input (one Swedish line on stderr).
+library errors to exit codes: 0 done, 1 done with problems (a file skipped or not
+written; with ``--strict`` also something flagged), 2 could not run (bad input, or an
+unexpected error: a Swedish message on stderr, the traceback in the log file it names).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any, Optional
 import typer
 from typer.core import TyperGroup
 
-from xlplan.errors import XlplanError
+from typer.exceptions import TyperException
+
+from xlplan.errors import XlplanError, blocking, report_unexpected
 
 
 class XlplanGroup(TyperGroup):
@@ -28,6 +31,19 @@ class XlplanGroup(TyperGroup):
         except XlplanError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:  # no traceback reaches a user: a Swedish message, the traceback in the log
+            command = " ".join(["xlplan", *_command_words(ctx)])
+            typer.echo(report_unexpected(exc, f"Kommandot '{command}'"), err=True)
+            raise typer.Exit(2) from exc
+
+
+def _command_words(ctx: Any) -> list[str]:
+    """The subcommand's name(s) from the group's context, for messages."""
+    words = [ctx.info_name] if ctx.info_name and ctx.parent is not None else []
+    sub = getattr(ctx, "invoked_subcommand", None)
+    return words + ([sub] if sub else [])
 
 
 app = typer.Typer(
@@ -157,6 +173,8 @@ def fill_cmd(
                   update=update, fmt=fmt)  # type: ignore[arg-type]
     for line in result.lines():
         typer.echo(line)
+    if blocking(result.problems):
+        raise typer.Exit(1)
 
 
 @app.command("export")
@@ -212,7 +230,7 @@ def consolidate_cmd(
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
 ) -> None:
     """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
-    from xlplan.consolidate import consolidate, summary_lines
+    from xlplan.consolidate import NOT_INCLUDED, consolidate, summary_lines
 
     bar = _ConsolidateProgress()
     try:
@@ -221,7 +239,11 @@ def consolidate_cmd(
         bar.close()
     for line in summary_lines(result):
         typer.echo(line)
-    if strict and result.counts()["fel"]:
+    skipped = [p for p in result.problems  # a file left out (a foreign workbook, e.g. the plan, is only noted)
+               if p.severity == "fel" and p.action == NOT_INCLUDED and p.code != "inte_avdelningsfil"]
+    for p in skipped:
+        typer.echo(f"  Togs inte med: {p}")
+    if skipped or (strict and result.counts()["fel"]):
         raise typer.Exit(1)
 
 
@@ -252,6 +274,8 @@ def pull_cmd(
                   cache_dir=cache_dir, dry_run=dry_run)
     for line in result.lines():
         typer.echo(line)
+    if blocking(result.problems):
+        raise typer.Exit(1)
 
 
 @app.command("flag")
@@ -268,15 +292,16 @@ def flag_cmd(
         outcomes = flag(target, plan)
     except XlplanError as exc:
         fail(str(exc))
+    skipped = getattr(outcomes, "problems", [])
     if as_json:
         emit_json([{"fil": str(o.path), "skriven": o.written, "ändrade_celler": o.changed_cells,
                     "status": {r.row_id: r.status.label for r in o.report.rows},
-                    "flaggor": [p.to_json() for p in o.report.problems()]} for o in outcomes])
+                    "flaggor": [p.to_json() for p in o.report.problems()]} for o in outcomes]
+                  + [{"fil": p.file, "skriven": False, "hoppades_över": p.to_json()} for p in skipped])
     else:
-        for o in outcomes:
-            for line in o.lines():
-                typer.echo(line)
-    if strict and any(o.report.flagged for o in outcomes):
+        for line in outcomes.lines():
+            typer.echo(line)
+    if blocking(skipped) or (strict and any(o.report.flagged for o in outcomes)):
         raise typer.Exit(1)
 
 

@@ -34,7 +34,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
@@ -501,8 +501,24 @@ def choose(plan: Plan, reads: list[FileRead]) -> list[Choice]:
     return [choose_for(dep, by_department.get(dep.id, [])) for dep in plan.departments]
 
 
-def choose_for(dep: Department, reads: list[FileRead]) -> Choice:
+STRUCTURAL = frozenset({"blad_saknas", "rubrikrad_saknas", "kolumn_saknas", "rad_saknas", "olasbar"})
+
+
+def broken(read: FileRead) -> Problem | None:
+    """The first problem that makes a file of the right department unusable as a whole (a sheet,
+    header row, column or planned row missing), or None."""
+    return next((p for p in read.problems if p.severity == "fel" and p.code in STRUCTURAL), None)
+
+
+def candidates(reads: Sequence[FileRead]) -> list[FileRead]:
+    """The files that compete for a department: the accepted ones that pass validation, or, when
+    none does, every accepted one. A broken copy never pushes out a valid file."""
     accepted = [r for r in reads if r.accepted]
+    return [r for r in accepted if broken(r) is None] or accepted
+
+
+def choose_for(dep: Department, reads: list[FileRead]) -> Choice:
+    accepted = candidates(reads)
     if not accepted:
         return Choice(dep, "avvisad" if reads else "saknas", None, tuple(reads))
     hashes = {r.facts.sha256 if r.facts else r.name for r in accepted}
@@ -517,7 +533,13 @@ def choice_problems(choices: list[Choice]) -> list[Problem]:
     out = []
     for c in choices:
         label = f"{c.department.name} ({c.department.id})"
-        accepted = [r for r in c.candidates if r.accepted]
+        accepted = candidates(c.candidates)
+        for r in c.candidates:
+            why = broken(r) if r.accepted and r not in accepted else None
+            if why is not None:
+                used = f"{c.file.name} användes" if c.file is not None else "de andra filerna prövades"
+                out.append(Problem("skadad_kopia", f"Filen gäller {label} men kan inte användas ({why.message}); "
+                                   f"{used}. Ta bort den skadade filen ur mappen.", r.name, action=NOT_INCLUDED))
         if c.state == "saknas":
             out.append(Problem("inlamning_saknas", f"Ingen fil från {label} finns i mappen.", None,
                                severity="varning", action="avdelningens rader visas som Utfall saknas"))

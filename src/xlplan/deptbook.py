@@ -166,11 +166,11 @@ def wanted_sheets(expected: list[str]) -> list[str]:
 def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
                 problems: list[Problem]) -> dict[str, str]:
     """Layout sheet name -> name in the file; renamed sheets are recognised by their Rad-ids."""
-    by_fold = {n.casefold(): n for n in names}
+    by_fold = {n.strip().casefold(): n for n in names}  # 'Översikt ' (a trailing space) is Översikt
     found: dict[str, str] = {}
     for sheet in wanted_sheets(expected):
         actual = by_fold.get(sheet.casefold())
-        if actual is not None:
+        if actual is not None and not holds_another_sheet(sheet, actual, rows_of):
             found[sheet] = actual
     unclaimed = [n for n in names if n not in found.values() and n != META]
     for sheet in wanted_sheets(expected):
@@ -186,6 +186,13 @@ def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
             problems.append(Problem("blad_saknas", f"Bladet '{sheet}' saknas. Fyll filen på nytt med "
                                     "xlplan fill --update.", file, sheet))
     return found
+
+
+def holds_another_sheet(sheet: str, actual: str, rows_of: Any) -> bool:
+    """True when the sheet named like *sheet* holds another layout sheet's table (names swapped)."""
+    if sheet not in COLUMNS or recognise(sheet, [actual], rows_of) is not None:
+        return False
+    return any(other != sheet and recognise(other, [actual], rows_of) is not None for other in COLUMNS)
 
 
 def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:

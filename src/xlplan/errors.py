@@ -19,6 +19,7 @@ Hierarchy::
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Iterable, Literal
 
 Severity = Literal["fel", "varning", "info"]
@@ -92,3 +93,101 @@ class KoladaUnavailable(XlplanError):
 
 class ExportFailed(XlplanError):
     """The board pack could not be written."""
+
+
+# ---------------------------------------------------------------- the unexpected (faces only)
+
+LOG_DIR_ENV = "XLPLAN_LOG_DIR"
+
+
+def log_dir() -> Path:
+    """Where tracebacks go: ``$XLPLAN_LOG_DIR``, else ``~/.xlplan/logs``."""
+    import os
+
+    given = os.environ.get(LOG_DIR_ENV)
+    return Path(given) if given else Path.home() / ".xlplan" / "logs"
+
+
+def log_exception(exc: BaseException, context: str) -> Path | None:
+    """Append *exc*'s traceback to today's log file (``xlplan-YYYYMMDD.log``); its path, or None.
+
+    Falls back to the system's temporary folder when the log folder cannot be written.
+    """
+    import datetime as dt
+    import tempfile
+    import traceback
+
+    now = dt.datetime.now()
+    text = (f"==== {now.isoformat(timespec='seconds')} {context}\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) + "\n")
+    for folder in (log_dir(), Path(tempfile.gettempdir()) / "xlplan-logs"):
+        path = folder / f"xlplan-{now:%Y%m%d}.log"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError:
+            continue
+        return path
+    return None
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENAMETOOLONG:
+        return "namnet är för långt för filsystemet; korta avdelningens eller mappens namn"
+    if isinstance(exc, PermissionError):
+        return "åtkomst nekad: filen är öppen i ett annat program, skrivskyddad, eller du saknar skrivrätt i mappen"
+    if isinstance(exc, FileNotFoundError):
+        return "filen eller mappen finns inte"
+    if exc.errno == errno.ENOSPC:
+        return "disken är full"
+    return exc.strerror or str(exc)
+
+
+def unexpected_message(exc: BaseException, context: str, file: str | None = None,
+                       log: Path | None = None) -> str:
+    """A Swedish message for an error xlplan did not expect: what failed, where, and what to do."""
+
+    if isinstance(exc, OSError):
+        where = exc.filename or file
+        name = f"{Path(str(where)).name}: " if where else ""
+        head = f"{context} kunde inte köras klart. {name}{_os_reason(exc)}."
+        todo = ("Gör så här: stäng filen om den är öppen, kontrollera namnet och att du får skriva i mappen, "
+                "och försök igen.")
+    else:
+        where = f" (fil: {Path(file).name})" if file else ""
+        head = f"{context} stoppades av ett oväntat fel{where}: {type(exc).__name__}: {exc}"
+        todo = ("Gör så här: kontrollera att filen är en fil från xlplan och inte är skadad, och försök igen. "
+                "Händer det igen, skicka loggfilen till den som förvaltar xlplan.")
+    lines = [head, "Filer som xlplan skriver byts bara ut när de skrivits klart, så ingen fil lämnades halvskriven.",
+             todo]
+    if log is not None:
+        lines.append(f"Tekniska detaljer finns i loggfilen {log}")
+    return "\n".join(lines)
+
+
+def report_unexpected(exc: BaseException, context: str, file: str | None = None) -> str:
+    """Log *exc*'s traceback and return the Swedish message (with the log's path) for the user."""
+    return unexpected_message(exc, context, file, log_exception(exc, context))
+
+
+def file_problem(path: str | Path, exc: BaseException, action: str = "filen hoppades över") -> Problem:
+    """One file's failure in a folder run as a :class:`Problem` naming the file (the run goes on)."""
+    name = Path(path).name
+    if isinstance(exc, WorkbookUnreadable):
+        return Problem("olasbar", f"Filen kan inte läsas: {exc.reason}.", name, action=action)
+    if isinstance(exc, WorkbookRefused):
+        reason = exc.reason[:1].upper() + exc.reason[1:]
+        return Problem("avvisad", reason if reason.endswith((".", "!", ")")) else reason + ".", name, action=action)
+    if isinstance(exc, XlplanError):
+        return Problem("avvisad", str(exc), name, action=action)
+    if isinstance(exc, OSError):
+        return Problem("filfel", _os_reason(exc)[:1].upper() + _os_reason(exc)[1:] + ".", name, action=action)
+    return Problem("internt_fel", f"Oväntat fel: {type(exc).__name__}: {exc}.", name, action=action)
+
+
+def blocking(problems: Iterable[Problem]) -> bool:
+    """True when a problem means a file was skipped or not written (exit code 1 in the CLI)."""
+    return any(p.severity == "fel" for p in problems)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from xlplan.errors import BadInput, Problem, XlplanError
+from xlplan.errors import BadInput, Problem, XlplanError, log_exception, report_unexpected
 
 if TYPE_CHECKING:
     import xlwings as xw
@@ -262,6 +262,14 @@ def button(title: str) -> Callable[[F], F]:
                 alert(xw.Book.caller(), ["Det gick inte:", f"{where}{exc.strerror or exc}",
                                          "Stäng filen om den är öppen, och kontrollera mappen på bladet Val."],
                       title, critical=True)
+            except Exception as exc:  # never a traceback: a Swedish message naming the book, the log's path
+                try:
+                    book = xw.Book.caller()
+                    name = book.fullname
+                except Exception:  # noqa: BLE001 - not even the calling book: log and give up quietly
+                    log_exception(exc, f"Knappen '{title}'")
+                    return
+                alert(book, report_unexpected(exc, f"Knappen '{title}'", name).splitlines(), title, critical=True)
         return run  # type: ignore[return-value]
     return wrap
 

@@ -18,9 +18,12 @@ Rules:
   same key are a problem and nothing is read for that department.
 * Numbers are Swedish (``48,5``, ``1 012``, ``12 %``), read by
   :func:`xlplan.numbers.parse_number`.
-* CSV: the encoding is UTF-8 (with or without BOM), else cp1252; the
+* CSV: the encoding is UTF-16 when the file starts with its BOM, else UTF-8 (with or
+  without BOM), else cp1252; the
   delimiter is sniffed among ``;``, ``,``, tab and ``|`` (``;`` when unsure).
-  The first non-empty line is the header.  XLSX: the named sheet (else the
+  The first non-empty line is the header.  A comma-separated file whose rows have more
+  fields than the header because of unquoted decimal commas (``61,5 %``) is refused,
+  naming the row: it is never read as 61.  XLSX: the named sheet (else the
   first) and its first non-empty row as header.
 
 Problems (missing file, column, key row, a value that is not a number) are
@@ -30,6 +33,7 @@ never stop the other sources.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -48,6 +52,8 @@ __all__ = ["FileValue", "FileTable", "cells_match", "decode", "read_file_values"
            "substitute"]
 
 CSV_DELIMITERS = ";,\t|"
+_DECIMAL_SPLIT = re.compile(r"^\s*-?\d+\s*$")  # "61" of "61,5 %" split at its decimal comma
+_DECIMAL_TAIL = re.compile(r"^\d+\s*%?\s*$")  # "5 %"
 ENCODINGS = ("utf-8-sig", "cp1252")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -100,6 +106,11 @@ def read_table(path: Path, sheet: str | None = None) -> FileTable:
 
 
 def decode(data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -134,10 +145,25 @@ def _read_csv(path: Path) -> FileTable:
             if header is None:
                 header = [c.strip() for c in record]
             else:
+                split = _decimal_split(record) if reader.dialect.delimiter == "," and len(record) > len(header) else None
+                if split is not None:
+                    raise WorkbookUnreadable(str(path), f"rad {reader.line_num} har {len(record)} fält men "
+                                             f"rubrikraden {len(header)}: filen är kommaseparerad och talet "
+                                             f"'{split}' har decimalkomma utan citattecken, så värdena kan inte "
+                                             "läsas säkert (61,5 skulle bli 61). Exportera med semikolon som "
+                                             "avgränsare, eller med citattecken runt talen")
                 rows.append((reader.line_num, record))
     except csv.Error as exc:
         raise WorkbookUnreadable(str(path), f"CSV-filen är felaktig på rad {reader.line_num} ({exc})") from exc
     return FileTable(path, header or [], rows)
+
+
+def _decimal_split(record: list[str]) -> str | None:
+    """'61,5 %' when a comma-separated row split a number at its decimal comma, else None."""
+    for a, b in zip(record, record[1:]):
+        if _DECIMAL_SPLIT.match(a) and _DECIMAL_TAIL.match(b):
+            return f"{a.strip()},{b.strip()}"
+    return None
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> FileTable:
@@ -235,6 +261,8 @@ def read_file_values(
             continue
         tables = [_table(cache, f, source.sheet, problems) for f in files]
         readable = [t for t in tables if t is not None]
+        if not readable:  # each unreadable file is already a problem; "no row in (nothing)" adds nothing
+            continue
         for dep in deps:
             hit = _value_for(source, indicator, readable, dep, period, plan_dir)
             if hit.problem is not None:

@@ -2,8 +2,10 @@
 
 Plan, then apply: :func:`plan_fill` works out every file's description and
 what changes (reading existing files, refusing foreign ones) without writing;
-:func:`apply_fill` writes them, atomically, each replaced file kept as
-``.bak``. :func:`fill` does both.
+:func:`apply_fill` writes them, atomically, each replaced file kept in the hidden
+backup folder ``.xlplan-backup/``. :func:`fill` does both. A department's existing
+file is found by its hidden metadata, so a renamed department or a file saved as
+.xlsx is refilled in place; one file that cannot be refilled never stops the others.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import datetime as dt
 import re
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from xlplan.atomic import atomic_path
+from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
-from xlplan.errors import BadInput, WorkbookRefused, WorkbookUnreadable
+from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import COLUMNS, INDICATORS, META, REMOVED
 from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
@@ -51,6 +53,7 @@ class FileReport:
     kept_inputs: int = 0
     moved_inputs: int = 0
     previous: Path | None = None  # the previous period's file direction targets compare with
+    replaced: Path | None = None  # the department's file under another name or format, now in the backup folder
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -67,6 +70,9 @@ class FileReport:
             head += f", {self.moved_inputs} flyttade till bladet '{REMOVED}'"
         marks = {"tillagd": "+", "borttagen": "-", "ändrad": "~"}
         out = [head] + compared
+        if self.replaced is not None:
+            out.append(f"  Ersätter {self.replaced.name} (avdelningens fil med annat namn eller format); den "
+                       f"flyttades till mappen {BACKUP_DIR}")
         for c in self.changes:
             extra = ("; " + "; ".join(c.details)) if c.details else ""
             out.append(f"  {marks[c.kind]} {c.sheet}: {c.text}{extra}")
@@ -84,15 +90,19 @@ class FillJob:
     spec: WorkbookSpec
     report: FileReport
     fmt: Format
+    replaces: Path | None = None  # the department's existing file when its name or format differs from target
 
 
 @dataclass
 class FillResult:
     written: list[Path]
     reports: list[FileReport]
+    problems: list[Problem] = field(default_factory=list)  # departments whose file was not written, and why
 
     def lines(self) -> list[str]:
-        return [line for r in self.reports for line in r.lines()]
+        written = set(self.written)
+        out = [line for r in self.reports if r.path in written for line in r.lines()]
+        return out + [f"Skrevs inte: {p}" if p.severity == "fel" else str(p) for p in self.problems]
 
 
 # ---------------------------------------------------------------- names
@@ -137,26 +147,82 @@ def check_period(plan: Plan, period: Period) -> None:
 
 
 def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir: Path,
-              update: bool = False, fmt: Format = "xlsx", generated_at: str | None = None) -> list[FillJob]:
-    """Work out every file to write; raise before anything is written if one is refused."""
+              update: bool = False, fmt: Format = "xlsx", generated_at: str | None = None,
+              problems: list[Problem] | None = None) -> list[FillJob]:
+    """Work out every file to write, without writing.
+
+    A department's existing file is found by its hidden metadata (plan, department, period),
+    whatever its name or format. Without *problems*, the first refused file raises before
+    anything is written; with it, each refused department is noted there and the rest planned.
+    """
     check_period(plan, period)
     stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    existing, unreadable = department_files(Path(out_dir), plan, period)
+    if update and problems is not None:
+        problems += unreadable
+        known = {d.id for d in plan.departments}
+        problems += [Problem("okand_avdelning", f"Avdelningen '{dep_id}' finns inte längre i planen; filen "
+                             "lämnades orörd (flytta den ur mappen när dess värden inte behövs).", p.name,
+                             severity="varning", action="filen lämnades orörd")
+                     for dep_id, paths in existing.items() if dep_id not in known for p in paths]
     jobs = []
     for dep in choose_departments(plan, departments):
         target = Path(out_dir) / workbook_name(plan, dep, period, fmt)
-        before, before_path = previous_outcomes(plan, dep, period, Path(out_dir))
-        spec = department_workbook(plan, dep, period, stamp, previous=before)
-        report = FileReport(target, dep.name, created=not target.exists(), previous=before_path)
-        if target.exists():
-            if not update:
-                raise WorkbookRefused(str(target), "finns redan. Kör igen med --update för att föra in planens "
-                                      "ändringar och behålla det som fyllts i.")
-            old = read_department_workbook(target)
-            check_identity(old, plan, dep, period)
-            check_readable_inputs(old)
-            merge_inputs(spec, old, report, stamp[:10])
-        jobs.append(FillJob(dep, target, spec, report, fmt))
+        try:
+            jobs.append(plan_one(plan, period, dep, target, existing.get(dep.id, []), update, fmt, stamp))
+        except (XlplanError, OSError) as exc:
+            if problems is None:
+                raise
+            where = getattr(exc, "path", None) or getattr(exc, "filename", None) or target
+            problems.append(file_problem(where, exc, action="filen skrevs inte"))
     return jobs
+
+
+def department_files(out_dir: Path, plan: Plan, period: Period) -> tuple[dict[str, list[Path]], list[Problem]]:
+    """This plan's and period's department files in *out_dir*, by department id (found by their
+    hidden metadata, not their names), and a problem for each workbook that cannot be read."""
+    from xlplan.flag import scan_department_workbooks
+
+    if not out_dir.is_dir():
+        return {}, []
+    metas, problems = scan_department_workbooks(out_dir)
+    found: dict[str, list[Path]] = {}
+    for path, meta in metas.items():
+        if meta.get("plan_id") == plan.id and meta.get("period") == str(period) and meta.get("department_id"):
+            found.setdefault(meta["department_id"], []).append(path)
+    unreadable = [replace(p, severity="varning", action="filen lämnades orörd; är det en avdelningsfil fylls den "
+                          "inte på") for p in problems if p.severity == "fel"]
+    return found, unreadable
+
+
+def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: list[Path], update: bool,
+             fmt: Format, stamp: str) -> FillJob:
+    """The job for one department: a new file, or its existing file refilled (raise if refused)."""
+    if len(found) > 1:
+        names = " och ".join(p.name for p in found)
+        raise WorkbookRefused(str(found[0]), f"två filer gäller {dep.name} ({dep.id}) {period}: {names}. Ingen av "
+                              "dem fylldes på. Flytta bort den som inte gäller (jämför dem i Excel) och kör igen.")
+    old_path = found[0] if found else (target if target.exists() else None)
+    if old_path is not None and old_path != target and target.exists():
+        raise WorkbookRefused(str(target), f"filnamnet är upptaget av en fil som inte är {dep.name}s fil för "
+                              f"{period} (avdelningens fil är {old_path.name}). Flytta bort {target.name} och kör igen.")
+    before, before_path = previous_outcomes(plan, dep, period, target.parent)
+    spec = department_workbook(plan, dep, period, stamp, previous=before)
+    report = FileReport(target, dep.name, created=old_path is None, previous=before_path)
+    replaces = None
+    if old_path is not None:
+        if not update:
+            raise WorkbookRefused(str(old_path), "finns redan. Kör igen med --update för att föra in planens "
+                                  "ändringar och behålla det som fyllts i.")
+        old = read_department_workbook(old_path)
+        check_identity(old, plan, dep, period)
+        check_readable_inputs(old)
+        check_writable(old_path)
+        check_writable(target)
+        merge_inputs(spec, old, report, stamp[:10])
+        if old_path != target:
+            replaces = report.replaced = old_path
+    return FillJob(dep, target, spec, report, fmt, replaces)
 
 
 def previous_outcomes(plan: Plan, dep: Department, period: Period,
@@ -201,8 +267,14 @@ def check_readable_inputs(old: DepartmentBook) -> None:
             if header:
                 lost.append(str(p))
     if lost:
-        raise WorkbookRefused(str(old.path), "det som fyllts i kan inte läsas säkert, så filen skrivs inte över. "
-                              "Rätta först:\n" + "\n".join(f"  - {m}" for m in lost))
+        lines = "\n".join(f"  - {m.replace(REFILL_ADVICE, '').rstrip()}" for m in lost)
+        raise WorkbookRefused(str(old.path), "det som fyllts i kan inte läsas säkert, så filen skrivs inte över:\n"
+                              f"{lines}\nGör så här: lägg tillbaka kolumnen eller rubrikraden (Ångra i Excel), "
+                              f"eller hämta den senaste versionen ur mappen {BACKUP_DIR}, och kör sedan "
+                              "påfyllningen igen.")
+
+
+REFILL_ADVICE = " Fyll filen på nytt med xlplan fill --update."  # deptbook's advice, wrong when refill refuses
 
 
 def check_identity(old: DepartmentBook, plan: Plan, dep: Department, period: Period) -> None:
@@ -336,15 +408,35 @@ def add_removed_sheet(spec: WorkbookSpec, old: DepartmentBook, moved: list[RowSp
 
 # ---------------------------------------------------------------- apply
 
-def apply_fill(jobs: list[FillJob]) -> list[Path]:
+def apply_fill(jobs: list[FillJob], problems: list[Problem] | None = None) -> list[Path]:
+    """Write every job; with *problems*, a file that cannot be written is noted and the rest written
+    (when none can be, the first error is raised: the command could not run)."""
     written = []
+    first: BaseException | None = None
     for job in jobs:
-        write_job(job)
+        try:
+            write_job(job)
+        except (XlplanError, OSError) as exc:
+            if problems is None:
+                raise
+            first = first or exc
+            problems.append(file_problem(job.target, exc, action="filen skrevs inte"))
+            continue
         written.append(job.target)
+    if first is not None and not written:
+        raise first
     return written
 
 
 def write_job(job: FillJob) -> None:
+    """Write one file atomically (the replaced version kept in the backup folder); a department's
+    file under another name or format is then moved to the backup folder."""
+    _write_file(job)
+    if job.replaces is not None and job.replaces.exists():
+        move_to_backup(job.replaces)
+
+
+def _write_file(job: FillJob) -> None:
     with atomic_path(job.target, backup=True) as tmp:
         if job.fmt == "xlsx":
             write_workbook(job.spec, tmp)
@@ -367,10 +459,16 @@ def fill(plan_path: str | Path, period: str | Period, departments: list[str] | N
     """Write (or with *update* refill) the follow-up workbook of each department."""
     if fmt not in ("xlsx", "xlsm"):
         raise BadInput(f"Formatet '{fmt}' stöds inte; välj xlsx eller xlsm.")
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise BadInput(f"{out_dir} är en fil, inte en mapp; ange en mapp för avdelningsfilerna.")
     plan = read_plan(plan_path)
     per = period if isinstance(period, Period) else parse_period(period)
-    jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at)
-    return FillResult(apply_fill(jobs), [j.report for j in jobs])
+    problems: list[Problem] = []  # only a refill goes on past a refused file; a first fill is all or nothing
+    jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at, problems if update else None)
+    if not jobs and blocking(problems):  # nothing can be written: the command could not run, say why
+        plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at)
+    written = apply_fill(jobs, problems)
+    return FillResult(written, [j.report for j in jobs], problems)
 
 
 # ---------------------------------------------------------------- the demo step

@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
-from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused
+from xlplan.errors import (BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError,
+                           file_problem)
 from xlplan.layout.columns import INDICATORS, META, OVERVIEW
 from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id
 from xlplan.model import Goal, Indicator, Plan
@@ -45,7 +46,8 @@ from xlplan.targets import SeriesTarget, Target
 
 __all__ = [
     "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
-    "flag_book", "flag_workbook", "flag", "department_workbooks",
+    "flag_book", "flag_workbook", "flag", "FlagOutcomes", "department_workbooks", "scan_department_workbooks",
+    "read_metadata",
     "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share", "demo_step",
 ]
 
@@ -657,15 +659,57 @@ def _style_flag_list(wb: Any, report: FlagReport) -> None:
 # ---------------------------------------------------------------- folders and the plan
 
 
+class FlagOutcomes(list):  # type: ignore[type-arg]
+    """The outcome of each file flagged (a list of :class:`FlagOutcome`), and ``problems``: the
+    files of the folder that were skipped, each named with why (one file never stops the others)."""
+
+    def __init__(self, outcomes: Iterable[FlagOutcome] = (), problems: Iterable[Problem] = ()) -> None:
+        super().__init__(outcomes)
+        self.problems: list[Problem] = list(problems)
+
+    def lines(self) -> list[str]:
+        out = [line for o in self for line in o.lines()]
+        return out + [f"Hoppades över: {p}" if p.severity == "fel" else str(p) for p in self.problems]
+
+
 def department_workbooks(folder: Path) -> list[Path]:
     """The department workbooks in a folder (files with the hidden sheet _xlplan and a department)."""
-    out = []
-    for p in sorted(folder.iterdir()):
-        if p.suffix.casefold() not in (".xlsx", ".xlsm") or p.name.startswith(("~$", ".")):
+    return list(scan_department_workbooks(folder)[0])
+
+
+def scan_department_workbooks(folder: Path) -> tuple[dict[Path, dict[str, str]], list[Problem]]:
+    """The folder's department workbooks (path -> hidden metadata), by content, whatever their
+    names, and a problem for each other workbook: an unreadable (truncated, damaged) one is an
+    error, a workbook that is not a department file is noted."""
+    out: dict[Path, dict[str, str]] = {}
+    problems: list[Problem] = []
+    for p in sorted(Path(folder).iterdir()):
+        if p.suffix.casefold() not in (".xlsx", ".xlsm") or p.name.startswith(("~$", ".")) or not p.is_file():
             continue
-        if META in _sheet_names(p) and _metadata(p).get("department_id"):
-            out.append(p)
-    return out
+        try:
+            meta = read_metadata(p)
+        except WorkbookUnreadable as exc:
+            problems.append(file_problem(p, exc))
+            continue
+        if meta is None or not meta.get("department_id"):
+            problems.append(Problem("inte_avdelningsfil", "Ingen avdelningsfil från xlplan (det dolda bladet "
+                                    f"{META} saknas eller anger ingen avdelning).", p.name, severity="info",
+                                    action="filen hoppades över"))
+            continue
+        out[p] = meta
+    return out, problems
+
+
+def read_metadata(path: Path) -> dict[str, str] | None:
+    """A workbook's hidden metadata (plan_id, department_id, period …), None without the sheet
+    _xlplan; raises WorkbookUnreadable for a file that is not a readable workbook."""
+    from xlplan.deptbook import read_meta
+    from xlplan.tables import open_workbook, read_sheet_rows
+
+    wb = open_workbook(path)
+    if META not in wb.sheet_names:
+        return None
+    return read_meta(read_sheet_rows(wb, path, META))[0]
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -678,35 +722,55 @@ def _sheet_names(path: Path) -> list[str]:
 
 
 def _metadata(path: Path) -> dict[str, str]:
-    from xlplan.deptbook import read_meta
-    from xlplan.tables import open_workbook, read_sheet_rows
-
     try:
-        return read_meta(read_sheet_rows(open_workbook(path), path, META))[0]
+        return read_metadata(path) or {}
     except Exception:  # noqa: BLE001
         return {}
 
 
-def flag(target: str | Path, plan_path: str | Path | None = None) -> list[FlagOutcome]:
-    """Flag a department workbook, or every department workbook in a folder."""
+def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcomes:
+    """Flag a department workbook, or every department workbook in a folder.
+
+    For a folder, a file that cannot be flagged (open, read-only, unreadable, of another
+    plan or of a department no longer in the plan) is noted in ``problems`` and the others
+    are flagged; only when none could be, the first file's error is raised.
+    """
     from xlplan.planio import read_plan
 
     target = Path(target)
     if not target.exists():
         raise BadInput(f"{target} finns inte.")
-    books = department_workbooks(target) if target.is_dir() else [target]
+    folder = target.is_dir()
+    metas, skipped = scan_department_workbooks(target) if folder else ({}, [])
+    books = list(metas) if folder else [target]
     if not books:
-        raise BadInput(f"Mappen {target} innehåller inga avdelningsfiler från xlplan.")
-    plans: dict[str, Plan] = {}
+        why = "".join(f"\n  - {p}" for p in skipped if p.severity == "fel")
+        raise BadInput(f"Mappen {target} innehåller inga avdelningsfiler från xlplan som kan läsas.{why}")
+    plans: dict[str, Plan | XlplanError] = {}
     if plan_path is not None:
         plan = read_plan(plan_path)
         plans[plan.id] = plan
-    outcomes = []
+    outcomes = FlagOutcomes(problems=skipped)
+    first_error: BaseException | None = None
     for path in books:
-        plan_id = _metadata(path).get("plan_id") or ""
-        if plan_id not in plans:
-            plans[plan_id] = _locate_plan(path, plan_id, plan_path, list(plans))
-        outcomes.append(flag_workbook(path, plans[plan_id]))
+        try:
+            plan_id = (metas.get(path) or read_metadata(path) or {}).get("plan_id") or ""
+            if plan_id not in plans:
+                try:
+                    plans[plan_id] = _locate_plan(path, plan_id, plan_path, [k for k in plans])
+                except XlplanError as exc:
+                    plans[plan_id] = exc
+            found = plans[plan_id]
+            if isinstance(found, XlplanError):
+                raise found
+            outcomes.append(flag_workbook(path, found))
+        except (XlplanError, OSError) as exc:
+            if not folder:
+                raise
+            first_error = first_error or exc
+            outcomes.problems.append(file_problem(path, exc))
+    if not outcomes and first_error is not None:
+        raise first_error
     return outcomes
 
 

@@ -335,6 +335,56 @@ def _unique(items: Iterable[Any], key: Callable[[Any], str], sheet: str, col: st
             seen[k] = row.number
 
 
+def _duplicate_rows(rows: list[Row], cols: tuple[str, ...], col: str, label: str, scope: str,
+                    c: Collector) -> None:
+    """Rows with the same values in *cols* (text compared without case and spacing) are an error."""
+    seen: dict[tuple[str, ...], int] = {}
+    for row in rows:
+        parts = [row.get(k) for k in cols]
+        if any(p is None for p in parts):
+            continue
+        key = tuple(" ".join(str(p).split()).casefold() for p in parts)
+        if key in seen:
+            c.add(row.sheet, row.ref(col), "dubblett", f"{label} '{row.get(col)}' finns redan på rad {seen[key]} "
+                  f"{scope}; slå ihop raderna eller ta bort den ena.")
+        else:
+            seen[key] = row.number
+
+
+def format_min(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlItem], goals: list[Goal],
+            inds: list[Indicator], rows: dict[str, list[Row]], c: Collector) -> None:
+    """'|' separates the parts of a row's Rad-id ("I|id|serie"), so no id, series or post may hold one."""
+    checks: list[tuple[str, str, list[Row]]] = [
+        ("Avdelningar", "Avdelnings-id", rows["Avdelningar"]), ("Mål", "Mål-id", rows["Mål"]),
+        ("Indikatorer", "Indikator-id", rows["Indikatorer"]), ("Indikatorer", "Serier", rows["Indikatorer"]),
+        ("Aktiviteter", "Aktivitets-id", rows["Aktiviteter"]), ("Internkontroll", "Kontroll-id", rows["Internkontroll"]),
+        ("Ekonomi", "Post", rows["Ekonomi"]), ("Personal", "Nyckeltal", rows["Personal"]),
+    ]
+    for sheet, col, sheet_rows in checks:
+        for row in sheet_rows:
+            value = row.get(col)
+            if isinstance(value, str) and "|" in value:
+                c.add(sheet, row.ref(col), "ogiltigt_tecken", f"'{value}' innehåller tecknet '|', som xlplan "
+                      "använder i radernas id. Byt det mot t.ex. '/' eller '-'.")
+
+
+def _long_names(settings: Settings, deps: list[Department], rows: list[Row], c: Collector) -> None:
+    """A department's file name (kommun_nämnd_avdelning_period) must stay short enough for every system."""
+    from xlplan.fill import safe_name_part
+
+    for dep, row in zip(deps, rows):
+        stem = "_".join(safe_name_part(p) for p in (settings.municipality, settings.committee, dep.name, "2024-helår"))
+        if len(stem) > MAX_FILE_STEM:
+            room = max(10, MAX_FILE_STEM - (len(stem) - len(dep.name)))
+            c.add("Avdelningar", row.ref("Avdelning"), "for_langt_namn",
+                  f"Avdelningens namn är {len(dep.name)} tecken, så filnamnet blir {len(stem) + 5} tecken, längre "
+                  f"än de {MAX_FILE_STEM} som fungerar överallt. Korta namnet till högst {room} tecken.")
+
+
 def _refs(items: Iterable[Any], key: Callable[[Any], Iterable[str | None]], known: set[str], sheet: str,
           col: str, target_sheet: str, rows: list[Row], c: Collector) -> None:
     for item, row in zip(items, rows):
@@ -348,21 +398,72 @@ def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
     path = Path(path)
     c = Collector(path.name)
     wb = open_workbook(path)
-    names = {n.casefold(): n for n in wb.sheet_names}
+    names = {n.strip().casefold(): n for n in wb.sheet_names}  # 'Indikatorer ' is the sheet Indikatorer
+    raws = {sheet: read_sheet_rows(wb, path, names[sheet.casefold()]) for sheet in SHEETS
+            if sheet.casefold() in names}
+    swapped = swapped_sheets(raws)
     tabs: dict[str, tuple[dict[str, int], list[Row]]] = {}
     for sheet in SHEETS:
-        actual = names.get(sheet.casefold())
-        if actual is None:
+        if sheet not in raws:
             if sheet in REQUIRED_SHEETS:
                 c.add(sheet, None, "blad_saknas", f"Bladet '{sheet}' saknas i planen.")
             tabs[sheet] = ({}, [])
             continue
-        headers, rows = table(read_sheet_rows(wb, path, actual), sheet)
+        if sheet in swapped:
+            c.add(sheet, None, "fel_blad", f"Bladet '{sheet}' har rubrikerna för bladet '{swapped[sheet]}'. Har "
+                  "bladen bytt namn? Ge varje blad rätt namn (se docs/plan-format.md).")
+            tabs[sheet] = ({}, [])
+            continue
+        raw = raws[sheet]
+        header_row = find_header_row(raw, sheet)
+        if header_row > 0:
+            c.add(sheet, f"rad {header_row + 1}", "rubrikrad", f"Rubrikraden ska vara rad 1 på bladet '{sheet}', men "
+                  f"rubrikerna står på rad {header_row + 1}. Ta bort raderna ovanför rubrikraden.")
+        headers, rows = table(raw, sheet, header_row)
         for col in REQUIRED_COLUMNS.get(sheet, ()):
             if norm_header(col) not in headers and (rows or sheet in REQUIRED_SHEETS):
-                c.add(sheet, "rad 1", "kolumn_saknas", f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
+                c.add(sheet, f"rad {header_row + 1}", "kolumn_saknas", f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
+        long_texts(rows, c)
         tabs[sheet] = (headers, rows)
     return build_plan(tabs, c)
+
+
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text in one cell
+MAX_FILE_STEM = 100  # a department file's name (without extension); longer names fail on Windows paths
+HEADER_SEARCH_ROWS = 10
+
+
+def _has_required(row: list[Any], sheet: str) -> bool:
+    found = {norm_header(v) for v in row}
+    return all(norm_header(col) in found for col in REQUIRED_COLUMNS.get(sheet, ()))
+
+
+def find_header_row(raw: list[list[Any]], sheet: str) -> int:
+    """The 0-based row holding *sheet*'s required headers: 0, or a later one below a title row."""
+    if not raw or _has_required(raw[0], sheet):
+        return 0
+    return next((i for i, row in enumerate(raw[1:HEADER_SEARCH_ROWS], start=1) if _has_required(row, sheet)), 0)
+
+
+def swapped_sheets(raws: dict[str, list[list[Any]]]) -> dict[str, str]:
+    """Sheets whose first rows hold another sheet's headers and not their own: sheet -> the other."""
+    out = {}
+    for sheet, raw in raws.items():
+        head = raw[:HEADER_SEARCH_ROWS]
+        if any(_has_required(r, sheet) for r in head):
+            continue
+        other = next((o for o in SHEETS if o != sheet and any(_has_required(r, o) for r in head)), None)
+        if other is not None:
+            out[sheet] = other
+    return out
+
+
+def long_texts(rows: list[Row], c: Collector) -> None:
+    for row in rows:
+        for key, value in row.values.items():
+            if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+                c.add(row.sheet, row.ref(key), "for_lang_text", f"Texten är {len(value):,} tecken; en cell i Excel "
+                      f"rymmer högst {MAX_CELL_TEXT:,}. Korta den.".replace(",", " "))
 
 
 def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) -> tuple[Plan | None, list[Problem]]:
@@ -390,6 +491,21 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
+    _no_bar(deps, acts, ctrls, goals, inds, rows, c)
+    _duplicate_rows(rows["Ekonomi"], ("Avdelnings-id", "Post", "År"), "Post", "Posten", "för samma avdelning och år", c)
+    _duplicate_rows(rows["Personal"], ("Avdelnings-id", "Nyckeltal"), "Nyckeltal", "Nyckeltalet",
+                    "för samma avdelning", c)
+    for ind, row in zip(inds, rows["Indikatorer"]):
+        seen_series: set[str] = set()
+        for name in ind.series:
+            if name.casefold() in seen_series:
+                c.add(row.sheet, row.ref("Serier"), "dubblett", f"Serien '{name}' står två gånger i Serier.")
+            seen_series.add(name.casefold())
+        if ind.minimum is not None and ind.maximum is not None and ind.minimum > ind.maximum:
+            c.add(row.sheet, row.ref("Min"), "min_over_max",
+                  f"Min ({format_min(ind.minimum)}) är större än Max ({format_min(ind.maximum)}).")
+    if settings is not None:
+        _long_names(settings, deps, rows["Avdelningar"], c)
     if not deps and tabs["Avdelningar"][0]:
         c.add("Avdelningar", None, "tomt", "Planen har inga avdelningar.")
     if settings is None or c.problems:

@@ -65,7 +65,8 @@ from xlplan.comparisons import (
 )
 from xlplan.committee import Comparison
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
-from xlplan.errors import BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.atomic import check_writable
+from xlplan.errors import BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable, file_problem
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
 from xlplan.layout.columns import INDICATORS
@@ -390,7 +391,12 @@ def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[Departmen
     for path in paths:
         try:
             book = read_department_workbook(path)
-        except (WorkbookRefused, WorkbookUnreadable) as exc:
+        except WorkbookUnreadable as exc:  # truncated or damaged: an error, named, never skipped silently
+            if len(paths) == 1:
+                raise
+            problems.append(file_problem(path, exc))
+            continue
+        except WorkbookRefused as exc:  # a workbook that is not a department file (the plan, an export …)
             if len(paths) == 1:
                 raise
             problems.append(Problem("hoppades_over", str(exc), path.name, severity="info",
@@ -409,13 +415,20 @@ def _has_pull_columns(book: DepartmentBook) -> bool:
     return sheet is not None and all(k in sheet.columns for k in CELL_KEYS)
 
 
-def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[Problem]) -> list[DepartmentBook]:
-    """The books of this plan that are not open in Excel."""
+def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[Problem],
+                 department_ids: Iterable[str] | None = None) -> list[DepartmentBook]:
+    """The books of this plan (and, given *department_ids*, of a department still in it) that can be
+    written: not open in Excel, not read-only."""
+    known = set(department_ids) if department_ids is not None else None
     out = []
     for book in books:
         if book.plan_id != plan_id:
             problems.append(Problem("fel_plan", f"Filen hör till planen '{book.plan_id}', inte '{plan_id}'.",
                                     book.path.name, action="filen hoppades över"))
+        elif known is not None and book.department_id not in known:
+            problems.append(Problem("okand_avdelning", f"Avdelningen '{book.department_id}' finns inte längre i "
+                                    f"planen '{plan_id}'; inga värden hämtades till filen.", book.path.name,
+                                    action="filen hoppades över"))
         elif not _has_pull_columns(book):
             problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
                                     "saknas på bladet Mål och indikatorer. Fyll filen på nytt med xlplan fill "
@@ -424,6 +437,11 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
             problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
                                     "igen.", book.path.name, action="filen hoppades över"))
         else:
+            try:
+                check_writable(book.path)
+            except WorkbookRefused as exc:
+                problems.append(file_problem(book.path, exc))
+                continue
             out.append(book)
     return out
 
@@ -470,7 +488,7 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
     first = next((b.plan_id for b in found if b.plan_id), None)
     plan_file = Path(plan_path) if plan_path else find_plan(folder, first)
     plan = read_plan(plan_file)
-    books = usable_books(found, plan.id, result.problems)
+    books = usable_books(found, plan.id, result.problems, [d.id for d in plan.departments])
     stamps = {b.path: _stamp(b.path) for b in books}
     result.books = [b.path for b in books]
     if not books:

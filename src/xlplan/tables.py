@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,36 @@ def check_zip(path: Path) -> None:
         raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och läses inte")
     if "xl/workbook.xml" not in names:
         raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
+    check_parts(path)
+
+
+def check_parts(path: Path) -> None:
+    """Every part unpacks with the right checksum, and no XML part declares a DTD or entities.
+
+    Excel never writes a DTD; one in ``docProps/core.xml`` (billion laughs) would make an
+    XML reader expand entities without end, so such a file is refused before any reader sees it.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            bad = zf.testzip()
+            if bad is not None:
+                raise WorkbookUnreadable(str(path), f"delen {bad} i filen är skadad (fel kontrollsumma); "
+                                         "öppna filen i Excel och spara om den, eller använd en säkerhetskopia")
+            for info in zf.infolist():
+                if not info.filename.casefold().endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(4096)
+                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                    raise WorkbookUnreadable(str(path), f"delen {info.filename} innehåller en DTD (XML-entiteter), "
+                                             "vilket Excel aldrig skriver; filen kan vara skadlig och läses inte")
+    except WorkbookUnreadable:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
+        raise WorkbookUnreadable(str(path), f"filen är skadad och kan inte packas upp ({exc}); öppna den i Excel "
+                                 "och spara om den, eller använd en säkerhetskopia") from exc
+    except OSError as exc:
+        raise WorkbookUnreadable(str(path), f"filen kan inte öppnas ({exc.strerror or exc})") from exc
 
 
 def open_workbook(path: Path) -> CalamineWorkbook:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
+from xlplan.atomic import BACKUP_DIR, TEMP_PREFIX, is_backup
 from xlplan.errors import Problem
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -80,15 +81,20 @@ def scan_folder(folder: Path) -> Scan:
 def classify(entry: Path) -> tuple[str, str, str] | None:
     """None for a candidate workbook; else (code, severity, Swedish reason)."""
     name = entry.name
+    if entry.is_dir() and name == BACKUP_DIR:
+        return ("sakerhetskopia", "info", "Mappen med xlplans säkerhetskopior; ignoreras")
     if entry.is_dir():
         return ("undermapp", "info", "Undermapp; xlplan läser bara filer direkt i mappen")
+    if name.startswith(TEMP_PREFIX):
+        return ("tillfallig_fil", "info", "Tillfällig fil från en xlplan-körning; ignoreras (tas bort nästa gång "
+                "xlplan skriver i mappen)")
     if name.startswith(LOCK_PREFIX):
         return ("lasfil", "info", LOCK_REASON)
     if name.startswith(".~lock.") and name.endswith("#"):
         return ("lasfil", "info", "LibreOffice-låsfil: arbetsboken är öppen hos någon; ignoreras")
     if name.startswith("."):
         return ("dold_fil", "info", "Dold systemfil; ignoreras")
-    if name.casefold().endswith((".xlsx.bak", ".xlsm.bak")):
+    if is_backup(entry):
         return ("sakerhetskopia", "info", "Säkerhetskopia som xlplan sparade vid påfyllning; ignoreras")
     suffix = entry.suffix.casefold()
     if suffix in WORKBOOK_SUFFIXES:
