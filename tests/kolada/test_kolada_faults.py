@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
