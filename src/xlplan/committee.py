@@ -51,7 +51,7 @@ from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_shee
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 KIND = "committee"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: title rows above the headers, Texter, technical columns last (1 is still read)
 META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
