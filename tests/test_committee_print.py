@@ -15,11 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
 from conftest import TINY
 from golden import first_difference, workbook_items
+from test_committee import sheet_xml
 
 from xlplan import lo
 from xlplan.committee import (
@@ -37,6 +39,7 @@ from xlplan.committee import (
     CommitteeData,
     IndicatorLine,
     goal_support,
+    has_escape_like_text,
     indicator_verdict,
     read_committee_workbook,
     sorted_indicators,
@@ -55,6 +58,7 @@ GOLDEN = Path(__file__).parent / "golden" / "nämnden_liten_2024-delår.xlsx"
 STAMP = "2026-11-23T20:00:00+00:00"
 FIXED = dt.datetime(2024, 9, 14, 9, 30)  # naive: the same golden file in every time zone
 PERIOD = "2024-delår"
+C = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}c"
 
 
 def _line(ind: str, dep: str | None, status: str, goal: str = "M1") -> IndicatorLine:
@@ -244,6 +248,21 @@ def test_values_are_formatted_by_their_decimals(tmp_path: Path) -> None:
     assert cells[82.14285714] == "#,##0.0"  # the value is kept, it is shown with one decimal
     assert cells[12] == "#,##0" and cells[9.8] == "#,##0.0"
     assert read_committee_workbook(path).indicators[0].outcome == 82.14285714
+
+
+def test_texts_are_shared_unless_one_looks_like_an_escape(tmp_path: Path) -> None:
+    """Shared strings are faster; openpyxl's reader of them mangles ``_x005F_``, so such a workbook is inline."""
+    base = sample_committee_data()
+    assert not has_escape_like_text(base)
+    tricky = dataclasses.replace(base, texts={"framtid": "se fil_x000D_.txt"})
+    assert has_escape_like_text(tricky)
+    kinds = {}
+    for name, data in (("vanlig", base), ("knepig", tricky)):
+        path = write_committee_workbook(data, tmp_path / f"{name}.xlsx")
+        kinds[name] = {c.get("t") for c in ElementTree.fromstring(sheet_xml(path, "Indikatorer")).iter(C)} - {None}
+        assert read_committee_workbook(path) == data
+    assert kinds == {"vanlig": {"s"}, "knepig": {"inlineStr"}}
+    assert openpyxl.load_workbook(tmp_path / "knepig.xlsx")[TEXTS_SHEET]["B13"].value == "se fil_x005F_x000D_.txt"
 
 
 @pytest.mark.skipif(lo.soffice_path() is None or shutil.which("pdftotext") is None,
