@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
 from conftest import TINY
 from golden import first_difference, workbook_items
+from test_committee import sheet_xml
 
+from xlplan import lo
 from xlplan.committee import (
     CANNOT_ASSESS,
     FULFILLED,
@@ -34,6 +39,7 @@ from xlplan.committee import (
     CommitteeData,
     IndicatorLine,
     goal_support,
+    has_escape_like_text,
     indicator_verdict,
     read_committee_workbook,
     sorted_indicators,
@@ -50,8 +56,9 @@ from xlplan.planio import write_plan_tables
 
 GOLDEN = Path(__file__).parent / "golden" / "nämnden_liten_2024-delår.xlsx"
 STAMP = "2026-11-23T20:00:00+00:00"
-FIXED = dt.datetime(2024, 9, 14, 9, 30, tzinfo=dt.timezone.utc)
+FIXED = dt.datetime(2024, 9, 14, 9, 30)  # naive: the same golden file in every time zone
 PERIOD = "2024-delår"
+C = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}c"
 
 
 def _line(ind: str, dep: str | None, status: str, goal: str = "M1") -> IndicatorLine:
@@ -243,6 +250,48 @@ def test_values_are_formatted_by_their_decimals(tmp_path: Path) -> None:
     assert read_committee_workbook(path).indicators[0].outcome == 82.14285714
 
 
+def test_texts_are_shared_unless_one_looks_like_an_escape(tmp_path: Path) -> None:
+    """Shared strings are faster; openpyxl's reader of them mangles ``_x005F_``, so such a workbook is inline."""
+    base = sample_committee_data()
+    assert not has_escape_like_text(base)
+    tricky = dataclasses.replace(base, texts={"framtid": "se fil_x000D_.txt"})
+    assert has_escape_like_text(tricky)
+    kinds = {}
+    for name, data in (("vanlig", base), ("knepig", tricky)):
+        path = write_committee_workbook(data, tmp_path / f"{name}.xlsx")
+        kinds[name] = {c.get("t") for c in ElementTree.fromstring(sheet_xml(path, "Indikatorer")).iter(C)} - {None}
+        assert read_committee_workbook(path) == data
+    assert kinds == {"vanlig": {"s"}, "knepig": {"inlineStr"}}
+    assert openpyxl.load_workbook(tmp_path / "knepig.xlsx")[TEXTS_SHEET]["B13"].value == "se fil_x005F_x000D_.txt"
+
+
+@pytest.mark.skipif(lo.soffice_path() is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice (soffice) eller poppler (pdftotext) är inte installerat")
+def test_each_sheet_prints_on_the_pages_its_rows_need(tmp_path: Path) -> None:
+    """The golden workbook's sheets are short: one page each, titled, and the hidden sheet not printed."""
+    pdf = lo.convert(GOLDEN, "pdf", tmp_path)
+    pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    visible = [ws.title for ws in openpyxl.load_workbook(GOLDEN).worksheets if ws.sheet_state == "visible"]
+    assert len(pages) == len(visible)
+    for page, name in zip(pages, visible):
+        assert "Vård- och omsorgsnämnden – " in page and "delår 2024 · sammanställd 2024-09-14" in page, name
+    assert not any("0" * 64 in p or "inte_klar" in p for p in pages)  # technical columns are not printed
+    assert "Information" in pages[-1]
+
+
+def test_a_workbook_of_the_previous_format_still_reads() -> None:
+    """Written by xlplan before XlsxWriter (openpyxl, headers in row 1, no Texter): read as before."""
+    old = read_committee_workbook(Path(__file__).parent / "golden" / "format1_openpyxl.xlsx")
+    new = sample_committee_data()
+    for f in dataclasses.fields(CommitteeData):
+        if f.name != "goals":  # the old file counts department lines; the same columns are read
+            assert getattr(old, f.name) == getattr(new, f.name), f.name
+    assert [(g.goal_id, g.assessment) for g in old.goals] == [(g.goal_id, g.assessment) for g in new.goals]
+    assert old.texts == {} and old.goal_assessments == {}
+
+
 # ---------------------------------------------------------------- the golden workbook
 
 
@@ -255,7 +304,7 @@ def golden_workbook(root: Path) -> Path:
                 {"M1": ("Delvis uppfyllt", "Två avdelningar har rapporterat; LSS når inte målet.")})
     data = _consolidate(root, plan, out)
     # what differs between runs: when it was made, when and how the department files were saved
-    subs = tuple(dataclasses.replace(s, saved_at=FIXED.replace(tzinfo=None) if s.saved_at else None,
+    subs = tuple(dataclasses.replace(s, saved_at=FIXED if s.saved_at else None,
                                      file_hash="0" * 64 if s.file_hash else None) for s in data.submissions)
     fixed = dataclasses.replace(data, meta=dataclasses.replace(data.meta, generated_at=FIXED), submissions=subs)
     return write_committee_workbook(fixed, root / "golden.xlsx")

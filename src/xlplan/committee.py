@@ -46,12 +46,13 @@ from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
+from xlplan.xmltext import escape_cell_text
 
 # Characters no cell may hold (XML 1.0 control characters); removed, as openpyxl refused them.
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 KIND = "committee"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: title rows above the headers, Texter, technical columns last (1 is still read)
 META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
@@ -875,7 +876,7 @@ def write_texts_sheet(ws: Worksheet, fm: Formats, data: CommitteeData) -> None:
 def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) -> Path:
     """Write *data* as a committee workbook at *path* (not atomically: see :func:`write_committee_workbook`)."""
     path = Path(path)
-    wb = new_workbook(path, data.meta.generated_at)
+    wb = new_workbook(path, data.meta.generated_at, inline_strings=has_escape_like_text(data))
     fm = Formats(wb)
     write_texts_sheet(wb.add_worksheet(TEXTS_SHEET), fm, data)
     for attr, spec in SHEETS:
@@ -893,6 +894,26 @@ def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) 
     meta.hide()
     wb.close()
     return path
+
+
+def has_escape_like_text(data: CommitteeData) -> bool:
+    """Whether a text of *data* looks like OOXML's ``_xHHHH_`` escape (see :mod:`xlplan.xmltext`).
+
+    XlsxWriter escapes such texts correctly either way, but openpyxl's reader
+    of shared strings strips ``x005F_`` from them; written inline they read
+    back as typed in every reader.  Shared strings are faster (texts repeat),
+    so they are used whenever no text needs this.
+    """
+    def texts() -> Iterable[Any]:
+        yield from vars(data.meta).values()
+        yield from data.texts.values()
+        for pair in data.goal_assessments.values():
+            yield from pair
+        for attr, _spec in SHEETS:
+            for record in getattr(data, attr):
+                yield from vars(record).values()
+
+    return any(isinstance(v, str) and escape_cell_text(v) != v for v in texts())
 
 
 def write_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) -> Path:
