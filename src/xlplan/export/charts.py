@@ -237,7 +237,8 @@ def _comparison_trends(data: CommitteeData, kolada_ids: Sequence[str]) -> list[_
     trends = []
     for unit in ordered_units(values, data.meta.municipality_id):
         points = tuple(sorted((v.year, float(v.value)) for v in by_unit[unit] if v.value is not None))
-        trends.append(_Trend(by_unit[unit][0].municipality + " (Kolada)", points, "jämförelse"))
+        first = by_unit[unit][0]
+        trends.append(_Trend(first.municipality + (" (Kolada)" if first.raw_kolada else ""), points, "jämförelse"))
     return trends
 
 
@@ -282,7 +283,9 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
         _save(fig, path)
     alt = f"Diagram för mål {goal.goal_id}, en ruta per indikator. " + " ".join(
         _alt_sentence(*p) for p in panels)
-    sources = ["Källa: Kolada"] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
+    kolada = {x.kolada_id for x in lines if x.kolada_id}
+    shown = [c for c in data.comparisons if c.kolada_id in kolada and c.value is not None]
+    sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
     what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split())
     return Chart(path, f"Mål {goal.goal_id}: utveckling från nuläget till {data.meta.period_label} ({what}).",
                  "; ".join(sources) or None, width_cm=width * 2.54, alt_text=alt)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -104,11 +105,11 @@ def fmt(value: float | None, unit: str | None = None, decimals: int | None = Non
     shown_unit = cell_unit(unit)
     if decimals is None:
         decimals = _decimals(value, unit)
-    rounded = round(abs(value), decimals)
-    digits, _, frac = f"{rounded:.{decimals}f}".partition(".")
+    rounded = Decimal(repr(abs(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)  # as Excel
+    digits, _, frac = f"{rounded:f}".partition(".")
     head = len(digits) % 3 or 3
     grouped = NBSP.join([digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)])
-    body = grouped + ("," + frac if frac else "")
+    body = grouped + ("," + frac if frac and rounded != 0 else "")
     if value < 0 and rounded != 0:
         body = MINUS + body
     return f"{body}{NBSP}{shown_unit}" if shown_unit else body
@@ -432,10 +433,17 @@ def _summary(doc: DocumentObject, ctx: _Context) -> None:
 
 def _events(doc: DocumentObject, ctx: _Context) -> None:
     _heading(doc, "Viktiga händelser", 1)
+    general = [c for c in ctx.data.comments if c.goal_id is None and c.indicator_id is None
+               and not c.text.casefold().startswith(("ekonomi", "personal"))]
     if ctx.texts.get("viktiga_handelser"):
         _text(doc, ctx.texts["viktiga_handelser"])
-    else:
+    elif not general:
         _why(doc, f"Inga viktiga händelser har skrivits in i {WHERE_TEXTS}.")
+    if general:
+        para = doc.add_paragraph()
+        para.paragraph_format.keep_with_next = True
+        para.add_run("Avdelningarnas kommentarer").bold = True
+        _comment_list(doc, general)
 
 
 # ---------------------------------------------------------------- måluppfyllelse
@@ -474,6 +482,7 @@ def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None
         _not_fulfilled(doc, lines)
     else:
         _why(doc, "Målet har inga indikatorer.")
+    _goal_comments(doc, ctx.data, goal, lines)
     chart = ctx.charts.goal_trends.get(goal.goal_id)
     if chart:
         _figure(doc, ctx, chart)
@@ -596,6 +605,20 @@ def _not_fulfilled(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
         doc.add_paragraph(parts.safe_text(
             f"Ingen analys lämnad för {len(silent)} indikatorrad{'er' if len(silent) > 1 else ''} som inte "
             f"är uppfyllda ({', '.join(names)})."), style="Källhänvisning")
+
+
+def _goal_comments(doc: DocumentObject, data: CommitteeData, goal: GoalSummary,
+                   lines: Sequence[IndicatorLine]) -> None:
+    """The departments' analyses of the goal; one already shown with its missed indicator is not repeated."""
+    shown = [x for x in _missed(lines) if x.comment]
+    comments = [c for c in data.comments if c.goal_id == goal.goal_id and not any(
+        (c.indicator_id, c.department_id) == (x.indicator_id, x.department_id) and c.text.endswith(x.comment or "")
+        for x in shown)]
+    if comments:
+        para = doc.add_paragraph()
+        para.paragraph_format.keep_with_next = True
+        para.add_run("Avdelningarnas analys").bold = True
+        _comment_list(doc, comments)
 
 
 # ---------------------------------------------------------------- aktiviteter
