@@ -298,6 +298,10 @@ def _shade_status(table: object, row: int, col: int, status: str | None) -> None
 def _table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]],
            numeric: Sequence[int] = (), flexible: int | None = 0) -> object:
     widths = parts.content_widths(headers, rows, parts.text_width_cm(doc), flexible=flexible)
+    body = doc.element.body
+    before = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else body[-1]
+    if before.tag == qn("w:p"):  # the heading or line that introduces the table stays with it
+        Paragraph(before, doc._body).paragraph_format.keep_with_next = True
     return parts.add_table(doc, headers, rows, widths, numeric=numeric)
 
 
