@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,8 +101,10 @@ def _build_all(data: CommitteeData, folder: Path, template: Path | None) -> tupl
     charts = report_charts(data, folder.parent / "figurer")
     docx = folder / DOCX_NAME
     headings = build_report(data, charts, docx, template)
-    bilaga = write_bilaga(data, folder / BILAGA_NAME)
-    pdf, warnings = _pdf(docx, headings, folder / PDF_NAME)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # LibreOffice works while the bilaga is written
+        pending = pool.submit(_pdf, docx, headings, folder / PDF_NAME)
+        bilaga = write_bilaga(data, folder / BILAGA_NAME)
+        pdf, warnings = pending.result()
     return [p for p in (docx, pdf, bilaga) if p is not None], warnings
 
 

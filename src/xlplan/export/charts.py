@@ -271,15 +271,9 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
     if not panels:
         return None
     cols = 1 if len(panels) == 1 else 2
-    rows = (len(panels) + cols - 1) // cols
     width = 3.6 if cols == 1 else WIDTH_IN
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(width, 2.55 * rows), layout="constrained")
-        axes = fig.subplots(rows, cols, squeeze=False)
-        for ax, (name, trends, target, unit) in zip(axes.flat, panels):
-            _draw_panel(ax, name, trends, target, unit)
-        for ax in list(axes.flat)[len(panels):]:
-            ax.set_axis_off()
+        fig = _panel_grid(panels, cols, width)
         _save(fig, path)
     alt = f"Diagram för mål {goal.goal_id}, en ruta per indikator. " + " ".join(
         _alt_sentence(*p) for p in panels)
@@ -291,6 +285,41 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
                  "; ".join(sources) or None, width_cm=width * 2.54, alt_text=alt)
 
 
+# Panel geometry in inches: a fixed layout (no per-figure layout solving), computed from the
+# number of title and legend lines, so titles and legends are never clipped nor overlap.
+_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.2, 0.3, 0.14, 0.165, 0.55, 0.55, 0.1
+_TITLE_WRAP, _LABEL_WRAP = 44, 34
+
+
+def _legend_lines(trends: Sequence[_Trend], target: float | None) -> int:
+    return sum(wrap(t.label, _LABEL_WRAP).count("\n") + 1 for t in trends) + (target is not None)
+
+
+def _panel_grid(panels: Sequence[tuple[str, Sequence[_Trend], float | None, str | None]], cols: int,
+                width: float) -> Figure:
+    rows = [panels[i:i + cols] for i in range(0, len(panels), cols)]
+    geometry = []
+    for row in rows:
+        title = max((wrap(p[0], _TITLE_WRAP).count("\n") + 1) * _TITLE_LINE + 0.08 for p in row)
+        legend = max(_legend_lines(p[1], p[2]) * _LEGEND_LINE + 0.08 for p in row)
+        geometry.append((title, legend))
+    height = sum(t + _AXES_H + _TICKS_H + lg for t, lg in geometry) + 0.05
+    fig = Figure(figsize=(width, height))
+    panel_w = (width - _LEFT - _RIGHT - _GAP * (cols - 1)) / cols
+    top = height - 0.05
+    for row, (title_h, legend_h) in zip(rows, geometry):
+        bottom = top - title_h - _AXES_H
+        for c, (name, trends, target, unit) in enumerate(row):
+            left = _LEFT + c * (panel_w + _GAP)
+            ax = fig.add_axes((left / width, bottom / height, panel_w / width, _AXES_H / height))
+            _draw_panel(ax, name, trends, target, unit)
+            ax.legend(loc="upper left", bbox_to_anchor=((left - 0.3) / width, (bottom - _TICKS_H) / height),
+                      bbox_transform=fig.transFigure, fontsize=6.5, frameon=False, ncol=1, borderaxespad=0,
+                      handlelength=2.2)
+        top = bottom - _TICKS_H - legend_h
+    return fig
+
+
 def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | None, unit: str | None) -> None:
     own = [t for t in trends if t.kind == "utfall"]
     other = [t for t in trends if t.kind != "utfall"]
@@ -298,7 +327,7 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
         colour, marker, style, lw, _h = SERIES_STYLES[i % len(SERIES_STYLES)]
         xs, ys = zip(*t.points)
         ax.plot(xs, ys, color=colour, marker=marker, linestyle=style, linewidth=lw if t.kind == "utfall" else 1.2,
-                markersize=4, label=wrap(t.label, 34))
+                markersize=4, label=wrap(t.label, _LABEL_WRAP))
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1.2, label="Målvärde")
     years = sorted({y for t in trends for y, _v in t.points})
@@ -307,11 +336,10 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
         ax.set_xlim(years[0] - 1, years[0] + 1)
     ax.yaxis.set_major_formatter(lambda v, _pos: tick_text(v))
     ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
-    ax.set_title(wrap(name, 44), loc="left", fontsize=7.5)
+    ax.set_title(wrap(name, _TITLE_WRAP), loc="left", fontsize=7.5)
     if unit:
         ax.set_ylabel(unit, fontsize=7.5)
     ax.tick_params(labelsize=7)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=6.5, frameon=False, ncol=1)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ input sheet still exports.
 from __future__ import annotations
 
 import io
+import os
 import re
+import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,15 +238,37 @@ def build_report(data: CommitteeData, charts: ReportCharts, out: Path, template:
 
 
 def set_toc_pages(docx: Path, pages: Sequence[int | None]) -> None:
-    """Put page numbers into the contents of a built report (in place, nothing else rebuilt)."""
-    doc = Document(str(docx))
-    entries = [p for p in doc.paragraphs if p.style is not None and p.style.name in ("TOC 1", "TOC 2")]
+    """Put page numbers into the contents of a built report, in place: only ``word/document.xml`` is
+    rewritten (the run after each contents entry's tab); nothing is rebuilt."""
+    from lxml import etree
+
+    with zipfile.ZipFile(docx) as zf:
+        items = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    styles = etree.fromstring(next(data for info, data in items if info.filename == "word/styles.xml"))
+    toc_ids = {el.get(qn("w:styleId")) for el in styles.iter(qn("w:style"))
+               if (el.find(qn("w:name")) is not None
+                   and el.find(qn("w:name")).get(qn("w:val"), "").casefold() in ("toc 1", "toc 2"))}
+    index = next(n for n, (info, _data) in enumerate(items) if info.filename == "word/document.xml")
+    root = etree.fromstring(items[index][1])
+    entries = [p for p in root.iter(qn("w:p")) if p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}") is not None
+               and p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}").get(qn("w:val")) in toc_ids]
     for para, page in zip(entries, pages):
-        runs = para.runs
-        tabs = [i for i, run in enumerate(runs) if run.text == "\t"]
-        if tabs and tabs[-1] + 1 < len(runs):  # the run after the tab holds the page number
-            runs[tabs[-1] + 1].text = str(page) if page is not None else ""
-    doc.save(str(docx))
+        runs = para.findall(qn("w:r"))
+        tabs = [n for n, run in enumerate(runs) if run.find(qn("w:tab")) is not None]
+        if not tabs or tabs[-1] + 1 >= len(runs):
+            continue
+        number = runs[tabs[-1] + 1]
+        target = number.find(qn("w:t"))
+        if target is None:
+            target = etree.SubElement(number, qn("w:t"))
+        target.text = str(page) if page is not None else ""
+    items[index] = (items[index][0], etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                                    standalone=True))
+    tmp = docx.with_name(docx.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for info, data in items:
+            out.writestr(info, data)
+    os.replace(tmp, docx)
 
 
 # ---------------------------------------------------------------- helpers
