@@ -61,6 +61,7 @@ from xlplan.export.charts import (
     previous_value,
     series_part,
     target_number,
+    text_numbers,
 )
 from xlplan.export.make_template import template_bytes
 
@@ -534,6 +535,8 @@ def target_text(line: IndicatorLine) -> str:
         return "–"
     number = target_number(line)
     own = series_part(line.target, line.series)
+    if not text_numbers(own):  # 'Äldre och LSS >48 %': the series' part holds no number of its own
+        own = line.target
     if number is None or is_text_target(line):
         return swedish_text(" ".join(own.split()))
     sign = next((s for s in ("≥", "≤", ">", "<") if s in own), "")
@@ -578,9 +581,9 @@ def indicator_table(doc: DocumentObject, data: CommitteeData, lines: Sequence[In
         group = [x for x in lines if x.indicator == name]
         groups.append(len(rows) + 1)
         title = " ".join(parts.safe_text(name).split())
-        targets = {target_text(x) for x in group}
-        long_target = (next(iter(targets)) if len(targets) == 1 and group[0].target and is_text_target(group[0])
-                       else None)
+        texts = {" ".join((x.target or "").split()) for x in group}
+        long_target = (swedish_text(next(iter(texts))) if len(texts) == 1 and group[0].target
+                       and all(is_text_target(x) for x in group) else None)
         unit = next((x.unit for x in group if x.unit), None)
         if unit and cell_unit(unit) is None and unit.casefold() not in ("antal", "st") \
                 and unit.casefold() not in title.casefold():
