@@ -275,12 +275,27 @@ def set_toc_pages(docx: Path, pages: Sequence[int | None]) -> None:
 # ---------------------------------------------------------------- helpers
 
 
+def _style_id(doc: DocumentObject, name: str) -> str:
+    """A style's id, looked up once per document (python-docx resolves names slowly)."""
+    cache: dict[str, str] = doc.__dict__.setdefault("_xlplan_style_ids", {})
+    if name not in cache:
+        cache[name] = doc.styles[name].style_id
+    return cache[name]
+
+
+def _add(doc: DocumentObject, text: str = "", style: str | None = None) -> Paragraph:
+    para = doc.add_paragraph(text)
+    if style:
+        para._p.style = _style_id(doc, style)
+    return para
+
+
 def _page_break(doc: DocumentObject) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
 def _heading(doc: DocumentObject, text: str, level: int, new_page: bool = False) -> Paragraph:
-    para = doc.add_paragraph(parts.safe_text(text), style=f"Heading {level}")
+    para = _add(doc, parts.safe_text(text), f"Heading {level}")
     if new_page:
         para.paragraph_format.page_break_before = True
     return para
@@ -305,9 +320,9 @@ def _figure(doc: DocumentObject, ctx: _Context, chart: Chart) -> None:
     run = pic.add_run()
     run.add_picture(str(chart.path), width=Cm(width))
     parts.set_alt_text(run, chart.caption, chart.alt_text or chart.caption)
-    doc.add_paragraph(f"Figur {ctx.figures}. {chart.caption}", style="Caption")
+    _add(doc, f"Figur {ctx.figures}. {chart.caption}", "Caption")
     if chart.source:
-        doc.add_paragraph(chart.source, style="Källhänvisning")
+        _add(doc, chart.source, "Källhänvisning")
 
 
 def _status_label(status: str | None) -> str:
@@ -337,9 +352,9 @@ def _cover(doc: DocumentObject, ctx: _Context, title: str) -> None:
     m, texts = ctx.data.meta, ctx.texts
     for _ in range(3):
         doc.add_paragraph()
-    doc.add_paragraph(title, style="Title")
-    doc.add_paragraph(m.committee, style="Subtitle")
-    doc.add_paragraph(m.municipality + (f" · {m.administration}" if m.administration else ""), style="Subtitle")
+    _add(doc, title, "Title")
+    _add(doc, m.committee, "Subtitle")
+    _add(doc, m.municipality + (f" · {m.administration}" if m.administration else ""), "Subtitle")
     doc.add_paragraph()
     facts = [("Period", m.period_label)]
     if texts.get("diarienummer"):
@@ -360,7 +375,7 @@ def _cover(doc: DocumentObject, ctx: _Context, title: str) -> None:
         doc.add_paragraph(f"Rapporten är inte slutlig: {ctx.draft.reason()}.")
         if ctx.draft.not_approved:
             pending = "; ".join(f"{d} ({s})" for d, s in ctx.draft.not_approved)
-            doc.add_paragraph(parts.safe_text(f"Inte godkända: {pending}."), style="Källhänvisning")
+            _add(doc, parts.safe_text(f"Inte godkända: {pending}."), "Källhänvisning")
     para = doc.add_paragraph()
     para.paragraph_format.space_before = Pt(18)
     para.paragraph_format.keep_with_next = True
@@ -377,7 +392,8 @@ def _insert_toc(doc: DocumentObject, anchor: Paragraph, pages: Sequence[int | No
     title = anchor.insert_paragraph_before("Innehåll", style="Innehållsrubrik")
     title.paragraph_format.keep_with_next = True
     for i, (style, text) in enumerate(entries):
-        para = anchor.insert_paragraph_before(style="TOC 1" if style == "Heading 1" else "TOC 2")
+        para = anchor.insert_paragraph_before()
+        para._p.style = _style_id(doc, "TOC 1" if style == "Heading 1" else "TOC 2")
         if i == 0:
             _field_start(para, 'TOC \\o "1-2" \\h \\z \\u')
         page = pages[i] if pages is not None and i < len(pages) else None
