@@ -258,3 +258,18 @@ def test_leftovers_are_cleaned_at_the_next_export(committee: Path, tmp_path: Pat
     export(committee, out)
     assert not left.exists()
     assert sorted(p.name for p in out.iterdir()) == sorted([DOCX_NAME, BILAGA_NAME])
+
+
+def test_no_chart_without_a_trend(tmp_path: Path) -> None:
+    """An indicator with only this period's value (no baseline, no history) gets no one-point chart."""
+    from xlplan.export.charts import goal_trend_chart
+
+    base = sample_committee_data()
+    goal = base.goals[0]
+    lines = tuple(dataclasses.replace(x, baseline=None, kolada_id=None) for x in base.indicators
+                  if x.goal_id == goal.goal_id)
+    data = dataclasses.replace(base, indicators=lines, comparisons=())
+    assert goal_trend_chart(data, goal, tmp_path / "mal.png") is None
+    assert not (tmp_path / "mal.png").exists()
+    chart = goal_trend_chart(base, goal, tmp_path / "mal.png")
+    assert chart is not None and chart.alt_text and (tmp_path / "mal.png").exists()

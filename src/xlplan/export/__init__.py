@@ -66,6 +66,7 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
     try:
         out.mkdir(parents=True, exist_ok=True)
         recover_interrupted(out)
+        recover_interrupted(out.resolve().parent)  # earlier versions built beside the folder
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=out))
         built, warnings = _build_all(data, tmp / "ny", template_path)
         check_unlocked(out)

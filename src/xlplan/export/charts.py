@@ -24,7 +24,6 @@ from xlplan.committee import (
     NOT_FULFILLED,
     OUTCOME_MISSING,
     PARTLY,
-    STATUSES,
     TARGET_MISSING,
     CommitteeData,
     Comparison,
@@ -215,7 +214,7 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
         if points:
             by_points.setdefault(tuple(points), []).append(x)
     trends = []
-    for points, group in by_points.items():
+    for key, group in by_points.items():
         series = list(dict.fromkeys(x.series for x in group if x.series))
         departments = list(dict.fromkeys(x.department for x in group))
         if len(departments) > 2:
@@ -224,7 +223,7 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
             label = " och ".join(departments) + (f", {', '.join(series)}" if series else "")
         else:
             label = departments[0] + (f", {', '.join(series)}" if series else "")
-        trends.append(_Trend(label, points, "utfall"))
+        trends.append(_Trend(label, key, "utfall"))
     return trends
 
 
@@ -277,8 +276,8 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
         _save(fig, path)
     alt = f"Diagram för mål {goal.goal_id}, en ruta per indikator. " + " ".join(
         _alt_sentence(*p) for p in panels)
-    kolada = {x.kolada_id for x in lines if x.kolada_id}
-    shown = [c for c in data.comparisons if c.kolada_id in kolada and c.value is not None]
+    kpis = {x.kolada_id for x in lines if x.kolada_id}
+    shown = [c for c in data.comparisons if c.kolada_id in kpis and c.value is not None]
     sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
     what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split())
     return Chart(path, f"Mål {goal.goal_id}: utveckling från nuläget till {data.meta.period_label} ({what}).",
@@ -344,7 +343,6 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
 
 @dataclass(frozen=True)
 class ReportCharts:
-    goals: Chart | None = None
     goal_trends: dict[str, Chart] = field(default_factory=dict)  # goal id -> small multiples
 
 
@@ -356,4 +354,4 @@ def report_charts(data: CommitteeData, folder: Path) -> ReportCharts:
         chart = goal_trend_chart(data, goal, folder / f"mal_{n:03d}.png")
         if chart:
             trends[goal.goal_id] = chart
-    return ReportCharts(None, trends)
+    return ReportCharts(trends)

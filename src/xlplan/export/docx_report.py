@@ -33,6 +33,7 @@ from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from xlplan.committee import (
@@ -336,7 +337,7 @@ def _shade_status(table: object, row: int, col: int, status: str | None) -> None
 
 
 def _table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]],
-           numeric: Sequence[int] = (), flexible: int | None = 0) -> object:
+           numeric: Sequence[int] = (), flexible: int | None = 0) -> Table:
     widths = parts.content_widths(headers, rows, parts.text_width_cm(doc), flexible=flexible)
     body = doc.element.body
     before = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else body[-1]
@@ -472,8 +473,6 @@ def _summary(doc: DocumentObject, ctx: _Context) -> None:
                    numeric=[3], flexible=1)
     for r, (_goal, word) in enumerate(words, start=1):
         _shade_status(table, r, 2, word)
-    if ctx.charts.goals:
-        _figure(doc, ctx, ctx.charts.goals)
 
 
 def _events(doc: DocumentObject, ctx: _Context) -> None:
@@ -677,7 +676,8 @@ def _activity_state(a: ActivityLine) -> str:
 
 def is_exception(a: ActivityLine) -> bool:
     """Late, stopped or changed: any reported state other than done, in progress or not started."""
-    return bool(a.status and a.status.strip()) and a.status.strip().casefold() not in ROUTINE_ACTIVITY_STATES
+    state = (a.status or "").strip().casefold()
+    return bool(state) and state not in ROUTINE_ACTIVITY_STATES
 
 
 def _activities(doc: DocumentObject, ctx: _Context) -> None:
