@@ -279,7 +279,7 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
     kpis = {x.kolada_id for x in lines if x.kolada_id}
     shown = [c for c in data.comparisons if c.kolada_id in kpis and c.value is not None]
     sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
-    what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split())
+    what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split()).rstrip(".")
     return Chart(path, f"Mål {goal.goal_id}: utveckling från nuläget till {data.meta.period_label} ({what}).",
                  "; ".join(sources) or None, width_cm=width * 2.54, alt_text=alt)
 

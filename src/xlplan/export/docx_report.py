@@ -502,10 +502,9 @@ def _goals(doc: DocumentObject, ctx: _Context) -> None:
     if not ctx.data.goals:
         _why(doc, "Planen har inga mål för perioden.")
         return
-    doc.add_paragraph("Per mål: nämndens samlade bedömning, indikatorerna (nuläge, föregående år, utfall, "
-                      "målvärde och status; pilen visar utvecklingen mot föregående värde: ↑ högre, ↓ lägre, "
-                      "→ oförändrad) och analyserna av de indikatorer som inte är uppfyllda.",
-                      style="Källhänvisning")
+    _add(doc, "Per mål: nämndens samlade bedömning, indikatorerna (nuläge, utfall, målvärde och status; pilen "
+              "visar utvecklingen mot föregående år eller nuläget: ↑ högre, ↓ lägre, → oförändrad) och analyserna "
+              "av de indikatorer som inte är uppfyllda.", "Källhänvisning")
     for goal in ctx.data.goals:
         _goal_section(doc, ctx, goal)
 
