@@ -273,3 +273,28 @@ def test_no_chart_without_a_trend(tmp_path: Path) -> None:
     assert not (tmp_path / "mal.png").exists()
     chart = goal_trend_chart(base, goal, tmp_path / "mal.png")
     assert chart is not None and chart.alt_text and (tmp_path / "mal.png").exists()
+
+
+@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) är inte installerat")
+def test_libreoffice_started_early_is_stopped_when_the_report_fails(committee: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlplan.export.bilaga as bilaga_module
+    from xlplan.export.pdf import PdfRun
+
+    runs: list[PdfRun] = []
+    real_cancel = PdfRun.cancel
+
+    def cancel(self: PdfRun) -> None:
+        runs.append(self)
+        real_cancel(self)
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise ExportFailed("bilagan kunde inte skrivas")
+
+    monkeypatch.setattr(PdfRun, "cancel", cancel)
+    monkeypatch.setattr(bilaga_module, "write_bilaga", broken)
+    with pytest.raises(ExportFailed, match="bilagan"):
+        export(committee, tmp_path / "ut")
+    assert len(runs) == 1
+    assert runs[0].proc.returncode is not None and not runs[0].tmp.exists()
+    assert not (tmp_path / "ut").exists()

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +25,7 @@ from xlplan.errors import ExportFailed
 
 if TYPE_CHECKING:
     from xlplan.committee import CommitteeData
+    from xlplan.export.pdf import PdfRun
 
 __all__ = ["DOCX_NAME", "PDF_NAME", "BILAGA_NAME", "PACK_NAMES", "ExportResult", "export"]
 
@@ -99,29 +99,51 @@ def _build_all(data: CommitteeData, folder: Path, template: Path | None) -> tupl
     from xlplan.export.docx_report import build_report
 
     folder.mkdir(parents=True)
-    charts = report_charts(data, folder.parent / "figurer")
     docx = folder / DOCX_NAME
-    headings = build_report(data, charts, docx, template)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # LibreOffice works while the bilaga is written
-        pending = pool.submit(_pdf, docx, headings, folder / PDF_NAME)
-        bilaga = write_bilaga(data, folder / BILAGA_NAME)
-        pdf, warnings = pending.result()
-    return [p for p in (docx, pdf, bilaga) if p is not None], warnings
+    run, warnings = _start_pdf(docx, folder / PDF_NAME)  # LibreOffice starts up while the report is built
+    try:
+        charts = report_charts(data, folder.parent / "figurer")
+        headings = build_report(data, charts, docx, template)
+        if run is not None:
+            run.go()
+        bilaga = write_bilaga(data, folder / BILAGA_NAME)  # written while LibreOffice works
+    except BaseException:
+        if run is not None:
+            run.cancel()
+        raise
+    pdf, more = _finish_pdf(run, docx, headings, folder / PDF_NAME)
+    return [p for p in (docx, pdf, bilaga) if p is not None], warnings + more
 
 
-def _pdf(docx: Path, headings: list[str], target: Path) -> tuple[Path | None, list[str]]:
-    """The PDF in one LibreOffice run; its contents' page numbers are written into the docx."""
-    from xlplan.export.docx_report import set_toc_pages
-    from xlplan.export.pdf import export_pdf, soffice_available, toc_pages
+def _failed(reason: str) -> str:
+    return f"{PDF_NAME} skapades inte: {reason}. {DOCX_NAME} och {BILAGA_NAME} skrevs."
+
+
+def _start_pdf(docx: Path, target: Path) -> tuple[PdfRun | None, list[str]]:
+    from xlplan.export.pdf import PdfRun, soffice_available
     from xlplan.lo import LibreOfficeFailed
 
     if not soffice_available():
         return None, [f"LibreOffice (soffice) saknas: {PDF_NAME} skapades inte; {DOCX_NAME} och "
                       f"{BILAGA_NAME} skrevs."]
     try:
-        lines = export_pdf(docx, target)
+        return PdfRun(docx, target), []
     except LibreOfficeFailed as exc:
-        return None, [f"{PDF_NAME} skapades inte: {exc.reason}. {DOCX_NAME} och {BILAGA_NAME} skrevs."]
+        return None, [_failed(exc.reason)]
+
+
+def _finish_pdf(run: PdfRun | None, docx: Path, headings: list[str], target: Path) -> tuple[Path | None, list[str]]:
+    """Wait for the PDF; its contents' page numbers are written into the docx."""
+    from xlplan.export.docx_report import set_toc_pages
+    from xlplan.export.pdf import toc_pages
+    from xlplan.lo import LibreOfficeFailed
+
+    if run is None:
+        return None, []
+    try:
+        lines = run.result()
+    except LibreOfficeFailed as exc:
+        return None, [_failed(exc.reason)]
     pages = toc_pages(lines, headings)
     set_toc_pages(docx, pages)
     missing = [h for h, p in zip(headings, pages) if p is None]

@@ -11,18 +11,34 @@ without asking to update fields.
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Sequence
 from xml.sax.saxutils import escape
 
 from xlplan import lo
 
-__all__ = ["soffice_available", "export_pdf", "toc_pages"]
+__all__ = ["soffice_available", "PdfRun", "export_pdf", "toc_pages"]
 
 _MACRO = r"""
 Sub ExportPack
   On Error GoTo Failed
+  ' LibreOffice starts while xlplan still builds the docx: wait for the go-ahead file
+  files = createUnoService("com.sun.star.ucb.SimpleFileAccess")
+  waited = 0
+  Do While Not files.exists("{ready}")
+    If waited > {wait_ms} Then
+      WriteText("{error}", "docx-filen blev aldrig klar")
+      Exit Sub
+    End If
+    Wait 20
+    waited = waited + 20
+  Loop
   Dim props(0) As New com.sun.star.beans.PropertyValue
   props(0).Name = "Hidden" : props(0).Value = True
   doc = StarDesktop.loadComponentFromURL("{docx}", "_blank", 0, props())
@@ -104,33 +120,82 @@ def _write_profile(root: Path, macro: str) -> str:
     return uri
 
 
-def export_pdf(docx: Path, pdf: Path, *, timeout: float = lo.DEFAULT_TIMEOUT) -> list[str]:
-    """Write *pdf* from *docx* in one LibreOffice run; returns the updated contents' lines.
+class PdfRun:
+    """One LibreOffice run, started before the docx exists (its start-up overlaps the building of the
+    report): :meth:`go` once the docx is written, then :meth:`result`; :meth:`cancel` on failure.
 
-    Each line is "heading<TAB>page" as LibreOffice laid the document out.  Raises
-    :class:`xlplan.lo.LibreOfficeFailed` (reason in Swedish) when no PDF is made.
+    LibreOffice runs in its own temporary profile and process group, with a time limit.
     """
-    exe = lo.soffice_path()
-    if exe is None:
-        raise lo.LibreOfficeFailed(str(docx), "LibreOffice (soffice) är inte installerat")
-    with tempfile.TemporaryDirectory(prefix="xlplan-lo-") as tmp_name:
-        tmp = Path(tmp_name)
-        made, toc, error = tmp / "out.pdf", tmp / "toc.txt", tmp / "fel.txt"
+
+    def __init__(self, docx: Path, pdf: Path, *, timeout: float = lo.DEFAULT_TIMEOUT):
+        exe = lo.soffice_path()
+        if exe is None:
+            raise lo.LibreOfficeFailed(str(docx), "LibreOffice (soffice) är inte installerat")
+        self.docx, self.pdf, self.timeout = Path(docx), Path(pdf), timeout
+        self.tmp = Path(tempfile.mkdtemp(prefix="xlplan-lo-"))
+        self.made, self.toc, self.error = self.tmp / "out.pdf", self.tmp / "toc.txt", self.tmp / "fel.txt"
+        self.ready = self.tmp / "klar"
         # file: URLs are percent-encoded, so they never hold a quote that could end the Basic string
-        macro = _MACRO.format(docx=Path(docx).resolve().as_uri(), pdf=made.as_uri(), toc=toc.as_uri(),
-                              error=error.as_uri())
-        uri = _write_profile(tmp / "profile", macro)
+        macro = _MACRO.format(docx=self.docx.resolve().as_uri(), pdf=self.made.as_uri(), toc=self.toc.as_uri(),
+                              error=self.error.as_uri(), ready=self.ready.as_uri(), wait_ms=int(timeout * 1000))
+        uri = _write_profile(self.tmp / "profile", macro)
         cmd = [exe, f"-env:UserInstallation={uri}", "--headless", "--norestore", "--nolockcheck",
                "macro:///Standard.Xlplan.ExportPack"]
-        result = lo._run(cmd, timeout, Path(docx))
-        if not made.is_file():
-            detail = error.read_text(encoding="utf-8", errors="replace") if error.is_file() else ""
-            detail = detail or (result.stderr or "").strip() or f"avslutades med kod {result.returncode}"
-            raise lo.LibreOfficeFailed(str(docx), f"ingen pdf-fil skapades ({detail.splitlines()[-1]})")
-        lines = toc.read_text(encoding="utf-8").splitlines() if toc.is_file() else []
-        pdf.parent.mkdir(parents=True, exist_ok=True)
-        made.replace(pdf)
-    return [line for line in lines if line.strip()]
+        self.started = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         start_new_session=True)
+        except OSError as exc:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise lo.LibreOfficeFailed(str(docx), f"LibreOffice kunde inte startas ({exc.strerror or exc})") from exc
+
+    def go(self) -> None:
+        """The docx is written: let LibreOffice open it."""
+        self.ready.write_text("klar", encoding="utf-8")
+
+    def result(self) -> list[str]:
+        """Wait for the PDF; returns the contents' lines ("heading<TAB>page") as LibreOffice laid them out.
+
+        Raises :class:`xlplan.lo.LibreOfficeFailed` (reason in Swedish) when no PDF is made in time.
+        """
+        try:
+            remaining = max(self.timeout - (time.monotonic() - self.started), 0.1)
+            try:
+                _out, err = self.proc.communicate(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                raise lo.LibreOfficeFailed(str(self.docx), f"ingen färdig fil inom {self.timeout:g} sekunder") \
+                    from None
+            if not self.made.is_file():
+                detail = self.error.read_text(encoding="utf-8", errors="replace") if self.error.is_file() else ""
+                detail = detail or (err or "").strip() or f"avslutades med kod {self.proc.returncode}"
+                raise lo.LibreOfficeFailed(str(self.docx), f"ingen pdf-fil skapades ({detail.splitlines()[-1]})")
+            lines = self.toc.read_text(encoding="utf-8").splitlines() if self.toc.is_file() else []
+            self.pdf.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(self.made), self.pdf)
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return [line for line in lines if line.strip()]
+
+    def cancel(self) -> None:
+        """Stop LibreOffice (the report could not be built) and remove its profile."""
+        self._kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.communicate()
+
+
+def export_pdf(docx: Path, pdf: Path, *, timeout: float = lo.DEFAULT_TIMEOUT) -> list[str]:
+    """Write *pdf* from an existing *docx* in one LibreOffice run; returns the contents' lines."""
+    run = PdfRun(docx, pdf, timeout=timeout)
+    run.go()
+    return run.result()
 
 
 def _norm(text: str) -> str:
