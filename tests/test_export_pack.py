@@ -143,7 +143,9 @@ def test_controllers_texts_and_goal_assessments_are_used(tmp_path: Path) -> None
              "forslag_till_beslut": "Nämnden godkänner delårsrapporten.", "sammanfattning": "Ett stabilt halvår.",
              "viktiga_handelser": "Bjärke öppnade i maj.", "ekonomi": "Prognosen visar underskott.",
              "personal": "Sjukfrånvaron minskar.", "framtid": "Fler äldre de kommande åren."}
-    data = WithTexts(**{f.name: getattr(base, f.name) for f in dataclasses.fields(CommitteeData)}, texts=texts,
+    given = {f.name: getattr(base, f.name) for f in dataclasses.fields(CommitteeData)
+             if f.name not in ("texts", "goal_assessments")}  # once the committee data has them itself
+    data = WithTexts(**given, texts=texts,
                      goal_assessments={"M1": ("Uppfyllt", "Brukarna är nöjdare än målet.")})
     build_report(data, ReportCharts(), tmp_path / "r.docx")
     doc = Document(str(tmp_path / "r.docx"))
