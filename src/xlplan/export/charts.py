@@ -17,8 +17,6 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from xlplan.committee import (
     FULFILLED,
@@ -26,7 +24,6 @@ from xlplan.committee import (
     NOT_FULFILLED,
     OUTCOME_MISSING,
     PARTLY,
-    STATUSES,
     TARGET_MISSING,
     CommitteeData,
     Comparison,
@@ -72,6 +69,7 @@ class Chart:
     caption: str
     source: str | None = None  # "Källa: Kolada" … shown under the chart
     width_cm: float = WIDTH_IN * 2.54  # as drawn: embed at this width so text keeps its size
+    alt_text: str | None = None  # what the chart shows, in words (the picture's alternative text)
 
 
 def wrap(text: str, width: int = 70) -> str:
@@ -89,6 +87,16 @@ def target_number(line: IndicatorLine) -> float | None:
     return number_from_match(matches[0]) if len(matches) == 1 else None
 
 
+_TARGET_WORDS = {"minst", "högst", "över", "under", "understiga", "överstiga", "andel", "antal"}
+
+
+def is_text_target(line: IndicatorLine) -> bool:
+    """A target written as a sentence ('Färdigställa 28 nya platser …'): read as text, not as a number."""
+    words = [w for w in re.findall(r"[^\W\d_]+", line.target or "")
+             if len(w) > 3 and w.casefold() not in _TARGET_WORDS]
+    return target_number(line) is None or len(words) > 4
+
+
 def _is_year(text: str) -> bool:
     return bool(re.fullmatch(r"(19|20)\d\d", text.strip()))
 
@@ -97,88 +105,6 @@ def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
     fig.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
     return path
-
-
-def _new_figure(height: float, width: float = WIDTH_IN) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
-
-
-def bar_label(line: IndicatorLine) -> str:
-    parts = [line.department]
-    if line.series:
-        parts.append(line.series)
-    return wrap(", ".join(parts), 18)
-
-
-def outcome_chart(lines: Sequence[IndicatorLine], path: Path) -> Chart | None:
-    """Outcome against target per department/series for one indicator (bars + target marks)."""
-    lines = [x for x in lines if x.outcome is not None or target_number(x) is not None]
-    if not any(x.outcome is not None for x in lines):
-        return None
-    width = min(WIDTH_IN, 2.6 + 1.25 * len(lines))
-    with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(2.6, width)
-        _draw_outcomes(ax, lines)
-        ax.set_title(wrap(lines[0].indicator, int(width * 11)), loc="left")
-        _save(fig, path)
-    first = lines[0]
-    what = "avdelning och serie" if any(x.series for x in lines) else "avdelning"
-    return Chart(path, f"{first.indicator}: utfall mot målvärde per {what}.", width_cm=width * 2.54)
-
-
-def _draw_outcomes(ax: Axes, lines: Sequence[IndicatorLine]) -> None:
-    xs = range(len(lines))
-    unit = next((x.unit for x in lines if x.unit), None)
-    for x, line in zip(xs, lines):
-        colour, hatch = STATUS_STYLE.get(line.status, ("#D9D9D9", ""))
-        value = line.outcome if line.outcome is not None else 0
-        ax.bar(x, value, 0.6, color=colour, hatch=hatch, edgecolor="black", linewidth=0.7)
-        label = (format_number(line.outcome, display_decimals(line.outcome), unit)
-                 if line.outcome is not None else "utfall saknas")
-        ax.annotate(label, (x, value), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"})
-        target = target_number(line)
-        if target is not None:
-            ax.hlines(target, x - 0.42, x + 0.42, colors="black", linestyles="--", linewidth=2)
-    ax.set_xticks(list(xs), [bar_label(x) for x in lines])
-    ax.set_xlim(-0.7, len(lines) - 0.3)
-    ax.set_ylabel(unit or "värde")
-    top = max([x.outcome or 0 for x in lines] + [target_number(x) or 0 for x in lines])
-    ax.set_ylim(0, top * 1.18 if top > 0 else 1)
-    ax.yaxis.set_major_formatter(lambda v, _pos: format_number(v))
-    handles = [Line2D([], [], color="black", linestyle="--", linewidth=2, label="Målvärde")]
-    seen = list(dict.fromkeys(x.status for x in lines if x.outcome is not None))
-    handles += [_status_patch(s) for s in seen]
-    ax.figure.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), frameon=False)
-
-
-def _status_patch(status: str) -> Patch:
-    colour, hatch = STATUS_STYLE.get(status, ("#D9D9D9", ""))
-    return Patch(facecolor=colour, hatch=hatch, edgecolor="black", label=status)
-
-
-def goal_summary_chart(goals: Sequence[GoalSummary], path: Path) -> Chart | None:
-    """Stacked bars: how many indicator lines of each goal have each status."""
-    if not goals or not any(sum(g.counts().values()) for g in goals):
-        return None
-    with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(1.3 + 0.32 * len(goals))
-        names = [g.goal_id for g in goals][::-1]  # the goals' texts stand beside the chart in the report
-        left = [0] * len(goals)
-        for status in STATUSES:
-            counts = [g.counts()[status] for g in goals][::-1]
-            if not any(counts):
-                continue
-            colour, hatch = STATUS_STYLE[status]
-            ax.barh(names, counts, left=left, color=colour, hatch=hatch, edgecolor="black",
-                    linewidth=0.7, label=status)
-            left = [a + b for a, b in zip(left, counts)]
-        ax.set_xlabel("antal indikatorer (per avdelning och serie)")
-        ax.xaxis.get_major_locator().set_params(integer=True)
-        fig.legend(loc="outside lower center", ncol=3, frameon=False)
-        _save(fig, path)
-    return Chart(path, "Måluppfyllelse per mål: antal indikatorer per status.")
 
 
 def _by_unit(values: Iterable[Comparison]) -> dict[str, list[Comparison]]:
@@ -214,84 +140,218 @@ def source_note(values: Iterable[Comparison]) -> str:
     return ". ".join(parts)
 
 
-def trend_chart(values: Sequence[Comparison], home_id: str, path: Path) -> Chart | None:
-    """The KPI over the years: the municipality beside riket and the comparison groups."""
-    values = [v for v in one_gender(values) if v.value is not None]
-    if len({v.year for v in values}) < 2:
-        return None
-    with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(3.0)
-        by_unit = _by_unit(values)
-        for i, unit in enumerate(ordered_units(values, home_id)):
-            colour, marker, style, width, _hatch = SERIES_STYLES[i % len(SERIES_STYLES)]
-            points = sorted(by_unit[unit], key=lambda v: v.year)
-            ax.plot([p.year for p in points], [p.value for p in points], color=colour, marker=marker,
-                    linestyle=style, linewidth=width, markersize=5, label=points[0].municipality)
-        years = sorted({v.year for v in values})
-        ax.set_xticks(years, [str(y) for y in years])
-        ax.yaxis.set_major_formatter(lambda v, _pos: format_number(v))
-        ax.set_title("Utveckling över tid", loc="left")
-        ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
-        count = len(by_unit)
-        fig.legend(loc="outside lower center", ncol=min(count, 3), frameon=False)
-        _save(fig, path)
-    title = " ".join(values[0].kpi_title.split())
-    return Chart(path, f"{title} ({values[0].kolada_id}) över tid{_gender_word(values)}.", source_note(values))
+def _period_year(data: CommitteeData) -> int:
+    head = data.meta.period.split("-", 1)[0]
+    return int(head) if head.isdigit() else data.meta.generated_at.year
 
 
-def comparison_chart(values: Sequence[Comparison], home_id: str, path: Path) -> Chart | None:
-    """The latest year: the municipality beside riket and the comparison groups (bars)."""
-    values = [v for v in one_gender(values) if v.value is not None]
-    if not values:
+def previous_value(data: CommitteeData, line: IndicatorLine) -> float | None:
+    """The kommun's own Kolada value for the year before the period, when it was pulled."""
+    if not line.kolada_id:
         return None
-    year = max(v.year for v in values)
-    latest = {v.municipality_id: v for v in values if v.year == year}
-    units = [u for u in ordered_units(values, home_id) if u in latest]
+    year = _period_year(data) - 1
+    values = one_gender(c for c in data.comparisons
+                        if c.kolada_id == line.kolada_id and c.municipality_id == data.meta.municipality_id)
+    return next((c.value for c in values if c.year == year and c.value is not None), None)
+
+
+def tick_text(value: float) -> str:
+    """An axis tick in Swedish without float noise: '0,6', '1 200', '−5'."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", " ").replace(".", ",")
+    return text.replace("-", "\u2212") if text not in ("-0",) else "0"
+
+
+def series_part(text: str, series: str | None) -> str:
+    """The part of a per-series text ('Äldre 50 %, LSS 0 %') that belongs to *series*."""
+    if not series:
+        return text
+    pieces = re.split(r",\s+(?=\D)|;| och ", text)  # not at a decimal comma
+    own = [p for p in pieces if series.casefold() in p.casefold()]
+    return own[0] if len(own) == 1 else text
+
+
+def text_numbers(text: str) -> list[float]:
+    """The numbers in a text, years left out; '- 4,4' (a spaced hyphen before the number) is negative."""
+    out = []
+    for m in re.finditer(NUMBER_PATTERN, text):
+        if _is_year(m.group(0)):
+            continue
+        value = number_from_match(m)
+        if value > 0 and re.search(r"(^|\s)[-−]\s*$", text[:m.start()]):
+            value = -value
+        out.append(value)
+    return out
+
+
+def baseline_number(line: IndicatorLine) -> float | None:
+    """The line's baseline as a number: the one number in its series' part of the baseline text."""
+    if not line.baseline:
+        return None
+    found = text_numbers(series_part(line.baseline, line.series))
+    return found[0] if len(found) == 1 else None
+
+
+_baseline_number = baseline_number
+
+
+@dataclass(frozen=True)
+class _Trend:
+    label: str
+    points: tuple[tuple[int, float], ...]
+    kind: str  # "utfall" (a department's line) or "jämförelse" (Kolada)
+
+
+def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
+    """Baseline → this period per department and series; identical lines are drawn once."""
+    by_points: dict[tuple[tuple[int, float], ...], list[IndicatorLine]] = {}
+    for x in lines:
+        points: list[tuple[int, float]] = []
+        base = _baseline_number(x)
+        if base is not None and x.baseline_year and x.baseline_year < year:
+            points.append((x.baseline_year, base))
+        if x.outcome is not None:
+            points.append((year, x.outcome))
+        if points:
+            by_points.setdefault(tuple(points), []).append(x)
+    trends = []
+    for key, group in by_points.items():
+        series = list(dict.fromkeys(x.series for x in group if x.series))
+        departments = list(dict.fromkeys(x.department for x in group))
+        if len(departments) > 2:
+            label = (", ".join(series) + " – " if series else "") + f"{len(departments)} avdelningar"
+        elif len(departments) == 2:
+            label = " och ".join(departments) + (f", {', '.join(series)}" if series else "")
+        else:
+            label = departments[0] + (f", {', '.join(series)}" if series else "")
+        trends.append(_Trend(label, key, "utfall"))
+    return trends
+
+
+def _comparison_trends(data: CommitteeData, kolada_ids: Sequence[str]) -> list[_Trend]:
+    values = [c for c in data.comparisons if c.kolada_id in kolada_ids and c.value is not None]
+    if len(set(kolada_ids)) != 1:
+        return []
+    values = one_gender(values)
+    by_unit = _by_unit(values)
+    trends = []
+    for unit in ordered_units(values, data.meta.municipality_id):
+        points = tuple(sorted((v.year, float(v.value)) for v in by_unit[unit] if v.value is not None))
+        first = by_unit[unit][0]
+        trends.append(_Trend(first.municipality + (" (Kolada)" if first.raw_kolada else ""), points, "jämförelse"))
+    return trends
+
+
+def _alt_sentence(name: str, trends: Sequence[_Trend], target: float | None, unit: str | None) -> str:
+    def value(v: float) -> str:
+        return format_number(v, display_decimals(v), unit)
+
+    parts = [f"{t.label}: " + ", ".join(f"{y} {value(v)}" for y, v in t.points) for t in trends]
+    text = f"{' '.join(name.split())}. " + "; ".join(parts)
+    return text + (f"; målvärde {value(target)}." if target is not None else ".")
+
+
+def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Chart | None:
+    """Small multiples for one goal: per indicator, baseline → this period per department and series,
+    the kommun beside riket and similar municipalities (Kolada) over the years, the target as a line.
+    Indicators with no line of at least two points get no panel (no one-point charts)."""
+    year = _period_year(data)
+    lines = [x for x in data.indicators if x.goal_id == goal.goal_id]
+    panels = []
+    for name in dict.fromkeys(x.indicator for x in lines):
+        group = [x for x in lines if x.indicator == name]
+        kolada = list(dict.fromkeys(x.kolada_id for x in group if x.kolada_id))
+        trends = _outcome_trends(group, year) + _comparison_trends(data, kolada)
+        trends = [t for t in trends if t.points]
+        if not any(len(t.points) >= 2 for t in trends):
+            continue
+        targets = {target_number(x) for x in group if not is_text_target(x)} - {None}
+        unit = next((x.unit for x in group if x.unit), None)
+        panels.append((name, trends[:6], targets.pop() if len(targets) == 1 else None, unit))
+    if not panels:
+        return None
+    cols = 1 if len(panels) == 1 else 2
+    width = 3.6 if cols == 1 else WIDTH_IN
     with matplotlib.rc_context(RC):
-        fig, ax = _new_figure(1.0 + 0.38 * len(units))
-        for i, unit in enumerate(units):
-            colour, _m, _s, _w, hatch = SERIES_STYLES[i % len(SERIES_STYLES)]
-            v = latest[unit]
-            ax.barh(i, v.value, 0.6, color=colour, hatch=hatch, edgecolor="black", linewidth=0.7)
-            ax.annotate(format_number(v.value, display_decimals(v.value or 0)), (v.value or 0, i), xytext=(3, 0), textcoords="offset points",
-                        va="center")
-        ax.set_yticks(range(len(units)), [wrap(latest[u].municipality, 26) for u in units])
-        ax.invert_yaxis()
-        ax.set_xlim(0, max(latest[u].value or 0 for u in units) * 1.15 or 1)
-        ax.xaxis.set_major_formatter(lambda v, _pos: format_number(v))
-        ax.set_title(f"Jämförelse {year}", loc="left")
+        fig = _panel_grid(panels, cols, width)
         _save(fig, path)
-    title = " ".join(values[0].kpi_title.split())
-    return Chart(path, f"{title} ({values[0].kolada_id}) {year}{_gender_word(values)}: jämförelse.",
-                 source_note([latest[u] for u in units]))
+    alt = f"Diagram för mål {goal.goal_id}, en ruta per indikator. " + " ".join(
+        _alt_sentence(*p) for p in panels)
+    kpis = {x.kolada_id for x in lines if x.kolada_id}
+    shown = [c for c in data.comparisons if c.kolada_id in kpis and c.value is not None]
+    sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
+    what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split()).rstrip(".")
+    return Chart(path, f"Mål {goal.goal_id}: utveckling från nuläget till {data.meta.period_label} ({what}).",
+                 "; ".join(sources) or None, width_cm=width * 2.54, alt_text=alt)
+
+
+# Panel geometry in inches: a fixed layout (no per-figure layout solving), computed from the
+# number of title and legend lines, so titles and legends are never clipped nor overlap.
+_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.2, 0.3, 0.14, 0.165, 0.55, 0.55, 0.1
+_TITLE_WRAP, _LABEL_WRAP = 44, 34
+
+
+def _legend_lines(trends: Sequence[_Trend], target: float | None) -> int:
+    return sum(wrap(t.label, _LABEL_WRAP).count("\n") + 1 for t in trends) + (target is not None)
+
+
+def _panel_grid(panels: Sequence[tuple[str, Sequence[_Trend], float | None, str | None]], cols: int,
+                width: float) -> Figure:
+    rows = [panels[i:i + cols] for i in range(0, len(panels), cols)]
+    geometry = []
+    for row in rows:
+        title = max((wrap(p[0], _TITLE_WRAP).count("\n") + 1) * _TITLE_LINE + 0.08 for p in row)
+        legend = max(_legend_lines(p[1], p[2]) * _LEGEND_LINE + 0.08 for p in row)
+        geometry.append((title, legend))
+    height = sum(t + _AXES_H + _TICKS_H + lg for t, lg in geometry) + 0.05
+    fig = Figure(figsize=(width, height))
+    panel_w = (width - _LEFT - _RIGHT - _GAP * (cols - 1)) / cols
+    top = height - 0.05
+    for row, (title_h, legend_h) in zip(rows, geometry):
+        bottom = top - title_h - _AXES_H
+        for c, (name, trends, target, unit) in enumerate(row):
+            left = _LEFT + c * (panel_w + _GAP)
+            ax = fig.add_axes((left / width, bottom / height, panel_w / width, _AXES_H / height))
+            _draw_panel(ax, name, trends, target, unit)
+            ax.legend(loc="upper left", bbox_to_anchor=((left - 0.3) / width, (bottom - _TICKS_H) / height),
+                      bbox_transform=fig.transFigure, fontsize=6.5, frameon=False, ncol=1, borderaxespad=0,
+                      handlelength=2.2)
+        top = bottom - _TICKS_H - legend_h
+    return fig
+
+
+def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | None, unit: str | None) -> None:
+    own = [t for t in trends if t.kind == "utfall"]
+    other = [t for t in trends if t.kind != "utfall"]
+    for i, t in enumerate(own + other):
+        colour, marker, style, lw, _h = SERIES_STYLES[i % len(SERIES_STYLES)]
+        xs, ys = zip(*t.points)
+        ax.plot(xs, ys, color=colour, marker=marker, linestyle=style, linewidth=lw if t.kind == "utfall" else 1.2,
+                markersize=4, label=wrap(t.label, _LABEL_WRAP))
+    if target is not None:
+        ax.axhline(target, color="black", linestyle="--", linewidth=1.2, label="Målvärde")
+    years = sorted({y for t in trends for y, _v in t.points})
+    ax.set_xticks(years, [str(y) for y in years])
+    if len(years) == 1:
+        ax.set_xlim(years[0] - 1, years[0] + 1)
+    ax.yaxis.set_major_formatter(lambda v, _pos: tick_text(v))
+    ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
+    ax.set_title(wrap(name, _TITLE_WRAP), loc="left", fontsize=7.5)
+    if unit:
+        ax.set_ylabel(unit, fontsize=7.5)
+    ax.tick_params(labelsize=7)
 
 
 @dataclass(frozen=True)
 class ReportCharts:
-    goals: Chart | None = None
-    indicators: dict[str, Chart] = field(default_factory=dict)  # indicator id -> chart
-    comparisons: dict[str, list[Chart]] = field(default_factory=dict)  # Kolada id -> charts
+    goal_trends: dict[str, Chart] = field(default_factory=dict)  # goal id -> small multiples
 
 
 def report_charts(data: CommitteeData, folder: Path) -> ReportCharts:
     """Draw every chart the report shows into *folder*."""
     folder.mkdir(parents=True, exist_ok=True)
-    indicators: dict[str, Chart] = {}
-    for n, ind_id in enumerate(dict.fromkeys(x.indicator_id for x in data.indicators), start=1):
-        lines = [x for x in data.indicators if x.indicator_id == ind_id]
-        chart = outcome_chart(lines, folder / f"indikator_{n:03d}.png")
+    trends: dict[str, Chart] = {}
+    for n, goal in enumerate(data.goals, start=1):
+        chart = goal_trend_chart(data, goal, folder / f"mal_{n:03d}.png")
         if chart:
-            indicators[ind_id] = chart
-    comparisons: dict[str, list[Chart]] = {}
-    home = data.meta.municipality_id
-    for n, kpi in enumerate(dict.fromkeys(c.kolada_id for c in data.comparisons), start=1):
-        values = [c for c in data.comparisons if c.kolada_id == kpi]
-        made = [trend_chart(values, home, folder / f"trend_{n:03d}.png"),
-                comparison_chart(values, home, folder / f"jamforelse_{n:03d}.png")]
-        comparisons[kpi] = [c for c in made if c is not None]
-    return ReportCharts(goal_summary_chart(data.goals, folder / "maluppfyllelse.png"), indicators, comparisons)
-
-
-def _gender_word(values: Sequence[Comparison]) -> str:
-    gender = values[0].gender if values else "T"
-    return {"T": ", totalt", "K": ", kvinnor", "M": ", män"}.get(gender, "")
+            trends[goal.goal_id] = chart
+    return ReportCharts(trends)

@@ -11,7 +11,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
@@ -241,22 +241,125 @@ def bold_row(table: Table, index: int) -> None:
                 run.bold = True
 
 
-# Elements that follow w:updateFields in w:settings (ECMA-376 CT_Settings sequence).
-_SETTINGS_AFTER_UPDATE_FIELDS = tuple(f"w:{name}" for name in (
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr", "attachedSchema",
-    "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures",
-    "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults",
-    "doNotEmbedSmartTags", "decimalSymbol", "listSeparator"))
-
-
-def set_update_fields(doc: DocumentObject) -> None:
-    """Ask Word to update fields (the table of contents) when the document opens."""
+def remove_update_fields(doc: DocumentObject) -> None:
+    """No ``w:updateFields``: the contents already hold their page numbers, so Word must not ask on open."""
     settings = doc.settings.element
     for old in settings.findall(qn("w:updateFields")):
         settings.remove(old)
-    el = OxmlElement("w:updateFields")
-    el.set(qn("w:val"), "true")
-    settings.insert_element_before(el, *_SETTINGS_AFTER_UPDATE_FIELDS)
+
+
+def set_language(doc: DocumentObject, lang: str) -> None:
+    """The document's language (spelling, hyphenation, screen readers): the default run properties, every
+    style that names a language of its own, and the theme font language in the settings."""
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    rpr_default = defaults.find(qn("w:rPrDefault"))
+    if rpr_default is None:
+        rpr_default = OxmlElement("w:rPrDefault")
+        defaults.insert(0, rpr_default)
+    rpr = rpr_default.find(qn("w:rPr"))
+    if rpr is None:
+        rpr = OxmlElement("w:rPr")
+        rpr_default.append(rpr)
+    _set_lang(rpr, lang)
+    for style_rpr in styles.iter(qn("w:rPr")):
+        if style_rpr is not rpr and style_rpr.find(qn("w:lang")) is not None:
+            _set_lang(style_rpr, lang)
+    settings = doc.settings.element
+    theme = settings.find(qn("w:themeFontLang"))
+    if theme is None:
+        theme = OxmlElement("w:themeFontLang")
+        settings.insert_element_before(theme, *_SETTINGS_AFTER_THEME_FONT_LANG)
+    theme.set(qn("w:val"), lang)
+
+
+def _set_lang(rpr: OxmlElement, lang: str) -> None:
+    el = rpr.find(qn("w:lang"))
+    if el is None:
+        el = OxmlElement("w:lang")
+        rpr.insert_element_before(el, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+    el.set(qn("w:val"), lang)
+
+
+# Elements that follow w:themeFontLang in w:settings (ECMA-376 CT_Settings sequence).
+_SETTINGS_AFTER_THEME_FONT_LANG = tuple(f"w:{name}" for name in (
+    "clrSchemeMapping", "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions",
+    "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags",
+    "decimalSymbol", "listSeparator"))
+
+
+def add_header_line(doc: DocumentObject, text: str, colour: str = "9C0006") -> None:
+    """A bold line on top of every page header of every section (the cover's too)."""
+    for n, section in enumerate(doc.sections):
+        headers = [section.header] + ([section.first_page_header] if section.different_first_page_header_footer
+                                      else [])
+        for header in headers:
+            if n > 0 and header.is_linked_to_previous:
+                continue
+            first = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+            para = first.insert_paragraph_before() if first.text or first.runs else first
+            run = para.add_run(text)
+            run.bold = True
+            run.font.size = Pt(9)
+            run.font.color.rgb = RGBColor.from_string(colour)
+
+
+def set_alt_text(run: object, title: str, description: str) -> None:
+    """Alternative text of the picture in *run* (``wp:docPr`` title and descr)."""
+    for doc_pr in run._r.iter(qn("wp:docPr")):  # type: ignore[attr-defined]
+        doc_pr.set("title", safe_text(title)[:250])
+        doc_pr.set("descr", safe_text(description))
+
+
+CELL_PADDING_CM = 0.5  # the cell's left and right margins and a little air
+# Widths of 9 pt table text in cm per character, measured on DejaVu Sans (the widest of the fonts a
+# template's Arial/Calibri falls back to), so a width that fits here fits in Word too.
+_NARROW = set("ijlI.,:;'|! ")
+_SLIM = set("rtf()[]-/")
+_WIDE = set("mwMWÅÄÖ%—–−")
+
+
+def _text_cm(text: str, bold: bool = False) -> float:
+    width = sum(0.1 if ch in _NARROW else 0.14 if ch in _SLIM else 0.28 if ch in _WIDE
+                else 0.24 if ch.isupper() else 0.2 for ch in text)
+    return width * (1.15 if bold else 1.0) + CELL_PADDING_CM
+
+
+def _words(text: str) -> list[str]:
+    """Where a line may break: at ordinary spaces and line breaks (not at no-break spaces)."""
+    return [w for w in re.split(r"[ \n]+", text) if w]
+
+
+def content_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], total_cm: float,
+                   flexible: int | None = 0) -> list[float]:
+    """Column widths from the content: each column as wide as its longest line when that fits, never
+    narrower than its longest word (no word is broken); the *flexible* column (a long text) takes what
+    is left.  With ``flexible=None`` the table is only as wide as its content."""
+    cols = len(headers)
+    cells = [[str(c) for c in row] for row in rows if any(row[1:])]  # group rows span the table
+    longest = [max([_text_cm(line) for r in cells for line in r[c].split("\n")]
+                   + [_text_cm(w, True) for w in str(headers[c]).split()]) for c in range(cols)]
+    word = [max([_text_cm(w) for r in cells for w in _words(r[c])]
+                + [_text_cm(w, True) for w in _words(str(headers[c]))]) for c in range(cols)]
+    widths = [min(longest[c], max(word[c], 4.5)) for c in range(cols)]
+    if flexible is None:
+        if sum(longest) <= total_cm:
+            return longest
+        flexible = max(range(cols), key=lambda c: longest[c])
+    others = sum(w for c, w in enumerate(widths) if c != flexible)
+    rest = total_cm - others
+    if rest >= word[flexible]:
+        widths[flexible] = rest
+        return widths
+    # too wide: shrink the other columns towards their longest word, then scale
+    widths = [max(word[c], min(widths[c], 3.0)) if c != flexible else word[flexible] for c in range(cols)]
+    scale = min(1.0, total_cm / sum(widths))
+    widths = [w * scale for w in widths]
+    widths[flexible] += total_cm - sum(widths)
+    return widths
 
 
 def safe_text(text: str | None) -> str:

@@ -1,14 +1,29 @@
-"""``nämndrapport.docx``: the board pack, written with python-docx into a Word template.
+"""``nämndrapport.docx``: the board pack as a Swedish delårsrapport / verksamhetsberättelse.
 
-The template's body is cleared; its sections (page set-up, header, footer,
-logo) and named styles are kept and used.  Order: cover, table of contents,
-summary of goal fulfilment, one chapter per goal, activities, economy,
-comparisons, internal control, and a note on the material.
+Written with python-docx into a Word template: the template's body is cleared;
+its sections (page set-up, header, footer, logo) and named styles are kept.
+
+Order: cover (kommun, nämnd, period, diarienummer, sammanträdesdatum, förslag
+till beslut, UTKAST when something is not approved), contents, sammanfattning,
+viktiga händelser, måluppfyllelse (per goal: the committee's samlad bedömning
+and motivering, one compact indicator table, the missed indicators' analyses,
+a small-multiples chart), aktiviteter (counts and exceptions only), ekonomi,
+personal, internkontroll, framtid, om underlaget.  A section without data
+keeps its heading and one line saying why.
+
+The controller's texts and per-goal assessments are read with ``getattr`` from
+the committee data (``texts``, ``goal_assessments``) so a workbook without the
+input sheet still exports.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import re
+import zipfile
+from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -17,44 +32,99 @@ from docx.document import Document as DocumentObject
 from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from xlplan.committee import (
-    ACTIVITY_COLOURS,
     FULFILLED,
+    NOT_FULFILLED,
     OUTCOME_MISSING,
+    PARTLY,
     STATUS_COLOURS,
     STATUSES,
-    TARGET_MISSING,
+    ActivityLine,
     CommentLine,
     CommitteeData,
-    Comparison,
     GoalSummary,
     IndicatorLine,
     department_totals,
-    is_frame_line,
     economy_totals,
+    is_frame_line,
 )
 from xlplan.errors import ExportFailed
 from xlplan.export import docx_parts as parts
-from xlplan.export.charts import Chart, ReportCharts, one_gender, ordered_units, source_note
+from xlplan.export.charts import (
+    Chart,
+    ReportCharts,
+    baseline_number,
+    is_text_target,
+    previous_value,
+    series_part,
+    target_number,
+    text_numbers,
+)
 from xlplan.export.make_template import template_bytes
-from xlplan.numbers import display_decimals, format_number
 
 TEXT_WIDTH_CM = 16.0
-MAX_YEARS = 6
 HEADING_STYLES = ("Heading 1", "Heading 2")
+LANGUAGE = "sv-SE"
+APPROVED = "godkänd"
+MINUS = "\u2212"
+NBSP = "\u00a0"
+TEXT_KEYS = ("diarienummer", "sammantradesdatum", "forslag_till_beslut", "sammanfattning", "viktiga_handelser",
+             "ekonomi", "personal", "framtid")
+WHERE_TEXTS = "nämndens sammanställning (bladet Texter)"
+# Activity states that are reported as they are (counts only); any other state is an exception.
+ROUTINE_ACTIVITY_STATES = ("klar", "pågår", "ej påbörjad")
+COUNT_UNITS = ("antal", "st", "personer", "boendeplatser", "platser", "dagar")
+ARROWS = {1: "↑", -1: "↓", 0: "→"}
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def _decimals(value: float, unit: str | None) -> int:
+    """Decimals for a value shown to people: none for counts and whole numbers, else at most one
+    (two for values below 1, e.g. 0,25)."""
+    if value == int(value) or (unit and unit.casefold() in COUNT_UNITS and abs(value) >= 10):
+        return 0
+    if abs(value) < 1:
+        return 2
+    return 1
+
+
+def cell_unit(unit: str | None) -> str | None:
+    """The unit shown beside a number in a cell: short ones only ('%', 'dagar', 'kr'); a longer unit
+    ('boendeplatser') is named once in the indicator's row instead, counts ('antal', 'st') never."""
+    if not unit or unit.casefold() in ("antal", "st") or len(unit) > 5:
+        return None
+    return unit
 
 
 def fmt(value: float | None, unit: str | None = None, decimals: int | None = None) -> str:
-    """Swedish number for a table cell; no-break spaces so a number never wraps; '–' for none."""
+    """Swedish number for a table cell: U+2212 minus, no-break spaces (thousands and unit); '–' for none."""
     if value is None:
         return "–"
-    shown_unit = unit if unit and unit.casefold() not in ("antal", "st") else None
+    shown_unit = cell_unit(unit)
     if decimals is None:
-        decimals = display_decimals(value)
-    return format_number(value, decimals, shown_unit).replace(" ", "\u00a0")
+        decimals = _decimals(value, unit)
+    rounded = Decimal(repr(abs(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)  # as Excel
+    digits, _, frac = f"{rounded:f}".partition(".")
+    head = len(digits) % 3 or 3
+    grouped = NBSP.join([digits[:head]] + [digits[i:i + 3] for i in range(head, len(digits), 3)])
+    body = grouped + ("," + frac if frac and rounded != 0 else "")
+    if value < 0 and rounded != 0:
+        body = MINUS + body
+    return f"{body}{NBSP}{shown_unit}" if shown_unit else body
+
+
+def swedish_text(text: str) -> str:
+    """A typed text with a hyphen used as minus before a number written as the minus sign."""
+    return re.sub(r"(?<![\w\d])-\s?(?=\d)", MINUS, text)
+
+
+# ---------------------------------------------------------------- template
 
 
 def open_template(template: Path | None) -> DocumentObject:
@@ -67,53 +137,158 @@ def open_template(template: Path | None) -> DocumentObject:
                            "Välj en .docx-fil (inte .dotx eller .doc).") from exc
 
 
+# ---------------------------------------------------------------- draft state
+
+
+@dataclass(frozen=True)
+class DraftState:
+    """What keeps the pack a draft: departments not approved and lines without an outcome."""
+
+    not_approved: tuple[tuple[str, str], ...] = ()  # (department, state)
+    departments: int = 0
+    missing_outcomes: int = 0
+
+    @property
+    def is_draft(self) -> bool:
+        return bool(self.not_approved or self.missing_outcomes)
+
+    def reason(self) -> str:
+        parts_: list[str] = []
+        if self.not_approved:
+            parts_.append(f"{len(self.not_approved)} av {self.departments} avdelningar är inte godkända")
+        if self.missing_outcomes:
+            n = self.missing_outcomes
+            parts_.append(f"utfall saknas för {n} indikator{'rad' if n == 1 else 'rader'}")
+        return " och ".join(parts_)
+
+
+def draft_state(data: CommitteeData) -> DraftState:
+    pending = tuple((s.department, s.state) for s in data.submissions if s.state.strip().casefold() != APPROVED)
+    missing = sum(1 for x in data.indicators if x.status == OUTCOME_MISSING)
+    return DraftState(pending, len(data.submissions), missing)
+
+
+# ---------------------------------------------------------------- the report
+
+
+@dataclass
+class _Context:
+    data: CommitteeData
+    charts: ReportCharts
+    texts: dict[str, str]
+    assessments: dict[str, tuple[str | None, str | None]]
+    draft: DraftState
+    figures: int = 0
+    headings: list[str] = field(default_factory=list)
+
+
+def report_title(data: CommitteeData) -> str:
+    """'Delårsrapport 2024', 'Verksamhetsberättelse 2024' or 'Uppföljning kvartal 1 2024'."""
+    year, _, kind = data.meta.period.partition("-")
+    if kind == "delår":
+        return f"Delårsrapport {year}"
+    if kind == "helår":
+        return f"Verksamhetsberättelse {year}"
+    return f"Uppföljning {data.meta.period_label}"
+
+
+def controller_texts(data: CommitteeData) -> dict[str, str]:
+    raw = getattr(data, "texts", None) or {}
+    return {k: str(v).strip() for k, v in raw.items() if v is not None and str(v).strip()}
+
+
+def goal_assessments(data: CommitteeData) -> dict[str, tuple[str | None, str | None]]:
+    return dict(getattr(data, "goal_assessments", None) or {})
+
+
 def build_report(data: CommitteeData, charts: ReportCharts, out: Path, template: Path | None = None,
                  toc_pages: Sequence[int | None] | None = None) -> list[str]:
     """Write the report to *out*; returns the heading texts (in order) that the contents list."""
     doc = open_template(template)
     parts.clear_body(doc)
     parts.ensure_styles(doc)
+    parts.set_language(doc, LANGUAGE)
     m = data.meta
+    title = report_title(data)
     parts.replace_placeholders(doc, {
         "{kommun}": m.municipality, "{nämnd}": m.committee, "{förvaltning}": m.administration or "",
         "{period}": m.period_label, "{datum}": m.generated_at.date().isoformat(),
     })
-    _cover(doc, data)
+    doc.core_properties.title = f"{title} – {m.committee}, {m.municipality}"
+    doc.core_properties.subject = f"{m.committee}: uppföljning {m.period_label}"
+    doc.core_properties.language = LANGUAGE
+    ctx = _Context(data, charts, controller_texts(data), goal_assessments(data), draft_state(data))
+    if ctx.draft.is_draft:
+        parts.add_header_line(doc, f"UTKAST – {ctx.draft.reason()}")
+    _cover(doc, ctx, title)
     _page_break(doc)
     toc_anchor = doc.add_paragraph()
     _page_break(doc)
-    figures = _Figures()
-    _summary(doc, data, charts, figures)
-    for goal in data.goals:
-        _goal_chapter(doc, data, goal, charts, figures)
-    _activities(doc, data)
-    _economy(doc, data)
-    _comparisons(doc, data, charts, figures)
-    _controls(doc, data)
-    _other_comments(doc, data)
-    _material(doc, data)
+    _summary(doc, ctx)
+    _events(doc, ctx)
+    _goals(doc, ctx)
+    _activities(doc, ctx)
+    _economy(doc, ctx)
+    _personnel(doc, ctx)
+    _controls(doc, ctx)
+    _future(doc, ctx)
+    _material(doc, ctx)
     headings = _insert_toc(doc, toc_anchor, toc_pages)
-    parts.set_update_fields(doc)
+    parts.remove_update_fields(doc)
     doc.save(str(out))
     return headings
 
 
-# ---------------------------------------------------------------- structure
+def set_toc_pages(docx: Path, pages: Sequence[int | None]) -> None:
+    """Put page numbers into the contents of a built report, in place: only ``word/document.xml`` is
+    rewritten (the run after each contents entry's tab); nothing is rebuilt."""
+    from lxml import etree
+
+    with zipfile.ZipFile(docx) as zf:
+        items = [(info, zf.read(info.filename)) for info in zf.infolist()]
+    styles = etree.fromstring(next(data for info, data in items if info.filename == "word/styles.xml"))
+    toc_ids = {el.get(qn("w:styleId")) for el in styles.iter(qn("w:style"))
+               if (el.find(qn("w:name")) is not None
+                   and el.find(qn("w:name")).get(qn("w:val"), "").casefold() in ("toc 1", "toc 2"))}
+    index = next(n for n, (info, _data) in enumerate(items) if info.filename == "word/document.xml")
+    root = etree.fromstring(items[index][1])
+    entries = [p for p in root.iter(qn("w:p")) if p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}") is not None
+               and p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}").get(qn("w:val")) in toc_ids]
+    for para, page in zip(entries, pages):
+        runs = para.findall(qn("w:r"))
+        tabs = [n for n, run in enumerate(runs) if run.find(qn("w:tab")) is not None]
+        if not tabs or tabs[-1] + 1 >= len(runs):
+            continue
+        number = runs[tabs[-1] + 1]
+        target = number.find(qn("w:t"))
+        if target is None:
+            target = etree.SubElement(number, qn("w:t"))
+        target.text = str(page) if page is not None else ""
+    items[index] = (items[index][0], etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                                    standalone=True))
+    tmp = docx.with_name(docx.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for info, data in items:
+            out.writestr(info, data)
+    os.replace(tmp, docx)
 
 
-class _Figures:
-    def __init__(self) -> None:
-        self.count = 0
+# ---------------------------------------------------------------- helpers
 
-    def add(self, doc: DocumentObject, chart: Chart) -> None:
-        self.count += 1
-        pic = doc.add_paragraph()
-        pic.paragraph_format.keep_with_next = True
-        width = min(chart.width_cm, parts.text_width_cm(doc))
-        pic.add_run().add_picture(str(chart.path), width=Cm(width))
-        doc.add_paragraph(f"Figur {self.count}. {chart.caption}", style="Caption")
-        if chart.source:
-            doc.add_paragraph(chart.source, style="Källhänvisning")
+
+def _style_id(doc: DocumentObject, name: str) -> str:
+    """A style's id, looked up once per document (python-docx resolves names slowly)."""
+    cache: dict[str, str] = doc.__dict__.setdefault("_xlplan_style_ids", {})
+    if name not in cache:
+        cache[name] = doc.styles[name].style_id
+    return cache[name]
+
+
+def _add(doc: DocumentObject, text: str = "", style: str | None = None) -> Paragraph:
+    para = doc.add_paragraph(text)
+    if style:
+        para._p.style = _style_id(doc, style)
+    return para
 
 
 def _page_break(doc: DocumentObject) -> None:
@@ -121,31 +296,94 @@ def _page_break(doc: DocumentObject) -> None:
 
 
 def _heading(doc: DocumentObject, text: str, level: int, new_page: bool = False) -> Paragraph:
-    para = doc.add_paragraph(parts.safe_text(text), style=f"Heading {level}")
+    para = _add(doc, parts.safe_text(text), f"Heading {level}")
     if new_page:
         para.paragraph_format.page_break_before = True
     return para
 
 
-def _text(doc: DocumentObject, text: str | None, style: str | None = None, italic_if_empty: str = "") -> None:
-    if text:
-        for block in parts.safe_text(text).split("\n"):
-            if block.strip():
-                doc.add_paragraph(block.strip(), style=style)
-    elif italic_if_empty:
-        doc.add_paragraph().add_run(italic_if_empty).italic = True
+def _text(doc: DocumentObject, text: str | None) -> None:
+    for block in parts.safe_text(text).split("\n"):
+        if block.strip():
+            doc.add_paragraph(block.strip())
 
 
-def _cover(doc: DocumentObject, data: CommitteeData) -> None:
-    m = data.meta
-    for _ in range(6):
+def _why(doc: DocumentObject, text: str) -> None:
+    """The one line that says why a section has no content."""
+    doc.add_paragraph().add_run(text).italic = True
+
+
+def _figure(doc: DocumentObject, ctx: _Context, chart: Chart) -> None:
+    ctx.figures += 1
+    pic = doc.add_paragraph()
+    pic.paragraph_format.keep_with_next = True
+    width = min(chart.width_cm, parts.text_width_cm(doc))
+    run = pic.add_run()
+    run.add_picture(str(chart.path), width=Cm(width))
+    parts.set_alt_text(run, chart.caption, chart.alt_text or chart.caption)
+    _add(doc, f"Figur {ctx.figures}. {chart.caption}", "Caption")
+    if chart.source:
+        _add(doc, chart.source, "Källhänvisning")
+
+
+def _status_label(status: str | None) -> str:
+    return status or "–"
+
+
+def _shade_status(table: object, row: int, col: int, status: str | None) -> None:
+    colours = STATUS_COLOURS.get(status or "")
+    if colours:
+        parts.shade(parts.cell_at(table, row, col), colours[0])  # type: ignore[arg-type]
+
+
+def _table(doc: DocumentObject, headers: Sequence[str], rows: Sequence[Sequence[str]],
+           numeric: Sequence[int] = (), flexible: int | None = 0) -> Table:
+    widths = parts.content_widths(headers, rows, parts.text_width_cm(doc), flexible=flexible)
+    body = doc.element.body
+    before = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else body[-1]
+    if before.tag == qn("w:p"):  # the heading or line that introduces the table stays with it
+        Paragraph(before, doc._body).paragraph_format.keep_with_next = True
+    return parts.add_table(doc, headers, rows, widths, numeric=numeric)
+
+
+# ---------------------------------------------------------------- cover and contents
+
+
+def _cover(doc: DocumentObject, ctx: _Context, title: str) -> None:
+    m, texts = ctx.data.meta, ctx.texts
+    for _ in range(3):
         doc.add_paragraph()
-    doc.add_paragraph(f"Uppföljning {m.period_label}", style="Title")
-    doc.add_paragraph(m.committee, style="Subtitle")
-    doc.add_paragraph(m.municipality + (f" · {m.administration}" if m.administration else ""), style="Subtitle")
+    _add(doc, title, "Title")
+    _add(doc, m.committee, "Subtitle")
+    _add(doc, m.municipality + (f" · {m.administration}" if m.administration else ""), "Subtitle")
     doc.add_paragraph()
-    doc.add_paragraph(f"Datum: {m.generated_at.date().isoformat()}")
-    doc.add_paragraph(f"Plan: {m.plan_id} (version {m.plan_version})", style="Källhänvisning")
+    facts = [("Period", m.period_label)]
+    if texts.get("diarienummer"):
+        facts.append(("Diarienummer", texts["diarienummer"]))
+    if texts.get("sammantradesdatum"):
+        facts.append(("Sammanträdesdatum", texts["sammantradesdatum"]))
+    facts.append(("Sammanställd", m.generated_at.date().isoformat()))
+    for label, value in facts:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(2)
+        para.add_run(f"{label}: ").bold = True
+        para.add_run(parts.safe_text(value))
+    if ctx.draft.is_draft:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_before = Pt(18)
+        run = para.add_run("UTKAST")
+        run.bold, run.font.size, run.font.color.rgb = True, Pt(22), RGBColor(0x9C, 0x00, 0x06)
+        doc.add_paragraph(f"Rapporten är inte slutlig: {ctx.draft.reason()}.")
+        if ctx.draft.not_approved:
+            pending = "; ".join(f"{d} ({s})" for d, s in ctx.draft.not_approved)
+            _add(doc, parts.safe_text(f"Inte godkända: {pending}."), "Källhänvisning")
+    para = doc.add_paragraph()
+    para.paragraph_format.space_before = Pt(18)
+    para.paragraph_format.keep_with_next = True
+    para.add_run("Förslag till beslut").bold = True
+    proposal = texts.get("forslag_till_beslut") or (
+        f"{m.committee} godkänner {title[0].lower() + title[1:]} och överlämnar den till kommunstyrelsen.")
+    _text(doc, proposal)
 
 
 def _insert_toc(doc: DocumentObject, anchor: Paragraph, pages: Sequence[int | None] | None) -> list[str]:
@@ -155,11 +393,14 @@ def _insert_toc(doc: DocumentObject, anchor: Paragraph, pages: Sequence[int | No
     title = anchor.insert_paragraph_before("Innehåll", style="Innehållsrubrik")
     title.paragraph_format.keep_with_next = True
     for i, (style, text) in enumerate(entries):
-        para = anchor.insert_paragraph_before(style="TOC 1" if style == "Heading 1" else "TOC 2")
+        para = anchor.insert_paragraph_before()
+        para._p.style = _style_id(doc, "TOC 1" if style == "Heading 1" else "TOC 2")
         if i == 0:
             _field_start(para, 'TOC \\o "1-2" \\h \\z \\u')
         page = pages[i] if pages is not None and i < len(pages) else None
-        para.add_run(f"{text}\t{page if page is not None else ''}")
+        para.add_run(text)
+        para.add_run("\t")
+        para.add_run(str(page) if page is not None else "")
         if i == len(entries) - 1:
             _field_end(para)
     anchor._p.getparent().remove(anchor._p)
@@ -185,124 +426,204 @@ def _field_end(para: Paragraph) -> None:
     para.add_run()._r.append(el)
 
 
-# ---------------------------------------------------------------- sections
+# ---------------------------------------------------------------- sammanfattning
 
 
-def _status_cell(table: object, row: int, col: int, status: str | None) -> None:
-    colours = STATUS_COLOURS.get(status or "") or ACTIVITY_COLOURS.get(status or "")
-    if colours:
-        parts.shade(parts.cell_at(table, row, col), colours[0])  # type: ignore[attr-defined]
+def _goal_assessment(ctx: _Context, goal: GoalSummary) -> tuple[str | None, str | None, bool]:
+    """(word, motivation, given by the committee)."""
+    word, motivation = ctx.assessments.get(goal.goal_id, (None, None))
+    if word or motivation:
+        return word or goal.assessment, motivation, bool(word)
+    return goal.assessment, None, False
 
 
-def _summary(doc: DocumentObject, data: CommitteeData, charts: ReportCharts, figures: _Figures) -> None:
-    _heading(doc, "Sammanfattning av måluppfyllelse", 1)
+def _counts_text(counts: dict[str, int]) -> str:
+    shown = [(s, n) for s, n in counts.items() if n]
+    return ", ".join(f"{n} {s.lower()}" for s, n in shown) if shown else "inga indikatorer"
+
+
+def _summary(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Sammanfattning", 1)
+    data = ctx.data
+    if ctx.texts.get("sammanfattning"):
+        _text(doc, ctx.texts["sammanfattning"])
+    words = [(g, _goal_assessment(ctx, g)[0]) for g in data.goals]
+    if not data.goals:
+        _why(doc, "Planen har inga mål för perioden.")
+        return
+    by_word = {w: sum(1 for _g, a in words if a == w) for w in (FULFILLED, PARTLY, NOT_FULFILLED)}
+    told = ", ".join(f"{n} {w.lower()}" for w, n in by_word.items() if n)
+    unknown = sum(1 for _g, a in words if a not in by_word)
+    sentence = f"{data.meta.committee} följer {len(data.goals)} mål under {data.meta.period_label}."
+    if told:
+        sentence += f" Den samlade bedömningen är {told}"
+        sentence += f"; {unknown} kan ännu inte bedömas." if unknown else "."
+    else:
+        sentence += " Inget mål kan ännu bedömas."
     total = {s: sum(g.counts()[s] for g in data.goals) for s in STATUSES}
-    lines = sum(total.values())
-    shown = [s for s in STATUSES if total[s]]
-    doc.add_paragraph(
-        f"Nämnden följer {len(data.goals)} mål med {len(data.indicators)} indikatorrader "
-        f"(per avdelning och serie). " + ", ".join(f"{total[s]} {s.lower()}" for s in shown) + "."
-        if lines else "Inga indikatorer har rapporterats.")
-    for goal in data.goals:
+    sentence += f" Av {sum(total.values())} indikatorrader (per avdelning och serie) är {_counts_text(total)}."
+    doc.add_paragraph(sentence)
+    rows = []
+    for goal, word in words:
+        counts = goal.counts()
+        lines = sum(counts.values())
+        rows.append([goal.goal_id, parts.safe_text(goal.goal_text), _status_label(word),
+                     f"{counts[FULFILLED]}{NBSP}av{NBSP}{lines}" if lines else "–"])
+    table = _table(doc, ["Mål", "Målformulering", "Samlad bedömning", "Uppfyllda indikatorer"], rows,
+                   numeric=[3], flexible=1)
+    for r, (_goal, word) in enumerate(words, start=1):
+        _shade_status(table, r, 2, word)
+
+
+def _events(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Viktiga händelser", 1)
+    general = [c for c in ctx.data.comments if c.goal_id is None and c.indicator_id is None
+               and not c.text.casefold().startswith(("ekonomi", "personal"))]
+    if ctx.texts.get("viktiga_handelser"):
+        _text(doc, ctx.texts["viktiga_handelser"])
+    elif not general:
+        _why(doc, f"Inga viktiga händelser har skrivits in i {WHERE_TEXTS}.")
+    if general:
         para = doc.add_paragraph()
-        para.paragraph_format.space_after = Pt(2)
-        para.add_run(f"{goal.goal_id} ").bold = True
-        para.add_run(parts.safe_text(goal.goal_text))
-    goal_ids = [g.goal_id for g in data.goals]
-    rows = [[s] + [str(g.counts()[s]) for g in data.goals] + [str(total[s])] for s in shown]
-    rows.append(["Samlad bedömning"] + [g.assessment or "–" for g in data.goals] + [""])
-    width = (TEXT_WIDTH_CM - 4.0) / (len(goal_ids) + 1)
-    table = parts.add_table(doc, ["Status"] + goal_ids + ["Totalt"], rows, [4.0] + [width] * (len(goal_ids) + 1),
-                            numeric=range(1, len(goal_ids) + 2))
-    for r, status in enumerate(shown, start=1):
-        _status_cell(table, r, 0, status)
-    for c, goal in enumerate(data.goals, start=1):
-        _status_cell(table, len(rows), c, goal.assessment)
-    parts.bold_row(table, len(rows))
-    doc.add_paragraph()
-    if charts.goals:
-        figures.add(doc, charts.goals)
+        para.paragraph_format.keep_with_next = True
+        para.add_run("Avdelningarnas kommentarer").bold = True
+        _comment_list(doc, general)
+
+
+# ---------------------------------------------------------------- måluppfyllelse
 
 
 def _goal_lines(data: CommitteeData, goal: GoalSummary) -> list[IndicatorLine]:
     return [x for x in data.indicators if x.goal_id == goal.goal_id]
 
 
-def _goal_chapter(doc: DocumentObject, data: CommitteeData, goal: GoalSummary, charts: ReportCharts,
-                  figures: _Figures) -> None:
-    _heading(doc, f"Mål {goal.goal_id}: {goal.goal_text}", 1, new_page=True)
+def _goals(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Måluppfyllelse", 1, new_page=True)
+    if not ctx.data.goals:
+        _why(doc, "Planen har inga mål för perioden.")
+        return
+    _add(doc, "Per mål: nämndens samlade bedömning, indikatorerna (nuläge, utfall, målvärde och status; pilen "
+              "visar utvecklingen mot föregående år eller nuläget: ↑ högre, ↓ lägre, → oförändrad) och analyserna "
+              "av de indikatorer som inte är uppfyllda.", "Källhänvisning")
+    for goal in ctx.data.goals:
+        _goal_section(doc, ctx, goal)
+
+
+def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None:
+    _heading(doc, f"Mål {goal.goal_id}: {goal.goal_text}", 2)
     if goal.priority_goal:
-        doc.add_paragraph().add_run(f"Prioriterat mål: {goal.priority_goal}").italic = True
-    if goal.assessment:
-        doc.add_paragraph(f"Samlad bedömning: {goal.assessment}.")
-    lines = _goal_lines(data, goal)
-    _heading(doc, "Indikatorer", 3)
+        doc.add_paragraph().add_run(f"Kommunens prioriterade mål: {goal.priority_goal}").italic = True
+    word, motivation, given = _goal_assessment(ctx, goal)
+    para = doc.add_paragraph()
+    para.add_run("Samlad bedömning: ").bold = True
+    para.add_run(_status_label(word) + ("" if given or not word else " (beräknad från indikatorerna)"))
+    if motivation:
+        _text(doc, motivation)
+    lines = _goal_lines(ctx.data, goal)
     if lines:
-        indicator_table(doc, lines)
-        _provenance(doc, lines)
-        for ind_id in dict.fromkeys(x.indicator_id for x in lines):
-            if ind_id in charts.indicators:
-                figures.add(doc, charts.indicators[ind_id])
+        indicator_table(doc, ctx.data, lines)
+        _not_fulfilled(doc, lines)
     else:
-        _text(doc, None, italic_if_empty="Målet har inga indikatorer.")
-    _analysis(doc, data, goal)
-    _not_fulfilled(doc, lines)
+        _why(doc, "Målet har inga indikatorer.")
+    _goal_comments(doc, ctx.data, goal, lines)
+    chart = ctx.charts.goal_trends.get(goal.goal_id)
+    if chart:
+        _figure(doc, ctx, chart)
 
 
-def indicator_table(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
-    """One group row per indicator, then one row per department and series."""
-    headers = ["Avdelning", "Nuläge", "Målvärde", "Utfall", "Status"]
-    rows: list[list[str]] = []
-    groups: list[int] = []
-    for ind_id in dict.fromkeys(x.indicator_id for x in lines):
-        group = [x for x in lines if x.indicator_id == ind_id]
-        groups.append(len(rows) + 1)
-        rows.append([f"{ind_id}. {group[0].indicator}", "", "", "", ""])
-        rows += [indicator_row(x) for x in group]
-    table = parts.add_table(doc, headers, rows, [4.6, 3.3, 3.3, 1.9, 2.9], numeric=[3])
-    parts.group_rows(table, groups)
-    for r, row in enumerate(rows, start=1):
-        if r not in groups:
-            _status_cell(table, r, 4, row[4])
+def baseline_text(line: IndicatorLine) -> str:
+    """The baseline for this line's series: its number with unit when one can be read, else the text."""
+    if not line.baseline:
+        return "–"
+    number = baseline_number(line)
+    if number is not None:
+        own = series_part(line.baseline, line.series)
+        years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", own)]
+        other_year = next((y for y in years if y != line.baseline_year), None)
+        return fmt(number, line.unit) + (f" ({other_year})" if other_year else "")
+    return swedish_text(" ".join(series_part(line.baseline, line.series).split()))
 
 
-def indicator_row(line: IndicatorLine) -> list[str]:
-    name = line.department + (f", {line.series}" if line.series else "")
-    baseline = line.baseline or "–"
-    if line.baseline and line.baseline_year and str(line.baseline_year) not in line.baseline:
-        baseline += f" ({line.baseline_year})"
+def target_text(line: IndicatorLine) -> str:
+    if not line.target:
+        return "–"
+    number = target_number(line)
+    own = series_part(line.target, line.series)
+    if not text_numbers(own):  # 'Äldre och LSS >48 %': the series' part holds no number of its own
+        own = line.target
+    if number is None or is_text_target(line):
+        return swedish_text(" ".join(own.split()))
+    sign = next((s for s in ("≥", "≤", ">", "<") if s in own), "")
+    if not sign and re.search(r"\b(minst|över)\b", own, re.IGNORECASE):
+        sign = "≥"
+    if not sign and re.search(r"\b(högst|under|understiga)\b", own, re.IGNORECASE):
+        sign = "≤" if "högst" in own.casefold() else "<"
+    return f"{sign}{NBSP if sign else ''}{fmt(number, line.unit)}"
+
+
+def trend_arrow(line: IndicatorLine, previous: float | None) -> str:
+    before = previous if previous is not None else baseline_number(line)
+    if before is None or line.outcome is None:
+        return ""
+    diff = line.outcome - before
+    scale = max(abs(before), abs(line.outcome), 1.0)
+    return ARROWS[0 if abs(diff) < 0.005 * scale else (1 if diff > 0 else -1)]
+
+
+def _short_status(line: IndicatorLine) -> str:
     status = line.status
     if line.assessment and line.assessment != line.status:
-        status += f" ({line.assessment.lower()})"
-    return [name, baseline, line.target or "–", fmt(line.outcome, line.unit), status]
+        status = f"{line.assessment} (avdelningens bedömning)"
+    return status
 
 
-def _provenance(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
-    sources = list(dict.fromkeys(f"{x.indicator_id}: {x.provenance}" for x in lines if x.provenance))
-    if sources:
-        doc.add_paragraph("Utfallens ursprung: " + "; ".join(sources) + ".", style="Källhänvisning")
+def indicator_table(doc: DocumentObject, data: CommitteeData, lines: Sequence[IndicatorLine]) -> None:
+    """One compact table: a group row per indicator, then one row per department and series."""
+    year = _period_year(data)
+    previous = {id(x): previous_value(data, x) for x in lines}
+    # a previous year's column only when it says more than the baseline (which is usually that year)
+    show_previous = any(v is not None and x.baseline_year != year - 1 for x in lines
+                        for v in [previous[id(x)]])
+    base_years = {x.baseline_year for x in lines if x.baseline}
+    base_head = f"Nuläge {base_years.pop()}" if len(base_years) == 1 and None not in base_years else "Nuläge"
+    headers = ["Avdelning", base_head] + ([f"{year - 1}"] if show_previous else []) + \
+              [f"Utfall {year}", "Målvärde", "Status"]
+    rows: list[list[str]] = []
+    groups: list[int] = []
+    statuses: dict[int, str] = {}
+    for name in dict.fromkeys(x.indicator for x in lines):
+        group = [x for x in lines if x.indicator == name]
+        groups.append(len(rows) + 1)
+        title = " ".join(parts.safe_text(name).split())
+        texts = {" ".join((x.target or "").split()) for x in group}
+        long_target = (swedish_text(next(iter(texts))) if len(texts) == 1 and group[0].target
+                       and all(is_text_target(x) for x in group) else None)
+        unit = next((x.unit for x in group if x.unit), None)
+        if unit and cell_unit(unit) is None and unit.casefold() not in ("antal", "st") \
+                and unit.casefold() not in title.casefold():
+            title += f" ({unit})"
+        rows.append([title + (f". Målvärde: {long_target}" if long_target else "")] + [""] * (len(headers) - 1))
+        for x in group:
+            who = x.department + (f", {x.series}" if x.series else "")
+            prev = previous[id(x)]
+            row = [parts.safe_text(who), baseline_text(x)]
+            if show_previous:
+                row.append(fmt(prev, x.unit))
+            arrow = trend_arrow(x, prev)
+            row += [fmt(x.outcome, x.unit), "se ovan" if long_target else target_text(x),
+                    _short_status(x) + (f" {arrow}" if arrow else "")]
+            statuses[len(rows) + 1] = x.status
+            rows.append(row)
+    numeric = list(range(1, len(headers) - 1))
+    table = _table(doc, headers, rows, numeric=numeric, flexible=0)
+    parts.group_rows(table, groups)
+    for r, status in statuses.items():
+        _shade_status(table, r, len(headers) - 1, status)
 
 
-def _analysis(doc: DocumentObject, data: CommitteeData, goal: GoalSummary) -> None:
-    """The goal's comments; an analysis of a missed indicator is shown with it further on instead."""
-    shown_later = [x for x in _missed(_goal_lines(data, goal)) if x.comment]
-    comments = [c for c in data.comments if c.goal_id == goal.goal_id and not any(
-        (c.indicator_id, c.department_id) == (x.indicator_id, x.department_id) and c.text.endswith(x.comment or "")
-        for x in shown_later)]
-    _heading(doc, "Avdelningarnas analys", 3)
-    if not comments:
-        text = "Se analyserna under indikatorerna nedan." if shown_later else "Ingen analys har lämnats för målet."
-        _text(doc, None, italic_if_empty=text)
-    _comment_list(doc, comments)
-
-
-def _comment_list(doc: DocumentObject, comments: Sequence[CommentLine]) -> None:
-    for c in comments:
-        who = c.department or "Nämnden"
-        about = f" (indikator {c.indicator_id})" if c.indicator_id else ""
-        para = doc.add_paragraph()
-        para.add_run(f"{who}{about}: ").bold = True
-        para.add_run(parts.safe_text(c.text))
+def _period_year(data: CommitteeData) -> int:
+    head = data.meta.period.split("-", 1)[0]
+    return int(head) if head.isdigit() else data.meta.generated_at.year
 
 
 def _missed(lines: Sequence[IndicatorLine]) -> list[IndicatorLine]:
@@ -310,203 +631,220 @@ def _missed(lines: Sequence[IndicatorLine]) -> list[IndicatorLine]:
     return [x for x in lines if x.status != FULFILLED and x.assessment != FULFILLED]
 
 
-def _economy_comment(c: CommentLine) -> bool:
-    return c.goal_id is None and c.indicator_id is None and c.text.casefold().startswith("ekonomi")
-
-
-def _other_comments(doc: DocumentObject, data: CommitteeData) -> None:
-    other = [c for c in data.comments if c.goal_id is None and c.indicator_id is None and not _economy_comment(c)]
-    if other:
-        _heading(doc, "Övriga kommentarer", 1, new_page=True)
-        _comment_list(doc, other)
-
-
 def _not_fulfilled(doc: DocumentObject, lines: Sequence[IndicatorLine]) -> None:
-    """Each missed indicator with its analysis and actions; lines only lacking an outcome or a
-    target (and with nothing written) are listed together so they do not drown the analyses."""
+    """The analyses and actions of the missed indicators; the lines without any are counted in one line."""
     missed = _missed(lines)
-    if not missed:
-        return
-    _heading(doc, "Indikatorer som inte är uppfyllda", 3)
-    quiet = [x for x in missed if x.status in (OUTCOME_MISSING, TARGET_MISSING) and not (x.comment or x.actions)]
-    for x in missed:
-        if x not in quiet:
-            _missed_block(doc, x)
-    for status in (OUTCOME_MISSING, TARGET_MISSING):
-        group = [x for x in quiet if x.status == status]
-        if group:
-            para = doc.add_paragraph()
-            para.paragraph_format.space_before = Pt(8)
-            para.paragraph_format.keep_with_next = True
-            para.add_run(f"{status}, ingen analys lämnad ({len(group)}):").bold = True
-            for indicator in dict.fromkeys(x.indicator for x in group):
-                para = doc.add_paragraph(style="Tabelltext")
-                para.paragraph_format.left_indent = Cm(0.5)
-                para.paragraph_format.space_after = Pt(2)
-                para.add_run(parts.safe_text(indicator) + ": ").italic = True
-                para.add_run(_departments([x for x in group if x.indicator == indicator]) + ".")
+    written = [x for x in missed if x.comment or x.actions]
+    for x in written:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_before = Pt(4)
+        para.add_run(parts.safe_text(f"{x.indicator} – {x.department}" + (f", {x.series}" if x.series else "")
+                                     + f" ({x.status.lower()}): ")).bold = True
+        para.add_run(parts.safe_text(x.comment) or "ingen analys lämnad.")
+        if x.actions:
+            para.add_run(" Åtgärder: ").bold = True
+            para.add_run(parts.safe_text(x.actions))
+    silent = [x for x in missed if x not in written and x.status in (NOT_FULFILLED, PARTLY)]
+    if silent:
+        names = list(dict.fromkeys(x.department for x in silent))
+        doc.add_paragraph(parts.safe_text(
+            f"Ingen analys lämnad för {len(silent)} indikatorrad{'er' if len(silent) > 1 else ''} som inte "
+            f"är uppfyllda ({', '.join(names)})."), style="Källhänvisning")
 
 
-def _departments(lines: Sequence[IndicatorLine]) -> str:
-    """'Avd A (Äldre, LSS); Avd B' — each department once, with its series."""
-    names = dict.fromkeys(x.department for x in lines)
-    out = []
-    for name in names:
-        series = [x.series for x in lines if x.department == name and x.series]
-        out.append(name + (f" ({', '.join(series)})" if series else ""))
-    return parts.safe_text("; ".join(out))
-
-
-def _line_name(x: IndicatorLine) -> str:
-    return parts.safe_text(f"{x.indicator} – {x.department}" + (f", {x.series}" if x.series else ""))
-
-
-def _missed_block(doc: DocumentObject, x: IndicatorLine) -> None:
-    para = doc.add_paragraph()
-    para.paragraph_format.keep_with_next = True
-    para.paragraph_format.space_before = Pt(8)
-    para.add_run(_line_name(x)).bold = True
-    status = doc.add_paragraph(f"Status: {x.status}. Utfall {fmt(x.outcome, x.unit)}, målvärde {x.target or '–'}.")
-    status.paragraph_format.keep_with_next = True
-    para = doc.add_paragraph()
-    para.add_run("Analys: ").bold = True
-    para.add_run(parts.safe_text(x.comment) or "ingen analys lämnad.").italic = not x.comment
-    para = doc.add_paragraph()
-    para.add_run("Åtgärder: ").bold = True
-    para.add_run(parts.safe_text(x.actions) or "inga åtgärder angivna.").italic = not x.actions
-
-
-def _activities(doc: DocumentObject, data: CommitteeData) -> None:
-    _heading(doc, "Aktiviteter", 1, new_page=True)
-    if not data.activities:
-        _text(doc, None, italic_if_empty="Inga aktiviteter har rapporterats.")
-        return
-    counts = {s: sum(1 for a in data.activities if a.status == s) for s in ACTIVITY_COLOURS}
-    doc.add_paragraph("Status: " + ", ".join(f"{n} {s.lower()}" for s, n in counts.items() if n) + ".")
-    goal_texts = {g.goal_id: g.goal_text for g in data.goals}
-    rows: list[list[str]] = []
-    groups: list[int] = []
-    shaded: list[tuple[int, str | None]] = []
-    for goal_id in dict.fromkeys(a.goal_id for a in sorted(data.activities, key=lambda a: a.goal_id or "~")):
-        groups.append(len(rows) + 1)
-        title = f"{goal_id}. {goal_texts.get(goal_id, '')}".rstrip(". ") if goal_id else "Utan koppling till mål"
-        rows.append([title] + [""] * 4)
-        for a in sorted((a for a in data.activities if a.goal_id == goal_id), key=lambda a: a.department):
-            shaded.append((len(rows) + 1, a.status))
-            text = parts.safe_text(a.text) + (f" ({a.heading})" if a.heading else "")
-            rows.append([a.department, text, a.deadline or "–", a.status or "–", parts.safe_text(a.comment)])
-    table = parts.add_table(doc, ["Avdelning", "Aktivitet", "Klart senast", "Status", "Kommentar"],
-                            rows, [3.3, 5.2, 2.3, 2.2, 3.0])
-    parts.group_rows(table, groups)
-    for r, status in shaded:
-        _status_cell(table, r, 3, status)
-
-
-def _economy(doc: DocumentObject, data: CommitteeData) -> None:
-    _heading(doc, "Ekonomi", 1, new_page=True)
-    if not data.economy:
-        _text(doc, None, italic_if_empty="Ingen ekonomisk uppföljning har rapporterats.")
-        return
-    doc.add_paragraph("Belopp i tkr. Intäkter är positiva och kostnader negativa; avvikelse = prognos − budget, "
-                      "så ett positivt tal är ett överskott mot budget.")
-    headers = ["", "Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
-    widths = [5.6, 2.6, 2.6, 2.6, 2.6]
-    frame = [x for x in data.economy if is_frame_line(x)]
-    if frame:
-        _heading(doc, "Nämndens budgetram", 3)
-        rows = [[x.item] + _money(x) for x in frame]
-        parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5))
-    if len(frame) == len(data.economy):
-        _text(doc, None, italic_if_empty="Avdelningarna har inte rapporterat någon ekonomi per avdelning.")
-    else:
-        _heading(doc, "Per avdelning", 3)
-        deps = department_totals(data.economy)
-        total = economy_totals(data.economy)[-1]
-        rows = [[d.department] + _money(d) for d in deps] + [["Nämnden totalt"] + _money(total)]
-        parts.bold_row(parts.add_table(doc, ["Avdelning"] + headers[1:], rows, widths, numeric=range(1, 5)),
-                       len(rows))
-        _heading(doc, "Per post", 3)
-        items = economy_totals(data.economy)
-        rows = [[x.item if x is not items[-1] else "Totalt"] + _money(x) for x in items]
-        parts.bold_row(parts.add_table(doc, ["Post"] + headers[1:], rows, widths, numeric=range(1, 5)), len(rows))
-    comments = [c for c in data.comments if _economy_comment(c)]
+def _goal_comments(doc: DocumentObject, data: CommitteeData, goal: GoalSummary,
+                   lines: Sequence[IndicatorLine]) -> None:
+    """The departments' analyses of the goal; one already shown with its missed indicator is not repeated."""
+    shown = [x for x in _missed(lines) if x.comment]
+    comments = [c for c in data.comments if c.goal_id == goal.goal_id and not any(
+        (c.indicator_id, c.department_id) == (x.indicator_id, x.department_id) and c.text.endswith(x.comment or "")
+        for x in shown)]
     if comments:
-        _heading(doc, "Avdelningarnas kommentarer", 3)
+        para = doc.add_paragraph()
+        para.paragraph_format.keep_with_next = True
+        para.add_run("Avdelningarnas analys").bold = True
         _comment_list(doc, comments)
+
+
+# ---------------------------------------------------------------- aktiviteter
+
+
+def _activity_state(a: ActivityLine) -> str:
+    return (a.status or "").strip() or "Ej rapporterad"
+
+
+def is_exception(a: ActivityLine) -> bool:
+    """Late, stopped or changed: any reported state other than done, in progress or not started."""
+    state = (a.status or "").strip().casefold()
+    return bool(state) and state not in ROUTINE_ACTIVITY_STATES
+
+
+def _activities(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Aktiviteter", 1)
+    acts = ctx.data.activities
+    if not acts:
+        _why(doc, "Planen har inga aktiviteter för perioden.")
+        return
+    states = list(dict.fromkeys(_activity_state(a) for a in acts))
+    order = ["Klar", "Pågår", "Ej påbörjad", "Försenad", "Avbruten", "Ej rapporterad"]
+    states.sort(key=lambda s: order.index(s.capitalize()) if s.capitalize() in order else len(order) - 1)
+    goals = list(dict.fromkeys(a.goal_id or "–" for a in sorted(acts, key=lambda a: a.goal_id or "~")))
+    rows = []
+    for goal in goals + ["Totalt"]:
+        mine = [a for a in acts if goal == "Totalt" or (a.goal_id or "–") == goal]
+        rows.append([goal if goal != "–" else "Utan mål"] + [str(sum(1 for a in mine if _activity_state(a) == s)) for s in states]
+                    + [str(len(mine))])
+    doc.add_paragraph(f"{len(acts)} aktiviteter. Antal per status och mål; hela listan finns i bilagan.")
+    table = _table(doc, ["Mål"] + states + ["Totalt"], rows, numeric=range(1, len(states) + 2), flexible=None)
+    parts.bold_row(table, len(rows))
+    exceptions = [a for a in acts if is_exception(a)]
+    if not exceptions:
+        _why(doc, "Ingen aktivitet är försenad, avbruten eller ändrad.")
+        return
+    _heading(doc, "Försenade, avbrutna och ändrade aktiviteter", 3)
+    rows = [[parts.safe_text(a.department), parts.safe_text(a.text), a.status or "", parts.safe_text(a.comment) or
+             "ingen kommentar"] for a in exceptions]
+    _table(doc, ["Avdelning", "Aktivitet", "Status", "Kommentar"], rows, flexible=1)
+
+
+# ---------------------------------------------------------------- ekonomi, personal
+
+
+def _comment_list(doc: DocumentObject, comments: Sequence[CommentLine]) -> None:
+    for c in comments:
+        para = doc.add_paragraph()
+        para.add_run(f"{c.department or 'Nämnden'}: ").bold = True
+        para.add_run(swedish_text(parts.safe_text(c.text)))
+
+
+def _topic_comments(data: CommitteeData, topic: str) -> list[CommentLine]:
+    return [c for c in data.comments if c.goal_id is None and c.indicator_id is None
+            and c.text.casefold().startswith(topic)]
 
 
 def _money(line: object) -> list[str]:
     return [fmt(getattr(line, a), decimals=0) for a in ("budget", "outcome", "forecast", "deviation")]
 
 
-def _comparisons(doc: DocumentObject, data: CommitteeData, charts: ReportCharts, figures: _Figures) -> None:
-    kpis = list(dict.fromkeys(c.kolada_id for c in data.comparisons))
-    if not kpis:
+def _economy(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Ekonomi", 1)
+    data = ctx.data
+    comments = _topic_comments(data, "ekonomi")
+    if ctx.texts.get("ekonomi"):
+        _text(doc, ctx.texts["ekonomi"])
+    if not data.economy and not comments:
+        if not ctx.texts.get("ekonomi"):
+            _why(doc, "Ingen ekonomisk uppföljning har rapporterats för perioden.")
         return
-    _heading(doc, "Jämförelser med andra kommuner", 1, new_page=True)
-    doc.add_paragraph(f"Nyckeltal från Kolada för {data.meta.municipality} jämfört med riket och "
-                      "jämförbara kommuner.")
-    for kpi in kpis:
-        values = [c for c in data.comparisons if c.kolada_id == kpi]
-        _heading(doc, f"{' '.join(values[0].kpi_title.split())} ({kpi})", 2)
-        comparison_table(doc, values, data.meta.municipality_id)
-        doc.add_paragraph(source_note(one_gender(values)), style="Källhänvisning")
-        for chart in charts.comparisons.get(kpi, []):
-            figures.add(doc, chart)
+    headers = ["Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
+    frame = [x for x in data.economy if is_frame_line(x)]
+    if data.economy:
+        doc.add_paragraph("Belopp i tkr. Intäkter är positiva och kostnader negativa; avvikelse = prognos − "
+                          "budget, så ett positivt tal är ett överskott mot budget.", style="Källhänvisning")
+    if frame:
+        _heading(doc, "Nämndens budgetram", 3)
+        reported = any(getattr(x, a) is not None for x in frame for a in ("outcome", "forecast", "deviation"))
+        if reported:
+            _table(doc, ["Post"] + headers, [[x.item] + _money(x) for x in frame], numeric=range(1, 5))
+        else:
+            _table(doc, ["Post", "Budget"], [[x.item, fmt(x.budget, decimals=0)] for x in frame], numeric=[1],
+                   flexible=None)
+    if len(frame) < len(data.economy):
+        _heading(doc, "Per avdelning", 3)
+        deps = department_totals(data.economy)
+        totals = economy_totals(data.economy)
+        rows = [[d.department] + _money(d) for d in deps] + [["Nämnden totalt"] + _money(totals[-1])]
+        parts.bold_row(_table(doc, ["Avdelning"] + headers, rows, numeric=range(1, 5)), len(rows))
+        _heading(doc, "Per post", 3)
+        rows = [[x.item if x is not totals[-1] else "Totalt"] + _money(x) for x in totals]
+        parts.bold_row(_table(doc, ["Post"] + headers, rows, numeric=range(1, 5)), len(rows))
+    elif frame:
+        _why(doc, "Avdelningarna har inte rapporterat något ekonomiskt utfall eller någon prognos.")
+    if comments:
+        _heading(doc, "Avdelningarnas kommentarer", 3)
+        _comment_list(doc, comments)
 
 
-def comparison_table(doc: DocumentObject, values: Sequence[Comparison], home_id: str) -> None:
-    values = one_gender(values)
-    years = sorted({v.year for v in values})[-MAX_YEARS:]
-    units = ordered_units(values, home_id)
-    cell = {(v.municipality_id, v.year): v for v in values}
-    rows = []
-    for unit in units:
-        name = next(v.municipality for v in values if v.municipality_id == unit)
-        rows.append([name] + [fmt(cell[(unit, y)].value) if (unit, y) in cell else "–" for y in years])
-    width = (TEXT_WIDTH_CM - 5.0) / max(len(years), 1)
-    table = parts.add_table(doc, ["Kommun/jämförelse"] + [str(y) for y in years], rows,
-                            [5.0] + [width] * len(years), numeric=range(1, len(years) + 1))
-    if home_id in units:
-        parts.bold_row(table, units.index(home_id) + 1)
+def _personnel(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Personal", 1)
+    comments = _topic_comments(ctx.data, "personal")
+    if ctx.texts.get("personal"):
+        _text(doc, ctx.texts["personal"])
+    if comments:
+        _comment_list(doc, comments)
+    if not comments and not ctx.texts.get("personal"):
+        _why(doc, "Ingen uppföljning av personal (sjukfrånvaro, personalomsättning) har rapporterats för "
+                  "perioden.")
 
 
-def _risk_fill(value: int | None) -> str | None:
-    if value is None:
-        return None
-    return "FFC7CE" if value >= 9 else "FFEB9C" if value >= 5 else "C6EFCE"
+# ---------------------------------------------------------------- internkontroll, framtid, underlag
 
 
-def _controls(doc: DocumentObject, data: CommitteeData) -> None:
-    _heading(doc, "Internkontroll", 1, new_page=True)
-    if not data.controls:
-        _text(doc, None, italic_if_empty="Inga resultat av internkontroll har rapporterats.")
+def _controls(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Internkontroll", 1)
+    controls = ctx.data.controls
+    if not controls:
+        _why(doc, "Nämndens internkontrollplan har inga kontroller för perioden.")
         return
-    doc.add_paragraph("Riskvärde = sannolikhet × konsekvens (1–4 vardera).")
-    rows = [[c.department or "Nämnden", _joined(c.risk, "Kontroll", c.control),
-             str(c.risk_value) if c.risk_value is not None else "–", _joined(c.result or "–", "Kommentar", c.comment)]
-            for c in data.controls]
-    table = parts.add_table(doc, ["Avdelning", "Risk och kontrollmoment", "Riskvärde", "Resultat"],
-                            rows, [3.4, 5.2, 2.3, 5.1], numeric=[2])
-    for r, c in enumerate(data.controls, start=1):
-        fill = _risk_fill(c.risk_value)
-        if fill:
-            parts.shade(parts.cell_at(table, r, 2), fill)
+    done = sum(1 for c in controls if c.result)
+    doc.add_paragraph(f"{len(controls)} kontrollmoment, {done} med rapporterat resultat. "
+                      "Riskvärde = sannolikhet × konsekvens (1–4 vardera).")
+    rows: list[list[str]] = []
+    groups: list[int] = []
+    for risk in dict.fromkeys(c.risk for c in controls):
+        mine = [c for c in controls if c.risk == risk]
+        value = mine[0].risk_value
+        groups.append(len(rows) + 1)
+        rows.append([parts.safe_text(risk) + (f" (riskvärde {value})" if value is not None else ""), "", ""])
+        for c in mine:
+            result = c.result or "ej rapporterat"
+            rows.append([parts.safe_text(c.control or c.risk), c.department or "Nämnden",
+                         parts.safe_text(result + (f": {c.comment}" if c.comment else ""))])
+    table = _table(doc, ["Kontrollmoment", "Avdelning", "Resultat"], rows, flexible=0)
+    parts.group_rows(table, groups)
 
 
-def _joined(first: str, label: str, second: str | None) -> str:
-    """Two texts in one cell, the second on its own line after a label."""
-    first = parts.safe_text(first)
-    return f"{first}\n{label}: {parts.safe_text(second)}" if second else first
+def _future(doc: DocumentObject, ctx: _Context) -> None:
+    _heading(doc, "Framtid", 1)
+    if ctx.texts.get("framtid"):
+        _text(doc, ctx.texts["framtid"])
+    else:
+        _why(doc, f"Ingen framtidsbedömning har skrivits in i {WHERE_TEXTS}.")
 
 
-def _material(doc: DocumentObject, data: CommitteeData) -> None:
-    if not data.submissions:
-        return
-    _heading(doc, "Om underlaget", 1, new_page=True)
-    doc.add_paragraph(f"Sammanställningen gjordes {data.meta.generated_at:%Y-%m-%d %H:%M} från avdelningarnas "
-                      "uppföljningsfiler.")
-    rows = [[s.department, s.state, f"{s.saved_at:%Y-%m-%d %H:%M}" if s.saved_at else "–", str(s.problem_count)]
-            for s in data.submissions]
-    parts.add_table(doc, ["Avdelning", "Inlämning", "Senast sparad", "Antal problem"], rows,
-                    [6.0, 3.6, 3.8, 2.6], numeric=[3])
+def _source_kind(provenance: str | None) -> str:
+    text = (provenance or "").strip()
+    if not text or text.casefold().startswith("ingen"):
+        return "inget utfall"
+    if text.casefold().startswith("källa: kolada"):
+        return "Kolada"
+    if text.casefold().startswith("exempelvärde"):
+        return "exempelvärden (demo), inte verkliga utfall"
+    if text.casefold().startswith("källa:"):
+        return "lokala exporter (" + text[6:].split(",")[0].strip() + ")"
+    return "avdelningarnas egna uppgifter"
+
+
+def _material(doc: DocumentObject, ctx: _Context) -> None:
+    data = ctx.data
+    _heading(doc, "Om underlaget", 1)
+    doc.add_paragraph(f"Sammanställningen gjordes {data.meta.generated_at:%Y-%m-%d %H:%M} från "
+                      f"{len(data.submissions)} avdelningars uppföljningsfiler.")
+    kinds: dict[str, int] = {}
+    for x in data.indicators:
+        kind = _source_kind(x.provenance)
+        kinds[kind] = kinds.get(kind, 0) + 1
+    merged: dict[str, int] = {}
+    for kind, n in kinds.items():
+        key = "lokala exporter" if kind.startswith("lokala exporter") else kind
+        merged[key] = merged.get(key, 0) + n
+    if merged:
+        doc.add_paragraph("Utfallens ursprung (indikatorrader): " + ", ".join(
+            f"{k} {n}" for k, n in merged.items()) + ". Varje rads källa står i bilagan.")
+    if data.submissions:
+        rows = [[parts.safe_text(s.department), s.state,
+                 f"{s.saved_at:%Y-%m-%d %H:%M}" if s.saved_at else "–"] for s in data.submissions]
+        _table(doc, ["Avdelning", "Inlämning", "Senast sparad"], rows, flexible=None)
+
+
+__all__ = ["build_report", "set_toc_pages", "draft_state", "DraftState", "fmt", "open_template", "report_title"]

@@ -30,7 +30,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.shared import Cm, Pt, RGBColor
 
 from xlplan.atomic import atomic_path
-from xlplan.export.docx_parts import CUSTOM_STYLES, add_field, ensure_styles
+from xlplan.export.docx_parts import CUSTOM_STYLES, add_field, ensure_styles, set_language
 
 FONT = "Arial"
 ACCENT = RGBColor(0x1F, 0x38, 0x64)
@@ -43,6 +43,7 @@ def build_template() -> DocumentObject:
     doc = Document()
     _page(doc)
     _styles(doc)
+    set_language(doc, "sv-SE")
     _header_footer(doc)
     _body(doc)
     props = doc.core_properties
