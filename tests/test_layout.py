@@ -49,7 +49,8 @@ def test_status_words_are_the_status_labels() -> None:
 
 
 def test_sheets_in_order(spec) -> None:
-    assert [s.name for s in spec.sheets] == [OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS, META]
+    assert [s.name for s in spec.sheets] == [OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS, META,
+                                             "_xlplan_plan"]
 
 
 def test_department_without_personnel_rows_has_no_personnel_sheet(tiny_plan) -> None:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import xlwings as xw
 
     from xlplan.deptbook import DepartmentBook
+    from xlplan.embedded import PlanChoice
     from xlplan.flag import FlagReport
     from xlplan.model import Plan
 
@@ -282,7 +283,9 @@ class DepartmentContext:
     book: "xw.Book"
     dbook: "DepartmentBook"
     plan: "Plan"
-    plan_path: Path
+    plan_path: Path | None  # None: the plan inside the department workbook
+    folder: Path | None = None  # where the plan's file sources are looked for
+    plan_note: str = ""  # which plan is used, and why (xlplan.embedded.choose_plan)
 
     @property
     def password(self) -> str | None:
@@ -298,41 +301,25 @@ def department(book: "xw.Book") -> Iterator[DepartmentContext]:
         if not dbook.department_id or not dbook.period:
             raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
                            "fungerar bara i en avdelningsfil från xlplan.")
-        plan_path = find_department_plan(book, dbook.plan_id or "")
-        plan = _read_plan_of(plan_path)
-        if plan.id != dbook.plan_id:
-            raise BadInput(f"{book.name} hör till planen '{dbook.plan_id}', men {plan_path.name} har planen "
-                           f"'{plan.id}'.")
-        if plan.department(dbook.department_id) is None:
-            raise BadInput(f"Avdelningen '{dbook.department_id}' i {book.name} finns inte i planen "
-                           f"{plan_path.name}.")
-        yield DepartmentContext(book, dbook, plan, plan_path)
+        choice = find_department_plan(book, dbook)
+        yield DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 
 
-def _read_plan_of(path: Path) -> "Plan":
-    from xlplan.planio import read_plan
-
-    return read_plan(path)
-
-
-def find_department_plan(book: "xw.Book", plan_id: str) -> Path:
-    """The plan of a department workbook: ``$XLPLAN_PLAN``, else a plan or controller workbook
-    with this Plan-id in the workbook's folder or the folder above it."""
-    from xlplan.planio import find_plans
+def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoice":
+    """The plan of the open department workbook: ``$XLPLAN_PLAN`` or a plan or controller workbook with
+    its Plan-id in the workbook's folder or the folder above, when as new as the plan inside the
+    workbook; else the plan inside it (:func:`xlplan.embedded.choose_plan`)."""
+    from xlplan.embedded import choose_plan
 
     given = os.environ.get(PLAN_ENV)
-    if given:
-        path = Path(given).expanduser()
-        if not path.is_file():
-            raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
-        return path
-    folder = book_folder(book)
-    found = next(iter(find_plans(folder, plan_id)), None)
-    if found is None:
-        raise BadInput(f"Planen '{plan_id}' hittades inte i {folder} eller mappen ovanför. Lägg nämndens "
-                       f"arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange planens sökväg i "
-                       f"miljövariabeln {PLAN_ENV}.")
-    return found
+    path = Path(given).expanduser() if given else None
+    if path is not None and not path.is_file():
+        raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
+    own = book_path(book)
+    return choose_plan(own or dbook.path, dbook.plan_id or "", dbook.department_id or "",
+                       own.parent if own is not None else None, path, embedded_from=dbook.path,
+                       hint="Lägg nämndens arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange "
+                            f"planens sökväg i miljövariabeln {PLAN_ENV}.")
 
 
 def status_formula_cells(ctx: DepartmentContext) -> frozenset[str]:
@@ -559,13 +546,14 @@ def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]
     dep = ctx.dbook.department_id or ""
     kpis = list(dict.fromkeys(kpi for _, ind in included_indicators(ctx.plan, dep, period)
                               for _, kpi in ind.kolada))
-    url = os.environ.get(KOLADA_ENV) or controller_setting(ctx.plan_path, "kolada_url") or None
+    on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
+    url = os.environ.get(KOLADA_ENV) or on_val or None
     values: list[Any] = []
     client = make_client(ctx.plan, url, False, None)
     with client:
         if kpis:
             values = client.fetch(kpis, [ctx.plan.settings.municipality_id], fetch_years(ctx.plan, [period])).values
-    file_values, problems = read_file_values(ctx.plan, ctx.plan_path.parent, [dep], period)
+    file_values, problems = ([], []) if ctx.folder is None else read_file_values(ctx.plan, ctx.folder, [dep], period)
     changes = plan_pull(ctx.plan, [ctx.dbook], values, file_values)
     return changes, problems, client.base_url
 

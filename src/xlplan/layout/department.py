@@ -110,6 +110,9 @@ def department_workbook(plan: Plan, department: Department, period: Period,
         sheets.append(control_sheet(ctx))
     meta = metadata(ctx)
     sheets.append(meta_sheet(ctx, meta, sheets))
+    from xlplan.embedded import embedded_sheet  # the department's slice of the plan travels in the file
+
+    sheets.append(embedded_sheet(plan, department.id, stamp, plan.settings.sheet_password))
     return WorkbookSpec(sheets=sheets, properties=meta, active=OVERVIEW)
 
 
