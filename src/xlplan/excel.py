@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from xlplan.errors import BadInput, Problem, XlplanError
+from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
     import xlwings as xw
@@ -56,14 +57,6 @@ __all__ = [
 TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
-#: Flags and reader problems that stop a submission.  Missed targets do not:
-#: a department may report that a target was not reached.
-BLOCKING_CODES = frozenset({
-    "utfall_saknas", "bedomning_saknas", "bedomning_ogiltig", "inte_tal", "formelfel", "utfall_enhet",
-    "utfall_orimligt", "status_avviker", "rad_saknas", "blad_saknas", "kolumn_saknas", "rubrikrad_saknas",
-    "dubblett",
-})
-READY = "klar för granskning"
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
 FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
 F = TypeVar("F", bound=Callable[..., None])
@@ -301,6 +294,9 @@ def department(book: "xw.Book") -> Iterator[DepartmentContext]:
         if not dbook.department_id or not dbook.period:
             raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
                            "fungerar bara i en avdelningsfil från xlplan.")
+        from xlplan.workflow import refuse_if_approved
+
+        refuse_if_approved(dbook)
         choice = find_department_plan(book, dbook)
         yield DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 
@@ -464,24 +460,7 @@ def flag() -> None:
         writes = flag_writes(book, report, formula_cells)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, flag_summary(report), "Flagga avvikelser")
-
-
-def submission_blockers(dbook: "DepartmentBook", report: "FlagReport") -> list[Problem]:
-    """What stops a submission: errors, missing outcomes and unassessed qualitative targets.
-
-    Targets that are not met do not block (that is what the follow-up reports).
-    """
-    out: list[Problem] = []
-    seen: set[tuple[str, str | None, str | None]] = set()
-    for p in list(dbook.problems) + report.problems():
-        key = (p.code, p.sheet, p.cell)
-        if key in seen:
-            continue
-        seen.add(key)
-        if p.code in BLOCKING_CODES or p.severity == "fel":
-            out.append(p)
-    return out
+    alert(book, flag_summary(report) + [ctx.plan_note], "Flagga avvikelser")
 
 
 @button("Kontrollera och lämna in")
@@ -501,6 +480,7 @@ def submit() -> None:
                 raise BadInput(f"{book.name}: cellen Inlämningsstatus på bladet {OVERVIEW} hittas inte. "
                                "Fyll filen på nytt med xlplan fill --update.")
             writes.append(Write(sheet, cell, "values", [[READY]]))
+            writes += history_writes(book, ctx.dbook, READY)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
     if blockers:
@@ -513,8 +493,18 @@ def submit() -> None:
     lines = [f"Inlämningsstatus är nu '{READY}' ({OVERVIEW}!{cell}).",
              f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')} kontrollerade; "
              f"{misses} når inte målet helt (se Flaggor på {OVERVIEW}).",
-             "Spara filen (Ctrl+S) och lämna den till nämndens controller."]
+             "Spara filen (Ctrl+S) och lämna den till nämndens controller.", ctx.plan_note]
     alert(book, lines, "Kontrollera och lämna in")
+
+
+def history_writes(book: "xw.Book", dbook: "DepartmentBook", state: str, comment: str | None = None) -> list[Write]:
+    """The new row of the department workbook's state history (sheet _xlplan), by whoever runs Excel."""
+    from xlplan.layout.columns import META
+    from xlplan.workflow import Event, current_user, event_row, now
+
+    row = len(sheet_values(book.sheets[META])) + 1
+    event = Event(now(), current_user(), state, comment)
+    return [Write(META, f"A{row}:B{row}", "values", [[event_row(dbook.metadata), text(event.to_text())]])]
 
 
 def _where(p: Problem) -> str:
@@ -532,7 +522,7 @@ def pull() -> None:
         writes = pull_writes(changes)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, pull_summary(changes, problems, url), "Hämta värden")
+    alert(book, pull_summary(changes, problems, url) + [ctx.plan_note], "Hämta värden")
 
 
 def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]:

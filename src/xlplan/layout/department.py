@@ -26,6 +26,7 @@ from xlplan.layout.columns import (
     PERSONNEL,
     REMOVED,
     STATUS_WORDS,
+    SUBMISSION_CHOICES,
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
     activity_columns,
@@ -337,7 +338,7 @@ def overview_sheet(ctx: Context, indicators: SheetSpec, activities: SheetSpec) -
         sheet.rows.append(RowSpec(row_id, {"label": label, "value": value}))
     sheet.rows.append(RowSpec(SUBMISSION_ROW, {"label": "Inlämningsstatus", "value": SUBMISSION_STATES[0]},
                               inputs=frozenset({"value"}),
-                              validations={"value": choice(SUBMISSION_STATES, "inlämningsstatus")}))
+                              validations={"value": choice(SUBMISSION_CHOICES, "inlämningsstatus")}))
     sheet.rows.append(RowSpec(CONTACT_ROW, {"label": "Kontaktperson", "value": ctx.department.contact},
                               inputs=frozenset({"value"})))
     sheet.rows += summary_rows("Indikatorrader per status", "S|I|", STATUS_WORDS, indicators, "status")
