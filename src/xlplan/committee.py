@@ -93,6 +93,10 @@ class Submission:
     saved_at: dt.datetime | None = None
     file_hash: str | None = None
     problem_count: int = 0
+    # The last recorded change of Inlämningsstatus in the file (xlplan.workflow): who, when, comment.
+    state_by: str | None = None
+    state_at: str | None = None  # ISO 8601, UTC
+    state_comment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from xlplan.model import Plan
 
 __all__ = [
-    "pull", "flag", "submit", "fill", "consolidate", "export", "about",
+    "pull", "flag", "submit", "fill", "consolidate", "export", "about", "approve", "send_back",
     "Write", "BLOCKING_CODES", "snapshot", "unprotected", "submission_blockers",
 ]
 
@@ -650,10 +650,12 @@ def consolidate() -> None:
     n = result.counts()
     lines = [f"Nämndens arbetsbok: {out}",
              f"{n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
-             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen.",
+             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen; "
+             f"{n['godkända']} godkända.",
              f"{n['indikatorrader']} indikatorrader. Problem: {n['fel']} fel, {n['varningar']} varningar "
              "(se bladet Kontroll i nämndens arbetsbok)."]
-    lines += [f"– {s.department}: {s.state}" for s in result.data.submissions]
+    lines += [f"– {s.department}: {s.state}" + (f" ({s.state_by}, {(s.state_at or '')[:10]})" if s.state_by else "")
+              for s in result.data.submissions]
     alert(book, lines, "Sammanställ", critical=bool(n["fel"]))
 
 
@@ -670,6 +672,45 @@ def export() -> None:
     lines = [f"Nämndrapporten är skapad i {out_dir}:"] + [f"– {p.name}" for p in files]
     lines += [f"Obs: {w}" for w in result.warnings]
     alert(book, lines, "Exportera nämndrapport")
+
+
+@button("Godkänn")
+def approve() -> None:
+    """The controller approves the submitted department file for Avdelning and Period on Val."""
+    from xlplan.workflow import approve_file
+
+    book = caller()
+    result = approve_file(review_target(book, "Godkänn"))
+    alert(book, result.lines() + ["Avdelningens knappar ändrar inte filen förrän den skickas tillbaka."], "Godkänn")
+
+
+@button("Skicka tillbaka")
+def send_back() -> None:
+    """The controller returns the department file for Avdelning and Period on Val, with the comment on Val."""
+    from xlplan.workflow import return_file
+
+    book = caller()
+    path = review_target(book, "Skicka tillbaka")
+    comment = setting(book, "return_comment")
+    if not comment:
+        raise BadInput(f"{book.name}: skriv vad som ska kompletteras i 'Kommentar till avdelningen' på bladet Val.")
+    result = return_file(path, comment)
+    alert(book, result.lines() + ["Skicka filen till avdelningen igen; kommentaren står i filens logg."],
+          "Skicka tillbaka")
+
+
+def review_target(book: "xw.Book", action: str) -> Path:
+    """The department file the controller reviews: Avdelning and Period on Val, in the folder to consolidate."""
+    from xlplan.layout.columns import META
+    from xlplan.workflow import find_department_file
+
+    if META in [s.name for s in book.sheets]:
+        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok (uppfoljning.xlsm), inte i en "
+                       "avdelningsfil: en avdelning kan inte godkänna eller skicka tillbaka sin egen fil.")
+    department_id = setting(book, "department")
+    if not department_id:
+        raise BadInput(f"{book.name}: välj avdelningen vars fil ska granskas i 'Avdelning' på bladet Val.")
+    return find_department_file(setting_path(book, "consolidate_folder"), department_id, _period(book))
 
 
 @button("Om xlplan")

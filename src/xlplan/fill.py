@@ -27,6 +27,7 @@ from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.workflow import carry_history
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -155,6 +156,7 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
             check_identity(old, plan, dep, period)
             check_readable_inputs(old)
             merge_inputs(spec, old, report, stamp[:10])
+            carry_history(spec, old)  # the recorded Inlämningsstatus changes (xlplan.workflow)
         jobs.append(FillJob(dep, target, spec, report, fmt))
     return jobs
 
@@ -352,13 +354,14 @@ def write_job(job: FillJob) -> None:
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
         from xlplan.xlsm.package import make_xlsm
+        from xlplan.xlsm.sources import department_ribbon_xml
 
         with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
             xlsx = Path(d) / "book.xlsx"
             wb = build_workbook(job.spec)
             add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
             wb.save(xlsx)
-            make_xlsm(xlsx, tmp)
+            make_xlsm(xlsx, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,

@@ -75,6 +75,7 @@ from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
+from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
            "file_source", "fetch_years", "find_plan", "workbook_paths", "demo_step", "demo_plan_copy"]
@@ -421,6 +422,9 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
             problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
                                     "saknas på bladet Mål och indikatorer. Fyll filen på nytt med xlplan fill "
                                     "--update.", book.path.name, INDICATORS, action="filen hoppades över"))
+        elif (book.submission or "").strip() == APPROVED:
+            problems.append(Problem("godkand", "Filen är godkänd och låst; den ändras inte förrän controllern "
+                                    "skickar tillbaka den.", book.path.name, action="filen hoppades över"))
         elif _is_open(book.path):
             problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
                                     "igen.", book.path.name, action="filen hoppades över"))

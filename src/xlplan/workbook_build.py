@@ -74,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("guide", "Användarguide", "xlplan_guide", "",
             "Sökväg eller webbadress till användarguiden. Tomt = xlplan-anvandarguide.pdf i samma mapp "
             "som arbetsboken."),
+    Setting("return_comment", "Kommentar till avdelningen", "xlplan_kommentar", "",
+            "Skicka tillbaka skickar avdelningsfilen (Avdelning och Period ovan, i mappen för sammanställning) "
+            "tillbaka med den här kommentaren: vad som ska kompletteras."),
 )
 
 #: The xlwings.conf sheet (keys from xlwings 0.37.8's ``xlwings.bas``, ``GetConfig``).
@@ -107,6 +110,11 @@ BUTTONS: tuple[tuple[str, str, str], ...] = (
      "Läser avdelningarnas filer i mappen för sammanställning och skriver nämndens arbetsbok."),
     ("Nämnd", "Exportera nämndrapport",
      "Skapar nämndrapporten (Word och PDF) och bilagan ur nämndens arbetsbok, i exportmappen."),
+    ("Granskning", "Godkänn",
+     "Godkänner den inlämnade avdelningsfilen för Avdelning och Period på Val (i mappen för sammanställning). "
+     "Vem och när sparas i filen och dess inmatningsceller låses."),
+    ("Granskning", "Skicka tillbaka",
+     "Skickar samma fil tillbaka för komplettering med kommentaren på Val; filen låses upp."),
     ("Hjälp", "Om xlplan", "Visar version av xlplan, planen och var Python körs."),
     ("Hjälp", "Användarguide", "Öppnar användarguiden (se Val)."),
 )

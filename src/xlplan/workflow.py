@@ -45,7 +45,8 @@ if TYPE_CHECKING:
 __all__ = ["NOT_STARTED", "IN_PROGRESS", "READY", "APPROVED", "RETURNED", "BLOCKING_CODES", "Event", "history",
            "last_event", "current_user", "submission_blockers", "refuse_if_approved", "check_review",
            "event_row", "SubmitResult", "ReviewResult", "submit_file", "approve_file", "return_file",
-           "LOG_PREFIX", "LOCKED_KEY"]
+           "LOG_PREFIX", "LOCKED_KEY", "carry_history",
+           "find_department_file"]
 
 NOT_STARTED, IN_PROGRESS, READY, APPROVED, RETURNED = SUBMISSION_STATES
 LOG_PREFIX = "logg."
@@ -176,6 +177,15 @@ def check_review(dbook: "DepartmentBook", who: str, action: str) -> Event | None
     return last
 
 
+def carry_history(spec: Any, old: "DepartmentBook") -> None:
+    """Keep the recorded changes of a refilled file: its history rows go into the new ``_xlplan`` sheet."""
+    from xlplan.layout.spec import RowSpec
+
+    rows = [(k, v) for k, v in sorted(old.metadata.items()) if k.startswith(LOG_PREFIX)]
+    if rows and spec.has_sheet(META):
+        spec.sheet(META).rows += [RowSpec(k, {"value": v}) for k, v in rows]
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -242,6 +252,8 @@ def _read(path: Path) -> "DepartmentBook":
     from xlplan.deptbook import read_department_workbook
 
     path = Path(path)
+    if not path.is_file():
+        raise BadInput(f"{path} finns inte eller är ingen fil. Ange en avdelningsfil (.xlsm eller .xlsx).")
     if path.with_name("~$" + path.name).exists():
         raise WorkbookRefused(path.name, f"filen är öppen i Excel (låsfilen ~${path.name} finns). Stäng den och "
                               "försök igen.")
@@ -249,6 +261,30 @@ def _read(path: Path) -> "DepartmentBook":
     if not dbook.department_id or not dbook.period:
         raise WorkbookRefused(path.name, "är ingen avdelningsfil från xlplan (avdelning eller period saknas).")
     return dbook
+
+
+def find_department_file(folder: Path, department_id: str, period: str) -> Path:
+    """The one department workbook for *department_id* and *period* in *folder*."""
+    from xlplan.deptbook import read_meta
+    from xlplan.flag import department_workbooks
+    from xlplan.tables import open_workbook, read_sheet_rows
+
+    from xlplan.periods import parse_period
+
+    folder, period = Path(folder), str(parse_period(period))
+    if not folder.is_dir():
+        raise BadInput(f"Mappen {folder} finns inte.")
+    found = []
+    for path in department_workbooks(folder):
+        meta = read_meta(read_sheet_rows(open_workbook(path), path, META))[0]
+        if (meta.get("department_id") or "").casefold() == department_id.casefold() and meta.get("period") == period:
+            found.append(path)
+    if not found:
+        raise BadInput(f"Ingen avdelningsfil för {department_id} och {period} finns i {folder}.")
+    if len(found) > 1:
+        raise BadInput(f"Flera avdelningsfiler för {department_id} och {period} finns i {folder}: "
+                       f"{', '.join(p.name for p in found)}. Ta bort kopiorna och försök igen.")
+    return found[0]
 
 
 def submit_file(path: str | Path, plan_path: str | Path | None = None, who: str | None = None) -> SubmitResult:
