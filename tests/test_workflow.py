@@ -361,3 +361,17 @@ def test_pull_of_a_folder_without_a_plan_uses_each_files_own(
         result = pull(folder, client=client)
     assert len(result.books) == 2 and len(result.written) == 2
     assert sum(1 for c in result.changes if c.writes) >= 4
+
+
+def test_kolada_down_only_the_kolada_rows_wait(lone: Path, srv: KoladaStandin,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(excel.KOLADA_ENV, srv.url)
+    srv.set_failure("500")
+    run = press(lone, excel.pull, monkeypatch)
+    alert = run.alerts[0]
+    assert alert.mode == "critical" and alert.prompt.startswith("1 utfall hämtat")
+    assert "Raderna med Kolada som källa hämtades inte" in alert.prompt
+    book = read_department_workbook(lone)
+    assert book.row(INDICATORS, "I|I3|").raw["outcome"] == 8.4  # type: ignore[union-attr]  # the local export
+    assert book.row(INDICATORS, "I|I1|").raw["outcome"] is None  # type: ignore[union-attr]
+    assert "Inget värde för år" not in alert.prompt  # Kolada did not answer; it did not say "no value"

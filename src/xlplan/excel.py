@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from xlplan.errors import BadInput, Problem, XlplanError
+from xlplan.errors import BadInput, KoladaUnavailable, Problem, XlplanError
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ __all__ = [
 TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
+KOLADA_DOWN = "kolada_otillganglig"  # problem code: Kolada failed, the local exports were still read
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
 FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
 F = TypeVar("F", bound=Callable[..., None])
@@ -522,7 +523,8 @@ def pull() -> None:
         writes = pull_writes(changes)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, pull_summary(changes, problems, url) + [ctx.plan_note], "Hämta värden")
+    alert(book, pull_summary(changes, problems, url) + [ctx.plan_note], "Hämta värden",
+          critical=any(p.code == KOLADA_DOWN for p in problems))
 
 
 def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]:
@@ -539,12 +541,21 @@ def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]
     on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
     url = os.environ.get(KOLADA_ENV) or on_val or None
     values: list[Any] = []
+    down: Problem | None = None
     client = make_client(ctx.plan, url, False, None)
     with client:
         if kpis:
-            values = client.fetch(kpis, [ctx.plan.settings.municipality_id], fetch_years(ctx.plan, [period])).values
+            try:
+                values = client.fetch(kpis, [ctx.plan.settings.municipality_id],
+                                      fetch_years(ctx.plan, [period])).values
+            except KoladaUnavailable as exc:  # only the Kolada rows wait; local exports still fill
+                down = Problem(KOLADA_DOWN, f"{exc} Raderna med Kolada som källa hämtades inte; försök igen senare.",
+                               severity="varning")
     file_values, problems = ([], []) if ctx.folder is None else read_file_values(ctx.plan, ctx.folder, [dep], period)
     changes = plan_pull(ctx.plan, [ctx.dbook], values, file_values)
+    if down is not None:
+        changes = [c for c in changes if c.action != "saknas"]  # no Kolada answer is not "no value"
+        problems = [down] + list(problems)
     return changes, problems, client.base_url
 
 
