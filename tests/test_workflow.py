@@ -375,3 +375,18 @@ def test_kolada_down_only_the_kolada_rows_wait(lone: Path, srv: KoladaStandin,
     assert book.row(INDICATORS, "I|I3|").raw["outcome"] == 8.4  # type: ignore[union-attr]  # the local export
     assert book.row(INDICATORS, "I|I1|").raw["outcome"] is None  # type: ignore[union-attr]
     assert "Inget värde för år" not in alert.prompt  # Kolada did not answer; it did not say "no value"
+
+
+def test_the_kolada_address_on_val_travels_with_the_file(tmp_path: Path, tiny_tables: dict[str, Any],
+                                                         srv: KoladaStandin, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nämnd").mkdir()
+    ctrl = controller_book(tmp_path / "nämnd", tiny_tables, tmp_path / "nämnd", "ALD")
+    rows = {s.key: f"B{4 + i}" for i, s in enumerate(SETTINGS)}
+    set_cells(ctrl, "Val", {rows["kolada_url"]: srv.url})
+    (made,) = fill(ctrl, PERIOD, ["ALD"], tmp_path / "nämnd" / "avd", fmt="xlsm").written
+    (tmp_path / "ute").mkdir()
+    lone = Path(shutil.copy(made, tmp_path / "ute" / made.name))
+    run = press(lone, excel.pull, monkeypatch)  # no XLPLAN_KOLADA_URL, no plan: the address inside the file
+    assert f"(Kolada: {srv.url})" in run.alerts[0].prompt and srv.request_count > 0
+    inside = read_embedded(lone)
+    assert inside is not None and inside.plan.version == read_plan(ctrl).version

@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import zlib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from xlplan.model import (
     Settings,
 )
 
-__all__ = ["FORMAT", "SHEET", "CHUNK", "Embedded", "PlanChoice", "plan_slice", "plan_to_json", "plan_from_json",
+__all__ = ["FORMAT", "SHEET", "CHUNK", "Embedded", "PlanChoice", "plan_slice", "with_kolada_url", "plan_to_json", "plan_from_json",
            "embedded_sheet", "embedded_rows", "read_embedded", "parse_embedded", "choose_plan"]
 
 SHEET = "_xlplan_plan"
@@ -82,6 +82,13 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         file_sources=tuple(f for f in plan.file_sources if f.indicator_id in ind_ids),
         _version=plan.version,
     )
+
+
+def with_kolada_url(plan: Plan, url: str | None) -> Plan:
+    """*plan* reaching Kolada at *url* (the controller's Val setting wins over the plan's); same version."""
+    if not url or url == plan.settings.kolada_url:
+        return plan
+    return replace(plan, settings=replace(plan.settings, kolada_url=url), _version=plan.version)
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

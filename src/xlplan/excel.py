@@ -639,7 +639,7 @@ def fill() -> None:
     out_dir = setting_path(book, "department_folder")
     with controller_plan(book) as (plan, path):
         result = fill_books(path, period, [department_id] if department_id else None, out_dir,
-                            update=True, fmt="xlsm")
+                            update=True, fmt="xlsm", kolada_url=setting(book, "kolada_url") or None)
     new = sum(1 for r in result.reports if r.created)
     lines = [f"{_count(len(result.reports), 'avdelningsfil', 'avdelningsfiler')} för {period} i {out_dir}: "
              f"{new} nya, {len(result.reports) - new} uppdaterade (plan {plan.id}, version {plan.version})."]

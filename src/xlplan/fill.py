@@ -366,11 +366,18 @@ def write_job(job: FillJob) -> None:
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
          out_dir: str | Path = ".", update: bool = False, fmt: Format = "xlsx",
-         generated_at: str | None = None) -> FillResult:
-    """Write (or with *update* refill) the follow-up workbook of each department."""
+         generated_at: str | None = None, kolada_url: str | None = None) -> FillResult:
+    """Write (or with *update* refill) the follow-up workbook of each department.
+
+    *kolada_url* (default: Kolada-adress on the sheet Val of a controller workbook *plan_path*) goes into
+    the plan each file carries (:mod:`xlplan.embedded`).
+    """
+    from xlplan.embedded import with_kolada_url
+    from xlplan.excel import controller_setting
+
     if fmt not in ("xlsx", "xlsm"):
         raise BadInput(f"Formatet '{fmt}' stöds inte; välj xlsx eller xlsm.")
-    plan = read_plan(plan_path)
+    plan = with_kolada_url(read_plan(plan_path), kolada_url or controller_setting(Path(plan_path), "kolada_url"))
     per = period if isinstance(period, Period) else parse_period(period)
     jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at)
     return FillResult(apply_fill(jobs), [j.report for j in jobs])

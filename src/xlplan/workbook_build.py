@@ -95,12 +95,12 @@ XLWINGS_CONF: tuple[tuple[str, str | bool], ...] = (
 )
 
 BUTTONS: tuple[tuple[str, str, str], ...] = (
-    ("Avdelning", "Hämta värden",
+    ("Avdelningsfilen", "Hämta värden",
      "Hämtar utfall från Kolada och lokala exporter och skriver dem i kolumnen Utfall på bladet "
      "Mål och indikatorer (bara tomma celler och tidigare hämtade värden skrivs över)."),
-    ("Avdelning", "Flagga avvikelser",
+    ("Avdelningsfilen", "Flagga avvikelser",
      "Räknar ut status för varje indikator och skriver listan Flaggor på bladet Översikt."),
-    ("Avdelning", "Kontrollera och lämna in",
+    ("Avdelningsfilen", "Kontrollera och lämna in",
      "Kontrollerar att allt är ifyllt. Är inget fel sätts Inlämningsstatus till 'klar för granskning'; "
      "annars visas vad som saknas. Spara sedan filen och lämna den till nämndens controller."),
     ("Nämnd", "Skapa avdelningsfiler",
