@@ -390,3 +390,13 @@ def test_the_kolada_address_on_val_travels_with_the_file(tmp_path: Path, tiny_ta
     assert f"(Kolada: {srv.url})" in run.alerts[0].prompt and srv.request_count > 0
     inside = read_embedded(lone)
     assert inside is not None and inside.plan.version == read_plan(ctrl).version
+
+
+def test_about_shows_the_last_state_change_with_the_comment(planned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_cells(planned, INDICATORS, {outcome_cell(planned, rid): v for rid, v in
+                                    {"I|I1|": 92, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7.2}.items()})
+    submit_file(planned)
+    return_file(planned, "Kommentera sjukfrånvaron.", "controller")
+    run = press(planned, excel.about, monkeypatch)
+    assert "Inlämningsstatus: åter för komplettering" in run.alerts[0].prompt
+    assert "av controller: Kommentera sjukfrånvaron." in run.alerts[0].prompt

@@ -748,6 +748,11 @@ def about_lines(book: "xw.Book") -> list[str]:
         lines.append(f"Avdelningsfil: {meta.get('department_name', '?')} ({meta.get('department_id', '?')}), "
                      f"period {meta.get('period', '?')}")
         lines.append(f"Plan: {meta.get('plan_id', '?')}, version {meta.get('plan_version', '?')}")
+        from xlplan.workflow import last_event
+
+        last = last_event(meta)
+        if last is not None:
+            lines.append(f"Inlämningsstatus: {last.line()}")
     elif "Inställningar" in names:
         lines += _plan_lines(book)
     lines.append(f"Arbetsbok: {book.fullname}")

@@ -401,5 +401,5 @@ def _ranges(cells: list[tuple[int, int]]) -> list[str]:
 def _cells(ref: str) -> list[str]:
     from openpyxl.utils import get_column_letter, range_boundaries
 
-    c0, r0, c1, r1 = range_boundaries(ref)
+    c0, r0, c1, r1 = (int(n or 0) for n in range_boundaries(ref))  # a stored cell range: every bound is set
     return [f"{get_column_letter(c)}{r}" for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
