@@ -314,8 +314,12 @@ def test_department_and_controller_buttons_on_a_lone_file(
     result = consolidate(lone.parent, tmp_path / "plan" / "plan.xlsx", PERIOD, tmp_path / "nämnd" / "sam.xlsx")
     subs = {s.department_id: s for s in result.data.submissions}
     assert subs["ALD"].state == APPROVED and subs["ALD"].state_by == "controller"
-    assert subs["ALD"].state_at == events[-1].when
+    assert subs["ALD"].state_at == events[-1].local_time and subs["ALD"].state_at is not None
     assert result.counts()["godkända"] == 1
+    from xlplan.committee import read_committee_workbook
+
+    shown = {s.department_id: s for s in read_committee_workbook(tmp_path / "nämnd" / "sam.xlsx").submissions}
+    assert (shown["ALD"].state, shown["ALD"].state_by) == (APPROVED, "controller")
 
 
 def test_the_drop_down_offers_only_the_departments_own_states(lone: Path) -> None:
@@ -400,3 +404,17 @@ def test_about_shows_the_last_state_change_with_the_comment(planned: Path, monke
     run = press(planned, excel.about, monkeypatch)
     assert "Inlämningsstatus: åter för komplettering" in run.alerts[0].prompt
     assert "av controller: Kommentera sjukfrånvaron." in run.alerts[0].prompt
+
+
+def test_a_state_typed_into_the_cell_is_not_taken_for_a_recorded_one(lone: Path, tmp_path: Path) -> None:
+    ref = read_department_workbook(lone).address(OVERVIEW, SUBMISSION_ROW_ID, "value")
+    assert ref is not None
+    set_cells(lone, OVERVIEW, {ref: APPROVED})  # pasted past the drop-down
+    result = consolidate(lone.parent, tmp_path / "plan" / "plan.xlsx", PERIOD, tmp_path / "sam.xlsx")
+    (warning,) = [p for p in result.problems if p.code == "status_ej_registrerad"]
+    assert warning.file == lone.name and warning.cell == ref and "ingen ändring är registrerad" in warning.message
+    with pytest.raises(WorkbookRefused, match="inte 'klar för granskning'"):
+        approve_file(lone, "controller")
+    set_cells(lone, OVERVIEW, {ref: READY})
+    with pytest.raises(WorkbookRefused, match="ingen inlämning i filens logg"):
+        approve_file(lone, "controller")

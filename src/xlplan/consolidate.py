@@ -84,7 +84,7 @@ from xlplan.planio import read_plan
 from xlplan.status import Status, evaluate, normalise_label
 from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
-from xlplan.workflow import APPROVED, last_event
+from xlplan.workflow import APPROVED, last_event, unrecorded_state
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)
 
@@ -535,6 +535,7 @@ def choice_problems(choices: list[Choice]) -> list[Problem]:
                                        "den räknas en gång.", r.name, severity="varning",
                                        action=f"{c.file.name} användes"))
         if c.file is not None and c.file.book is not None:
+            out += [p for p in [unrecorded_state(c.file.book)] if p is not None]
             state = c.file.book.submission
             if state and normalise_label(state) not in READY_STATES:
                 out.append(Problem("inte_klar", f"Inlämningsstatus är '{state}': avdelningen har inte markerat "
@@ -588,7 +589,7 @@ def submission(c: Choice, problems: list[Problem]) -> Submission:
     return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
                       facts.saved_by if facts else None, facts.saved_at if facts else None,
                       facts.sha256 if facts else None, count, last.who if last else None,
-                      last.when if last else None, last.comment if last else None)
+                      last.local_time if last else None, last.comment if last else None)
 
 
 def _row_values(c: Choice, sheet: str, row_id: str) -> dict[str, Any]:
@@ -813,7 +814,8 @@ def report_json(result: ConsolidationResult, folder: Path) -> dict[str, Any]:
 def _submission_json(s: Submission) -> dict[str, Any]:
     return {"department_id": s.department_id, "department": s.department, "file": s.file, "state": s.state,
             "saved_by": s.saved_by, "saved_at": s.saved_at.isoformat() if s.saved_at else None,
-            "sha256": s.file_hash, "problems": s.problem_count, "state_by": s.state_by, "state_at": s.state_at,
+            "sha256": s.file_hash, "problems": s.problem_count, "state_by": s.state_by,
+            "state_at": s.state_at.isoformat() if s.state_at else None,
             "state_comment": s.state_comment}
 
 

@@ -665,7 +665,7 @@ def consolidate() -> None:
              f"{n['godkända']} godkända.",
              f"{n['indikatorrader']} indikatorrader. Problem: {n['fel']} fel, {n['varningar']} varningar "
              "(se bladet Kontroll i nämndens arbetsbok)."]
-    lines += [f"– {s.department}: {s.state}" + (f" ({s.state_by}, {(s.state_at or '')[:10]})" if s.state_by else "")
+    lines += [f"– {s.department}: {s.state}" + (f" ({s.state_by}, {s.state_at:%Y-%m-%d})" if s.state_by and s.state_at else "")
               for s in result.data.submissions]
     alert(book, lines, "Sammanställ", critical=bool(n["fel"]))
 

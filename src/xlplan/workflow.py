@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["NOT_STARTED", "IN_PROGRESS", "READY", "APPROVED", "RETURNED", "BLOCKING_CODES", "Event", "history",
            "last_event", "current_user", "submission_blockers", "refuse_if_approved", "check_review",
            "event_row", "SubmitResult", "ReviewResult", "submit_file", "approve_file", "return_file",
-           "LOG_PREFIX", "LOCKED_KEY", "carry_history",
+           "LOG_PREFIX", "LOCKED_KEY", "carry_history", "unrecorded_state",
            "find_department_file"]
 
 NOT_STARTED, IN_PROGRESS, READY, APPROVED, RETURNED = SUBMISSION_STATES
@@ -86,6 +86,15 @@ class Event:
             return None
         return cls(str(doc.get("tid") or ""), str(doc.get("vem") or ""), str(doc["status"]),
                    doc.get("kommentar") or None)
+
+    @property
+    def local_time(self) -> dt.datetime | None:
+        """:attr:`when` in this computer's time zone, without zone (as Excel shows times); None if unreadable."""
+        try:
+            when = dt.datetime.fromisoformat(self.when)
+        except ValueError:
+            return None
+        return (when.astimezone() if when.tzinfo else when).replace(tzinfo=None)
 
     def line(self) -> str:
         """'godkänd 2026-11-28 21:40 av anna' (+ the comment)."""
@@ -158,6 +167,24 @@ def refuse_if_approved(dbook: "DepartmentBook") -> None:
     by = f" ({last.line()})" if last and last.state == APPROVED else ""
     raise WorkbookRefused(dbook.path.name, f"filen är godkänd{by} och låst. Be nämndens controller skicka "
                           "tillbaka den (Skicka tillbaka) om något ska ändras.")
+
+
+def unrecorded_state(dbook: "DepartmentBook") -> Problem | None:
+    """A warning when Inlämningsstatus says submitted, approved or returned but the file's log does not.
+
+    Such a state was typed or pasted into the cell (or the file was filled before states were
+    recorded): only submit and the controller set those states.
+    """
+    state = _state(dbook)
+    if state not in (READY, APPROVED, RETURNED):
+        return None
+    last = last_event(dbook.metadata)
+    if last is not None and last.state == state:
+        return None
+    recorded = f"senast registrerat: {last.line()}" if last else "ingen ändring är registrerad"
+    return Problem("status_ej_registrerad", f"Inlämningsstatus '{state}' är inte satt med Kontrollera och lämna in "
+                   f"eller av controllern ({recorded}).", dbook.path.name, dbook.actual_sheet_name(OVERVIEW),
+                   dbook.address(OVERVIEW, SUBMISSION_ROW_ID, "value"), "varning")
 
 
 def check_review(dbook: "DepartmentBook", who: str, action: str) -> Event | None:
