@@ -418,3 +418,25 @@ def test_a_state_typed_into_the_cell_is_not_taken_for_a_recorded_one(lone: Path,
     set_cells(lone, OVERVIEW, {ref: READY})
     with pytest.raises(WorkbookRefused, match="ingen inlämning i filens logg"):
         approve_file(lone, "controller")
+
+
+def test_flag_button_gives_the_same_result_alone_as_beside_the_plan(planned: Path, lone: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {"I|I1|": 85, "I|I2|Äldre": 70, "I|I3|": "7,9"}
+    for path in (planned, lone):
+        set_cells(path, INDICATORS, {outcome_cell(path, rid): v for rid, v in values.items()})
+    beside, alone = press(planned, excel.flag, monkeypatch), press(lone, excel.flag, monkeypatch)
+    first = beside.alerts[0].prompt.splitlines()
+    assert alone.alerts[0].prompt.splitlines()[:-1] == first[:-1]  # all but the line naming the plan used
+    assert first[-1].startswith("Planen plan.xlsx används (samma version")
+    assert alone.alerts[0].prompt.splitlines()[-1].startswith("Planen som finns i filen används")
+    assert "Målet ej uppfyllt" in alone.alerts[0].prompt
+
+    def flag_list(path: Path) -> list[tuple[Any, ...]]:
+        wb = load_workbook(path, keep_vba=True)
+        ((sheet, ref),) = list(wb.defined_names["xlplan_flaggor"].destinations)
+        ws = wb[sheet]
+        first_row = ws[ref.replace("$", "")].row
+        return [tuple(c.value for c in row) for row in ws.iter_rows(min_row=first_row)]
+
+    assert flag_list(lone) == flag_list(planned)
