@@ -440,3 +440,16 @@ def test_flag_button_gives_the_same_result_alone_as_beside_the_plan(planned: Pat
         return [tuple(c.value for c in row) for row in ws.iter_rows(min_row=first_row)]
 
     assert flag_list(lone) == flag_list(planned)
+
+
+def test_a_damaged_plan_inside_gives_way_to_the_plan_beside(planned: Path, lone: Path) -> None:
+    for path in (planned, lone):
+        wb = load_workbook(path, keep_vba=True)
+        ws = wb[SHEET]
+        (cell,) = [row[1] for row in ws.iter_rows() if row[0].value == "sha256"]
+        cell.value = "0" * 64
+        wb.save(path)
+    choice = choose_plan(planned, "testkommun-von-2024", "ALD", planned.parent)
+    assert choice.path == planned.parents[1] / "plan.xlsx"
+    with pytest.raises(WorkbookRefused, match="ändrat eller ofullständigt"):
+        choose_plan(lone, "testkommun-von-2024", "ALD", lone.parent)

@@ -262,7 +262,11 @@ def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | 
 
     cache = {} if cache is None else cache
     name = Path(book_path).name
-    inside = read_embedded(embedded_from or book_path)
+    broken: WorkbookRefused | None = None
+    try:
+        inside = read_embedded(embedded_from or book_path)
+    except WorkbookRefused as exc:  # a damaged plan inside: a plan workbook may still do
+        inside, broken = None, exc
     if inside is not None and (inside.plan.id != plan_id or inside.department_id != department_id):
         inside = None
     if given is not None:
@@ -283,6 +287,9 @@ def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | 
             raise WorkbookRefused(name, f"filen hör till planen '{plan_id}', men {path.name} är planen "
                                   f"'{plan.id}'. {hint}")
         if plan.department(department_id) is None:
+            if given is None and inside is not None:  # a plan nearby that no longer has the department
+                older = f"{path.name} har inte avdelningen '{department_id}'; "
+                continue
             raise WorkbookRefused(name, f"avdelningen '{department_id}' finns inte i planen {path.name}.")
         if inside is None:
             return PlanChoice(plan, path, path.parent, f"Planen {path.name} används.")
@@ -295,6 +302,8 @@ def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | 
                               f"Planen {path.name} (version {plan.version}) är nyare än planen i filen (version "
                               f"{inside.plan.version}) och används.")
         older = f"{path.name} (version {plan.version}) är äldre än planen i filen; "
+    if broken is not None:
+        raise broken
     if inside is None:
         where = f"{near} eller mappen ovanför" if near is not None else "filens mapp"
         raise BadInput(f"Planen '{plan_id}' hittades inte i {where}, och {name} har ingen plan inbyggd "
