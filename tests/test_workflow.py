@@ -341,16 +341,22 @@ def test_a_department_file_has_only_the_department_ribbon(lone: Path) -> None:
     assert ribbon_actions(ribbon) == ["XlplanPull", "XlplanFlag", "XlplanSubmit", "XlplanGuide"]
 
 
-def test_refill_keeps_the_history(planned: Path, tmp_path: Path) -> None:
+def test_refill_keeps_the_history_and_the_lock(planned: Path, tmp_path: Path) -> None:
     set_cells(planned, INDICATORS, {outcome_cell(planned, rid): v for rid, v in
                                     {"I|I1|": 92, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7.2}.items()})
     submit_file(planned)
     approve_file(planned, "controller")
-    return_file(planned, "Mer text.", "controller")
     before = history(read_department_workbook(planned).metadata)
     fill(tmp_path / "plan" / "plan.xlsx", PERIOD, ["ALD"], planned.parent, update=True, fmt="xlsm")
-    assert history(read_department_workbook(planned).metadata) == before
-    assert len(before) == 3
+    assert history(read_department_workbook(planned).metadata) == before and len(before) == 2
+    assert state(planned) == APPROVED
+    cell = outcome_cell(planned, "I|I1|")
+    assert load_workbook(planned, keep_vba=True)[INDICATORS][cell].protection.locked
+    return_file(planned, "Mer text.", "controller")
+    assert not load_workbook(planned, keep_vba=True)[INDICATORS][cell].protection.locked
+    fill(tmp_path / "plan" / "plan.xlsx", PERIOD, ["ALD"], planned.parent, update=True, fmt="xlsm")
+    assert not load_workbook(planned, keep_vba=True)[INDICATORS][cell].protection.locked
+    assert len(history(read_department_workbook(planned).metadata)) == 3
 
 
 def test_pull_of_a_folder_without_a_plan_uses_each_files_own(

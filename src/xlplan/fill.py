@@ -27,7 +27,7 @@ from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
-from xlplan.workflow import carry_history
+from xlplan.workflow import carry_history, lock_if_approved
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -342,6 +342,8 @@ def apply_fill(jobs: list[FillJob]) -> list[Path]:
     written = []
     for job in jobs:
         write_job(job)
+        if not job.report.created:
+            lock_if_approved(job.target)  # an approved file stays locked (xlplan.workflow)
         written.append(job.target)
     return written
 

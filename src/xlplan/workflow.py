@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["NOT_STARTED", "IN_PROGRESS", "READY", "APPROVED", "RETURNED", "BLOCKING_CODES", "Event", "history",
            "last_event", "current_user", "submission_blockers", "refuse_if_approved", "check_review",
            "event_row", "SubmitResult", "ReviewResult", "submit_file", "approve_file", "return_file",
-           "LOG_PREFIX", "LOCKED_KEY", "carry_history", "unrecorded_state",
+           "LOG_PREFIX", "LOCKED_KEY", "carry_history", "unrecorded_state", "lock_if_approved",
            "find_department_file"]
 
 NOT_STARTED, IN_PROGRESS, READY, APPROVED, RETURNED = SUBMISSION_STATES
@@ -369,6 +369,21 @@ def return_file(path: str | Path, comment: str, who: str | None = None) -> Revie
     _put_meta(wb, LOCKED_KEY, None)
     save_edited(wb, path)
     return ReviewResult(path, event, unlocked)
+
+
+def lock_if_approved(path: str | Path) -> int:
+    """Lock the inputs of an approved file again after it was refilled (``fill --update``); return how many."""
+    from xlplan.deptbook import read_department_workbook
+    from xlplan.resave import load_for_edit, save_edited
+
+    path = Path(path)
+    if _state(read_department_workbook(path)) != APPROVED:
+        return 0
+    wb = load_for_edit(path)
+    locked = _lock_inputs(wb)
+    _put_meta(wb, LOCKED_KEY, json.dumps(locked, ensure_ascii=False, sort_keys=True))
+    save_edited(wb, path)
+    return sum(len(_cells(r)) for refs in locked.values() for r in refs)
 
 
 # ---------------------------------------------------------------- locking
