@@ -1,10 +1,11 @@
 """The submission workflow of a department workbook: who may set which Inlämningsstatus, and the record.
 
-States (:data:`~xlplan.layout.columns.SUBMISSION_STATES`)::
+States (:data:`~xlplan.layout.columns.SUBMISSION_STATES`) and who moves a file between them::
 
-    ej påbörjad → pågår → klar för granskning → godkänd
-                              ↑          └──→ åter för komplettering (controller's comment)
-                              └──────────────────────┘ (the department completes and submits again)
+    ej påbörjad, pågår, åter för komplettering --submit (checks pass)-----> klar för granskning
+    klar för granskning                        --approve (controller)-----> godkänd
+    klar för granskning, godkänd               --return (controller, with
+                                                 a comment)-------------> åter för komplettering
 
 * The department chooses *ej påbörjad* or *pågår* itself (the drop-down).
 * *klar för granskning* is set only by submit (the button *Kontrollera och
