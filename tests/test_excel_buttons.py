@@ -201,8 +201,16 @@ def test_submit_marks_a_complete_workbook_ready_even_with_misses(dept: Path) -> 
     assert any(r["Flagga"] == "Målet ej uppfyllt" for r in flag_list(run.out))
 
 
+def drop_embedded_plan(path: Path) -> None:
+    """Make *path* like a file filled before the plan travelled inside department workbooks."""
+    wb = load_workbook(path, keep_vba=True)
+    del wb["_xlplan_plan"]
+    wb.save(path)
+
+
 def test_department_button_without_a_plan_says_where_it_looked(dept: Path) -> None:
     (dept.parent.parent / "plan.xlsx").unlink()
+    drop_embedded_plan(dept)
     run = press(dept, excel.flag)
     alert = only_alert(run)
     assert alert.mode == "critical"

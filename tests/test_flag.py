@@ -291,8 +291,21 @@ def test_folder_finds_the_plan_next_to_it(books: Path) -> None:
     assert sorted(o.report.department_id for o in outcomes) == ["ALD", "LSS"]
 
 
+def test_without_a_plan_the_plan_inside_the_files_is_used(books: Path, tiny_plan_path: Path) -> None:
+    with_plan = {o.report.department_id: {r.row_id: r.status.label for r in o.report.rows} for o in flag(books)}
+    tiny_plan_path.rename(tiny_plan_path.with_suffix(".moved"))
+    outcomes = flag(books)
+    assert {o.report.department_id: {r.row_id: r.status.label for r in o.report.rows}
+            for o in outcomes} == with_plan
+    assert all(o.lines()[1].strip().startswith("Planen som finns i filen används") for o in outcomes)
+
+
 def test_missing_plan_is_a_clear_error(books: Path, tiny_plan_path: Path) -> None:
     tiny_plan_path.rename(tiny_plan_path.with_suffix(".moved"))
+    for path in books.glob("*.xlsx"):  # files filled before plans travelled inside them
+        wb = openpyxl.load_workbook(path)
+        del wb["_xlplan_plan"]
+        wb.save(path)
     with pytest.raises(BadInput, match="--plan"):
         flag(books)
 

@@ -18,7 +18,7 @@ from xlplan.layout.columns import (
     OVERVIEW,
     PERSONNEL,
     STATUS_WORDS,
-    SUBMISSION_STATES,
+    SUBMISSION_CHOICES,
 )
 from xlplan.layout.department import FLAGS_AREA, META_KEYS, department_workbook, included_indicators
 from xlplan.layout.spec import TEMPLATE_VERSION, ColumnSpec, Formula, RowSpec, SheetSpec
@@ -49,7 +49,8 @@ def test_status_words_are_the_status_labels() -> None:
 
 
 def test_sheets_in_order(spec) -> None:
-    assert [s.name for s in spec.sheets] == [OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS, META]
+    assert [s.name for s in spec.sheets] == [OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS, META,
+                                             "_xlplan_plan"]
 
 
 def test_department_without_personnel_rows_has_no_personnel_sheet(tiny_plan) -> None:
@@ -131,7 +132,7 @@ def test_password_from_plan_settings(tiny_tables, write_tables, tmp_path) -> Non
 def test_drop_downs_hold_the_lists(book, spec) -> None:
     ov, act = spec.sheet(OVERVIEW), spec.sheet(ACTIVITIES)
     (dv,) = validation_for(book[OVERVIEW], ov.address("O|inlamning", "value"))
-    assert dv.type == "list" and dv.formula1 == '"' + ",".join(SUBMISSION_STATES) + '"'
+    assert dv.type == "list" and dv.formula1 == '"ej påbörjad,pågår"' == '"' + ",".join(SUBMISSION_CHOICES) + '"'
     assert dv.showErrorMessage and "Välj" in dv.error
     (dv,) = validation_for(book[ACTIVITIES], act.address("A|A1", "status"))
     assert dv.formula1 == '"' + ",".join(ACTIVITY_STATES) + '"'

@@ -305,6 +305,46 @@ def flag_cmd(
         raise typer.Exit(1)
 
 
+@app.command("submit")
+def submit_cmd(
+    file: Path = typer.Argument(..., help="Avdelningsfilen som lämnas in."),
+    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars planen bredvid eller i filen)."),
+) -> None:
+    """Kontrollera en avdelningsfil och sätt Inlämningsstatus till 'klar för granskning' om inget hindrar."""
+    from xlplan.workflow import submit_file
+
+    result = submit_file(file, plan)
+    for line in result.lines():
+        typer.echo(line)
+    if not result.ready:
+        raise typer.Exit(1)
+
+
+@app.command("approve")
+def approve_cmd(
+    file: Path = typer.Argument(..., help="Den inlämnade avdelningsfilen."),
+    by: Optional[str] = typer.Option(None, "--av", help="Vem som godkänner (annars inloggad användare)."),
+) -> None:
+    """Godkänn en inlämnad avdelningsfil (controllern); vem och när sparas i filen och dess inmatning låses."""
+    from xlplan.workflow import approve_file
+
+    for line in approve_file(file, by).lines():
+        typer.echo(line)
+
+
+@app.command("return")
+def return_cmd(
+    file: Path = typer.Argument(..., help="Avdelningsfilen som skickas tillbaka."),
+    comment: str = typer.Option(..., "--kommentar", help="Vad avdelningen ska komplettera."),
+    by: Optional[str] = typer.Option(None, "--av", help="Vem som skickar tillbaka (annars inloggad användare)."),
+) -> None:
+    """Skicka en avdelningsfil tillbaka för komplettering med en kommentar (controllern); filen låses upp."""
+    from xlplan.workflow import return_file
+
+    for line in return_file(file, comment, by).lines():
+        typer.echo(line)
+
+
 @app.command("kolada-standin")
 def kolada_standin_cmd(
     port: int = typer.Option(8765, "--port", help="Port på 127.0.0.1."),

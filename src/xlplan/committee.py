@@ -108,6 +108,10 @@ class Submission:
     saved_at: dt.datetime | None = None
     file_hash: str | None = None
     problem_count: int = 0
+    # The last recorded change of Inlämningsstatus in the file (xlplan.workflow): who, when, comment.
+    state_by: str | None = None
+    state_at: dt.datetime | None = None  # local time
+    state_comment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -499,6 +503,8 @@ SUBMISSIONS = SheetSpec("Inlämning", Submission, (
     _c("Senast sparad", "saved_at", "datetime", 17, DATETIME),
     _c("Filens kontrollsumma", "file_hash", width=20, technical=True),
     _c("Antal problem", "problem_count", "int", 10, "0"),
+    _c("Status satt av", "state_by", width=20), _c("Status satt", "state_at", "datetime", 17, DATETIME),
+    _c("Controllerns kommentar", "state_comment", width=40),
 ))
 GOALS = SheetSpec("Måluppfyllelse", GoalSummary, (
     _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=28),

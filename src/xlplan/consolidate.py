@@ -90,6 +90,7 @@ from xlplan.planio import read_plan
 from xlplan.status import Status, evaluate, normalise_label
 from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
+from xlplan.workflow import APPROVED, last_event, unrecorded_state
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, file name)
 
@@ -148,6 +149,7 @@ class ConsolidationResult:
             "saknas": states.count("saknas"),
             "konflikter": states.count("konflikt"),
             "avvisade": states.count("avvisad"),
+            "godkända": states.count(APPROVED),
             "fel": sev.count("fel"),
             "varningar": sev.count("varning"),
             "info": sev.count("info"),
@@ -561,6 +563,7 @@ def choice_problems(choices: list[Choice]) -> list[Problem]:
                                        "den räknas en gång.", r.name, severity="varning",
                                        action=f"{c.file.name} användes"))
         if c.file is not None and c.file.book is not None:
+            out += [p for p in [unrecorded_state(c.file.book)] if p is not None]
             state = c.file.book.submission
             if state and normalise_label(state) not in READY_STATES:
                 out.append(Problem("inte_klar", f"Inlämningsstatus är '{state}': avdelningen har inte markerat "
@@ -611,9 +614,11 @@ def submission(c: Choice, problems: list[Problem]) -> Submission:
     files = {c.file.name} if c.file else {r.name for r in c.candidates}
     count = sum(1 for p in problems if p.file in files)
     facts = shown.facts if shown else None
+    last = last_event(c.file.book.metadata) if c.file and c.file.book else None
     return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
                       facts.saved_by if facts else None, facts.saved_at if facts else None,
-                      facts.sha256 if facts else None, count)
+                      facts.sha256 if facts else None, count, last.who if last else None,
+                      last.local_time if last else None, last.comment if last else None)
 
 
 def _row_values(c: Choice, sheet: str, row_id: str) -> dict[str, Any]:
@@ -827,7 +832,9 @@ def report_json(result: ConsolidationResult, folder: Path) -> dict[str, Any]:
 def _submission_json(s: Submission) -> dict[str, Any]:
     return {"department_id": s.department_id, "department": s.department, "file": s.file, "state": s.state,
             "saved_by": s.saved_by, "saved_at": s.saved_at.isoformat() if s.saved_at else None,
-            "sha256": s.file_hash, "problems": s.problem_count}
+            "sha256": s.file_hash, "problems": s.problem_count, "state_by": s.state_by,
+            "state_at": s.state_at.isoformat() if s.state_at else None,
+            "state_comment": s.state_comment}
 
 
 def write_report(result: ConsolidationResult, folder: Path, path: Path) -> None:
@@ -840,7 +847,8 @@ def summary_lines(result: ConsolidationResult) -> list[str]:
     n = result.counts()
     lines = [f"Sammanställning: {result.out_path}",
              f"  {n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
-             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen.",
+             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen; "
+             f"{n['godkända']} godkända.",
              f"  Problem: {n['fel']} fel, {n['varningar']} varningar, {n['info']} info (se bladet Kontroll)."]
     if result.report_path:
         lines.append(f"  Rapport: {result.report_path}")

@@ -38,31 +38,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from xlplan.errors import BadInput, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.errors import BadInput, KoladaUnavailable, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
     import xlwings as xw
 
     from xlplan.deptbook import DepartmentBook
+    from xlplan.embedded import PlanChoice
     from xlplan.flag import FlagReport
     from xlplan.model import Plan
 
 __all__ = [
-    "pull", "flag", "submit", "fill", "consolidate", "export", "about",
+    "pull", "flag", "submit", "fill", "consolidate", "export", "about", "approve", "send_back",
     "Write", "BLOCKING_CODES", "snapshot", "unprotected", "submission_blockers",
 ]
 
 TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
-#: Flags and reader problems that stop a submission.  Missed targets do not:
-#: a department may report that a target was not reached.
-BLOCKING_CODES = frozenset({
-    "utfall_saknas", "bedomning_saknas", "bedomning_ogiltig", "inte_tal", "formelfel", "utfall_enhet",
-    "utfall_orimligt", "status_avviker", "rad_saknas", "blad_saknas", "kolumn_saknas", "rubrikrad_saknas",
-    "dubblett",
-})
-READY = "klar för granskning"
+KOLADA_DOWN = "kolada_otillganglig"  # problem code: Kolada failed, the local exports were still read
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
 FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
 F = TypeVar("F", bound=Callable[..., None])
@@ -290,7 +285,9 @@ class DepartmentContext:
     book: "xw.Book"
     dbook: "DepartmentBook"
     plan: "Plan"
-    plan_path: Path
+    plan_path: Path | None  # None: the plan inside the department workbook
+    folder: Path | None = None  # where the plan's file sources are looked for
+    plan_note: str = ""  # which plan is used, and why (xlplan.embedded.choose_plan)
 
     @property
     def password(self) -> str | None:
@@ -306,41 +303,28 @@ def department(book: "xw.Book") -> Iterator[DepartmentContext]:
         if not dbook.department_id or not dbook.period:
             raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
                            "fungerar bara i en avdelningsfil från xlplan.")
-        plan_path = find_department_plan(book, dbook.plan_id or "")
-        plan = _read_plan_of(plan_path)
-        if plan.id != dbook.plan_id:
-            raise BadInput(f"{book.name} hör till planen '{dbook.plan_id}', men {plan_path.name} har planen "
-                           f"'{plan.id}'.")
-        if plan.department(dbook.department_id) is None:
-            raise BadInput(f"Avdelningen '{dbook.department_id}' i {book.name} finns inte i planen "
-                           f"{plan_path.name}.")
-        yield DepartmentContext(book, dbook, plan, plan_path)
+        from xlplan.workflow import refuse_if_approved
+
+        refuse_if_approved(dbook)
+        choice = find_department_plan(book, dbook)
+        yield DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 
 
-def _read_plan_of(path: Path) -> "Plan":
-    from xlplan.planio import read_plan
-
-    return read_plan(path)
-
-
-def find_department_plan(book: "xw.Book", plan_id: str) -> Path:
-    """The plan of a department workbook: ``$XLPLAN_PLAN``, else a plan or controller workbook
-    with this Plan-id in the workbook's folder or the folder above it."""
-    from xlplan.planio import find_plans
+def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoice":
+    """The plan of the open department workbook: ``$XLPLAN_PLAN`` or a plan or controller workbook with
+    its Plan-id in the workbook's folder or the folder above, when as new as the plan inside the
+    workbook; else the plan inside it (:func:`xlplan.embedded.choose_plan`)."""
+    from xlplan.embedded import choose_plan
 
     given = os.environ.get(PLAN_ENV)
-    if given:
-        path = Path(given).expanduser()
-        if not path.is_file():
-            raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
-        return path
-    folder = book_folder(book)
-    found = next(iter(find_plans(folder, plan_id)), None)
-    if found is None:
-        raise BadInput(f"Planen '{plan_id}' hittades inte i {folder} eller mappen ovanför. Lägg nämndens "
-                       f"arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange planens sökväg i "
-                       f"miljövariabeln {PLAN_ENV}.")
-    return found
+    path = Path(given).expanduser() if given else None
+    if path is not None and not path.is_file():
+        raise BadInput(f"Planen {path} (miljövariabeln {PLAN_ENV}) finns inte.")
+    own = book_path(book)
+    return choose_plan(own or dbook.path, dbook.plan_id or "", dbook.department_id or "",
+                       own.parent if own is not None else None, path, embedded_from=dbook.path,
+                       hint="Lägg nämndens arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange "
+                            f"planens sökväg i miljövariabeln {PLAN_ENV}.")
 
 
 def status_formula_cells(ctx: DepartmentContext) -> frozenset[str]:
@@ -485,24 +469,7 @@ def flag() -> None:
         writes = flag_writes(book, report, formula_cells)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, flag_summary(report), "Flagga avvikelser")
-
-
-def submission_blockers(dbook: "DepartmentBook", report: "FlagReport") -> list[Problem]:
-    """What stops a submission: errors, missing outcomes and unassessed qualitative targets.
-
-    Targets that are not met do not block (that is what the follow-up reports).
-    """
-    out: list[Problem] = []
-    seen: set[tuple[str, str | None, str | None]] = set()
-    for p in list(dbook.problems) + report.problems():
-        key = (p.code, p.sheet, p.cell)
-        if key in seen:
-            continue
-        seen.add(key)
-        if p.code in BLOCKING_CODES or p.severity == "fel":
-            out.append(p)
-    return out
+    alert(book, flag_summary(report) + [ctx.plan_note], "Flagga avvikelser")
 
 
 @button("Kontrollera och lämna in")
@@ -522,6 +489,7 @@ def submit() -> None:
                 raise BadInput(f"{book.name}: cellen Inlämningsstatus på bladet {OVERVIEW} hittas inte. "
                                "Fyll filen på nytt med xlplan fill --update.")
             writes.append(Write(sheet, cell, "values", [[READY]]))
+            writes += history_writes(book, ctx.dbook, READY)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
     if blockers:
@@ -534,8 +502,18 @@ def submit() -> None:
     lines = [f"Inlämningsstatus är nu '{READY}' ({OVERVIEW}!{cell}).",
              f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')} kontrollerade; "
              f"{misses} når inte målet helt (se Flaggor på {OVERVIEW}).",
-             "Spara filen (Ctrl+S) och lämna den till nämndens controller."]
+             "Spara filen (Ctrl+S) och lämna den till nämndens controller.", ctx.plan_note]
     alert(book, lines, "Kontrollera och lämna in")
+
+
+def history_writes(book: "xw.Book", dbook: "DepartmentBook", state: str, comment: str | None = None) -> list[Write]:
+    """The new row of the department workbook's state history (sheet _xlplan), by whoever runs Excel."""
+    from xlplan.layout.columns import META
+    from xlplan.workflow import Event, current_user, event_row, now
+
+    row = len(sheet_values(book.sheets[META])) + 1
+    event = Event(now(), current_user(), state, comment)
+    return [Write(META, f"A{row}:B{row}", "values", [[event_row(dbook.metadata), text(event.to_text())]])]
 
 
 def _where(p: Problem) -> str:
@@ -553,7 +531,8 @@ def pull() -> None:
         writes = pull_writes(changes)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, pull_summary(changes, problems, url), "Hämta värden")
+    alert(book, pull_summary(changes, problems, url) + [ctx.plan_note], "Hämta värden",
+          critical=any(p.code == KOLADA_DOWN for p in problems))
 
 
 def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]:
@@ -567,14 +546,24 @@ def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]
     dep = ctx.dbook.department_id or ""
     kpis = list(dict.fromkeys(kpi for _, ind in included_indicators(ctx.plan, dep, period)
                               for _, kpi in ind.kolada))
-    url = os.environ.get(KOLADA_ENV) or controller_setting(ctx.plan_path, "kolada_url") or None
+    on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
+    url = os.environ.get(KOLADA_ENV) or on_val or None
     values: list[Any] = []
+    down: Problem | None = None
     client = make_client(ctx.plan, url, False, None)
     with client:
         if kpis:
-            values = client.fetch(kpis, [ctx.plan.settings.municipality_id], fetch_years(ctx.plan, [period])).values
-    file_values, problems = read_file_values(ctx.plan, ctx.plan_path.parent, [dep], period)
+            try:
+                values = client.fetch(kpis, [ctx.plan.settings.municipality_id],
+                                      fetch_years(ctx.plan, [period])).values
+            except KoladaUnavailable as exc:  # only the Kolada rows wait; local exports still fill
+                down = Problem(KOLADA_DOWN, f"{exc} Raderna med Kolada som källa hämtades inte; försök igen senare.",
+                               severity="varning")
+    file_values, problems = ([], []) if ctx.folder is None else read_file_values(ctx.plan, ctx.folder, [dep], period)
     changes = plan_pull(ctx.plan, [ctx.dbook], values, file_values)
+    if down is not None:
+        changes = [c for c in changes if c.action != "saknas"]  # no Kolada answer is not "no value"
+        problems = [down] + list(problems)
     return changes, problems, client.base_url
 
 
@@ -658,7 +647,7 @@ def fill() -> None:
     out_dir = setting_path(book, "department_folder")
     with controller_plan(book) as (plan, path):
         result = fill_books(path, period, [department_id] if department_id else None, out_dir,
-                            update=True, fmt="xlsm")
+                            update=True, fmt="xlsm", kolada_url=setting(book, "kolada_url") or None)
     new = sum(1 for r in result.reports if r.created)
     lines = [f"{_count(len(result.reports), 'avdelningsfil', 'avdelningsfiler')} för {period} i {out_dir}: "
              f"{new} nya, {len(result.reports) - new} uppdaterade (plan {plan.id}, version {plan.version})."]
@@ -680,10 +669,12 @@ def consolidate() -> None:
     n = result.counts()
     lines = [f"Nämndens arbetsbok: {out}",
              f"{n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
-             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen.",
+             f"{n['konflikter']} i konflikt, {n['avvisade']} avvisade; {n['filer']} filer i mappen; "
+             f"{n['godkända']} godkända.",
              f"{n['indikatorrader']} indikatorrader. Problem: {n['fel']} fel, {n['varningar']} varningar "
              "(se bladet Kontroll i nämndens arbetsbok)."]
-    lines += [f"– {s.department}: {s.state}" for s in result.data.submissions]
+    lines += [f"– {s.department}: {s.state}" + (f" ({s.state_by}, {s.state_at:%Y-%m-%d})" if s.state_by and s.state_at else "")
+              for s in result.data.submissions]
     alert(book, lines, "Sammanställ", critical=bool(n["fel"]))
 
 
@@ -700,6 +691,45 @@ def export() -> None:
     lines = [f"Nämndrapporten är skapad i {out_dir}:"] + [f"– {p.name}" for p in files]
     lines += [f"Obs: {w}" for w in result.warnings]
     alert(book, lines, "Exportera nämndrapport")
+
+
+@button("Godkänn")
+def approve() -> None:
+    """The controller approves the submitted department file for Avdelning and Period on Val."""
+    from xlplan.workflow import approve_file
+
+    book = caller()
+    result = approve_file(review_target(book, "Godkänn"))
+    alert(book, result.lines() + ["Avdelningens knappar ändrar inte filen förrän den skickas tillbaka."], "Godkänn")
+
+
+@button("Skicka tillbaka")
+def send_back() -> None:
+    """The controller returns the department file for Avdelning and Period on Val, with the comment on Val."""
+    from xlplan.workflow import return_file
+
+    book = caller()
+    path = review_target(book, "Skicka tillbaka")
+    comment = setting(book, "return_comment")
+    if not comment:
+        raise BadInput(f"{book.name}: skriv vad som ska kompletteras i 'Kommentar till avdelningen' på bladet Val.")
+    result = return_file(path, comment)
+    alert(book, result.lines() + ["Skicka filen till avdelningen igen; kommentaren står i filens logg."],
+          "Skicka tillbaka")
+
+
+def review_target(book: "xw.Book", action: str) -> Path:
+    """The department file the controller reviews: Avdelning and Period on Val, in the folder to consolidate."""
+    from xlplan.layout.columns import META
+    from xlplan.workflow import find_department_file
+
+    if META in [s.name for s in book.sheets]:
+        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok (uppfoljning.xlsm), inte i en "
+                       "avdelningsfil: en avdelning kan inte godkänna eller skicka tillbaka sin egen fil.")
+    department_id = setting(book, "department")
+    if not department_id:
+        raise BadInput(f"{book.name}: välj avdelningen vars fil ska granskas i 'Avdelning' på bladet Val.")
+    return find_department_file(setting_path(book, "consolidate_folder"), department_id, _period(book))
 
 
 @button("Om xlplan")
@@ -726,6 +756,11 @@ def about_lines(book: "xw.Book") -> list[str]:
         lines.append(f"Avdelningsfil: {meta.get('department_name', '?')} ({meta.get('department_id', '?')}), "
                      f"period {meta.get('period', '?')}")
         lines.append(f"Plan: {meta.get('plan_id', '?')}, version {meta.get('plan_version', '?')}")
+        from xlplan.workflow import last_event
+
+        last = last_event(meta)
+        if last is not None:
+            lines.append(f"Inlämningsstatus: {last.line()}")
     elif "Inställningar" in names:
         lines += _plan_lines(book)
     lines.append(f"Arbetsbok: {book.fullname}")

@@ -29,6 +29,7 @@ from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.workflow import carry_history, lock_if_approved
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -220,6 +221,7 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
         check_writable(old_path)
         check_writable(target)
         merge_inputs(spec, old, report, stamp[:10])
+        carry_history(spec, old)  # the recorded Inlämningsstatus changes (xlplan.workflow)
         if old_path != target:
             replaces = report.replaced = old_path
     return FillJob(dep, target, spec, report, fmt, replaces)
@@ -422,6 +424,8 @@ def apply_fill(jobs: list[FillJob], problems: list[Problem] | None = None) -> li
             first = first or exc
             problems.append(file_problem(job.target, exc, action="filen skrevs inte"))
             continue
+        if not job.report.created:
+            lock_if_approved(job.target)  # an approved file stays locked (xlplan.workflow)
         written.append(job.target)
     if first is not None and not written:
         raise first
@@ -444,24 +448,32 @@ def _write_file(job: FillJob) -> None:
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
         from xlplan.xlsm.package import make_xlsm
+        from xlplan.xlsm.sources import department_ribbon_xml
 
         with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
             xlsx = Path(d) / "book.xlsx"
             wb = build_workbook(job.spec)
             add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
             wb.save(xlsx)
-            make_xlsm(xlsx, tmp)
+            make_xlsm(xlsx, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
          out_dir: str | Path = ".", update: bool = False, fmt: Format = "xlsx",
-         generated_at: str | None = None) -> FillResult:
-    """Write (or with *update* refill) the follow-up workbook of each department."""
+         generated_at: str | None = None, kolada_url: str | None = None) -> FillResult:
+    """Write (or with *update* refill) the follow-up workbook of each department.
+
+    *kolada_url* (default: Kolada-adress on the sheet Val of a controller workbook *plan_path*) goes into
+    the plan each file carries (:mod:`xlplan.embedded`).
+    """
+    from xlplan.embedded import with_kolada_url
+    from xlplan.excel import controller_setting
+
     if fmt not in ("xlsx", "xlsm"):
         raise BadInput(f"Formatet '{fmt}' stöds inte; välj xlsx eller xlsm.")
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise BadInput(f"{out_dir} är en fil, inte en mapp; ange en mapp för avdelningsfilerna.")
-    plan = read_plan(plan_path)
+    plan = with_kolada_url(read_plan(plan_path), kolada_url or controller_setting(Path(plan_path), "kolada_url"))
     per = period if isinstance(period, Period) else parse_period(period)
     problems: list[Problem] = []  # only a refill goes on past a refused file; a first fill is all or nothing
     jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at, problems if update else None)

@@ -21,13 +21,14 @@ plan's baseline (Nuläge), exactly as the live status formulas do.
 
 The plan: ``--plan`` names it; without it the plan workbook whose Plan-id the
 department workbook carries is looked for in the workbook's folder and the
-folder above it (:func:`find_plan`).
+folder above it; either is used when it is as new as the plan inside the
+file, else the plan inside the file (:func:`xlplan.embedded.choose_plan`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -39,7 +40,6 @@ from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_
 from xlplan.model import Goal, Indicator, Plan
 from xlplan.numbers import format_number, normalise_unit, parse_quantity
 from xlplan.periods import Period, parse_period
-from xlplan.planio import find_plans
 from xlplan.resave import load_for_edit, save_edited
 from xlplan.status import Status, StatusResult, evaluate
 from xlplan.targets import SeriesTarget, Target
@@ -483,6 +483,7 @@ class FlagOutcome:
     report: FlagReport
     written: bool  # False: every cell already held what flag would write
     changed_cells: int
+    plan_note: str = ""  # which plan was used (xlplan.embedded.choose_plan)
 
     def lines(self) -> list[str]:
         r = self.report
@@ -490,7 +491,7 @@ class FlagOutcome:
         state = f"{self.changed_cells} celler ändrade" if self.written else "oförändrad"
         head = (f"{self.path.name}: {len(r.rows)} indikatorrader, "
                 f"{n} {'flagga' if n == 1 else 'flaggor'} ({state})")
-        return [head] + [f"  - {p}" for p in r.problems()]
+        return [head] + ([f"  {self.plan_note}"] if self.plan_note else []) + [f"  - {p}" for p in r.problems()]
 
 
 def flag_workbook(path: str | Path, plan: Plan) -> FlagOutcome:
@@ -731,11 +732,13 @@ def _metadata(path: Path) -> dict[str, str]:
 def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcomes:
     """Flag a department workbook, or every department workbook in a folder.
 
-    For a folder, a file that cannot be flagged (open, read-only, unreadable, of another
-    plan or of a department no longer in the plan) is noted in ``problems`` and the others
-    are flagged; only when none could be, the first file's error is raised.
+    Each file's plan is chosen by :func:`xlplan.embedded.choose_plan` (a plan given or found nearby
+    when it is as new as the one the file carries, else the one inside the file). For a folder, a
+    file that cannot be flagged (open, read-only, unreadable, of another plan or of a department no
+    longer in the plan) is noted in ``problems`` and the others are flagged; only when none could
+    be, the first file's error is raised.
     """
-    from xlplan.planio import read_plan
+    from xlplan.embedded import choose_plan
 
     target = Path(target)
     if not target.exists():
@@ -746,24 +749,15 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcome
     if not books:
         why = "".join(f"\n  - {p}" for p in skipped if p.severity == "fel")
         raise BadInput(f"Mappen {target} innehåller inga avdelningsfiler från xlplan som kan läsas.{why}")
-    plans: dict[str, Plan | XlplanError] = {}
-    if plan_path is not None:
-        plan = read_plan(plan_path)
-        plans[plan.id] = plan
     outcomes = FlagOutcomes(problems=skipped)
     first_error: BaseException | None = None
+    cache: dict[object, object] = {}
     for path in books:
         try:
-            plan_id = (metas.get(path) or read_metadata(path) or {}).get("plan_id") or ""
-            if plan_id not in plans:
-                try:
-                    plans[plan_id] = _locate_plan(path, plan_id, plan_path, [k for k in plans])
-                except XlplanError as exc:
-                    plans[plan_id] = exc
-            found = plans[plan_id]
-            if isinstance(found, XlplanError):
-                raise found
-            outcomes.append(flag_workbook(path, found))
+            meta = metas.get(path) or _metadata(path)
+            choice = choose_plan(path, meta.get("plan_id") or "", meta.get("department_id") or "", path.parent,
+                                 Path(plan_path) if plan_path is not None else None, cache=cache)
+            outcomes.append(replace(flag_workbook(path, choice.plan), plan_note=choice.note))
         except (XlplanError, OSError) as exc:
             if not folder:
                 raise
@@ -772,20 +766,6 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcome
     if not outcomes and first_error is not None:
         raise first_error
     return outcomes
-
-
-def _locate_plan(path: Path, plan_id: str, given: str | Path | None, given_ids: list[str]) -> Plan:
-    from xlplan.planio import read_plan
-
-    if given is not None:
-        other = f"'{given_ids[0]}'" if given_ids else "en annan"
-        raise WorkbookRefused(str(path), f"filen hör till planen '{plan_id}', men {Path(given).name} är planen "
-                              f"{other}. Ange rätt plan med --plan.")
-    found = next(iter(find_plans(path, plan_id)), None)
-    if found is None:
-        raise BadInput(f"{path.name}: planen '{plan_id}' hittades inte i {path.parent} eller mappen ovanför. "
-                       "Ange planens arbetsbok med --plan.")
-    return read_plan(found)
 
 
 # ---------------------------------------------------------------- the demo

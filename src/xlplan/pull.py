@@ -66,6 +66,7 @@ from xlplan.comparisons import (
 from xlplan.committee import Comparison
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
 from xlplan.atomic import check_writable
+from xlplan.embedded import choose_plan
 from xlplan.errors import BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable, file_problem
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
@@ -75,6 +76,7 @@ from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
+from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
            "file_source", "fetch_years", "find_plan", "workbook_paths", "demo_step", "demo_plan_copy"]
@@ -433,6 +435,9 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
             problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
                                     "saknas på bladet Mål och indikatorer. Fyll filen på nytt med xlplan fill "
                                     "--update.", book.path.name, INDICATORS, action="filen hoppades över"))
+        elif (book.submission or "").strip() == APPROVED:
+            problems.append(Problem("godkand", "Filen är godkänd och låst; den ändras inte förrän controllern "
+                                    "skickar tillbaka den.", book.path.name, action="filen hoppades över"))
         elif _is_open(book.path):
             problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
                                     "igen.", book.path.name, action="filen hoppades över"))
@@ -485,9 +490,19 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
     folder = target if target.is_dir() else target.parent
     result = PullResult(offline=offline if client is None else client.offline, dry_run=dry_run)
     found = load_books(paths, result.problems)
-    first = next((b.plan_id for b in found if b.plan_id), None)
-    plan_file = Path(plan_path) if plan_path else find_plan(folder, first)
-    plan = read_plan(plan_file)
+    first = next((b for b in found if b.plan_id), None)
+    if first is None:
+        plan_file = Path(plan_path) if plan_path else find_plan(folder, None)
+        plan, plan_folder = read_plan(plan_file), plan_file.parent
+    else:  # the plan beside the files when it is as new as the one inside them (xlplan.embedded)
+        choice = choose_plan(first.path, first.plan_id or "", first.department_id or "", folder,
+                             Path(plan_path) if plan_path else None)
+        if choice.embedded and len(found) > 1:  # each file carries only its own department's plan
+            return merged([pull(b.path, plan_path, kolada_url=kolada_url, offline=offline,
+                                overwrite_pulled=overwrite_pulled, cache_dir=cache_dir, dry_run=dry_run,
+                                client=client) for b in found], result)
+        plan, plan_folder = choice.plan, choice.folder or folder
+        result.problems.append(Problem("plan", choice.note, first.path.name, severity="info"))
     books = usable_books(found, plan.id, result.problems, [d.id for d in plan.departments])
     stamps = {b.path: _stamp(b.path) for b in books}
     result.books = [b.path for b in books]
@@ -507,7 +522,7 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
             client.close()
     for period in periods:
         group = [b for b in books if b.period and parse_period(b.period) == period]
-        file_values, problems = read_file_values(plan, plan_file.parent, [b.department_id or "" for b in group],
+        file_values, problems = read_file_values(plan, plan_folder, [b.department_id or "" for b in group],
                                                  period)
         result.problems += problems
         result.changes += plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
@@ -517,6 +532,17 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
         if comparisons:
             result.comparisons_path = save_comparisons(folder / COMPARISONS_FILE, comparisons, plan, periods[-1])
     return result
+
+
+def merged(results: Sequence[PullResult], into: PullResult) -> PullResult:
+    """The results of pulling file by file, as one."""
+    for r in results:
+        for name in ("changes", "problems", "revisions", "written", "books", "comparisons"):
+            getattr(into, name).extend(getattr(r, name))
+        into.request_count += r.request_count
+        into.kolada_values += r.kolada_values
+        into.comparisons_path = r.comparisons_path or into.comparisons_path
+    return into
 
 
 def _kolada(plan: Plan, periods: Sequence[Period], client: KoladaClient,

@@ -74,6 +74,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("guide", "Användarguide", "xlplan_guide", "",
             "Sökväg eller webbadress till användarguiden. Tomt = xlplan-anvandarguide.pdf i samma mapp "
             "som arbetsboken."),
+    Setting("return_comment", "Kommentar till avdelningen", "xlplan_kommentar", "",
+            "Skicka tillbaka skickar avdelningsfilen (Avdelning och Period ovan, i mappen för sammanställning) "
+            "tillbaka med den här kommentaren: vad som ska kompletteras."),
 )
 
 #: The xlwings.conf sheet (keys from xlwings 0.37.8's ``xlwings.bas``, ``GetConfig``).
@@ -92,12 +95,12 @@ XLWINGS_CONF: tuple[tuple[str, str | bool], ...] = (
 )
 
 BUTTONS: tuple[tuple[str, str, str], ...] = (
-    ("Avdelning", "Hämta värden",
+    ("Avdelningsfilen", "Hämta värden",
      "Hämtar utfall från Kolada och lokala exporter och skriver dem i kolumnen Utfall på bladet "
      "Mål och indikatorer (bara tomma celler och tidigare hämtade värden skrivs över)."),
-    ("Avdelning", "Flagga avvikelser",
+    ("Avdelningsfilen", "Flagga avvikelser",
      "Räknar ut status för varje indikator och skriver listan Flaggor på bladet Översikt."),
-    ("Avdelning", "Kontrollera och lämna in",
+    ("Avdelningsfilen", "Kontrollera och lämna in",
      "Kontrollerar att allt är ifyllt. Är inget fel sätts Inlämningsstatus till 'klar för granskning'; "
      "annars visas vad som saknas. Spara sedan filen och lämna den till nämndens controller."),
     ("Nämnd", "Skapa avdelningsfiler",
@@ -107,6 +110,11 @@ BUTTONS: tuple[tuple[str, str, str], ...] = (
      "Läser avdelningarnas filer i mappen för sammanställning och skriver nämndens arbetsbok."),
     ("Nämnd", "Exportera nämndrapport",
      "Skapar nämndrapporten (Word och PDF) och bilagan ur nämndens arbetsbok, i exportmappen."),
+    ("Granskning", "Godkänn",
+     "Godkänner den inlämnade avdelningsfilen för Avdelning och Period på Val (i mappen för sammanställning). "
+     "Vem och när sparas i filen och dess inmatningsceller låses."),
+    ("Granskning", "Skicka tillbaka",
+     "Skickar samma fil tillbaka för komplettering med kommentaren på Val; filen låses upp."),
     ("Hjälp", "Om xlplan", "Visar version av xlplan, planen och var Python körs."),
     ("Hjälp", "Användarguide", "Öppnar användarguiden (se Val)."),
 )

@@ -4,38 +4,47 @@ from __future__ import annotations
 
 import re
 from importlib import resources
+from typing import Any, Callable
 
 import pytest
 from defusedxml import ElementTree as safe_xml
 
 from xlplan.xlsm import default_modules, ribbon_xml
-from xlplan.xlsm.sources import missing_actions, our_modules, ribbon_actions, vba_subs
+from xlplan.xlsm.sources import department_ribbon_xml, missing_actions, our_modules, ribbon_actions, vba_subs
 
 UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 
 EXPECTED = {
-    "Avdelning": [("Hämta värden", "XlplanPull"), ("Flagga avvikelser", "XlplanFlag"),
-                  ("Kontrollera och lämna in", "XlplanSubmit")],
     "Nämnd": [("Skapa avdelningsfiler", "XlplanFill"), ("Sammanställ", "XlplanConsolidate"),
               ("Exportera nämndrapport", "XlplanExport")],
+    "Granskning": [("Godkänn", "XlplanApprove"), ("Skicka tillbaka", "XlplanReturn")],
     "Hjälp": [("Om xlplan", "XlplanAbout"), ("Användarguide", "XlplanGuide")],
 }
+#: A department workbook's ribbon: only the department's own buttons (no button fails for being in the wrong file).
+DEPARTMENT_EXPECTED = {
+    "Avdelning": [("Hämta värden", "XlplanPull"), ("Flagga avvikelser", "XlplanFlag"),
+                  ("Kontrollera och lämna in", "XlplanSubmit"), ("Användarguide", "XlplanGuide")],
+}
 PYTHON_CALLS = {"XlplanPull": "pull", "XlplanFlag": "flag", "XlplanSubmit": "submit", "XlplanFill": "fill",
-                "XlplanConsolidate": "consolidate", "XlplanExport": "export", "XlplanAbout": "about"}
+                "XlplanConsolidate": "consolidate", "XlplanExport": "export", "XlplanAbout": "about",
+                "XlplanApprove": "approve", "XlplanReturn": "send_back"}
+RIBBONS = {"nämnd": ribbon_xml, "avdelning": department_ribbon_xml}
 
 
-def test_ribbon_tab_groups_and_buttons() -> None:
-    root = safe_xml.fromstring(ribbon_xml().encode("utf-8"))
+@pytest.mark.parametrize("xml, expected", [(ribbon_xml, EXPECTED), (department_ribbon_xml, DEPARTMENT_EXPECTED)])
+def test_ribbon_tab_groups_and_buttons(xml: Callable[[], str], expected: dict[str, Any]) -> None:
+    root = safe_xml.fromstring(xml().encode("utf-8"))
     assert root.tag == UI + "customUI"
     tabs = list(root.iter(UI + "tab"))
     assert [t.get("label") for t in tabs] == ["Uppföljning"]
     groups = {g.get("label"): [(b.get("label"), b.get("onAction")) for b in g.iter(UI + "button")]
               for g in tabs[0].iter(UI + "group")}
-    assert groups == EXPECTED
+    assert groups == expected
 
 
-def test_every_button_is_large_with_icon_and_swedish_tips() -> None:
-    root = safe_xml.fromstring(ribbon_xml().encode("utf-8"))
+@pytest.mark.parametrize("role", sorted(RIBBONS))
+def test_every_button_is_large_with_icon_and_swedish_tips(role: str) -> None:
+    root = safe_xml.fromstring(RIBBONS[role]().encode("utf-8"))
     ids = [el.get("id") for el in root.iter() if el.get("id")]
     assert len(ids) == len(set(ids))
     for button in root.iter(UI + "button"):
@@ -70,8 +79,9 @@ def test_guide_opens_a_hyperlink() -> None:
 
 def test_all_actions_have_subs_and_a_missing_one_is_found() -> None:
     modules = default_modules()
-    assert missing_actions(ribbon_xml(), modules) == []
-    assert set(ribbon_actions(ribbon_xml())) <= {s for m in modules for s in vba_subs(m.code)}
+    for xml in RIBBONS.values():
+        assert missing_actions(xml(), modules) == []
+        assert set(ribbon_actions(xml())) <= {s for m in modules for s in vba_subs(m.code)}
     broken = ribbon_xml().replace('onAction="XlplanFill"', 'onAction="XlplanFyll"')
     assert missing_actions(broken, modules) == ["XlplanFyll"]
 

@@ -20,7 +20,10 @@ META = "_xlplan"
 
 SUBMISSION_ROW_ID = "O|inlamning"
 CONTACT_ROW_ID = "O|kontakt"
-SUBMISSION_STATES = ("ej påbörjad", "pågår", "klar för granskning", "godkänd")
+#: Inlämningsstatus, in workflow order (xlplan.workflow); the last is set when the controller returns a file.
+SUBMISSION_STATES = ("ej påbörjad", "pågår", "klar för granskning", "godkänd", "åter för komplettering")
+#: What the department chooses itself (the drop-down); the rest are set by submit, approve and return.
+SUBMISSION_CHOICES = SUBMISSION_STATES[:2]
 ACTIVITY_STATES = ("ej påbörjad", "pågår", "klar", "försenad", "avbruten")
 ASSESSMENTS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt")
 CONTROL_RESULTS = ("utan anmärkning", "med anmärkning", "ej genomförd")

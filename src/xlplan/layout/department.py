@@ -26,6 +26,7 @@ from xlplan.layout.columns import (
     PERSONNEL,
     REMOVED,
     STATUS_WORDS,
+    SUBMISSION_CHOICES,
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
     activity_columns,
@@ -110,6 +111,9 @@ def department_workbook(plan: Plan, department: Department, period: Period,
         sheets.append(control_sheet(ctx))
     meta = metadata(ctx)
     sheets.append(meta_sheet(ctx, meta, sheets))
+    from xlplan.embedded import embedded_sheet  # the department's slice of the plan travels in the file
+
+    sheets.append(embedded_sheet(plan, department.id, stamp, plan.settings.sheet_password))
     return WorkbookSpec(sheets=sheets, properties=meta, active=OVERVIEW)
 
 
@@ -334,7 +338,7 @@ def overview_sheet(ctx: Context, indicators: SheetSpec, activities: SheetSpec) -
         sheet.rows.append(RowSpec(row_id, {"label": label, "value": value}))
     sheet.rows.append(RowSpec(SUBMISSION_ROW, {"label": "Inlämningsstatus", "value": SUBMISSION_STATES[0]},
                               inputs=frozenset({"value"}),
-                              validations={"value": choice(SUBMISSION_STATES, "inlämningsstatus")}))
+                              validations={"value": choice(SUBMISSION_CHOICES, "inlämningsstatus")}))
     sheet.rows.append(RowSpec(CONTACT_ROW, {"label": "Kontaktperson", "value": ctx.department.contact},
                               inputs=frozenset({"value"})))
     sheet.rows += summary_rows("Indikatorrader per status", "S|I|", STATUS_WORDS, indicators, "status")

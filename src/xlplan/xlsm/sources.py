@@ -24,8 +24,13 @@ def _excel_src() -> resources.abc.Traversable:
 
 
 def ribbon_xml() -> str:
-    """The ribbon (``excel_src/customUI14.xml``) as text."""
+    """The controller workbook's ribbon (``excel_src/customUI14.xml``) as text."""
     return _excel_src().joinpath("customUI14.xml").read_bytes().decode("utf-8")
+
+
+def department_ribbon_xml() -> str:
+    """The department workbooks' ribbon (``excel_src/customUI14_avdelning.xml``): only their own buttons."""
+    return _excel_src().joinpath("customUI14_avdelning.xml").read_bytes().decode("utf-8")
 
 
 def our_modules() -> list[VbaModule]:

@@ -58,6 +58,22 @@ Failed:
     ReportFailure "export"
 End Sub
 
+Public Sub XlplanApprove(control As Object)
+    On Error GoTo Failed
+    RunPython "import xlplan.excel as x; x.approve()"
+    Exit Sub
+Failed:
+    ReportFailure "approve"
+End Sub
+
+Public Sub XlplanReturn(control As Object)
+    On Error GoTo Failed
+    RunPython "import xlplan.excel as x; x.send_back()"
+    Exit Sub
+Failed:
+    ReportFailure "send_back"
+End Sub
+
 Public Sub XlplanAbout(control As Object)
     On Error GoTo Failed
     RunPython "import xlplan.excel as x; x.about()"
