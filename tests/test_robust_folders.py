@@ -460,3 +460,15 @@ def test_random_cycles_of_renames_resaves_typing_refill_and_flag_lose_nothing(
         assert all(p.suffix == ".xlsm" for p in now.values())
         for (dep, row), value in typed.items():
             assert outcome(now[dep], row) == value, (cycle, dep, row)
+
+
+def test_on_windows_leftovers_go_by_age_and_no_process_is_signalled(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(atomic, "WINDOWS", True)
+    monkeypatch.setattr(atomic.os, "kill", lambda *a: pytest.fail("os.kill ends a process on Windows"))
+    young = tmp_path / ".~xlplan-999999999-a.xlsm"
+    young.write_bytes(b"x")
+    old = tmp_path / ".~xlplan-999999998-b.xlsm"
+    old.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    assert clean_leftovers(tmp_path) == [old] and young.exists()
