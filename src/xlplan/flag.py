@@ -712,22 +712,6 @@ def read_metadata(path: Path) -> dict[str, str] | None:
     return read_meta(read_sheet_rows(wb, path, META))[0]
 
 
-def _sheet_names(path: Path) -> list[str]:
-    from xlplan.tables import open_workbook
-
-    try:
-        return list(open_workbook(path).sheet_names)
-    except Exception:  # noqa: BLE001 - an unreadable file is simply not a candidate
-        return []
-
-
-def _metadata(path: Path) -> dict[str, str]:
-    try:
-        return read_metadata(path) or {}
-    except Exception:  # noqa: BLE001
-        return {}
-
-
 def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcomes:
     """Flag a department workbook, or every department workbook in a folder.
 
