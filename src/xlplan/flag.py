@@ -659,7 +659,7 @@ def _style_flag_list(wb: Any, report: FlagReport) -> None:
 # ---------------------------------------------------------------- folders and the plan
 
 
-class FlagOutcomes(list):  # type: ignore[type-arg]
+class FlagOutcomes(list[FlagOutcome]):
     """The outcome of each file flagged (a list of :class:`FlagOutcome`), and ``problems``: the
     files of the folder that were skipped, each named with why (one file never stops the others)."""
 
