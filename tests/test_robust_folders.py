@@ -411,3 +411,65 @@ def test_consolidate_exit_code_says_a_file_was_left_out(folder: tuple[Path, Path
     truncated.write_bytes(book(out, "HEM").read_bytes()[:3000])
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 1 and "Trasig.xlsx" in res.output
+
+
+def test_random_cycles_of_renames_resaves_typing_refill_and_flag_lose_nothing(
+        tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path) -> None:
+    """Seeded random cycles: type values, rename departments, re-save files as .xlsx, refill, flag.
+    Every typed value is still in the department's one file afterwards (``XLPLAN_CYCLES`` sets the count)."""
+    import random
+
+    from xlplan.flag import scan_department_workbooks
+
+    rng = random.Random(13)
+    t = copy.deepcopy(tables)
+    plan = write_tables(t, "plan.xlsx")
+    out = tmp_path / "cykler"
+    fill(plan, PERIOD, None, out, fmt="xlsm")
+    typed: dict[tuple[str, str], float] = {}
+
+    def files() -> dict[str, Path]:
+        metas, problems = scan_department_workbooks(out)
+        assert not [p for p in problems if p.severity == "fel"], problems
+        by_dep: dict[str, list[Path]] = {}
+        for path, meta in metas.items():
+            by_dep.setdefault(meta["department_id"], []).append(path)
+        assert all(len(v) == 1 for v in by_dep.values()), by_dep
+        return {d: v[0] for d, v in by_dep.items()}
+
+    for cycle in range(int(os.environ.get("XLPLAN_CYCLES", "8"))):
+        current = files()
+        for _ in range(2):
+            dep = rng.choice(sorted(current))
+            row = rng.choice(["I|I2|Äldre", "I|I2|Funktionsstöd", "I|I3|"])
+            value = round(rng.uniform(1, 99), 1)
+            type_outcome(current[dep], value, row)
+            typed[(dep, row)] = value
+        if rng.random() < 0.5:
+            d = rng.choice(t["Avdelningar"])
+            d["Avdelning"] = f"{d['Avdelning'].split(' v')[0]} v{cycle}"
+            plan = write_tables(t, "plan.xlsx")
+        if rng.random() < 0.5:
+            path = current[rng.choice(sorted(current))]
+            wb = openpyxl.load_workbook(path)
+            wb.save(path.with_suffix(".xlsx"))
+            path.unlink()
+        result = fill(plan, PERIOD, None, out, update=True, fmt="xlsm")
+        assert result.problems == [] and len(result.written) == 4
+        flag(out, plan)
+        now = files()
+        assert all(p.suffix == ".xlsm" for p in now.values())
+        for (dep, row), value in typed.items():
+            assert outcome(now[dep], row) == value, (cycle, dep, row)
+
+
+def test_on_windows_leftovers_go_by_age_and_no_process_is_signalled(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(atomic, "WINDOWS", True)
+    monkeypatch.setattr(atomic.os, "kill", lambda *a: pytest.fail("os.kill ends a process on Windows"))
+    young = tmp_path / ".~xlplan-999999999-a.xlsm"
+    young.write_bytes(b"x")
+    old = tmp_path / ".~xlplan-999999998-b.xlsm"
+    old.write_bytes(b"x")
+    os.utime(old, (1, 1))
+    assert clean_leftovers(tmp_path) == [old] and young.exists()

@@ -35,6 +35,7 @@ BACKUPS_KEPT = 5
 LEGACY_BACKUP_SUFFIX = ".bak"  # backups beside the files, as xlplan wrote them before .xlplan-backup/
 STALE_AFTER_SECONDS = 3600  # a temporary file without a readable process id is a leftover after this
 
+WINDOWS = os.name == "nt"
 _TEMP_PID = re.compile(r"^\.~xlplan-(\d+)-")
 _umask_lock = threading.Lock()
 
@@ -106,9 +107,12 @@ def new_file_mode() -> int:
 # ---------------------------------------------------------------- leftovers
 
 
-def _pid_alive(pid: int) -> bool:
+def _pid_alive(pid: int) -> bool | None:
+    """Whether process *pid* runs; None when it cannot be told without harm (Windows: os.kill would end it)."""
     if pid == os.getpid():
         return True
+    if WINDOWS:
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -122,7 +126,8 @@ def clean_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
     """Remove temporary files of interrupted xlplan runs in *folder*; return what was removed.
 
     A temporary file is a leftover when the process that made it no longer runs
-    (its id is in the name), or, for a name without an id, when it is over an hour old.
+    (its id is in the name), or, when that cannot be told (a name without an id, or
+    Windows), when it is over an hour old. A file still held open is left alone.
     """
     removed: list[Path] = []
     try:
@@ -135,7 +140,8 @@ def clean_leftovers(folder: str | os.PathLike[str]) -> list[Path]:
             continue
         m = _TEMP_PID.match(entry.name)
         try:
-            stale = (not _pid_alive(int(m.group(1)))) if m else now - entry.stat().st_mtime > STALE_AFTER_SECONDS
+            alive = _pid_alive(int(m.group(1))) if m else None
+            stale = not alive if alive is not None else now - entry.stat().st_mtime > STALE_AFTER_SECONDS
             if not stale:
                 continue
             if entry.is_dir() and not entry.is_symlink():

@@ -97,12 +97,11 @@ class FillJob:
 @dataclass
 class FillResult:
     written: list[Path]
-    reports: list[FileReport]
+    reports: list[FileReport]  # of the files written
     problems: list[Problem] = field(default_factory=list)  # departments whose file was not written, and why
 
     def lines(self) -> list[str]:
-        written = set(self.written)
-        out = [line for r in self.reports if r.path in written for line in r.lines()]
+        out = [line for r in self.reports for line in r.lines()]
         return out + [f"Skrevs inte: {p}" if p.severity == "fel" else str(p) for p in self.problems]
 
 
@@ -480,7 +479,7 @@ def fill(plan_path: str | Path, period: str | Period, departments: list[str] | N
     if not jobs and blocking(problems):  # nothing can be written: the command could not run, say why
         plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at)
     written = apply_fill(jobs, problems)
-    return FillResult(written, [j.report for j in jobs], problems)
+    return FillResult(written, [j.report for j in jobs if j.target in written], problems)
 
 
 # ---------------------------------------------------------------- the demo step

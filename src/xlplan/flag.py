@@ -660,7 +660,7 @@ def _style_flag_list(wb: Any, report: FlagReport) -> None:
 # ---------------------------------------------------------------- folders and the plan
 
 
-class FlagOutcomes(list):  # type: ignore[type-arg]
+class FlagOutcomes(list[FlagOutcome]):
     """The outcome of each file flagged (a list of :class:`FlagOutcome`), and ``problems``: the
     files of the folder that were skipped, each named with why (one file never stops the others)."""
 
@@ -711,22 +711,6 @@ def read_metadata(path: Path) -> dict[str, str] | None:
     if META not in wb.sheet_names:
         return None
     return read_meta(read_sheet_rows(wb, path, META))[0]
-
-
-def _sheet_names(path: Path) -> list[str]:
-    from xlplan.tables import open_workbook
-
-    try:
-        return list(open_workbook(path).sheet_names)
-    except Exception:  # noqa: BLE001 - an unreadable file is simply not a candidate
-        return []
-
-
-def _metadata(path: Path) -> dict[str, str]:
-    try:
-        return read_metadata(path) or {}
-    except Exception:  # noqa: BLE001
-        return {}
 
 
 def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcomes:

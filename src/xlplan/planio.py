@@ -534,7 +534,7 @@ def find_plans(near: Path, plan_id: str | None) -> list[Path]:
             if path.name.startswith(("~$", ".")):
                 continue
             try:
-                if "Inställningar" not in open_workbook(path).sheet_names:
+                if "inställningar" not in {n.strip().casefold() for n in open_workbook(path).sheet_names}:
                     continue
                 plan, _ = plan_from_workbook(path)
             except XlplanError:
