@@ -68,8 +68,9 @@ META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "depart
              "department_name", "period", "template_version", "generated_at")
 
 
-# (indicator id, series name or None) -> the previous period's outcome
-PreviousOutcomes = dict[tuple[str, str | None], float]
+# (indicator id, series name or None) -> (comparison value, its source in Swedish), e.g.
+# (7.0, "Utfall K1 2024 (avdelningsfil)"): what a direction target is compared with.
+PreviousOutcomes = dict[tuple[str, str | None], tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,9 @@ def department_workbook(plan: Plan, department: Department, period: Period,
                         previous: PreviousOutcomes | None = None) -> WorkbookSpec:
     """The whole follow-up workbook of one department for one period.
 
-    *previous* (outcomes of the period before) is what direction targets
-    (``Öka``, ``Minska``) compare with; without it they compare with the baseline.
+    *previous* (comparison values with their sources: the period before, last
+    year) is written into the Jämförelsevärde column, which direction targets
+    (``Öka``, ``Minska``) compare with; without one they compare with the baseline.
     """
     stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     ctx = Context(plan, department, period, stamp, previous or {})
@@ -176,10 +178,24 @@ def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indica
         "target": target_text,
         "status": status_cell(ctx, sheet, goal, ind, series, r),
     }
+    compared = uses_comparison(ctx, goal, ind, series)
+    before = ctx.previous.get((ind.id, series)) if compared else None
+    if before is not None:
+        values["comparison"], values["comparison_source"] = before
+    inputs = frozenset(c.key for c in sheet.columns if c.input and (c.key != "comparison" or compared))
     fmt = outcome_format(ind.unit)
-    return RowSpec(indicator_row_id(ind.id, series), values,
-                   number_formats={"outcome": fmt, "fetched_value": fmt},
+    return RowSpec(indicator_row_id(ind.id, series), values, inputs=inputs,
+                   number_formats={"outcome": fmt, "fetched_value": fmt, "comparison": fmt},
                    validations={"outcome": number_validation(ind.minimum, ind.maximum)})
+
+
+def uses_comparison(ctx: Context, goal: Goal | None, ind: Indicator, series: str | None) -> bool:
+    """Whether the row's status depends on its Jämförelsevärde: a direction target (Öka, Minska, or
+    Bibehålla without a baseline)."""
+    target = ind.target(ctx.period.year, goal)
+    if target.kind != "direction":
+        return False
+    return target.direction != "maintain" or ind.baseline_values().get(series) is None
 
 
 def source_text(ind: Indicator, series: str | None) -> str | None:
@@ -206,11 +222,11 @@ def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicato
     target = ind.target(ctx.period.year, goal)
     outcome = f"{sheet.letter('outcome')}{r}"
     assessment = f"{sheet.letter('assessment')}{r}"
-    before = ctx.previous.get((ind.id, series))
+    comparison = f"{sheet.letter('comparison')}{r}" if uses_comparison(ctx, goal, ind, series) else None
     formula = status_formula(target, {series: outcome}, series_names=(series,) if series else (),
                              baseline=ind.baseline_values(), polarity=ind.polarity(goal),
                              settings=ctx.plan.settings.status_settings, assessment_cell=assessment,
-                             previous={series: before} if before is not None else None)
+                             comparison_cells={series: comparison} if comparison else None)
     if formula is not None:
         return Formula(formula if formula.startswith("=") else "=" + formula)
     return static_status(target.kind)
