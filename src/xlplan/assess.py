@@ -25,6 +25,7 @@ from xlplan.status import Status, StatusResult, StatusSettings, evaluate, refere
 from xlplan.targets import Polarity, SeriesTarget, SeriesValues, Target
 
 __all__ = ["RowInputs", "Assessment", "AssessFlag", "assess", "row_inputs", "plausible_range", "is_share",
+           "uses_comparison",
            "COMPARISON_TYPED", "READER_CODES"]
 
 Severity = Literal["fel", "varning", "info"]
@@ -144,6 +145,14 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
         unit=ind.unit, plausible=plausible_range(ind), share=is_share(ind),
         assessment=assessment if isinstance(assessment, str) else None, settings=settings,
         period_label=period_label, year=year, cells=dict(cells or {}))
+
+
+def uses_comparison(target: Target, baseline: SeriesValues | None, series: str | None) -> bool:
+    """Whether a row's status depends on its comparison value: a direction target (``Öka``, ``Minska``,
+    or ``Bibehålla`` without a baseline for the series)."""
+    if target.kind != "direction":
+        return False
+    return target.direction != "maintain" or baseline is None or baseline.get(series) is None
 
 
 # ---------------------------------------------------------------- the assessment

@@ -192,10 +192,9 @@ def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indica
 def uses_comparison(ctx: Context, goal: Goal | None, ind: Indicator, series: str | None) -> bool:
     """Whether the row's status depends on its Jämförelsevärde: a direction target (Öka, Minska, or
     Bibehålla without a baseline)."""
-    target = ind.target(ctx.period.year, goal)
-    if target.kind != "direction":
-        return False
-    return target.direction != "maintain" or ind.baseline_values().get(series) is None
+    from xlplan.assess import uses_comparison as uses
+
+    return uses(ind.target(ctx.period.year, goal), ind.baseline_values(), series)
 
 
 def source_text(ind: Indicator, series: str | None) -> str | None:
