@@ -198,3 +198,29 @@ def test_wrong_unit_is_never_used_by_consolidate(tiny_tables, write_tables, tmp_
     report = flag_workbook(path, read_plan(plan_path)).report
     assert report.status_of("I6") is Status.UTFALL_SAKNAS
     assert [f.code for f in report.flags if f.indicator_id == "I6"] == ["utfall_enhet"]
+
+
+@needs_lo
+def test_flag_stores_text_outcomes_as_numbers_and_keeps_the_text(tiny_tables, write_tables, tmp_path) -> None:
+    plan_path = write_tables(tiny_tables)
+    (path,) = fill(plan_path, "2024-delår", ["ALD"], tmp_path / "avd").written
+    _type(path, "I|I1|", "outcome", "92 enl. brukarenkäten")
+    _type(path, "I|I3|", "outcome", 0.072)
+    book = read_department_workbook(path)
+    wb = openpyxl.load_workbook(path)
+    wb[INDICATORS][book.address(INDICATORS, "I|I3|", "outcome")].number_format = "0.0%"  # '7,2%' typed in Excel
+    wb.save(path)
+    assert read_department_workbook(path).value(INDICATORS, "I|I3|", "outcome") == 7.2
+    plan = read_plan(plan_path)
+    first = flag_workbook(path, plan)
+    assert first.report.status_of("I1") is Status.UPPFYLLT and first.report.status_of("I3") is Status.UPPFYLLT
+    book = read_department_workbook(path)
+    assert book.value(INDICATORS, "I|I1|", "outcome") == 92
+    assert book.row(INDICATORS, "I|I1|").raw["comment"] == "Utfallet skrevs som '92 enl. brukarenkäten'."
+    assert book.row(INDICATORS, "I|I3|").raw["outcome"] == 7.2 and "outcome" not in book.row(INDICATORS, "I|I3|").formats
+    # the live formula now reads what flag read
+    out = recalc_xlsx(path, tmp_path / "lo")
+    ws = openpyxl.load_workbook(out, data_only=True)[INDICATORS]
+    assert ws[book.address(INDICATORS, "I|I1|", "status")].value == "Uppfyllt"
+    assert ws[book.address(INDICATORS, "I|I3|", "status")].value == "Uppfyllt"
+    assert not flag_workbook(path, plan).written  # a second run changes nothing

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
 from xlplan.model import Goal, Indicator
-from xlplan.numbers import OutcomeReading, format_number, normalise_unit, parse_number, read_outcome
+from xlplan.numbers import OutcomeReading, format_number, normalise_unit, read_outcome
 from xlplan.status import Status, StatusResult, StatusSettings, evaluate, reference
 from xlplan.targets import Polarity, SeriesTarget, SeriesValues, Target
 
@@ -51,6 +51,7 @@ class RowInputs:
     baseline: SeriesValues | None = None
     comparison: float | None = None
     comparison_source: str | None = None
+    comparison_text: str | None = None  # text typed in the comparison cell: no comparison value
     polarity: Polarity | None = None
     unit: str | None = None
     plausible: tuple[float | None, float | None] = (None, None)
@@ -112,6 +113,12 @@ def plausible_range(ind: Indicator) -> tuple[float | None, float | None]:
     return lo, hi
 
 
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if math.isfinite(v) else None
+
+
 def _text(v: Any) -> str | None:
     if v is None:
         return None
@@ -131,7 +138,9 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
     *polarity* and *baseline* may be passed when already parsed (they must be
     the indicator's for *year*).
     """
-    comparison = parse_number(row.get("comparison"))
+    stored = row.get("comparison")
+    # Like the live formula, only a number in the cell counts (text there is flagged).
+    comparison = _number(stored)
     source = _text(row.get("comparison_source"))
     if comparison is not None and source is None:
         source = COMPARISON_TYPED
@@ -141,6 +150,7 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
         outcome_format=outcome_format, outcome_error=outcome_error,
         baseline=baseline if baseline is not None else ind.baseline_values(), comparison=comparison,
         comparison_source=source if comparison is not None else None,
+        comparison_text=str(stored).strip() if comparison is None and _text(stored) else None,
         polarity=polarity if target is not None else ind.polarity(goal),
         unit=ind.unit, plausible=plausible_range(ind), share=is_share(ind),
         assessment=assessment if isinstance(assessment, str) else None, settings=settings,
@@ -175,6 +185,10 @@ def assess(x: RowInputs) -> Assessment:
                       previous=previous, polarity=x.polarity, settings=x.settings, assessment=x.assessment)
     ref, ref_source = _reference(x)
     flags += _status_flags(x, result, value, ref, ref_source, bad_input)
+    if x.comparison_text is not None and uses_comparison(x.target, x.baseline, x.series):
+        flags.append(AssessFlag("jamforelsevarde_text", "varning", f"'{x.comparison_text}' i kolumnen "
+                                "Jämförelsevärde är inget tal och räknas inte. Skriv bara talet, t.ex. 48,5.",
+                                "comparison"))
     return Assessment(result.status, result, reading, ref, ref_source, tuple(flags),
                       _explanation(x, result, reading, value, ref, ref_source))
 
@@ -375,5 +389,3 @@ def _explanation(x: RowInputs, result: StatusResult, reading: OutcomeReading, va
     return " ".join(p for p in parts if p)
 
 
-def _finite(v: float | None) -> float | None:
-    return v if v is not None and math.isfinite(v) else None

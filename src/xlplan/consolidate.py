@@ -451,7 +451,8 @@ _LISTS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
-_VALUE_CODES = ("utfall_orimligt", "andel_som_brak", "utfall_omraknat", "utfall_ar", "utfall_procentformat")
+_VALUE_CODES = ("utfall_orimligt", "andel_som_brak", "utfall_omraknat", "utfall_ar", "utfall_procentformat",
+                "jamforelsevarde_text")
 
 
 def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) -> list[Problem]:
@@ -612,7 +613,7 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
                     continue
                 line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c), row,
                                       c.file.book if c.file else None)
-                _check_status(line, values, c, problems)
+                _check_status(line, values, c, problems, row)
                 lines.append(line)
     for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
         if ind.periods and period.kind not in ind.periods:
@@ -685,10 +686,17 @@ def _provenance(values: dict[str, Any], outcome: float | None, absent: str | Non
     return source or "inmatat av avdelningen"
 
 
-def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem]) -> None:
-    """Report a status cell in the file that disagrees with the status computed from the plan."""
+def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem],
+                  row: BookRow | None = None) -> None:
+    """Report a status cell in the file that disagrees with the status computed from the plan.
+
+    Not when the outcome was typed as text or in a percent format: the formula reads only numbers
+    as they stand (``xlplan flag`` stores them as numbers), so it cannot agree yet.
+    """
     shown = _text(values.get("status"))
     if c.file is None or c.file.book is None or shown is None:
+        return
+    if row is not None and (isinstance(row.raw.get("outcome"), str) or "outcome" in row.formats):
         return
     if Status.from_label(shown) is Status.from_label(line.status):
         return

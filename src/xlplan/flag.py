@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused
 from xlplan.layout.columns import INDICATORS, META, OVERVIEW
-from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id
+from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id, outcome_format
 from xlplan.model import Goal, Indicator, Plan
 from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
 from xlplan.numbers import format_number
@@ -68,6 +68,7 @@ FLAG_LABELS: dict[str, str] = {
     "utfall_omraknat": "Utfallet omräknat",
     "utfall_ar": "Utfallets år",
     "utfall_procentformat": "Procentformat",
+    "jamforelsevarde_text": "Jämförelsevärde som text",
     "utfall_text": "Tal skrivet som text",
     "status_avviker": "Statusformeln avviker",
     "rad_saknas": "Rad saknas",
@@ -114,8 +115,11 @@ class RowStatus:
     outcome: float | None
     status_cell: str | None
     outcome_cell: str | None
-    outcome_to_write: float | None = None  # an unambiguous number typed as text, to store as a number
+    outcome_to_write: float | None = None  # a number typed as text (or as a percent-formatted fraction), to store
     explanation: str = ""  # Swedish, from the one assessment
+    comment_to_write: str | None = None  # the comment with the outcome's text kept (note, year, unit)
+    comment_cell: str | None = None
+    outcome_format_to_write: str | None = None  # the layout's format for a cell that had a percent format
 
 
 @dataclass(frozen=True)
@@ -273,16 +277,33 @@ def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
                         outcome_error=error, cells=row.cells)
     a = assess(inputs)
     reading = a.reading
-    to_write = reading.value if (reading.as_text and reading.plain and not a.bad_input and not error) else None
+    readable = reading.value is not None and not a.bad_input and not error
+    # The live formula reads numbers only: a number typed as text (or a percent-formatted fraction) is
+    # stored as the number; any note, year or unit typed with it is kept in the comment.
+    to_write = reading.value if readable and (reading.as_text or reading.percent_format) else None
+    comment, fmt = None, None
+    if to_write is not None and reading.as_text and not reading.plain:
+        comment = _kept_text(row.raw.get("comment"), f"Utfallet skrevs som '{str(reading.raw).strip()}'.")
+    if to_write is not None and reading.percent_format:
+        fmt = outcome_format(ind.unit)
     flags = [Flag(f.code, f.message, ind.id, series, ctx.sheet, row.cells.get(f.cell), f.severity) for f in a.flags]
-    if to_write is not None:
+    if to_write is not None and reading.as_text:
+        kept = "; texten sparades i kommentaren" if comment is not None else ""
         flags.insert(0, Flag("utfall_text", f"'{reading.raw}' var skrivet som text och lästes som talet "
-                             f"{format_number(to_write)}; det sparades som tal.", ind.id, series, ctx.sheet,
+                             f"{format_number(to_write)}; det sparades som tal{kept}.", ind.id, series, ctx.sheet,
                              outcome_cell, "info"))
     status = RowStatus(row.row_id, ind.id, series, a.status, a.result, a.outcome, row.cells.get("status"),
-                       outcome_cell, to_write, a.explanation)
+                       outcome_cell, to_write, a.explanation, comment, row.cells.get("comment"), fmt)
     flags += _formula_check(ctx, ind, series, row, status)
     return status, flags
+
+
+def _kept_text(old: Any, note: str) -> str | None:
+    """The comment with *note* added (None: it is there already)."""
+    text = "" if old is None else str(old).strip()
+    if note in text:
+        return None
+    return f"{text} {note}".strip()
 
 
 def _book_flags_for(ctx: _Ctx, row: BookRow) -> list[Problem]:
@@ -390,6 +411,8 @@ def planned_changes(wb: Any, report: FlagReport) -> list[Change]:
                 wanted.append((report.sheet, r.status_cell, r.status.label))
             if r.outcome_cell and r.outcome_to_write is not None:
                 wanted.append((report.sheet, r.outcome_cell, r.outcome_to_write))
+            if r.comment_cell and r.comment_to_write is not None:
+                wanted.append((report.sheet, r.comment_cell, r.comment_to_write))
     wanted += _flag_list_cells(wb, report)
     return [(s, c, v) for s, c, v in wanted if _differs(wb[s][c].value, v)]
 
@@ -466,6 +489,9 @@ def _apply(wb: Any, report: FlagReport, changes: Sequence[Change]) -> None:
         target.value = value
         if isinstance(value, str) and value.startswith("="):
             target.data_type = "s"
+    for r in report.rows:
+        if r.outcome_cell and r.outcome_format_to_write and report.sheet in wb.sheetnames:
+            wb[report.sheet][r.outcome_cell].number_format = r.outcome_format_to_write
     _style_flag_list(wb, report)
 
 
