@@ -602,7 +602,7 @@ def _absent(c: Choice) -> str | None:
 def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
     plan, period = ix.plan, ix.period
     lines = []
-    committee_values: dict[tuple[str, str | None], tuple[Choice, dict[str, Any]]] = {}
+    committee_values: dict[tuple[str, str | None], tuple[Choice | None, dict[str, Any], BookRow | None]] = {}
     for c in choices:
         for goal, ind in ix.indicators(c.department.id):
             for series in ind.series_names():
@@ -619,10 +619,10 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():
-            c, values, row = committee_values.get((ind.id, series), (None, {}, None))
+            by, values, row = committee_values.get((ind.id, series), (None, {}, None))
             lines.append(indicator_line(ix, goal, ind, series, None, values,
                                         None if values else "ingen nämndsiffra inlämnad", row,
-                                        c.file.book if c is not None and c.file else None))
+                                        by.file.book if by is not None and by.file else None))
     return lines
 
 

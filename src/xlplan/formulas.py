@@ -28,10 +28,10 @@ from typing import Mapping, Sequence
 from xlplan.status import (
     ASSESSMENT_TEXTS,
     Condition,
+    Ref,
     Status,
     StatusRules,
     StatusSettings,
-    Ref,
     lookup_series,
     status_rules,
 )

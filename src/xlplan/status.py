@@ -76,7 +76,7 @@ class Status(str, Enum):
         return _LABELS[self]
 
     @classmethod
-    def from_label(cls, text: str | None) -> "Status | None":
+    def from_label(cls, text: str | None) -> Status | None:
         """Read a status word tolerantly (case, spaces, ``delvis``, ``ej uppfyllt`` …)."""
         if not isinstance(text, str):
             return None
@@ -228,7 +228,7 @@ def holds(cond: Condition, x: float) -> bool:
     return any(all(_compare(x, op, _constant(c)) for op, c in conj) for conj in cond)
 
 
-def _constant(c: "float | Ref") -> float:
+def _constant(c: float | Ref) -> float:
     if isinstance(c, Ref):
         raise TypeError("a comparison cell can only be written into a formula, not evaluated")
     return c
@@ -295,7 +295,7 @@ def _threshold_rule(name: str | None, st: SeriesTarget, base: float | None, sett
                       worse, limit)
 
 
-def _direction_rule(name: str | None, direction: str, ref: "float | Ref", polarity: Polarity | None) -> SeriesRule:
+def _direction_rule(name: str | None, direction: str, ref: float | Ref, polarity: Polarity | None) -> SeriesRule:
     if direction == "increase":
         return SeriesRule(name, None, (((">", ref),),), (), ((("<", ref),),))
     if direction == "decrease":
@@ -313,16 +313,14 @@ def _value(values: SeriesValues | None, name: str | None) -> float | None:
 
 
 def reference(direction: str, name: str | None, baseline: SeriesValues | None,
-              previous: "Mapping[str | None, float | Ref | None] | None") -> "float | Ref | None":
+              previous: Mapping[str | None, float | Ref | None] | None) -> float | Ref | None:
     """What a direction target's series is compared with.
 
     ``Öka``/``Minska``: the comparison value (*previous*), else the baseline;
     ``Bibehålla``: the baseline, else the comparison value.
     """
     prev = lookup_series(previous, name) if previous else None
-    if isinstance(prev, bool) or not isinstance(prev, (int, float, Ref)):
-        prev = None
-    elif not isinstance(prev, Ref) and not math.isfinite(prev):
+    if isinstance(prev, bool) or not isinstance(prev, (int, float, Ref)) or not isinstance(prev, Ref) and not math.isfinite(prev):
         prev = None
     base = _value(baseline, name)
     if direction == "maintain":
@@ -336,7 +334,7 @@ def reference(direction: str, name: str | None, baseline: SeriesValues | None,
 
 def status_rules(target: Target, *, series_names: Sequence[str] = (), outcome_keys: Sequence[str | None] = (),
                  baseline: SeriesValues | None = None,
-                 previous: "Mapping[str | None, float | Ref | None] | None" = None,
+                 previous: Mapping[str | None, float | Ref | None] | None = None,
                  polarity: Polarity | None = None, settings: StatusSettings = StatusSettings()) -> StatusRules:
     """Turn a target and its comparison values into comparisons with constants (or comparison cells)."""
     names = _series_list(target, series_names, outcome_keys)

@@ -166,7 +166,7 @@ def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indica
     if picked:
         year, text = picked
         target_text = text if year == ctx.period.year else f"{text} (målvärde {year})"
-    values = {
+    values: dict[str, object] = {
         "priority_goal": goal.priority_goal if goal else None,
         "goal": goal.text if goal else ind.goal_id,
         "indicator": ind.name,
