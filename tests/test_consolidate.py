@@ -161,10 +161,10 @@ def test_every_planted_problem_is_reported(tiny_plan_path, folder, tmp_path) -> 
         (ACTIVITIES, "A|A1", "status"): "nästan klar",  # not in the drop-down list
     }, damage)
     set_cells(lss, {(INDICATORS, "I|I3|", "outcome"): 8.0},
-              lambda wb: wb[INDICATORS].move_range("O5:O12", cols=3))  # Åtgärder moved
+              lambda wb: wb[INDICATORS].move_range("Q5:Q12", cols=3))  # Åtgärder moved
     result, data, report = run(tiny_plan_path, avd, tmp_path)
 
-    planted = {ald.name: {"utanfor_intervall", "inte_tal", "ogiltigt_val", "formelfel", "blad_omdopt",
+    planted = {ald.name: {"utfall_orimligt", "inte_tal", "ogiltigt_val", "formelfel", "blad_omdopt",
                           "rad_saknas"},
                lss.name: {"kolumn_flyttad"}}
     for name, wanted in planted.items():
@@ -173,7 +173,7 @@ def test_every_planted_problem_is_reported(tiny_plan_path, folder, tmp_path) -> 
         assert wanted <= in_sheet, (name, in_sheet)
         assert wanted <= in_json
     by_code = {p.code: p for p in data.problems if p.file == ald.name}
-    assert by_code["utanfor_intervall"].cell == book.address(INDICATORS, "I|I1|", "outcome")
+    assert by_code["utfall_orimligt"].cell == book.address(INDICATORS, "I|I1|", "outcome")
     assert by_code["inte_tal"].sheet == INDICATORS and "'ca 7'" in by_code["inte_tal"].message
     assert by_code["blad_omdopt"].sheet == "Våra aktiviteter"
     assert by_code["formelfel"].cell == dev

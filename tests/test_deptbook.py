@@ -43,7 +43,7 @@ def test_round_trip(ald) -> None:
     assert row.values["baseline_year"] == 2023
     assert book.value(ECONOMY, "E|Personalkostnader", "budget") == -35400
     assert book.value(PERSONNEL, "P|Sjukfrånvaro totalt", "target") == "8 %"
-    assert book.address(INDICATORS, "I|I1|", "outcome") == "K6"
+    assert book.address(INDICATORS, "I|I1|", "outcome") == "M6"
     assert locate(ald, ACTIVITIES, "A|A1", "status") == "G6"
     assert "I|I3|" in book.expected_rows
 
@@ -67,7 +67,7 @@ def test_swedish_numbers_are_read_and_the_rest_flagged(ald) -> None:
     assert book.value(ECONOMY, "E|Intäkter", "forecast") == 1250
     (p,) = book.problems
     assert (p.code, p.sheet, p.cell) == ("inte_tal", INDICATORS, a3)
-    assert str(p) == f"{ald.name}, blad 'Mål och indikatorer', cell {a3}: 'ca 50' är inte ett tal. Skriv t.ex. 50 eller 48,5."
+    assert str(p) == f"{ald.name}, blad 'Mål och indikatorer', cell {a3}: 'ca 50' är en uppskattning, inget utfall. Ange siffran (bara talet, t.ex. 48,5); lämna tomt om utfall saknas."
 
 
 def test_renamed_sheet_is_recognised(ald) -> None:
@@ -87,14 +87,14 @@ def test_missing_sheet(ald) -> None:
 def test_deleted_header_and_moved_column(ald) -> None:
     def change(wb):
         ws = wb[INDICATORS]
-        ws["N5"] = None  # Kommentar / analys
-        ws.move_range("O5:O9", cols=2)  # Åtgärder moved two columns right (over P and Q)
+        ws["P5"] = None  # Kommentar / analys
+        ws.move_range("Q5:Q9", cols=2)  # Åtgärder moved two columns right (over R and S)
     edit(ald, change)
     book = read_department_workbook(ald)
     assert "kolumn_saknas" in codes(book) and "kolumn_flyttad" in codes(book)
     missing = next(p for p in book.problems if p.code == "kolumn_saknas" and "Kommentar" in p.message)
-    assert missing.cell == "N5"
-    assert book.address(INDICATORS, "I|I1|", "actions") == "Q6"
+    assert missing.cell == "P5"
+    assert book.address(INDICATORS, "I|I1|", "actions") == "S6"
     assert "comment" not in book.row(INDICATORS, "I|I1|").values
 
 
@@ -102,7 +102,7 @@ def test_inserted_row_moves_addresses(ald) -> None:
     edit(ald, lambda wb: wb[INDICATORS].insert_rows(3))
     book = read_department_workbook(ald)
     assert codes(book) == ["rubrikrad_flyttad"]
-    assert book.address(INDICATORS, "I|I1|", "outcome") == "K7"
+    assert book.address(INDICATORS, "I|I1|", "outcome") == "M7"
 
 
 def test_deleted_row_is_a_problem(ald) -> None:
@@ -115,9 +115,9 @@ def test_deleted_row_is_a_problem(ald) -> None:
 def test_row_without_id_and_duplicates(ald) -> None:
     def change(wb):
         ws = wb[INDICATORS]
-        ws["N12"] = "en egen rad"
+        ws["P12"] = "en egen rad"
         ws["A11"] = "I|I1|"
-        ws["N11"] = "kopia"
+        ws["P11"] = "kopia"
     edit(ald, change)
     book = read_department_workbook(ald)
     assert sorted(codes(book)) == ["dubblett", "rad_utan_id"]

@@ -304,7 +304,43 @@ def test_direction_targets_compare_with_the_previous_period_file(tiny_tables, wr
     book = read_department_workbook(result.written[0])
     wb = openpyxl.load_workbook(result.written[0])
     status = wb[INDICATORS][book.address(INDICATORS, "I|I6|", "status")].value
-    assert status.startswith("=") and "120" in status
+    comparison = book.address(INDICATORS, "I|I6|", "comparison")
+    assert book.value(INDICATORS, "I|I6|", "comparison") == 120
+    assert book.value(INDICATORS, "I|I6|", "comparison_source") == "Utfall K1 2024 (avdelningsfil)"
+    # the formula reads the comparison cell, so a value the department types there counts at once
+    assert status.startswith("=") and comparison in status and "120" not in status
+    assert wb[INDICATORS][comparison].protection.locked is False
+    # a threshold row has no comparison value and its comparison cell is protected
+    assert book.value(INDICATORS, "I|I1|", "comparison") is None
+    assert wb[INDICATORS][book.address(INDICATORS, "I|I1|", "comparison")].protection.locked is True
+
+
+def test_comparison_comes_from_last_years_helar_file_and_a_typed_one_is_kept(tiny_tables, write_tables,
+                                                                              tmp_path) -> None:
+    tiny_tables["Indikatorer"].append({"Indikator-id": "I6", "Mål-id": "M1", "Indikator": "Antal besök",
+                                       "Målvärde 2024": "Minska", "Målvärde 2023": "Minska", "Avdelningar": "ALD"})
+    tiny_tables["Indikatorer"].append({"Indikator-id": "I7", "Mål-id": "M1", "Indikator": "Antal klagomål",
+                                       "Målvärde 2024": "Minska", "Målvärde 2023": "Minska", "Avdelningar": "ALD"})
+    settings = {r["Inställning"]: r for r in tiny_tables["Inställningar"]}
+    settings["Planår"]["Värde"] = 2023
+    plan_path = write_tables(tiny_tables)
+    (helar,) = fill(plan_path, "2023-helår", ["ALD"], tmp_path).written
+    book = read_department_workbook(helar)
+    type_into(helar, INDICATORS, book.address(INDICATORS, "I|I6|", "outcome"), 8.1)
+    settings["Planår"]["Värde"] = 2024
+    write_tables(tiny_tables)
+    (k1,) = fill(plan_path, "2024-K1", ["ALD"], tmp_path).written
+    book = read_department_workbook(k1)
+    assert book.value(INDICATORS, "I|I6|", "comparison") == 8.1
+    assert book.value(INDICATORS, "I|I6|", "comparison_source") == "Utfall helår 2023 (avdelningsfil)"
+    assert book.value(INDICATORS, "I|I7|", "comparison") is None
+    type_into(k1, INDICATORS, book.address(INDICATORS, "I|I7|", "comparison"), 12)
+    result = fill(plan_path, "2024-K1", ["ALD"], tmp_path, update=True)
+    book = read_department_workbook(k1)
+    assert book.value(INDICATORS, "I|I7|", "comparison") == 12
+    assert book.value(INDICATORS, "I|I7|", "comparison_source") == "Inskrivet av avdelningen"
+    assert book.value(INDICATORS, "I|I6|", "comparison") == 8.1
+    assert result.reports[0].kept_inputs >= 1
 
 
 def test_removed_rows_survive_later_refills(tiny_tables, write_tables, tmp_path) -> None:
@@ -347,7 +383,7 @@ def test_refill_moves_duplicated_rows_to_removed(tiny_plan_path, tmp_path) -> No
     (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path).written
     wb = openpyxl.load_workbook(path)
     ws = wb[INDICATORS]
-    ws["A12"], ws["N12"] = "I|I1|", "kopierad rad"
+    ws["A12"], ws["P12"] = "I|I1|", "kopierad rad"
     wb.save(path)
     fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path, update=True)
     rows = list(read_department_workbook(path).sheets[REMOVED].rows.values())

@@ -114,7 +114,7 @@ def test_qualitative_target_assessment(lss: Path, tiny_plan: Any) -> None:
     report = flag_workbook(lss, tiny_plan).report
     assert report.status_of("I4") is not None and report.status_of("I4").label == "Bedöms manuellt"
     missing = next(f for f in report.flags if f.indicator_id == "I4")
-    assert missing.code == "bedomning_saknas" and missing.cell is not None and missing.cell.startswith("M")
+    assert missing.code == "bedomning_saknas" and missing.cell is not None and missing.cell.startswith("O")
     put(lss, {"I|I4|": "Ej uppfyllt"}, key="assessment")
     report = flag_workbook(lss, tiny_plan).report
     assert report.status_of("I4").label == "Ej uppfyllt"
@@ -156,7 +156,8 @@ def test_bad_inputs_are_flagged_with_their_cells(ald: Path, tiny_plan: Any) -> N
     problems = {p.cell: str(p) for p in report.problems() if p.code in (
         "inte_tal", "formelfel", "utfall_orimligt", "utfall_enhet")}
     where = f"{ald.name}, blad 'Mål och indikatorer', cell"
-    assert problems[cells["I|I1|"]] == f"{where} {cells['I|I1|']}: 'ca 50' är inte ett tal. Skriv t.ex. 50 eller 48,5."
+    assert problems[cells["I|I1|"]] == (f"{where} {cells['I|I1|']}: 'ca 50' är en uppskattning, inget utfall. "
+                                        "Ange siffran (bara talet, t.ex. 48,5); lämna tomt om utfall saknas.")
     assert problems[cells["I|I2|Äldre"]].startswith(f"{where} {cells['I|I2|Äldre']}: ")
     assert "#DIV/0!" in problems[cells["I|I2|Äldre"]]
     assert problems[cells["I|I2|Funktionsstöd"]] == (
@@ -223,7 +224,7 @@ def test_flag_list_names_indicator_series_and_cell(ald: Path, tiny_plan: Any) ->
     status_cell = read_department_workbook(ald).address(INDICATORS, "I|I2|Äldre", "status")
     assert (f"I2 Svar på e-post inom en dag (%)", "Ej uppfyllt: utfallet 60 % når inte målvärdet (över 69 %).",
             "Äldre", "Målet ej uppfyllt", "Ej uppfyllt", f"{INDICATORS}!{status_cell}") in rows
-    assert any(r[2] == "Äldre" and r[3] == "Fel riktning mot nuläget" and r[5] == f"{INDICATORS}!{cells['I|I2|Äldre']}"
+    assert any(r[2] == "Äldre" and r[3] == "Fel riktning" and r[5] == f"{INDICATORS}!{cells['I|I2|Äldre']}"
                for r in rows)
 
 
@@ -319,7 +320,7 @@ def test_cli_strict_exit_codes(ald: Path, tiny_plan_path: Path) -> None:
     put(ald, {"I|I1|": "ca 50"})
     flagged = runner.invoke(app, ["flag", str(ald), "--plan", str(tiny_plan_path), "--strict"])
     assert flagged.exit_code == 1
-    assert "'ca 50' är inte ett tal" in flagged.output
+    assert "'ca 50' är en uppskattning" in flagged.output
     lenient = runner.invoke(app, ["flag", str(ald), "--plan", str(tiny_plan_path)])
     assert lenient.exit_code == 0
 
@@ -374,7 +375,7 @@ def test_xlsm_keeps_vba_project_and_ribbon(tiny_plan_path: Path, tiny_plan: Any,
 def test_share_typed_as_excel_percent_is_warned_not_changed(ald: Path, tiny_plan: Any) -> None:
     cells = put(ald, {"I|I1|": 0.95})  # '95%' typed in Excel is stored as 0.95
     report = flag_workbook(ald, tiny_plan).report
-    warn = [f for f in report.flags if f.code == "utfall_orimligt"]
+    warn = [f for f in report.flags if f.code == "andel_som_brak"]
     assert [(f.cell, f.severity) for f in warn] == [(cells["I|I1|"], "varning")]
     assert "Skrevs det som procent i Excel" in warn[0].message
     assert report.status_of("I1").label == "Ej uppfyllt"  # the value is used as it stands, never guessed

@@ -240,3 +240,114 @@ def test_formula_too_long_for_excel_is_none():
     cells = {n: f"'Mål och indikatorer'!H{i + 2}" for i, n in enumerate(names)}
     assert status_formula(t, cells, series_names=names) is None
     assert status_formula(t, dict(list(cells.items())[:3]), series_names=names[:3]) is not None
+
+
+# ---------------------------------------------------------------- comparison values in cells
+
+# Direction, threshold, multi-series and second-limit targets, each row with comparison cells
+# (the previous period's or the previous year's value, typed or missing): the formula reads
+# the cells, Python gets the numbers in them.
+COMPARISON_CASES = [
+    Case("Öka", None, (), "50 %", centre=50),
+    Case("Öka", None, (), None, centre=50),
+    Case("Minska", "lower", (), "8,1", centre=7.5),
+    Case("Minska", None, (), None, centre=7.5),
+    Case("Minska", "lower", ("Äldre", "LSS"), "Äldre 5, LSS 7", centre=6),
+    Case("Öka", None, ("Kvinnor", "Män"), None, centre=80),
+    Case("Bibehålla", None, (), "86 %", centre=86),
+    Case("Bibehålla", None, (), None, centre=86),
+    Case("Bibehålla", "lower", ("A", "B"), None, centre=15),
+    Case(">48 %", centre=48),
+    Case("65 (90)", "lower", (), "65", centre=70),
+    Case("Särskilt boende 88 %, hemtjänst 94%", "higher", ("Särskilt boende", "Hemtjänst"),
+         "Särskilt boende 88 %, hemtjänst 94 %", tolerance=3, centre=91),
+    Case("Systematisk analys", centre=1),
+]
+
+
+def _comparison(rng: random.Random, centre: float):
+    roll = rng.random()
+    if roll < 0.2:
+        return None
+    if roll < 0.25:
+        return rng.choice(["-", "7,0", "ca 7"])  # text is no comparison value, as for an outcome
+    spread = max(abs(centre) * 0.1, 1.0)
+    return round(centre + rng.uniform(-spread, spread), rng.choice([0, 1, 1, 2]))
+
+
+def _number_or_none(v):
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _build_with_comparisons(path: Path, rows_per_case: int, seed: int) -> list[tuple[int, Case, list, list, object, str]]:
+    rng = random.Random(seed)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["fall", "utfall 1", "utfall 2", "utfall 3", "bedömning", "formel", "python", "jmf 1", "jmf 2",
+               "jmf 3"])
+    expected = []
+    row = 2
+    for case in COMPARISON_CASES:
+        names = list(case.series) or [None]
+        for _ in range(rows_per_case):
+            cells = [_outcome(rng, case.centre) for _ in names]
+            comparisons = [_comparison(rng, case.centre) for _ in names]
+            assessment = _assessment(rng)
+            target = parse_target(case.target, case.polarity, case.series)
+            baseline = parse_series_values(case.baseline, case.series) if case.baseline else None
+            formula = status_formula(target, {n: f"{'BCD'[i]}{row}" for i, n in enumerate(names)},
+                                     series_names=case.series, baseline=baseline, polarity=case.polarity,
+                                     settings=StatusSettings(case.tolerance), assessment_cell=f"E{row}",
+                                     comparison_cells={n: f"{'HIJ'[i]}{row}" for i, n in enumerate(names)})
+            assert formula is not None and set(re.findall(r"([A-Z]+)\(", formula)) <= ALLOWED
+            result = evaluate(target, {n: _number_or_none(v) for n, v in zip(names, cells)},
+                              series_names=case.series, baseline=baseline,
+                              previous={n: _number_or_none(v) for n, v in zip(names, comparisons)},
+                              polarity=case.polarity, settings=StatusSettings(case.tolerance),
+                              assessment=assessment)
+            ws.cell(row, 1, case.target)
+            for i, v in enumerate(cells):
+                ws.cell(row, 2 + i, v)
+            for i, v in enumerate(comparisons):
+                ws.cell(row, 8 + i, v)
+            ws.cell(row, 5, assessment)
+            ws.cell(row, 6, formula)
+            ws.cell(row, 7, result.status.label)
+            expected.append((row, case, cells, comparisons, assessment, result.status.label))
+            row += 1
+    wb.save(path)
+    return expected
+
+
+def _agree_with_comparisons(tmp_path: Path, rows_per_case: int, seed: int) -> set[str]:
+    src = tmp_path / "status_jmf.xlsx"
+    expected = _build_with_comparisons(src, rows_per_case, seed)
+    ws = openpyxl.load_workbook(recalc_xlsx(src, tmp_path / "out"), data_only=True).active
+    mismatches = [(row, case.target, cells, comparisons, assessment, label, ws.cell(row, 6).value)
+                  for row, case, cells, comparisons, assessment, label in expected if ws.cell(row, 6).value != label]
+    assert not mismatches, mismatches[:10]
+    return {label for *_, label in expected}
+
+
+@needs_lo
+def test_libreoffice_agrees_with_python_with_comparison_values(tmp_path):
+    seen = _agree_with_comparisons(tmp_path, rows_per_case=25, seed=20241)
+    assert {"Uppfyllt", "Ej uppfyllt", "Utfall saknas", "Bedöms manuellt", "Delvis uppfyllt"} <= seen
+
+
+@pytest.mark.slow
+@needs_lo
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_libreoffice_agrees_with_python_with_comparison_values_many_rounds(tmp_path, seed):
+    _agree_with_comparisons(tmp_path, rows_per_case=400, seed=seed)
+
+
+def test_formula_reads_the_comparison_cell():
+    t = parse_target("Minska", "lower")
+    f = status_formula(t, {None: "M6"}, baseline=parse_series_values("8,1"), comparison_cells={None: "K6"})
+    assert f == ('=IF(NOT(ISNUMBER(M6)),"Utfall saknas",IF(M6<IF(ISNUMBER(K6),K6,8.1),"Uppfyllt",'
+                 '"Ej uppfyllt"))')
+    f = status_formula(parse_target("Öka"), {None: "M6"}, comparison_cells={None: "K6"}, assessment_cell="O6")
+    assert f is not None and f.startswith('=IF(NOT(ISNUMBER(M6)),"Utfall saknas",IF(ISNUMBER(K6),IF(M6>K6,')
+    assert status_formula(parse_target("Öka"), {None: "M6"}, assessment_cell="O6").startswith(
+        '=IF(NOT(ISNUMBER(M6)),"Utfall saknas",')  # no comparison at all: still Utfall saknas first

@@ -473,3 +473,37 @@ def test_a_workbook_without_the_pull_columns_is_skipped(folder: Path, srv: Kolad
     result = run(folder, srv)
     assert any(p.code == "kolumn_saknas" and p.file == ald.path.name for p in result.problems)
     assert ald.path not in result.written and len(result.written) == 2
+
+
+def test_kolada_previous_year_lands_in_an_empty_comparison_cell(tmp_path: Path, tiny_tables: dict[str, Any],
+                                                                 srv: KoladaStandin) -> None:
+    t = plan_tables(tiny_tables)
+    i1, i2 = t["Indikatorer"][0], t["Indikatorer"][1]
+    i1.update({"Målvärde 2022": "Öka", "Nuläge": None, "Nulägesår": None})  # direction target, no baseline
+    i2.update({"Målvärde 2022": "Öka", "Nuläge": None, "Nulägesår": None})
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    fill(tmp_path / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "avd")
+    b = book(tmp_path, "Äldreomsorg")
+    wb = load_workbook(b.path)
+    wb[INDICATORS][b.address(INDICATORS, "I|I2|Äldre", "comparison")].value = 42  # typed by the department
+    wb.save(b.path)
+    result = run(tmp_path, srv)
+    b = book(tmp_path, "Äldreomsorg")
+    expected = sample("U28524", "1489", 2021)
+    assert expected is not None and sample("U21468", "1489", 2021) is None
+    assert (cell(b, "I|I2|Funktionsstöd", "comparison"), cell(b, "I|I2|Funktionsstöd", "comparison_source")) == (
+        expected, "Kolada 2021")
+    assert cell(b, "I|I2|Funktionsstöd", "outcome") == sample("U28524", "1489", 2022)  # the outcome as before
+    assert cell(b, "I|I2|Äldre", "comparison") == 42 and cell(b, "I|I2|Äldre", "comparison_source") is None
+    assert cell(b, "I|I1|", "comparison") is None  # Kolada has no value for 2021
+    assert cell(b, "I|I3|", "comparison") is None  # a threshold target compares with no value
+    (changed,) = [c for c in result.changes if c.action == "jämförelsevärde"]
+    assert changed.row_id == "I|I2|Funktionsstöd"
+    assert changed.cell == b.address(INDICATORS, changed.row_id, "comparison")
+    # the next refill keeps what pull wrote (no earlier file gives a value) and the typed value
+    fill(tmp_path / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "avd", update=True)
+    b = book(tmp_path, "Äldreomsorg")
+    assert (cell(b, "I|I2|Funktionsstöd", "comparison"), cell(b, "I|I2|Funktionsstöd", "comparison_source")) == (
+        expected, "Kolada 2021")
+    assert cell(b, "I|I2|Äldre", "comparison") == 42
+    assert cell(b, "I|I2|Äldre", "comparison_source") == "Inskrivet av avdelningen"

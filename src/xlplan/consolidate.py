@@ -57,7 +57,8 @@ from xlplan.committee import (
     write_committee_workbook,
 )
 from xlplan.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
-from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.assess import Assessment, assess, row_inputs
+from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable
 from xlplan.layout.columns import (
     ACTIVITIES,
@@ -87,7 +88,7 @@ from xlplan.model import (
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
-from xlplan.status import Status, evaluate, normalise_label
+from xlplan.status import Status, normalise_label
 from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
 from xlplan.workflow import APPROVED, last_event, unrecorded_state
@@ -458,20 +459,24 @@ _LISTS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+_VALUE_CODES = ("utfall_orimligt", "andel_som_brak", "utfall_omraknat", "utfall_ar", "utfall_procentformat",
+                "jamforelsevarde_text")
+
+
 def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) -> list[Problem]:
-    """Values outside their validation: outcomes outside the plan's Min/Max, words not in a drop-down list."""
+    """Values outside their validation: outcomes the one assessment finds implausible (the plan's Min/Max,
+    0–100 for shares, a share typed as a fraction) or converted, words not in a drop-down list."""
     out = []
-    for _, ind in ix.indicators(dep_id):
+    for goal, ind in ix.indicators(dep_id):
         for series in ind.series_names():
             row = book.row(INDICATORS, indicator_row_id(ind.id, series))
-            value = row.values.get("outcome") if row else None
-            if row is None or not isinstance(value, (int, float)):
+            if row is None:
                 continue
-            if (ind.minimum is not None and value < ind.minimum) or (ind.maximum is not None and value > ind.maximum):
-                out.append(Problem("utanfor_intervall", f"Utfallet {format_number(value)} ligger utanför det "
-                                   f"rimliga intervallet {_range(ind)} för '{ind.name}'. Kontrollera värdet.",
-                                   name, book.actual_sheet_name(INDICATORS), row.cells.get("outcome"),
-                                   action="värdet togs med som det står"))
+            a = assess_row(ix, goal, ind, series, row, book)
+            for f in a.flags:
+                if f.code in _VALUE_CODES:
+                    out.append(Problem(f.code, f"{f.message} ('{ind.name}')", name, book.actual_sheet_name(INDICATORS),
+                                       row.cells.get(f.cell), f.severity, action="värdet togs med som det står"))
     for (sheet_name, key), options in _LISTS.items():
         sheet = book.sheets.get(sheet_name)
         for row_id, row in (sheet.rows.items() if sheet else ()):
@@ -479,12 +484,6 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
                 continue
             out += _list_problem(row.raw.get(key), options, name, sheet.actual_name, row.cells.get(key))
     return out
-
-
-def _range(ind: Indicator) -> str:
-    lo = format_number(ind.minimum) if ind.minimum is not None else "–"
-    hi = format_number(ind.maximum) if ind.maximum is not None else "–"
-    return f"{lo}–{hi}"
 
 
 def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, cell: str | None) -> list[Problem]:
@@ -637,36 +636,61 @@ def _absent(c: Choice) -> str | None:
 def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
     plan, period = ix.plan, ix.period
     lines = []
-    committee_values: dict[tuple[str, str | None], tuple[Choice, dict[str, Any]]] = {}
+    committee_values: dict[tuple[str, str | None], tuple[Choice | None, dict[str, Any], BookRow | None]] = {}
     for c in choices:
         for goal, ind in ix.indicators(c.department.id):
             for series in ind.series_names():
                 values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
+                row = _book_row(c, INDICATORS, indicator_row_id(ind.id, series))
                 if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
-                    committee_values[(ind.id, series)] = (c, values)
+                    committee_values[(ind.id, series)] = (c, values, row)
                     continue
-                line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c))
-                _check_status(line, values, c, problems)
+                line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c), row,
+                                      c.file.book if c.file else None)
+                _check_status(line, values, c, problems, row)
                 lines.append(line)
     for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():
-            c, values = committee_values.get((ind.id, series), (None, {}))
+            by, values, row = committee_values.get((ind.id, series), (None, {}, None))
             lines.append(indicator_line(ix, goal, ind, series, None, values,
-                                        None if values else "ingen nämndsiffra inlämnad"))
+                                        None if values else "ingen nämndsiffra inlämnad", row,
+                                        by.file.book if by is not None and by.file else None))
     return lines
 
 
-def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,
-                   dep: Department | None, values: dict[str, Any], absent: str | None) -> IndicatorLine:
-    """One line of Indikatorer: the plan's texts, the file's inputs, the status computed here."""
+def _book_row(c: Choice, sheet: str, row_id: str) -> BookRow | None:
+    if c.file is None or c.file.book is None:
+        return None
+    return c.file.book.row(sheet, row_id)
+
+
+def assess_row(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None, row: BookRow | None,
+               book: DepartmentBook | None) -> Assessment:
+    """The one assessment of a row of a department file (:func:`xlplan.assess.assess`); no row: nothing typed."""
     m = ix.meaning(ind, goal)
-    outcome = values.get("outcome") if isinstance(values.get("outcome"), (int, float)) else None
+    error = None
+    if row is not None and book is not None:
+        cell = row.cells.get("outcome")
+        error = next((p.message for p in book.problems if p.code == "formelfel" and p.cell == cell
+                      and p.sheet == book.actual_sheet_name(INDICATORS)), None)
+    return assess(row_inputs(ind, goal, ix.period.year, series, row.raw if row else {},
+                             settings=ix.plan.settings.status_settings, period_label=ix.period.label,
+                             outcome_format=row.formats.get("outcome") if row else None, outcome_error=error,
+                             cells=row.cells if row else {}, target=m.target, polarity=m.polarity,
+                             baseline=m.baseline))
+
+
+def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,
+                   dep: Department | None, values: dict[str, Any], absent: str | None,
+                   row: BookRow | None = None, book: DepartmentBook | None = None) -> IndicatorLine:
+    """One line of Indikatorer: the plan's texts, the file's inputs, the status from the one assessment."""
+    m = ix.meaning(ind, goal)
+    a = assess_row(ix, goal, ind, series, row, book)
+    outcome = a.outcome
     assessment = _text(values.get("assessment"))
-    result = evaluate(m.target, {series: outcome}, series_names=(series,) if series else (),
-                      baseline=m.baseline, polarity=m.polarity,
-                      settings=ix.plan.settings.status_settings, assessment=assessment)
+    result = a.result
     threshold = m.target.for_series(series)
     return IndicatorLine(
         goal_id=ind.goal_id, priority_goal=goal.priority_goal if goal else None,
@@ -696,10 +720,17 @@ def _provenance(values: dict[str, Any], outcome: float | None, absent: str | Non
     return source or "inmatat av avdelningen"
 
 
-def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem]) -> None:
-    """Report a status cell in the file that disagrees with the status computed from the plan."""
+def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem],
+                  row: BookRow | None = None) -> None:
+    """Report a status cell in the file that disagrees with the status computed from the plan.
+
+    Not when the outcome was typed as text or in a percent format: the formula reads only numbers
+    as they stand (``xlplan flag`` stores them as numbers), so it cannot agree yet.
+    """
     shown = _text(values.get("status"))
     if c.file is None or c.file.book is None or shown is None:
+        return
+    if row is not None and (isinstance(row.raw.get("outcome"), str) or "outcome" in row.formats):
         return
     if Status.from_label(shown) is Status.from_label(line.status):
         return

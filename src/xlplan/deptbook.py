@@ -19,6 +19,7 @@ from defusedxml import ElementTree
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.layout.columns import (
     ACTIVITIES,
+    ADDED_COLUMNS,
     CONTACT_ROW_ID,
     COLUMNS,
     ECONOMY,
@@ -31,7 +32,7 @@ from xlplan.layout.columns import (
     sheet_of_row,
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
-from xlplan.numbers import parse_number
+from xlplan.numbers import is_percent_format, read_outcome
 from xlplan.tables import clean, norm_header, open_workbook, read_sheet_rows
 
 ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
@@ -49,6 +50,7 @@ class BookRow:
     values: dict[str, Any]  # key -> cleaned value (numbers read as numbers; unreadable -> None)
     raw: dict[str, Any]  # key -> the value as stored in the cell ('' -> None)
     cells: dict[str, str]  # key -> A1 address
+    formats: dict[str, str] = field(default_factory=dict)  # key -> number format, where it matters (percent)
 
     def has_content(self, keys: list[str]) -> bool:
         return any(self.raw.get(k) is not None for k in keys)
@@ -133,6 +135,8 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     for name, actual in found.items():
         raw = read_sheet_rows(wb, path, actual)
         sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems)
+    if INDICATORS in sheets:
+        add_percent_formats(path, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
     return DepartmentBook(path, metadata, expected, sheets, problems)
 
@@ -226,7 +230,7 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     if h != HEADER_ROW - 1:
         problems.append(Problem("rubrikrad_flyttad", f"Rubrikraden står på rad {h + 1} i stället för rad "
                                 f"{HEADER_ROW}; bladet läses ändå.", file, actual, f"A{h + 1}", "varning"))
-    mapping = map_columns(columns, raw[h], h + 1, file, actual, problems)
+    mapping = map_columns(columns, raw[h], h + 1, file, actual, problems, name)
     sheet = BookSheet(name, actual, h + 1, mapping)
     if ROW_ID_KEY not in mapping:
         return sheet
@@ -236,7 +240,7 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
 
 
 def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: str, sheet: str,
-                problems: list[Problem]) -> dict[str, int]:
+                problems: list[Problem], layout_name: str = "") -> dict[str, int]:
     positions = {}
     for i, v in enumerate(header, start=1):
         positions.setdefault(norm_header(v), i)
@@ -245,8 +249,10 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
         at = positions.get(norm_header(col.header))
         cell = f"{column_letter(expected)}{row}"
         if at is None:
+            added = col.key in ADDED_COLUMNS.get(layout_name, ())
             problems.append(Problem("kolumn_saknas", f"Kolumnen '{col.header}' saknas (rubriken ska stå i "
-                                    f"{cell}). Fyll filen på nytt med xlplan fill --update.", file, sheet, cell))
+                                    f"{cell}). Fyll filen på nytt med xlplan fill --update.", file, sheet, cell,
+                                    "info" if added else "fel"))
             continue
         if at != expected:
             problems.append(Problem("kolumn_flyttad", f"Kolumnen '{col.header}' står i kolumn "
@@ -266,7 +272,13 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
         cells[col.key] = f"{column_letter(at)}{number}"
         stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
         raw[col.key] = None if stored == "" else stored
-        values[col.key] = read_value(col, raw[col.key], cells[col.key], file, sheet.actual_name, problems)
+    unit = raw.get("unit") if sheet.name == INDICATORS else None
+    for col in columns:
+        if col.key not in cells:
+            continue
+        values[col.key] = read_value(col, raw[col.key], cells[col.key], file, sheet.actual_name, problems,
+                                     unit=str(unit) if unit is not None else None,
+                                     check_unit=sheet.name == INDICATORS and col.key == "outcome")
         if cells[col.key] in errors:
             values[col.key] = None
             problems.append(Problem("formelfel", f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
@@ -289,16 +301,21 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
     sheet.rows[row.row_id] = row
 
 
-def read_value(col: ColumnSpec, stored: Any, cell: str, file: str, sheet: str, problems: list[Problem]) -> Any:
+def read_value(col: ColumnSpec, stored: Any, cell: str, file: str, sheet: str, problems: list[Problem], *,
+               unit: str | None = None, check_unit: bool = False) -> Any:
+    """A cell's value: number columns through the one outcome reader (:func:`xlplan.numbers.read_outcome`).
+
+    No-value markers (``-``, ``I.U`` …) are no value, not an error; a note or
+    a year after the number is allowed; a typed unit is checked against the
+    indicator's (*unit*) in Utfall cells.  The value of an outcome typed in a
+    percent-formatted cell is corrected by :func:`add_percent_formats`.
+    """
     if col.validation is None or col.validation.kind == "list" or stored is None:
         return clean(stored)
-    if isinstance(stored, bool):
-        stored = str(stored)
-    number = parse_number(stored)
-    if number is None:
-        problems.append(Problem("inte_tal", f"'{stored}' är inte ett tal. Skriv t.ex. 50 eller 48,5.",
-                                file, sheet, cell))
-    return number
+    reading = read_outcome(stored, unit, check_unit=check_unit)
+    if reading.problem is not None:
+        problems.append(Problem(reading.problem, reading.message or reading.problem, file, sheet, cell))
+    return reading.value
 
 
 def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, problems: list[Problem]) -> None:
@@ -309,6 +326,60 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
             continue
         problems.append(Problem("rad_saknas", f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på "
                                 "nytt med xlplan fill --update.", file, sheet.actual_name))
+
+
+# ---------------------------------------------------------------- number formats of outcome cells
+
+_PERCENT_BUILTIN = {9: "0%", 10: "0.00%"}
+
+
+def add_percent_formats(path: Path, sheet: BookSheet) -> None:
+    """Mark outcome cells with a percent number format and read their numbers as percent (0,58 → 58).
+
+    calamine gives no formats, so the cell styles are read from the file's
+    XML (only for the Utfall column of the indicator sheet).
+    """
+    col = sheet.columns.get("outcome")
+    if col is None:
+        return
+    wanted = {row.cells["outcome"]: row for row in sheet.rows.values()
+              if isinstance(row.raw.get("outcome"), (int, float)) and not isinstance(row.raw.get("outcome"), bool)}
+    if not wanted:
+        return
+    formats = _cell_formats(path, sheet.actual_name, set(wanted))
+    for cell, fmt in formats.items():
+        if not is_percent_format(fmt):
+            continue
+        row = wanted[cell]
+        row.formats["outcome"] = fmt
+        unit = row.raw.get("unit")
+        reading = read_outcome(row.raw.get("outcome"), str(unit) if unit is not None else None, number_format=fmt)
+        row.values["outcome"] = reading.value
+
+
+def _cell_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str]:
+    """A1 -> number format code of the given cells (cells with the default format are left out)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = sheet_parts(zf).get(sheet_name)
+            if part is None or part not in zf.namelist() or "xl/styles.xml" not in zf.namelist():
+                return {}
+            styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
+            codes = dict(_PERCENT_BUILTIN)
+            for nf in styles.iterfind("m:numFmts/m:numFmt", _NS):
+                codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
+            xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
+            root = ElementTree.fromstring(zf.read(part))
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):
+        return {}
+    out = {}
+    for c in root.iter(f"{{{_NS['m']}}}c"):
+        ref, style = c.get("r", ""), c.get("s")
+        if ref in cells and style is not None and style.isdigit() and int(style) < len(xfs):
+            code = codes.get(xfs[int(style)])
+            if code:
+                out[ref] = code
+    return out
 
 
 # ---------------------------------------------------------------- formula errors

@@ -70,7 +70,7 @@ F = TypeVar("F", bound=Callable[..., None])
 class Write:
     """One write into the open book: ``sheet.range(address).<kind> = value``.
 
-    kind: "values" (a 2-D list), "color" ("#RRGGBB") or "clear_formats".
+    kind: "values" (a 2-D list), "color" ("#RRGGBB"), "number_format" or "clear_formats".
     """
 
     sheet: str
@@ -90,6 +90,8 @@ def apply(book: "xw.Book", writes: Iterable[Write]) -> int:
             rng.color = w.value
         elif w.kind == "clear_formats":
             rng.clear_formats()
+        elif w.kind == "number_format":
+            rng.number_format = w.value
         else:
             raise ValueError(f"unknown write {w.kind!r}")
         n += 1
@@ -379,6 +381,10 @@ def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[
             out.append(Write(report.sheet, r.status_cell, "values", [[text(r.status.label)]]))
         if r.outcome_cell and r.outcome_to_write is not None:
             out.append(Write(report.sheet, r.outcome_cell, "values", [[r.outcome_to_write]]))
+        if r.outcome_cell and r.outcome_format_to_write:  # a percent-formatted fraction stored as percent
+            out.append(Write(report.sheet, r.outcome_cell, "number_format", r.outcome_format_to_write))
+        if r.comment_cell and r.comment_to_write is not None:  # the outcome's typed text, kept
+            out.append(Write(report.sheet, r.comment_cell, "values", [[text(r.comment_to_write)]]))
     area = flags_area(book)
     if area is None:
         return out

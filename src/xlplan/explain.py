@@ -10,9 +10,11 @@ from xlplan.status import StatusResult, evaluate
 from xlplan.targets import Polarity, Target, parse_series_values, parse_target
 
 _OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
-_DIR = {"increase": "öka jämfört med föregående period (annars nuläget)",
-        "decrease": "minska jämfört med föregående period (annars nuläget)",
-        "maintain": "inte bli sämre än nuläget"}
+_DIR = {"increase": "öka jämfört med jämförelsevärdet (föregående period, förra året, Kolada eller "
+                    "inskrivet av avdelningen; annars nuläget)",
+        "decrease": "minska jämfört med jämförelsevärdet (föregående period, förra året, Kolada eller "
+                    "inskrivet av avdelningen; annars nuläget)",
+        "maintain": "inte bli sämre än nuläget (utan nuläge: jämförelsevärdet)"}
 
 
 def explain_target(t: Target) -> str:
@@ -59,8 +61,10 @@ def explain_status(r: StatusResult) -> str:
             out = format_number(s.outcome) if s.outcome is not None else "—"
             lines.append(f"  {s.name or 'utfall'}: {s.status.label} (utfall {out})")
     flag_text = {"andra_gransen_passerad": "den andra, hårdare gränsen är passerad",
-                 "fel_riktning": "utfallet har gått åt fel håll jämfört med nuläget",
-                 "bedomning_saknas": "kvalitativt mål utan egen bedömning"}
+                 "fel_riktning": "utfallet har gått åt fel håll jämfört med jämförelsevärdet eller nuläget",
+                 "bedomning_saknas": "mål som bedöms manuellt utan egen bedömning",
+                 "jamforelsevarde_saknas": "jämförelsevärde saknas (inget nuläge, ingen tidigare period); skriv "
+                                           "in jämförelsevärdet i kolumnen Jämförelsevärde (--previous här)"}
     for f in r.flags:
         lines.append(f"  Flagga: {flag_text.get(f, f)}")
     return "\n".join(lines)

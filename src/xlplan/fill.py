@@ -21,8 +21,9 @@ from typing import Any, Literal
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.assess import COMPARISON_TYPED
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
-from xlplan.layout.columns import COLUMNS, INDICATORS, META, REMOVED
+from xlplan.layout.columns import ADDED_COLUMNS, COLUMNS, INDICATORS, META, REMOVED
 from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
 from xlplan.model import Department, Plan
@@ -53,14 +54,15 @@ class FileReport:
     changes: list[RowChange] = field(default_factory=list)
     kept_inputs: int = 0
     moved_inputs: int = 0
-    previous: Path | None = None  # the previous period's file direction targets compare with
+    previous: Path | None = None  # the earlier file (previous period, else last year's helår) compared with
     replaced: Path | None = None  # the department's file under another name or format, now in the backup folder
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
 
     def lines(self) -> list[str]:
-        compared = [f"  Öka/Minska jämförs med {self.previous.name}"] if self.previous else []
+        compared = ([f"  Öka/Minska jämförs med {self.previous.name} (kolumnen Jämförelsevärde)"]
+                    if self.previous else [])
         if self.created:
             return [f"{self.department}: {self.path.name} (ny)"] + compared
         added, removed, changed = self.count("tillagd"), self.count("borttagen"), self.count("ändrad")
@@ -228,10 +230,29 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
 
 def previous_outcomes(plan: Plan, dep: Department, period: Period,
                       out_dir: Path) -> tuple[PreviousOutcomes, Path | None]:
-    """Outcomes of the department's file for the period before, when it is in *out_dir*."""
-    before = period.previous(plan.settings.periods)
-    if before is None:
-        return {}, None
+    """Comparison values from earlier files of the department in *out_dir*, with their sources.
+
+    Per row: the outcome of the previous period's file ("Utfall K1 2024
+    (avdelningsfil)"), else of last year's helår file ("Utfall helår 2023
+    (avdelningsfil)").  The path is the first file that gave a value.
+    """
+    earlier = [p for p in (period.previous(plan.settings.periods), Period(period.year - 1, "helår")) if p]
+    out: PreviousOutcomes = {}
+    first: Path | None = None
+    for before in dict.fromkeys(earlier):
+        found = _earlier_book(plan, dep, before, out_dir)
+        if found is None:
+            continue
+        book, path = found
+        values = outcomes_of(book, f"Utfall {before.label.replace('kvartal 1', 'K1')} (avdelningsfil)")
+        for key, value in values.items():
+            out.setdefault(key, value)
+        first = first or (path if values else None)
+    return out, first
+
+
+def _earlier_book(plan: Plan, dep: Department, before: Period, out_dir: Path) -> tuple[DepartmentBook, Path] | None:
+    """The department's file for an earlier period in *out_dir* (last year's may come from last year's plan)."""
     for fmt in ("xlsx", "xlsm"):
         path = out_dir / workbook_name(plan, dep, before, fmt)  # type: ignore[arg-type]
         if not path.exists():
@@ -239,21 +260,22 @@ def previous_outcomes(plan: Plan, dep: Department, period: Period,
         try:
             book = read_department_workbook(path)
         except (WorkbookRefused, WorkbookUnreadable):
-            return {}, None
-        if book.plan_id != plan.id or book.department_id != dep.id or book.period != str(before):
-            return {}, None
-        return outcomes_of(book), path
-    return {}, None
+            return None
+        same_plan = book.plan_id == plan.id or before.year < plan.settings.year
+        if not same_plan or book.department_id != dep.id or book.period != str(before):
+            return None
+        return book, path
+    return None
 
 
-def outcomes_of(book: DepartmentBook) -> PreviousOutcomes:
+def outcomes_of(book: DepartmentBook, source: str) -> PreviousOutcomes:
     out: PreviousOutcomes = {}
     sheet = book.sheets.get(INDICATORS)
     for row_id, row in (sheet.rows.items() if sheet else ()):
         value = row.values.get("outcome")
         parts = row_id.split("|")
         if len(parts) == 3 and isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[(parts[1], parts[2] or None)] = float(value)
+            out[(parts[1], parts[2] or None)] = (float(value), source)
     return out
 
 
@@ -264,7 +286,9 @@ def check_readable_inputs(old: DepartmentBook) -> None:
         if p.code == "rubrikrad_saknas":
             lost.append(str(p))
         elif p.code == "kolumn_saknas" and p.sheet in COLUMNS:
-            header = next((c.header for c in COLUMNS[p.sheet]() if c.preserved and f"'{c.header}'" in p.message), None)
+            added = ADDED_COLUMNS.get(p.sheet, ())
+            header = next((c.header for c in COLUMNS[p.sheet]() if c.preserved and c.key not in added
+                           and f"'{c.header}'" in p.message), None)
             if header:
                 lost.append(str(p))
     if lost:
@@ -306,6 +330,8 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
                     report.changes.append(RowChange(sheet.name, row.row_id, "tillagd", describe(sheet, row)))
                 continue
             report.kept_inputs += carry_row(sheet, row, old_row.raw)
+            if sheet.name == INDICATORS:
+                report.kept_inputs += carry_comparison(row, old_row.raw)
             details = changed_fields(sheet, row, old_row.values)
             if details and row.row_id.startswith(DATA_PREFIXES):
                 report.changes.append(RowChange(sheet.name, row.row_id, "ändrad", describe(sheet, row), details))
@@ -331,10 +357,28 @@ def preserved_keys(sheet: SheetSpec, row: RowSpec) -> list[str]:
             and row.style == "data"]
 
 
+def carry_comparison(row: RowSpec, raw: dict[str, Any]) -> int:
+    """A comparison value typed by the department is kept (and marked so); one written by pull from Kolada is
+    kept when no earlier file gives one now; otherwise the fresh value (or none) is written."""
+    old, source = raw.get("comparison"), raw.get("comparison_source")
+    source = str(source).strip() if source is not None else ""
+    if old is None:
+        return 0
+    if row.inputs is not None and "comparison" not in row.inputs:
+        row.values["comparison"] = old  # not used by this row's target, but never lost
+        return 1
+    if source in ("", COMPARISON_TYPED):
+        row.values["comparison"], row.values["comparison_source"] = old, COMPARISON_TYPED
+        return 1
+    if source.startswith("Kolada") and row.values.get("comparison") is None:
+        row.values["comparison"], row.values["comparison_source"] = old, source
+    return 0
+
+
 def carry_row(sheet: SheetSpec, row: RowSpec, raw: dict[str, Any]) -> int:
     kept = 0
     for key in preserved_keys(sheet, row):
-        if key not in raw:
+        if key not in raw or key == "comparison":
             continue
         row.values[key] = raw[key]
         kept += raw[key] is not None

@@ -15,9 +15,10 @@ numbers typed as text (``48,5``, ``50 %``) as numbers, and the flag list into
 the area ``xlplan_flaggor`` on Översikt.  The file is written only when a
 cell's content changes, so flagging twice leaves the file as it was.
 
-Comparison values: a department workbook holds one period, so direction
-targets (``Öka``, ``Minska``) and the *fel riktning* flag compare with the
-plan's baseline (Nuläge), exactly as the live status formulas do.
+Comparison values: direction targets (``Öka``, ``Minska``) compare with the
+row's Jämförelsevärde cell (written by fill or pull, or typed by the
+department), else the plan's baseline (Nuläge), exactly as the live status
+formula does: both come from the one assessment (:mod:`xlplan.assess`).
 
 The plan: ``--plan`` names it; without it the plan workbook whose Plan-id the
 department workbook carries is looked for in the workbook's folder and the
@@ -36,13 +37,13 @@ from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_
 from xlplan.errors import (BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError,
                            file_problem)
 from xlplan.layout.columns import INDICATORS, META, OVERVIEW
-from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id
+from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id, outcome_format
 from xlplan.model import Goal, Indicator, Plan
-from xlplan.numbers import format_number, normalise_unit, parse_quantity
+from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
+from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.status import Status, StatusResult, evaluate
-from xlplan.targets import SeriesTarget, Target
+from xlplan.status import Status, StatusResult
 
 __all__ = [
     "Flag", "RowStatus", "FlagReport", "FlagOutcome", "FLAG_LABELS", "FLAG_LIST_HEADERS",
@@ -60,11 +61,16 @@ FLAG_LABELS: dict[str, str] = {
     "bedomning_ogiltig": "Ogiltig bedömning",
     "jamforelsevarde_saknas": "Jämförelsevärde saknas",
     "andra_gransen_passerad": "Andra gränsen passerad",
-    "fel_riktning": "Fel riktning mot nuläget",
+    "fel_riktning": "Fel riktning",
     "inte_tal": "Utfallet är inget tal",
     "formelfel": "Formelfel",
     "utfall_enhet": "Fel enhet i utfallet",
     "utfall_orimligt": "Orimligt utfall",
+    "andel_som_brak": "Andel skriven som bråk",
+    "utfall_omraknat": "Utfallet omräknat",
+    "utfall_ar": "Utfallets år",
+    "utfall_procentformat": "Procentformat",
+    "jamforelsevarde_text": "Jämförelsevärde som text",
     "utfall_text": "Tal skrivet som text",
     "status_avviker": "Statusformeln avviker",
     "rad_saknas": "Rad saknas",
@@ -74,8 +80,6 @@ FLAG_LABELS: dict[str, str] = {
 FLAG_LIST_HEADERS = ("Indikator", "Förklaring", "Serie", "Flagga", "Status", "Cell")
 _FLAG_LIST_WIDTHS = (34, 60, 16, 22, 16, 24)
 NO_FLAGS = "Inga flaggor."
-_OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
-_INPUT_CODES = ("inte_tal", "formelfel", "utfall_enhet")
 
 
 # ---------------------------------------------------------------- results
@@ -113,7 +117,11 @@ class RowStatus:
     outcome: float | None
     status_cell: str | None
     outcome_cell: str | None
-    outcome_to_write: float | None = None  # an unambiguous number typed as text, to store as a number
+    outcome_to_write: float | None = None  # a number typed as text (or as a percent-formatted fraction), to store
+    explanation: str = ""  # Swedish, from the one assessment
+    comment_to_write: str | None = None  # the comment with the outcome's text kept (note, year, unit)
+    comment_cell: str | None = None
+    outcome_format_to_write: str | None = None  # the layout's format for a cell that had a percent format
 
 
 @dataclass(frozen=True)
@@ -164,13 +172,13 @@ def flag_book(plan: Plan, book: DepartmentBook, formula_cells: Iterable[str] | N
     sheet = book.sheets.get(INDICATORS)
     actual = sheet.actual_name if sheet else INDICATORS
     ctx = _Ctx(plan, book, period, actual, frozenset(formula_cells) if formula_cells is not None else None)
-    flags: list[Flag] = list(_book_flags(ctx))
+    planned = {indicator_row_id(ind.id, s) for _, ind in included_indicators(plan, book.department_id or "", period)
+               for s in ind.series_names()}
+    flags: list[Flag] = list(_book_flags(ctx, planned))
     rows: list[RowStatus] = []
-    planned: set[str] = set()
     for goal, ind in included_indicators(plan, book.department_id or "", period):
         for series in ind.series_names():
             row_id = indicator_row_id(ind.id, series)
-            planned.add(row_id)
             row = sheet.rows.get(row_id) if sheet else None
             if row is None:
                 flags += _missing_row(ctx, ind, series, row_id)
@@ -192,12 +200,15 @@ def _book_period(book: DepartmentBook) -> Period:
                               "inte läsas. Fyll filen på nytt med xlplan fill --update.") from exc
 
 
-def _book_flags(ctx: _Ctx) -> list[Flag]:
+def _book_flags(ctx: _Ctx, planned: set[str]) -> list[Flag]:
     """The reader's problems, each tied to its indicator row where it has one."""
     rows_by_cell = _rows_by_cell(ctx.book.sheets.get(INDICATORS))
     out = []
     for p in ctx.book.problems:
         row = rows_by_cell.get(p.cell or "") if p.sheet == ctx.sheet else None
+        if row is not None and p.code in READER_CODES and p.cell == row.cells.get("outcome") and \
+                row.row_id in planned:
+            continue  # the assessment reads the outcome cell and reports it
         ind, series = _split_row_id(row.row_id) if row else (None, None)
         out.append(Flag(p.code, p.message, ind, series, p.sheet, p.cell, p.severity))
     version = ctx.book.metadata.get("plan_version")
@@ -259,20 +270,42 @@ def _ordered(flags: list[Flag], sheet: BookSheet | None) -> list[Flag]:
 
 def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
               row: BookRow) -> tuple[RowStatus, list[Flag]]:
-    input_flags = [f for f in _book_flags_for(ctx, row) if f.code in _INPUT_CODES]
-    outcome, to_write, outcome_flags = _outcome(ctx, ind, series, row, bool(input_flags))
-    bad_input = bool(input_flags) or any(f.code in _INPUT_CODES for f in outcome_flags)
-    target = ind.target(ctx.period.year, goal)
-    assessment = row.values.get("assessment")
-    result = evaluate(target, {series: outcome}, series_names=(series,) if series else (),
-                      baseline=ind.baseline_values(), polarity=ind.polarity(goal),
-                      settings=ctx.plan.settings.status_settings,
-                      assessment=assessment if isinstance(assessment, str) else None)
-    status = RowStatus(row.row_id, ind.id, series, result.status, result, outcome, row.cells.get("status"),
-                       row.cells.get("outcome"), to_write)
-    flags = outcome_flags + _status_flags(ctx, ind, series, row, target, result, bad_input=bad_input)
+    """The row's status and flags from the one assessment (:func:`xlplan.assess.assess`)."""
+    outcome_cell = row.cells.get("outcome")
+    error = next((p.message for p in _book_flags_for(ctx, row) if p.code == "formelfel" and p.cell == outcome_cell),
+                 None)
+    inputs = row_inputs(ind, goal, ctx.period.year, series, row.raw, settings=ctx.plan.settings.status_settings,
+                        period_label=ctx.period.label, outcome_format=row.formats.get("outcome"),
+                        outcome_error=error, cells=row.cells)
+    a = assess(inputs)
+    reading = a.reading
+    readable = reading.value is not None and not a.bad_input and not error
+    # The live formula reads numbers only: a number typed as text (or a percent-formatted fraction) is
+    # stored as the number; any note, year or unit typed with it is kept in the comment.
+    to_write = reading.value if readable and (reading.as_text or reading.percent_format) else None
+    comment, fmt = None, None
+    if to_write is not None and reading.as_text and not reading.plain:
+        comment = _kept_text(row.raw.get("comment"), f"Utfallet skrevs som '{str(reading.raw).strip()}'.")
+    if to_write is not None and reading.percent_format:
+        fmt = outcome_format(ind.unit)
+    flags = [Flag(f.code, f.message, ind.id, series, ctx.sheet, row.cells.get(f.cell), f.severity) for f in a.flags]
+    if to_write is not None and reading.as_text:
+        kept = "; texten sparades i kommentaren" if comment is not None else ""
+        flags.insert(0, Flag("utfall_text", f"'{reading.raw}' var skrivet som text och lästes som talet "
+                             f"{format_number(to_write)}; det sparades som tal{kept}.", ind.id, series, ctx.sheet,
+                             outcome_cell, "info"))
+    status = RowStatus(row.row_id, ind.id, series, a.status, a.result, a.outcome, row.cells.get("status"),
+                       outcome_cell, to_write, a.explanation, comment, row.cells.get("comment"), fmt)
     flags += _formula_check(ctx, ind, series, row, status)
     return status, flags
+
+
+def _kept_text(old: Any, note: str) -> str | None:
+    """The comment with *note* added (None: it is there already)."""
+    text = "" if old is None else str(old).strip()
+    if note in text:
+        return None
+    return f"{text} {note}".strip()
 
 
 def _book_flags_for(ctx: _Ctx, row: BookRow) -> list[Problem]:
@@ -280,174 +313,8 @@ def _book_flags_for(ctx: _Ctx, row: BookRow) -> list[Problem]:
     return [p for p in ctx.book.problems if p.sheet == ctx.sheet and p.cell in cells]
 
 
-def _outcome(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow,
-             bad_input: bool) -> tuple[float | None, float | None, list[Flag]]:
-    """The outcome as a number (or None), a number to store where text was typed, and input flags."""
-    raw, value, cell = row.raw.get("outcome"), row.values.get("outcome"), row.cells.get("outcome")
-    if bad_input or not _is_number(value):
-        return None, None, []
-    number = float(value)
-    flags: list[Flag] = []
-    to_write = None
-    if isinstance(raw, str):
-        unit_flag = _unit_mismatch(ctx, ind, series, raw, cell)
-        if unit_flag:
-            return None, None, [unit_flag]
-        to_write = number
-        flags.append(Flag("utfall_text", f"'{raw}' var skrivet som text och lästes som talet "
-                          f"{format_number(number)}; det sparades som tal.", ind.id, series, ctx.sheet, cell,
-                          "info"))
-    flags += _range_flags(ctx, ind, series, number, cell)
-    return number, to_write, flags
-
-
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _unit_mismatch(ctx: _Ctx, ind: Indicator, series: str | None, raw: str, cell: str | None) -> Flag | None:
-    q = parse_quantity(raw)
-    unit = normalise_unit(q.unit) if q else None
-    if unit is None or (ind.unit and unit.casefold() == (normalise_unit(ind.unit) or "").casefold()):
-        return None
-    wanted = f" i {ind.unit}" if ind.unit else ""
-    return Flag("utfall_enhet", f"'{raw}' har enheten '{unit}', men indikatorn mäts{wanted}. Skriv bara talet, "
-                "t.ex. 50 eller 48,5.", ind.id, series, ctx.sheet, cell, "fel")
-
-
-_NOT_SHARE_WORDS = ("avvikelse", "förändring", "ökning", "minskning", "skillnad", "differens", "tillväxt",
-                    "utveckling", "avkastning", "resultat")
-
-
-def is_share(ind: Indicator) -> bool:
-    """A share (andel, 0–100 %): unit % unless the name speaks of a change or deviation.
-
-    A cost deviation or a change in per cent may well be negative or above 100.
-    """
-    words = f"{ind.name} {ind.description or ''}".casefold()
-    unit = normalise_unit((ind.unit or "").strip())
-    return unit == "%" and not any(w in words for w in _NOT_SHARE_WORDS)
-
-
-def plausible_range(ind: Indicator) -> tuple[float | None, float | None]:
-    """The indicator's Min/Max; a share (unit %) lies within 0–100 unless the plan says otherwise."""
-    lo, hi = ind.minimum, ind.maximum
-    if is_share(ind):
-        lo = 0.0 if lo is None else lo
-        hi = 100.0 if hi is None else hi
-    return lo, hi
-
-
-def _range_flags(ctx: _Ctx, ind: Indicator, series: str | None, x: float, cell: str | None) -> list[Flag]:
-    lo, hi = plausible_range(ind)
-    share = is_share(ind)
-    shown = format_number(x, unit=ind.unit)
-    if lo is not None and x < lo:
-        text = (f"En andel kan inte vara negativ: {shown}." if share and lo == 0 and x < 0 else
-                f"Utfallet {shown} är lägre än det rimliga minimivärdet {format_number(lo)}.")
-    elif hi is not None and x > hi:
-        text = (f"En andel kan inte vara över 100 %: {shown}." if share and hi == 100 else
-                f"Utfallet {shown} är högre än det rimliga maxvärdet {format_number(hi)}.")
-    else:
-        return _fraction_flags(ctx, ind, series, x, cell) if share else []
-    return [Flag("utfall_orimligt", text + " Kontrollera värdet (Min/Max i planen).", ind.id, series, ctx.sheet,
-                 cell, "fel")]
-
-
-def _fraction_flags(ctx: _Ctx, ind: Indicator, series: str | None, x: float, cell: str | None) -> list[Flag]:
-    """A share typed as ``50%`` in Excel is stored as 0,5: warn when every known level is far above 1."""
-    levels = [q.value for _, q in ind.baseline_values().values]
-    levels += [st.value for st in ind.target(ctx.period.year).series]
-    if not (0 < x < 1) or not levels or min(levels) < 5:
-        return []
-    return [Flag("utfall_orimligt", f"Utfallet {format_number(x)} är mycket lägre än nuläge och målvärde "
-                 f"({format_number(min(levels))} eller mer). Skrevs det som procent i Excel (t.ex. 50%)? Skriv bara "
-                 "talet, t.ex. 50.", ind.id, series, ctx.sheet, cell, "varning")]
-
-
-# ---------------------------------------------------------------- flags from the status
-
-
-def _status_flags(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, target: Target,
-                  result: StatusResult, bad_input: bool) -> list[Flag]:
-    cells = row.cells
-    out: list[Flag] = []
-
-    def add(code: str, message: str, cell_key: str, severity: Severity = "varning") -> None:
-        out.append(Flag(code, message, ind.id, series, ctx.sheet, cells.get(cell_key), severity))
-
-    outcome = result.series[0].outcome if result.series else None
-    st = target.for_series(series)
-    if result.status is Status.MALVARDE_SAKNAS:
-        add("malvarde_saknas", f"Indikatorn har inget målvärde för {ctx.period.year} i planen; statusen kan inte "
-            "räknas fram.", "target")
-    if result.status is Status.UTFALL_SAKNAS or (result.status is Status.MALVARDE_SAKNAS and outcome is None):
-        if not bad_input:
-            add("utfall_saknas", f"Utfall saknas för {ctx.period.label}. Skriv utfallet i cell "
-                f"{cells.get('outcome', '')} (bara talet, t.ex. 48,5).", "outcome")
-    if result.status in (Status.EJ, Status.DELVIS):
-        code = "mal_ej_uppfyllt" if result.status is Status.EJ else "mal_delvis_uppfyllt"
-        add(code, _missed_text(ind, series, target, st, outcome, result, row), "status")
-    for code in result.flags:
-        add(code, _flag_text(code, ind, series, target, st, outcome, row), _flag_cell(code))
-    return out
-
-
-def _flag_cell(code: str) -> str:
-    return {"bedomning_saknas": "assessment", "bedomning_ogiltig": "assessment",
-            "jamforelsevarde_saknas": "assessment"}.get(code, "outcome")
-
-
-def _threshold_text(st: SeriesTarget, unit: str | None = None) -> str:
-    return f"{_OPS[st.op]} {format_number(st.value, unit=st.unit or unit)}"
-
-
-def _missed_text(ind: Indicator, series: str | None, target: Target, st: SeriesTarget | None,
-                 outcome: float | None, result: StatusResult, row: BookRow) -> str:
-    status = result.status.label
-    if target.kind == "qualitative" or "jamforelsevarde_saknas" in result.flags:
-        return f"Egen bedömning: {status}. Beskriv orsaker och åtgärder i kommentaren."
-    shown = format_number(outcome, unit=ind.unit) if outcome is not None else "—"
-    if st is None:
-        return f"{status}: utfallet {shown} når inte målet '{_short(target.text)}'."
-    text = f"{status}: utfallet {shown} når inte målvärdet ({_threshold_text(st, ind.unit)})"
-    if result.status is Status.DELVIS:
-        base = ind.baseline_values().get(series)
-        text += (f", men har förbättrats jämfört med nuläget {format_number(base.value, unit=ind.unit)}"
-                 if base is not None and _improved(st, base.value, outcome) else ", men ligger inom nämndens "
-                 "toleransband")
-    return text + "."
-
-
-def _improved(st: SeriesTarget, base: float, x: float | None) -> bool:
-    if x is None:
-        return False
-    if st.op == "=":
-        return abs(x - st.value) < abs(base - st.value)
-    return x > base if st.op in (">", ">=") else x < base
-
-
-def _flag_text(code: str, ind: Indicator, series: str | None, target: Target, st: SeriesTarget | None,
-               outcome: float | None, row: BookRow) -> str:
-    cells = row.cells
-    shown = format_number(outcome, unit=ind.unit) if outcome is not None else ""
-    if code == "andra_gransen_passerad" and st is not None and st.limit is not None:
-        return (f"Utfallet {shown} passerar den andra, hårdare gränsen {format_number(st.limit, unit=st.unit)} "
-                f"(målvärde '{target.text}').")
-    if code == "fel_riktning":
-        base = ind.baseline_values().get(series)
-        ref = format_number(base.value, unit=ind.unit) if base else "nuläget"
-        return f"Utfallet {shown} har gått åt fel håll jämfört med nuläget {ref}."
-    if code == "bedomning_saknas":
-        return (f"Målet '{_short(target.text)}' bedöms manuellt, men egen bedömning saknas. Välj Uppfyllt, Delvis "
-                f"uppfyllt eller Ej uppfyllt i cell {cells.get('assessment', '')}.")
-    if code == "bedomning_ogiltig":
-        return (f"'{row.values.get('assessment')}' är ingen bedömning. Välj Uppfyllt, Delvis uppfyllt eller "
-                "Ej uppfyllt.")
-    if code == "jamforelsevarde_saknas":
-        return (f"Riktningsmålet '{_short(target.text)}' kan inte räknas: nuläge saknas i planen. Målet bedöms "
-                "manuellt i stället.")
-    return FLAG_LABELS.get(code, code)
 
 
 def _formula_check(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, status: RowStatus) -> list[Flag]:
@@ -463,11 +330,6 @@ def _formula_check(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, 
     return [Flag("status_avviker", f"Statusformeln visar '{cached}', men enligt planens regler är statusen "
                  f"'{status.status.label}'. Fyll filen på nytt med xlplan fill --update.", ind.id, series,
                  ctx.sheet, cell, "fel")]
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _name(ind: Indicator, series: str | None) -> str:
@@ -552,6 +414,8 @@ def planned_changes(wb: Any, report: FlagReport) -> list[Change]:
                 wanted.append((report.sheet, r.status_cell, r.status.label))
             if r.outcome_cell and r.outcome_to_write is not None:
                 wanted.append((report.sheet, r.outcome_cell, r.outcome_to_write))
+            if r.comment_cell and r.comment_to_write is not None:
+                wanted.append((report.sheet, r.comment_cell, r.comment_to_write))
     wanted += _flag_list_cells(wb, report)
     return [(s, c, v) for s, c, v in wanted if _differs(wb[s][c].value, v)]
 
@@ -628,6 +492,9 @@ def _apply(wb: Any, report: FlagReport, changes: Sequence[Change]) -> None:
         target.value = value
         if isinstance(value, str) and value.startswith("="):
             target.data_type = "s"
+    for r in report.rows:
+        if r.outcome_cell and r.outcome_format_to_write and report.sheet in wb.sheetnames:
+            wb[report.sheet][r.outcome_cell].number_format = r.outcome_format_to_write
     _style_flag_list(wb, report)
 
 

@@ -1,9 +1,10 @@
 """Live status in Excel: a formula that gives the same label as :func:`evaluate`.
 
 The formula is built from the very comparisons :func:`xlplan.status.status_rules`
-produces (outcome cell against constants; baselines and the previous
-period's outcomes are embedded as constants), so Python and the workbook
-cannot disagree.  Only functions Excel and LibreOffice both have are used:
+produces (outcome cell against constants; baselines are embedded as
+constants; the comparison value of a direction target is referenced as its
+cell, ``comparison_cells``, so a value the department types there counts at
+once), so Python and the workbook cannot disagree.  Only functions Excel and LibreOffice both have are used:
 ``IF``, ``AND``, ``OR``, ``NOT``, ``ISNUMBER``, ``TRIM``, ``LOWER``,
 ``SUBSTITUTE``, ``CHAR``.
 
@@ -27,6 +28,7 @@ from typing import Mapping, Sequence
 from xlplan.status import (
     ASSESSMENT_TEXTS,
     Condition,
+    Ref,
     Status,
     StatusRules,
     StatusSettings,
@@ -53,8 +55,28 @@ def excel_text(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _cmp(cell: str, op: str, c: float) -> str:
-    return f"{cell}{op}{excel_number(c)}"
+def _operand(c: float | Ref) -> str:
+    if isinstance(c, Ref):
+        if c.fallback is None:
+            return c.cell
+        return f"IF(ISNUMBER({c.cell}),{c.cell},{excel_number(c.fallback)})"
+    return excel_number(c)
+
+
+def _cmp(cell: str, op: str, c: float | Ref) -> str:
+    return f"{cell}{op}{_operand(c)}"
+
+
+def _unguarded_refs(rules: StatusRules) -> list[str]:
+    """Comparison cells with no fallback: without a number there, the row is assessed by hand."""
+    cells: list[str] = []
+    for r in rules.rules:
+        for cond in (r.met, r.partial, r.worse):
+            for conj in cond:
+                for _, c in conj:
+                    if isinstance(c, Ref) and c.fallback is None and c.cell not in cells:
+                        cells.append(c.cell)
+    return cells
 
 
 def _condition(cell: str, cond: Condition) -> str | None:
@@ -87,7 +109,7 @@ def _assessment_formula(cell: str | None) -> str:
     return expr
 
 
-def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
+def _series_formula(rules: StatusRules, cells: list[str | None], assessment_cell: str | None) -> str:
     if any(c is None for c in cells):
         return _label(Status.UTFALL_SAKNAS)
     present = [c for c in cells if c is not None]
@@ -98,29 +120,53 @@ def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
     good = (met if len(rules.rules) > 1 else []) + partial
     not_met = f"IF({_join('OR', good)},{_label(Status.DELVIS)},{_label(Status.EJ)})" if good else _label(Status.EJ)
     all_met = _join("AND", met or ["FALSE()"])
-    return f"IF({missing},{_label(Status.UTFALL_SAKNAS)},IF({all_met},{_label(Status.UPPFYLLT)},{not_met}))"
+    body = f"IF({all_met},{_label(Status.UPPFYLLT)},{not_met})"
+    guard = _unguarded_refs(rules)
+    if guard:
+        have = _join("AND", [f"ISNUMBER({c})" for c in guard])
+        body = f"IF({have},{body},{_assessment_formula(assessment_cell)})"
+    return f"IF({missing},{_label(Status.UTFALL_SAKNAS)},{body})"
+
+
+def _missing_test(cells: Sequence[str | None]) -> str | None:
+    present = [c for c in cells if c is not None]
+    if len(present) < len(cells) or not present:
+        return None
+    return _join("OR", [f"NOT(ISNUMBER({c}))" for c in present])
 
 
 def status_formula(target: Target, outcome_cells: Mapping[str | None, str], *, series_names: Sequence[str] = (),
                    baseline: SeriesValues | None = None, polarity: Polarity | None = None,
                    settings: StatusSettings = StatusSettings(), assessment_cell: str | None = None,
-                   previous: Mapping[str | None, float | None] | None = None) -> str | None:
+                   previous: Mapping[str | None, float | None] | None = None,
+                   comparison_cells: Mapping[str | None, str] | None = None) -> str | None:
     """An Excel formula (``=…``) giving the label :func:`evaluate` gives; None if it cannot be written.
 
     ``outcome_cells`` maps series names to A1 references (``"H12"``,
     ``"'Blad 1'!H12"``); an unnamed entry applies to every series.
-    ``previous`` (the previous period's outcomes) is embedded as constants,
-    like the baseline.  Qualitative targets read ``assessment_cell``; without
-    one the formula is the constant *Bedöms manuellt*.
+    ``comparison_cells`` (same keys) are the cells holding the comparison
+    value of a direction target; the formula reads them, so it gives what
+    :func:`evaluate` gives with ``previous`` = the numbers in those cells.
+    Without them, ``previous`` is embedded as constants, like the baseline.
+    Qualitative targets read ``assessment_cell``; without one the formula is
+    the constant *Bedöms manuellt*.
     """
+    prev: Mapping[str | None, float | Ref | None] | None = previous
+    if comparison_cells:
+        prev = {k: Ref(v) for k, v in comparison_cells.items()}
     rules = status_rules(target, series_names=series_names, outcome_keys=list(outcome_cells), baseline=baseline,
-                         previous=previous, polarity=polarity, settings=settings)
+                         previous=prev, polarity=polarity, settings=settings)
     if rules.mode == "fixed":
         assert rules.fixed is not None
         body = _label(rules.fixed)
     elif rules.mode == "assessment":
         body = _assessment_formula(assessment_cell)
+        missing = _missing_test([lookup_series(outcome_cells, n) for n in rules.series_names])
+        if rules.flags and missing is not None:  # a direction target without comparison value
+            body = f"IF({missing},{_label(Status.UTFALL_SAKNAS)},{body})"
+        elif rules.flags:
+            body = _label(Status.UTFALL_SAKNAS)
     else:
-        body = _series_formula(rules, [lookup_series(outcome_cells, r.name) for r in rules.rules])
+        body = _series_formula(rules, [lookup_series(outcome_cells, r.name) for r in rules.rules], assessment_cell)
     formula = "=" + body
     return formula if len(formula) <= _MAX_FORMULA else None

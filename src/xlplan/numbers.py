@@ -33,6 +33,12 @@ __all__ = [
     "normalise_unit",
     "NUMBER_PATTERN",
     "number_from_match",
+    "OutcomeReading",
+    "read_outcome",
+    "unit_key",
+    "unit_factor",
+    "is_percent_format",
+    "display_decimals",
 ]
 
 # Space-like characters found in plans: NBSP, narrow NBSP, thin space, tabs.
@@ -202,6 +208,8 @@ def format_number(value: float | None, decimals: int | None = None, unit: str | 
         body = "-" + body
     unit = normalise_unit(unit)
     return f"{body} {unit}" if unit else body
+
+
 def display_decimals(value: float) -> int | None:
     """Decimals for showing a measured value to people: as typed when it has at most two
     decimals (``48,5``, ``0,25``), else one (``85,71428571`` -> ``85,7``) — Kolada's raw
@@ -213,3 +221,166 @@ def display_decimals(value: float) -> int | None:
     return None if round(value, 2) == value else 1
 
 
+
+
+# --------------------------------------------------------------------------
+# Outcomes as departments type them
+# --------------------------------------------------------------------------
+
+# Unit words, each to its normal form (a word after a number that is not here,
+# and not the indicator's own unit, starts a comment: ``82 enl. brukarenkäten``).
+_UNIT_WORDS = {
+    "%": "%", "procent": "%", "procentenheter": "procentenheter", "p.e.": "procentenheter",
+    "dag": "dagar", "dagar": "dagar", "dygn": "dygn", "vecka": "veckor", "veckor": "veckor",
+    "månad": "månader", "månader": "månader", "mån": "månader", "mån.": "månader",
+    "år": "år", "timme": "timmar", "timmar": "timmar", "tim": "timmar", "tim.": "timmar", "h": "timmar",
+    "minut": "minuter", "minuter": "minuter", "min": "minuter", "min.": "minuter",
+    "kr": "kr", "kronor": "kr", "kr.": "kr", "tkr": "tkr", "mnkr": "mnkr", "mkr": "mnkr", "msek": "mnkr",
+    "st": "st", "st.": "st", "stycken": "st", "antal": "antal", "personer": "personer", "platser": "platser",
+}
+# Exact conversions: (typed unit, indicator unit) -> factor.
+_FACTORS = {
+    ("timmar", "minuter"): 60.0, ("minuter", "timmar"): 1 / 60,
+    ("kr", "tkr"): 1e-3, ("tkr", "kr"): 1e3, ("tkr", "mnkr"): 1e-3, ("mnkr", "tkr"): 1e3,
+    ("kr", "mnkr"): 1e-6, ("mnkr", "kr"): 1e6,
+    ("veckor", "dagar"): 7.0, ("år", "månader"): 12.0,
+}
+_APPROX = re.compile(r"^(?:ca\.?|cirka|ungefär|omkring|runt|drygt|knappt|nästan|över|under|~|≈|<|>)\s*\d",
+                     re.IGNORECASE)
+_LEADING = re.compile(r"^" + NUMBER_PATTERN + r"(?P<tail>(?:\s.*)?|%.*)$")
+_YEAR_ONLY = re.compile(r"^" + _YEAR_BRACKET + r"\s*(?P<rest>.*)$")
+
+
+def unit_key(unit: str | None) -> str | None:
+    """A unit's normal form for comparing units (``Procent`` → ``%``, ``dag`` → ``dagar``); None when empty."""
+    if unit is None or not unit.strip():
+        return None
+    u = normalise_space(unit).casefold()
+    return _UNIT_WORDS.get(u, u)
+
+
+def unit_factor(typed: str | None, wanted: str | None) -> float | None:
+    """The exact factor turning a value in *typed* units into *wanted* units (1 when the same), else None."""
+    a, b = unit_key(typed), unit_key(wanted)
+    if a == b:
+        return 1.0
+    if a is None or b is None:
+        return None
+    return _FACTORS.get((a, b))
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether an Excel number format shows a percentage (``0%``, ``0.0%``), ignoring ``"%"`` in quotes."""
+    if not number_format:
+        return False
+    text = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format)
+    return "%" in text
+
+
+@dataclass(frozen=True)
+class OutcomeReading:
+    """An outcome cell as read: the number in the indicator's unit, or why there is none.
+
+    ``problem`` is a code (``inte_tal``, ``utfall_enhet``) with a Swedish
+    ``message``; no-value markers (``-``, ``I.U``, ``Ej aktuellt`` …) give no
+    value and no problem.  ``plain`` says the text was just the number (and
+    the indicator's unit), so it may be stored as a number without losing
+    anything typed.
+    """
+
+    raw: object
+    value: float | None = None
+    year: int | None = None
+    comment: str | None = None
+    typed_unit: str | None = None
+    converted: bool = False  # the value was converted from typed_unit
+    percent_format: bool = False  # a fraction in a percent-formatted cell, read as percent
+    as_text: bool = False
+    plain: bool = False
+    problem: str | None = None
+    message: str | None = None
+
+    @property
+    def no_value(self) -> bool:
+        """Empty, or a marker that says there is no value (not an error)."""
+        return self.value is None and self.problem is None
+
+
+def _shown(raw: object) -> str:
+    return str(raw).strip()
+
+
+def read_outcome(raw: object, unit: str | None = None, *, number_format: str | None = None,
+                 check_unit: bool = True) -> OutcomeReading:
+    """Read an outcome cell: numbers, Swedish text, no-value markers, notes, years, units, percent formats.
+
+    ``4 512 (2023)`` → 4512 of the year 2023; ``82 enl. brukarenkäten`` → 82
+    with a comment; ``ca 75`` is rejected (an approximation is no outcome);
+    ``2 timmar`` for an indicator in minuter → 120 (exact conversions only;
+    ``74 dagar`` for månader is rejected); a fraction in a percent-formatted
+    cell of a %-indicator (0,58 shown as 58 %) → 58.  With *check_unit*
+    False a typed unit is not compared with *unit*.
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return OutcomeReading(raw)
+    if isinstance(raw, bool):
+        return OutcomeReading(raw, problem="inte_tal", message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+    if isinstance(raw, (int, float, Decimal)):
+        value = _finite(float(raw))
+        if value is None:
+            return OutcomeReading(raw)
+        if is_percent_format(number_format) and unit_key(unit) == "%":
+            return OutcomeReading(raw, float(f"{value * 100:.12g}"), percent_format=True, plain=True)
+        return OutcomeReading(raw, value, plain=True)
+    if not isinstance(raw, str):
+        return OutcomeReading(raw, problem="inte_tal", message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+    text = normalise_space(raw)
+    if is_no_value(text):
+        return OutcomeReading(raw)
+    if _APPROX.match(text):
+        return OutcomeReading(raw, problem="inte_tal", message=f"'{_shown(raw)}' är en uppskattning, inget utfall. "
+                              "Ange siffran (bara talet, t.ex. 48,5); lämna tomt om utfall saknas.")
+    m = _LEADING.match(text)
+    if m is None:
+        return OutcomeReading(raw, problem="inte_tal",
+                              message=f"'{_shown(raw)}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+    value = _finite(number_from_match(m))
+    if value is None:
+        return OutcomeReading(raw, problem="inte_tal",
+                              message=f"'{_shown(raw)}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+    typed_unit, year, rest = _split_tail(m.group("tail").strip(), unit)
+    if rest and not any(ch.isalpha() for ch in rest):
+        return OutcomeReading(raw, problem="inte_tal", message=f"'{_shown(raw)}' är inte ett tal. Skriv ett tal, "
+                              "t.ex. 50 eller 48,5 (ett intervall eller flera tal kan inte räknas).")
+    comment = rest or None
+    plain = year is None and comment is None
+    if typed_unit is None or not check_unit:
+        return OutcomeReading(raw, value, year, comment, typed_unit, as_text=True, plain=plain)
+    factor = unit_factor(typed_unit, unit)
+    if factor is None:
+        wanted = f" i {unit}" if unit and unit.strip() else " utan enhet"
+        return OutcomeReading(raw, None, year, comment, typed_unit, as_text=True, problem="utfall_enhet",
+                              message=f"'{_shown(raw)}' har enheten '{typed_unit}', men indikatorn mäts{wanted}; "
+                                      "enheterna kan inte räknas om exakt. Skriv talet i indikatorns enhet, t.ex. "
+                                      "50 eller 48,5.")
+    if factor == 1.0:
+        return OutcomeReading(raw, value, year, comment, typed_unit, as_text=True, plain=plain)
+    converted = float(f"{value * factor:.12g}")
+    return OutcomeReading(raw, converted, year, comment, typed_unit, converted=True, as_text=True)
+
+
+def _split_tail(tail: str, unit: str | None) -> tuple[str | None, int | None, str]:
+    """(unit word, year in brackets, the rest) of what follows the number."""
+    typed: str | None = None
+    if tail.startswith("%"):
+        typed, tail = "%", tail[1:].strip()
+    else:
+        word = tail.split(" ", 1)[0] if tail else ""
+        known = word.casefold() in _UNIT_WORDS or (unit is not None and word.casefold() == unit.strip().casefold())
+        if word and not word.startswith("(") and known:
+            typed, tail = word, tail[len(word):].strip()
+    year = None
+    m = _YEAR_ONLY.match(tail)
+    if m:
+        year, tail = int(m.group("year")), m.group("rest").strip()
+    return typed, year, tail

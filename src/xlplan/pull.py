@@ -81,8 +81,8 @@ from xlplan.workflow import APPROVED
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
            "file_source", "fetch_years", "find_plan", "workbook_paths", "demo_step", "demo_plan_copy"]
 
-Action = Literal["fyll", "uppdatera", "behåll_inskrivet", "behåll_hämtat", "saknas"]
-WRITE_ACTIONS = ("fyll", "uppdatera")
+Action = Literal["fyll", "uppdatera", "behåll_inskrivet", "behåll_hämtat", "saknas", "jämförelsevärde"]
+WRITE_ACTIONS = ("fyll", "uppdatera", "jämförelsevärde")
 CELL_KEYS = ("outcome", "outcome_source", "fetched_value", "provenance")
 GENDER_WORDS = {"T": "totalt", "K": "kvinnor", "M": "män"}
 BOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -160,10 +160,10 @@ class Change:
 
     @property
     def cell(self) -> str | None:
-        return self.cells.get("outcome")
+        return self.cells.get("comparison" if self.action == "jämförelsevärde" else "outcome")
 
     def problem(self) -> Problem:
-        severity = "info" if self.action in ("fyll", "uppdatera", "saknas") else "varning"
+        severity = "info" if self.action in ("fyll", "uppdatera", "saknas", "jämförelsevärde") else "varning"
         return Problem(f"pull_{self.action}", self.message, self.file.name, self.sheet, self.cell,
                        severity)  # type: ignore[arg-type]
 
@@ -273,7 +273,31 @@ def plan_pull(plan: Plan, books: Sequence[DepartmentBook], values: Iterable[Kola
                     change = _missing(book, sheet.actual_name, row, text)
             if change is not None:
                 changes.append(change)
+            if kpi is not None and fv is None:
+                previous = comparison_change(book, sheet.actual_name, row, plan, ind, series, kpi, year, by_key)
+                if previous is not None:
+                    changes.append(previous)
     return changes
+
+
+def comparison_change(book: DepartmentBook, sheet: str, row: BookRow, plan: Plan, ind: Indicator,
+                      series: str | None, kpi: str, year: int,
+                      by_key: dict[tuple[str, str, int, str], KoladaValue]) -> Change | None:
+    """Kolada's previous-year value into an empty Jämförelsevärde cell of a direction-target row."""
+    from xlplan.assess import uses_comparison
+
+    if "comparison" not in row.cells or "comparison_source" not in row.cells or row.raw.get("comparison") is not None:
+        return None
+    goal = plan.goal(ind.goal_id)
+    if not uses_comparison(ind.target(year, goal), ind.baseline_values(), series):
+        return None
+    v = by_key.get((kpi, plan.settings.municipality_id, year - 1, ind.gender))
+    if v is None or v.value is None or v.isdeleted:
+        return None
+    src = kolada_source(v, plan.settings.municipality)
+    label = f"Kolada {year - 1}"
+    return Change(book.path, sheet, row.row_id, row.cells, "jämförelsevärde",
+                  f"Jämförelsevärde {format_number(v.value)} ({label}; {src.text}).", Source(v.value, label, src.provenance))
 
 
 # ---------------------------------------------------------------- applying
@@ -321,6 +345,10 @@ def write_book(path: Path, changes: Sequence[Change]) -> None:
     for ch in changes:
         assert ch.source is not None
         ws = wb[ch.sheet]
+        if ch.action == "jämförelsevärde":
+            ws[ch.cells["comparison"]].value = ch.source.value
+            ws[ch.cells["comparison_source"]].value = ch.source.text
+            continue
         ws[ch.cells["outcome"]].value = ch.source.value
         ws[ch.cells["fetched_value"]].value = ch.source.value
         ws[ch.cells["outcome_source"]].value = ch.source.text

@@ -16,9 +16,15 @@ Rules (``TARGETS.md``), in order:
 
 Direction targets (``Öka``/``Minska``) compare with the previous period's
 outcome, else the baseline; ``Bibehålla`` alone means not worse than the
-baseline (else the previous outcome).  Without anything to compare with,
-a direction target is assessed by hand like a qualitative one, flagged
-``jamforelsevarde_saknas``.
+baseline (else the previous outcome).  The "previous outcome" is the row's
+comparison value (previous period, last year, Kolada's previous year, or
+typed by the department).  Without anything to compare with, a direction
+target is assessed by hand like a qualitative one, flagged
+``jamforelsevarde_saknas`` — but a missing outcome is still *Utfall saknas*.
+
+For the live formula the comparison value may be a :class:`Ref` (a cell):
+the rules then compare with the cell, falling back to the baseline when the
+cell holds no number.
 
 Every rule is first turned into comparisons of an outcome with constants
 (:func:`status_rules`); :func:`evaluate` applies them in Python and
@@ -51,6 +57,8 @@ __all__ = [
     "normalise_label",
     "ASSESSMENT_TEXTS",
     "FLAGS",
+    "Ref",
+    "reference",
 ]
 
 
@@ -68,7 +76,7 @@ class Status(str, Enum):
         return _LABELS[self]
 
     @classmethod
-    def from_label(cls, text: str | None) -> "Status | None":
+    def from_label(cls, text: str | None) -> Status | None:
         """Read a status word tolerantly (case, spaces, ``delvis``, ``ej uppfyllt`` …)."""
         if not isinstance(text, str):
             return None
@@ -158,7 +166,21 @@ class StatusResult:
 # --------------------------------------------------------------------------
 
 V = TypeVar("V")
-Cmp = tuple[Op, float]  # "outcome <op> constant"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A comparison value that lives in a cell (formulas only).
+
+    ``fallback`` is what the rule compares with when the cell holds no
+    number (the baseline); None: the row is then assessed by hand.
+    """
+
+    cell: str
+    fallback: float | None = None
+
+
+Cmp = tuple[Op, "float | Ref"]  # "outcome <op> constant (or comparison cell)"
 Condition = tuple[tuple[Cmp, ...], ...]  # OR of ANDs; () is never true
 
 
@@ -202,8 +224,14 @@ def _compare(x: float, op: Op, c: float) -> bool:
 
 
 def holds(cond: Condition, x: float) -> bool:
-    """Whether outcome ``x`` satisfies a condition."""
-    return any(all(_compare(x, op, c) for op, c in conj) for conj in cond)
+    """Whether outcome ``x`` satisfies a condition (of constants; a :class:`Ref` is for formulas only)."""
+    return any(all(_compare(x, op, _constant(c)) for op, c in conj) for conj in cond)
+
+
+def _constant(c: float | Ref) -> float:
+    if isinstance(c, Ref):
+        raise TypeError("a comparison cell can only be written into a formula, not evaluated")
+    return c
 
 
 def lookup_series(mapping: Mapping[str | None, V], name: str | None) -> V | None:
@@ -267,7 +295,7 @@ def _threshold_rule(name: str | None, st: SeriesTarget, base: float | None, sett
                       worse, limit)
 
 
-def _direction_rule(name: str | None, direction: str, ref: float, polarity: Polarity | None) -> SeriesRule:
+def _direction_rule(name: str | None, direction: str, ref: float | Ref, polarity: Polarity | None) -> SeriesRule:
     if direction == "increase":
         return SeriesRule(name, None, (((">", ref),),), (), ((("<", ref),),))
     if direction == "decrease":
@@ -284,27 +312,38 @@ def _value(values: SeriesValues | None, name: str | None) -> float | None:
     return q.value if q is not None else None
 
 
-def _reference(direction: str, name: str | None, baseline: SeriesValues | None,
-               previous: Mapping[str | None, float | None] | None) -> float | None:
+def reference(direction: str, name: str | None, baseline: SeriesValues | None,
+              previous: Mapping[str | None, float | Ref | None] | None) -> float | Ref | None:
+    """What a direction target's series is compared with.
+
+    ``Öka``/``Minska``: the comparison value (*previous*), else the baseline;
+    ``Bibehålla``: the baseline, else the comparison value.
+    """
     prev = lookup_series(previous, name) if previous else None
-    prev = prev if isinstance(prev, (int, float)) and math.isfinite(prev) else None
+    if isinstance(prev, bool) or not isinstance(prev, (int, float, Ref)) or not isinstance(prev, Ref) and not math.isfinite(prev):
+        prev = None
     base = _value(baseline, name)
-    first, second = (base, prev) if direction == "maintain" else (prev, base)
-    return first if first is not None else second
+    if direction == "maintain":
+        if base is not None:
+            return base
+        return prev
+    if isinstance(prev, Ref):
+        return Ref(prev.cell, base)
+    return prev if prev is not None else base
 
 
 def status_rules(target: Target, *, series_names: Sequence[str] = (), outcome_keys: Sequence[str | None] = (),
                  baseline: SeriesValues | None = None,
-                 previous: Mapping[str | None, float | None] | None = None,
+                 previous: Mapping[str | None, float | Ref | None] | None = None,
                  polarity: Polarity | None = None, settings: StatusSettings = StatusSettings()) -> StatusRules:
-    """Turn a target and its comparison values into comparisons with constants."""
+    """Turn a target and its comparison values into comparisons with constants (or comparison cells)."""
     names = _series_list(target, series_names, outcome_keys)
     if target.kind == "none":
         return StatusRules("fixed", names, Status.MALVARDE_SAKNAS)
     if target.kind == "qualitative":
         return StatusRules("assessment", names)
     if target.kind == "direction":
-        refs = [_reference(target.direction or "maintain", n, baseline, previous) for n in names]
+        refs = [reference(target.direction or "maintain", n, baseline, previous) for n in names]
         if any(r is None for r in refs):
             return StatusRules("assessment", names, flags=("jamforelsevarde_saknas",))
         rules = tuple(_direction_rule(n, target.direction or "maintain", r, polarity)
@@ -369,6 +408,12 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
     """The status of one indicator for one period (see the module docstring for the rules)."""
     rules = status_rules(target, series_names=series_names, outcome_keys=list(outcomes), baseline=baseline,
                          previous=previous, polarity=polarity, settings=settings)
+    if rules.mode == "assessment" and rules.flags and any(
+            _number(lookup_series(outcomes, n)) is None for n in rules.series_names):
+        # a direction target without comparison value still needs its outcome first
+        series = tuple(SeriesStatus(n, Status.UTFALL_SAKNAS, _number(lookup_series(outcomes, n)),
+                                    target.for_series(n)) for n in rules.series_names)
+        return StatusResult(Status.UTFALL_SAKNAS, series, rules.flags)
     if rules.mode != "series":
         status, flags = (rules.fixed, rules.flags) if rules.fixed else _assessed(rules, assessment)
         assert status is not None

@@ -79,6 +79,10 @@ def indicator_columns() -> list[ColumnSpec]:
         ColumnSpec("baseline", "Nuläge", 13),
         ColumnSpec("baseline_year", "Nulägesår", 8, number_format="0"),
         ColumnSpec("target", "Målvärde", 13),
+        # What a direction target (Öka/Minska/Bibehålla) is compared with; an input on such rows only.
+        ColumnSpec("comparison", "Jämförelsevärde", 12, input=True, number_format=DECIMAL,
+                   validation=number_validation()),
+        ColumnSpec("comparison_source", "Jämförelsekälla", 16),
         ColumnSpec("outcome", "Utfall", 10, input=True, number_format=DECIMAL, validation=number_validation()),
         ColumnSpec("status", "Status", 16),
         ColumnSpec("assessment", "Egen bedömning", 15, input=True,
@@ -91,6 +95,10 @@ def indicator_columns() -> list[ColumnSpec]:
         ColumnSpec("fetched_value", "Hämtat värde", 12, hidden=True, keep=True, number_format=DECIMAL),
         ColumnSpec("provenance", "Proveniens", 20, hidden=True, keep=True, wrap=False),
     ]
+
+
+# Columns added after template 1 was first used: an older file without them is still read and refilled.
+ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source")}
 
 
 def activity_columns() -> list[ColumnSpec]:

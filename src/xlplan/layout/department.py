@@ -69,8 +69,9 @@ META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "depart
              "department_name", "period", "template_version", "generated_at")
 
 
-# (indicator id, series name or None) -> the previous period's outcome
-PreviousOutcomes = dict[tuple[str, str | None], float]
+# (indicator id, series name or None) -> (comparison value, its source in Swedish), e.g.
+# (7.0, "Utfall K1 2024 (avdelningsfil)"): what a direction target is compared with.
+PreviousOutcomes = dict[tuple[str, str | None], tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,9 @@ def department_workbook(plan: Plan, department: Department, period: Period,
                         previous: PreviousOutcomes | None = None) -> WorkbookSpec:
     """The whole follow-up workbook of one department for one period.
 
-    *previous* (outcomes of the period before) is what direction targets
-    (``Öka``, ``Minska``) compare with; without it they compare with the baseline.
+    *previous* (comparison values with their sources: the period before, last
+    year) is written into the Jämförelsevärde column, which direction targets
+    (``Öka``, ``Minska``) compare with; without one they compare with the baseline.
     """
     stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
     ctx = Context(plan, department, period, stamp, previous or {})
@@ -168,7 +170,7 @@ def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indica
     if picked:
         year, text = picked
         target_text = text if year == ctx.period.year else f"{text} (målvärde {year})"
-    values = {
+    values: dict[str, object] = {
         "priority_goal": goal.priority_goal if goal else None,
         "goal": goal.text if goal else ind.goal_id,
         "indicator": ind.name,
@@ -180,10 +182,23 @@ def indicator_row(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indica
         "target": target_text,
         "status": status_cell(ctx, sheet, goal, ind, series, r),
     }
+    compared = uses_comparison(ctx, goal, ind, series)
+    before = ctx.previous.get((ind.id, series)) if compared else None
+    if before is not None:
+        values["comparison"], values["comparison_source"] = before
+    inputs = frozenset(c.key for c in sheet.columns if c.input and (c.key != "comparison" or compared))
     fmt = outcome_format(ind.unit)
-    return RowSpec(indicator_row_id(ind.id, series), values,
-                   number_formats={"outcome": fmt, "fetched_value": fmt},
+    return RowSpec(indicator_row_id(ind.id, series), values, inputs=inputs,
+                   number_formats={"outcome": fmt, "fetched_value": fmt, "comparison": fmt},
                    validations={"outcome": number_validation(ind.minimum, ind.maximum)})
+
+
+def uses_comparison(ctx: Context, goal: Goal | None, ind: Indicator, series: str | None) -> bool:
+    """Whether the row's status depends on its Jämförelsevärde: a direction target (Öka, Minska, or
+    Bibehålla without a baseline)."""
+    from xlplan.assess import uses_comparison as uses
+
+    return uses(ind.target(ctx.period.year, goal), ind.baseline_values(), series)
 
 
 def source_text(ind: Indicator, series: str | None) -> str | None:
@@ -210,11 +225,11 @@ def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicato
     target = ind.target(ctx.period.year, goal)
     outcome = f"{sheet.letter('outcome')}{r}"
     assessment = f"{sheet.letter('assessment')}{r}"
-    before = ctx.previous.get((ind.id, series))
+    comparison = f"{sheet.letter('comparison')}{r}" if uses_comparison(ctx, goal, ind, series) else None
     formula = status_formula(target, {series: outcome}, series_names=(series,) if series else (),
                              baseline=ind.baseline_values(), polarity=ind.polarity(goal),
                              settings=ctx.plan.settings.status_settings, assessment_cell=assessment,
-                             previous={series: before} if before is not None else None)
+                             comparison_cells={series: comparison} if comparison else None)
     if formula is not None:
         return Formula(formula if formula.startswith("=") else "=" + formula)
     return static_status(target.kind)
