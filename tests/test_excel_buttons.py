@@ -3,7 +3,7 @@
 A real file (a filled department workbook, or the controller workbook) becomes
 the payload the client would send; ``xlplan.excel.<fn>()`` runs with that book
 as ``xw.Book.caller()``; the queued actions are applied to a copy of the file
-(:mod:`xlplan.xlremote`) and the copy is checked as a user would see it.
+(:mod:`xlremote`) and the copy is checked as a user would see it.
 
 Department sheets are protected. On desktop Excel for Windows the button
 unprotects the sheets it writes (``xlplan.excel.unprotected``, tested with a
@@ -33,7 +33,7 @@ from xlplan.layout.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
 from xlplan.layout.spec import SECTION_FILL
 from xlplan.planio import write_plan_tables
 from xlplan.workbook_build import SETTINGS, build_workbook, default_out
-from xlplan.xlremote import Alert, RemoteRun, run_with_caller, vba_client_problems
+from xlremote import Alert, RemoteRun, run_with_caller, vba_client_problems
 from xlplan.xlsm import read_vba_modules
 
 pytest.importorskip("xlwings")
@@ -475,7 +475,7 @@ def test_unprotected_does_nothing_on_the_remote_engine() -> None:
 
 def test_department_book_reader_sees_unsaved_values(dept: Path) -> None:
     """The snapshot the library reads is the book as open, not the file on disk."""
-    from xlplan.xlremote import open_remote_book
+    from xlremote import open_remote_book
 
     outcomes(dept, {"I|I1|": 77})
     book = open_remote_book(dept.name)

@@ -152,7 +152,7 @@ def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolad
     dep = sorted(files["deps"].glob("*.xlsm"))[0]
     body = f"""
         import xlwings
-        from xlplan.xlremote import run_with_caller
+        from xlremote import run_with_caller
         base = set(heavy())
         import xlplan.excel as x
         run = run_with_caller({dep.name!r}, x.{button}, out={str(files["tmp"] / ("after-" + button + ".xlsm"))!r},
@@ -160,8 +160,10 @@ def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolad
         result["alerts"] = [a.prompt for a in run.alerts]
         result["new"] = sorted(set(heavy()) - base)
     """
+    tests = str(Path(__file__).resolve().parent)  # the xlremote test harness lives beside the tests
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "XLPLAN_CACHE_DIR": str(files["tmp"] / "cache"),
-           "XLPLAN_KOLADA_URL": kolada}
+           "XLPLAN_KOLADA_URL": kolada,
+           "PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)}
     result = probe(body, files["tmp"], cwd=dep.parent, env=env)
     assert result["alerts"], f"{button}: the button ended without a message"
     assert unexpected(result["new"], allowed) == set(), f"button {button} loaded {result['new']}"

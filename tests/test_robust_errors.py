@@ -125,7 +125,7 @@ def test_button_turns_an_unexpected_error_into_a_message_box(books: Path, tmp_pa
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("xlwings")
     import xlplan.excel as excel
-    from xlplan.xlremote import run_with_caller
+    from xlremote import run_with_caller
 
     monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
     book = next(books.glob("*.xlsx"))

@@ -413,10 +413,14 @@ def test_consolidate_exit_code_says_a_file_was_left_out(folder: tuple[Path, Path
     assert res.exit_code == 1 and "Trasig.xlsx" in res.output
 
 
+@pytest.mark.parametrize("cycles", [pytest.param(int(os.environ.get("XLPLAN_CYCLES", "8")), id="kort"),
+                                    pytest.param(int(os.environ.get("XLPLAN_LONG_CYCLES", "300")), id="lang",
+                                                 marks=pytest.mark.slow)])
 def test_random_cycles_of_renames_resaves_typing_refill_and_flag_lose_nothing(
-        tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path) -> None:
+        tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path, cycles: int) -> None:
     """Seeded random cycles: type values, rename departments, re-save files as .xlsx, refill, flag.
-    Every typed value is still in the department's one file afterwards (``XLPLAN_CYCLES`` sets the count)."""
+    Every typed value is still in the department's one file afterwards (8 cycles in ``make test``,
+    300 in ``make test-all``; ``XLPLAN_CYCLES`` / ``XLPLAN_LONG_CYCLES`` set the counts)."""
     import random
 
     from xlplan.flag import scan_department_workbooks
@@ -437,7 +441,7 @@ def test_random_cycles_of_renames_resaves_typing_refill_and_flag_lose_nothing(
         assert all(len(v) == 1 for v in by_dep.values()), by_dep
         return {d: v[0] for d, v in by_dep.items()}
 
-    for cycle in range(int(os.environ.get("XLPLAN_CYCLES", "8"))):
+    for cycle in range(cycles):
         current = files()
         for _ in range(2):
             dep = rng.choice(sorted(current))

@@ -1,7 +1,7 @@
 """A department file that stands alone, and the submission workflow with roles.
 
 The department's side is run as Excel runs it (the buttons through xlwings'
-remote engine, :mod:`xlplan.xlremote`) and from the command line, on a
+remote engine, :mod:`xlremote`) and from the command line, on a
 department workbook copied alone into an empty folder; the controller's side
 from ``uppfoljning.xlsm`` and from the command line.  Kolada is the local
 stand-in on 127.0.0.1.
@@ -34,7 +34,7 @@ from xlplan.planio import read_plan, write_plan_tables
 from xlplan.pull import pull
 from xlplan.workbook_build import SETTINGS, build_workbook
 from xlplan.workflow import APPROVED, READY, RETURNED, approve_file, history, return_file, submit_file
-from xlplan.xlremote import RemoteRun, run_with_caller, vba_client_problems
+from xlremote import RemoteRun, run_with_caller, vba_client_problems
 
 pytest.importorskip("xlwings")
 

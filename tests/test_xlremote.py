@@ -15,7 +15,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from xlplan.errors import BadInput, WorkbookUnreadable
-from xlplan.xlremote import (
+from xlremote import (
     EMULATED_ACTIONS,
     VBA_CLIENT_ACTIONS,
     Alert,
@@ -282,7 +282,7 @@ def test_no_fill_is_refused_because_the_vba_client_fails_on_null(source: Path, t
 def test_vba_actions_not_emulated_are_named(source: Path, tmp_path: Path) -> None:
     book = open_remote_book(source)
     book.sheets["Mål"].tables.add(book.sheets["Mål"]["A1:D3"], name="Ny")
-    with pytest.raises(UnsupportedAction, match="not emulated by xlplan.xlremote: addTable"):
+    with pytest.raises(UnsupportedAction, match="not emulated by xlremote: addTable"):
         apply_actions(source, book.json()["actions"], tmp_path / "ut.xlsx")
 
 

@@ -26,7 +26,7 @@ from xlplan.layout.spec import (
     TitleRow,
     WorkbookSpec,
 )
-from xlplan.xlremote import RemoteActionError, apply_actions, open_remote_book, vba_client_problems
+from xlremote import RemoteActionError, apply_actions, open_remote_book, vba_client_problems
 
 xw = pytest.importorskip("xlwings")
 

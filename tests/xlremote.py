@@ -453,7 +453,7 @@ def apply_actions(
     problems = vba_client_problems(actions)
     missing = sorted({a["func"] for a in actions if a["func"] in VBA_CLIENT_ACTIONS} - EMULATED_ACTIONS)
     if missing:
-        problems.append(f"not emulated by xlplan.xlremote: {', '.join(missing)}")
+        problems.append(f"not emulated by xlremote: {', '.join(missing)}")
     if problems:
         raise UnsupportedAction("; ".join(problems))
     wb = _load_for_writing(path)
