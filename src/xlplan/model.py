@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from xlplan.status import StatusSettings
@@ -191,6 +191,7 @@ class Plan:
     personnel: tuple[PersonnelTarget, ...] = ()
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
+    _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
     def id(self) -> str:
@@ -202,8 +203,13 @@ class Plan:
 
         Computed once per plan object (the plan is immutable; ``dataclasses.replace``
         makes a new object with its own version): fill and flag ask for it per file.
+        A department's slice of a plan (:mod:`xlplan.embedded`) carries the whole plan's version.
         """
-        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        if self._version:
+            return self._version
+        content = asdict(self)
+        content.pop("_version", None)
+        blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
     def department(self, dep_id: str) -> Department | None:
