@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from typer.exceptions import TyperException
 
-from xlplan.errors import XlplanError, blocking, report_unexpected
+from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, report_unexpected
 
 
 class XlplanGroup(TyperGroup):
@@ -274,8 +274,8 @@ def pull_cmd(
                   cache_dir=cache_dir, dry_run=dry_run)
     for line in result.lines():
         typer.echo(line)
-    if blocking(result.problems):
-        raise typer.Exit(1)
+    if blocking(result.problems) or any(p.code == KOLADA_DOWN for p in result.problems):
+        raise typer.Exit(1)  # done, with problems: a file was left out, or Kolada's rows wait
 
 
 @app.command("flag")

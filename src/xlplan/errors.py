@@ -25,6 +25,9 @@ from typing import Iterable, Literal
 Severity = Literal["fel", "varning", "info"]
 
 
+KOLADA_DOWN = "kolada_otillganglig"  # problem code: Kolada could not be reached; only its rows wait
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in a file: where, what (stable code), and a Swedish message."""

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from xlplan.errors import BadInput, KoladaUnavailable, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from xlplan.embedded import PlanChoice
     from xlplan.flag import FlagReport
     from xlplan.model import Plan
+    from xlplan.pull import PullResult
 
 __all__ = [
     "pull", "flag", "submit", "fill", "consolidate", "export", "about", "approve", "send_back",
@@ -57,7 +58,6 @@ __all__ = [
 TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
-KOLADA_DOWN = "kolada_otillganglig"  # problem code: Kolada failed, the local exports were still read
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
 FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
 F = TypeVar("F", bound=Callable[..., None])
@@ -533,56 +533,40 @@ def pull() -> None:
     """Outcomes from Kolada and local exports into the open department workbook (typed values are kept)."""
     book = caller()
     with department(book) as ctx:
-        changes, problems, url = pull_changes(ctx)
-        writes = pull_writes(changes)
+        result, url = pull_changes(ctx)
+        writes = pull_writes(result.changes)
         with unprotected(book, {w.sheet for w in writes}, ctx.password):
             apply(book, writes)
-    alert(book, pull_summary(changes, problems, url) + [ctx.plan_note], "Hämta värden",
-          critical=any(p.code == KOLADA_DOWN for p in problems))
+        _save_comparisons(ctx, result)
+    alert(book, pull_summary(result.changes, result.problems, url) + [ctx.plan_note], "Hämta värden",
+          critical=any(p.code == KOLADA_DOWN for p in result.problems))
 
 
-def pull_changes(ctx: DepartmentContext) -> tuple[list[Any], list[Problem], str]:
-    """The library's pull decisions for the open workbook (nothing is written)."""
-    from xlplan.filesources import read_file_values
-    from xlplan.layout.department import included_indicators
-    from xlplan.periods import parse_period
-    from xlplan.pull import fetch_years, make_client, plan_pull
+def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
+    """The library's pull decisions for the open workbook (:func:`xlplan.pull.decide_pull`; nothing is written)."""
+    from xlplan.pull import PullResult, decide_pull, make_client
 
-    period = parse_period(ctx.dbook.period or "")
-    dep = ctx.dbook.department_id or ""
-    kpis = list(dict.fromkeys(kpi for _, ind in included_indicators(ctx.plan, dep, period)
-                              for _, kpi in ind.kolada))
     on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
     url = os.environ.get(KOLADA_ENV) or on_val or None
-    values: list[Any] = []
-    down: Problem | None = None
-    client = make_client(ctx.plan, url, False, None)
-    with client:
-        if kpis:
-            try:
-                values = client.fetch(kpis, [ctx.plan.settings.municipality_id],
-                                      fetch_years(ctx.plan, [period])).values
-            except KoladaUnavailable as exc:  # only the Kolada rows wait; local exports still fill
-                down = Problem(KOLADA_DOWN, f"{exc} Raderna med Kolada som källa hämtades inte; försök igen senare.",
-                               severity="varning")
-    file_values, problems = ([], []) if ctx.folder is None else read_file_values(ctx.plan, ctx.folder, [dep], period)
-    changes = plan_pull(ctx.plan, [ctx.dbook], values, file_values)
-    if down is not None:
-        changes = [c for c in changes if c.action != "saknas"]  # no Kolada answer is not "no value"
-        problems = [down] + list(problems)
-    return changes, problems, client.base_url
+    result = PullResult()
+    with make_client(ctx.plan, url, False, None) as client:
+        decide_pull(ctx.plan, [ctx.dbook], ctx.folder, client, result)
+    return result, client.base_url
+
+
+def _save_comparisons(ctx: DepartmentContext, result: "PullResult") -> None:
+    """Kolada's comparison rows go beside the workbook, as ``xlplan pull`` saves them (Jämförelser)."""
+    from xlplan.comparisons import COMPARISONS_FILE, save_comparisons
+    from xlplan.periods import parse_period
+
+    path = book_path(ctx.book)
+    if result.comparisons and path is not None:
+        save_comparisons(path.parent / COMPARISONS_FILE, result.comparisons, ctx.plan,
+                         parse_period(ctx.dbook.period or ""))
 
 
 def pull_writes(changes: Sequence[Any]) -> list[Write]:
-    out = []
-    for ch in changes:
-        if not ch.writes:
-            continue
-        source = ch.source
-        for key, value in (("outcome", source.value), ("fetched_value", source.value),
-                           ("outcome_source", source.text), ("provenance", source.provenance_json())):
-            out.append(Write(ch.sheet, ch.cells[key], "values", [[text(value)]]))
-    return out
+    return [Write(ch.sheet, address, "values", [[text(value)]]) for ch in changes for address, value in ch.cell_values()]
 
 
 def pull_summary(changes: Sequence[Any], problems: Sequence[Problem], url: str) -> list[str]:

@@ -67,7 +67,7 @@ from xlplan.committee import Comparison
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
 from xlplan.atomic import check_writable
 from xlplan.embedded import choose_plan
-from xlplan.errors import BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable, file_problem
+from xlplan.errors import KOLADA_DOWN, BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable, file_problem
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
 from xlplan.layout.columns import INDICATORS
@@ -161,6 +161,19 @@ class Change:
     @property
     def cell(self) -> str | None:
         return self.cells.get("comparison" if self.action == "jämförelsevärde" else "outcome")
+
+    def cell_values(self) -> list[tuple[str, Any]]:
+        """What this change writes: (A1 address, value) pairs; the CLI and the ribbon both apply these."""
+        if not self.writes:
+            return []
+        assert self.source is not None
+        src = self.source
+        if self.action == "jämförelsevärde":
+            keyed = [("comparison", src.value), ("comparison_source", src.text)]
+        else:
+            keyed = [("outcome", src.value), ("fetched_value", src.value), ("outcome_source", src.text),
+                     ("provenance", src.provenance_json())]
+        return [(self.cells[key], value) for key, value in keyed]
 
     def problem(self) -> Problem:
         severity = "info" if self.action in ("fyll", "uppdatera", "saknas", "jämförelsevärde") else "varning"
@@ -343,16 +356,9 @@ def write_book(path: Path, changes: Sequence[Change]) -> None:
     except Exception as exc:  # openpyxl raises many types for broken files
         raise WorkbookUnreadable(str(path), f"kan inte öppnas för skrivning ({exc})") from exc
     for ch in changes:
-        assert ch.source is not None
         ws = wb[ch.sheet]
-        if ch.action == "jämförelsevärde":
-            ws[ch.cells["comparison"]].value = ch.source.value
-            ws[ch.cells["comparison_source"]].value = ch.source.text
-            continue
-        ws[ch.cells["outcome"]].value = ch.source.value
-        ws[ch.cells["fetched_value"]].value = ch.source.value
-        ws[ch.cells["outcome_source"]].value = ch.source.text
-        ws[ch.cells["provenance"]].value = ch.source.provenance_json()
+        for address, value in ch.cell_values():
+            ws[address].value = value
     wb.calculation.fullCalcOnLoad = True
     save_edited(wb, path)
 
@@ -510,7 +516,7 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
          dry_run: bool = False, client: KoladaClient | None = None) -> PullResult:
     """Pull outcome values into one department workbook or every one in a folder.
 
-    Raises KoladaUnavailable (nothing written) when Kolada fails, BadInput /
+    When Kolada fails only its rows wait (a warning); local export rows still fill.  Raises BadInput /
     WorkbookRefused for a wrong target or plan.  *client* is the test seam.
     """
     target = Path(target)
@@ -538,22 +544,13 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
         result.problems.append(Problem("inga_filer", f"Inga avdelningsfiler för planen '{plan.id}' i {target}.",
                                        str(target), severity="varning"))
         return result
-    periods = sorted({parse_period(b.period or "") for b in books})
     own = client is None
     client = client or make_client(plan, kolada_url, offline, Path(cache_dir) if cache_dir else None)
     try:
-        values, comparisons = _kolada(plan, periods, client, result)
-    except KoladaUnavailable as exc:
-        raise KoladaUnavailable(f"{exc} Inga avdelningsfiler ändrades.") from exc
+        periods, comparisons = decide_pull(plan, books, plan_folder, client, result, overwrite_pulled)
     finally:
         if own:
             client.close()
-    for period in periods:
-        group = [b for b in books if b.period and parse_period(b.period) == period]
-        file_values, problems = read_file_values(plan, plan_folder, [b.department_id or "" for b in group],
-                                                 period)
-        result.problems += problems
-        result.changes += plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
     result.comparisons = comparisons
     if not dry_run:
         result.written = apply_pull(result.changes, result.problems, stamps)
@@ -573,13 +570,45 @@ def merged(results: Sequence[PullResult], into: PullResult) -> PullResult:
     return into
 
 
+def decide_pull(plan: Plan, books: Sequence[DepartmentBook], plan_folder: Path | None, client: KoladaClient,
+           result: PullResult, overwrite_pulled: bool = False) -> tuple[list[Period], list[Comparison]]:
+    """Every pull decision for *books* into ``result.changes`` (nothing is written): the one path for
+    ``xlplan pull`` and the ribbon's *Hämta värden*.  When Kolada cannot be reached only the Kolada rows
+    wait (a ``kolada_otillganglig`` warning); values from local exports in *plan_folder* still fill."""
+    periods = sorted({parse_period(b.period or "") for b in books})
+    try:
+        with client.within_deadline():
+            values, comparisons = _kolada(plan, periods, client, result)
+        down = False
+    except KoladaUnavailable as exc:
+        values, comparisons, down = [], [], True
+        result.problems.append(Problem(KOLADA_DOWN, f"{exc} Raderna med Kolada som källa hämtades inte; försök "
+                                       "igen senare. Värden ur lokala exporter fylldes.", severity="varning"))
+    result.problems += [Problem("kolada_varning", w, severity="varning") for w in client.warnings]
+    for period in periods:
+        group = [b for b in books if b.period and parse_period(b.period) == period]
+        file_values, problems = ([], []) if plan_folder is None else read_file_values(
+            plan, plan_folder, [b.department_id or "" for b in group], period)
+        result.problems += problems
+        changes = plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
+        if down:  # no answer from Kolada is not "no value in Kolada"
+            changes = [c for c in changes if c.action != "saknas"]
+        result.changes += changes
+    result.comparisons = comparisons
+    return periods, comparisons
+
+
 def _kolada(plan: Plan, periods: Sequence[Period], client: KoladaClient,
             result: PullResult) -> tuple[list[KoladaValue], list[Comparison]]:
     kpis = list(dict.fromkeys(kpi for _, kpi in comparison_kpis(plan, periods)))
     if not kpis:
         return [], []
     s = plan.settings
-    group, problem = resolve_group(s.similar_group, s.municipality, client.municipality_groups)
+    try:
+        group, problem = resolve_group(s.similar_group, s.municipality, client.municipality_groups)
+    except KoladaUnavailable as exc:  # without the group the comparison lacks one column, nothing more
+        group, problem = None, Problem("grupp_okand", str(exc), sheet="Inställningar", cell="Liknande kommuner",
+                                       severity="varning")
     if problem is not None:
         result.problems.append(problem)
     units: list[Unit] = units_for(plan, group)

@@ -1,6 +1,6 @@
-"""A faulty Kolada during ``pull``: nothing is written to any department workbook
-(no NaN, no empty number with "Källa: Kolada"), no comparisons.json, and the
-Swedish KoladaUnavailable says so.  Real plan, real workbooks, the stand-in on 127.0.0.1."""
+"""A faulty Kolada during ``pull``: nothing from Kolada is written to any department workbook
+(no NaN, no empty number with "Källa: Kolada"), no comparisons.json, a Swedish warning says why,
+and only the rows from local exports fill.  Real plan, real workbooks, the stand-in on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from xlplan.errors import KoladaUnavailable
+from xlplan.errors import KOLADA_DOWN
 from xlplan.fill import fill
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 from xlplan.kolada.standin_data import STANDIN_GROUP_TITLE
@@ -58,10 +58,11 @@ def test_faulty_kolada_changes_no_file(folder: Path, fail: str, options: dict[st
     with KoladaStandin() as srv:
         srv.set_failure(fail, only=fault_from)
         with KoladaClient(base_url=srv.url, cache=KoladaCache(folder / "cache"), **options) as client:
-            with pytest.raises(KoladaUnavailable, match="Inga avdelningsfiler ändrades") as info:
-                pull(folder / "avd", folder / "plan.xlsx", client=client)
+            result = pull(folder / "avd", folder / "plan.xlsx", client=client)
         assert any(p.startswith(fault_from) for p in srv.paths)
-    assert words in str(info.value)
-    assert digests(folder) == before
+    (down,) = [p for p in result.problems if p.code == KOLADA_DOWN]  # only Kolada's rows wait
+    assert words in down.message and not [c for c in result.changes if c.writes and "Kolada" in c.source.text]
+    assert {c.file.name for c in result.changes if c.writes} == {
+        n for n, d in digests(folder).items() if before.get(n) != d}
     assert not (folder / "avd" / "comparisons.json").exists()
     assert not any("NaN" in p.read_text(encoding="utf-8") for p in (folder / "cache").glob("*.json"))
