@@ -605,7 +605,7 @@ def flag(target: str | Path, plan_path: str | Path | None = None) -> FlagOutcome
     cache: dict[object, object] = {}
     for path in books:
         try:
-            meta = metas.get(path) or _metadata(path)
+            meta = metas.get(path) or read_metadata(path) or {}
             choice = choose_plan(path, meta.get("plan_id") or "", meta.get("department_id") or "", path.parent,
                                  Path(plan_path) if plan_path is not None else None, cache=cache)
             outcomes.append(replace(flag_workbook(path, choice.plan), plan_note=choice.note))
