@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,14 +350,11 @@ def write_job(job: FillJob) -> None:
             return
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
-        from xlplan.xlsm.package import make_xlsm
+        from xlplan.xlsm.package import make_xlsm_from_workbook
 
-        with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
-            xlsx = Path(d) / "book.xlsx"
-            wb = build_workbook(job.spec)
-            add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
-            wb.save(xlsx)
-            make_xlsm(xlsx, tmp)
+        wb = build_workbook(job.spec)
+        add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
+        make_xlsm_from_workbook(wb, tmp)
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
