@@ -102,8 +102,8 @@ def script(code: str) -> list[str]:
 BUTTON_SIDE = """
 import sys, types
 from pathlib import Path
+import xlplan.excel as x  # the macro's statement (xlwings' own import is measured apart)
 from openpyxl import Workbook, load_workbook
-import xlplan.excel as x
 from xlplan.deptbook import read_department_workbook
 from xlplan.planio import find_plans, read_plan
 
