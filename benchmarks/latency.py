@@ -204,6 +204,11 @@ def run_rounds(all_cases: list[Case], runs: int, env: dict[str, str], scratch: P
         print(f"  omgång {r + 1}/{runs} klar" if r >= 0 else "  uppvärmning klar", file=sys.stderr)
 
 
+def sv(x: float, decimals: int = 2) -> str:
+    """A number with a decimal comma, as in the rest of the documentation."""
+    return f"{x:.{decimals}f}".replace(".", ",")
+
+
 def report(all_cases: list[Case], runs: int) -> None:
     by_name = {c.name: c for c in all_cases}
     print(f"\nMedian av {runs} körningar i nya tolkar (vägg / CPU = användare + system):\n")
@@ -212,10 +217,10 @@ def report(all_cases: list[Case], runs: int) -> None:
     for c in all_cases:
         f = by_name.get(c.floor or "")
         if f is None:
-            print(f"| {c.name} | {c.wall:.2f} s | {c.cpu:.2f} s | | | | | | |")
+            print(f"| {c.name} | {sv(c.wall)} s | {sv(c.cpu)} s | | | | | | |")
             continue
-        print(f"| {c.name} | {c.wall:.2f} s | {c.cpu:.2f} s | {f.name} | {f.wall:.2f} s | {f.cpu:.2f} s | "
-              f"{c.wall / f.wall:.2f}× | {c.cpu / f.cpu:.2f}× | {c.target} |")
+        print(f"| {c.name} | {sv(c.wall)} s | {sv(c.cpu)} s | {f.name} | {sv(f.wall)} s | {sv(f.cpu)} s | "
+              f"{sv(c.wall / f.wall)}× | {sv(c.cpu / f.cpu)}× | {c.target} |")
 
 
 # ---------------------------------------------------------------- scale
@@ -256,14 +261,14 @@ def scale(sizes: list[int], root: Path) -> None:
         row = ((w1 - w0) / n, (c1 - c0) / n, (w2 - w1) / n, (c2 - c1) / n, (w3 - w2) / k, (c3 - c2) / k)
         rows[n] = row
         print(f"| {n} | {row[0] * 1000:.0f} / {row[1] * 1000:.0f} ms | {row[2] * 1000:.0f} / {row[3] * 1000:.0f} ms"
-              f" | {row[4] * 1000:.0f} / {row[5] * 1000:.0f} ms | {row[1] / row[5]:.2f}× | {row[3] / row[5]:.2f}× |",
+              f" | {row[4] * 1000:.0f} / {row[5] * 1000:.0f} ms | {sv(row[1] / row[5])}× | {sv(row[3] / row[5])}× |",
               flush=True)
         shutil.rmtree(folder)
     if len(rows) > 1:
         ns = sorted(rows)
         for a, b in zip(ns, ns[1:]):
-            print(f"\nPer avdelning vid {b} mot {a}: fill {rows[b][1] / rows[a][1]:.2f}×, "
-                  f"flag {rows[b][3] / rows[a][3]:.2f}× (CPU; mål ≤ 1,3× från 60 till 600).")
+            print(f"\nPer avdelning vid {b} mot {a}: fill {sv(rows[b][1] / rows[a][1])}×, "
+                  f"flag {sv(rows[b][3] / rows[a][3])}× (CPU; mål ≤ 1,3× från 60 till 600).")
 
 
 def main() -> None:
