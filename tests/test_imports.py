@@ -23,6 +23,7 @@ from conftest import TINY
 from xlplan.fill import fill
 from xlplan.kolada import KoladaStandin
 from xlplan.planio import write_plan_tables
+from xlplan.workbook_build import build_workbook
 
 HEAVY = ("xlwings", "numpy", "pandas", "matplotlib", "docx", "httpx")
 PERIOD = "2024-delår"
@@ -74,7 +75,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     write_plan_tables(copy.deepcopy(TINY), plan)
     deps = tmp / "Avdelningsfiler"
     fill(plan, PERIOD, None, deps, fmt="xlsm")
-    return {"tmp": tmp, "plan": plan, "deps": deps}
+    (tmp / "plan.json").write_text(json.dumps(TINY, ensure_ascii=False), encoding="utf-8")
+    controller = build_workbook(tmp / "uppfoljning.xlsm", plan_source=tmp / "plan.json")
+    return {"tmp": tmp, "plan": plan, "deps": deps, "controller": controller}
 
 
 @pytest.fixture(scope="module")
@@ -143,13 +146,15 @@ def test_department_buttons_library_side_is_lean(files: dict[str, Path]) -> None
     assert result["heavy"] == []
 
 
-@pytest.mark.parametrize("button, allowed", [("flag", set()), ("submit", set()), ("about", set()),
-                                             ("pull", {"httpx"})])
+@pytest.mark.parametrize("button, allowed, book", [
+    ("flag", set(), "department"), ("submit", set(), "department"), ("about", set(), "department"),
+    ("pull", {"httpx"}, "department"), ("fill", set(), "controller"), ("consolidate", set(), "controller"),
+])
 def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolada: str, button: str,
-                                                   allowed: set[str]) -> None:
+                                                   allowed: set[str], book: str) -> None:
     """A button runs where xlwings is loaded (it brings numpy, pandas and matplotlib); nothing else heavy."""
     pytest.importorskip("xlwings")
-    dep = sorted(files["deps"].glob("*.xlsm"))[0]
+    dep = sorted(files["deps"].glob("*.xlsm"))[0] if book == "department" else files["controller"]
     body = f"""
         import xlwings
         from xlremote import run_with_caller
@@ -166,4 +171,5 @@ def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolad
            "PYTHONPATH": os.pathsep.join(p for p in (tests, os.environ.get("PYTHONPATH")) if p)}
     result = probe(body, files["tmp"], cwd=dep.parent, env=env)
     assert result["alerts"], f"{button}: the button ended without a message"
+    assert not result["alerts"][0].startswith("Det gick inte"), result["alerts"]
     assert unexpected(result["new"], allowed) == set(), f"button {button} loaded {result['new']}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -490,15 +489,12 @@ def _write_file(job: FillJob) -> None:
             return
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
-        from xlplan.xlsm.package import make_xlsm
+        from xlplan.xlsm.package import make_xlsm_from_workbook
         from xlplan.xlsm.sources import department_ribbon_xml
 
-        with tempfile.TemporaryDirectory(prefix="xlplan-") as d:
-            xlsx = Path(d) / "book.xlsx"
-            wb = build_workbook(job.spec)
-            add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
-            wb.save(xlsx)
-            make_xlsm(xlsx, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
+        wb = build_workbook(job.spec)
+        add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
+        make_xlsm_from_workbook(wb, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,

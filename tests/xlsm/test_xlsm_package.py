@@ -269,3 +269,22 @@ def test_public_surface() -> None:
     assert set(xlsm_pkg.__all__) == {"VbaModule", "build_vba_project", "default_modules", "make_xlsm",
                                      "read_vba_modules", "ribbon_xml"}
     assert all(callable(getattr(xlsm_pkg, name)) for name in xlsm_pkg.__all__)
+
+
+def test_make_xlsm_from_workbook_equals_make_xlsm_of_the_saved_file(tmp_path: Path) -> None:
+    from xlplan.xlsm.package import make_xlsm_from_workbook
+
+    write_xlsx(tmp_path / "in.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "in.xlsx")
+    wb.properties.creator = "xlplan"
+    make_xlsm_from_workbook(wb, tmp_path / "direct.xlsm")
+    wb.save(tmp_path / "saved.xlsx")
+    make_xlsm(tmp_path / "saved.xlsx", tmp_path / "via-file.xlsm")
+    with zipfile.ZipFile(tmp_path / "direct.xlsm") as a, zipfile.ZipFile(tmp_path / "via-file.xlsm") as b:
+        assert a.namelist() == b.namelist()
+        differ = [n for n in a.namelist() if a.read(n) != b.read(n)]
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in a.infolist())
+    assert differ in ([], ["docProps/core.xml"])  # the save time, to the second
+    assert read_vba_modules(tmp_path / "direct.xlsm") == read_vba_modules(tmp_path / "via-file.xlsm")
+    with pytest.raises(ValueError, match=".xlsm"):
+        make_xlsm_from_workbook(wb, tmp_path / "direct.xlsx")

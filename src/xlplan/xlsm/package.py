@@ -5,6 +5,7 @@ Public interface::
     VbaModule(name, code, kind)                      # kind: "standard" | "document" | "class"
     build_vba_project(modules, project_name="xlplan") -> bytes   # xl/vbaProject.bin
     make_xlsm(xlsx_path, out_path, *, modules=None, ribbon_xml=None) -> None
+    make_xlsm_from_workbook(openpyxl_workbook, out_path, *, modules=None, ribbon_xml=None) -> None
     default_modules() -> list[VbaModule]
     ribbon_xml() -> str
     read_vba_modules(xlsm_path) -> dict[str, str]
@@ -20,7 +21,7 @@ import posixpath
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -35,8 +36,8 @@ from xlplan.xlsm.vbaproject import (
     project_streams,
 )
 
-__all__ = ["VbaModule", "build_vba_project", "make_xlsm", "default_modules", "ribbon_xml",
-           "read_vba_modules"]
+__all__ = ["VbaModule", "build_vba_project", "make_xlsm", "make_xlsm_from_workbook", "default_modules",
+           "ribbon_xml", "read_vba_modules"]
 
 _default_ribbon = ribbon_xml  # make_xlsm's parameter of the same name shadows it
 RIBBON_PART = "customUI/customUI14.xml"
@@ -78,15 +79,40 @@ def make_xlsm(xlsx_path: Path, out_path: Path, *, modules: Sequence[VbaModule] |
     empty document module.  *ribbon_xml* defaults to our ribbon; ``""`` leaves
     the ribbon out.  Every ``onAction`` must name a Sub of the modules.
     """
-    xlsx_path, out_path = Path(xlsx_path), Path(out_path)
+    xlsx_path = Path(xlsx_path)
+    _write_xlsm(_read_zip(xlsx_path), Path(out_path), modules, ribbon_xml, str(xlsx_path))
+
+
+def make_xlsm_from_workbook(wb: Any, out_path: Path, *, modules: Sequence[VbaModule] | None = None,
+                            ribbon_xml: str | None = None) -> None:
+    """:func:`make_xlsm` for an openpyxl workbook in memory: its parts are compressed once.
+
+    The workbook is written as ``Workbook.save`` writes it, but uncompressed into
+    memory, instead of saving an .xlsx that :func:`make_xlsm` decompresses again.
+    """
+    import datetime as dt
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)  # as Workbook.save
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+    with zipfile.ZipFile(buffer) as zf:
+        entries = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+    out_path = Path(out_path)
+    _write_xlsm(entries, out_path, modules, ribbon_xml, out_path.name)
+
+
+def _write_xlsm(entries: dict[str, bytes], out_path: Path, modules: Sequence[VbaModule] | None,
+                ribbon_xml: str | None, source: str) -> None:
     if out_path.suffix.lower() != ".xlsm":
         raise ValueError(f"{out_path}: a macro-enabled workbook must be named .xlsm")
     chosen = list(default_modules() if modules is None else modules)
     ribbon = _default_ribbon() if ribbon_xml is None else ribbon_xml
     if ribbon and (missing := missing_actions(ribbon, chosen)):
         raise ValueError(f"ribbon actions without a VBA Sub: {', '.join(missing)}")
-    entries = _read_zip(xlsx_path)
-    out = _transform(entries, chosen, ribbon, str(xlsx_path))
+    out = _transform(entries, chosen, ribbon, source)
     write_bytes_atomic(out_path, _write_zip(out))
 
 
