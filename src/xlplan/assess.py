@@ -16,8 +16,9 @@ inputs (:func:`row_inputs`), so they cannot disagree.  Pure: no file I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from xlplan.model import Goal, Indicator
 from xlplan.numbers import OutcomeReading, format_number, normalise_unit, read_outcome

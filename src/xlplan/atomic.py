@@ -23,9 +23,9 @@ import shutil
 import stat
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from xlplan.errors import WorkbookRefused
 

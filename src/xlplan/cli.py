@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
-
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
-
 from typer.exceptions import TyperException
 
 from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, report_unexpected
@@ -92,7 +90,7 @@ def plan_check(
         typer.echo(format_summary(summary))
 
 
-def _polarity(text: Optional[str]) -> Optional[str]:
+def _polarity(text: str | None) -> str | None:
     if text is None:
         return None
     value = {"higher": "higher", "högre": "higher", "hogre": "higher",
@@ -105,8 +103,8 @@ def _polarity(text: Optional[str]) -> Optional[str]:
 @app.command("target")
 def target_cmd(
     text: str = typer.Argument(..., help="Målvärdet som text, t.ex. '>48 %' eller '65 (90)'."),
-    polarity: Optional[str] = typer.Option(None, "--polarity", help="higher (mer är bättre) eller lower."),
-    series: Optional[str] = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
+    polarity: str | None = typer.Option(None, "--polarity", help="higher (mer är bättre) eller lower."),
+    series: str | None = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
     """Förklara hur en målvärdestext läses."""
@@ -125,11 +123,11 @@ def target_cmd(
 def status_cmd(
     target: str = typer.Option(..., "--target", help="Målvärdet som text."),
     outcome: str = typer.Option(..., "--outcome", help="Utfallet som text, t.ex. '50 %' eller 'Äldre 50 %, LSS 40 %'."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Nuläget som text."),
-    previous: Optional[str] = typer.Option(None, "--previous", help="Föregående periods utfall."),
-    polarity: Optional[str] = typer.Option(None, "--polarity", help="higher eller lower."),
-    series: Optional[str] = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
-    assessment: Optional[str] = typer.Option(None, "--assessment", help="Egen bedömning för kvalitativa mål."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Nuläget som text."),
+    previous: str | None = typer.Option(None, "--previous", help="Föregående periods utfall."),
+    polarity: str | None = typer.Option(None, "--polarity", help="higher eller lower."),
+    series: str | None = typer.Option(None, "--series", help="Seriernas namn, åtskilda med ';'."),
+    assessment: str | None = typer.Option(None, "--assessment", help="Egen bedömning för kvalitativa mål."),
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
     """Räkna ut status för en indikator (Uppfyllt, Delvis uppfyllt, Ej uppfyllt …)."""
@@ -146,7 +144,7 @@ def status_cmd(
 
 @app.command("build-workbook")
 def build_workbook_cmd(
-    out: Optional[Path] = typer.Option(None, "--out", help="Var arbetsboken skrivs (standard workbook/uppfoljning.xlsm)."),
+    out: Path | None = typer.Option(None, "--out", help="Var arbetsboken skrivs (standard workbook/uppfoljning.xlsm)."),
 ) -> None:
     """Bygg nämndens arbetsbok (.xlsm med menyflik, Val-blad och exempelplanen) ur källorna i repot."""
     from xlplan.workbook_build import build_workbook
@@ -158,7 +156,7 @@ def build_workbook_cmd(
 def fill_cmd(
     plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
     period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-K1, 2024-delår eller 2024-helår."),
-    department: Optional[list[str]] = typer.Option(None, "--department", help="Avdelnings-id (kan upprepas)."),
+    department: list[str] | None = typer.Option(None, "--department", help="Avdelnings-id (kan upprepas)."),
     all_departments: bool = typer.Option(False, "--all", help="Alla avdelningar i planen."),
     out: Path = typer.Option(..., "--out", help="Mapp för avdelningsfilerna."),
     update: bool = typer.Option(False, "--update", help="Fyll på befintliga filer; inmatade värden behålls."),
@@ -181,7 +179,7 @@ def fill_cmd(
 def export_cmd(
     committee: Path = typer.Argument(..., help="Nämndens sammanställning (.xlsx) som xlplan consolidate skrev."),
     out: Path = typer.Option(..., "--out", help="Mapp för nämndrapporten (Word, PDF och Excel-bilaga)."),
-    template: Optional[Path] = typer.Option(None, "--template", help="Kommunens egen Word-mall (.docx)."),
+    template: Path | None = typer.Option(None, "--template", help="Kommunens egen Word-mall (.docx)."),
 ) -> None:
     """Skriv nämndrapporten (Word, PDF och en Excel-bilaga med bara värden) från nämndens sammanställning."""
     from xlplan.export import export
@@ -226,7 +224,7 @@ def consolidate_cmd(
     plan: Path = typer.Option(..., "--plan", help="Planens arbetsbok (.xlsx)."),
     period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-delår."),
     out: Path = typer.Option(..., "--out", help="Nämndens sammanställning (.xlsx) som skrivs."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Skriv alla problem och inlämningar som JSON hit."),
+    report: Path | None = typer.Option(None, "--report", help="Skriv alla problem och inlämningar som JSON hit."),
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
 ) -> None:
     """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
@@ -260,11 +258,11 @@ def demo_cmd(
 @app.command("pull")
 def pull_cmd(
     target: Path = typer.Argument(..., help="En avdelningsfil eller en mapp med avdelningsfiler."),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
-    kolada_url: Optional[str] = typer.Option(None, "--kolada-url", help="Koladas bas-URL (före XLPLAN_KOLADA_URL och planens Kolada-adress)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
+    kolada_url: str | None = typer.Option(None, "--kolada-url", help="Koladas bas-URL (före XLPLAN_KOLADA_URL och planens Kolada-adress)."),
     offline: bool = typer.Option(False, "--offline", help="Läs bara ur cachen; inga anrop till Kolada."),
     overwrite_pulled: bool = typer.Option(False, "--overwrite-pulled", help="Ersätt tidigare hämtade värden när källan har ändrats (inskrivna värden ändras aldrig)."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Visa vad som skulle skrivas utan att skriva."),
 ) -> None:
     """Hämta utfall från Kolada och lokala exporter till avdelningsfilerna, med källa; skriver aldrig över inskrivna värden."""
@@ -281,7 +279,7 @@ def pull_cmd(
 @app.command("flag")
 def flag_cmd(
     target: Path = typer.Argument(..., help="En avdelningsfil eller en mapp med avdelningsfiler."),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Planens arbetsbok (annars söks den i mappen och mappen ovanför)."),
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om något flaggas."),
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
@@ -308,7 +306,7 @@ def flag_cmd(
 @app.command("submit")
 def submit_cmd(
     file: Path = typer.Argument(..., help="Avdelningsfilen som lämnas in."),
-    plan: Optional[Path] = typer.Option(None, "--plan", help="Planens arbetsbok (annars planen bredvid eller i filen)."),
+    plan: Path | None = typer.Option(None, "--plan", help="Planens arbetsbok (annars planen bredvid eller i filen)."),
 ) -> None:
     """Kontrollera en avdelningsfil och sätt Inlämningsstatus till 'klar för granskning' om inget hindrar."""
     from xlplan.workflow import submit_file
@@ -323,7 +321,7 @@ def submit_cmd(
 @app.command("approve")
 def approve_cmd(
     file: Path = typer.Argument(..., help="Den inlämnade avdelningsfilen."),
-    by: Optional[str] = typer.Option(None, "--av", help="Vem som godkänner (annars inloggad användare)."),
+    by: str | None = typer.Option(None, "--av", help="Vem som godkänner (annars inloggad användare)."),
 ) -> None:
     """Godkänn en inlämnad avdelningsfil (controllern); vem och när sparas i filen och dess inmatning låses."""
     from xlplan.workflow import approve_file
@@ -336,7 +334,7 @@ def approve_cmd(
 def return_cmd(
     file: Path = typer.Argument(..., help="Avdelningsfilen som skickas tillbaka."),
     comment: str = typer.Option(..., "--kommentar", help="Vad avdelningen ska komplettera."),
-    by: Optional[str] = typer.Option(None, "--av", help="Vem som skickar tillbaka (annars inloggad användare)."),
+    by: str | None = typer.Option(None, "--av", help="Vem som skickar tillbaka (annars inloggad användare)."),
 ) -> None:
     """Skicka en avdelningsfil tillbaka för komplettering med en kommentar (controllern); filen låses upp."""
     from xlplan.workflow import return_file

@@ -33,9 +33,10 @@ import datetime as dt
 import math
 import os
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.workbook import Workbook

@@ -25,9 +25,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import Comparison
@@ -186,7 +187,7 @@ def save_comparisons(path: Path, rows: Sequence[Comparison], plan: Plan, period:
     merged = sorted(merge_comparisons(old, rows), key=lambda c: (c.kolada_id, c.gender, c.municipality_id, c.year))
     doc = {
         "format": FORMAT, "version": FORMAT_VERSION, "plan_id": plan.id, "period": str(period),
-        "written_at": (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat(),
+        "written_at": (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat(),
         "note": "Källa: Kolada. Skrivs av xlplan pull; läses av xlplan consolidate.",
         "comparisons": [_to_json(c) for c in merged],
     }

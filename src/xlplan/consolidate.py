@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
+from xlplan.assess import Assessment, assess, row_inputs
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
     REPORTED,
@@ -57,7 +59,6 @@ from xlplan.committee import (
     write_committee_workbook,
 )
 from xlplan.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
-from xlplan.assess import Assessment, assess, row_inputs
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable
 from xlplan.layout.columns import (
@@ -275,7 +276,7 @@ def read_file(path: Path, ix: PlanIndex) -> FileRead:
     """Read and check one candidate; never raises for what is in the file."""
     try:
         return _read_file(path, ix)
-    except Exception as exc:  # one bad file never stops the others: report it with what we know
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the others: report it with what we know
         return FileRead(path, None, problems=[Problem(
             "internt_fel", f"Filen kunde inte läsas: {type(exc).__name__}: {exc}. Rapportera gärna felet.",
             path.name, action=NOT_INCLUDED)])
@@ -442,7 +443,7 @@ def unknown_rows(book: DepartmentBook, expected: set[str], name: str) -> list[Pr
     for sheet_name in (INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS):
         sheet = book.sheets.get(sheet_name)
         for row_id, row in (sheet.rows.items() if sheet else ()):
-            if row_id in expected or not row_id[:2] in ("I|", "A|", "E|", "P|", "K|"):
+            if row_id in expected or row_id[:2] not in ("I|", "A|", "E|", "P|", "K|"):
                 continue
             typed = {k: v for k, v in row.raw.items() if v is not None and k in _INPUT_KEYS}
             shown = "; ".join(f"{k} = {v}" for k, v in typed.items()) or "inga ifyllda värden"
@@ -588,7 +589,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
     plan, period = ix.plan, ix.period
     s = plan.settings
     meta = CommitteeMeta(s.plan_id, ix.version, s.municipality, s.municipality_id, s.committee, str(period),
-                         period.label, dt.datetime.now(dt.timezone.utc).replace(microsecond=0), s.goal_rule,
+                         period.label, dt.datetime.now(dt.UTC).replace(microsecond=0), s.goal_rule,
                          s.administration)
     problems = list(problems)
     indicators = indicator_lines(ix, choices, problems)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from xlplan.examples import EXAMPLES, example_plan_path
 from xlplan.planio import plan_from_workbook

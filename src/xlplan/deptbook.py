@@ -20,8 +20,8 @@ from xlplan.errors import Problem, WorkbookRefused
 from xlplan.layout.columns import (
     ACTIVITIES,
     ADDED_COLUMNS,
-    CONTACT_ROW_ID,
     COLUMNS,
+    CONTACT_ROW_ID,
     ECONOMY,
     HEADER_ROW,
     INDICATORS,

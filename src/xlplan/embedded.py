@@ -235,11 +235,11 @@ def _parse_time(text: str | None) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _mtime(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
 
 
 def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | None,

@@ -19,9 +19,9 @@ from typing import Any
 
 from xlplan.deptbook import BookRow, read_department_workbook
 from xlplan.errors import WorkbookRefused
-from xlplan.resave import load_for_edit, save_edited
 from xlplan.layout.columns import INDICATORS
 from xlplan.model import Indicator, Plan
+from xlplan.resave import load_for_edit, save_edited
 
 __all__ = ["EXAMPLE_SOURCE", "example_outcome", "type_example_values"]
 

@@ -33,10 +33,11 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
@@ -259,7 +260,7 @@ def button(title: str) -> Callable[[F], F]:
                 alert(xw.Book.caller(), ["Det gick inte:", f"{where}{exc.strerror or exc}",
                                          "Stäng filen om den är öppen, och kontrollera mappen på bladet Val."],
                       title, critical=True)
-            except Exception as exc:  # never a traceback: a Swedish message naming the book, the log's path
+            except Exception as exc:  # noqa: BLE001 - never a traceback: a Swedish message naming the book, the log
                 try:
                     book = xw.Book.caller()
                     name = book.fullname

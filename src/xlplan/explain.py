@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from xlplan.errors import BadInput
 from xlplan.numbers import format_number, is_no_value

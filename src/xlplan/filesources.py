@@ -38,11 +38,12 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from xlplan.errors import Problem, WorkbookUnreadable
+from xlplan.errors import BadInput, Problem, WorkbookUnreadable
 from xlplan.model import Department, FileSource, Indicator, Plan
 from xlplan.numbers import is_no_value, normalise_space, parse_number
 from xlplan.periods import Period, parse_period
@@ -222,7 +223,7 @@ def cells_match(cell: Any, wanted: str) -> bool:
 def _period(text: str) -> Period | None:
     try:
         return parse_period(text)
-    except Exception:
+    except BadInput:
         return None
 
 
@@ -359,7 +360,7 @@ def _parsed(source: FileSource, indicator: Indicator, table: FileTable, number: 
         return _Hit(None, Problem("inte_tal", f"Rad {number}, kolumn '{source.value_column}': '{text}' är inte "
                                   "ett tal (skriv t.ex. 48,5 eller 1 012).", table.path.name, table.sheet,
                                   severity="varning", action="värdet lästes inte"))
-    modified = dt.datetime.fromtimestamp(table.path.stat().st_mtime, dt.timezone.utc).replace(microsecond=0)
+    modified = dt.datetime.fromtimestamp(table.path.stat().st_mtime, dt.UTC).replace(microsecond=0)
     return _Hit(FileValue(indicator.id, source.series, dep.id, value, shown, number, source.value_column, text,
                           table.sheet, modified))
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
-from xlplan.assess import COMPARISON_TYPED
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import ADDED_COLUMNS, COLUMNS, INDICATORS, META, REMOVED
 from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
@@ -157,7 +157,7 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
     anything is written; with it, each refused department is noted there and the rest planned.
     """
     check_period(plan, period)
-    stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    stamp = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     existing, unreadable = department_files(Path(out_dir), plan, period)
     if update and problems is not None:
         problems += unreadable

@@ -29,17 +29,17 @@ file, else the plan inside the file (:func:`xlplan.embedded.choose_plan`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
+from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
-from xlplan.errors import (BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError,
-                           file_problem)
+from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError, file_problem
 from xlplan.layout.columns import INDICATORS, META, OVERVIEW
 from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id, outcome_format
 from xlplan.model import Goal, Indicator, Plan
-from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.resave import load_for_edit, save_edited
@@ -431,7 +431,7 @@ def _differs(old: Any, new: Any) -> bool:
 
 def flags_area(wb: Any) -> tuple[str, int, int] | None:
     """(sheet, first row, first column) of the flag list: the defined name, else the 'Flaggor' title."""
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
     defined = wb.defined_names.get(FLAGS_AREA)
     if defined is not None:

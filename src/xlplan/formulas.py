@@ -22,8 +22,8 @@ not a space: LibreOffice keeps a tab in a multi-line cell as U+0001).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Mapping, Sequence
 
 from xlplan.status import (
     ASSESSMENT_TEXTS,

@@ -14,8 +14,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from xlplan.errors import XlplanError
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from xlplan.errors import PlanInvalid, Problem, XlplanError
 from xlplan.model import (
@@ -23,8 +24,8 @@ from xlplan.model import (
     FileSource,
     Goal,
     Indicator,
-    Plan,
     PersonnelTarget,
+    Plan,
     Settings,
 )
 from xlplan.numbers import parse_number

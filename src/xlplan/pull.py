@@ -49,10 +49,13 @@ import json
 import math
 import os
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Sequence
+from typing import Any, Literal
 
+from xlplan.atomic import check_writable
+from xlplan.committee import Comparison
 from xlplan.comparisons import (
     COMPARISONS_FILE,
     Unit,
@@ -63,11 +66,17 @@ from xlplan.comparisons import (
     save_comparisons,
     units_for,
 )
-from xlplan.committee import Comparison
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
-from xlplan.atomic import check_writable
 from xlplan.embedded import choose_plan
-from xlplan.errors import KOLADA_DOWN, BadInput, KoladaUnavailable, Problem, WorkbookRefused, WorkbookUnreadable, file_problem
+from xlplan.errors import (
+    KOLADA_DOWN,
+    BadInput,
+    KoladaUnavailable,
+    Problem,
+    WorkbookRefused,
+    WorkbookUnreadable,
+    file_problem,
+)
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
 from xlplan.layout.columns import INDICATORS

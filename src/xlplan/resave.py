@@ -41,7 +41,7 @@ def save_edited(wb: Any, path: Path) -> None:
             return
         from openpyxl.writer.excel import ExcelWriter
 
-        wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)  # as Workbook.save
+        wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)  # as Workbook.save
         with _RelationshipsKept(tmp, kept) as archive:
             ExcelWriter(wb, archive).write_data()
         with zipfile.ZipFile(tmp) as written:

@@ -36,9 +36,10 @@ significant digits so that Excel reads the same number back.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, Mapping, Sequence, TypeVar
+from typing import Literal, TypeVar
 
 from xlplan.targets import Op, Polarity, SeriesTarget, SeriesValues, Target
 

@@ -26,8 +26,9 @@ that is not one of them makes the text unreadable (qualitative / no values).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 from xlplan.numbers import (
     NUMBER_PATTERN,

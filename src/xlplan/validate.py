@@ -127,7 +127,7 @@ def core_properties(path: Path) -> tuple[str | None, dt.datetime | None]:
             if info.file_size > _CORE_MAX:
                 return None, None
             root = SafeET.fromstring(zf.read(info))
-    except Exception:  # any unreadable package: the facts are simply unknown
+    except Exception:  # noqa: BLE001 - any unreadable package: the facts are simply unknown
         return None, None
     by = root.findtext("cp:lastModifiedBy", None, _CORE_NS)
     when = root.findtext("dcterms:modified", None, _CORE_NS)
@@ -143,8 +143,8 @@ def parse_w3c_datetime(text: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def sniff(path: Path) -> str | None:
@@ -172,7 +172,7 @@ def _sniff_ole(path: Path) -> str:
     try:
         with olefile.OleFileIO(str(path)) as ole:
             streams = {"/".join(s).casefold() for s in ole.listdir()}
-    except Exception:
+    except Exception:  # noqa: BLE001 - olefile raises many types for files that are not OLE
         streams = set()
     if "encryptedpackage" in streams or "encryptioninfo" in streams:
         return ("arbetsboken är lösenordsskyddad (krypterad) och kan inte läsas; "

@@ -32,9 +32,10 @@ import datetime as dt
 import getpass
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from xlplan.errors import BadInput, Problem, WorkbookRefused
 from xlplan.layout.columns import META, OVERVIEW, SUBMISSION_ROW_ID, SUBMISSION_STATES
@@ -133,7 +134,7 @@ def current_user() -> str:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 # ---------------------------------------------------------------- rules
@@ -295,9 +296,8 @@ def find_department_file(folder: Path, department_id: str, period: str) -> Path:
     """The one department workbook for *department_id* and *period* in *folder*."""
     from xlplan.deptbook import read_meta
     from xlplan.flag import department_workbooks
-    from xlplan.tables import open_workbook, read_sheet_rows
-
     from xlplan.periods import parse_period
+    from xlplan.tables import open_workbook, read_sheet_rows
 
     folder, period = Path(folder), str(parse_period(period))
     if not folder.is_dir():

@@ -8,15 +8,17 @@ ranges in one assignment (openpyxl's ``DataValidation.add`` checks every range i
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from copy import copy
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection as CellProtection, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Protection as CellProtection
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation

@@ -31,9 +31,10 @@ them before and protects them after the Python call.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 

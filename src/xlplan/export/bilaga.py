@@ -8,8 +8,9 @@ plain fills (no conditional formatting); sheets print landscape, one page wide.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE

@@ -22,10 +22,10 @@ import io
 import os
 import re
 import zipfile
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Sequence
 
 from docx import Document
 from docx.document import Document as DocumentObject

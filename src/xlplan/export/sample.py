@@ -8,7 +8,7 @@ Used by the tests and usable by a demo.  The Kolada comparison values are real
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
+from collections.abc import Iterable
 
 from xlplan.committee import (
     FULFILLED,

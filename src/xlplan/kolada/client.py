@@ -86,11 +86,12 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterator, Sequence, TypeVar, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 import httpx
@@ -180,7 +181,7 @@ class _Outcome:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _bounded(method: _F) -> _F:
@@ -632,7 +633,7 @@ def _retry_after(header: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 

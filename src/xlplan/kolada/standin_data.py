@@ -29,9 +29,10 @@ import copy
 import csv
 import statistics
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "kolada"
 STANDIN_GROUP_ID = "G176486"

@@ -102,7 +102,7 @@ def department_workbook(plan: Plan, department: Department, period: Period,
     year) is written into the Jämförelsevärde column, which direction targets
     (``Öka``, ``Minska``) compare with; without one they compare with the baseline.
     """
-    stamp = generated_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    stamp = generated_at or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     ctx = Context(plan, department, period, stamp, previous or {})
     indicators = indicator_sheet(ctx)
     activities = activity_sheet(ctx)

@@ -8,8 +8,8 @@ is a binary search tree per storage with every node black, which [MS-CFB]
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 SECTOR = 512
 MINI_SECTOR = 64

@@ -19,9 +19,10 @@ import functools
 import io
 import posixpath
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -32,7 +33,12 @@ from xlplan.xlsm import parts
 from xlplan.xlsm.cfb import write_compound_file
 from xlplan.xlsm.sources import default_modules, missing_actions, ribbon_xml
 from xlplan.xlsm.vbaproject import (
-    CHARTSHEET_BASE, WORKBOOK_BASE, WORKSHEET_BASE, VbaModule, document_header, module_source,
+    CHARTSHEET_BASE,
+    WORKBOOK_BASE,
+    WORKSHEET_BASE,
+    VbaModule,
+    document_header,
+    module_source,
     project_streams,
 )
 
@@ -94,7 +100,7 @@ def make_xlsm_from_workbook(wb: Any, out_path: Path, *, modules: Sequence[VbaMod
 
     from openpyxl.writer.excel import ExcelWriter
 
-    wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)  # as Workbook.save
+    wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)  # as Workbook.save
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         ExcelWriter(wb, archive).write_data()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 from xlplan.xlsm.ovba import compress, encrypt
 
