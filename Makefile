@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install sysdeps clean
+.PHONY: demo test test-all lint install sysdeps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,16 @@ sysdeps:
 demo: $(STAMP) sysdeps
 	$(VENV)/bin/xlplan demo --out demo-output
 
-test: $(STAMP) sysdeps
+# ruff och mypy på src/, sedan testsviten utan de långa omgångarna (markerade slow).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src
+	$(VENV)/bin/mypy
+
+test: lint sysdeps
+	$(PY) -m pytest -q -m "not slow"
+
+# Allt, också de långa omgångarna (formler mot Python, slumpade cykler).
+test-all: lint sysdeps
 	$(PY) -m pytest -q
 
 clean:
