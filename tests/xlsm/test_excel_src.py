@@ -90,12 +90,13 @@ def test_all_actions_have_subs_and_a_missing_one_is_found() -> None:
 # Channel", github.com/OfficeDev/office-fluent-ui-command-identifiers (checked 2026-11).  "Info" is not in it.
 EXCEL_CONTROL_IDS = frozenset({
     "RefreshAll", "Refresh", "DataValidationCircleInvalid", "FileSendAsAttachment", "FileNewDefault",
-    "Consolidate", "FileSaveAsPdfOrXps", "FileProperties", "Help",
+    "Consolidate", "FileSaveAsPdfOrXps", "FileProperties", "Help", "FileMarkAsFinal",
 })
 
 
-def test_every_icon_is_an_excel_control_id() -> None:
-    root = safe_xml.fromstring(ribbon_xml().encode("utf-8"))
+@pytest.mark.parametrize("xml", [ribbon_xml, department_ribbon_xml], ids=["nämnd", "avdelning"])
+def test_every_icon_is_an_excel_control_id(xml: Callable[[], str]) -> None:
+    root = safe_xml.fromstring(xml().encode("utf-8"))
     icons = [el.get("imageMso") for el in root.iter() if el.get("imageMso")]
     assert icons
     assert [i for i in icons if i not in EXCEL_CONTROL_IDS] == []
