@@ -262,7 +262,8 @@ def test_a_workbook_saved_again_by_another_program_reads_the_same(written: Path,
 def test_export_public_surface() -> None:
     import xlplan.export as export_module
 
-    assert sorted(export_module.__all__) == sorted(["BILAGA_NAME", "DOCX_NAME", "PDF_NAME", "ExportResult", "export"])
+    assert sorted(export_module.__all__) == sorted(["BILAGA_NAME", "DOCX_NAME", "PDF_NAME", "PACK_NAMES", "ExportResult",
+                                                   "export"])
     assert all(hasattr(export_module, name) for name in export_module.__all__)
 
 

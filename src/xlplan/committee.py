@@ -470,6 +470,7 @@ class Column:
     technical: bool = False  # hidden, last, outside the print area
     words: dict[str, str] | None = None  # stored value -> the Swedish word shown
     aliases: tuple[str, ...] = ()  # headers of earlier versions, still read
+    added: bool = False  # added after format 1: a file of an earlier version may lack it (read as empty)
 
 
 @dataclass(frozen=True)
@@ -504,8 +505,9 @@ SUBMISSIONS = SheetSpec("Inlämning", Submission, (
     _c("Senast sparad", "saved_at", "datetime", 17, DATETIME),
     _c("Filens kontrollsumma", "file_hash", width=20, technical=True),
     _c("Antal problem", "problem_count", "int", 10, "0"),
-    _c("Status satt av", "state_by", width=20), _c("Status satt", "state_at", "datetime", 17, DATETIME),
-    _c("Controllerns kommentar", "state_comment", width=40),
+    _c("Status satt av", "state_by", width=20, added=True),
+    _c("Status satt", "state_at", "datetime", 17, DATETIME, added=True),
+    _c("Controllerns kommentar", "state_comment", width=40, added=True),
 ))
 GOALS = SheetSpec("Måluppfyllelse", GoalSummary, (
     _c("Mål-id", "goal_id", width=8), _c("Prioriterat mål", "priority_goal", width=28),
@@ -1084,10 +1086,10 @@ def _read_spec(rows: list[list[Any]], spec: SheetSpec, file: str) -> list[Any]:
     missing = []
     for c in spec.columns:
         col = next((header[norm_header(h)] for h in (c.header, *c.aliases) if norm_header(h) in header), None)
-        if col is None:
-            missing.append(c.header)
-        else:
+        if col is not None:
             where[c.attr] = col
+        elif not c.added:
+            missing.append(c.header)
     if missing:
         raise WorkbookRefused(file, f"blad '{spec.name}': kolumnen/kolumnerna {', '.join(missing)} saknas.")
     kind_col = header.get(norm_header(ROW_KIND))
@@ -1097,14 +1099,14 @@ def _read_spec(rows: list[list[Any]], spec: SheetSpec, file: str) -> list[Any]:
         raw = rows[r0]
         if kind_col is not None and kind_col < len(raw) and clean(raw[kind_col]) == TOTAL_ROW:
             continue
-        cells = {c.attr: _cell(raw, where[c.attr]) for c in spec.columns}
+        cells = {c.attr: _cell(raw, where[c.attr]) if c.attr in where else None for c in spec.columns}
         if all(v is None for v in cells.values()):
             continue
         for attr, words in back.items():
             if isinstance(cells[attr], str):
                 cells[attr] = words.get(norm_header(cells[attr]), cells[attr])
         values = {c.attr: _convert(cells[c.attr], c, file, spec.name, cell_ref(r0, where[c.attr]))
-                  for c in spec.columns}
+                  for c in spec.columns if c.attr in where}
         out.append(_build(spec, values, file, r0))
     return out
 
