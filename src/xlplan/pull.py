@@ -75,6 +75,7 @@ from xlplan.errors import (
     Problem,
     WorkbookRefused,
     WorkbookUnreadable,
+    XlplanError,
     file_problem,
 )
 from xlplan.filesources import FileValue, read_file_values
@@ -533,13 +534,12 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
     folder = target if target.is_dir() else target.parent
     result = PullResult(offline=offline if client is None else client.offline, dry_run=dry_run)
     found = load_books(paths, result.problems)
-    first = next((b for b in found if b.plan_id), None)
-    if first is None:
+    chosen = _choose_plan(found, folder, plan_path)
+    if chosen is None:
         plan_file = Path(plan_path) if plan_path else find_plan(folder, None)
         plan, plan_folder = read_plan(plan_file), plan_file.parent
     else:  # the plan beside the files when it is as new as the one inside them (xlplan.embedded)
-        choice = choose_plan(first.path, first.plan_id or "", first.department_id or "", folder,
-                             Path(plan_path) if plan_path else None)
+        first, choice = chosen
         if choice.embedded and len(found) > 1:  # each file carries only its own department's plan
             return merged([pull(b.path, plan_path, kolada_url=kolada_url, offline=offline,
                                 overwrite_pulled=overwrite_pulled, cache_dir=cache_dir, dry_run=dry_run,
@@ -566,6 +566,23 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
         if comparisons:
             result.comparisons_path = save_comparisons(folder / COMPARISONS_FILE, comparisons, plan, periods[-1])
     return result
+
+
+def _choose_plan(found: Sequence[DepartmentBook], folder: Path,
+                 plan_path: str | Path | None) -> tuple[DepartmentBook, Any] | None:
+    """The plan for the files of *found*, chosen by the first file it can be chosen for (a file of a
+    department no longer in the plan is left to :func:`usable_books` to name); None when no file has a
+    plan id.  When no file can be given a plan, the first file's reason is raised."""
+    first_error: XlplanError | None = None
+    for book in (b for b in found if b.plan_id):
+        try:
+            return book, choose_plan(book.path, book.plan_id or "", book.department_id or "", folder,
+                                     Path(plan_path) if plan_path else None)
+        except XlplanError as exc:
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error
+    return None
 
 
 def merged(results: Sequence[PullResult], into: PullResult) -> PullResult:
