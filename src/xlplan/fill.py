@@ -445,8 +445,8 @@ def add_removed_sheet(spec: WorkbookSpec, old: DepartmentBook, moved: list[RowSp
                                     "Inget har raderats; kopiera det som ska användas.")
     for i, r in enumerate(kept, start=1):
         sheet.rows.append(RowSpec(f"B|{i}", {k: v for k, v in r.raw.items() if k != ROW_ID_KEY}))
-    for r in moved:
-        sheet.rows.append(RowSpec(f"B|{len(sheet.rows) + 1}", r.values))
+    for spec_row in moved:
+        sheet.rows.append(RowSpec(f"B|{len(sheet.rows) + 1}", spec_row.values))
     spec.sheets.insert(len(spec.sheets) - 1, sheet)
 
 
