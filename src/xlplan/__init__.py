@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 __version__ = "0.1.0"
 
@@ -30,7 +33,7 @@ class _OpenpyxlWithoutNumpy:
     def find_spec(name: str, path: Any = None, target: Any = None) -> None:
         if name != "numpy" or "numpy" in sys.modules:
             return None
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_globals.get("__name__") == "openpyxl.compat.numbers":
                 raise ModuleNotFoundError("xlplan: openpyxl works without numpy", name="numpy")

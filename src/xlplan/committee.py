@@ -1058,7 +1058,7 @@ def _read_meta(wb: Any, path: Path) -> CommitteeMeta:
         raise WorkbookRefused(path.name, f"nämndsammanställningens format ({version}) är nyare än "
                                          "denna version av xlplan kan läsa; uppdatera xlplan.")
     try:
-        kwargs = {f.name: values.get(f.name) for f in fields(CommitteeMeta)}
+        kwargs: dict[str, Any] = {f.name: values.get(f.name) for f in fields(CommitteeMeta)}
         kwargs["generated_at"] = dt.datetime.fromisoformat(str(kwargs["generated_at"]))
         for key in ("plan_id", "plan_version", "municipality", "municipality_id", "committee",
                     "period", "period_label", "goal_rule"):

@@ -442,7 +442,9 @@ def unknown_rows(book: DepartmentBook, expected: set[str], name: str) -> list[Pr
     out = []
     for sheet_name in (INDICATORS, ACTIVITIES, ECONOMY, PERSONNEL, CONTROLS):
         sheet = book.sheets.get(sheet_name)
-        for row_id, row in (sheet.rows.items() if sheet else ()):
+        if sheet is None:
+            continue
+        for row_id, row in sheet.rows.items():
             if row_id in expected or row_id[:2] not in ("I|", "A|", "E|", "P|", "K|"):
                 continue
             typed = {k: v for k, v in row.raw.items() if v is not None and k in _INPUT_KEYS}
@@ -480,7 +482,9 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
                                        row.cells.get(f.cell), f.severity, action="värdet togs med som det står"))
     for (sheet_name, key), options in _LISTS.items():
         sheet = book.sheets.get(sheet_name)
-        for row_id, row in (sheet.rows.items() if sheet else ()):
+        if sheet is None:
+            continue
+        for row_id, row in sheet.rows.items():
             if sheet_name == OVERVIEW and row_id != SUBMISSION_ROW_ID:
                 continue
             out += _list_problem(row.raw.get(key), options, name, sheet.actual_name, row.cells.get(key))
@@ -830,9 +834,9 @@ def comment_lines(ix: PlanIndex, choices: list[Choice], lines: list[IndicatorLin
                 out.append(CommentLine(None, c.department.id, c.department.name, None, f"Ekonomi, {b.item}: {comment}"))
         for p in ix.personnel(c.department.id):
             values = _row_values(c, PERSONNEL, f"P|{p.name}")
-            text = _personnel_text(p.name, p.target, values)
-            if text:
-                out.append(CommentLine(None, c.department.id, c.department.name, None, text))
+            summary = _personnel_text(p.name, p.target, values)
+            if summary:
+                out.append(CommentLine(None, c.department.id, c.department.name, None, summary))
     return out
 
 

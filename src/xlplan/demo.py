@@ -47,9 +47,9 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
         target = out / "namndrapport" / result.out_path.parent.name
         done = export(result.out_path, target)
         echo(f"Nämndrapport: {done.docx}")
-        for path in (done.pdf, done.bilaga):
-            if path is not None:
-                echo(f"  {path}")
+        for extra in (done.pdf, done.bilaga):
+            if extra is not None:
+                echo(f"  {extra}")
         for warning in done.warnings:
             echo(f"  Varning: {warning}")
     echo(f"Klart. Allt ligger i {out.resolve()}")

@@ -241,7 +241,7 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
 
 def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: str, sheet: str,
                 problems: list[Problem], layout_name: str = "") -> dict[str, int]:
-    positions = {}
+    positions: dict[str, int] = {}
     for i, v in enumerate(header, start=1):
         positions.setdefault(norm_header(v), i)
     mapping = {}

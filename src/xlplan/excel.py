@@ -142,7 +142,7 @@ def snapshot(book: "xw.Book", folder: Path) -> Path:
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # a new Workbook() holds exactly one sheet
     for sheet in book.sheets:
         ws = wb.create_sheet(sheet.name)
         for r, row in enumerate(sheet_values(sheet), start=1):
@@ -214,7 +214,7 @@ def unprotected(book: "xw.Book", sheets: Iterable[str], password: str | None) ->
     Elsewhere (xlwings Server's client, macOS) nothing is done: there the
     macro that calls Python must unprotect the sheets.
     """
-    api_sheets = []
+    api_sheets: list[Any] = []  # COM Worksheet objects
     if _engine(book) == "excel" and sys.platform.startswith("win"):
         for name in dict.fromkeys(sheets):
             api = book.sheets[name].api

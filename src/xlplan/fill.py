@@ -131,7 +131,10 @@ def choose_departments(plan: Plan, departments: list[str] | None) -> list[Depart
     chosen, unknown = [], []
     for dep_id in departments:
         d = plan.department(dep_id)
-        (chosen.append(d) if d else unknown.append(dep_id))  # type: ignore[func-returns-value]
+        if d:
+            chosen.append(d)
+        else:
+            unknown.append(dep_id)
     if unknown:
         known = ", ".join(d.id for d in plan.departments)
         raise BadInput(f"Avdelningen {', '.join(unknown)} finns inte i planen. Avdelningar: {known}.")
@@ -253,7 +256,7 @@ def previous_outcomes(plan: Plan, dep: Department, period: Period,
 def _earlier_book(plan: Plan, dep: Department, before: Period, out_dir: Path) -> tuple[DepartmentBook, Path] | None:
     """The department's file for an earlier period in *out_dir* (last year's may come from last year's plan)."""
     for fmt in ("xlsx", "xlsm"):
-        path = out_dir / workbook_name(plan, dep, before, fmt)  # type: ignore[arg-type]
+        path = out_dir / workbook_name(plan, dep, before, fmt)
         if not path.exists():
             continue
         try:
@@ -445,8 +448,8 @@ def add_removed_sheet(spec: WorkbookSpec, old: DepartmentBook, moved: list[RowSp
                                     "Inget har raderats; kopiera det som ska användas.")
     for i, r in enumerate(kept, start=1):
         sheet.rows.append(RowSpec(f"B|{i}", {k: v for k, v in r.raw.items() if k != ROW_ID_KEY}))
-    for r in moved:
-        sheet.rows.append(RowSpec(f"B|{len(sheet.rows) + 1}", r.values))
+    for spec_row in moved:
+        sheet.rows.append(RowSpec(f"B|{len(sheet.rows) + 1}", spec_row.values))
     spec.sheets.insert(len(spec.sheets) - 1, sheet)
 
 

@@ -456,7 +456,9 @@ def flag_list_rows(report: FlagReport) -> list[tuple[Any, ...]]:
     repeat them.
     """
     rows: list[tuple[Any, ...]] = [FLAG_LIST_HEADERS]
-    status = {(r.indicator_id, r.series): r.status.label for r in report.rows}
+    # keyed as it is looked up: a flag's indicator id may be None (nothing found then)
+    status: dict[tuple[str | None, str | None], str] = {
+        (r.indicator_id, r.series): r.status.label for r in report.rows}
     listed = [f for f in report.flags if f.severity != "info"]
     for f in listed:
         name = report.indicator_names.get(f.indicator_id or "")

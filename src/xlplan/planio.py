@@ -559,7 +559,7 @@ def write_plan_tables(tables: dict[str, list[dict[str, Any]]], out: str | Path) 
     from xlplan.atomic import atomic_path
 
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # a new Workbook() holds exactly one sheet
     for sheet in SHEETS:
         rows = tables.get(sheet)
         if rows is None:

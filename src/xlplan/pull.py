@@ -73,6 +73,7 @@ from xlplan.errors import (
     BadInput,
     KoladaUnavailable,
     Problem,
+    Severity,
     WorkbookRefused,
     WorkbookUnreadable,
     XlplanError,
@@ -186,9 +187,9 @@ class Change:
         return [(self.cells[key], value) for key, value in keyed]
 
     def problem(self) -> Problem:
-        severity = "info" if self.action in ("fyll", "uppdatera", "saknas", "jämförelsevärde") else "varning"
-        return Problem(f"pull_{self.action}", self.message, self.file.name, self.sheet, self.cell,
-                       severity)  # type: ignore[arg-type]
+        severity: Severity = (
+            "info" if self.action in ("fyll", "uppdatera", "saknas", "jämförelsevärde") else "varning")
+        return Problem(f"pull_{self.action}", self.message, self.file.name, self.sheet, self.cell, severity)
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -205,22 +206,25 @@ def decide(book: DepartmentBook, sheet: str, row: BookRow, source: Source, overw
     raw = row.raw.get("outcome")
     outcome = parse_number(raw) if raw is not None else None
     fetched = parse_number(row.raw.get("fetched_value"))
-    base = dict(file=book.path, sheet=sheet, row_id=row.row_id, cells=row.cells, source=source, old=raw)
+
+    def change(action: Action, message: str) -> Change:
+        return Change(file=book.path, sheet=sheet, row_id=row.row_id, cells=row.cells, action=action,
+                      message=message, source=source, old=raw)
+
     new = format_number(source.value)
     if raw is None:
-        return Change(action="fyll", message=f"{new} ({source.text}).", **base)
+        return change("fyll", f"{new} ({source.text}).")
     if _same(outcome, fetched):
         if _same(outcome, source.value):
             return None
         if overwrite_pulled:
-            return Change(action="uppdatera", message=f"{_show(raw)} → {new} ({source.text}).", **base)
-        return Change(action="behåll_hämtat",
-                      message=f"Källan har nu {new} men cellen har det tidigare hämtade {_show(raw)}; "
-                              f"kör med --overwrite-pulled för att uppdatera ({source.text}).", **base)
+            return change("uppdatera", f"{_show(raw)} → {new} ({source.text}).")
+        return change("behåll_hämtat",
+                      f"Källan har nu {new} men cellen har det tidigare hämtade {_show(raw)}; "
+                      f"kör med --overwrite-pulled för att uppdatera ({source.text}).")
     if _same(outcome, source.value):
         return None
-    return Change(action="behåll_inskrivet",
-                  message=f"Inskrivet utfall {_show(raw)} behålls; källan har {new} ({source.text}).", **base)
+    return change("behåll_inskrivet", f"Inskrivet utfall {_show(raw)} behålls; källan har {new} ({source.text}).")
 
 
 def _missing(book: DepartmentBook, sheet: str, row: BookRow, message: str) -> Change | None:

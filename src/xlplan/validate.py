@@ -23,7 +23,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 
 from xlplan.atomic import BACKUP_DIR, TEMP_PREFIX, is_backup
-from xlplan.errors import Problem
+from xlplan.errors import Problem, Severity
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 LOCK_PREFIX = "~$"
@@ -78,7 +78,7 @@ def scan_folder(folder: Path) -> Scan:
     return Scan(tuple(workbooks), tuple(skipped))
 
 
-def classify(entry: Path) -> tuple[str, str, str] | None:
+def classify(entry: Path) -> tuple[str, Severity, str] | None:
     """None for a candidate workbook; else (code, severity, Swedish reason)."""
     name = entry.name
     if entry.is_dir() and name == BACKUP_DIR:

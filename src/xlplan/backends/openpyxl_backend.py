@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from copy import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -22,6 +22,8 @@ from openpyxl.styles import Protection as CellProtection
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.header_footer import HeaderFooterItem
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xlplan.layout.spec import (
@@ -51,7 +53,7 @@ _TITLE_FONTS = {"title": Font(bold=True, size=14), "subtitle": Font(bold=True, s
 def build_workbook(spec: WorkbookSpec) -> Workbook:
     """The openpyxl workbook for *spec* (not saved)."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # a new Workbook() holds exactly one sheet
     for sheet in spec.sheets:
         write_sheet(wb.create_sheet(sheet.name), sheet)
     for sheet in spec.sheets:
@@ -59,7 +61,8 @@ def build_workbook(spec: WorkbookSpec) -> Workbook:
             ref = f"{quote_sheet(area.sheet)}!${column_letter(area.start_column)}${area.start_row}"
             wb.defined_names[area.name] = DefinedName(area.name, attr_text=ref)
     for name, value in spec.properties.items():
-        wb.custom_doc_props.append(StringProperty(name=name, value=str(value)))
+        wb.custom_doc_props.append(  # type: ignore[attr-defined]  # stubs lack Workbook.custom_doc_props
+            StringProperty(name=name, value=str(value)))
     wb.properties.creator = "xlplan"
     if spec.active and spec.has_sheet(spec.active):
         wb.active = [s.name for s in spec.sheets].index(spec.active)
@@ -71,9 +74,14 @@ def write_workbook(spec: WorkbookSpec, path: str | Path) -> None:
     build_workbook(spec).save(path)
 
 
+def _cell(ws: Worksheet, row: int, column: int) -> Cell:
+    """``ws.cell`` as a plain Cell: the stubs allow a MergedCell, but this module never merges cells."""
+    return cast(Cell, ws.cell(row, column))
+
+
 def write_sheet(ws: Worksheet, sheet: SheetSpec) -> None:
     for i, title in enumerate(sheet.title_rows, start=1):
-        cell = ws.cell(i, 2)
+        cell = _cell(ws, i, 2)
         set_value(cell, title.text)
         cell.font = _TITLE_FONTS[title.style]
         cell.protection = CellProtection(locked=True)
@@ -94,7 +102,7 @@ def write_sheet(ws: Worksheet, sheet: SheetSpec) -> None:
 
 def write_header(ws: Worksheet, sheet: SheetSpec) -> None:
     for c, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(sheet.header_row, c)
+        cell = _cell(ws, sheet.header_row, c)
         set_value(cell, col.header)
         cell.font = Font(bold=True, color=HEADER_FONT)
         cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
@@ -130,16 +138,16 @@ def write_row(ws: Worksheet, sheet: SheetSpec, row: RowSpec, r: int,
         ws.row_dimensions[r].height = 15 * lines
     styles = {} if styles is None else styles
     for c, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(r, c)
+        cell = _cell(ws, r, c)
         value = row.values.get(col.key, row.row_id if col.key == "row_id" else None)
         set_value(cell, value)
         key = style_key(col, row)
         made = styles.get(key)
         if made is None:
             style_cell(cell, col, row)
-            styles[key] = copy(cell._style)
+            styles[key] = copy(cell._style)  # type: ignore[attr-defined]  # stubs name _style only in __slots__
         else:
-            cell._style = copy(made)
+            cell._style = copy(made)  # type: ignore[attr-defined]  # as above
         validation = row.validations.get(col.key, col.validation)
         if validation is not None and row.is_input(col):
             validations.setdefault(validation, []).append((c, r))
@@ -232,11 +240,11 @@ def _num(x: float) -> str:
 
 
 def write_area(ws: Worksheet, area: Any) -> None:
-    title = ws.cell(area.start_row - 1, area.start_column)
+    title = _cell(ws, area.start_row - 1, area.start_column)
     set_value(title, area.title)
     title.font = Font(bold=True, size=12)
     if area.placeholder:
-        note = ws.cell(area.start_row, area.start_column)
+        note = _cell(ws, area.start_row, area.start_column)
         set_value(note, area.placeholder)
         note.font = Font(italic=True, color="595959")
 
@@ -260,7 +268,10 @@ def apply_sheet_settings(ws: Worksheet, sheet: SheetSpec) -> None:
     ws.page_setup.orientation = "landscape" if ps.landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3 if ps.paper == "A3" else ws.PAPERSIZE_A4
     if ps.fit_to_width:
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        setup = ws.sheet_properties.pageSetUpPr
+        if setup is None:  # openpyxl makes one with every sheet; the stubs allow None
+            setup = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+        setup.fitToPage = True
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
     if ps.repeat_header:
@@ -268,8 +279,11 @@ def apply_sheet_settings(ws: Worksheet, sheet: SheetSpec) -> None:
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = ps.footer
-    ws.oddFooter.left.text = "&A"
+    footer = ws.oddFooter
+    if footer is None:  # openpyxl makes one with every sheet; the stubs allow None
+        footer = ws.oddFooter = HeaderFooterItem()
+    footer.center.text = ps.footer
+    footer.left.text = "&A"
     if sheet.protection.enabled:
         protect(ws, sheet.protection.password)
 

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -32,9 +33,12 @@ from xlplan.committee import (
 )
 from xlplan.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 DPI = 150
 WIDTH_IN = 6.3  # fits a 16 cm text column
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 8.5,
     "axes.titlesize": 9.5,
@@ -53,13 +57,15 @@ STATUS_STYLE: dict[str, tuple[str, str]] = {
     MANUAL: ("#92C5DE", "\\\\\\"),
 }
 # Comparison series: (colour, marker, line style, line width, hatch).
-SERIES_STYLES: tuple[tuple[str, str, str, float, str], ...] = (
+# A line style: a matplotlib name ("-", "--" …) or (offset, (on, off, …)) dashes.
+LineStyle = str | tuple[int, tuple[int, ...]]
+SERIES_STYLES: tuple[tuple[str, str, LineStyle, float, str], ...] = (
     ("#08306B", "o", "-", 2.4, ""),
     ("#6A6A6A", "s", "--", 1.5, "///"),
     ("#C2571A", "^", ":", 1.7, "xxx"),
     ("#41AB5D", "D", "-.", 1.5, "..."),
-    ("#807DBA", "v", (0, (5, 1, 1, 1, 1, 1)), 1.5, "\\\\\\"),  # type: ignore[dict-item]
-    ("#8C6D31", "P", (0, (1, 1)), 1.5, "+++"),  # type: ignore[dict-item]
+    ("#807DBA", "v", (0, (5, 1, 1, 1, 1, 1)), 1.5, "\\\\\\"),
+    ("#8C6D31", "P", (0, (1, 1)), 1.5, "+++"),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
@@ -14,6 +15,10 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+
+if TYPE_CHECKING:
+    from docx.oxml.styles import CT_Style
+    from docx.oxml.xmlchemy import BaseOxmlElement
 
 # Placeholders a template may use anywhere (body, headers, footers).
 PLACEHOLDERS = ("{kommun}", "{nämnd}", "{förvaltning}", "{period}", "{datum}")
@@ -59,7 +64,7 @@ def ensure_styles(doc: DocumentObject) -> None:
             style.paragraph_format.space_after = Pt(0 if name.startswith("Tabell") else 6)
 
 
-def _outline_level(style_element: OxmlElement, level: int) -> None:
+def _outline_level(style_element: CT_Style, level: int) -> None:
     ppr = style_element.get_or_add_pPr()
     lvl = OxmlElement("w:outlineLvl")
     lvl.set(qn("w:val"), str(level))
@@ -276,7 +281,7 @@ def set_language(doc: DocumentObject, lang: str) -> None:
     theme.set(qn("w:val"), lang)
 
 
-def _set_lang(rpr: OxmlElement, lang: str) -> None:
+def _set_lang(rpr: BaseOxmlElement, lang: str) -> None:
     el = rpr.find(qn("w:lang"))
     if el is None:
         el = OxmlElement("w:lang")

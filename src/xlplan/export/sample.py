@@ -16,7 +16,6 @@ from xlplan.committee import (
     NOT_FULFILLED,
     OUTCOME_MISSING,
     PARTLY,
-    STATUSES,
     TARGET_MISSING,
     ActivityLine,
     CommentLine,
@@ -105,8 +104,11 @@ def sample_goals(lines: Iterable[IndicatorLine]) -> tuple[GoalSummary, ...]:
     assessment = {"M1": PARTLY, "M2": PARTLY, "M3": NOT_FULFILLED}
     out = []
     for goal_id, (prio, text) in GOALS.items():
-        c = list(counts.get(goal_id, {}).get(s, 0) for s in STATUSES)
-        out.append(GoalSummary(goal_id, prio, text, *c, assessment=assessment[goal_id]))
+        c = counts.get(goal_id, {})
+        out.append(GoalSummary(goal_id, prio, text, fulfilled=c.get(FULFILLED, 0), partly=c.get(PARTLY, 0),
+                               not_fulfilled=c.get(NOT_FULFILLED, 0), outcome_missing=c.get(OUTCOME_MISSING, 0),
+                               target_missing=c.get(TARGET_MISSING, 0), manual=c.get(MANUAL, 0),
+                               assessment=assessment[goal_id]))
     return tuple(out)
 
 

@@ -203,11 +203,13 @@ def _hosts(entries: dict[str, bytes], workbook: str, reserved: set[str]) -> list
         found.append((sheet.part, "sheetPr", parts.get_code_name(entries[sheet.part], "sheetPr"), base))
     taken = reserved | {name.upper() for _, _, name, _ in found if name}
     hosts = []
-    for index, (part, element, name, base) in enumerate(found):
-        new = name is None
-        if new:
+    for index, (part, element, found_name, base) in enumerate(found):
+        new = found_name is None
+        if found_name is None:
             name = "ThisWorkbook" if index == 0 else _free_name(index, taken)
             taken.add(name.upper())
+        else:
+            name = found_name
         hosts.append(_Host(part, element, name, new, base))
     if len(taken) != len(reserved) + len(hosts):
         raise ValueError("code names of the workbook collide with each other or with a VBA module")
