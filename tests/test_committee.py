@@ -277,3 +277,14 @@ def test_complete_goals_adds_a_goal_only_indicators_name(data: CommitteeData) ->
     assert (m2.goal_text, m2.fulfilled, m2.partly, m2.outcome_missing, m2.assessment) == (
         "Sjukfrånvaron bland medarbetarna ska minska.", 0, 2, 0, "Delvis uppfyllt")
     assert goal_status_counts(data.indicators)["M3"]["Ej uppfyllt"] == 1
+
+
+def test_frames_are_the_workbook_tables_as_dataframes(written: Path, data: CommitteeData) -> None:
+    from xlplan.committee import SHEETS, committee_frames
+
+    frames = committee_frames(read_committee_workbook(written))
+    assert list(frames) == [spec.name for _, spec in SHEETS]
+    ind = frames["Indikatorer"]
+    assert len(ind) == len(data.indicators) and "Status" in ind.columns
+    assert list(ind["Indikator-id"]) == [line.indicator_id for line in data.indicators]
+    assert ind["Utfall"].dtype.kind == "f"  # numbers stay numbers

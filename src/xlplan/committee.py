@@ -583,6 +583,22 @@ TEXTS_SHEET = "Texter"
 HEADER_ROW = 2  # 0-based: a title row and a period row above every table
 
 
+# ---------------------------------------------------------------- as pandas DataFrames
+
+
+def committee_frames(data: CommitteeData) -> dict[str, Any]:
+    """The committee workbook's tables as pandas DataFrames, one per sheet name (Inlämning,
+    Måluppfyllelse, Indikatorer …), with the sheet's Swedish column headers and typed values, for
+    controllers who script their analyses.  pandas is imported only here."""
+    import pandas as pd
+
+    frames = {}
+    for attr, spec in SHEETS:
+        rows = [[getattr(record, c.attr) for c in spec.columns] for record in getattr(data, attr)]
+        frames[spec.name] = pd.DataFrame(rows, columns=[c.header for c in spec.columns])
+    return frames
+
+
 # ---------------------------------------------------------------- writing
 
 HEADER_FILL = "D9E1F2"

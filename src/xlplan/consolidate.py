@@ -141,6 +141,13 @@ class ConsolidationResult:
     def problems(self) -> tuple[Problem, ...]:
         return self.data.problems
 
+    def frames(self) -> dict[str, Any]:
+        """The committee workbook's tables as pandas DataFrames by sheet name (see
+        :func:`xlplan.committee.committee_frames`)."""
+        from xlplan.committee import committee_frames
+
+        return committee_frames(self.data)
+
     def counts(self) -> dict[str, int]:
         sev = [p.severity for p in self.problems]
         states = [s.state for s in self.data.submissions]
