@@ -41,6 +41,13 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
+import xlsxwriter.xmlwriter
+
+# XlsxWriter escapes a literal ``_xHHHH_`` in a text as ``_x005F_xHHHH_``, but with a non-overlapping
+# search: in ``_x000D_x000D_`` the second escape shares its underscore with the first and stays
+# unescaped, so Excel (and every reader) shows a carriage return there.  Escaping each underscore that
+# starts such a sequence (a look-ahead, as xlplan.xmltext does) gives the same result everywhere else.
+xlsxwriter.xmlwriter.re_control_chars_1 = re.compile(r"(_(?=x[0-9a-fA-F]{4}_))")
 
 from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
