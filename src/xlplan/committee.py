@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+import xlsxwriter.xmlwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
-import xlsxwriter.xmlwriter
 
 # XlsxWriter escapes a literal ``_xHHHH_`` in a text as ``_x005F_xHHHH_``, but with a non-overlapping
 # search: in ``_x000D_x000D_`` the second escape shares its underscore with the first and stays
