@@ -43,18 +43,18 @@ import xlsxwriter.xmlwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-# XlsxWriter escapes a literal ``_xHHHH_`` in a text as ``_x005F_xHHHH_``, but with a non-overlapping
-# search: in ``_x000D_x000D_`` the second escape shares its underscore with the first and stays
-# unescaped, so Excel (and every reader) shows a carriage return there.  Escaping each underscore that
-# starts such a sequence (a look-ahead, as xlplan.xmltext does) gives the same result everywhere else.
-xlsxwriter.xmlwriter.re_control_chars_1 = re.compile(r"(_(?=x[0-9a-fA-F]{4}_))")
-
 from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
 from xlplan.xmltext import escape_cell_text
+
+# XlsxWriter escapes a literal ``_xHHHH_`` in a text as ``_x005F_xHHHH_``, but with a non-overlapping
+# search: in ``_x000D_x000D_`` the second escape shares its underscore with the first and stays
+# unescaped, so Excel (and every reader) shows a carriage return there.  Escaping each underscore that
+# starts such a sequence (a look-ahead, as xlplan.xmltext does) gives the same result everywhere else.
+xlsxwriter.xmlwriter.re_control_chars_1 = re.compile(r"(_(?=x[0-9a-fA-F]{4}_))")
 
 # Characters no cell may hold (XML 1.0 control characters); removed, as openpyxl refused them.
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
