@@ -95,3 +95,23 @@ def test_budget_errors_name_the_right_row(tiny_tables, write_tables):
     cells = {(p.code, p.cell) for p in problems if p.sheet == "Ekonomi"}
     assert ("inte_tal", "D2") in cells
     assert ("okand_referens", "A4") in cells
+
+
+def test_a_gender_split_kpi_with_a_series_that_names_no_gender_is_refused(tiny_tables, write_tables):
+    ind = tiny_tables["Indikatorer"][1]
+    ind.update({"Kolada-id": "U23471", "Serier": "Totalt; Kvinnor; Män", "Nuläge": None})
+    plan = read_plan(write_tables(tiny_tables))
+    i = next(x for x in plan.indicators if x.id == ind["Indikator-id"])
+    assert [i.gender_for(n) for n in i.series] == ["T", "K", "M"]
+    # one more series on the same KPI that names no gender: its value cannot be chosen
+    ind["Serier"] = "Totalt; Kvinnor; Män; Utrikes födda"
+    with pytest.raises(PlanInvalid) as exc:
+        read_plan(write_tables(tiny_tables))
+    (p,) = [p for p in exc.value.problems if p.code == "kolada_kon_okant"]
+    assert p.sheet == "Indikatorer" and p.cell and p.cell.endswith("3")
+    assert "'Utrikes födda'" in p.message and "U23471" in p.message
+    # with its own KPI id it is fine
+    ind["Kolada-id"] = "Totalt: U23471; Kvinnor: U23471; Män: U23471; Utrikes födda: U21468"
+    plan = read_plan(write_tables(tiny_tables))
+    i = next(x for x in plan.indicators if x.id == ind["Indikator-id"])
+    assert i.gender_for("Utrikes födda") == "T" and i.gender_for("kvinnor") == "K"

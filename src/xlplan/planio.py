@@ -270,7 +270,20 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             periods=tuple(periods), committee_level=committee, gender=gender,
             minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
         ))
+        _check_gender_series(out[-1], c, r)
     return out
+
+
+def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
+    """Refuse a Kolada mapping that would write the total into a row of a gender-split indicator."""
+    for name in ind.series:
+        if ind.kpi_for(name) is not None and ind.gender_for(name) is None:
+            kpi = ind.kpi_for(name)
+            genders = "; ".join(n for n in ind.series if n != name and ind.kpi_for(n) == kpi)
+            c.add(r.sheet, r.ref("Kolada-id"), "kolada_kon_okant",
+                  f"Serien '{name}' har samma Kolada-id {kpi} som serierna {genders}, som är kön, men "
+                  f"'{name}' är inget kön: Koladas värde för serien kan inte väljas. Byt namn på serien till "
+                  "Totalt, Kvinnor eller Män, eller ange ett eget Kolada-id för den ('Serie: id').")
 
 
 def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
