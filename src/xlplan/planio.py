@@ -29,7 +29,7 @@ from xlplan.model import (
     Settings,
 )
 from xlplan.numbers import parse_number
-from xlplan.periods import parse_period_kind
+from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
@@ -145,11 +145,10 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
     periods = ALL_PERIOD_KINDS
     if val("rapporteringsperioder"):
         kinds = []
-        for part in split_list(str(val("rapporteringsperioder"))):
-            kind = parse_period_kind(part)
+        for part, kind in period_kinds(str(val("rapporteringsperioder"))):
             if kind is None:
                 c.add("Inställningar", ref("rapporteringsperioder"), "ogiltig_period",
-                      f"'{part}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
+                      f"'{part}' är ingen rapporteringsperiod. {PERIOD_HINT}")
             elif kind not in kinds:
                 kinds.append(kind)
         periods = tuple(k for k in ALL_PERIOD_KINDS if k in kinds) or ALL_PERIOD_KINDS
@@ -242,12 +241,11 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
                 c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
         periods = []
-        for p in split_list(c.text(r, "Perioder")):
-            kind = parse_period_kind(p)
+        for p, kind in period_kinds(c.text(r, "Perioder") or ""):
             if kind is None:
                 c.add(r.sheet, r.ref("Perioder"), "ogiltig_period",
-                      f"'{p}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
-            else:
+                      f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
+            elif kind not in periods:
                 periods.append(kind)
         deps = split_list(c.text(r, "Avdelningar"))
         if len(deps) == 1 and deps[0].casefold() == "alla":
