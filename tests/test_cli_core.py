@@ -101,3 +101,14 @@ def test_plan_check_lists_every_indicator_it_cannot_assess_and_why(tiny_tables, 
     assert "  I3: riktningsmålet 'Minska' har inget nuläge" in text
     # no file is written: the folder holds the plan only
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_target_naming_no_series_applies_to_the_total():
+    r = run("target", "85 %", "--series", "Kvinnor; Män; Totalt", "--polarity", "higher")
+    assert "gäller Totalt (totalen); övriga serier redovisas" in r.output
+    data = json.loads(run("target", "Öka", "--series", "Totalt; Kvinnor", "--json").output)
+    assert data["scope"] == "Totalt"
+    r = run("status", "--target", "85 %", "--outcome", "Totalt 80 %, Kvinnor 90 %, Män 70 %", "--series",
+            "Totalt; Kvinnor; Män", "--polarity", "higher", "--json")
+    data = json.loads(r.output)
+    assert data["status"] == "ej_uppfyllt" and [s["name"] for s in data["series"]] == ["Totalt"]
