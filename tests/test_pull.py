@@ -548,3 +548,21 @@ def test_gender_series_on_one_kpi_pull_their_own_gender(tmp_path: Path, tiny_tab
     assert {c.row_id for c in result.changes if c.row_id.startswith("I|I2|")} == {
         "I|I2|Totalt", "I|I2|kvinnor", "I|I2|Män"}
     # (a series that names no gender on the same KPI is refused by the plan check: test_planio)
+
+
+def test_the_previous_year_of_a_gender_series_is_its_own_gender(tmp_path: Path, tiny_tables: dict[str, Any],
+                                                                  srv: KoladaStandin) -> None:
+    t = plan_tables(tiny_tables)
+    t["Indikatorer"][1].update({"Kolada-id": "U28524", "Serier": "Kvinnor; Män", "Målvärde 2022": "Öka",
+                                "Nuläge": None, "Nulägesår": None})
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    fill(tmp_path / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "avd")
+    run(tmp_path, srv)
+    b = book(tmp_path, "Äldreomsorg")
+    women_2021 = sample_gender("U28524", "1489", 2021, "K")
+    assert women_2021 is not None and women_2021 != sample("U28524", "1489", 2021)
+    # "Öka" names no series: it is the first series' (Kvinnor); Män is reported and compares with nothing
+    assert (cell(b, "I|I2|Kvinnor", "comparison"), cell(b, "I|I2|Kvinnor", "comparison_source")) == (
+        women_2021, "Kolada 2021")
+    assert cell(b, "I|I2|Män", "comparison") is None
+    assert cell(b, "I|I2|Män", "outcome") == sample_gender("U28524", "1489", 2022, "M")
