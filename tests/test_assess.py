@@ -224,3 +224,19 @@ def test_flag_stores_text_outcomes_as_numbers_and_keeps_the_text(tiny_tables, wr
     assert ws[book.address(INDICATORS, "I|I1|", "status")].value == "Uppfyllt"
     assert ws[book.address(INDICATORS, "I|I3|", "status")].value == "Uppfyllt"
     assert not flag_workbook(path, plan).written  # a second run changes nothing
+
+
+def test_a_gender_row_under_a_total_target_is_reported_without_flags() -> None:
+    series = ("Totalt", "Kvinnor", "Män")
+    t = parse_target("85 %", "higher", series)
+    total = assess(RowInputs(t, "Totalt", 80, polarity="higher", unit="%"))
+    assert total.status is Status.EJ
+    women = assess(RowInputs(t, "Kvinnor", 80, polarity="higher", unit="%"))
+    assert women.status is Status.REDOVISAS and women.flags == ()
+    assert "Serien Kvinnor har inget eget målvärde" in women.explanation and "gäller Totalt" in women.explanation
+    empty = assess(RowInputs(t, "Män", None, polarity="higher", unit="%"))
+    assert empty.status is Status.REDOVISAS and [f.code for f in empty.flags] == ["utfall_saknas"]
+    # a direction target of the total: the gender rows need no comparison value
+    d = parse_target("Öka", "higher", series)
+    assert assess(RowInputs(d, "Män", 70, polarity="higher", unit="%")).status is Status.REDOVISAS
+    assert assess(RowInputs(d, "Totalt", 70, comparison=60, polarity="higher", unit="%")).status is Status.UPPFYLLT

@@ -70,3 +70,45 @@ def test_plan_check_reports_errors_exit_2(tiny_tables, write_tables):
     r = run("plan", "check", str(write_tables(tiny_tables)))
     assert r.exit_code == 2
     assert "'M9' finns inte på bladet Mål" in r.output
+
+
+def test_plan_check_lists_every_indicator_it_cannot_assess_and_why(tiny_tables, write_tables):
+    t = tiny_tables
+    i1, i2, i3, _ = t["Indikatorer"]
+    i1.update({"Målvärde 2024": "Öka", "Nuläge": None, "Nulägesår": None})  # Kolada has last year: fine
+    i2["Målvärde 2024"] = "Äldre och LSS >69 %"  # LSS is not one of the series
+    i3.update({"Målvärde 2024": "Minska", "Nuläge": None, "Nulägesår": None})  # nothing to compare with
+    t["Mål"].append({"Mål-id": "M3", "Nämndens mål": "Trygg vård"})
+    t["Indikatorer"] += [
+        {"Indikator-id": "I5", "Mål-id": "M3", "Indikator": "Trygghet, medelvärde", "Målvärde 2024": "8"},
+        {"Indikator-id": "I6", "Mål-id": "M3", "Indikator": "Besök per brukare", "Målvärde 2024": "Öka"},
+        {"Indikator-id": "I7", "Mål-id": "M3", "Indikator": "Trygghet, index", "Målvärde 2024": "8",
+         "Polaritet": "högre"},
+    ]
+    t["Filkällor"] = [{"Indikator-id": "I6", "Fil": "exporter/besok_*.csv", "Värdekolumn": "Besök",
+                       "Nyckelkolumner": "Enhet={avdelningsnamn}"}]
+    path = write_tables(t)
+    r = run("plan", "check", str(path), "--json")
+    assert r.exit_code == 0, r.output
+    found = {(w["id"], w["serie"], w["kod"]): w for w in json.loads(r.output)["kan_inte_bedomas"]}
+    assert set(found) == {("I2", None, "okand_serie_i_malvarde"), ("I3", None, "jamforelsevarde_saknas"),
+                          ("I5", None, "polaritet_saknas")}
+    assert "'LSS'" in found[("I2", None, "okand_serie_i_malvarde")]["orsak"]
+    assert "skriver in ett jämförelsevärde" in found[("I3", None, "jamforelsevarde_saknas")]["orsak"]
+    assert found[("I5", None, "polaritet_saknas")]["ar"] == [2024]
+    text = run("plan", "check", str(path)).output
+    assert "VARNING: 3 indikatorrader kan inte bedömas automatiskt:" in text
+    assert "  I3: riktningsmålet 'Minska' har inget nuläge" in text
+    # no file is written: the folder holds the plan only
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_target_naming_no_series_applies_to_the_total():
+    r = run("target", "85 %", "--series", "Kvinnor; Män; Totalt", "--polarity", "higher")
+    assert "gäller Totalt (totalen); övriga serier redovisas" in r.output
+    data = json.loads(run("target", "Öka", "--series", "Totalt; Kvinnor", "--json").output)
+    assert data["scope"] == "Totalt"
+    r = run("status", "--target", "85 %", "--outcome", "Totalt 80 %, Kvinnor 90 %, Män 70 %", "--series",
+            "Totalt; Kvinnor; Män", "--polarity", "higher", "--json")
+    data = json.loads(r.output)
+    assert data["status"] == "ej_uppfyllt" and [s["name"] for s in data["series"]] == ["Totalt"]

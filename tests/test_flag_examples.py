@@ -27,7 +27,7 @@ from xlplan.status import Status
 
 REPO = Path(__file__).resolve().parents[1]
 U, D, E = "Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt"
-M, US, MS = "Bedöms manuellt", "Utfall saknas", "Målvärde saknas"
+M, US, MS, R = "Bedöms manuellt", "Utfall saknas", "Målvärde saknas", "Redovisas"
 
 # Alingsås VON 2020, period 2020-helår. Outcome = baseline ("Nuläge").
 #   I01 'Äldre och Funktionsstöd (Handikapp) >48 %', Nuläge Äldre 50, Funktionsstöd 0:
@@ -38,14 +38,15 @@ M, US, MS = "Bedöms manuellt", "Utfall saknas", "Målvärde saknas"
 #   I04 '86 %' under 'Bibehålla …': 86 >= 86 -> Uppfyllt.
 #   I05 'Färdigställa 28 nya …': a sentence with a number -> qualitative, no assessment -> Bedöms manuellt.
 #   I06 'Sammantagen nettokostnadsavvikelse ska understiga 0' (outcome < 0), Nuläge Äldreomsorg +1,9,
-#       LSS -4,4: 1,9 < 0 no -> Ej uppfyllt; -4,4 < 0 -> Uppfyllt.
+#       LSS -4,4: the target names no series, so it applies to the total - no series is named Totalt, so
+#       the first (plan-format.md): 1,9 < 0 no -> Ej uppfyllt; LSS has no target of its own -> Redovisas.
 ROWS_2020: dict[str, tuple[tuple[str | None, str, frozenset[str]], ...]] = {
     "I01": (("Äldre", U, frozenset()), ("Funktionsstöd (Handikapp)", E, frozenset({"mal_ej_uppfyllt"}))),
     "I02": (("Äldre", U, frozenset()), ("Funktionsstöd (Handikapp)", E, frozenset({"mal_ej_uppfyllt"}))),
     "I03": (("Särskilt boende", U, frozenset()), ("hemtjänst", U, frozenset())),
     "I04": ((None, U, frozenset()),),
     "I05": (("LSS", M, frozenset({"bedomning_saknas"})), ("äldreboende", M, frozenset({"bedomning_saknas"}))),
-    "I06": (("Äldreomsorg", E, frozenset({"mal_ej_uppfyllt"})), ("LSS", U, frozenset())),
+    "I06": (("Äldreomsorg", E, frozenset({"mal_ej_uppfyllt"})), ("LSS", R, frozenset())),
 }
 DEPARTMENTS_2020 = {
     "PLAN": ("I01", "I02", "I03", "I04", "I05", "I06"),
@@ -248,7 +249,7 @@ def test_formula_results_equal_python_status_on_random_outcomes(example: dict[st
 
 
 def test_status_enum_labels_used_in_expectations() -> None:
-    assert {U, D, E, M, US, MS} == {s.label for s in Status}
+    assert {U, D, E, M, US, MS, R} == {s.label for s in Status}
 
 
 def test_demo_step_types_marked_example_values_and_flags(tmp_path: Path) -> None:

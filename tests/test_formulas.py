@@ -28,6 +28,11 @@ class Case:
     previous: tuple[float | None, ...] | None = None
     tolerance: float | None = None
     centre: float = 50.0  # outcomes are drawn around this value
+    plan_series: tuple[str, ...] | None = None  # the indicator's series when the case is one row of them
+
+    @property
+    def parse_series(self) -> tuple[str, ...]:
+        return self.series if self.plan_series is None else self.plan_series
 
 
 CASES = [
@@ -67,6 +72,13 @@ CASES = [
     Case("Färdigställa 28 nya äldreboendeplatser i Bjärke", "higher", centre=28),
     Case("", centre=1),
     Case("I.U", None, ("Äldre", "LSS"), centre=1),
+    # one row of an indicator with series: a target naming no series applies to the total only
+    Case("85 %", "higher", ("Totalt",), "80 %", centre=84, plan_series=("Totalt", "Kvinnor", "Män")),
+    Case("85 %", "higher", ("Kvinnor",), "80 %", centre=84, plan_series=("Totalt", "Kvinnor", "Män")),
+    Case("85 %", "higher", ("Män",), None, centre=84, plan_series=("Kvinnor", "Män")),
+    Case("Öka", None, ("Totalt",), None, previous=(50,), centre=50, plan_series=("Totalt", "Kvinnor", "Män")),
+    Case("Öka", None, ("Män",), None, previous=(50,), centre=50, plan_series=("Totalt", "Kvinnor", "Män")),
+    Case("Kvinnor minst 85 %", None, ("Män",), None, centre=84, plan_series=("Totalt", "Kvinnor", "Män")),
 ]
 
 ASSESSMENTS = [None, "", "   ", "kanske", "Bedöms manuellt", "Utfall saknas", "uppfyllt?", "delvis-uppfyllt"]
@@ -96,8 +108,9 @@ def _python_label(case: Case, cells: list, assessment) -> str:
     names = list(case.series) or [None]
     outcomes = {n: (v if isinstance(v, (int, float)) else None) for n, v in zip(names, cells)}
     previous = dict(zip(names, case.previous)) if case.previous else None
-    result = evaluate(parse_target(case.target, case.polarity, case.series), outcomes, series_names=case.series,
-                      baseline=parse_series_values(case.baseline, case.series) if case.baseline else None,
+    result = evaluate(parse_target(case.target, case.polarity, case.parse_series), outcomes,
+                      series_names=case.series,
+                      baseline=parse_series_values(case.baseline, case.parse_series) if case.baseline else None,
                       previous=previous, polarity=case.polarity, settings=StatusSettings(case.tolerance),
                       assessment=assessment)
     return result.status.label
@@ -107,8 +120,9 @@ def _formula(case: Case, row: int) -> str | None:
     names = list(case.series) or [None]
     cells = {n: f"{'BCD'[i]}{row}" for i, n in enumerate(names)}
     previous = dict(zip(names, case.previous)) if case.previous else None
-    return status_formula(parse_target(case.target, case.polarity, case.series), cells, series_names=case.series,
-                          baseline=parse_series_values(case.baseline, case.series) if case.baseline else None,
+    return status_formula(parse_target(case.target, case.polarity, case.parse_series), cells,
+                          series_names=case.series,
+                          baseline=parse_series_values(case.baseline, case.parse_series) if case.baseline else None,
                           polarity=case.polarity, settings=StatusSettings(case.tolerance),
                           assessment_cell=f"E{row}", previous=previous)
 
@@ -236,7 +250,7 @@ def test_recalc_many_in_one_run(tmp_path):
 
 def test_formula_too_long_for_excel_is_none():
     names = [f"Enhet {chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(300)]
-    t = parse_target(">48 %", None, names)
+    t = parse_target(">48 %", None)  # read without the plan's series: applies to every series
     cells = {n: f"'Mål och indikatorer'!H{i + 2}" for i, n in enumerate(names)}
     assert status_formula(t, cells, series_names=names) is None
     assert status_formula(t, dict(list(cells.items())[:3]), series_names=names[:3]) is not None

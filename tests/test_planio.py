@@ -95,3 +95,66 @@ def test_budget_errors_name_the_right_row(tiny_tables, write_tables):
     cells = {(p.code, p.cell) for p in problems if p.sheet == "Ekonomi"}
     assert ("inte_tal", "D2") in cells
     assert ("okand_referens", "A4") in cells
+
+
+def test_a_gender_split_kpi_with_a_series_that_names_no_gender_is_refused(tiny_tables, write_tables):
+    ind = tiny_tables["Indikatorer"][1]
+    ind.update({"Kolada-id": "U23471", "Serier": "Totalt; Kvinnor; Män", "Nuläge": None})
+    plan = read_plan(write_tables(tiny_tables))
+    i = next(x for x in plan.indicators if x.id == ind["Indikator-id"])
+    assert [i.gender_for(n) for n in i.series] == ["T", "K", "M"]
+    # one more series on the same KPI that names no gender: its value cannot be chosen
+    ind["Serier"] = "Totalt; Kvinnor; Män; Utrikes födda"
+    with pytest.raises(PlanInvalid) as exc:
+        read_plan(write_tables(tiny_tables))
+    (p,) = [p for p in exc.value.problems if p.code == "kolada_kon_okant"]
+    assert p.sheet == "Indikatorer" and p.cell and p.cell.endswith("3")
+    assert "'Utrikes födda'" in p.message and "U23471" in p.message
+    # with its own KPI id it is fine
+    ind["Kolada-id"] = "Totalt: U23471; Kvinnor: U23471; Män: U23471; Utrikes födda: U21468"
+    plan = read_plan(write_tables(tiny_tables))
+    i = next(x for x in plan.indicators if x.id == ind["Indikator-id"])
+    assert i.gender_for("Utrikes födda") == "T" and i.gender_for("kvinnor") == "K"
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("Delår/Helår", ["delår", "helår"]),
+    ("delår och helår", ["delår", "helår"]),
+    ("kvartal 1", ["K1"]),
+    ("Kvartal 1, delår samt helår", ["K1", "delår", "helår"]),
+    ("T1", ["K1"]),
+    ("tertial 2", ["delår"]),
+    ("Tertial 3", ["helår"]),
+    ("Bokslut", ["helår"]),
+    ("Årsredovisning", ["helår"]),
+    ("K1; Delårsrapport", ["K1", "delår"]),
+    ("vår", [None]),
+    ("delår/höst", ["delår", None]),
+])
+def test_period_spellings(text, kinds):
+    from xlplan.periods import period_kinds
+
+    assert [k for _, k in period_kinds(text)] == kinds
+
+
+def test_period_spellings_in_the_plan(tiny_tables, write_tables):
+    settings = {s["Inställning"]: s for s in tiny_tables["Inställningar"]}
+    settings["Rapporteringsperioder"]["Värde"] = "kvartal 1, tertial 2 och Årsredovisning"
+    tiny_tables["Indikatorer"][0]["Perioder"] = "Delår/Helår"
+    tiny_tables["Indikatorer"][1]["Perioder"] = "T1"
+    plan = read_plan(write_tables(tiny_tables))
+    assert plan.settings.periods == ("K1", "delår", "helår")
+    assert [i.periods for i in plan.indicators[:2]] == [("delår", "helår"), ("K1",)]
+    tiny_tables["Indikatorer"][2]["Perioder"] = "delår och vår"
+    with pytest.raises(PlanInvalid) as exc:
+        read_plan(write_tables(tiny_tables))
+    (p,) = [p for p in exc.value.problems if p.code == "ogiltig_period"]
+    assert "'vår' är ingen rapporteringsperiod" in p.message and "tertial 2" in p.message
+    assert p.cell and p.cell.endswith("4")
+
+
+def test_period_with_a_spaced_kind():
+    from xlplan.periods import Period, parse_period
+
+    assert parse_period("2024 tertial 2") == Period(2024, "delår")
+    assert parse_period("2024-kvartal 1") == Period(2024, "K1")

@@ -61,12 +61,14 @@ def test_malvarde_saknas_no_target():
         assert r.series == (SeriesStatus(None, Status.MALVARDE_SAKNAS, 50.0, None),)
 
 
-def test_malvarde_saknas_when_no_series_has_a_target():
+def test_redovisas_when_the_target_is_another_series():
     # with the plan's series given, a name that is not one of them is not guessed: qualitative
     assert _status("Äldre 50 %", {"LSS": 5}, "higher", series=["LSS"]).status is Status.MANUELL
-    # read without the plan's series, the target names only "Äldre": LSS has no target
+    # read without the plan's series, the target names only "Äldre": LSS is reported without a target
     t = parse_target("Äldre 50 %", "higher")
-    assert evaluate(t, {"LSS": 60}, series_names=["LSS"]).status is Status.MALVARDE_SAKNAS
+    r = evaluate(t, {"LSS": 60}, series_names=["LSS"])
+    assert r.status is Status.REDOVISAS and r.flags == ()
+    assert r.status.label == "Redovisas"
 
 
 @pytest.mark.parametrize("assessment, status", [
@@ -111,10 +113,41 @@ def test_series_matched_case_insensitively_between_baseline_target_and_outcome()
     assert r.flags == ("fel_riktning",)
 
 
-def test_unnamed_target_and_baseline_apply_to_every_series():
+def test_unnamed_target_applies_to_the_first_series_the_baseline_to_every_series():
     r = _status("86 %", {"A": 90, "B": 85}, "higher", series=["A", "B"], baseline="80 %")
-    assert [s.status for s in r.series] == [U, D]
-    assert r.status is D
+    assert [(s.name, s.status) for s in r.series] == [("A", U)]
+    assert r.status is U
+    r = _status("86 %", {"A": 85, "B": 95}, "higher", series=["A", "B"], baseline="80 %")
+    assert [(s.name, s.status) for s in r.series] == [("A", D)]
+    # B alone (one row of the department sheet): reported without a target, no flag
+    t = parse_target("86 %", "higher", ["A", "B"])
+    assert evaluate(t, {"B": 10}, series_names=["B"]) == StatusResult(
+        Status.REDOVISAS, (SeriesStatus("B", Status.REDOVISAS, 10.0, None),), ())
+
+
+# A target naming no series applies to the total: the series named Totalt/Total, else the first.
+# (target, series, outcomes per series row) -> status per series row, each evaluated as its own row.
+@pytest.mark.parametrize("text, series, outcomes, expected", [
+    ("85 %", ["Totalt", "Kvinnor", "Män"], {"Totalt": 86, "Kvinnor": 80, "Män": 70},
+     {"Totalt": U, "Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS}),
+    ("85 %", ["Kvinnor", "Män", "Total"], {"Kvinnor": 90, "Män": 70, "Total": 80},
+     {"Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS, "Total": E}),
+    ("85 %", ["Kvinnor", "Män"], {"Kvinnor": 90, "Män": 70}, {"Kvinnor": U, "Män": Status.REDOVISAS}),
+    ("Öka", ["Totalt", "Kvinnor", "Män"], {"Totalt": 86, "Kvinnor": None, "Män": 70},
+     {"Totalt": U, "Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS}),
+    ("Äldre och Funktionsstöd >69 %", ["Äldre", "Funktionsstöd"], {"Äldre": 70, "Funktionsstöd": 60},
+     {"Äldre": U, "Funktionsstöd": E}),
+    ("90% resp 85%", ["0-12 år", "13-20 år"], {"0-12 år": 91, "13-20 år": 80}, {"0-12 år": U, "13-20 år": E}),
+    ("Kvinnor 85 %", ["Totalt", "Kvinnor", "Män"], {"Totalt": 90, "Kvinnor": 90, "Män": 90},
+     {"Totalt": Status.REDOVISAS, "Kvinnor": U, "Män": Status.REDOVISAS}),
+    ("", ["Totalt", "Kvinnor"], {"Totalt": 90, "Kvinnor": 90},
+     {"Totalt": Status.MALVARDE_SAKNAS, "Kvinnor": Status.MALVARDE_SAKNAS}),
+])
+def test_series_semantics_per_row(text, series, outcomes, expected):
+    t = parse_target(text, "higher", series)
+    got = {n: evaluate(t, {n: x}, series_names=[n], polarity="higher", previous={n: 80}).status
+           for n, x in outcomes.items()}
+    assert got == expected
 
 
 def test_resp_series_in_order():
@@ -139,8 +172,9 @@ def test_combined_target_over_named_baseline_series():
     base = "Äldreomsorg 2018 + 1,9 %, LSS 2018 - 4,4 %"
     r = _status("Sammantagen nettokostnadsavvikelse ska understiga 0", {"Äldreomsorg": 1.0, "LSS": -4.0},
                 "lower", series=series, baseline=base)
-    assert [s.status for s in r.series] == [D, U]  # 1,0 < 1,9 improved; -4,0 < 0 met
-    assert r.flags == ("fel_riktning",)  # LSS met its target but moved the wrong way (-4,4 -> -4,0)
+    # a target naming no series applies to the first series (no series is named Totalt); LSS is reported
+    assert [(s.name, s.status) for s in r.series] == [("Äldreomsorg", D)]  # 1,0 < 1,9 improved
+    assert r.flags == ()
 
 
 # ---- direction targets ------------------------------------------------------------------------
@@ -222,7 +256,7 @@ def test_settings_refuse_negative_tolerance():
 
 def test_labels():
     assert [s.label for s in Status] == ["Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt", "Utfall saknas",
-                                         "Målvärde saknas", "Bedöms manuellt"]
+                                         "Målvärde saknas", "Bedöms manuellt", "Redovisas"]
     for s in Status:
         assert Status.from_label(s.label) is s
         assert Status.from_label(f"  {s.label.upper()} ") is s

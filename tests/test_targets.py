@@ -175,3 +175,23 @@ def test_every_seed_000_target_and_baseline_line_is_in_the_table():
     assert len(set(found)) >= 10
     for text in set(found):
         assert any(t.startswith(text) for t in table), text
+
+
+# ---- a target naming no series applies to the total ------------------------------------------
+
+@pytest.mark.parametrize("text, series, scope, applies", [
+    ("85 %", ("Totalt", "Kvinnor", "Män"), "Totalt", {"Totalt": True, "kvinnor": False, "Män": False}),
+    ("85 %", ("Kvinnor", "Män", "total"), "total", {"Kvinnor": False, "Män": False, "TOTAL": True}),
+    ("85 %", ("Kvinnor", "Män"), "Kvinnor", {"Kvinnor": True, "Män": False}),
+    ("Öka", ("Totalt", "Kvinnor", "Män"), "Totalt", {"Totalt": True, "Män": False}),
+    ("85 %", (), None, {None: True}),
+    ("Äldre och LSS >69 %", ("Äldre", "LSS"), None, {"Äldre": True, "LSS": True}),
+    ("90% resp 85%", ("0-12 år", "13-20 år"), None, {"0-12 år": True, "13-20 år": True}),
+])
+def test_unnamed_target_applies_to_the_total(text, series, scope, applies):
+    t = parse_target(text, "higher", series)
+    assert t.scope == scope
+    if t.kind == "threshold":
+        assert {n: t.for_series(n) is not None for n in applies} == applies
+    else:
+        assert {n: t.applies_to(n) for n in applies} == applies

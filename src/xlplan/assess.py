@@ -161,7 +161,7 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
 def uses_comparison(target: Target, baseline: SeriesValues | None, series: str | None) -> bool:
     """Whether a row's status depends on its comparison value: a direction target (``Öka``, ``Minska``,
     or ``Bibehålla`` without a baseline for the series)."""
-    if target.kind != "direction":
+    if target.kind != "direction" or not target.applies_to(series):
         return False
     return target.direction != "maintain" or baseline is None or baseline.get(series) is None
 
@@ -266,7 +266,8 @@ def _status_flags(x: RowInputs, result: StatusResult, value: float | None, ref: 
         year = f" för {x.year}" if x.year else ""
         out.append(AssessFlag("malvarde_saknas", "varning", f"Indikatorn har inget målvärde{year} i planen; "
                               "statusen kan inte räknas fram.", "target"))
-    if (result.status is Status.UTFALL_SAKNAS or (result.status is Status.MALVARDE_SAKNAS and value is None)) \
+    if (result.status is Status.UTFALL_SAKNAS or (result.status in (Status.MALVARDE_SAKNAS, Status.REDOVISAS)
+                                                 and value is None)) \
             and not bad_input:
         out.append(AssessFlag("utfall_saknas", "varning", f"Utfall saknas för {x.period_label}. Skriv utfallet i "
                               f"cell {cell('outcome', '')} (bara talet, t.ex. 48,5)."))
@@ -374,6 +375,10 @@ def _explanation(x: RowInputs, result: StatusResult, reading: OutcomeReading, va
     t = x.target
     if t.kind == "none":
         parts.append("Inget målvärde i planen.")
+    elif result.status is Status.REDOVISAS:
+        owner = f"gäller {t.scope}" if t.scope else "gäller andra serier"
+        parts.append(f"Serien {x.series} har inget eget målvärde (målet '{_short(t.text)}' {owner}); "
+                     "värdet redovisas utan bedömning.")
     elif t.kind == "qualitative" or "jamforelsevarde_saknas" in result.flags:
         if "jamforelsevarde_saknas" in result.flags:
             parts.append(f"Målet '{_short(t.text)}' jämförs med ett jämförelsevärde, men det saknas: skriv in "

@@ -80,6 +80,7 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     OUTCOME_MISSING: ("E7E6E6", "3A3838"),
     TARGET_MISSING: ("E7E6E6", "3A3838"),
     MANUAL: ("DDEBF7", "1F4E78"),
+    "Redovisas": ("E7E6E6", "3A3838"),  # REPORTED: a series without a target of its own
 }
 ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
     "Klar": ("C6EFCE", "006100"),

@@ -19,6 +19,9 @@ _DIR = {"increase": "öka jämfört med jämförelsevärdet (föregående period
 
 def explain_target(t: Target) -> str:
     head = f"Målvärde: {t.text!r}"
+    if t.scope is not None and t.kind in ("direction", "threshold"):
+        head += (f"\nMålet nämner ingen serie och gäller {t.scope} (totalen); övriga serier redovisas utan "
+                 "målvärde.")
     if t.kind == "none":
         return head + "\nInget målvärde: flaggas som 'Målvärde saknas'."
     if t.kind == "qualitative":
@@ -27,7 +30,7 @@ def explain_target(t: Target) -> str:
         return head + f"\nRiktningsmål: utfallet ska {_DIR[t.direction or 'maintain']}."
     lines = [head, "Gränsvärde:"]
     for s in t.series:
-        name = s.name or "utfallet"
+        name = s.name or t.scope or "utfallet"
         line = f"  {name}: {_OPS[s.op]} {format_number(s.value, unit=s.unit)}"
         if s.limit is not None:
             line += f" (andra gräns {format_number(s.limit, unit=s.unit)} flaggas för sig)"

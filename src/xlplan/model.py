@@ -58,6 +58,15 @@ class Department:
     contact: str | None = None
 
 
+# Series names that name a Kolada gender (case-insensitive).
+GENDER_SERIES = {"totalt": "T", "total": "T", "t": "T", "kvinnor": "K", "k": "K", "män": "M", "m": "M"}
+
+
+def series_gender(name: str) -> str | None:
+    """The Kolada gender a series name names (``Kvinnor`` -> ``K``), or None."""
+    return GENDER_SERIES.get(" ".join(name.split()).casefold())
+
+
 @dataclass(frozen=True)
 class Goal:
     id: str
@@ -118,6 +127,21 @@ class Indicator:
         if series is not None and len(unnamed) == len(self.series) and series in self.series:
             return unnamed[self.series.index(series)]
         return None
+
+    def gender_for(self, series: str | None) -> str | None:
+        """The Kolada gender (``T``/``K``/``M``) of series ``series``.
+
+        A series named ``Totalt``/``Total``/``T``, ``Kvinnor``/``K`` or
+        ``Män``/``M`` is that gender; any other series takes the indicator's
+        *Kön* — unless it shares its Kolada id with gender-named series, when
+        it cannot be told (None: no Kolada value may be written into the row).
+        """
+        if series is not None and (g := series_gender(series)) is not None:
+            return g
+        kpi = self.kpi_for(series)
+        if any(series_gender(n) is not None and self.kpi_for(n) == kpi for n in self.series):
+            return None
+        return self.gender
 
     def reported_by(self, department_id: str) -> bool:
         return not self.departments or department_id in self.departments

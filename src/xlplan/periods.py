@@ -12,7 +12,12 @@ _KINDS: dict[str, PeriodKind] = {
     "k1": "K1", "t1": "K1", "kvartal1": "K1", "q1": "K1",
     "delår": "delår", "delar": "delår", "delårsrapport": "delår", "t2": "delår",
     "helår": "helår", "helar": "helår", "bokslut": "helår", "årsbokslut": "helår",
+    # tertial 1 is the year's first report, tertial 2 (to 31 August) the delårsrapport, tertial 3 the year
+    "tertial1": "K1", "tertial2": "delår", "tertial3": "helår", "t3": "helår", "kv1": "K1",
+    "delårsbokslut": "delår", "årsredovisning": "helår", "arsredovisning": "helår", "helårsbokslut": "helår",
 }
+# Between several periods in one cell: "Delår/Helår", "delår och helår", "K1, delår".
+_LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\boch\b|\bsamt\b)\s*", re.IGNORECASE)
 _ORDER: dict[PeriodKind, int] = {"K1": 1, "delår": 2, "helår": 3}
 _LABEL: dict[PeriodKind, str] = {"K1": "kvartal 1", "delår": "delår", "helår": "helår"}
 _ASCII: dict[PeriodKind, str] = {"K1": "K1", "delår": "delar", "helår": "helar"}
@@ -51,7 +56,7 @@ class Period:
 
 def parse_period(text: str) -> Period:
     """Read ``2024-K1``, ``2024-delår``, ``2024-delar``, ``2024 helår`` …"""
-    m = re.fullmatch(r"\s*(\d{4})\s*[-_ ]\s*([^\s]+)\s*", str(text))
+    m = re.fullmatch(r"\s*(\d{4})\s*[-_ ]\s*(\S.*?)\s*", str(text))
     kind = _KINDS.get(m.group(2).casefold().replace(" ", "")) if m else None
     if not m or kind is None:
         raise BadInput(
@@ -61,4 +66,15 @@ def parse_period(text: str) -> Period:
 
 
 def parse_period_kind(text: str) -> PeriodKind | None:
+    """One period kind: ``K1``, ``kvartal 1``, ``T1``, ``tertial 2``, ``delår``, ``Bokslut``, ``Årsredovisning`` …"""
     return _KINDS.get(str(text).strip().casefold().replace(" ", ""))
+
+
+def period_kinds(text: str) -> list[tuple[str, PeriodKind | None]]:
+    """Each period a plan cell names, with its kind (None: unreadable): ``Delår/Helår``,
+    ``delår och helår``, ``K1, delår`` …"""
+    parts = [p for p in _LIST_SEPARATORS.split(str(text).strip()) if p.strip()]
+    return [(p.strip(), parse_period_kind(p)) for p in parts]
+
+
+PERIOD_HINT = "Använd K1, delår eller helår (eller t.ex. kvartal 1, T1, tertial 2, Delår/Helår, Bokslut)."

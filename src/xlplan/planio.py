@@ -29,7 +29,7 @@ from xlplan.model import (
     Settings,
 )
 from xlplan.numbers import parse_number
-from xlplan.periods import parse_period_kind
+from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
@@ -145,11 +145,10 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
     periods = ALL_PERIOD_KINDS
     if val("rapporteringsperioder"):
         kinds = []
-        for part in split_list(str(val("rapporteringsperioder"))):
-            kind = parse_period_kind(part)
+        for part, kind in period_kinds(str(val("rapporteringsperioder"))):
             if kind is None:
                 c.add("Inställningar", ref("rapporteringsperioder"), "ogiltig_period",
-                      f"'{part}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
+                      f"'{part}' är ingen rapporteringsperiod. {PERIOD_HINT}")
             elif kind not in kinds:
                 kinds.append(kind)
         periods = tuple(k for k in ALL_PERIOD_KINDS if k in kinds) or ALL_PERIOD_KINDS
@@ -242,12 +241,11 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
                 c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
         periods = []
-        for p in split_list(c.text(r, "Perioder")):
-            kind = parse_period_kind(p)
+        for p, kind in period_kinds(c.text(r, "Perioder") or ""):
             if kind is None:
                 c.add(r.sheet, r.ref("Perioder"), "ogiltig_period",
-                      f"'{p}' är ingen rapporteringsperiod. Använd K1, delår eller helår.")
-            else:
+                      f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
+            elif kind not in periods:
                 periods.append(kind)
         deps = split_list(c.text(r, "Avdelningar"))
         if len(deps) == 1 and deps[0].casefold() == "alla":
@@ -270,7 +268,20 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             periods=tuple(periods), committee_level=committee, gender=gender,
             minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
         ))
+        _check_gender_series(out[-1], c, r)
     return out
+
+
+def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
+    """Refuse a Kolada mapping that would write the total into a row of a gender-split indicator."""
+    for name in ind.series:
+        if ind.kpi_for(name) is not None and ind.gender_for(name) is None:
+            kpi = ind.kpi_for(name)
+            genders = "; ".join(n for n in ind.series if n != name and ind.kpi_for(n) == kpi)
+            c.add(r.sheet, r.ref("Kolada-id"), "kolada_kon_okant",
+                  f"Serien '{name}' har samma Kolada-id {kpi} som serierna {genders}, som är kön, men "
+                  f"'{name}' är inget kön: Koladas värde för serien kan inte väljas. Byt namn på serien till "
+                  "Totalt, Kvinnor eller Män, eller ange ett eget Kolada-id för den ('Serie: id').")
 
 
 def read_activities(rows: list[Row], c: Collector) -> list[Activity]:

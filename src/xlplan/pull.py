@@ -288,15 +288,17 @@ def plan_pull(plan: Plan, books: Sequence[DepartmentBook], values: Iterable[Kola
             series = parts[1]
             fv = _file_value(file_values, book.department_id, ind, series)
             kpi = ind.kpi_for(series)
+            # None: a series on the KPI of gender-named series that names no gender: never the total
+            gender = ind.gender_for(series)
             change: Change | None = None
             if fv is not None:
                 change = decide(book, sheet.actual_name, row, file_source(fv), overwrite_pulled)
-            elif kpi is not None:
-                v = by_key.get((kpi, s.municipality_id, year, ind.gender))
+            elif kpi is not None and gender is not None:
+                v = by_key.get((kpi, s.municipality_id, year, gender))
                 if v is not None and v.value is not None and not v.isdeleted:
                     change = decide(book, sheet.actual_name, row, kolada_source(v, s.municipality), overwrite_pulled)
                 else:
-                    text = _kolada_missing_text(kpi, s.municipality, year, by_key, s.municipality_id, ind.gender)
+                    text = _kolada_missing_text(kpi, s.municipality, year, by_key, s.municipality_id, gender)
                     change = _missing(book, sheet.actual_name, row, text)
             if change is not None:
                 changes.append(change)
@@ -318,7 +320,10 @@ def comparison_change(book: DepartmentBook, sheet: str, row: BookRow, plan: Plan
     goal = plan.goal(ind.goal_id)
     if not uses_comparison(ind.target(year, goal), ind.baseline_values(), series):
         return None
-    v = by_key.get((kpi, plan.settings.municipality_id, year - 1, ind.gender))
+    gender = ind.gender_for(series)
+    if gender is None:
+        return None
+    v = by_key.get((kpi, plan.settings.municipality_id, year - 1, gender))
     if v is None or v.value is None or v.isdeleted:
         return None
     src = kolada_source(v, plan.settings.municipality)

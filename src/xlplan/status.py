@@ -2,7 +2,10 @@
 
 Rules (``TARGETS.md``), in order:
 
-1. no target → *Målvärde saknas*;
+1. no target → *Målvärde saknas*; a series the target does not apply to
+   (a target naming no series applies to the total, ``Target.scope``; a
+   target naming series applies to those) → *Redovisas*: reported without
+   a target, not flagged and not counted in goal totals;
 2. qualitative target → the department's assessment (Uppfyllt / Delvis /
    Ej uppfyllt) counts; without one → *Bedöms manuellt*, flagged
    ``bedomning_saknas`` (an unrecognised text is flagged ``bedomning_ogiltig``);
@@ -70,6 +73,7 @@ class Status(str, Enum):
     UTFALL_SAKNAS = "utfall_saknas"
     MALVARDE_SAKNAS = "malvarde_saknas"
     MANUELL = "bedoms_manuellt"
+    REDOVISAS = "redovisas"
 
     @property
     def label(self) -> str:
@@ -91,6 +95,7 @@ _LABELS = {
     Status.UTFALL_SAKNAS: "Utfall saknas",
     Status.MALVARDE_SAKNAS: "Målvärde saknas",
     Status.MANUELL: "Bedöms manuellt",
+    Status.REDOVISAS: "Redovisas",
 }
 
 # Words a department may write as its own assessment (normalised form).
@@ -344,6 +349,9 @@ def status_rules(target: Target, *, series_names: Sequence[str] = (), outcome_ke
     if target.kind == "qualitative":
         return StatusRules("assessment", names)
     if target.kind == "direction":
+        names = tuple(n for n in names if target.applies_to(n)) or names
+        if not any(target.applies_to(n) for n in names):
+            return StatusRules("fixed", names, Status.REDOVISAS)
         refs = [reference(target.direction or "maintain", n, baseline, previous) for n in names]
         if any(r is None for r in refs):
             return StatusRules("assessment", names, flags=("jamforelsevarde_saknas",))
@@ -353,7 +361,8 @@ def status_rules(target: Target, *, series_names: Sequence[str] = (), outcome_ke
     rules = tuple(_threshold_rule(n, st, _value(baseline, n), settings)
                   for n in names if (st := target.for_series(n)) is not None)
     if not rules:
-        return StatusRules("fixed", names, Status.MALVARDE_SAKNAS)
+        # the target is another series' (the total's, or the series it names)
+        return StatusRules("fixed", names, Status.REDOVISAS if target.series else Status.MALVARDE_SAKNAS)
     return StatusRules("series", names, rules=rules)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from xlplan.model import Plan
+from xlplan.assess import uses_comparison
+from xlplan.model import Indicator, Plan
+from xlplan.targets import parse_target
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
@@ -30,6 +32,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
                          "nulage": ind.baseline, "malvarde": picked[1] if picked else None,
                          "polaritet": ind.polarity(goal), "tolkning": t.to_json()})
     return {
+        "kan_inte_bedomas": unassessable(plan),
         "plan_id": plan.id,
         "version": plan.version,
         "kommun": s.municipality,
@@ -58,6 +61,67 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _has_file_source(plan: Plan, ind: Indicator, series: str | None) -> bool:
+    return any(fs.indicator_id == ind.id and (fs.series is None or series is None
+                                              or fs.series.casefold() == series.casefold())
+               for fs in plan.file_sources)
+
+
+def _reasons(plan: Plan, ind: Indicator, year: int) -> list[tuple[str | None, str, str]]:
+    """(series, code, Swedish reason) for each way an indicator's rows cannot be assessed in *year*."""
+    goal = plan.goal(ind.goal_id)
+    picked = ind.target_text(year)
+    text = picked[1] if picked else None
+    t = ind.target(year, goal)
+    if t.kind == "none":
+        return [(None, "malvarde_saknas", f"inget målvärde för {year} i planen: statusen blir Målvärde saknas")]
+    if t.kind == "qualitative":
+        loose = parse_target(text, ind.polarity(goal))  # read without the plan's series names
+        unknown = sorted({st.name for st in loose.series if st.name is not None}
+                         - set(ind.series), key=str.casefold) if loose.kind == "threshold" else []
+        unknown = [n for n in unknown if n.casefold() not in {x.casefold() for x in ind.series}]
+        if unknown:
+            have = "; ".join(ind.series) if ind.series else "inga serier"
+            return [(None, "okand_serie_i_malvarde", f"målvärdet '{text}' nämner serien "
+                     f"{', '.join(repr(n) for n in unknown)}, som indikatorn inte har ({have}): målet bedöms "
+                     "manuellt. Rätta seriens namn i målvärdet eller i kolumnen Serier")]
+        if ind.polarity(goal) is None and parse_target(text, "higher", ind.series).kind == "threshold":
+            return [(None, "polaritet_saknas", f"målvärdet '{text}' är ett tal utan 'minst'/'högst', och planen "
+                     "säger inte om högre eller lägre är bättre: målet bedöms manuellt. Fyll i kolumnen "
+                     "Polaritet (högre/lägre) eller skriv t.ex. 'minst …'")]
+        return []
+    out: list[tuple[str | None, str, str]] = []
+    for series in ind.series_names():
+        if not uses_comparison(t, ind.baseline_values(), series):
+            continue
+        if ind.kpi_for(series) is not None or _has_file_source(plan, ind, series):
+            continue
+        out.append((series, "jamforelsevarde_saknas", f"riktningsmålet '{text}' har inget nuläge och ingen källa "
+                    "för förra årets värde (inget Kolada-id, ingen rad i Filkällor): kan bara bedömas om "
+                    "avdelningen skriver in ett jämförelsevärde (eller om förra periodens fil finns i mappen)"))
+    return out
+
+
+def unassessable(plan: Plan) -> list[dict[str, Any]]:
+    """Every indicator (and series) whose status cannot be computed from the plan alone, and why.
+
+    Per the plan's years; a reason that holds for several years is listed
+    once with those years.
+    """
+    s = plan.settings
+    found: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+    for ind in plan.indicators:
+        for year in range(s.year, s.end_year + 1):
+            for series, code, reason in _reasons(plan, ind, year):
+                key = (ind.id, series, code)
+                if key in found:
+                    found[key]["ar"].append(year)
+                else:
+                    found[key] = {"id": ind.id, "namn": ind.name, "serie": series, "kod": code,
+                                  "orsak": reason, "ar": [year]}
+    return list(found.values())
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     m = summary["malvarden"]
     lines = [
@@ -76,6 +140,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"Målvärden {summary['ar'][0]}: {m['tolkade']} tolkade ({m['troskel']} gränsvärden, {m['riktning']} riktningar), "
         f"{m['kvalitativa']} kvalitativa (bedöms manuellt), {m['saknas']} saknas",
     ]
+    problems = summary.get("kan_inte_bedomas", [])
+    if problems:
+        lines.append(f"VARNING: {len(problems)} indikatorrader kan inte bedömas automatiskt:")
+        for w in problems:
+            years = "" if len(summary["ar"]) == 2 and summary["ar"][0] == summary["ar"][1] else \
+                f" ({', '.join(str(y) for y in w['ar'])})"
+            serie = f" serie {w['serie']}" if w["serie"] else ""
+            lines.append(f"  {w['id']}{serie}{years}: {w['orsak']}.")
     lines.append("Indikatorer och hur målvärdet läses:")
     for i in summary["indikatorlista"]:
         lines.append(f"  {i['id']:<10} {_short(i['namn'], 60)}")
@@ -93,8 +165,9 @@ def reading(t: dict[str, Any]) -> str:
         return "målvärde saknas"
     if t["kind"] == "qualitative":
         return "kvalitativt (bedöms manuellt)"
+    scope = f" (gäller {t['scope']}; övriga serier redovisas)" if t.get("scope") else ""
     if t["kind"] == "direction":
-        return "riktning: " + _DIRS.get(t["direction"] or "", str(t["direction"]))
+        return "riktning: " + _DIRS.get(t["direction"] or "", str(t["direction"])) + scope
     parts = []
     for s in t["series"]:
         value = f"{s['value']:g}".replace(".", ",")
@@ -102,7 +175,7 @@ def reading(t: dict[str, Any]) -> str:
         if s["limit"] is not None:
             part += f" (andra gräns {s['limit']:g})".replace(".", ",")
         parts.append(part)
-    return "; ".join(parts)
+    return "; ".join(parts) + scope
 
 
 def _short(text: str, n: int) -> str:

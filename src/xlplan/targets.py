@@ -52,6 +52,7 @@ __all__ = [
     "parse_series_values",
     "infer_polarity",
     "target_for_year",
+    "total_series",
 ]
 
 Polarity = Literal["higher", "lower"]
@@ -86,18 +87,29 @@ class Target:
     kind: Kind
     direction: Direction | None = None
     series: tuple[SeriesTarget, ...] = ()
+    # The one series a target naming no series applies to (the total, see total_series);
+    # None: the indicator has no series.  Other series are reported without a target.
+    scope: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "kind": self.kind,
             "direction": self.direction,
             "series": [s.to_json() for s in self.series],
         }
+        if self.scope is not None:
+            out["scope"] = self.scope
+        return out
+
+    def applies_to(self, name: str | None) -> bool:
+        """Whether a target naming no series (a direction, an unnamed threshold) applies to series ``name``."""
+        return self.scope is None or name is None or _fold(name) == _fold(self.scope)
 
     def for_series(self, name: str | None) -> SeriesTarget | None:
         """The threshold for series ``name`` (case-insensitive).
 
-        An unnamed threshold applies to every series.  Asked for ``None`` (an
+        An unnamed threshold applies to the total (:attr:`scope`) only, or
+        to every series when the plan names none.  Asked for ``None`` (an
         indicator without series), the answer is the unnamed threshold, or
         the one threshold all named series share.
         """
@@ -108,7 +120,7 @@ class Target:
                     return s
         for s in self.series:
             if s.name is None:
-                return s
+                return s if self.applies_to(name) else None
         if key is None and self.series:
             first = self.series[0]
             same = {(s.op, s.value, s.unit, s.limit) for s in self.series}
@@ -512,21 +524,37 @@ def _series_targets(seg: _Segment, polarity: Polarity | None) -> list[SeriesTarg
     return [SeriesTarget(n, op, seg.value, seg.unit, seg.limit) for n in names]
 
 
+TOTAL_NAMES = ("totalt", "total")
+
+
+def total_series(series_names: Sequence[str]) -> str | None:
+    """The series a target naming no series applies to: the one named Totalt/Total, else the first."""
+    for name in series_names:
+        if _fold(name) in TOTAL_NAMES:
+            return name
+    return series_names[0] if series_names else None
+
+
 def parse_target(text: object, polarity: Polarity | None = None, series_names: Sequence[str] = ()) -> Target:
-    """The meaning of a target text; never raises (unreadable text is qualitative)."""
+    """The meaning of a target text; never raises (unreadable text is qualitative).
+
+    A target that names no series (``Öka``, ``85 %``) applies to the total
+    (:func:`total_series`) of an indicator with series, not to every series.
+    """
     verbatim = _text_of(text)
     if is_no_value(text) or is_no_value(verbatim):
         return Target(verbatim, "none")
     direction = _direction(verbatim)
     if direction is not None:
-        return Target(verbatim, "direction", direction)
+        return Target(verbatim, "direction", direction, scope=total_series(series_names))
     try:
         segs = _segments(verbatim, series_names, allow_ops=True)
         _check_names(segs)
         series = tuple(st for seg in segs for st in _series_targets(seg, polarity))
     except _Unreadable:
         return Target(verbatim, "qualitative")
-    return Target(verbatim, "threshold", None, series)
+    unnamed = any(st.name is None for st in series)
+    return Target(verbatim, "threshold", None, series, total_series(series_names) if unnamed else None)
 
 
 def parse_series_values(text: object, series_names: Sequence[str] = ()) -> SeriesValues:

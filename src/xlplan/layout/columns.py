@@ -29,7 +29,7 @@ ASSESSMENTS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt")
 CONTROL_RESULTS = ("utan anmärkning", "med anmärkning", "ej genomförd")
 # The status words, in summary order (the labels of xlplan.status.Status).
 STATUS_WORDS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt", "Bedöms manuellt", "Utfall saknas",
-                "Målvärde saknas")
+                "Målvärde saknas", "Redovisas")
 
 AMOUNT = "#,##0"
 DEVIATION = "#,##0;[Red]-#,##0"

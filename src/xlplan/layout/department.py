@@ -63,7 +63,8 @@ from xlplan.periods import Period
 
 FLAGS_AREA = "xlplan_flaggor"
 STATUS_FILLS = (("Uppfyllt", GREEN), ("Delvis uppfyllt", YELLOW), ("Ej uppfyllt", RED),
-                ("Bedöms manuellt", BLUE), ("Utfall saknas", GREY), ("Målvärde saknas", GREY))
+                ("Bedöms manuellt", BLUE), ("Utfall saknas", GREY), ("Målvärde saknas", GREY),
+                ("Redovisas", GREY))
 ACTIVITY_FILLS = (("klar", GREEN), ("pågår", YELLOW), ("försenad", RED), ("avbruten", GREY))
 META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "department_id",
              "department_name", "period", "template_version", "generated_at")
