@@ -38,15 +38,15 @@ M, US, MS, R = "Bedöms manuellt", "Utfall saknas", "Målvärde saknas", "Redovi
 #   I04 '86 %' under 'Bibehålla …': 86 >= 86 -> Uppfyllt.
 #   I05 'Färdigställa 28 nya …': a sentence with a number -> qualitative, no assessment -> Bedöms manuellt.
 #   I06 'Sammantagen nettokostnadsavvikelse ska understiga 0' (outcome < 0), Nuläge Äldreomsorg +1,9,
-#       LSS -4,4: the target names no series, so it applies to the total - no series is named Totalt, so
-#       the first (plan-format.md): 1,9 < 0 no -> Ej uppfyllt; LSS has no target of its own -> Redovisas.
+#       LSS -4,4: the target names no series and no series is named Totalt, so it applies to each
+#       (plan-format.md): 1,9 < 0 no -> Ej uppfyllt; -4,4 < 0 -> Uppfyllt.
 ROWS_2020: dict[str, tuple[tuple[str | None, str, frozenset[str]], ...]] = {
     "I01": (("Äldre", U, frozenset()), ("Funktionsstöd (Handikapp)", E, frozenset({"mal_ej_uppfyllt"}))),
     "I02": (("Äldre", U, frozenset()), ("Funktionsstöd (Handikapp)", E, frozenset({"mal_ej_uppfyllt"}))),
     "I03": (("Särskilt boende", U, frozenset()), ("hemtjänst", U, frozenset())),
     "I04": ((None, U, frozenset()),),
     "I05": (("LSS", M, frozenset({"bedomning_saknas"})), ("äldreboende", M, frozenset({"bedomning_saknas"}))),
-    "I06": (("Äldreomsorg", E, frozenset({"mal_ej_uppfyllt"})), ("LSS", R, frozenset())),
+    "I06": (("Äldreomsorg", E, frozenset({"mal_ej_uppfyllt"})), ("LSS", U, frozenset())),
 }
 DEPARTMENTS_2020 = {
     "PLAN": ("I01", "I02", "I03", "I04", "I05", "I06"),

@@ -113,26 +113,23 @@ def test_series_matched_case_insensitively_between_baseline_target_and_outcome()
     assert r.flags == ("fel_riktning",)
 
 
-def test_unnamed_target_applies_to_the_first_series_the_baseline_to_every_series():
+def test_unnamed_target_without_a_total_applies_to_every_series():
     r = _status("86 %", {"A": 90, "B": 85}, "higher", series=["A", "B"], baseline="80 %")
-    assert [(s.name, s.status) for s in r.series] == [("A", U)]
-    assert r.status is U
+    assert [(s.name, s.status) for s in r.series] == [("A", U), ("B", D)]  # 85 < 86 but up from 80
     r = _status("86 %", {"A": 85, "B": 95}, "higher", series=["A", "B"], baseline="80 %")
-    assert [(s.name, s.status) for s in r.series] == [("A", D)]
-    # B alone (one row of the department sheet): reported without a target, no flag
-    t = parse_target("86 %", "higher", ["A", "B"])
-    assert evaluate(t, {"B": 10}, series_names=["B"]) == StatusResult(
-        Status.REDOVISAS, (SeriesStatus("B", Status.REDOVISAS, 10.0, None),), ())
+    assert [(s.name, s.status) for s in r.series] == [("A", D), ("B", U)]
+    t = parse_target("86 %", "higher", ["A", "B"])  # B alone (one row of the department sheet)
+    assert evaluate(t, {"B": 90}, series_names=["B"]).status is U
 
 
-# A target naming no series applies to the total: the series named Totalt/Total, else the first.
+# A target naming no series applies to the total (the series named Totalt/Total), else to every series.
 # (target, series, outcomes per series row) -> status per series row, each evaluated as its own row.
 @pytest.mark.parametrize("text, series, outcomes, expected", [
     ("85 %", ["Totalt", "Kvinnor", "Män"], {"Totalt": 86, "Kvinnor": 80, "Män": 70},
      {"Totalt": U, "Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS}),
     ("85 %", ["Kvinnor", "Män", "Total"], {"Kvinnor": 90, "Män": 70, "Total": 80},
      {"Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS, "Total": E}),
-    ("85 %", ["Kvinnor", "Män"], {"Kvinnor": 90, "Män": 70}, {"Kvinnor": U, "Män": Status.REDOVISAS}),
+    ("85 %", ["Kvinnor", "Män"], {"Kvinnor": 90, "Män": 70}, {"Kvinnor": U, "Män": E}),  # no total: each
     ("Öka", ["Totalt", "Kvinnor", "Män"], {"Totalt": 86, "Kvinnor": None, "Män": 70},
      {"Totalt": U, "Kvinnor": Status.REDOVISAS, "Män": Status.REDOVISAS}),
     ("Äldre och Funktionsstöd >69 %", ["Äldre", "Funktionsstöd"], {"Äldre": 70, "Funktionsstöd": 60},
@@ -172,9 +169,9 @@ def test_combined_target_over_named_baseline_series():
     base = "Äldreomsorg 2018 + 1,9 %, LSS 2018 - 4,4 %"
     r = _status("Sammantagen nettokostnadsavvikelse ska understiga 0", {"Äldreomsorg": 1.0, "LSS": -4.0},
                 "lower", series=series, baseline=base)
-    # a target naming no series applies to the first series (no series is named Totalt); LSS is reported
-    assert [(s.name, s.status) for s in r.series] == [("Äldreomsorg", D)]  # 1,0 < 1,9 improved
-    assert r.flags == ()
+    # a target naming no series, and no series named Totalt: it applies to each series
+    assert [(s.name, s.status) for s in r.series] == [("Äldreomsorg", D), ("LSS", U)]  # 1,0 < 1,9 improved
+    assert r.flags == ("fel_riktning",)  # LSS met the target but rose from -4,4 to -4,0
 
 
 # ---- direction targets ------------------------------------------------------------------------

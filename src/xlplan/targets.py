@@ -528,11 +528,14 @@ TOTAL_NAMES = ("totalt", "total")
 
 
 def total_series(series_names: Sequence[str]) -> str | None:
-    """The series a target naming no series applies to: the one named Totalt/Total, else the first."""
+    """The series a target naming no series applies to: the one named Totalt/Total (its sub-rows, e.g.
+    Kvinnor and Män, are reported without a target of their own).  Without a total series (parallel
+    series such as Äldreomsorg; LSS) there is no single series to pick: None, the target applies to
+    every series, as the plan's text reads."""
     for name in series_names:
         if _fold(name) in TOTAL_NAMES:
             return name
-    return series_names[0] if series_names else None
+    return None
 
 
 def parse_target(text: object, polarity: Polarity | None = None, series_names: Sequence[str] = ()) -> Target:
