@@ -80,7 +80,7 @@ def indicator_columns() -> list[ColumnSpec]:
         ColumnSpec("baseline_year", "Nulägesår", 8, number_format="0"),
         ColumnSpec("target", "Målvärde", 13),
         # What a direction target (Öka/Minska/Bibehålla) is compared with; an input on such rows only.
-        ColumnSpec("comparison", "Jämförelsevärde", 12, input=True, number_format=DECIMAL,
+        ColumnSpec("comparison", "Jämförelsevärde", 15, input=True, number_format=DECIMAL,
                    validation=number_validation()),
         ColumnSpec("comparison_source", "Jämförelsekälla", 16),
         ColumnSpec("outcome", "Utfall", 10, input=True, number_format=DECIMAL, validation=number_validation()),
