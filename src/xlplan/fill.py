@@ -334,6 +334,7 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
             report.kept_inputs += carry_row(sheet, row, old_row.raw)
             if sheet.name == INDICATORS:
                 report.kept_inputs += carry_comparison(row, old_row.raw)
+            report.kept_inputs += carry_formulas(sheet, row, old_row.formulas)
             details = changed_fields(sheet, row, old_row.values)
             if details and row.row_id.startswith(DATA_PREFIXES):
                 report.changes.append(RowChange(sheet.name, row.row_id, "ändrad", describe(sheet, row), details))
@@ -384,6 +385,18 @@ def carry_row(sheet: SheetSpec, row: RowSpec, raw: dict[str, Any]) -> int:
             continue
         row.values[key] = raw[key]
         kept += raw[key] is not None
+    return kept
+
+
+def carry_formulas(sheet: SheetSpec, row: RowSpec, formulas: dict[str, str]) -> int:
+    """A formula a person typed in an input cell is kept as the formula (not its value); counted only
+    where the cell gave no value (carry_row counted the others)."""
+    kept = 0
+    keys = set(preserved_keys(sheet, row)) | ({"comparison"} if sheet.name == INDICATORS else set())
+    for key, text in formulas.items():
+        if key in keys and text:
+            kept += row.values.get(key) is None
+            row.values[key] = Formula(text)
     return kept
 
 

@@ -1,0 +1,185 @@
+"""What a person typed in a department file is kept as typed, or refused with a way out (issue 13, 1, 5-7).
+
+Real files: a tiny plan is filled, a person's edit is made with openpyxl (or by writing the cell
+XML Excel would write), and flag, pull and fill --update run on them.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from xlplan.deptbook import arithmetic, read_department_workbook
+from xlplan.fill import fill
+from xlplan.flag import flag
+from xlplan.layout.columns import INDICATORS
+from xlplan.pull import pull
+
+PERIOD = "2024-helår"
+PULLED = "I|I3|"  # read from sjuk.csv by pull
+TYPED = "I|I2|Äldre"
+
+
+@pytest.fixture
+def tables(tiny_tables: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny_tables)
+    t["Indikatorer"][0].pop("Kolada-id")  # no Kolada here: pull reads a local export
+    t["Indikatorer"][2]["Avdelningar"] = "alla"
+    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "sjuk.csv", "Värdekolumn": "Värde",
+                       "Nyckelkolumner": "Enhet={avdelning}; Period={period}"}]
+    return t
+
+
+@pytest.fixture
+def setup(tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path]:
+    """(plan, the Äldreomsorg file)."""
+    plan = write_tables(tables, "plan.xlsx")
+    (tmp_path / "sjuk.csv").write_text(f"Enhet;Period;Värde\nALD;{PERIOD};7,5\n", encoding="utf-8")
+    out = tmp_path / "avd"
+    fill(plan, PERIOD, ["ALD"], out, generated_at="2026-01-01T00:00:00+00:00")
+    (path,) = out.glob("*.xls[xm]")
+    return plan, path
+
+
+def cell_of(path: Path, row_id: str, key: str = "outcome") -> str:
+    address = read_department_workbook(path).address(INDICATORS, row_id, key)
+    assert address is not None
+    return address
+
+
+def type_in(path: Path, row_id: str, value: Any, key: str = "outcome") -> str:
+    cell = cell_of(path, row_id, key)
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    wb[INDICATORS][cell] = value
+    wb.save(path)
+    return cell
+
+
+def store_cached(path: Path, cell: str, value: str, error: bool = False) -> None:
+    """Write the value Excel stores with a formula into *cell* of the indicator sheet (openpyxl stores none)."""
+    with zipfile.ZipFile(path) as zf:
+        entries = {i.filename: zf.read(i) for i in zf.infolist()}
+    part = next(n for n, data in entries.items() if n.startswith("xl/worksheets/sheet") and
+                f'r="{cell}"'.encode() in data and b"<f>" in data and INDICATORS_MARK in sheet_name(entries, n))
+    xml = entries[part].decode("utf-8")
+    pattern = re.compile(rf'<c r="{cell}"([^>]*)>(<f>[^<]*</f>)(?:<v\s*/>|<v>[^<]*</v>)?</c>')
+    match = pattern.search(xml)
+    assert match is not None, xml[:200]
+    attrs = re.sub(r'\s+t="[^"]*"', "", match.group(1)) + (' t="e"' if error else "")
+    entries[part] = pattern.sub(f'<c r="{cell}"{attrs}>{match.group(2)}<v>{value}</v></c>', xml).encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+
+
+INDICATORS_MARK = INDICATORS
+
+
+def sheet_name(entries: dict[str, bytes], part: str) -> str:
+    book = entries["xl/workbook.xml"].decode("utf-8")
+    rels = entries["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    target = part.removeprefix("xl/")
+    rid = re.search(rf'Id="([^"]+)"[^>]*Target="/?(?:xl/)?{re.escape(target)}"', rels) or \
+        re.search(rf'Target="/?(?:xl/)?{re.escape(target)}"[^>]*Id="([^"]+)"', rels)
+    assert rid is not None
+    m = re.search(rf'<sheet [^>]*name="([^"]+)"[^>]*r:id="{rid.group(1)}"', book)
+    return m.group(1) if m else ""
+
+
+def formula_in(path: Path, cell: str) -> Any:
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    return wb[INDICATORS][cell].value
+
+
+# ---------------------------------------------------------------- 1. formulas typed into input cells
+
+
+def test_arithmetic_is_computed_without_eval() -> None:
+    assert arithmetic("=10+5") == 15
+    assert arithmetic("=(1+2)*3-4/8") == 8.5
+    assert arithmetic("=-1,5+2") == 0.5
+    for text in ("=A1+1", "=SUM(1;2)", "=__import__('os')", "=1+", "=(1", "=", "=2**3"):
+        with pytest.raises(ValueError):
+            arithmetic(text)
+    with pytest.raises(ZeroDivisionError):
+        arithmetic("=1/0")
+
+
+def test_a_formula_is_read_by_its_stored_value_else_computed(setup: tuple[Path, Path]) -> None:
+    _, path = setup
+    cell = type_in(path, TYPED, "=10+5")  # openpyxl stores no value: computed by xlplan
+    book = read_department_workbook(path)
+    row = book.row(INDICATORS, TYPED)
+    assert row is not None and row.values["outcome"] == 15 and row.formulas == {"outcome": "=10+5"}
+    assert not [p for p in book.problems if p.cell == cell]
+    store_cached(path, cell, "16")  # Excel's stored value wins (it may know more than the text says)
+    assert read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 16
+
+
+def test_a_formula_xlplan_cannot_compute_is_named_never_empty(setup: tuple[Path, Path]) -> None:
+    _, path = setup
+    cell = type_in(path, TYPED, "=ROUND(10/3,1)")
+    book = read_department_workbook(path)
+    (p,) = [p for p in book.problems if p.cell == cell]
+    assert p.code == "formel_raknas_i_excel" and p.sheet == INDICATORS and p.file == path.name
+    assert "räknas om i Excel" in p.message and "=ROUND(10/3,1)" in p.message
+    store_cached(path, cell, "3.3")
+    book = read_department_workbook(path)
+    assert book.value(INDICATORS, TYPED, "outcome") == 3.3 and not [p for p in book.problems if p.cell == cell]
+
+
+def test_pull_never_writes_over_a_formula(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    cell = type_in(path, PULLED, "=2+3")
+    result = pull(path, plan)
+    assert formula_in(path, cell) == "=2+3"
+    (change,) = [c for c in result.changes if c.row_id == PULLED]
+    assert change.action == "behåll_inskrivet" and "=2+3" in change.message
+    # a formula xlplan cannot compute is no empty cell either
+    type_in(path, PULLED, "=ROUND(2.25,1)")
+    pull(path, plan)
+    assert formula_in(path, cell) == "=ROUND(2.25,1)"
+
+
+def test_flag_resave_keeps_the_formula_and_its_value_is_still_read(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    cell = type_in(path, TYPED, "=40+2")
+    store_cached(path, cell, "42")
+    flag(path, plan)
+    assert formula_in(path, cell) == "=40+2"
+    assert read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 42
+
+
+def test_refill_keeps_the_formula(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    typed = type_in(path, TYPED, "=10+5")
+    other = type_in(path, PULLED, "=ROUND(7.46,1)")
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert formula_in(path, cell_of(path, TYPED)) == "=10+5"
+    assert formula_in(path, cell_of(path, PULLED)) == "=ROUND(7.46,1)"
+    assert (typed, other) == (cell_of(path, TYPED), cell_of(path, PULLED))
+    assert read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 15
+
+
+def test_a_formula_showing_an_error_is_reported_and_kept(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    cell = type_in(path, PULLED, "=1/0")  # no stored value: xlplan finds the division by zero itself
+    book = read_department_workbook(path)
+    (p,) = [p for p in book.problems if p.cell == cell]
+    assert p.code == "formelfel" and "#DIV/0!" in p.message
+    assert book.value(INDICATORS, PULLED, "outcome") is None
+    pull(path, plan)
+    assert formula_in(path, cell) == "=1/0"
+    store_cached(path, cell, "#DIV/0!", error=True)  # as Excel stores it
+    book = read_department_workbook(path)
+    assert [p.code for p in book.problems if p.cell == cell] == ["formelfel"]
+    pull(path, plan)
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert formula_in(path, cell_of(path, PULLED)) == "=1/0"
