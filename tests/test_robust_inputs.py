@@ -16,7 +16,10 @@ from typing import Any
 import openpyxl
 import pytest
 
+from xlplan.atomic import BACKUP_DIR
+from xlplan.consolidate import consolidate
 from xlplan.deptbook import arithmetic, read_department_workbook
+from xlplan.errors import RowsSorted
 from xlplan.fill import fill
 from xlplan.flag import flag
 from xlplan.layout.columns import INDICATORS
@@ -183,3 +186,64 @@ def test_a_formula_showing_an_error_is_reported_and_kept(setup: tuple[Path, Path
     pull(path, plan)
     fill(plan, PERIOD, ["ALD"], path.parent, update=True)
     assert formula_in(path, cell_of(path, PULLED)) == "=1/0"
+
+
+# ---------------------------------------------------------------- 5. sorting the visible columns only
+
+
+def sort_visible_only(path: Path, first: str, second: str) -> tuple[int, int]:
+    """Swap two indicator rows' visible cells (columns B and on) but not column A, as a sort of B:Z does."""
+    book = read_department_workbook(path)
+    a, b = book.row(INDICATORS, first), book.row(INDICATORS, second)
+    assert a is not None and b is not None
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    ws = wb[INDICATORS]
+    for col in range(2, ws.max_column + 1):
+        ca, cb = ws.cell(a.number, col), ws.cell(b.number, col)
+        ca.value, cb.value = cb.value, ca.value
+    wb.save(path)
+    return a.number, b.number
+
+
+def test_a_sort_that_left_the_rad_id_behind_is_refused_everywhere(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 61.5)
+    assert read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5  # unsorted: read
+    sort_visible_only(path, TYPED, PULLED)
+    with pytest.raises(RowsSorted) as caught:
+        read_department_workbook(path)
+    message = str(caught.value)
+    assert path.name in message and f"'{INDICATORS}'" in message and "Ctrl+Z" in message
+    assert BACKUP_DIR in message and "kolumnen A" in message
+    before = path.read_bytes()
+    with pytest.raises(RowsSorted):
+        flag(path, plan)
+    with pytest.raises(RowsSorted):
+        pull(path, plan)
+    with pytest.raises(RowsSorted):
+        fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    result = fill(plan, PERIOD, None, path.parent, update=True)  # the other departments are filled
+    assert [p.file for p in result.problems if "sorterats" in p.message] == [path.name], result.problems
+    assert path not in result.written and result.written
+    assert path.read_bytes() == before  # nothing written into the sorted file
+    folder = pull(path.parent, plan)
+    assert [p.code for p in folder.problems if p.file == path.name] == ["rader_sorterade"]
+    committee = consolidate(path.parent, plan, PERIOD, path.parent.parent / "nämnd.xlsx")
+    assert "rader_sorterade" in [p.code for p in committee.problems if p.file == path.name]
+    assert path.read_bytes() == before
+
+
+def test_a_sort_with_the_rad_id_column_is_fine(setup: tuple[Path, Path]) -> None:
+    _, path = setup
+    type_in(path, TYPED, 61.5)
+    book = read_department_workbook(path)
+    a, b = book.row(INDICATORS, TYPED), book.row(INDICATORS, PULLED)
+    assert a is not None and b is not None
+    wb = openpyxl.load_workbook(path)
+    ws = wb[INDICATORS]
+    for col in range(1, ws.max_column + 1):  # the whole row, column A too
+        ca, cb = ws.cell(a.number, col), ws.cell(b.number, col)
+        ca.value, cb.value = cb.value, ca.value
+    wb.save(path)
+    book = read_department_workbook(path)
+    assert book.value(INDICATORS, TYPED, "outcome") == 61.5 and book.row(INDICATORS, TYPED).number == b.number

@@ -17,7 +17,8 @@ from typing import Any
 
 from defusedxml import ElementTree
 
-from xlplan.errors import Problem, WorkbookRefused
+from xlplan.atomic import BACKUP_DIR
+from xlplan.errors import Problem, RowsSorted, WorkbookRefused
 from xlplan.layout.columns import (
     ACTIVITIES,
     ADDED_COLUMNS,
@@ -30,6 +31,7 @@ from xlplan.layout.columns import (
     OVERVIEW,
     REMOVED,
     SUBMISSION_ROW_ID,
+    row_checksum,
     sheet_of_row,
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
@@ -130,7 +132,8 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     wb = open_workbook(path)
     if META not in wb.sheet_names:
         raise WorkbookRefused(str(path), "är ingen avdelningsfil från xlplan (det dolda bladet _xlplan saknas).")
-    metadata, expected = read_meta(read_sheet_rows(wb, path, META))
+    meta_rows = read_sheet_rows(wb, path, META)
+    metadata, expected = read_meta(meta_rows)
     problems: list[Problem] = []
     found = find_sheets(wb.sheet_names, expected, lambda s: read_sheet_rows(wb, path, s), path.name, problems)
     errors, formulas = formula_cells(path)
@@ -142,6 +145,7 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     if INDICATORS in sheets:
         add_percent_formats(path, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
+    check_not_sorted(sheets, read_checksums(meta_rows), path)
     return DepartmentBook(path, metadata, expected, sheets, problems)
 
 
@@ -157,6 +161,46 @@ def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
         else:
             metadata[key] = value
     return metadata, expected
+
+
+def read_checksums(rows: list[list[Any]]) -> dict[str, str]:
+    """Rad-id -> checksum of its fixed texts (:func:`xlplan.layout.columns.row_checksum`), where the file has them."""
+    out = {}
+    for row in rows[1:]:
+        if len(row) >= 3 and str(row[0] or "").startswith("rad.") and row[1] and row[2]:
+            out[str(row[1])] = str(row[2])
+    return out
+
+
+def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], path: Path) -> None:
+    """Refuse a file whose rows were sorted without the hidden Rad-id column: a row whose fixed texts are
+    those of another Rad-id (its inputs would be read as that row's)."""
+    if not checksums:
+        return
+    for sheet in sheets.values():
+        owners: dict[str, list[str]] = {}
+        for row_id in sheet.rows:
+            if row_id in checksums:
+                owners.setdefault(checksums[row_id], []).append(row_id)
+        moved = []
+        for row_id, row in sheet.rows.items():
+            want = checksums.get(row_id)
+            have = row_checksum(sheet.name, row.raw)
+            if want is None or have is None or have == want or have not in owners:
+                continue
+            moved.append((row, owners[have][0]))
+        if moved:
+            raise RowsSorted(str(path), sorted_message(sheet, moved))
+
+
+def sorted_message(sheet: BookSheet, moved: list[tuple[BookRow, str]]) -> str:
+    row, other = moved[0]
+    more = f" (och {len(moved) - 1} rader till)" if len(moved) > 1 else ""
+    return (f"raderna på bladet '{sheet.actual_name}' har sorterats utan den dolda kolumnen A (Rad-id). Rad "
+            f"{row.number} har texterna för Rad-id '{other}' men Rad-id '{row.row_id}'{more}, så det som fyllts i "
+            "skulle läsas på fel rad. Filen används inte. Gör så här: ångra sorteringen (Ctrl+Z i Excel) och spara, "
+            f"eller hämta den senaste versionen ur mappen {BACKUP_DIR} bredvid filen. Sortera sedan bara med hela "
+            "tabellen markerad, också den dolda kolumnen A.")
 
 
 def locate(path: str | Path, sheet: str, row_id: str, key: str) -> str | None:

@@ -73,6 +73,7 @@ from xlplan.errors import (
     BadInput,
     KoladaUnavailable,
     Problem,
+    RowsSorted,
     Severity,
     WorkbookRefused,
     WorkbookUnreadable,
@@ -452,6 +453,11 @@ def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[Departmen
             if len(paths) == 1:
                 raise
             problems.append(file_problem(path, exc))
+            continue
+        except RowsSorted as exc:  # a department file whose inputs no longer sit on their rows: an error
+            if len(paths) == 1:
+                raise
+            problems.append(Problem("rader_sorterade", exc.reason, path.name, action="filen hoppades över"))
             continue
         except WorkbookRefused as exc:  # a workbook that is not a department file (the plan, an export …)
             if len(paths) == 1:

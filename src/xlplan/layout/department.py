@@ -14,6 +14,7 @@ from xlplan.layout.columns import (
     ACTIVITIES,
     ACTIVITY_STATES,
     AMOUNT,
+    CHECKSUM_KEY,
     CONTACT_ROW_ID,
     CONTROLS,
     DECIMAL,
@@ -30,6 +31,7 @@ from xlplan.layout.columns import (
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
     activity_columns,
+    checksum_column,
     choice,
     control_columns,
     economy_columns,
@@ -39,6 +41,7 @@ from xlplan.layout.columns import (
     overview_columns,
     personnel_columns,
     removed_columns,
+    row_checksum,
 )
 from xlplan.layout.spec import (
     BLUE,
@@ -386,16 +389,17 @@ def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetS
 # ---------------------------------------------------------------- _xlplan, Borttagna rader
 
 def meta_sheet(ctx: Context, meta: dict[str, str], sheets: list[SheetSpec]) -> SheetSpec:
-    sheet = SheetSpec(META, meta_columns(), header_row=1, visibility="veryHidden", protection=ctx.protection,
-                      print_setup=PrintSetup(repeat_header=False))
+    sheet = SheetSpec(META, [*meta_columns(), checksum_column()], header_row=1, visibility="veryHidden",
+                      protection=ctx.protection, print_setup=PrintSetup(repeat_header=False))
     for key, value in meta.items():
         sheet.rows.append(RowSpec(key, {"value": value}))
     n = 0
     for s in sheets:
-        for row_id in s.row_ids():
-            if row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
+        for row in s.rows:
+            if row.row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
                 n += 1
-                sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row_id}))
+                sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row.row_id,
+                                                           CHECKSUM_KEY: row_checksum(s.name, row.values)}))
     return sheet
 
 
