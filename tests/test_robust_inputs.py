@@ -22,7 +22,7 @@ from xlplan.deptbook import arithmetic, read_department_workbook
 from xlplan.errors import RowsSorted
 from xlplan.fill import fill
 from xlplan.flag import flag
-from xlplan.layout.columns import INDICATORS
+from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES
 from xlplan.pull import pull
 
 PERIOD = "2024-helår"
@@ -247,3 +247,51 @@ def test_a_sort_with_the_rad_id_column_is_fine(setup: tuple[Path, Path]) -> None
     wb.save(path)
     book = read_department_workbook(path)
     assert book.value(INDICATORS, TYPED, "outcome") == 61.5 and book.row(INDICATORS, TYPED).number == b.number
+
+
+# ---------------------------------------------------------------- 6. text outside the tables
+
+
+def notes_of(path: Path) -> list[tuple[Any, ...]]:
+    wb = openpyxl.load_workbook(path)
+    if NOTES not in wb.sheetnames:
+        return []
+    ws = wb[NOTES]
+    assert ws.sheet_state == "visible"
+    return [tuple(r[1:4]) for r in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True) if any(r[1:4])]
+
+
+def test_a_clean_refill_makes_no_notes(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 20)  # flags are written on Översikt, pull writes its columns
+    pull(path, plan)
+    flag(path, plan)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert notes_of(path) == [] and not any(NOTES in line for line in result.lines())
+
+
+def test_text_outside_the_tables_is_kept_on_a_notes_sheet_and_reported(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    typed = type_in(path, TYPED, 61.5)
+    row = int(typed[1:])
+    wb = openpyxl.load_workbook(path)
+    ws = wb[INDICATORS]
+    last = ws.max_row
+    extra = ws.max_column + 2
+    ws.cell(HEADER_ROW, extra, "Egen kolumn")
+    ws.cell(row, extra, "fråga Eva")
+    ws.cell(last + 3, 2, "Anteckning under tabellen")
+    wb.create_sheet("Egna siffror")["C4"] = 1234
+    wb.save(path)
+    letter = openpyxl.utils.get_column_letter(extra)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    expected = {(INDICATORS, f"{letter}{HEADER_ROW}", "Egen kolumn"), (INDICATORS, f"{letter}{row}", "fråga Eva"),
+                (INDICATORS, f"B{last + 3}", "Anteckning under tabellen"), ("Egna siffror", "C4", 1234)}
+    assert set(notes_of(path)) == expected
+    report = "\n".join(result.lines())
+    assert f"4 celler utanför tabellerna flyttades till bladet '{NOTES}'" in report
+    assert f"{INDICATORS}!{letter}{row}" in report
+    assert read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
+    again = fill(plan, PERIOD, ["ALD"], path.parent, update=True)  # the notes stay, once
+    assert sorted(map(str, notes_of(path))) == sorted(map(str, expected))
+    assert not any("utanför tabellerna" in line for line in again.lines())

@@ -69,6 +69,9 @@ class BookSheet:
     columns: dict[str, int]  # key -> 1-based column
     rows: dict[str, BookRow] = field(default_factory=dict)
     loose_rows: list[BookRow] = field(default_factory=list)  # rows with input but no (or a repeated) Rad-id
+    # cells below the header row outside the table: in no layout column, or in a row without a Rad-id
+    # (A1, value); what the layout itself writes there (section rows) is sorted out by the refill
+    outside: list[tuple[str, Any]] = field(default_factory=list)
 
     def address(self, row_id: str, key: str) -> str | None:
         row = self.rows.get(row_id)
@@ -284,7 +287,32 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
         return sheet
     for i in range(h + 1, len(raw)):
         read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {})
+    sheet.outside = outside_cells(sheet, columns, raw)
     return sheet
+
+
+def outside_cells(sheet: BookSheet, columns: list[ColumnSpec], raw: list[list[Any]]) -> list[tuple[str, Any]]:
+    """Cells from the header row down that the table does not hold: in a column no header claims, or
+    in a row without a Rad-id (besides the inputs of loose rows, which the refill moves anyway)."""
+    table = set(sheet.columns.values())
+    id_col = sheet.columns.get(ROW_ID_KEY)
+    rows_with_id = {r.number for r in sheet.rows.values()}
+    loose = {r.number: r for r in sheet.loose_rows}
+    preserved = {sheet.columns[c.key] for c in columns if c.preserved and c.key in sheet.columns}
+    last = max(rows_with_id, default=sheet.header_row)
+    out = []
+    for i in range(sheet.header_row - 1, len(raw)):
+        number = i + 1
+        if sheet.name == OVERVIEW and number > last:
+            break  # the flag list (xlplan_flaggor) is written below the Översikt table
+        for col, value in enumerate(raw[i], start=1):
+            if value is None or value == "" or col == id_col:
+                continue
+            in_table = col in table and (number == sheet.header_row or number in rows_with_id
+                                         or (number in loose and col in preserved))  # loose: moved by refill
+            if not in_table:
+                out.append((f"{column_letter(col)}{number}", value))
+    return out
 
 
 def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: str, sheet: str,

@@ -22,13 +22,24 @@ from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backu
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
-from xlplan.layout.columns import ADDED_COLUMNS, COLUMNS, INDICATORS, META, REMOVED
-from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
-from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
+from xlplan.layout.columns import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    HEADER_ROW,
+    INDICATORS,
+    META,
+    NOTES,
+    REMOVED,
+    fixed_text,
+    notes_columns,
+)
+from xlplan.layout.department import PreviousOutcomes, department_workbook, notes_sheet, removed_sheet
+from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec, column_letter
 from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
 
 Format = Literal["xlsx", "xlsm"]
@@ -55,6 +66,7 @@ class FileReport:
     moved_inputs: int = 0
     previous: Path | None = None  # the earlier file (previous period, else last year's helår) compared with
     replaced: Path | None = None  # the department's file under another name or format, now in the backup folder
+    notes: list[str] = field(default_factory=list)  # 'Blad!A1' of text found outside the tables, now on Anteckningar
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -75,6 +87,10 @@ class FileReport:
         if self.replaced is not None:
             out.append(f"  Ersätter {self.replaced.name} (avdelningens fil med annat namn eller format); den "
                        f"flyttades till mappen {BACKUP_DIR}")
+        if self.notes:
+            shown = ", ".join(self.notes[:5]) + (" …" if len(self.notes) > 5 else "")
+            out.append(f"  {_n(len(self.notes), 'cell', 'celler')} utanför tabellerna flyttades till bladet "
+                       f"'{NOTES}': {shown}")
         for c in self.changes:
             extra = ("; " + "; ".join(c.details)) if c.details else ""
             out.append(f"  {marks[c.kind]} {c.sheet}: {c.text}{extra}")
@@ -224,6 +240,7 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
         check_writable(old_path)
         check_writable(target)
         merge_inputs(spec, old, report, stamp[:10])
+        carry_notes(spec, old, report, stamp[:10])
         carry_history(spec, old)  # the recorded Inlämningsstatus changes (xlplan.workflow)
         if old_path != target:
             replaces = report.replaced = old_path
@@ -353,6 +370,58 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
             moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today)
     report.moved_inputs = len(moved)
     add_removed_sheet(spec, old, moved)
+
+
+def carry_notes(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, today: str) -> None:
+    """Text of *old* outside its tables (an inserted column, notes below or beside a table, a sheet of the
+    department's own) goes to the visible sheet 'Anteckningar' with where it stood; earlier notes stay."""
+    found: list[tuple[str, str, Any]] = []
+    for name, sheet in old.sheets.items():
+        known = layout_texts(spec.sheet(name)) if spec.has_sheet(name) else set()
+        found += [(sheet.actual_name, cell, v) for cell, v in sheet.outside if fixed_text(v) not in known]
+    from xlplan.workbook_build import CONF
+
+    ours = {s.actual_name for s in old.sheets.values()} | {s.name for s in spec.sheets} | {META, CONF}
+    kept: list[dict[str, Any]] = []
+    wb = open_workbook(old.path)
+    for name in wb.sheet_names:
+        if name in ours or name.startswith(META):  # _xlplan, _xlplan_plan (xlplan.embedded): written anew
+            continue
+        rows = read_sheet_rows(wb, old.path, name)
+        if name == NOTES:
+            kept += earlier_notes(rows)
+            continue
+        found += [(name, f"{column_letter(c)}{r}", v) for r, row in enumerate(rows, start=1)
+                  for c, v in enumerate(row, start=1) if v not in (None, "")]
+    if not found and not kept:
+        return
+    notes = notes_sheet()
+    for values in kept:
+        notes.rows.append(RowSpec(f"N|{len(notes.rows) + 1}", values))
+    for where, cell, value in found:
+        notes.rows.append(RowSpec(f"N|{len(notes.rows) + 1}", {"sheet": where, "cell": cell, "value": value,
+                                                               "moved": today}))
+    report.notes = [f"{where}!{cell}" for where, cell, _ in found]
+    spec.sheets.insert(len(spec.sheets) - 1, notes)
+
+
+def layout_texts(sheet: SheetSpec) -> set[str]:
+    """Every text the layout itself writes on *sheet* (titles, headers, section rows, the flag area)."""
+    texts = {t.text for t in sheet.title_rows} | {c.header for c in sheet.columns}
+    texts |= {a.title for a in sheet.areas} | {a.placeholder for a in sheet.areas}
+    texts |= {str(v) for row in sheet.rows for v in row.values.values() if not isinstance(v, Formula)}
+    return {fixed_text(t) for t in texts}
+
+
+def earlier_notes(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """The rows of an earlier 'Anteckningar' sheet (read by its headers), kept on the next refill."""
+    keys = {norm_header(c.header): c.key for c in notes_columns() if c.key != ROW_ID_KEY}
+    for i, header in enumerate(rows[:HEADER_ROW + 5]):
+        at = {keys[norm_header(v)]: j for j, v in enumerate(header) if norm_header(v) in keys}
+        if len(at) >= 3:
+            return [{k: row[j] if j < len(row) else None for k, j in at.items()}
+                    for row in rows[i + 1:] if any(row[j] not in (None, "") for j in at.values() if j < len(row))]
+    return []
 
 
 def preserved_keys(sheet: SheetSpec, row: RowSpec) -> list[str]:

@@ -16,6 +16,7 @@ ECONOMY = "Ekonomi"
 PERSONNEL = "Personal"
 CONTROLS = "Internkontroll"
 REMOVED = "Borttagna rader"
+NOTES = "Anteckningar"  # text found outside the tables on refill (not a table xlplan reads)
 META = "_xlplan"
 
 SUBMISSION_ROW_ID = "O|inlamning"
@@ -167,6 +168,16 @@ def removed_columns() -> list[ColumnSpec]:
     ]
 
 
+def notes_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("sheet", "Blad", 22),
+        ColumnSpec("cell", "Cell", 10),
+        ColumnSpec("value", "Värde", 60),
+        ColumnSpec("moved", "Flyttad hit", 14),
+    ]
+
+
 def meta_columns() -> list[ColumnSpec]:
     return [ColumnSpec(ROW_ID_KEY, "Nyckel", 20), ColumnSpec("value", "Värde", 60)]
 
@@ -192,11 +203,12 @@ def row_checksum(sheet: str, values: dict[str, object]) -> str | None:
     keys = FIXED_TEXTS.get(sheet)
     if not keys:
         return None
-    texts = [_fixed_text(values.get(k)) for k in keys]
+    texts = [fixed_text(values.get(k)) for k in keys]
     return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:10]
 
 
-def _fixed_text(value: object) -> str:
+def fixed_text(value: object) -> str:
+    """A cell's text as a person reads it (spaces collapsed, whole numbers without decimals)."""
     if value is None or isinstance(value, bool):
         return "" if value is None else str(value)
     if isinstance(value, (int, float)):

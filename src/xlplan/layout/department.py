@@ -22,6 +22,7 @@ from xlplan.layout.columns import (
     HEADER_ROW,
     INDICATORS,
     META,
+    NOTES,
     OVERVIEW,
     PERCENT,
     PERSONNEL,
@@ -37,6 +38,7 @@ from xlplan.layout.columns import (
     economy_columns,
     indicator_columns,
     meta_columns,
+    notes_columns,
     number_validation,
     overview_columns,
     personnel_columns,
@@ -401,6 +403,16 @@ def meta_sheet(ctx: Context, meta: dict[str, str], sheets: list[SheetSpec]) -> S
                 sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row.row_id,
                                                            CHECKSUM_KEY: row_checksum(s.name, row.values)}))
     return sheet
+
+
+def notes_sheet() -> SheetSpec:
+    """'Anteckningar': what stood outside the tables of the file a refill replaced (editable)."""
+    return SheetSpec(NOTES, notes_columns(), HEADER_ROW,
+                     [TitleRow("Anteckningar", "title"),
+                      TitleRow("Text som stod utanför tabellerna (en egen kolumn, anteckningar under eller bredvid "
+                               "tabellen, egna blad) när filen fylldes på nytt. Inget har raderats; kopiera "
+                               "tillbaka det som behövs.", "note")],
+                     protection=Protection(False))
 
 
 def removed_sheet(ctx_password: str | None, header_note: str) -> SheetSpec:
