@@ -24,6 +24,10 @@ from xlplan.fill import fill
 from xlplan.flag import flag
 from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES
 from xlplan.pull import pull
+from xlplan.xlsm.package import build_vba_project, read_vba_modules
+from xlplan.xlsm.reading import VBA_PART, has_code, vba_modules
+from xlplan.xlsm.sources import bas_module
+from xlplan.xlsm.vbaproject import VbaModule
 
 PERIOD = "2024-helår"
 PULLED = "I|I3|"  # read from sjuk.csv by pull
@@ -295,3 +299,66 @@ def test_text_outside_the_tables_is_kept_on_a_notes_sheet_and_reported(setup: tu
     again = fill(plan, PERIOD, ["ALD"], path.parent, update=True)  # the notes stay, once
     assert sorted(map(str, notes_of(path))) == sorted(map(str, expected))
     assert not any("utanför tabellerna" in line for line in again.lines())
+
+
+# ---------------------------------------------------------------- 7. the department's own VBA module
+
+OWN = 'Attribute VB_Name = "Egna"\r\nOption Explicit\r\n\r\nSub Summera()\r\n    MsgBox "Hej från ekonomen"\r\nEnd Sub\r\n'
+
+
+def add_own_module(path: Path, *, sheet_code: bool = False) -> None:
+    """Put a standard module of the department's own (and optionally code in a sheet's module) into the
+    .xlsm's VBA project, as the VBA editor would."""
+    modules = vba_modules(path)
+    modules.append(bas_module(OWN))
+    if sheet_code:
+        modules = [VbaModule(m.name, m.code + "Private Sub Worksheet_Activate()\r\nEnd Sub\r\n", m.kind)
+                   if m.kind == "document" and m.name != "ThisWorkbook" and not has_code(m) else m
+                   for m in modules]
+    with zipfile.ZipFile(path) as zf:
+        entries = {i.filename: zf.read(i) for i in zf.infolist()}
+    entries[VBA_PART] = build_vba_project(modules)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+
+
+@pytest.fixture
+def xlsm(tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path) -> tuple[Path, Path]:
+    plan = write_tables(tables, "plan.xlsx")
+    out = tmp_path / "avd"
+    fill(plan, PERIOD, ["ALD"], out, fmt="xlsm", generated_at="2026-01-01T00:00:00+00:00")
+    (path,) = out.glob("*.xlsm")
+    return plan, path
+
+
+def test_the_reader_reads_what_xlplan_writes(xlsm: tuple[Path, Path]) -> None:
+    _, path = xlsm
+    add_own_module(path)
+    mine = {m.name: m for m in vba_modules(path)}
+    assert mine["Egna"].kind == "standard" and "Hej från ekonomen" in mine["Egna"].code
+    theirs = read_vba_modules(path)  # oletools agrees on every module's text
+    assert {n: c.replace("\r\n", "\n").strip() for n, c in theirs.items()} == \
+        {n: m.code.replace("\r\n", "\n").strip() for n, m in mine.items()}
+
+
+def test_refill_keeps_the_departments_own_module(xlsm: tuple[Path, Path]) -> None:
+    plan, path = xlsm
+    add_own_module(path)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True, fmt="xlsm")
+    modules = read_vba_modules(path)
+    assert "Egna" in modules and "Hej från ekonomen" in modules["Egna"]
+    assert "XlplanRibbon" in modules  # xlplan's own modules are written fresh beside it
+    assert "Avdelningens egna VBA-moduler behölls: Egna" in "\n".join(result.lines())
+    again = fill(plan, PERIOD, ["ALD"], path.parent, update=True, fmt="xlsm")
+    assert "Egna" in read_vba_modules(path) and "behölls: Egna" in "\n".join(again.lines())
+
+
+def test_own_code_that_cannot_be_kept_is_named_and_backed_up(xlsm: tuple[Path, Path]) -> None:
+    plan, path = xlsm
+    add_own_module(path, sheet_code=True)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True, fmt="xlsx")  # the file becomes an .xlsx
+    report = "\n".join(result.lines())
+    assert "Egna (den nya filen är en .xlsx)" in report and "kod i ett blads" in report and BACKUP_DIR in report
+    backups = list((path.parent / BACKUP_DIR).rglob("*.xlsm"))
+    assert any("Egna" in read_vba_modules(b) for b in backups)

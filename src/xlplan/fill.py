@@ -41,6 +41,7 @@ from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
+from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -67,6 +68,8 @@ class FileReport:
     previous: Path | None = None  # the earlier file (previous period, else last year's helår) compared with
     replaced: Path | None = None  # the department's file under another name or format, now in the backup folder
     notes: list[str] = field(default_factory=list)  # 'Blad!A1' of text found outside the tables, now on Anteckningar
+    vba_kept: list[str] = field(default_factory=list)  # the department's own VBA modules, carried into the new file
+    vba_lost: list[str] = field(default_factory=list)  # own VBA code that could not be carried (why, in words)
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -91,6 +94,11 @@ class FileReport:
             shown = ", ".join(self.notes[:5]) + (" …" if len(self.notes) > 5 else "")
             out.append(f"  {_n(len(self.notes), 'cell', 'celler')} utanför tabellerna flyttades till bladet "
                        f"'{NOTES}': {shown}")
+        if self.vba_kept:
+            out.append(f"  Avdelningens egna VBA-moduler behölls: {', '.join(self.vba_kept)}")
+        if self.vba_lost:
+            out.append(f"  VBA-kod som inte kom med i den nya filen: {'; '.join(self.vba_lost)}. Den tidigare filen "
+                       f"finns kvar i mappen {BACKUP_DIR}; kopiera koden därifrån i VBA-redigeraren.")
         for c in self.changes:
             extra = ("; " + "; ".join(c.details)) if c.details else ""
             out.append(f"  {marks[c.kind]} {c.sheet}: {c.text}{extra}")
@@ -109,6 +117,7 @@ class FillJob:
     report: FileReport
     fmt: Format
     replaces: Path | None = None  # the department's existing file when its name or format differs from target
+    own_modules: list[VbaModule] = field(default_factory=list)  # the department's own VBA modules, kept
 
 
 @dataclass
@@ -244,7 +253,37 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
         carry_history(spec, old)  # the recorded Inlämningsstatus changes (xlplan.workflow)
         if old_path != target:
             replaces = report.replaced = old_path
+        own = own_modules(old_path, fmt, report)
+        return FillJob(dep, target, spec, report, fmt, replaces, own)
     return FillJob(dep, target, spec, report, fmt, replaces)
+
+
+def own_modules(old: Path, fmt: Format, report: FileReport) -> list[VbaModule]:
+    """The VBA modules of *old* that xlplan did not write (kept when the new file is an .xlsm); what
+    cannot be kept (code in a sheet's or the workbook's module, or a new .xlsx) is named in *report*."""
+    from xlplan.xlsm.reading import has_code, vba_modules
+    from xlplan.xlsm.sources import default_modules
+
+    if old.suffix.casefold() != ".xlsm":
+        return []
+    try:
+        modules = vba_modules(old)
+    except ValueError as exc:
+        report.vba_lost.append(str(exc))
+        return []
+    ours = {m.name.casefold() for m in default_modules()}
+    kept = []
+    for m in modules:
+        if m.name.casefold() in ours or not has_code(m):
+            continue
+        if m.kind == "document":
+            report.vba_lost.append(f"{m.name} (kod i ett blads eller arbetsbokens modul)")
+        elif fmt != "xlsm":
+            report.vba_lost.append(f"{m.name} (den nya filen är en .xlsx)")
+        else:
+            kept.append(m)
+    report.vba_kept = [m.name for m in kept]
+    return kept
 
 
 def previous_outcomes(plan: Plan, dep: Department, period: Period,
@@ -579,7 +618,11 @@ def _write_file(job: FillJob) -> None:
 
         wb = build_workbook(job.spec)
         add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
-        make_xlsm_from_workbook(wb, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
+        from xlplan.xlsm.sources import default_modules
+
+        modules = [*default_modules(), *job.own_modules] if job.own_modules else None
+        make_xlsm_from_workbook(wb, tmp, modules=modules,
+                                ribbon_xml=department_ribbon_xml())  # the department's buttons only
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
