@@ -60,7 +60,7 @@ from xlplan.committee import (
 )
 from xlplan.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
 from xlplan.deptbook import BookRow, DepartmentBook, read_department_workbook
-from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable
+from xlplan.errors import BadInput, Problem, RowsSorted, WorkbookRefused, WorkbookUnreadable
 from xlplan.layout.columns import (
     ACTIVITIES,
     ACTIVITY_STATES,
@@ -301,6 +301,9 @@ def _read_file(path: Path, ix: PlanIndex) -> FileRead:
     except WorkbookUnreadable as exc:
         read.problems.append(Problem("olasbar", f"Filen kan inte läsas som en arbetsbok: {exc.reason}",
                                      path.name, action=NOT_INCLUDED))
+        return read
+    except RowsSorted as exc:
+        read.problems.append(Problem("rader_sorterade", _capital(exc.reason), path.name, action=NOT_INCLUDED))
         return read
     except WorkbookRefused as exc:
         read.problems.append(Problem("inte_avdelningsfil", f"Filen {exc.reason}", path.name, action=NOT_INCLUDED))

@@ -9,6 +9,7 @@ column or an inserted row is still read right; what cannot be read becomes a
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 from defusedxml import ElementTree
 
-from xlplan.errors import Problem, WorkbookRefused
+from xlplan.atomic import BACKUP_DIR
+from xlplan.errors import Problem, RowsSorted, WorkbookRefused
 from xlplan.layout.columns import (
     ACTIVITIES,
     ADDED_COLUMNS,
@@ -29,12 +31,14 @@ from xlplan.layout.columns import (
     OVERVIEW,
     REMOVED,
     SUBMISSION_ROW_ID,
+    row_checksum,
     sheet_of_row,
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
 from xlplan.numbers import is_percent_format, read_outcome
 from xlplan.tables import clean, norm_header, open_workbook, read_sheet_rows
 
+LAYOUT_FORMULA_ROWS = ("S", "T")  # Rad-id prefixes of rows whose formulas xlplan writes (summaries, totals)
 ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
 HEADER_SEARCH_ROWS = 25
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -51,6 +55,7 @@ class BookRow:
     raw: dict[str, Any]  # key -> the value as stored in the cell ('' -> None)
     cells: dict[str, str]  # key -> A1 address
     formats: dict[str, str] = field(default_factory=dict)  # key -> number format, where it matters (percent)
+    formulas: dict[str, str] = field(default_factory=dict)  # key -> formula typed in an input cell ('=10+5')
 
     def has_content(self, keys: list[str]) -> bool:
         return any(self.raw.get(k) is not None for k in keys)
@@ -64,6 +69,9 @@ class BookSheet:
     columns: dict[str, int]  # key -> 1-based column
     rows: dict[str, BookRow] = field(default_factory=dict)
     loose_rows: list[BookRow] = field(default_factory=list)  # rows with input but no (or a repeated) Rad-id
+    # cells below the header row outside the table: in no layout column, or in a row without a Rad-id
+    # (A1, value); what the layout itself writes there (section rows) is sorted out by the refill
+    outside: list[tuple[str, Any]] = field(default_factory=list)
 
     def address(self, row_id: str, key: str) -> str | None:
         row = self.rows.get(row_id)
@@ -127,17 +135,20 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     wb = open_workbook(path)
     if META not in wb.sheet_names:
         raise WorkbookRefused(str(path), "är ingen avdelningsfil från xlplan (det dolda bladet _xlplan saknas).")
-    metadata, expected = read_meta(read_sheet_rows(wb, path, META))
+    meta_rows = read_sheet_rows(wb, path, META)
+    metadata, expected = read_meta(meta_rows)
     problems: list[Problem] = []
     found = find_sheets(wb.sheet_names, expected, lambda s: read_sheet_rows(wb, path, s), path.name, problems)
-    errors = formula_errors(path)
+    errors, formulas = formula_cells(path)
     sheets = {}
     for name, actual in found.items():
         raw = read_sheet_rows(wb, path, actual)
-        sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems)
+        sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems,
+                                   formulas.get(actual, {}))
     if INDICATORS in sheets:
         add_percent_formats(path, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
+    check_not_sorted(sheets, read_checksums(meta_rows), path)
     return DepartmentBook(path, metadata, expected, sheets, problems)
 
 
@@ -153,6 +164,46 @@ def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
         else:
             metadata[key] = value
     return metadata, expected
+
+
+def read_checksums(rows: list[list[Any]]) -> dict[str, str]:
+    """Rad-id -> checksum of its fixed texts (:func:`xlplan.layout.columns.row_checksum`), where the file has them."""
+    out = {}
+    for row in rows[1:]:
+        if len(row) >= 3 and str(row[0] or "").startswith("rad.") and row[1] and row[2]:
+            out[str(row[1])] = str(row[2])
+    return out
+
+
+def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], path: Path) -> None:
+    """Refuse a file whose rows were sorted without the hidden Rad-id column: a row whose fixed texts are
+    those of another Rad-id (its inputs would be read as that row's)."""
+    if not checksums:
+        return
+    for sheet in sheets.values():
+        owners: dict[str, list[str]] = {}
+        for row_id in sheet.rows:
+            if row_id in checksums:
+                owners.setdefault(checksums[row_id], []).append(row_id)
+        moved = []
+        for row_id, row in sheet.rows.items():
+            want = checksums.get(row_id)
+            have = row_checksum(sheet.name, row.raw)
+            if want is None or have is None or have == want or have not in owners:
+                continue
+            moved.append((row, owners[have][0]))
+        if moved:
+            raise RowsSorted(str(path), sorted_message(sheet, moved))
+
+
+def sorted_message(sheet: BookSheet, moved: list[tuple[BookRow, str]]) -> str:
+    row, other = moved[0]
+    more = f" (och {len(moved) - 1} rader till)" if len(moved) > 1 else ""
+    return (f"raderna på bladet '{sheet.actual_name}' har sorterats utan den dolda kolumnen A (Rad-id). Rad "
+            f"{row.number} har texterna för Rad-id '{other}' men Rad-id '{row.row_id}'{more}, så det som fyllts i "
+            "skulle läsas på fel rad. Filen används inte. Gör så här: ångra sorteringen (Ctrl+Z i Excel) och spara, "
+            f"eller hämta den senaste versionen ur mappen {BACKUP_DIR} bredvid filen. Sortera sedan bara med hela "
+            "tabellen markerad, också den dolda kolumnen A.")
 
 
 def locate(path: str | Path, sheet: str, row_id: str, key: str) -> str | None:
@@ -220,7 +271,7 @@ def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
 
 
 def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors: dict[str, str],
-                problems: list[Problem]) -> BookSheet:
+                problems: list[Problem], formulas: dict[str, str] | None = None) -> BookSheet:
     columns = COLUMNS[name]()
     h = find_header(raw, columns)
     if h is None:
@@ -235,8 +286,33 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     if ROW_ID_KEY not in mapping:
         return sheet
     for i in range(h + 1, len(raw)):
-        read_row(sheet, columns, raw[i], i + 1, file, errors, problems)
+        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {})
+    sheet.outside = outside_cells(sheet, columns, raw)
     return sheet
+
+
+def outside_cells(sheet: BookSheet, columns: list[ColumnSpec], raw: list[list[Any]]) -> list[tuple[str, Any]]:
+    """Cells from the header row down that the table does not hold: in a column no header claims, or
+    in a row without a Rad-id (besides the inputs of loose rows, which the refill moves anyway)."""
+    table = set(sheet.columns.values())
+    id_col = sheet.columns.get(ROW_ID_KEY)
+    rows_with_id = {r.number for r in sheet.rows.values()}
+    loose = {r.number: r for r in sheet.loose_rows}
+    preserved = {sheet.columns[c.key] for c in columns if c.preserved and c.key in sheet.columns}
+    last = max(rows_with_id, default=sheet.header_row)
+    out = []
+    for i in range(sheet.header_row - 1, len(raw)):
+        number = i + 1
+        if sheet.name == OVERVIEW and number > last:
+            break  # the flag list (xlplan_flaggor) is written below the Översikt table
+        for col, value in enumerate(raw[i], start=1):
+            if value is None or value == "" or col == id_col:
+                continue
+            in_table = col in table and (number == sheet.header_row or number in rows_with_id
+                                         or (number in loose and col in preserved))  # loose: moved by refill
+            if not in_table:
+                out.append((f"{column_letter(col)}{number}", value))
+    return out
 
 
 def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: str, sheet: str,
@@ -263,8 +339,8 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
 
 
 def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
-             errors: dict[str, str], problems: list[Problem]) -> None:
-    cells, raw, values = {}, {}, {}
+             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None) -> None:
+    cells, raw, values, typed = {}, {}, {}, {}
     for col in columns:
         at = sheet.columns.get(col.key)
         if at is None:
@@ -272,7 +348,14 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
         cells[col.key] = f"{column_letter(at)}{number}"
         stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
         raw[col.key] = None if stored == "" else stored
+    if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
+        typed = {c.key: formulas[cells[c.key]] for c in columns if c.preserved and cells.get(c.key) in formulas}
     unit = raw.get("unit") if sheet.name == INDICATORS else None
+    for key, formula in typed.items():
+        if cells[key] in errors:
+            raw[key] = None
+        elif raw[key] is None:
+            raw[key] = formula_value(formula, cells[key], file, sheet.actual_name, errors, problems)
     for col in columns:
         if col.key not in cells:
             continue
@@ -284,7 +367,8 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
             problems.append(Problem("formelfel", f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
                                     "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
     row_id = raw.get(ROW_ID_KEY)
-    row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells)
+    row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells,
+                  formulas=typed)
     if not row.row_id:
         keys = [c.key for c in columns if c.preserved]
         if row.has_content(keys):
@@ -299,6 +383,72 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
         sheet.loose_rows.append(row)
         return
     sheet.rows[row.row_id] = row
+
+
+def formula_value(formula: str, cell: str, file: str, sheet: str, errors: dict[str, str],
+                  problems: list[Problem]) -> float | None:
+    """The value of a formula typed in an input cell whose value the file does not store (openpyxl
+    re-saves drop it): plain arithmetic is computed here; anything else waits for Excel (a problem)."""
+    try:
+        return arithmetic(formula)
+    except ZeroDivisionError:
+        errors[cell] = "#DIV/0!"
+        return None
+    except ValueError:
+        pass
+    shown = f" ({formula})" if formula else ""
+    problems.append(Problem("formel_raknas_i_excel", f"Cellen har en formel{shown} vars värde räknas om i Excel; "
+                            "xlplan kan inte räkna ut den och läser inget värde. Öppna filen i Excel, spara den och "
+                            "kör igen (formeln behålls).", file, sheet, cell, "varning"))
+    return None
+
+
+def arithmetic(formula: str) -> float:
+    """The value of a formula of plain arithmetic: numbers (decimal point or comma), ``+ - * /`` and
+    parentheses; no cell references or functions (ValueError). Parsed, never ``eval``-ed."""
+    tokens = _ARITH_TOKEN.findall(formula.strip().removeprefix("="))
+    if "".join(tokens).replace(" ", "") != formula.strip().removeprefix("=").replace(" ", "") or not tokens:
+        raise ValueError(formula)
+    tokens = [t for t in tokens if not t.isspace()]
+    value, rest = _sum(tokens)
+    if rest:
+        raise ValueError(formula)
+    return value
+
+
+_ARITH_TOKEN = re.compile(r"\d+(?:[.,]\d*)?(?:[eE][+-]?\d+)?|[-+*/()]|\s+")
+
+
+def _sum(tokens: list[str]) -> tuple[float, list[str]]:
+    value, tokens = _product(tokens)
+    while tokens and tokens[0] in "+-":
+        op, (right, tokens) = tokens[0], _product(tokens[1:])
+        value = value + right if op == "+" else value - right
+    return value, tokens
+
+
+def _product(tokens: list[str]) -> tuple[float, list[str]]:
+    value, tokens = _unary(tokens)
+    while tokens and tokens[0] in "*/":
+        op, (right, tokens) = tokens[0], _unary(tokens[1:])
+        value = value * right if op == "*" else value / right
+    return value, tokens
+
+
+def _unary(tokens: list[str]) -> tuple[float, list[str]]:
+    if not tokens:
+        raise ValueError("end of formula")
+    if tokens[0] in "+-":
+        value, rest = _unary(tokens[1:])
+        return (-value if tokens[0] == "-" else value), rest
+    if tokens[0] == "(":
+        value, rest = _sum(tokens[1:])
+        if not rest or rest[0] != ")":
+            raise ValueError("unbalanced parentheses")
+        return value, rest[1:]
+    if tokens[0][0].isdigit():
+        return float(tokens[0].replace(",", ".")), tokens[1:]
+    raise ValueError(tokens[0])
 
 
 def read_value(col: ColumnSpec, stored: Any, cell: str, file: str, sheet: str, problems: list[Problem], *,
@@ -382,20 +532,40 @@ def _cell_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str
     return out
 
 
-# ---------------------------------------------------------------- formula errors
+# ---------------------------------------------------------------- formulas and formula errors
 
 def formula_errors(path: Path) -> dict[str, dict[str, str]]:
     """Sheet name -> {A1: '#DIV/0!'} for cells whose cached value is an error (calamine hides them)."""
-    out: dict[str, dict[str, str]] = {}
+    return formula_cells(path)[0]
+
+
+def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """(errors, formulas) by sheet name: {A1: '#DIV/0!'} for cells whose cached value is an error
+    (calamine hides them) and {A1: '=10+5'} for cells holding a formula ('' when the cell shares a
+    formula written in another cell). One pass over the sheet parts."""
+    errors: dict[str, dict[str, str]] = {}
+    formulas: dict[str, dict[str, str]] = {}
     try:
         with zipfile.ZipFile(path) as zf:
             for name, part in sheet_parts(zf).items():
                 if part in zf.namelist():
-                    found = _errors_in(zf.read(part))
-                    if found:
-                        out[name] = found
+                    xml = zf.read(part)
+                    errors[name] = _errors_in(xml)
+                    formulas[name] = _formulas_in(xml)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return out
+        return errors, formulas
+    return errors, formulas
+
+
+def _formulas_in(xml: bytes) -> dict[str, str]:
+    if b"<f" not in xml and b":f" not in xml:
+        return {}
+    root = ElementTree.fromstring(xml)
+    out = {}
+    for c in root.iter(f"{{{_NS['m']}}}c"):
+        f = c.find("m:f", _NS)
+        if f is not None:
+            out[c.get("r", "")] = "=" + f.text if f.text else ""
     return out
 
 

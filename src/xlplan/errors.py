@@ -87,6 +87,10 @@ class WorkbookRefused(XlplanError):
         super().__init__(f"{path}: {reason}")
 
 
+class RowsSorted(WorkbookRefused):
+    """Rows were sorted without their hidden Rad-id: what was typed now sits on other rows' Rad-ids."""
+
+
 class BadInput(XlplanError):
     """A bad argument or value given by the user."""
 

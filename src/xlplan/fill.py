@@ -22,14 +22,26 @@ from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backu
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.deptbook import DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
-from xlplan.layout.columns import ADDED_COLUMNS, COLUMNS, INDICATORS, META, REMOVED
-from xlplan.layout.department import PreviousOutcomes, department_workbook, removed_sheet
-from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
+from xlplan.layout.columns import (
+    ADDED_COLUMNS,
+    COLUMNS,
+    HEADER_ROW,
+    INDICATORS,
+    META,
+    NOTES,
+    REMOVED,
+    fixed_text,
+    notes_columns,
+)
+from xlplan.layout.department import PreviousOutcomes, department_workbook, notes_sheet, removed_sheet
+from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec, column_letter
 from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
+from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -55,6 +67,9 @@ class FileReport:
     moved_inputs: int = 0
     previous: Path | None = None  # the earlier file (previous period, else last year's helår) compared with
     replaced: Path | None = None  # the department's file under another name or format, now in the backup folder
+    notes: list[str] = field(default_factory=list)  # 'Blad!A1' of text found outside the tables, now on Anteckningar
+    vba_kept: list[str] = field(default_factory=list)  # the department's own VBA modules, carried into the new file
+    vba_lost: list[str] = field(default_factory=list)  # own VBA code that could not be carried (why, in words)
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -75,6 +90,15 @@ class FileReport:
         if self.replaced is not None:
             out.append(f"  Ersätter {self.replaced.name} (avdelningens fil med annat namn eller format); den "
                        f"flyttades till mappen {BACKUP_DIR}")
+        if self.notes:
+            shown = ", ".join(self.notes[:5]) + (" …" if len(self.notes) > 5 else "")
+            out.append(f"  {_n(len(self.notes), 'cell', 'celler')} utanför tabellerna flyttades till bladet "
+                       f"'{NOTES}': {shown}")
+        if self.vba_kept:
+            out.append(f"  Avdelningens egna VBA-moduler behölls: {', '.join(self.vba_kept)}")
+        if self.vba_lost:
+            out.append(f"  VBA-kod som inte kom med i den nya filen: {'; '.join(self.vba_lost)}. Den tidigare filen "
+                       f"finns kvar i mappen {BACKUP_DIR}; kopiera koden därifrån i VBA-redigeraren.")
         for c in self.changes:
             extra = ("; " + "; ".join(c.details)) if c.details else ""
             out.append(f"  {marks[c.kind]} {c.sheet}: {c.text}{extra}")
@@ -93,6 +117,7 @@ class FillJob:
     report: FileReport
     fmt: Format
     replaces: Path | None = None  # the department's existing file when its name or format differs from target
+    own_modules: list[VbaModule] = field(default_factory=list)  # the department's own VBA modules, kept
 
 
 @dataclass
@@ -224,10 +249,41 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
         check_writable(old_path)
         check_writable(target)
         merge_inputs(spec, old, report, stamp[:10])
+        carry_notes(spec, old, report, stamp[:10])
         carry_history(spec, old)  # the recorded Inlämningsstatus changes (xlplan.workflow)
         if old_path != target:
             replaces = report.replaced = old_path
+        own = own_modules(old_path, fmt, report)
+        return FillJob(dep, target, spec, report, fmt, replaces, own)
     return FillJob(dep, target, spec, report, fmt, replaces)
+
+
+def own_modules(old: Path, fmt: Format, report: FileReport) -> list[VbaModule]:
+    """The VBA modules of *old* that xlplan did not write (kept when the new file is an .xlsm); what
+    cannot be kept (code in a sheet's or the workbook's module, or a new .xlsx) is named in *report*."""
+    from xlplan.xlsm.reading import has_code, vba_modules
+    from xlplan.xlsm.sources import default_modules
+
+    if old.suffix.casefold() != ".xlsm":
+        return []
+    try:
+        modules = vba_modules(old)
+    except ValueError as exc:
+        report.vba_lost.append(str(exc))
+        return []
+    ours = {m.name.casefold() for m in default_modules()}
+    kept = []
+    for m in modules:
+        if m.name.casefold() in ours or not has_code(m):
+            continue
+        if m.kind == "document":
+            report.vba_lost.append(f"{m.name} (kod i ett blads eller arbetsbokens modul)")
+        elif fmt != "xlsm":
+            report.vba_lost.append(f"{m.name} (den nya filen är en .xlsx)")
+        else:
+            kept.append(m)
+    report.vba_kept = [m.name for m in kept]
+    return kept
 
 
 def previous_outcomes(plan: Plan, dep: Department, period: Period,
@@ -334,6 +390,7 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
             report.kept_inputs += carry_row(sheet, row, old_row.raw)
             if sheet.name == INDICATORS:
                 report.kept_inputs += carry_comparison(row, old_row.raw)
+            report.kept_inputs += carry_formulas(sheet, row, old_row.formulas)
             details = changed_fields(sheet, row, old_row.values)
             if details and row.row_id.startswith(DATA_PREFIXES):
                 report.changes.append(RowChange(sheet.name, row.row_id, "ändrad", describe(sheet, row), details))
@@ -352,6 +409,58 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
             moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today)
     report.moved_inputs = len(moved)
     add_removed_sheet(spec, old, moved)
+
+
+def carry_notes(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, today: str) -> None:
+    """Text of *old* outside its tables (an inserted column, notes below or beside a table, a sheet of the
+    department's own) goes to the visible sheet 'Anteckningar' with where it stood; earlier notes stay."""
+    found: list[tuple[str, str, Any]] = []
+    for name, sheet in old.sheets.items():
+        known = layout_texts(spec.sheet(name)) if spec.has_sheet(name) else set()
+        found += [(sheet.actual_name, cell, v) for cell, v in sheet.outside if fixed_text(v) not in known]
+    from xlplan.workbook_build import CONF
+
+    ours = {s.actual_name for s in old.sheets.values()} | {s.name for s in spec.sheets} | {META, CONF}
+    kept: list[dict[str, Any]] = []
+    wb = open_workbook(old.path)
+    for name in wb.sheet_names:
+        if name in ours or name.startswith(META):  # _xlplan, _xlplan_plan (xlplan.embedded): written anew
+            continue
+        rows = read_sheet_rows(wb, old.path, name)
+        if name == NOTES:
+            kept += earlier_notes(rows)
+            continue
+        found += [(name, f"{column_letter(c)}{r}", v) for r, row in enumerate(rows, start=1)
+                  for c, v in enumerate(row, start=1) if v not in (None, "")]
+    if not found and not kept:
+        return
+    notes = notes_sheet()
+    for values in kept:
+        notes.rows.append(RowSpec(f"N|{len(notes.rows) + 1}", values))
+    for where, cell, value in found:
+        notes.rows.append(RowSpec(f"N|{len(notes.rows) + 1}", {"sheet": where, "cell": cell, "value": value,
+                                                               "moved": today}))
+    report.notes = [f"{where}!{cell}" for where, cell, _ in found]
+    spec.sheets.insert(len(spec.sheets) - 1, notes)
+
+
+def layout_texts(sheet: SheetSpec) -> set[str]:
+    """Every text the layout itself writes on *sheet* (titles, headers, section rows, the flag area)."""
+    texts = {t.text for t in sheet.title_rows} | {c.header for c in sheet.columns}
+    texts |= {a.title for a in sheet.areas} | {a.placeholder for a in sheet.areas}
+    texts |= {str(v) for row in sheet.rows for v in row.values.values() if not isinstance(v, Formula)}
+    return {fixed_text(t) for t in texts}
+
+
+def earlier_notes(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """The rows of an earlier 'Anteckningar' sheet (read by its headers), kept on the next refill."""
+    keys = {norm_header(c.header): c.key for c in notes_columns() if c.key != ROW_ID_KEY}
+    for i, header in enumerate(rows[:HEADER_ROW + 5]):
+        at = {keys[norm_header(v)]: j for j, v in enumerate(header) if norm_header(v) in keys}
+        if len(at) >= 3:
+            return [{k: row[j] if j < len(row) else None for k, j in at.items()}
+                    for row in rows[i + 1:] if any(row[j] not in (None, "") for j in at.values() if j < len(row))]
+    return []
 
 
 def preserved_keys(sheet: SheetSpec, row: RowSpec) -> list[str]:
@@ -384,6 +493,18 @@ def carry_row(sheet: SheetSpec, row: RowSpec, raw: dict[str, Any]) -> int:
             continue
         row.values[key] = raw[key]
         kept += raw[key] is not None
+    return kept
+
+
+def carry_formulas(sheet: SheetSpec, row: RowSpec, formulas: dict[str, str]) -> int:
+    """A formula a person typed in an input cell is kept as the formula (not its value); counted only
+    where the cell gave no value (carry_row counted the others)."""
+    kept = 0
+    keys = set(preserved_keys(sheet, row)) | ({"comparison"} if sheet.name == INDICATORS else set())
+    for key, text in formulas.items():
+        if key in keys and text:
+            kept += row.values.get(key) is None
+            row.values[key] = Formula(text)
     return kept
 
 
@@ -497,7 +618,11 @@ def _write_file(job: FillJob) -> None:
 
         wb = build_workbook(job.spec)
         add_conf_sheet(wb)  # the ribbon's RunPython finds Python through this hidden sheet
-        make_xlsm_from_workbook(wb, tmp, ribbon_xml=department_ribbon_xml())  # the department's buttons only
+        from xlplan.xlsm.sources import default_modules
+
+        modules = [*default_modules(), *job.own_modules] if job.own_modules else None
+        make_xlsm_from_workbook(wb, tmp, modules=modules,
+                                ribbon_xml=department_ribbon_xml())  # the department's buttons only
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,

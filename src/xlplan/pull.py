@@ -73,6 +73,7 @@ from xlplan.errors import (
     BadInput,
     KoladaUnavailable,
     Problem,
+    RowsSorted,
     Severity,
     WorkbookRefused,
     WorkbookUnreadable,
@@ -212,6 +213,12 @@ def decide(book: DepartmentBook, sheet: str, row: BookRow, source: Source, overw
                       message=message, source=source, old=raw)
 
     new = format_number(source.value)
+    formula = row.formulas.get("outcome")
+    if formula is not None:  # typed by a person: never written over
+        if _same(outcome, source.value):
+            return None
+        return change("behåll_inskrivet", f"Utfallet är en formel{f' ({formula})' if formula else ''} som "
+                      f"behålls; källan har {new} ({source.text}).")
     if raw is None:
         return change("fyll", f"{new} ({source.text}).")
     if _same(outcome, fetched):
@@ -228,7 +235,7 @@ def decide(book: DepartmentBook, sheet: str, row: BookRow, source: Source, overw
 
 
 def _missing(book: DepartmentBook, sheet: str, row: BookRow, message: str) -> Change | None:
-    if row.raw.get("outcome") is not None:
+    if row.raw.get("outcome") is not None or "outcome" in row.formulas:
         return None
     return Change(book.path, sheet, row.row_id, row.cells, "saknas", message)
 
@@ -315,7 +322,8 @@ def comparison_change(book: DepartmentBook, sheet: str, row: BookRow, plan: Plan
     """Kolada's previous-year value into an empty Jämförelsevärde cell of a direction-target row."""
     from xlplan.assess import uses_comparison
 
-    if "comparison" not in row.cells or "comparison_source" not in row.cells or row.raw.get("comparison") is not None:
+    if ("comparison" not in row.cells or "comparison_source" not in row.cells or row.raw.get("comparison") is not None
+            or "comparison" in row.formulas):
         return None
     goal = plan.goal(ind.goal_id)
     if not uses_comparison(ind.target(year, goal), ind.baseline_values(), series):
@@ -450,6 +458,11 @@ def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[Departmen
             if len(paths) == 1:
                 raise
             problems.append(file_problem(path, exc))
+            continue
+        except RowsSorted as exc:  # a department file whose inputs no longer sit on their rows: an error
+            if len(paths) == 1:
+                raise
+            problems.append(Problem("rader_sorterade", exc.reason, path.name, action="filen hoppades över"))
             continue
         except WorkbookRefused as exc:  # a workbook that is not a department file (the plan, an export …)
             if len(paths) == 1:

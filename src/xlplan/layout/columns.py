@@ -16,6 +16,7 @@ ECONOMY = "Ekonomi"
 PERSONNEL = "Personal"
 CONTROLS = "Internkontroll"
 REMOVED = "Borttagna rader"
+NOTES = "Anteckningar"  # text found outside the tables on refill (not a table xlplan reads)
 META = "_xlplan"
 
 SUBMISSION_ROW_ID = "O|inlamning"
@@ -167,8 +168,53 @@ def removed_columns() -> list[ColumnSpec]:
     ]
 
 
+def notes_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("sheet", "Blad", 22),
+        ColumnSpec("cell", "Cell", 10),
+        ColumnSpec("value", "Värde", 60),
+        ColumnSpec("moved", "Flyttad hit", 14),
+    ]
+
+
 def meta_columns() -> list[ColumnSpec]:
     return [ColumnSpec(ROW_ID_KEY, "Nyckel", 20), ColumnSpec("value", "Värde", 60)]
+
+
+# ---------------------------------------------------------------- row checksums
+
+CHECKSUM_KEY = "checksum"
+#: The fixed texts that tell a person which row it is. Their checksum is kept beside each Rad-id in
+#: _xlplan, so a sort that left the hidden Rad-id column behind is found (xlplan.deptbook).
+FIXED_TEXTS = {INDICATORS: ("indicator", "series", "source", "target"), ACTIVITIES: ("goal", "heading", "activity"),
+               ECONOMY: ("item",), PERSONNEL: ("name", "target"), CONTROLS: ("process", "risk", "control")}
+
+
+def checksum_column() -> ColumnSpec:
+    """The third column of _xlplan's rad.NNNN rows (files without it are not checked)."""
+    return ColumnSpec(CHECKSUM_KEY, "Kontroll", 12)
+
+
+def row_checksum(sheet: str, values: dict[str, object]) -> str | None:
+    """A short checksum of a row's fixed texts as a person sees them (None: the sheet has none)."""
+    import hashlib
+
+    keys = FIXED_TEXTS.get(sheet)
+    if not keys:
+        return None
+    texts = [fixed_text(values.get(k)) for k in keys]
+    return hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:10]
+
+
+def fixed_text(value: object) -> str:
+    """A cell's text as a person reads it (spaces collapsed, whole numbers without decimals)."""
+    if value is None or isinstance(value, bool):
+        return "" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = "".join(ch for ch in str(value) if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())
 
 
 COLUMNS = {

@@ -14,6 +14,7 @@ from xlplan.layout.columns import (
     ACTIVITIES,
     ACTIVITY_STATES,
     AMOUNT,
+    CHECKSUM_KEY,
     CONTACT_ROW_ID,
     CONTROLS,
     DECIMAL,
@@ -21,6 +22,7 @@ from xlplan.layout.columns import (
     HEADER_ROW,
     INDICATORS,
     META,
+    NOTES,
     OVERVIEW,
     PERCENT,
     PERSONNEL,
@@ -30,15 +32,18 @@ from xlplan.layout.columns import (
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
     activity_columns,
+    checksum_column,
     choice,
     control_columns,
     economy_columns,
     indicator_columns,
     meta_columns,
+    notes_columns,
     number_validation,
     overview_columns,
     personnel_columns,
     removed_columns,
+    row_checksum,
 )
 from xlplan.layout.spec import (
     BLUE,
@@ -387,17 +392,28 @@ def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetS
 # ---------------------------------------------------------------- _xlplan, Borttagna rader
 
 def meta_sheet(ctx: Context, meta: dict[str, str], sheets: list[SheetSpec]) -> SheetSpec:
-    sheet = SheetSpec(META, meta_columns(), header_row=1, visibility="veryHidden", protection=ctx.protection,
-                      print_setup=PrintSetup(repeat_header=False))
+    sheet = SheetSpec(META, [*meta_columns(), checksum_column()], header_row=1, visibility="veryHidden",
+                      protection=ctx.protection, print_setup=PrintSetup(repeat_header=False))
     for key, value in meta.items():
         sheet.rows.append(RowSpec(key, {"value": value}))
     n = 0
     for s in sheets:
-        for row_id in s.row_ids():
-            if row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
+        for row in s.rows:
+            if row.row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
                 n += 1
-                sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row_id}))
+                sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row.row_id,
+                                                           CHECKSUM_KEY: row_checksum(s.name, row.values)}))
     return sheet
+
+
+def notes_sheet() -> SheetSpec:
+    """'Anteckningar': what stood outside the tables of the file a refill replaced (editable)."""
+    return SheetSpec(NOTES, notes_columns(), HEADER_ROW,
+                     [TitleRow("Anteckningar", "title"),
+                      TitleRow("Text som stod utanför tabellerna (en egen kolumn, anteckningar under eller bredvid "
+                               "tabellen, egna blad) när filen fylldes på nytt. Inget har raderats; kopiera "
+                               "tillbaka det som behövs.", "note")],
+                     protection=Protection(False))
 
 
 def removed_sheet(ctx_password: str | None, header_note: str) -> SheetSpec:
