@@ -47,6 +47,7 @@ from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
+from xlplan.status import Status
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
 from xlplan.xmltext import escape_cell_text
 
@@ -66,12 +67,12 @@ COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator l
 TOTAL_ROW = "Summa"
 
 # Indicator statuses as shown (TARGETS.md) and their colours (fill, font).
-FULFILLED = "Uppfyllt"
-PARTLY = "Delvis uppfyllt"
-NOT_FULFILLED = "Ej uppfyllt"
-OUTCOME_MISSING = "Utfall saknas"
-TARGET_MISSING = "Målvärde saknas"
-MANUAL = "Bedöms manuellt"
+FULFILLED = Status.UPPFYLLT.label
+PARTLY = Status.DELVIS.label
+NOT_FULFILLED = Status.EJ.label
+OUTCOME_MISSING = Status.UTFALL_SAKNAS.label
+TARGET_MISSING = Status.MALVARDE_SAKNAS.label
+MANUAL = Status.MANUELL.label
 STATUSES = (FULFILLED, PARTLY, NOT_FULFILLED, OUTCOME_MISSING, TARGET_MISSING, MANUAL)
 STATUS_COLOURS: dict[str, tuple[str, str]] = {
     FULFILLED: ("C6EFCE", "006100"),

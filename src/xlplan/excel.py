@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.status import Status
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
@@ -505,7 +506,7 @@ def submit() -> None:
         lines.append("Rätta och tryck på Kontrollera och lämna in igen.")
         alert(book, lines, "Kontrollera och lämna in", critical=True)
         return
-    misses = sum(1 for r in report.rows if r.status.label in ("Ej uppfyllt", "Delvis uppfyllt"))
+    misses = sum(1 for r in report.rows if r.status in (Status.EJ, Status.DELVIS))
     lines = [f"Inlämningsstatus är nu '{READY}' ({OVERVIEW}!{cell}).",
              f"{_count(len(report.rows), 'indikatorrad', 'indikatorrader')} kontrollerade; "
              f"{misses} når inte målet helt (se Flaggor på {OVERVIEW}).",

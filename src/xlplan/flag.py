@@ -56,7 +56,7 @@ FLAG_LABELS: dict[str, str] = {
     "mal_ej_uppfyllt": "Målet ej uppfyllt",
     "mal_delvis_uppfyllt": "Målet delvis uppfyllt",
     "malvarde_saknas": "Målvärde saknas",
-    "utfall_saknas": "Utfall saknas",
+    "utfall_saknas": Status.UTFALL_SAKNAS.label,
     "bedomning_saknas": "Egen bedömning saknas",
     "bedomning_ogiltig": "Ogiltig bedömning",
     "jamforelsevarde_saknas": "Jämförelsevärde saknas",

@@ -6,6 +6,7 @@ The reader (:mod:`xlplan.deptbook`) finds columns in a file by these headers.
 from __future__ import annotations
 
 from xlplan.layout.spec import ROW_ID_HEADER, ROW_ID_KEY, ColumnSpec, Validation
+from xlplan.status import Status
 
 HEADER_ROW = 5
 
@@ -26,11 +27,11 @@ SUBMISSION_STATES = ("ej påbörjad", "pågår", "klar för granskning", "godkä
 #: What the department chooses itself (the drop-down); the rest are set by submit, approve and return.
 SUBMISSION_CHOICES = SUBMISSION_STATES[:2]
 ACTIVITY_STATES = ("ej påbörjad", "pågår", "klar", "försenad", "avbruten")
-ASSESSMENTS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt")
+ASSESSMENTS = tuple(s.label for s in (Status.UPPFYLLT, Status.DELVIS, Status.EJ))
 CONTROL_RESULTS = ("utan anmärkning", "med anmärkning", "ej genomförd")
 # The status words, in summary order (the labels of xlplan.status.Status).
-STATUS_WORDS = ("Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt", "Bedöms manuellt", "Utfall saknas",
-                "Målvärde saknas", "Redovisas")
+STATUS_WORDS = tuple(s.label for s in (Status.UPPFYLLT, Status.DELVIS, Status.EJ, Status.MANUELL,
+                                       Status.UTFALL_SAKNAS, Status.MALVARDE_SAKNAS, Status.REDOVISAS))
 
 AMOUNT = "#,##0"
 DEVIATION = "#,##0;[Red]-#,##0"

@@ -65,11 +65,12 @@ from xlplan.layout.spec import (
 )
 from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan
 from xlplan.periods import Period
+from xlplan.status import Status
 
 FLAGS_AREA = "xlplan_flaggor"
-STATUS_FILLS = (("Uppfyllt", GREEN), ("Delvis uppfyllt", YELLOW), ("Ej uppfyllt", RED),
-                ("Bedöms manuellt", BLUE), ("Utfall saknas", GREY), ("Målvärde saknas", GREY),
-                ("Redovisas", GREY))
+STATUS_FILLS = tuple((s.label, fill) for s, fill in (
+    (Status.UPPFYLLT, GREEN), (Status.DELVIS, YELLOW), (Status.EJ, RED), (Status.MANUELL, BLUE),
+    (Status.UTFALL_SAKNAS, GREY), (Status.MALVARDE_SAKNAS, GREY), (Status.REDOVISAS, GREY)))
 ACTIVITY_FILLS = (("klar", GREEN), ("pågår", YELLOW), ("försenad", RED), ("avbruten", GREY))
 META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "department_id",
              "department_name", "period", "template_version", "generated_at")
@@ -244,10 +245,10 @@ def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicato
 def static_status(kind: str) -> str:
     """The status of a row without a formula and without an outcome (words of ``Status.label``)."""
     if kind == "qualitative":
-        return "Bedöms manuellt"
+        return Status.MANUELL.label
     if kind == "none":
-        return "Målvärde saknas"
-    return "Utfall saknas"
+        return Status.MALVARDE_SAKNAS.label
+    return Status.UTFALL_SAKNAS.label
 
 
 # ---------------------------------------------------------------- Aktiviteter
