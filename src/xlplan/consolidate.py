@@ -89,6 +89,7 @@ from xlplan.model import (
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.rowids import ACTIVITY_ROW, CONTROL_ROW, ECONOMY_ROW, PERSONNEL_ROW, is_data_row, make_row_id
 from xlplan.status import Status, normalise_label
 from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
@@ -412,10 +413,10 @@ def _period_of(text: str | None) -> Period | None:
 def expected_rows(ix: PlanIndex, dep_id: str) -> list[tuple[str, str]]:
     """(sheet, Rad-id) of every row the plan expects in the department's file for the period."""
     out = [(INDICATORS, indicator_row_id(i.id, s)) for _, i in ix.indicators(dep_id) for s in i.series_names()]
-    out += [(ACTIVITIES, f"A|{a.id}") for a in ix.activities(dep_id)]
-    out += [(ECONOMY, f"E|{b.item}") for b in ix.budget(dep_id)]
-    out += [(PERSONNEL, f"P|{p.name}") for p in ix.personnel(dep_id)]
-    out += [(CONTROLS, f"K|{k.id}") for k in ix.controls(dep_id)]
+    out += [(ACTIVITIES, make_row_id(ACTIVITY_ROW, a.id)) for a in ix.activities(dep_id)]
+    out += [(ECONOMY, make_row_id(ECONOMY_ROW, b.item)) for b in ix.budget(dep_id)]
+    out += [(PERSONNEL, make_row_id(PERSONNEL_ROW, p.name)) for p in ix.personnel(dep_id)]
+    out += [(CONTROLS, make_row_id(CONTROL_ROW, k.id)) for k in ix.controls(dep_id)]
     return out
 
 
@@ -455,7 +456,7 @@ def unknown_rows(book: DepartmentBook, expected: set[str], name: str) -> list[Pr
         if sheet is None:
             continue
         for row_id, row in sheet.rows.items():
-            if row_id in expected or row_id[:2] not in ("I|", "A|", "E|", "P|", "K|"):
+            if row_id in expected or not is_data_row(row_id):
                 continue
             typed = {k: v for k, v in row.raw.items() if v is not None and k in _INPUT_KEYS}
             shown = "; ".join(f"{k} = {v}" for k, v in typed.items()) or "inga ifyllda värden"
@@ -786,7 +787,7 @@ def _state_word(value: Any) -> str | None:
 def activity_lines(ix: PlanIndex, c: Choice) -> list[ActivityLine]:
     out = []
     for a in ix.activities(c.department.id):
-        values = _row_values(c, ACTIVITIES, f"A|{a.id}")
+        values = _row_values(c, ACTIVITIES, make_row_id(ACTIVITY_ROW, a.id))
         out.append(ActivityLine(c.department.id, c.department.name, a.goal_id, a.heading, a.text, a.responsible,
                                 a.deadline, _state_word(values.get("status")), _text(values.get("comment")), a.id))
     return out
@@ -809,7 +810,7 @@ def frame_lines(ix: PlanIndex) -> list[EconomyLine]:
 def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:
     out = []
     for b in ix.budget(c.department.id):
-        values = _row_values(c, ECONOMY, f"E|{b.item}")
+        values = _row_values(c, ECONOMY, make_row_id(ECONOMY_ROW, b.item))
         actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
         deviation = forecast - b.budget if forecast is not None else None
         out.append(EconomyLine(c.department.id, c.department.name, b.item, b.budget, actual, forecast, deviation))
@@ -823,7 +824,7 @@ def _number(value: Any) -> float | None:
 def control_lines(ix: PlanIndex, c: Choice) -> list[ControlResult]:
     out = []
     for k in ix.controls(c.department.id):
-        values = _row_values(c, CONTROLS, f"K|{k.id}")
+        values = _row_values(c, CONTROLS, make_row_id(CONTROL_ROW, k.id))
         out.append(ControlResult(c.department.id, c.department.name, k.risk, k.control, k.probability,
                                  k.consequence, k.risk_value, _text(values.get("result")),
                                  _text(values.get("comment")), k.id))
@@ -839,11 +840,11 @@ def comment_lines(ix: PlanIndex, choices: list[Choice], lines: list[IndicatorLin
             out.append(CommentLine(x.goal_id, x.department_id, x.department, x.indicator_id, text))
     for c in choices:
         for b in ix.budget(c.department.id):
-            comment = _text(_row_values(c, ECONOMY, f"E|{b.item}").get("comment"))
+            comment = _text(_row_values(c, ECONOMY, make_row_id(ECONOMY_ROW, b.item)).get("comment"))
             if comment:
                 out.append(CommentLine(None, c.department.id, c.department.name, None, f"Ekonomi, {b.item}: {comment}"))
         for p in ix.personnel(c.department.id):
-            values = _row_values(c, PERSONNEL, f"P|{p.name}")
+            values = _row_values(c, PERSONNEL, make_row_id(PERSONNEL_ROW, p.name))
             summary = _personnel_text(p.name, p.target, values)
             if summary:
                 out.append(CommentLine(None, c.department.id, c.department.name, None, summary))

@@ -39,13 +39,13 @@ from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
+from xlplan.rowids import DATA_PREFIXES, indicator_of, key_of
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
 from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
-DATA_PREFIXES = ("I|", "A|", "E|", "P|", "K|")
 
 
 @dataclass(frozen=True)
@@ -331,9 +331,9 @@ def outcomes_of(book: DepartmentBook, source: str) -> PreviousOutcomes:
     sheet = book.sheets.get(INDICATORS)
     for row_id, row in (sheet.rows.items() if sheet else ()):
         value = row.values.get("outcome")
-        parts = row_id.split("|")
-        if len(parts) == 3 and isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[(parts[1], parts[2] or None)] = (float(value), source)
+        ind = indicator_of(row_id)
+        if ind is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[ind] = (float(value), source)
     return out
 
 
@@ -544,7 +544,7 @@ def old_text(values: dict[str, Any], row_id: str) -> str:
         if values.get(key):
             text = str(values[key])
             series = values.get("series") if key == "indicator" else None
-            ident = row_id.split("|")[1] if "|" in row_id else row_id
+            ident = key_of(row_id)
             return f"{ident} {text}" + (f" ({series})" if series else "")
     return row_id
 

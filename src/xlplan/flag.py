@@ -43,6 +43,7 @@ from xlplan.model import Goal, Indicator, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.resave import load_for_edit, save_edited
+from xlplan.rowids import indicator_of
 from xlplan.status import Status, StatusResult
 
 __all__ = [
@@ -209,7 +210,7 @@ def _book_flags(ctx: _Ctx, planned: set[str]) -> list[Flag]:
         if row is not None and p.code in READER_CODES and p.cell == row.cells.get("outcome") and \
                 row.row_id in planned:
             continue  # the assessment reads the outcome cell and reports it
-        ind, series = _split_row_id(row.row_id) if row else (None, None)
+        ind, series = (indicator_of(row.row_id) or (None, None)) if row else (None, None)
         out.append(Flag(p.code, p.message, ind, series, p.sheet, p.cell, p.severity))
     version = ctx.book.metadata.get("plan_version")
     if version and version != ctx.plan.version:
@@ -225,13 +226,6 @@ def _rows_by_cell(sheet: BookSheet | None) -> dict[str, BookRow]:
     return {cell: row for row in sheet.rows.values() for cell in row.cells.values()}
 
 
-def _split_row_id(row_id: str) -> tuple[str | None, str | None]:
-    parts = row_id.split("|", 2)
-    if len(parts) < 2 or parts[0] != "I":
-        return None, None
-    return parts[1], (parts[2] if len(parts) > 2 and parts[2] else None)
-
-
 def _missing_row(ctx: _Ctx, ind: Indicator, series: str | None, row_id: str) -> list[Flag]:
     if row_id in ctx.book.expected_rows:
         return []  # the reader has already said so
@@ -244,8 +238,8 @@ def _unknown_rows(ctx: _Ctx, sheet: BookSheet | None, planned: set[str]) -> list
         return []
     out = []
     for row_id, row in sheet.rows.items():
-        if row_id.startswith("I|") and row_id not in planned:
-            ind, series = _split_row_id(row_id)
+        if indicator_of(row_id) is not None and row_id not in planned:
+            ind, series = indicator_of(row_id) or (None, None)
             out.append(Flag("rad_okand", f"Raden '{row_id}' hör inte till planens indikatorer för avdelningen och "
                             f"perioden; den får ingen status. Fyll filen på nytt med xlplan fill --update.",
                             ind, series, ctx.sheet, f"A{row.number}"))

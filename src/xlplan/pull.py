@@ -88,6 +88,7 @@ from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
+from xlplan.rowids import indicator_of
 from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
@@ -254,13 +255,6 @@ def _kolada_missing_text(kpi: str, name: str, year: int, by_key: dict[tuple[str,
     return text
 
 
-def _row_parts(row_id: str) -> tuple[str, str | None] | None:
-    parts = row_id.split("|")
-    if len(parts) != 3 or parts[0] != "I":
-        return None
-    return parts[1], parts[2] or None
-
-
 def _file_value(file_values: Sequence[FileValue], dep: str, ind: Indicator, series: str | None) -> FileValue | None:
     for fv in file_values:
         if fv.department_id != dep or fv.indicator_id != ind.id:
@@ -288,7 +282,7 @@ def plan_pull(plan: Plan, books: Sequence[DepartmentBook], values: Iterable[Kola
             continue
         year = parse_period(book.period).year
         for row in sheet.rows.values():
-            parts = _row_parts(row.row_id)
+            parts = indicator_of(row.row_id)
             ind = indicators.get(parts[0]) if parts else None
             if ind is None or parts is None or any(k not in row.cells for k in CELL_KEYS):
                 continue

@@ -65,6 +65,15 @@ from xlplan.layout.spec import (
 )
 from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan
 from xlplan.periods import Period
+from xlplan.rowids import (
+    ACTIVITY_ROW,
+    CONTROL_ROW,
+    ECONOMY_ROW,
+    PERSONNEL_ROW,
+    indicator_row_id,
+    is_data_row,
+    make_row_id,
+)
 from xlplan.status import Status
 
 FLAGS_AREA = "xlplan_flaggor"
@@ -141,10 +150,6 @@ def included_indicators(plan: Plan, dep_id: str, period: Period) -> list[tuple[G
     chosen = [i for i in plan.indicators_for(dep_id) if not i.periods or period.kind in i.periods]
     chosen.sort(key=lambda i: order.get(i.goal_id, len(order)))
     return [(plan.goal(i.goal_id), i) for i in chosen]
-
-
-def indicator_row_id(indicator_id: str, series: str | None) -> str:
-    return f"I|{indicator_id}|{series or ''}"
 
 
 def indicator_sheet(ctx: Context) -> SheetSpec:
@@ -269,7 +274,7 @@ def activity_sheet(ctx: Context) -> SheetSpec:
 
 def activity_row(plan: Plan, a: Activity) -> RowSpec:
     goal = plan.goal(a.goal_id) if a.goal_id else None
-    return RowSpec(f"A|{a.id}", {"goal": goal.text if goal else None, "heading": a.heading, "activity": a.text,
+    return RowSpec(make_row_id(ACTIVITY_ROW, a.id), {"goal": goal.text if goal else None, "heading": a.heading, "activity": a.text,
                                  "responsible": a.responsible, "deadline": a.deadline})
 
 
@@ -290,7 +295,7 @@ def economy_sheet(ctx: Context) -> SheetSpec:
         return sheet
     for line in lines:
         r = sheet.first_data_row + len(sheet.rows)
-        sheet.rows.append(RowSpec(f"E|{line.item}", {"item": line.item, "budget": line.budget,
+        sheet.rows.append(RowSpec(make_row_id(ECONOMY_ROW, line.item), {"item": line.item, "budget": line.budget,
                                                       "deviation": deviation(sheet, r)}))
     r = sheet.first_data_row + len(sheet.rows)
     first, last = sheet.first_data_row, max(r - 1, sheet.first_data_row)
@@ -317,7 +322,7 @@ def personnel_sheet(ctx: Context) -> SheetSpec:
                       ctx.titles("Personal", "Fyll i periodens utfall (bara talet) och kommentera."),
                       freeze_column="C", protection=ctx.protection)
     for p in ctx.plan.personnel_for(ctx.department.id):
-        sheet.rows.append(RowSpec(f"P|{p.name}", {"name": p.name, "current": p.current, "target": p.target}))
+        sheet.rows.append(RowSpec(make_row_id(PERSONNEL_ROW, p.name), {"name": p.name, "current": p.current, "target": p.target}))
     return sheet
 
 
@@ -333,7 +338,7 @@ def control_sheet(ctx: Context) -> SheetSpec:
 
 def control_row(sheet: SheetSpec, k: ControlItem, r: int) -> RowSpec:
     p, c = f"{sheet.letter('probability')}{r}", f"{sheet.letter('consequence')}{r}"
-    return RowSpec(f"K|{k.id}", {
+    return RowSpec(make_row_id(CONTROL_ROW, k.id), {
         "process": k.process, "risk": k.risk, "control": k.control, "probability": k.probability,
         "consequence": k.consequence, "risk_value": Formula(f'=IF(OR({p}="",{c}=""),"",{p}*{c})'),
         "responsible": k.responsible, "method": k.method})
@@ -400,7 +405,7 @@ def meta_sheet(ctx: Context, meta: dict[str, str], sheets: list[SheetSpec]) -> S
     n = 0
     for s in sheets:
         for row in s.rows:
-            if row.row_id.startswith(("I|", "A|", "E|", "P|", "K|")):
+            if is_data_row(row.row_id):
                 n += 1
                 sheet.rows.append(RowSpec(f"rad.{n:04d}", {"value": row.row_id,
                                                            CHECKSUM_KEY: row_checksum(s.name, row.values)}))
