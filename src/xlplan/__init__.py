@@ -9,9 +9,10 @@ Imports are lazy so that a ribbon button (``RunPython``) only loads what its act
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import TYPE_CHECKING, Any
+
+from xlplan._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -60,13 +61,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xlplan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("xlplan", _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -7,8 +7,7 @@ the local server built from real sample data.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xlplan._lazy import lazy_getattr
 
 # Imported on first use: the client needs httpx, which only pull uses (models are plain data).
 _EXPORTS = {
@@ -28,13 +27,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xlplan.kolada' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("xlplan.kolada", _EXPORTS, globals())
 
 
 __all__ = [

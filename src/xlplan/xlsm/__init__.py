@@ -6,8 +6,7 @@ to keep the ribbon of a file they save) does not load the project builder.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from xlplan._lazy import lazy_getattr
 
 _EXPORTS = {
     "VbaModule": "xlplan.xlsm.vbaproject",
@@ -21,10 +20,4 @@ _EXPORTS = {
 __all__ = ["VbaModule", "build_vba_project", "default_modules", "make_xlsm", "read_vba_modules", "ribbon_xml"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'xlplan.xlsm' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("xlplan.xlsm", _EXPORTS, globals())
