@@ -19,6 +19,9 @@ Choices, stated once:
 * A committee-level line (plan column ``Nämndnivå``) takes its value from the
   department ``NÄMND`` when the plan has one and its file reports the
   indicator; otherwise it stays empty — never an average of the departments.
+  An indicator with *Rapporteras av* has exactly one line: the reporting
+  department's, or the committee's (``NÄMND``); the departments that see it
+  read-only add none, so it counts once.
 * A department without an included file still gets its rows (``Utfall saknas``)
   so the committee sees what is missing.
 * Comparison values (the municipality, riket, liknande kommuner) come from the
@@ -658,14 +661,14 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
             for series in ind.series_names():
                 values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
                 row = _book_row(c, INDICATORS, indicator_row_id(ind.id, series))
-                if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
+                if ind.has_committee_line and c.department.id.casefold() == COMMITTEE_ID.casefold():
                     committee_values[(ind.id, series)] = (c, values, row)
                     continue
                 line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c), row,
                                       c.file.book if c.file else None)
                 _check_status(line, values, c, problems, row)
                 lines.append(line)
-    for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
+    for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.has_committee_line):
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():

@@ -95,6 +95,9 @@ class Indicator:
     gender: str = "T"
     minimum: float | None = None
     maximum: float | None = None
+    # 'Rapporteras av': the one reporter of a committee-level figure (NÄMND or a department id); the
+    # departments of `departments` (empty = all) see it read-only.  None: each department reports its own.
+    reporter: str | None = None
 
     def polarity(self, goal: Goal | None = None) -> Polarity | None:
         if self.polarity_text:
@@ -144,7 +147,25 @@ class Indicator:
         return self.gender
 
     def reported_by(self, department_id: str) -> bool:
+        """Whether the department types this indicator's outcome (for a reporter: only the reporter)."""
+        if self.reporter is not None:
+            return department_id.casefold() == self.reporter.casefold()
         return not self.departments or department_id in self.departments
+
+    def shown_to(self, department_id: str) -> bool:
+        """Whether the department sees the indicator read-only, for context (reported by someone else)."""
+        return (self.reporter is not None and not self.reported_by(department_id)
+                and (not self.departments or department_id in self.departments))
+
+    @property
+    def reported_by_committee(self) -> bool:
+        """Reported once for the whole committee (*Rapporteras av* ``NÄMND``): one line without a department."""
+        return self.reporter is not None and self.reporter.casefold() == COMMITTEE_ID.casefold()
+
+    @property
+    def has_committee_line(self) -> bool:
+        """Whether consolidation gives the indicator a line for the committee as a whole."""
+        return self.committee_level or self.reported_by_committee
 
 
 @dataclass(frozen=True)
@@ -247,6 +268,10 @@ class Plan:
 
     def indicators_for(self, dep_id: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.reported_by(dep_id))
+
+    def context_indicators_for(self, dep_id: str) -> tuple[Indicator, ...]:
+        """Indicators another department (or the committee) reports that *dep_id* sees read-only."""
+        return tuple(i for i in self.indicators if i.shown_to(dep_id))
 
     def activities_for(self, dep_id: str) -> tuple[Activity, ...]:
         return tuple(a for a in self.activities if a.department_id == dep_id)

@@ -257,6 +257,9 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
         targets = tuple((y, str(r.values[h]).strip()) for y, h in sorted(target_cols)
                         if r.values.get(h) is not None)
         committee = (c.text(r, "Nämndnivå") or "").casefold() in ("ja", "j", "x", "1", "true")
+        reporter = c.text(r, "Rapporteras av")
+        if reporter is not None and reporter.strip().casefold() == COMMITTEE_ID.casefold():
+            reporter = COMMITTEE_ID
         out.append(Indicator(
             id=c.text(r, "Indikator-id", True) or "", goal_id=c.text(r, "Mål-id", True) or "",
             name=c.text(r, "Indikator", True) or "", targets=targets,
@@ -267,6 +270,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             baseline_year=c.integer(r, "Nulägesår", lo=1990, hi=2100), departments=deps,
             periods=tuple(periods), committee_level=committee, gender=gender,
             minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
+            reporter=reporter.strip() if reporter else None,
         ))
         _check_gender_series(out[-1], c, r)
     return out
@@ -282,6 +286,26 @@ def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
                   f"Serien '{name}' har samma Kolada-id {kpi} som serierna {genders}, som är kön, men "
                   f"'{name}' är inget kön: Koladas värde för serien kan inte väljas. Byt namn på serien till "
                   "Totalt, Kvinnor eller Män, eller ange ett eget Kolada-id för den ('Serie: id').")
+
+
+def _check_reporters(inds: list[Indicator], dep_ids: set[str], rows: list[Row], c: Collector) -> None:
+    """*Rapporteras av* names one department of the plan, or NÄMND when the plan has that department."""
+    for ind, row in zip(inds, rows):
+        if ind.reporter is None:
+            continue
+        if ind.committee_level:
+            c.add(row.sheet, row.ref("Rapporteras av"), "ogiltigt_varde",
+                  "Fyll i antingen Nämndnivå eller Rapporteras av, inte båda: Rapporteras av ger indikatorn "
+                  "en enda rad för den som rapporterar.")
+        if ind.reporter == COMMITTEE_ID and COMMITTEE_ID not in dep_ids:
+            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+                  f"Indikatorn rapporteras av {COMMITTEE_ID} (hela nämnden), men bladet Avdelningar har ingen "
+                  f"avdelning med id {COMMITTEE_ID}. Lägg till en rad med Avdelnings-id {COMMITTEE_ID} (t.ex. "
+                  "Förvaltningsledningen), som får filen där nämndens siffror skrivs in, eller ange en avdelning.")
+        elif ind.reporter != COMMITTEE_ID and ind.reporter not in dep_ids:
+            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+                  f"'{ind.reporter}' finns inte på bladet Avdelningar (skriv ett Avdelnings-id eller "
+                  f"{COMMITTEE_ID} för hela nämnden).")
 
 
 def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
@@ -504,6 +528,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
     _no_bar(deps, acts, ctrls, goals, inds, rows, c)
+    _check_reporters(inds, dep_ids, rows["Indikatorer"], c)
     _duplicate_rows(rows["Ekonomi"], ("Avdelnings-id", "Post", "År"), "Post", "Posten", "för samma avdelning och år", c)
     _duplicate_rows(rows["Personal"], ("Avdelnings-id", "Nyckeltal"), "Nyckeltal", "Nyckeltalet",
                     "för samma avdelning", c)

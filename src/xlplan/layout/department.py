@@ -70,6 +70,7 @@ from xlplan.rowids import (
     CONTROL_ROW,
     ECONOMY_ROW,
     PERSONNEL_ROW,
+    context_row_id,
     indicator_row_id,
     is_data_row,
     make_row_id,
@@ -167,7 +168,47 @@ def indicator_sheet(ctx: Context) -> SheetSpec:
     if not sheet.rows:
         sheet.rows.append(note_row("priority_goal", f"Avdelningen har inga indikatorer att följa upp vid "
                                                     f"{ctx.period.label}."))
+    context = context_indicators(ctx.plan, ctx.department.id, ctx.period)
+    if context:
+        sheet.rows.append(RowSpec("", {"priority_goal": CONTEXT_HEADING}, style="section"))
+        for goal, ind in context:
+            for series in ind.series_names():
+                sheet.rows.append(context_row(ctx, goal, ind, series))
     return sheet
+
+
+CONTEXT_HEADING = "För kännedom: indikatorer som rapporteras av någon annan (fylls inte i här)"
+
+
+def context_indicators(plan: Plan, dep_id: str, period: Period) -> list[tuple[Goal | None, Indicator]]:
+    """The indicators the department sees read-only for this period (reported once by another), in goal order."""
+    order = {g.id: i for i, g in enumerate(plan.goals)}
+    chosen = [i for i in plan.context_indicators_for(dep_id) if not i.periods or period.kind in i.periods]
+    chosen.sort(key=lambda i: order.get(i.goal_id, len(order)))
+    return [(plan.goal(i.goal_id), i) for i in chosen]
+
+
+def reporter_name(plan: Plan, ind: Indicator) -> str:
+    """Who reports a committee-level indicator, in Swedish (the department's name, or Nämnden)."""
+    dep = plan.department(ind.reporter or "")
+    if ind.reported_by_committee:
+        return f"Nämnden ({dep.name})" if dep is not None else "Nämnden"
+    return dep.name if dep is not None else (ind.reporter or "")
+
+
+def context_row(ctx: Context, goal: Goal | None, ind: Indicator, series: str | None) -> RowSpec:
+    """A locked row of an indicator another department reports: the plan's texts and who reports it, no
+    input cells and no status (it is not counted for this department)."""
+    picked = ind.target_text(ctx.period.year)
+    values: dict[str, object] = {
+        "priority_goal": goal.priority_goal if goal else None,
+        "goal": goal.text if goal else ind.goal_id,
+        "indicator": ind.name, "series": series, "source": source_text(ind, series), "unit": ind.unit,
+        "baseline": ind.baseline, "baseline_year": ind.baseline_year,
+        "target": picked[1] if picked else None,
+        "status": f"Rapporteras av {reporter_name(ctx.plan, ind)}",
+    }
+    return RowSpec(context_row_id(ind.id, series), values, inputs=frozenset())
 
 
 def note_row(key: str, text: str) -> RowSpec:
@@ -391,7 +432,8 @@ def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetS
                             number_formats={"value": "0"}))
     elif blank_label:
         rows.append(RowSpec(prefix + blank_label, {"label": blank_label, "value": 0}))
-    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": len(source.row_ids())}, style="total"))
+    counted = sum(1 for r in source.row_ids() if is_data_row(r))  # not the read-only context rows
+    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": counted}, style="total"))
     return rows
 
 
