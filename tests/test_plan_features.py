@@ -144,3 +144,55 @@ def _json(path: Path) -> Any:
 
 
 Writer = Callable[..., Path]
+
+
+# ---------------------------------------------------------------- balance targets
+
+def balance_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny)
+    t["Indikatorer"] += [
+        {"Indikator-id": "B1", "Mål-id": "M2", "Indikator": "Könsfördelning bland chefer (kvot)",
+         "Nuläge": "0,7", "Nulägesår": 2023, "Målvärde 2024": "1,0 ± 0,1", "Avdelningar": "ALD, LSS"},
+        {"Indikator-id": "B2", "Mål-id": "M2", "Indikator": "Budgetavvikelse (%)", "Enhet": "%",
+         "Målvärde 2024": "Avvikelse högst ±2 %", "Avdelningar": "ALD, LSS"},
+        {"Indikator-id": "B3", "Mål-id": "M2", "Indikator": "Beläggning korttidsplatser (%)", "Enhet": "%",
+         "Målvärde 2024": "mellan 95 och 105 %", "Avdelningar": "ALD"},
+    ]
+    return t
+
+
+def test_balance_targets_from_plan_to_board_pack(tiny_tables, write_tables, tmp_path, no_soffice) -> None:
+    from xlplan.summary import format_summary, plan_summary
+
+    plan_path = write_tables(balance_tables(tiny_tables))
+    plan = read_plan(plan_path)
+    text = format_summary(plan_summary(plan))
+    assert "'1,0 ± 0,1' → mellan 0,9 och 1,1 (balans)" in text
+    assert "'Avvikelse högst ±2 %' → mellan -2 och 2 (balans)" in text
+    assert "'mellan 95 och 105 %' → mellan 95 och 105 (balans)" in text
+
+    avd = tmp_path / "avd"
+    files = fill_folder(plan_path, avd, "2024-helår")
+    rows = sheet_rows(files["ALD"], INDICATORS)
+    for rid in ("I|B1|", "I|B2|", "I|B3|"):
+        status = rows[rid]["Status"].value
+        assert isinstance(status, str) and status.startswith("=IF(")  # a live formula in the department file
+    # ALD: 1,05 in range; -2,5 % outside ±2; 106 % outside 95–105.  LSS: 0,8 closer to 1,0 than 0,7: partly
+    set_cells(files["ALD"], {(INDICATORS, "I|B1|", "outcome"): 1.05, (INDICATORS, "I|B2|", "outcome"): -2.5,
+                             (INDICATORS, "I|B3|", "outcome"): 95.0})
+    set_cells(files["LSS"], {(INDICATORS, "I|B1|", "outcome"): 0.8, (INDICATORS, "I|B2|", "outcome"): 2.0})
+    ald = {r.indicator_id: r.status.label for r in flag_book(plan, read_department_workbook(files["ALD"])).rows}
+    lss = {r.indicator_id: r.status.label for r in flag_book(plan, read_department_workbook(files["LSS"])).rows}
+    assert (ald["B1"], ald["B2"], ald["B3"]) == ("Uppfyllt", "Ej uppfyllt", "Uppfyllt")
+    assert (lss["B1"], lss["B2"]) == ("Delvis uppfyllt", "Uppfyllt")
+    flags = flag_book(plan, read_department_workbook(files["ALD"])).flags
+    missed = next(f for f in flags if f.indicator_id == "B2" and f.code == "mal_ej_uppfyllt")
+    assert "mellan -2 och 2 %" in missed.message
+
+    _, data = run(plan_path, avd, tmp_path / "namnd", "2024-helår")
+    got = {(x.department_id, x.indicator_id): x.status for x in data.indicators if x.indicator_id.startswith("B")}
+    assert got == {("ALD", "B1"): "Uppfyllt", ("LSS", "B1"): "Delvis uppfyllt", ("ALD", "B2"): "Ej uppfyllt",
+                   ("LSS", "B2"): "Uppfyllt", ("ALD", "B3"): "Uppfyllt"}
+    result = export(tmp_path / "namnd" / "sammanstallning.xlsx", tmp_path / "ut")
+    cells = {c.text for t in Document(str(result.docx)).tables for r in t.rows for c in r.cells}
+    assert {"1,0 ± 0,1", "Avvikelse högst ±2 %"} <= cells

@@ -172,6 +172,9 @@ def reading(t: dict[str, Any]) -> str:
     for s in t["series"]:
         value = f"{s['value']:g}".replace(".", ",")
         part = f"{s['name'] + ' ' if s['name'] else ''}{_OPS[s['op']]} {value}"
+        if s.get("range"):
+            lo, hi = (f"{x:g}".replace(".", ",") for x in s["range"])
+            part = f"{s['name'] + ' ' if s['name'] else ''}mellan {lo} och {hi} (balans)"
         if s["limit"] is not None:
             part += f" (andra gräns {s['limit']:g})".replace(".", ",")
         parts.append(part)

@@ -65,6 +65,7 @@ from xlplan.export.charts import (
     text_numbers,
 )
 from xlplan.export.make_template import template_bytes
+from xlplan.targets import parse_target
 
 TEXT_WIDTH_CM = 16.0
 HEADING_STYLES = ("Heading 1", "Heading 2")
@@ -547,6 +548,8 @@ def baseline_text(line: IndicatorLine) -> str:
 def target_text(line: IndicatorLine) -> str:
     if not line.target:
         return "–"
+    if any(st.range is not None for st in parse_target(line.target).series):  # '100 % ± 5': as written
+        return swedish_text(" ".join(line.target.split()))
     number = target_number(line)
     own = series_part(line.target, line.series)
     if not text_numbers(own):  # 'Äldre och LSS >48 %': the series' part holds no number of its own
