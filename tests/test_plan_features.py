@@ -7,9 +7,8 @@ period-bound questions, goal levels and history years (``docs/plan-format.md``).
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import openpyxl
 import pytest
@@ -139,13 +138,6 @@ def test_reporter_must_be_a_department_or_the_committee_department(tiny_tables, 
     assert all(p.sheet == "Indikatorer" and p.cell for p in problems)
 
 
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-Writer = Callable[..., Path]
-
-
 # ---------------------------------------------------------------- balance targets
 
 def balance_tables(tiny: dict[str, Any]) -> dict[str, Any]:
@@ -196,3 +188,60 @@ def test_balance_targets_from_plan_to_board_pack(tiny_tables, write_tables, tmp_
     result = export(tmp_path / "namnd" / "sammanstallning.xlsx", tmp_path / "ut")
     cells = {c.text for t in Document(str(result.docx)).tables for r in t.rows for c in r.cells}
     assert {"1,0 ± 0,1", "Avvikelse högst ±2 %"} <= cells
+
+
+# ---------------------------------------------------------------- period-bound questions
+
+def question_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny)
+    t["Frågor"] = [
+        {"Fråga-id": "F1", "Mål-id": "M1", "Fråga": "Hur har brukarnas delaktighet utvecklats?",
+         "Perioder": "kvartal 1"},
+        {"Fråga-id": "F2", "Mål-id": "M1", "Fråga": "Vilka effekter har digital tillsyn gett?",
+         "Avdelningar": "ALD", "Perioder": "Delår/Helår"},
+        {"Fråga-id": "F3", "Mål-id": "M2", "Fråga": "Hur arbetar ni med den korta sjukfrånvaron?",
+         "Avdelningar": "alla", "Perioder": "Bokslut"},
+    ]
+    return t
+
+
+def test_questions_by_period_from_plan_to_board_pack(tiny_tables, write_tables, tmp_path, no_soffice) -> None:
+    plan_path = write_tables(question_tables(tiny_tables))
+    plan = read_plan(plan_path)
+    assert [(q.id, q.periods, q.departments) for q in plan.questions] == [
+        ("F1", ("K1",), ()), ("F2", ("delår", "helår"), ("ALD",)), ("F3", ("helår",), ())]
+    assert [q.id for q in plan.questions_for("LSS", "helår")] == ["F3"]
+
+    k1 = fill_folder(plan_path, tmp_path / "k1", "2024-K1")
+    assert list(sheet_rows(k1["LSS"], "Frågor")) == ["F|F1"]  # only the questions of the period
+
+    avd = tmp_path / "avd"
+    files = fill_folder(plan_path, avd, "2024-helår")
+    ald = sheet_rows(files["ALD"], "Frågor")
+    assert list(ald) == ["F|F2", "F|F3"]
+    assert ald["F|F2"]["Fråga"].value == "Vilka effekter har digital tillsyn gett?"
+    assert ald["F|F2"]["Mål"].value == "Andelen nöjda ska öka."
+    assert not ald["F|F2"]["Svar"].protection.locked and ald["F|F2"]["Fråga"].protection.locked
+    assert list(sheet_rows(files["LSS"], "Frågor")) == ["F|F3"]
+
+    set_cells(files["ALD"], {("Frågor", "F|F2", "answer"): "Färre nattliga besök, nöjdare brukare."})
+    flags = flag_book(plan, read_department_workbook(files["ALD"])).flags
+    missing = [f for f in flags if f.code == "svar_saknas"]
+    assert len(missing) == 1 and "korta sjukfrånvaron" in missing[0].message
+    assert missing[0].sheet == "Frågor" and missing[0].cell == "D7"
+
+    _, data = run(plan_path, avd, tmp_path / "namnd", "2024-helår")
+    assert [(a.goal_id, a.question_id, a.department_id, a.answer) for a in data.answers] == [
+        ("M1", "F2", "ALD", "Färre nattliga besök, nöjdare brukare."),
+        ("M2", "F3", "ALD", None), ("M2", "F3", "LSS", None)]
+    assert not [p for p in data.problems if p.code in ("rad_saknas", "rad_ej_i_planen")]
+
+    result = export(tmp_path / "namnd" / "sammanstallning.xlsx", tmp_path / "ut")
+    paragraphs = Document(str(result.docx)).paragraphs
+    text = [p.text for p in paragraphs]
+    at = text.index("Fråga: Vilka effekter har digital tillsyn gett?")
+    assert text[at + 1] == "Äldreomsorg: Färre nattliga besök, nöjdare brukare."
+    at = text.index("Fråga: Hur arbetar ni med den korta sjukfrånvaron?")
+    assert text[at + 1: at + 3] == ["Äldreomsorg: inget svar lämnat.", "Funktionsstöd: inget svar lämnat."]
+    goal_heads = [i for i, p in enumerate(paragraphs) if p.text.startswith("Mål M") and p.style.name == "Heading 2"]
+    assert goal_heads[0] < text.index("Fråga: Vilka effekter har digital tillsyn gett?") < goal_heads[1]

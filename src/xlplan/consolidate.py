@@ -45,6 +45,7 @@ from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
     REPORTED,
     ActivityLine,
+    AnswerLine,
     CommentLine,
     CommitteeData,
     CommitteeMeta,
@@ -74,6 +75,7 @@ from xlplan.layout.columns import (
     INDICATORS,
     OVERVIEW,
     PERSONNEL,
+    QUESTIONS,
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
 )
@@ -92,7 +94,15 @@ from xlplan.model import (
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
-from xlplan.rowids import ACTIVITY_ROW, CONTROL_ROW, ECONOMY_ROW, PERSONNEL_ROW, is_data_row, make_row_id
+from xlplan.rowids import (
+    ACTIVITY_ROW,
+    CONTROL_ROW,
+    ECONOMY_ROW,
+    PERSONNEL_ROW,
+    QUESTION_ROW,
+    is_data_row,
+    make_row_id,
+)
 from xlplan.status import Status, normalise_label
 from xlplan.targets import Polarity, SeriesValues, Target
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
@@ -420,6 +430,7 @@ def expected_rows(ix: PlanIndex, dep_id: str) -> list[tuple[str, str]]:
     out += [(ECONOMY, make_row_id(ECONOMY_ROW, b.item)) for b in ix.budget(dep_id)]
     out += [(PERSONNEL, make_row_id(PERSONNEL_ROW, p.name)) for p in ix.personnel(dep_id)]
     out += [(CONTROLS, make_row_id(CONTROL_ROW, k.id)) for k in ix.controls(dep_id)]
+    out += [(QUESTIONS, make_row_id(QUESTION_ROW, q.id)) for q in ix.plan.questions_for(dep_id, ix.period.kind)]
     return out
 
 
@@ -619,11 +630,26 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
         economy=tuple(frame_lines(ix)) + tuple(line for c in choices for line in economy_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
+        answers=tuple(answer_lines(ix, choices)),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
     return replace(data, indicators=sorted_indicators(data, [i.id for i in plan.indicators]))  # as written
+
+
+def answer_lines(ix: PlanIndex, choices: list[Choice]) -> list[AnswerLine]:
+    """Every question of the period, per department that answers it, in the plan's order (None: no answer)."""
+    order = {g.id: i for i, g in enumerate(ix.plan.goals)}
+    lines = []
+    for q in sorted(ix.plan.questions, key=lambda q: order.get(q.goal_id or "", len(order))):
+        if not q.asked_in(ix.period.kind):
+            continue
+        for c in choices:
+            if q.asked_of(c.department.id):
+                answer = _text(_row_values(c, QUESTIONS, make_row_id(QUESTION_ROW, q.id)).get("answer"))
+                lines.append(AnswerLine(q.goal_id, q.id, q.text, c.department.id, c.department.name, answer))
+    return lines
 
 
 def submission(c: Choice, problems: list[Problem]) -> Submission:

@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from xlplan.status import StatusSettings
 from xlplan.targets import (
@@ -181,6 +181,23 @@ class Activity:
 
 
 @dataclass(frozen=True)
+class Question:
+    """A qualitative report question (plan sheet *Frågor*): answered in text, per goal, in some periods."""
+
+    id: str
+    text: str
+    goal_id: str | None = None
+    departments: tuple[str, ...] = ()  # empty = all
+    periods: tuple[PeriodKind, ...] = ()  # empty = all of the plan's
+
+    def asked_of(self, department_id: str) -> bool:
+        return not self.departments or department_id.casefold() in {d.casefold() for d in self.departments}
+
+    def asked_in(self, kind: str) -> bool:
+        return not self.periods or kind in self.periods
+
+
+@dataclass(frozen=True)
 class BudgetLine:
     department_id: str
     item: str
@@ -236,6 +253,7 @@ class Plan:
     personnel: tuple[PersonnelTarget, ...] = ()
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
+    questions: tuple[Question, ...] = ()
     _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
@@ -254,6 +272,7 @@ class Plan:
             return self._version
         content = asdict(self)
         content.pop("_version", None)
+        _drop_unused_additions(content)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
@@ -273,6 +292,10 @@ class Plan:
         """Indicators another department (or the committee) reports that *dep_id* sees read-only."""
         return tuple(i for i in self.indicators if i.shown_to(dep_id))
 
+    def questions_for(self, dep_id: str, kind: str) -> tuple[Question, ...]:
+        """The questions *dep_id* answers in a period of *kind* (``K1``, ``delår``, ``helår``)."""
+        return tuple(q for q in self.questions if q.asked_of(dep_id) and q.asked_in(kind))
+
     def activities_for(self, dep_id: str) -> tuple[Activity, ...]:
         return tuple(a for a in self.activities if a.department_id == dep_id)
 
@@ -287,3 +310,27 @@ class Plan:
 
     def file_sources_for(self, indicator_id: str) -> tuple[FileSource, ...]:
         return tuple(f for f in self.file_sources if f.indicator_id == indicator_id)
+
+
+# Fields added to the plan after its version hash was first used: left out of the hash while unused
+# (None or empty), so a plan that does not use them keeps its version (department files stay current).
+_ADDED_PLAN_FIELDS = ("questions",)
+_ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "indicators": ("reporter", "history"),
+    "goals": ("level1", "description", "level1_description", "priority_description"),
+}
+
+
+def _unused(value: object) -> bool:
+    return value is None or value == () or value == []
+
+
+def _drop_unused_additions(content: dict[str, Any]) -> None:
+    for key in _ADDED_PLAN_FIELDS:
+        if _unused(content.get(key)):
+            content.pop(key, None)
+    for table, added in _ADDED_RECORD_FIELDS.items():
+        for record in content.get(table) or ():
+            for key in added:
+                if key in record and _unused(record[key]):
+                    del record[key]

@@ -26,6 +26,7 @@ from xlplan.model import (
     Indicator,
     PersonnelTarget,
     Plan,
+    Question,
     Settings,
 )
 from xlplan.numbers import parse_number
@@ -33,7 +34,7 @@ from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
-          "Personal", "Internkontroll", "Filkällor")
+          "Personal", "Internkontroll", "Filkällor", "Frågor")
 REQUIRED_SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer")
 REQUIRED_COLUMNS = {
     "Avdelningar": ("Avdelnings-id", "Avdelning"),
@@ -44,6 +45,7 @@ REQUIRED_COLUMNS = {
     "Personal": ("Avdelnings-id", "Nyckeltal"),
     "Internkontroll": ("Kontroll-id", "Risk"),
     "Filkällor": ("Indikator-id", "Fil", "Värdekolumn"),
+    "Frågor": ("Fråga-id", "Mål-id", "Fråga"),
     "Inställningar": ("Inställning", "Värde"),
 }
 TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
@@ -308,6 +310,29 @@ def _check_reporters(inds: list[Indicator], dep_ids: set[str], rows: list[Row], 
                   f"{COMMITTEE_ID} för hela nämnden).")
 
 
+def _periods(r: Row, c: Collector) -> tuple[Any, ...]:
+    """The column *Perioder* of a row: period kinds in the plan's order, each once; bad words reported."""
+    kinds: list[Any] = []
+    for p, kind in period_kinds(c.text(r, "Perioder") or ""):
+        if kind is None:
+            c.add(r.sheet, r.ref("Perioder"), "ogiltig_period", f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
+        elif kind not in kinds:
+            kinds.append(kind)
+    return tuple(k for k in ALL_PERIOD_KINDS if k in kinds)
+
+
+def read_questions(rows: list[Row], c: Collector) -> list[Question]:
+    """Frågor: qualitative report questions, per goal, for some or all departments and periods."""
+    out = []
+    for r in rows:
+        deps = split_list(c.text(r, "Avdelningar"))
+        if len(deps) == 1 and deps[0].casefold() == "alla":
+            deps = ()
+        out.append(Question(c.text(r, "Fråga-id", True) or "", c.text(r, "Fråga", True) or "",
+                            c.text(r, "Mål-id", True), deps, _periods(r, c)))
+    return out
+
+
 def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
     return [Activity(c.text(r, "Aktivitets-id", True) or "", c.text(r, "Avdelnings-id", True) or "",
                      c.text(r, "Aktivitet", True) or "", c.text(r, "Mål-id"), c.text(r, "Rubrik"),
@@ -398,6 +423,7 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
         ("Avdelningar", "Avdelnings-id", rows["Avdelningar"]), ("Mål", "Mål-id", rows["Mål"]),
         ("Indikatorer", "Indikator-id", rows["Indikatorer"]), ("Indikatorer", "Serier", rows["Indikatorer"]),
         ("Aktiviteter", "Aktivitets-id", rows["Aktiviteter"]), ("Internkontroll", "Kontroll-id", rows["Internkontroll"]),
+        ("Frågor", "Fråga-id", rows["Frågor"]),
         ("Ekonomi", "Post", rows["Ekonomi"]), ("Personal", "Nyckeltal", rows["Personal"]),
     ]
     for sheet, col, sheet_rows in checks:
@@ -512,6 +538,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     pers = read_personnel(tabs["Personal"][1], c)
     ctrls = read_controls(tabs["Internkontroll"][1], c)
     files = read_file_sources(tabs["Filkällor"][1], c)
+    questions = read_questions(tabs["Frågor"][1], c)
 
     rows = {s: tabs[s][1] for s in tabs}
     _unique(deps, lambda d: d.id, "Avdelningar", "Avdelnings-id", rows["Avdelningar"], c)
@@ -527,6 +554,10 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
+    _unique(questions, lambda q: q.id, "Frågor", "Fråga-id", rows["Frågor"], c)
+    _refs(questions, lambda q: [q.goal_id], goal_ids, "Frågor", "Mål-id", "Mål", rows["Frågor"], c)
+    _refs(questions, lambda q: q.departments, dep_ids | {d.casefold() for d in dep_ids} | {COMMITTEE_ID},
+          "Frågor", "Avdelningar", "Avdelningar", rows["Frågor"], c)
     _no_bar(deps, acts, ctrls, goals, inds, rows, c)
     _check_reporters(inds, dep_ids, rows["Indikatorer"], c)
     _duplicate_rows(rows["Ekonomi"], ("Avdelnings-id", "Post", "År"), "Post", "Posten", "för samma avdelning och år", c)
@@ -548,7 +579,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     if settings is None or c.problems:
         return None, c.problems
     plan = Plan(settings, tuple(deps), tuple(goals), tuple(inds), tuple(acts), tuple(budget),
-                tuple(pers), tuple(ctrls), tuple(files))
+                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions))
     return plan, c.problems
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 SEP = "|"
 INDICATOR_ROW, ACTIVITY_ROW, ECONOMY_ROW, PERSONNEL_ROW, CONTROL_ROW = "I", "A", "E", "P", "K"
+QUESTION_ROW = "F"  # a qualitative report question (Frågor): ``F|<question id>``
 SUMMARY_ROW, TOTAL_ROW, CONTEXT_ROW = "S", "T", "R"
 #: Prefixes of the rows a department fills in (the rest are written by xlplan).
 DATA_PREFIXES: tuple[str, ...] = tuple(k + SEP for k in (INDICATOR_ROW, ACTIVITY_ROW, ECONOMY_ROW, PERSONNEL_ROW,
-                                                          CONTROL_ROW))
+                                                          CONTROL_ROW, QUESTION_ROW))
 
 
 def indicator_row_id(indicator_id: str, series: str | None) -> str:

@@ -527,9 +527,24 @@ def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None
     else:
         _why(doc, "Målet har inga indikatorer.")
     _goal_comments(doc, ctx.data, goal, lines)
+    _goal_answers(doc, ctx.data, goal)
     chart = ctx.charts.goal_trends.get(goal.goal_id)
     if chart:
         _figure(doc, ctx, chart)
+
+
+def _goal_answers(doc: DocumentObject, data: CommitteeData, goal: GoalSummary) -> None:
+    """The plan's qualitative questions of the goal, each with the departments' answers (or that none came)."""
+    answers = [a for a in data.answers if a.goal_id == goal.goal_id]
+    for question in dict.fromkeys(a.question for a in answers):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_before = Pt(4)
+        para.paragraph_format.keep_with_next = True
+        para.add_run(parts.safe_text(f"Fråga: {' '.join(question.split())}")).bold = True
+        for a in (x for x in answers if x.question == question):
+            line = doc.add_paragraph()
+            line.add_run(parts.safe_text(f"{a.department}: ")).italic = True
+            line.add_run(parts.safe_text(a.answer) if a.answer else "inget svar lämnat.")
 
 
 def baseline_text(line: IndicatorLine) -> str:

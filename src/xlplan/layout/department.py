@@ -26,6 +26,7 @@ from xlplan.layout.columns import (
     OVERVIEW,
     PERCENT,
     PERSONNEL,
+    QUESTIONS,
     REMOVED,
     STATUS_WORDS,
     SUBMISSION_CHOICES,
@@ -42,6 +43,7 @@ from xlplan.layout.columns import (
     number_validation,
     overview_columns,
     personnel_columns,
+    question_columns,
     removed_columns,
     row_checksum,
 )
@@ -63,13 +65,14 @@ from xlplan.layout.spec import (
     WorkbookSpec,
     quote_sheet,
 )
-from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan
+from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan, Question
 from xlplan.periods import Period
 from xlplan.rowids import (
     ACTIVITY_ROW,
     CONTROL_ROW,
     ECONOMY_ROW,
     PERSONNEL_ROW,
+    QUESTION_ROW,
     context_row_id,
     indicator_row_id,
     is_data_row,
@@ -128,6 +131,8 @@ def department_workbook(plan: Plan, department: Department, period: Period,
         sheets.append(personnel_sheet(ctx))
     if plan.controls_for(department.id):
         sheets.append(control_sheet(ctx))
+    if plan.questions_for(department.id, period.kind):
+        sheets.append(question_sheet(ctx))
     meta = metadata(ctx)
     sheets.append(meta_sheet(ctx, meta, sheets))
     from xlplan.embedded import embedded_sheet  # the department's slice of the plan travels in the file
@@ -317,6 +322,29 @@ def activity_row(plan: Plan, a: Activity) -> RowSpec:
     goal = plan.goal(a.goal_id) if a.goal_id else None
     return RowSpec(make_row_id(ACTIVITY_ROW, a.id), {"goal": goal.text if goal else None, "heading": a.heading, "activity": a.text,
                                  "responsible": a.responsible, "deadline": a.deadline})
+
+
+# ---------------------------------------------------------------- Frågor
+
+def question_sheet(ctx: Context) -> SheetSpec:
+    """The plan's qualitative questions for this department and period, each with a yellow answer cell."""
+    sheet = SheetSpec(
+        QUESTIONS, question_columns(), HEADER_ROW,
+        ctx.titles("Frågor", f"Svara med text i de gula cellerna. Frågorna gäller {ctx.period.label}; nämndens "
+                             "sammanställning och rapport visar svaren under sitt mål."),
+        protection=ctx.protection,
+    )
+    order = {g.id: i for i, g in enumerate(ctx.plan.goals)}
+    questions = sorted(ctx.plan.questions_for(ctx.department.id, ctx.period.kind),
+                       key=lambda q: order.get(q.goal_id or "", len(order)))
+    for q in questions:
+        sheet.rows.append(question_row(ctx.plan, q))
+    return sheet
+
+
+def question_row(plan: Plan, q: Question) -> RowSpec:
+    goal = plan.goal(q.goal_id) if q.goal_id else None
+    return RowSpec(make_row_id(QUESTION_ROW, q.id), {"goal": goal.text if goal else q.goal_id, "question": q.text})
 
 
 # ---------------------------------------------------------------- Ekonomi
