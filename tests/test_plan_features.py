@@ -245,3 +245,49 @@ def test_questions_by_period_from_plan_to_board_pack(tiny_tables, write_tables, 
     assert text[at + 1: at + 3] == ["Äldreomsorg: inget svar lämnat.", "Funktionsstöd: inget svar lämnat."]
     goal_heads = [i for i, p in enumerate(paragraphs) if p.text.startswith("Mål M") and p.style.name == "Heading 2"]
     assert goal_heads[0] < text.index("Fråga: Vilka effekter har digital tillsyn gett?") < goal_heads[1]
+
+
+# ---------------------------------------------------------------- goal levels and history years
+
+def levels_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny)
+    t["Mål"][0].update({"Målområde": "Livskvalitet", "Beskrivning målområde": "Alla ska kunna leva ett gott liv.",
+                        "Beskrivning prioriterat mål": "Kommunens service ska vara tillgänglig.",
+                        "Beskrivning": "Nämnden mäter nöjdheten i brukarundersökningen."})
+    t["Indikatorer"][0].update({"Utfall 2021": "84 %", "Utfall 2022": 86, "2023": "88 %"})
+    t["Indikatorer"][1].update({"Utfall 2022": "Äldre 80 %, Funktionsstöd 60 %"})
+    return t
+
+
+def test_goal_levels_and_history_years_reach_the_board_pack(tiny_tables, write_tables, tmp_path,
+                                                            no_soffice) -> None:
+    from xlplan.export.charts import goal_trend_chart
+
+    plan_path = write_tables(levels_tables(tiny_tables))
+    plan = read_plan(plan_path)
+    m1 = plan.goal("M1")
+    assert m1 is not None and (m1.level1, m1.priority_goal) == ("Livskvalitet", "God service")
+    i1, i2 = plan.indicators[0], plan.indicators[1]
+    assert i1.history == ((2021, "84 %"), (2022, "86"), (2023, "88 %"))
+    assert i1.history_values(None) == ((2021, 84.0), (2022, 86.0), (2023, 88.0))
+    assert i2.history_values("Funktionsstöd") == ((2022, 60.0),)
+
+    avd = tmp_path / "avd"
+    files = fill_folder(plan_path, avd, "2024-helår")
+    set_cells(files["ALD"], {(INDICATORS, "I|I1|", "outcome"): 91.0})
+    _, data = run(plan_path, avd, tmp_path / "namnd", "2024-helår")
+    assert data.levels_of("M1") is not None and data.levels_of("M1").level1 == "Livskvalitet"
+    assert data.levels_of("M2") is None
+    assert [(h.indicator_id, h.series, h.year, h.value) for h in data.history if h.indicator_id == "I1"] == [
+        ("I1", None, 2021, 84.0), ("I1", None, 2022, 86.0), ("I1", None, 2023, 88.0)]
+
+    chart = goal_trend_chart(data, next(g for g in data.goals if g.goal_id == "M1"), tmp_path / "m1.png")
+    assert chart is not None and chart.alt_text is not None
+    assert "Tidigare år (planen): 2021 84 %, 2022 86 %, 2023 88 %" in chart.alt_text
+
+    result = export(tmp_path / "namnd" / "sammanstallning.xlsx", tmp_path / "ut")
+    text = [p.text for p in Document(str(result.docx)).paragraphs]
+    at = text.index("Målområde: Livskvalitet")
+    assert text[at + 1: at + 5] == ["Alla ska kunna leva ett gott liv.", "Kommunens prioriterade mål: God service",
+                                     "Kommunens service ska vara tillgänglig.",
+                                     "Nämnden mäter nöjdheten i brukarundersökningen."]

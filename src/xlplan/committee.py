@@ -232,6 +232,30 @@ class AnswerLine:
 
 
 @dataclass(frozen=True)
+class GoalLevels:
+    """A goal's place in the plan's hierarchy (målområde → kommunmål → nämndmål) with the plan's texts."""
+
+    goal_id: str
+    level1: str | None = None  # Målområde
+    level1_description: str | None = None
+    priority_goal: str | None = None  # Kommunmål / prioriterat mål
+    priority_description: str | None = None
+    description: str | None = None  # of the committee goal
+
+
+@dataclass(frozen=True)
+class HistoryValue:
+    """An earlier year's outcome of an indicator, as the plan gives it (columns ``Utfall 2021`` …)."""
+
+    indicator_id: str
+    indicator: str
+    series: str | None
+    year: int
+    value: float | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class ControlResult:
     department_id: str | None
     department: str | None
@@ -310,6 +334,11 @@ class CommitteeData:
     texts: dict[str, str] = field(default_factory=dict)
     goal_assessments: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     answers: tuple[AnswerLine, ...] = ()  # the plan's questions of the period (sheet Frågor, when any)
+    goal_levels: tuple[GoalLevels, ...] = ()  # goals with a målområde or description texts (sheet Målnivåer)
+    history: tuple[HistoryValue, ...] = ()  # the plan's earlier years (sheet Historik)
+
+    def levels_of(self, goal_id: str) -> GoalLevels | None:
+        return next((g for g in self.goal_levels if g.goal_id == goal_id), None)
 
 
 def goal_status_counts(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, int]]:
@@ -598,8 +627,20 @@ ANSWERS = SheetSpec("Frågor", AnswerLine, (
     _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=22),
     _c("Svar", "answer", width=90),
 ))
+GOAL_LEVELS = SheetSpec("Målnivåer", GoalLevels, (
+    _c("Mål-id", "goal_id", width=8), _c("Målområde", "level1", width=24),
+    _c("Beskrivning målområde", "level1_description", width=40), _c("Kommunmål", "priority_goal", width=28),
+    _c("Beskrivning kommunmål", "priority_description", width=40),
+    _c("Beskrivning nämndens mål", "description", width=48),
+))
+HISTORY = SheetSpec("Historik", HistoryValue, (
+    _c("Indikator-id", "indicator_id", width=11), _c("Indikator", "indicator", width=36),
+    _c("Serie", "series", width=12), _c("År", "year", "int", 7, "0"),
+    _c("Utfall", "value", "float", 10, VALUE), _c("Som i planen", "text", width=16),
+))
 # Sheets written only when they have rows (and read when present): older workbooks lack them.
-OPTIONAL_SHEETS: tuple[tuple[str, SheetSpec], ...] = (("answers", ANSWERS),)
+OPTIONAL_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
+    ("answers", ANSWERS), ("goal_levels", GOAL_LEVELS), ("history", HISTORY))
 
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),

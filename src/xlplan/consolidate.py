@@ -52,7 +52,9 @@ from xlplan.committee import (
     Comparison,
     ControlResult,
     EconomyLine,
+    GoalLevels,
     GoalSummary,
+    HistoryValue,
     IndicatorLine,
     Submission,
     goal_summary,
@@ -104,7 +106,7 @@ from xlplan.rowids import (
     make_row_id,
 )
 from xlplan.status import Status, normalise_label
-from xlplan.targets import Polarity, SeriesValues, Target
+from xlplan.targets import Polarity, SeriesValues, Target, parse_series_values
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
 from xlplan.workflow import APPROVED, last_event, unrecorded_state
 
@@ -631,11 +633,25 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         economy=tuple(frame_lines(ix)) + tuple(line for c in choices for line in economy_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
         answers=tuple(answer_lines(ix, choices)),
+        goal_levels=tuple(GoalLevels(g.id, g.level1, g.level1_description, g.priority_goal, g.priority_description,
+                                     g.description) for g in plan.goals if g.has_levels),
+        history=tuple(history_values(plan)),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
     return replace(data, indicators=sorted_indicators(data, [i.id for i in plan.indicators]))  # as written
+
+
+def history_values(plan: Plan) -> list[HistoryValue]:
+    """The plan's earlier years per indicator and series (*Utfall 2021* …): the number when one can be read."""
+    out = []
+    for ind in plan.indicators:
+        for year, text in sorted(ind.history):
+            for series in ind.series_names():
+                q = parse_series_values(text, ind.series).get(series)
+                out.append(HistoryValue(ind.id, ind.name, series, year, q.value if q else None, text))
+    return out
 
 
 def answer_lines(ix: PlanIndex, choices: list[Choice]) -> list[AnswerLine]:

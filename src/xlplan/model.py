@@ -69,10 +69,21 @@ def series_gender(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Goal:
+    """A committee goal (nämndmål) under its kommun goal (``priority_goal``) under its målområde (``level1``)."""
+
     id: str
     text: str
     priority_goal: str | None = None
     agenda2030: str | None = None
+    level1: str | None = None  # Målområde
+    level1_description: str | None = None
+    priority_description: str | None = None
+    description: str | None = None  # of the committee goal itself
+
+    @property
+    def has_levels(self) -> bool:
+        """Whether the plan says more of the goal than its id, texts and Agenda 2030."""
+        return any((self.level1, self.level1_description, self.priority_description, self.description))
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class Indicator:
     gender: str = "T"
     minimum: float | None = None
     maximum: float | None = None
+    history: tuple[tuple[int, str], ...] = ()  # (year, verbatim outcome text): earlier years, for the trend
     # 'Rapporteras av': the one reporter of a committee-level figure (NÄMND or a department id); the
     # departments of `departments` (empty = all) see it read-only.  None: each department reports its own.
     reporter: str | None = None
@@ -114,6 +126,15 @@ class Indicator:
 
     def baseline_values(self) -> SeriesValues:
         return parse_series_values(self.baseline, self.series)
+
+    def history_values(self, series: str | None) -> tuple[tuple[int, float], ...]:
+        """The plan's earlier outcomes of series *series* as (year, value), oldest first (unreadable left out)."""
+        out = []
+        for year, text in sorted(self.history):
+            q = parse_series_values(text, self.series).get(series)
+            if q is not None:
+                out.append((year, q.value))
+        return tuple(out)
 
     def series_names(self) -> tuple[str | None, ...]:
         return self.series if self.series else (None,)

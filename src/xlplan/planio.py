@@ -49,6 +49,8 @@ REQUIRED_COLUMNS = {
     "Inställningar": ("Inställning", "Värde"),
 }
 TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
+HISTORY_COLUMN = re.compile(r"^(?:(?:utfall|historik)\s*)?((?:19|20)\d\d)$")  # 'Utfall 2021', '2021'
+
 KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -200,8 +202,12 @@ def read_departments(rows: list[Row], c: Collector) -> list[Department]:
 
 
 def read_goals(rows: list[Row], c: Collector) -> list[Goal]:
+    """Mål: the committee goal, its kommun goal (*Prioriterat mål* or *Kommunmål*) and målområde, with texts."""
     return [Goal(c.text(r, "Mål-id", True) or "", c.text(r, "Nämndens mål", True) or "",
-                 c.text(r, "Prioriterat mål"), c.text(r, "Agenda 2030")) for r in rows]
+                 c.text(r, "Prioriterat mål") or c.text(r, "Kommunmål"), c.text(r, "Agenda 2030"),
+                 c.text(r, "Målområde"), c.text(r, "Beskrivning målområde"),
+                 c.text(r, "Beskrivning prioriterat mål") or c.text(r, "Beskrivning kommunmål"),
+                 c.text(r, "Beskrivning")) for r in rows]
 
 
 def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: Row) -> tuple[tuple[str | None, str], ...]:
@@ -232,6 +238,7 @@ def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: R
 
 def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> list[Indicator]:
     target_cols = [(int(m.group(1)), h) for h in headers if (m := TARGET_COLUMN.match(h))]
+    history_cols = [(int(m.group(1)), h) for h in headers if (m := HISTORY_COLUMN.match(h))]
     out = []
     for r in rows:
         series = split_list(c.text(r, "Serier"), ";")
@@ -273,9 +280,18 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             periods=tuple(periods), committee_level=committee, gender=gender,
             minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
             reporter=reporter.strip() if reporter else None,
+            history=tuple((y, _history_text(r.values[h])) for y, h in sorted(history_cols)
+                          if r.values.get(h) is not None),
         ))
         _check_gender_series(out[-1], c, r)
     return out
+
+
+def _history_text(value: Any) -> str:
+    """A history cell as text (a number typed as a number keeps its digits: 85.5 -> '85,5')."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_min(float(value))
+    return str(value).strip()
 
 
 def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:

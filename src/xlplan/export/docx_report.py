@@ -512,8 +512,15 @@ def _goals(doc: DocumentObject, ctx: _Context) -> None:
 
 def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None:
     _heading(doc, f"Mål {goal.goal_id}: {goal.goal_text}", 2)
+    levels = ctx.data.levels_of(goal.goal_id)
+    if levels is not None and levels.level1:
+        doc.add_paragraph().add_run(parts.safe_text(f"Målområde: {levels.level1}")).italic = True
+        _text(doc, levels.level1_description)
     if goal.priority_goal:
         doc.add_paragraph().add_run(f"Kommunens prioriterade mål: {goal.priority_goal}").italic = True
+    if levels is not None:
+        _text(doc, levels.priority_description)
+        _text(doc, levels.description)
     word, motivation, given = _goal_assessment(ctx, goal)
     para = doc.add_paragraph()
     para.add_run("Samlad bedömning: ").bold = True
