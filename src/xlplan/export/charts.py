@@ -153,9 +153,13 @@ def _period_year(data: CommitteeData) -> int:
 
 def previous_value(data: CommitteeData, line: IndicatorLine) -> float | None:
     """The kommun's own Kolada value for the year before the period, when it was pulled; else the plan's
-    history value of that year (a department's own line shows the plan's figure only for the committee)."""
+    history value of that year when the indicator has this one line (the plan's figure is the indicator's,
+    not one of several departments')."""
     year = _period_year(data) - 1
     if not line.kolada_id:
+        same = [x for x in data.indicators if x.indicator_id == line.indicator_id and x.series == line.series]
+        if len(same) != 1:
+            return None
         return next((h.value for h in data.history if h.indicator_id == line.indicator_id and h.year == year
                      and (h.series or None) == (line.series or None)), None)
     values = one_gender(c for c in data.comparisons
