@@ -291,3 +291,13 @@ def test_goal_levels_and_history_years_reach_the_board_pack(tiny_tables, write_t
     assert text[at + 1: at + 5] == ["Alla ska kunna leva ett gott liv.", "Kommunens prioriterade mål: God service",
                                      "Kommunens service ska vara tillgänglig.",
                                      "Nämnden mäter nöjdheten i brukarundersökningen."]
+
+
+def test_plan_check_lists_questions_and_indicators_reported_once(tiny_tables, write_tables) -> None:
+    from xlplan.summary import format_summary, plan_summary
+
+    tables = committee_tables(tiny_tables)
+    tables["Frågor"] = question_tables(tiny_tables)["Frågor"]
+    text = format_summary(plan_summary(read_plan(write_tables(tables))))
+    assert "Frågor: 3 (F1 K1; F2 delår, helår; F3 helår)" in text
+    assert "Rapporteras en gång: 2 (K1 av NÄMND; K2 av HSL)" in text
