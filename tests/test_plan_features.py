@@ -301,3 +301,39 @@ def test_plan_check_lists_questions_and_indicators_reported_once(tiny_tables, wr
     text = format_summary(plan_summary(read_plan(write_tables(tables))))
     assert "Frågor: 3 (F1 K1; F2 delår, helår; F3 helår)" in text
     assert "Rapporteras en gång: 2 (K1 av NÄMND; K2 av HSL)" in text
+
+
+# ---------------------------------------------------------------- two split dimensions (regi × kön)
+
+def test_operator_and_gender_series_pull_their_own_kpi_and_gender(tiny_tables, tmp_path) -> None:
+    from test_pull import PERIOD, book, cell, plan_tables, run, sample, sample_gender
+
+    from xlplan.kolada import KoladaStandin
+    from xlplan.planio import write_plan_tables
+
+    t = plan_tables(tiny_tables)
+    t["Indikatorer"][1].update({
+        "Serier": "Egen regi totalt; Egen regi kvinnor; Privat regi kvinnor",
+        "Kolada-id": "Egen regi totalt: U23471; Egen regi kvinnor: U23471; Privat regi kvinnor: U28524",
+        "Målvärde 2022": ">69 %", "Nuläge": None, "Nulägesår": None})
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    plan = read_plan(tmp_path / "plan.xlsx")
+    i2 = plan.indicators[1]
+    assert [(s, i2.kpi_for(s), i2.gender_for(s)) for s in i2.series] == [
+        ("Egen regi totalt", "U23471", "T"), ("Egen regi kvinnor", "U23471", "K"),
+        ("Privat regi kvinnor", "U28524", "K")]
+    fill(tmp_path / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "avd")
+    with KoladaStandin(timeout_delay=2.0) as srv:
+        run(tmp_path, srv)
+    b = book(tmp_path, "Äldreomsorg")
+    expected = (sample("U23471", "1489", 2022), sample_gender("U23471", "1489", 2022, "K"),
+                sample_gender("U28524", "1489", 2022, "K"))
+    assert None not in expected and len(set(expected)) == 3
+    assert tuple(cell(b, f"I|I2|{s}", "outcome") for s in i2.series) == expected
+
+
+def test_a_series_without_gender_on_the_kpi_of_gender_series_is_refused(tiny_tables, write_tables) -> None:
+    t = copy.deepcopy(tiny_tables)
+    t["Indikatorer"][1].update({"Serier": "Egen regi; Egen regi kvinnor", "Kolada-id": "U23471"})
+    plan, problems = plan_from_workbook(write_tables(t))
+    assert plan is None and "kolada_kon_okant" in {p.code for p in problems}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -65,6 +66,22 @@ GENDER_SERIES = {"totalt": "T", "total": "T", "t": "T", "kvinnor": "K", "k": "K"
 def series_gender(name: str) -> str | None:
     """The Kolada gender a series name names (``Kvinnor`` -> ``K``), or None."""
     return GENDER_SERIES.get(" ".join(name.split()).casefold())
+
+
+# Gender words inside a two-dimensional series name ('Egen regi kvinnor', 'Privat regi – Män').
+_GENDER_WORDS = {"totalt": "T", "total": "T", "kvinnor": "K", "män": "M"}
+
+
+def series_gender_part(name: str) -> str | None:
+    """The gender a series name names by one of its words, beside another dimension (``Egen regi kvinnor``
+    -> ``K``); None when it names none or several (``Kvinnor och män``)."""
+    found = {_GENDER_WORDS[w] for w in re.findall(r"[^\W\d_]+", name.casefold()) if w in _GENDER_WORDS}
+    return found.pop() if len(found) == 1 else None
+
+
+def gender_of_series(name: str) -> str | None:
+    """The Kolada gender of a series by its name: the whole name (``Kvinnor``, ``K``) or one word of it."""
+    return series_gender(name) or series_gender_part(name)
 
 
 @dataclass(frozen=True)
@@ -156,14 +173,15 @@ class Indicator:
         """The Kolada gender (``T``/``K``/``M``) of series ``series``.
 
         A series named ``Totalt``/``Total``/``T``, ``Kvinnor``/``K`` or
-        ``Män``/``M`` is that gender; any other series takes the indicator's
+        ``Män``/``M`` is that gender, and so is a series of two dimensions with
+        one such word (``Egen regi kvinnor``); any other series takes the indicator's
         *Kön* — unless it shares its Kolada id with gender-named series, when
         it cannot be told (None: no Kolada value may be written into the row).
         """
-        if series is not None and (g := series_gender(series)) is not None:
+        if series is not None and (g := gender_of_series(series)) is not None:
             return g
         kpi = self.kpi_for(series)
-        if any(series_gender(n) is not None and self.kpi_for(n) == kpi for n in self.series):
+        if any(gender_of_series(n) is not None and self.kpi_for(n) == kpi for n in self.series):
             return None
         return self.gender
 
