@@ -307,7 +307,6 @@ def test_plan_check_lists_questions_and_indicators_reported_once(tiny_tables, wr
 
 def test_operator_and_gender_series_pull_their_own_kpi_and_gender(tiny_tables, tmp_path) -> None:
     from test_pull import PERIOD, book, cell, plan_tables, run, sample, sample_gender
-
     from xlplan.kolada import KoladaStandin
     from xlplan.planio import write_plan_tables
 
