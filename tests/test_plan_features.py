@@ -336,3 +336,21 @@ def test_a_series_without_gender_on_the_kpi_of_gender_series_is_refused(tiny_tab
     t["Indikatorer"][1].update({"Serier": "Egen regi; Egen regi kvinnor", "Kolada-id": "U23471"})
     plan, problems = plan_from_workbook(write_tables(t))
     assert plan is None and "kolada_kon_okant" in {p.code for p in problems}
+
+
+def test_refill_keeps_answers_and_moves_those_of_a_removed_question(tiny_tables, write_tables, tmp_path) -> None:
+    tables = question_tables(tiny_tables)
+    plan_path = write_tables(tables)
+    avd = tmp_path / "avd"
+    files = fill_folder(plan_path, avd, "2024-helår")
+    set_cells(files["ALD"], {("Frågor", "F|F2", "answer"): "Svar två.", ("Frågor", "F|F3", "answer"): "Svar tre."})
+    fill(plan_path, "2024-helår", ["ALD"], avd, update=True, generated_at=STAMP)
+    assert {k: r["Svar"].value for k, r in sheet_rows(files["ALD"], "Frågor").items()} == {
+        "F|F2": "Svar två.", "F|F3": "Svar tre."}
+
+    tables["Frågor"] = tables["Frågor"][:2]  # F3 leaves the plan
+    plan_path = write_tables(tables, "plan2.xlsx")
+    fill(plan_path, "2024-helår", ["ALD"], avd, update=True, generated_at=STAMP)
+    assert list(sheet_rows(files["ALD"], "Frågor")) == ["F|F2"]
+    moved = [r["Värde"].value for r in sheet_rows(files["ALD"], "Borttagna rader").values()]
+    assert moved == ["Svar tre."]
