@@ -249,13 +249,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             if polarity is None:
                 c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
-        periods = []
-        for p, kind in period_kinds(c.text(r, "Perioder") or ""):
-            if kind is None:
-                c.add(r.sheet, r.ref("Perioder"), "ogiltig_period",
-                      f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
-            elif kind not in periods:
-                periods.append(kind)
+        periods = _periods(r, c)
         deps = split_list(c.text(r, "Avdelningar"))
         if len(deps) == 1 and deps[0].casefold() == "alla":
             deps = ()
@@ -327,14 +321,14 @@ def _check_reporters(inds: list[Indicator], dep_ids: set[str], rows: list[Row], 
 
 
 def _periods(r: Row, c: Collector) -> tuple[Any, ...]:
-    """The column *Perioder* of a row: period kinds in the plan's order, each once; bad words reported."""
+    """The column *Perioder* of a row: period kinds as written, each once; words that are no period reported."""
     kinds: list[Any] = []
     for p, kind in period_kinds(c.text(r, "Perioder") or ""):
         if kind is None:
             c.add(r.sheet, r.ref("Perioder"), "ogiltig_period", f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
         elif kind not in kinds:
             kinds.append(kind)
-    return tuple(k for k in ALL_PERIOD_KINDS if k in kinds)
+    return tuple(kinds)
 
 
 def read_questions(rows: list[Row], c: Collector) -> list[Question]:
