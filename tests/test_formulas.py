@@ -79,6 +79,16 @@ CASES = [
     Case("Öka", None, ("Totalt",), None, previous=(50,), centre=50, plan_series=("Totalt", "Kvinnor", "Män")),
     Case("Öka", None, ("Män",), None, previous=(50,), centre=50, plan_series=("Totalt", "Kvinnor", "Män")),
     Case("Kvinnor minst 85 %", None, ("Män",), None, centre=84, plan_series=("Totalt", "Kvinnor", "Män")),
+    # balance targets: met in a range, neither more nor less is better
+    Case("100 % ± 5", None, (), "90 %", centre=100),
+    Case("100 ± 5 %", None, (), "104", tolerance=4, centre=103),
+    Case("1,0 ± 0,1", None, (), "0,8", centre=1.0),
+    Case("mellan 95 och 105", None, (), "110", centre=100),
+    Case("Mellan 0,95 och 1,05", None, (), None, tolerance=10, centre=1.0),
+    Case("Avvikelse högst ±2 %", None, (), "-3 %", centre=0),
+    Case("Budget i balans", None, (), "-1,5", centre=0),
+    Case("mellan 95 och 105", None, ("Totalt",), "Totalt 100", centre=100, plan_series=("Totalt", "Kvinnor")),
+    Case("mellan 95 och 105", None, ("Kvinnor",), None, centre=100, plan_series=("Totalt", "Kvinnor")),
 ]
 
 ASSESSMENTS = [None, "", "   ", "kanske", "Bedöms manuellt", "Utfall saknas", "uppfyllt?", "delvis-uppfyllt"]

@@ -280,6 +280,9 @@ def _status_flags(x: RowInputs, result: StatusResult, value: float | None, ref: 
 
 
 def _threshold_text(st: SeriesTarget, unit: str | None = None) -> str:
+    if st.range is not None:
+        lo, hi = st.range
+        return f"mellan {format_number(lo)} och {format_number(hi, unit=st.unit or unit)}"
     return f"{_OPS[st.op]} {format_number(st.value, unit=st.unit or unit)}"
 
 

@@ -220,6 +220,42 @@ class CommentLine:
 
 
 @dataclass(frozen=True)
+class AnswerLine:
+    """A department's answer to a qualitative question of the plan (plan sheet *Frågor*); None: no answer."""
+
+    goal_id: str | None
+    question_id: str
+    question: str
+    department_id: str | None
+    department: str | None
+    answer: str | None = None
+
+
+@dataclass(frozen=True)
+class GoalLevels:
+    """A goal's place in the plan's hierarchy (målområde → kommunmål → nämndmål) with the plan's texts."""
+
+    goal_id: str
+    level1: str | None = None  # Målområde
+    level1_description: str | None = None
+    priority_goal: str | None = None  # Kommunmål / prioriterat mål
+    priority_description: str | None = None
+    description: str | None = None  # of the committee goal
+
+
+@dataclass(frozen=True)
+class HistoryValue:
+    """An earlier year's outcome of an indicator, as the plan gives it (columns ``Utfall 2021`` …)."""
+
+    indicator_id: str
+    indicator: str
+    series: str | None
+    year: int
+    value: float | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
 class ControlResult:
     department_id: str | None
     department: str | None
@@ -297,6 +333,12 @@ class CommitteeData:
     problems: tuple[Problem, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
     goal_assessments: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    answers: tuple[AnswerLine, ...] = ()  # the plan's questions of the period (sheet Frågor, when any)
+    goal_levels: tuple[GoalLevels, ...] = ()  # goals with a målområde or description texts (sheet Målnivåer)
+    history: tuple[HistoryValue, ...] = ()  # the plan's earlier years (sheet Historik)
+
+    def levels_of(self, goal_id: str) -> GoalLevels | None:
+        return next((g for g in self.goal_levels if g.goal_id == goal_id), None)
 
 
 def goal_status_counts(lines: Iterable[IndicatorLine]) -> dict[str, dict[str, int]]:
@@ -579,6 +621,26 @@ PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
     _c("Kod", "code", width=18, technical=True),
 ), status_column="Allvar", colours={"Fel": ("FFC7CE", "9C0006"), "Varning": ("FFEB9C", "7F6000")})
+
+ANSWERS = SheetSpec("Frågor", AnswerLine, (
+    _c("Mål-id", "goal_id", width=8), _c("Fråga-id", "question_id", width=10), _c("Fråga", "question", width=48),
+    _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=22),
+    _c("Svar", "answer", width=90),
+))
+GOAL_LEVELS = SheetSpec("Målnivåer", GoalLevels, (
+    _c("Mål-id", "goal_id", width=8), _c("Målområde", "level1", width=24),
+    _c("Beskrivning målområde", "level1_description", width=40), _c("Kommunmål", "priority_goal", width=28),
+    _c("Beskrivning kommunmål", "priority_description", width=40),
+    _c("Beskrivning nämndens mål", "description", width=48),
+))
+HISTORY = SheetSpec("Historik", HistoryValue, (
+    _c("Indikator-id", "indicator_id", width=11), _c("Indikator", "indicator", width=36),
+    _c("Serie", "series", width=12), _c("År", "year", "int", 7, "0"),
+    _c("Utfall", "value", "float", 10, VALUE), _c("Som i planen", "text", width=16),
+))
+# Sheets written only when they have rows (and read when present): older workbooks lack them.
+OPTIONAL_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
+    ("answers", ANSWERS), ("goal_levels", GOAL_LEVELS), ("history", HISTORY))
 
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
@@ -922,6 +984,9 @@ def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) 
             write_spec(ws, fm, spec, records + totals, data.meta, marks)
         else:
             write_spec(ws, fm, spec, records, data.meta)
+    for attr, spec in OPTIONAL_SHEETS:
+        if getattr(data, attr):
+            write_spec(wb.add_worksheet(spec.name), fm, spec, list(getattr(data, attr)), data.meta)
     meta = wb.add_worksheet(META_SHEET)
     write_table(meta, fm, ["Nyckel", "Värde"], _meta_rows(data.meta), [18, 40], [None, None], header_row=0,
                 autofilter=False)
@@ -943,7 +1008,7 @@ def has_escape_like_text(data: CommitteeData) -> bool:
         yield from data.texts.values()
         for pair in data.goal_assessments.values():
             yield from pair
-        for attr, _spec in SHEETS:
+        for attr, _spec in SHEETS + OPTIONAL_SHEETS:
             for record in getattr(data, attr):
                 yield from vars(record).values()
 
@@ -1007,6 +1072,9 @@ def read_committee_workbook(path: str | os.PathLike[str]) -> CommitteeData:
         if spec.name not in wb.sheet_names:
             raise WorkbookRefused(name, f"bladet '{spec.name}' saknas i nämndsammanställningen.")
         records[attr] = tuple(_read_spec(read_sheet_rows(wb, path, spec.name), spec, name))
+    for attr, spec in OPTIONAL_SHEETS:
+        if spec.name in wb.sheet_names:
+            records[attr] = tuple(_read_spec(read_sheet_rows(wb, path, spec.name), spec, name))
     texts, assessments = _read_texts(wb, path)
     return CommitteeData(meta=meta, **records, texts=texts, goal_assessments=assessments)
 

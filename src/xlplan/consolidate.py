@@ -19,6 +19,9 @@ Choices, stated once:
 * A committee-level line (plan column ``Nämndnivå``) takes its value from the
   department ``NÄMND`` when the plan has one and its file reports the
   indicator; otherwise it stays empty — never an average of the departments.
+  An indicator with *Rapporteras av* has exactly one line: the reporting
+  department's, or the committee's (``NÄMND``); the departments that see it
+  read-only add none, so it counts once.
 * A department without an included file still gets its rows (``Utfall saknas``)
   so the committee sees what is missing.
 * Comparison values (the municipality, riket, liknande kommuner) come from the
@@ -42,13 +45,16 @@ from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
     REPORTED,
     ActivityLine,
+    AnswerLine,
     CommentLine,
     CommitteeData,
     CommitteeMeta,
     Comparison,
     ControlResult,
     EconomyLine,
+    GoalLevels,
     GoalSummary,
+    HistoryValue,
     IndicatorLine,
     Submission,
     goal_summary,
@@ -71,6 +77,7 @@ from xlplan.layout.columns import (
     INDICATORS,
     OVERVIEW,
     PERSONNEL,
+    QUESTIONS,
     SUBMISSION_ROW_ID,
     SUBMISSION_STATES,
 )
@@ -89,9 +96,17 @@ from xlplan.model import (
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
-from xlplan.rowids import ACTIVITY_ROW, CONTROL_ROW, ECONOMY_ROW, PERSONNEL_ROW, is_data_row, make_row_id
+from xlplan.rowids import (
+    ACTIVITY_ROW,
+    CONTROL_ROW,
+    ECONOMY_ROW,
+    PERSONNEL_ROW,
+    QUESTION_ROW,
+    is_data_row,
+    make_row_id,
+)
 from xlplan.status import Status, normalise_label
-from xlplan.targets import Polarity, SeriesValues, Target
+from xlplan.targets import Polarity, SeriesValues, Target, parse_series_values
 from xlplan.validate import FileFacts, file_facts, preflight, scan_folder
 from xlplan.workflow import APPROVED, last_event, unrecorded_state
 
@@ -417,6 +432,7 @@ def expected_rows(ix: PlanIndex, dep_id: str) -> list[tuple[str, str]]:
     out += [(ECONOMY, make_row_id(ECONOMY_ROW, b.item)) for b in ix.budget(dep_id)]
     out += [(PERSONNEL, make_row_id(PERSONNEL_ROW, p.name)) for p in ix.personnel(dep_id)]
     out += [(CONTROLS, make_row_id(CONTROL_ROW, k.id)) for k in ix.controls(dep_id)]
+    out += [(QUESTIONS, make_row_id(QUESTION_ROW, q.id)) for q in ix.plan.questions_for(dep_id, ix.period.kind)]
     return out
 
 
@@ -616,11 +632,40 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
         economy=tuple(frame_lines(ix)) + tuple(line for c in choices for line in economy_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
+        answers=tuple(answer_lines(ix, choices)),
+        goal_levels=tuple(GoalLevels(g.id, g.level1, g.level1_description, g.priority_goal, g.priority_description,
+                                     g.description) for g in plan.goals if g.has_levels),
+        history=tuple(history_values(plan)),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
     )
     return replace(data, indicators=sorted_indicators(data, [i.id for i in plan.indicators]))  # as written
+
+
+def history_values(plan: Plan) -> list[HistoryValue]:
+    """The plan's earlier years per indicator and series (*Utfall 2021* …): the number when one can be read."""
+    out = []
+    for ind in plan.indicators:
+        for year, text in sorted(ind.history):
+            for series in ind.series_names():
+                q = parse_series_values(text, ind.series).get(series)
+                out.append(HistoryValue(ind.id, ind.name, series, year, q.value if q else None, text))
+    return out
+
+
+def answer_lines(ix: PlanIndex, choices: list[Choice]) -> list[AnswerLine]:
+    """Every question of the period, per department that answers it, in the plan's order (None: no answer)."""
+    order = {g.id: i for i, g in enumerate(ix.plan.goals)}
+    lines = []
+    for q in sorted(ix.plan.questions, key=lambda q: order.get(q.goal_id or "", len(order))):
+        if not q.asked_in(ix.period.kind):
+            continue
+        for c in choices:
+            if q.asked_of(c.department.id):
+                answer = _text(_row_values(c, QUESTIONS, make_row_id(QUESTION_ROW, q.id)).get("answer"))
+                lines.append(AnswerLine(q.goal_id, q.id, q.text, c.department.id, c.department.name, answer))
+    return lines
 
 
 def submission(c: Choice, problems: list[Problem]) -> Submission:
@@ -658,14 +703,14 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
             for series in ind.series_names():
                 values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
                 row = _book_row(c, INDICATORS, indicator_row_id(ind.id, series))
-                if ind.committee_level and c.department.id.casefold() == COMMITTEE_ID.casefold():
+                if ind.has_committee_line and c.department.id.casefold() == COMMITTEE_ID.casefold():
                     committee_values[(ind.id, series)] = (c, values, row)
                     continue
                 line = indicator_line(ix, goal, ind, series, c.department, values, _absent(c), row,
                                       c.file.book if c.file else None)
                 _check_status(line, values, c, problems, row)
                 lines.append(line)
-    for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.committee_level):
+    for goal, ind in ((plan.goal(i.goal_id), i) for i in plan.indicators if i.has_committee_line):
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():

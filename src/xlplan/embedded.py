@@ -46,6 +46,7 @@ from xlplan.model import (
     Indicator,
     PersonnelTarget,
     Plan,
+    Question,
     Settings,
 )
 
@@ -68,7 +69,9 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         raise BadInput(f"Avdelningen '{department_id}' finns inte i planen '{plan.id}'.")
     indicators = plan.indicators_for(dep.id)
     activities = plan.activities_for(dep.id)
+    questions = tuple(q for q in plan.questions if q.asked_of(dep.id))
     goal_ids = {i.goal_id for i in indicators} | {a.goal_id for a in activities if a.goal_id}
+    goal_ids |= {q.goal_id for q in questions if q.goal_id}
     ind_ids = {i.id for i in indicators}
     return Plan(
         settings=plan.settings,
@@ -80,6 +83,7 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         personnel=plan.personnel_for(dep.id),
         controls=plan.controls_for(dep.id),
         file_sources=tuple(f for f in plan.file_sources if f.indicator_id in ind_ids),
+        questions=questions,
         _version=plan.version,
     )
 
@@ -102,6 +106,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 _RECORDS: dict[str, type] = {
     "departments": Department, "goals": Goal, "indicators": Indicator, "activities": Activity,
     "budget": BudgetLine, "personnel": PersonnelTarget, "controls": ControlItem, "file_sources": FileSource,
+    "questions": Question,
 }
 
 

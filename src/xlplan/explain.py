@@ -32,6 +32,10 @@ def explain_target(t: Target) -> str:
     for s in t.series:
         name = s.name or t.scope or "utfallet"
         line = f"  {name}: {_OPS[s.op]} {format_number(s.value, unit=s.unit)}"
+        if s.range is not None:
+            line = (f"  {name}: i balans, mellan {format_number(s.range[0])} och "
+                    f"{format_number(s.range[1], unit=s.unit)} ({format_number(s.value)} ± "
+                    f"{format_number(s.tolerance or 0)}; varken mer eller mindre är bättre)")
         if s.limit is not None:
             line += f" (andra gräns {format_number(s.limit, unit=s.unit)} flaggas för sig)"
         lines.append(line)

@@ -37,13 +37,13 @@ from typing import Any
 from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError, file_problem
-from xlplan.layout.columns import INDICATORS, META, OVERVIEW
+from xlplan.layout.columns import INDICATORS, META, OVERVIEW, QUESTIONS
 from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id, outcome_format
 from xlplan.model import Goal, Indicator, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.rowids import indicator_of
+from xlplan.rowids import QUESTION_ROW, indicator_of, make_row_id
 from xlplan.status import Status, StatusResult
 
 __all__ = [
@@ -77,6 +77,7 @@ FLAG_LABELS: dict[str, str] = {
     "rad_saknas": "Rad saknas",
     "rad_okand": "Rad finns inte i planen",
     "planversion": "Annan planversion",
+    "svar_saknas": "Svar saknas",
 }
 FLAG_LIST_HEADERS = ("Indikator", "Förklaring", "Serie", "Flagga", "Status", "Cell")
 _FLAG_LIST_WIDTHS = (34, 60, 16, 22, 16, 24)
@@ -188,6 +189,7 @@ def flag_book(plan: Plan, book: DepartmentBook, formula_cells: Iterable[str] | N
             rows.append(status)
             flags += row_flags
     flags += _unknown_rows(ctx, sheet, planned)
+    flags += _unanswered(plan, book, period)
     names = {i.id: i.name for i in plan.indicators}
     return FlagReport(book.path.name, book.department_id or "", period, actual, tuple(rows),
                       tuple(_ordered(flags, sheet)), names)
@@ -231,6 +233,23 @@ def _missing_row(ctx: _Ctx, ind: Indicator, series: str | None, row_id: str) -> 
         return []  # the reader has already said so
     return [Flag("rad_saknas", f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
                  "på nytt med xlplan fill --update.", ind.id, series, ctx.sheet)]
+
+
+def _unanswered(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag]:
+    """A question of the period (bladet Frågor) without an answer (a missing row is the reader's rad_saknas)."""
+    sheet = book.sheets.get(QUESTIONS)
+    out = []
+    for q in plan.questions_for(book.department_id or "", period.kind):
+        row = sheet.rows.get(make_row_id(QUESTION_ROW, q.id)) if sheet else None
+        if row is None or str(row.values.get("answer") or "").strip():
+            continue
+        text = " ".join(q.text.split())
+        text = text if len(text) <= 80 else text[:79].rstrip() + "…"
+        cell = row.cells.get("answer")
+        out.append(Flag("svar_saknas", f"Frågan '{text}' har inget svar för {period.label}. Skriv svaret i cell "
+                        f"{cell} på bladet {sheet.actual_name if sheet else QUESTIONS}.", None, None,
+                        sheet.actual_name if sheet else QUESTIONS, cell))
+    return out
 
 
 def _unknown_rows(ctx: _Ctx, sheet: BookSheet | None, planned: set[str]) -> list[Flag]:

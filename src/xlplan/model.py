@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from xlplan.status import StatusSettings
 from xlplan.targets import (
@@ -67,12 +68,39 @@ def series_gender(name: str) -> str | None:
     return GENDER_SERIES.get(" ".join(name.split()).casefold())
 
 
+# Gender words inside a two-dimensional series name ('Egen regi kvinnor', 'Privat regi – Män').
+_GENDER_WORDS = {"totalt": "T", "total": "T", "kvinnor": "K", "män": "M"}
+
+
+def series_gender_part(name: str) -> str | None:
+    """The gender a series name names by one of its words, beside another dimension (``Egen regi kvinnor``
+    -> ``K``); None when it names none or several (``Kvinnor och män``)."""
+    found = {_GENDER_WORDS[w] for w in re.findall(r"[^\W\d_]+", name.casefold()) if w in _GENDER_WORDS}
+    return found.pop() if len(found) == 1 else None
+
+
+def gender_of_series(name: str) -> str | None:
+    """The Kolada gender of a series by its name: the whole name (``Kvinnor``, ``K``) or one word of it."""
+    return series_gender(name) or series_gender_part(name)
+
+
 @dataclass(frozen=True)
 class Goal:
+    """A committee goal (nämndmål) under its kommun goal (``priority_goal``) under its målområde (``level1``)."""
+
     id: str
     text: str
     priority_goal: str | None = None
     agenda2030: str | None = None
+    level1: str | None = None  # Målområde
+    level1_description: str | None = None
+    priority_description: str | None = None
+    description: str | None = None  # of the committee goal itself
+
+    @property
+    def has_levels(self) -> bool:
+        """Whether the plan says more of the goal than its id, texts and Agenda 2030."""
+        return any((self.level1, self.level1_description, self.priority_description, self.description))
 
 
 @dataclass(frozen=True)
@@ -95,6 +123,10 @@ class Indicator:
     gender: str = "T"
     minimum: float | None = None
     maximum: float | None = None
+    history: tuple[tuple[int, str], ...] = ()  # (year, verbatim outcome text): earlier years, for the trend
+    # 'Rapporteras av': the one reporter of a committee-level figure (NÄMND or a department id); the
+    # departments of `departments` (empty = all) see it read-only.  None: each department reports its own.
+    reporter: str | None = None
 
     def polarity(self, goal: Goal | None = None) -> Polarity | None:
         if self.polarity_text:
@@ -111,6 +143,15 @@ class Indicator:
 
     def baseline_values(self) -> SeriesValues:
         return parse_series_values(self.baseline, self.series)
+
+    def history_values(self, series: str | None) -> tuple[tuple[int, float], ...]:
+        """The plan's earlier outcomes of series *series* as (year, value), oldest first (unreadable left out)."""
+        out = []
+        for year, text in sorted(self.history):
+            q = parse_series_values(text, self.series).get(series)
+            if q is not None:
+                out.append((year, q.value))
+        return tuple(out)
 
     def series_names(self) -> tuple[str | None, ...]:
         return self.series if self.series else (None,)
@@ -132,19 +173,38 @@ class Indicator:
         """The Kolada gender (``T``/``K``/``M``) of series ``series``.
 
         A series named ``Totalt``/``Total``/``T``, ``Kvinnor``/``K`` or
-        ``Män``/``M`` is that gender; any other series takes the indicator's
+        ``Män``/``M`` is that gender, and so is a series of two dimensions with
+        one such word (``Egen regi kvinnor``); any other series takes the indicator's
         *Kön* — unless it shares its Kolada id with gender-named series, when
         it cannot be told (None: no Kolada value may be written into the row).
         """
-        if series is not None and (g := series_gender(series)) is not None:
+        if series is not None and (g := gender_of_series(series)) is not None:
             return g
         kpi = self.kpi_for(series)
-        if any(series_gender(n) is not None and self.kpi_for(n) == kpi for n in self.series):
+        if any(gender_of_series(n) is not None and self.kpi_for(n) == kpi for n in self.series):
             return None
         return self.gender
 
     def reported_by(self, department_id: str) -> bool:
+        """Whether the department types this indicator's outcome (for a reporter: only the reporter)."""
+        if self.reporter is not None:
+            return department_id.casefold() == self.reporter.casefold()
         return not self.departments or department_id in self.departments
+
+    def shown_to(self, department_id: str) -> bool:
+        """Whether the department sees the indicator read-only, for context (reported by someone else)."""
+        return (self.reporter is not None and not self.reported_by(department_id)
+                and (not self.departments or department_id in self.departments))
+
+    @property
+    def reported_by_committee(self) -> bool:
+        """Reported once for the whole committee (*Rapporteras av* ``NÄMND``): one line without a department."""
+        return self.reporter is not None and self.reporter.casefold() == COMMITTEE_ID.casefold()
+
+    @property
+    def has_committee_line(self) -> bool:
+        """Whether consolidation gives the indicator a line for the committee as a whole."""
+        return self.committee_level or self.reported_by_committee
 
 
 @dataclass(frozen=True)
@@ -157,6 +217,23 @@ class Activity:
     responsible: str | None = None
     deadline: str | None = None
     decision: str | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """A qualitative report question (plan sheet *Frågor*): answered in text, per goal, in some periods."""
+
+    id: str
+    text: str
+    goal_id: str | None = None
+    departments: tuple[str, ...] = ()  # empty = all
+    periods: tuple[PeriodKind, ...] = ()  # empty = all of the plan's
+
+    def asked_of(self, department_id: str) -> bool:
+        return not self.departments or department_id.casefold() in {d.casefold() for d in self.departments}
+
+    def asked_in(self, kind: str) -> bool:
+        return not self.periods or kind in self.periods
 
 
 @dataclass(frozen=True)
@@ -215,6 +292,7 @@ class Plan:
     personnel: tuple[PersonnelTarget, ...] = ()
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
+    questions: tuple[Question, ...] = ()
     _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
@@ -233,6 +311,7 @@ class Plan:
             return self._version
         content = asdict(self)
         content.pop("_version", None)
+        _drop_unused_additions(content)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
@@ -248,6 +327,14 @@ class Plan:
     def indicators_for(self, dep_id: str) -> tuple[Indicator, ...]:
         return tuple(i for i in self.indicators if i.reported_by(dep_id))
 
+    def context_indicators_for(self, dep_id: str) -> tuple[Indicator, ...]:
+        """Indicators another department (or the committee) reports that *dep_id* sees read-only."""
+        return tuple(i for i in self.indicators if i.shown_to(dep_id))
+
+    def questions_for(self, dep_id: str, kind: str) -> tuple[Question, ...]:
+        """The questions *dep_id* answers in a period of *kind* (``K1``, ``delår``, ``helår``)."""
+        return tuple(q for q in self.questions if q.asked_of(dep_id) and q.asked_in(kind))
+
     def activities_for(self, dep_id: str) -> tuple[Activity, ...]:
         return tuple(a for a in self.activities if a.department_id == dep_id)
 
@@ -262,3 +349,27 @@ class Plan:
 
     def file_sources_for(self, indicator_id: str) -> tuple[FileSource, ...]:
         return tuple(f for f in self.file_sources if f.indicator_id == indicator_id)
+
+
+# Fields added to the plan after its version hash was first used: left out of the hash while unused
+# (None or empty), so a plan that does not use them keeps its version (department files stay current).
+_ADDED_PLAN_FIELDS = ("questions",)
+_ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "indicators": ("reporter", "history"),
+    "goals": ("level1", "description", "level1_description", "priority_description"),
+}
+
+
+def _unused(value: object) -> bool:
+    return value is None or value == () or value == []
+
+
+def _drop_unused_additions(content: dict[str, Any]) -> None:
+    for key in _ADDED_PLAN_FIELDS:
+        if _unused(content.get(key)):
+            content.pop(key, None)
+    for table, added in _ADDED_RECORD_FIELDS.items():
+        for record in content.get(table) or ():
+            for key in added:
+                if key in record and _unused(record[key]):
+                    del record[key]

@@ -26,6 +26,7 @@ from xlplan.model import (
     Indicator,
     PersonnelTarget,
     Plan,
+    Question,
     Settings,
 )
 from xlplan.numbers import parse_number
@@ -33,7 +34,7 @@ from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
-          "Personal", "Internkontroll", "Filkällor")
+          "Personal", "Internkontroll", "Filkällor", "Frågor")
 REQUIRED_SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer")
 REQUIRED_COLUMNS = {
     "Avdelningar": ("Avdelnings-id", "Avdelning"),
@@ -44,9 +45,12 @@ REQUIRED_COLUMNS = {
     "Personal": ("Avdelnings-id", "Nyckeltal"),
     "Internkontroll": ("Kontroll-id", "Risk"),
     "Filkällor": ("Indikator-id", "Fil", "Värdekolumn"),
+    "Frågor": ("Fråga-id", "Mål-id", "Fråga"),
     "Inställningar": ("Inställning", "Värde"),
 }
 TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
+HISTORY_COLUMN = re.compile(r"^(?:(?:utfall|historik)\s*)?((?:19|20)\d\d)$")  # 'Utfall 2021', '2021'
+
 KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -198,8 +202,12 @@ def read_departments(rows: list[Row], c: Collector) -> list[Department]:
 
 
 def read_goals(rows: list[Row], c: Collector) -> list[Goal]:
+    """Mål: the committee goal, its kommun goal (*Prioriterat mål* or *Kommunmål*) and målområde, with texts."""
     return [Goal(c.text(r, "Mål-id", True) or "", c.text(r, "Nämndens mål", True) or "",
-                 c.text(r, "Prioriterat mål"), c.text(r, "Agenda 2030")) for r in rows]
+                 c.text(r, "Prioriterat mål") or c.text(r, "Kommunmål"), c.text(r, "Agenda 2030"),
+                 c.text(r, "Målområde"), c.text(r, "Beskrivning målområde"),
+                 c.text(r, "Beskrivning prioriterat mål") or c.text(r, "Beskrivning kommunmål"),
+                 c.text(r, "Beskrivning")) for r in rows]
 
 
 def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: Row) -> tuple[tuple[str | None, str], ...]:
@@ -230,6 +238,7 @@ def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: R
 
 def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> list[Indicator]:
     target_cols = [(int(m.group(1)), h) for h in headers if (m := TARGET_COLUMN.match(h))]
+    history_cols = [(int(m.group(1)), h) for h in headers if (m := HISTORY_COLUMN.match(h))]
     out = []
     for r in rows:
         series = split_list(c.text(r, "Serier"), ";")
@@ -240,13 +249,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             if polarity is None:
                 c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
-        periods = []
-        for p, kind in period_kinds(c.text(r, "Perioder") or ""):
-            if kind is None:
-                c.add(r.sheet, r.ref("Perioder"), "ogiltig_period",
-                      f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
-            elif kind not in periods:
-                periods.append(kind)
+        periods = _periods(r, c)
         deps = split_list(c.text(r, "Avdelningar"))
         if len(deps) == 1 and deps[0].casefold() == "alla":
             deps = ()
@@ -257,6 +260,9 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
         targets = tuple((y, str(r.values[h]).strip()) for y, h in sorted(target_cols)
                         if r.values.get(h) is not None)
         committee = (c.text(r, "Nämndnivå") or "").casefold() in ("ja", "j", "x", "1", "true")
+        reporter = c.text(r, "Rapporteras av")
+        if reporter is not None and reporter.strip().casefold() == COMMITTEE_ID.casefold():
+            reporter = COMMITTEE_ID
         out.append(Indicator(
             id=c.text(r, "Indikator-id", True) or "", goal_id=c.text(r, "Mål-id", True) or "",
             name=c.text(r, "Indikator", True) or "", targets=targets,
@@ -267,9 +273,19 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             baseline_year=c.integer(r, "Nulägesår", lo=1990, hi=2100), departments=deps,
             periods=tuple(periods), committee_level=committee, gender=gender,
             minimum=c.number(r, "Min"), maximum=c.number(r, "Max"),
+            reporter=reporter.strip() if reporter else None,
+            history=tuple((y, _history_text(r.values[h])) for y, h in sorted(history_cols)
+                          if r.values.get(h) is not None),
         ))
         _check_gender_series(out[-1], c, r)
     return out
+
+
+def _history_text(value: Any) -> str:
+    """A history cell as text (a number typed as a number keeps its digits: 85.5 -> '85,5')."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_min(float(value))
+    return str(value).strip()
 
 
 def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
@@ -282,6 +298,49 @@ def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
                   f"Serien '{name}' har samma Kolada-id {kpi} som serierna {genders}, som är kön, men "
                   f"'{name}' är inget kön: Koladas värde för serien kan inte väljas. Byt namn på serien till "
                   "Totalt, Kvinnor eller Män, eller ange ett eget Kolada-id för den ('Serie: id').")
+
+
+def _check_reporters(inds: list[Indicator], dep_ids: set[str], rows: list[Row], c: Collector) -> None:
+    """*Rapporteras av* names one department of the plan, or NÄMND when the plan has that department."""
+    for ind, row in zip(inds, rows):
+        if ind.reporter is None:
+            continue
+        if ind.committee_level:
+            c.add(row.sheet, row.ref("Rapporteras av"), "ogiltigt_varde",
+                  "Fyll i antingen Nämndnivå eller Rapporteras av, inte båda: Rapporteras av ger indikatorn "
+                  "en enda rad för den som rapporterar.")
+        if ind.reporter == COMMITTEE_ID and COMMITTEE_ID not in dep_ids:
+            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+                  f"Indikatorn rapporteras av {COMMITTEE_ID} (hela nämnden), men bladet Avdelningar har ingen "
+                  f"avdelning med id {COMMITTEE_ID}. Lägg till en rad med Avdelnings-id {COMMITTEE_ID} (t.ex. "
+                  "Förvaltningsledningen), som får filen där nämndens siffror skrivs in, eller ange en avdelning.")
+        elif ind.reporter != COMMITTEE_ID and ind.reporter not in dep_ids:
+            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+                  f"'{ind.reporter}' finns inte på bladet Avdelningar (skriv ett Avdelnings-id eller "
+                  f"{COMMITTEE_ID} för hela nämnden).")
+
+
+def _periods(r: Row, c: Collector) -> tuple[Any, ...]:
+    """The column *Perioder* of a row: period kinds as written, each once; words that are no period reported."""
+    kinds: list[Any] = []
+    for p, kind in period_kinds(c.text(r, "Perioder") or ""):
+        if kind is None:
+            c.add(r.sheet, r.ref("Perioder"), "ogiltig_period", f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
+        elif kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
+
+
+def read_questions(rows: list[Row], c: Collector) -> list[Question]:
+    """Frågor: qualitative report questions, per goal, for some or all departments and periods."""
+    out = []
+    for r in rows:
+        deps = split_list(c.text(r, "Avdelningar"))
+        if len(deps) == 1 and deps[0].casefold() == "alla":
+            deps = ()
+        out.append(Question(c.text(r, "Fråga-id", True) or "", c.text(r, "Fråga", True) or "",
+                            c.text(r, "Mål-id", True), deps, _periods(r, c)))
+    return out
 
 
 def read_activities(rows: list[Row], c: Collector) -> list[Activity]:
@@ -374,6 +433,7 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
         ("Avdelningar", "Avdelnings-id", rows["Avdelningar"]), ("Mål", "Mål-id", rows["Mål"]),
         ("Indikatorer", "Indikator-id", rows["Indikatorer"]), ("Indikatorer", "Serier", rows["Indikatorer"]),
         ("Aktiviteter", "Aktivitets-id", rows["Aktiviteter"]), ("Internkontroll", "Kontroll-id", rows["Internkontroll"]),
+        ("Frågor", "Fråga-id", rows["Frågor"]),
         ("Ekonomi", "Post", rows["Ekonomi"]), ("Personal", "Nyckeltal", rows["Personal"]),
     ]
     for sheet, col, sheet_rows in checks:
@@ -488,6 +548,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     pers = read_personnel(tabs["Personal"][1], c)
     ctrls = read_controls(tabs["Internkontroll"][1], c)
     files = read_file_sources(tabs["Filkällor"][1], c)
+    questions = read_questions(tabs["Frågor"][1], c)
 
     rows = {s: tabs[s][1] for s in tabs}
     _unique(deps, lambda d: d.id, "Avdelningar", "Avdelnings-id", rows["Avdelningar"], c)
@@ -503,7 +564,12 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
+    _unique(questions, lambda q: q.id, "Frågor", "Fråga-id", rows["Frågor"], c)
+    _refs(questions, lambda q: [q.goal_id], goal_ids, "Frågor", "Mål-id", "Mål", rows["Frågor"], c)
+    _refs(questions, lambda q: q.departments, dep_ids | {d.casefold() for d in dep_ids} | {COMMITTEE_ID},
+          "Frågor", "Avdelningar", "Avdelningar", rows["Frågor"], c)
     _no_bar(deps, acts, ctrls, goals, inds, rows, c)
+    _check_reporters(inds, dep_ids, rows["Indikatorer"], c)
     _duplicate_rows(rows["Ekonomi"], ("Avdelnings-id", "Post", "År"), "Post", "Posten", "för samma avdelning och år", c)
     _duplicate_rows(rows["Personal"], ("Avdelnings-id", "Nyckeltal"), "Nyckeltal", "Nyckeltalet",
                     "för samma avdelning", c)
@@ -523,7 +589,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     if settings is None or c.problems:
         return None, c.problems
     plan = Plan(settings, tuple(deps), tuple(goals), tuple(inds), tuple(acts), tuple(budget),
-                tuple(pers), tuple(ctrls), tuple(files))
+                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions))
     return plan, c.problems
 
 

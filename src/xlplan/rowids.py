@@ -3,7 +3,8 @@
 ``I|<indicator id>|<series or empty>`` (Mål och indikatorer), ``A|<activity id>``
 (Aktiviteter), ``E|<post>`` (Ekonomi), ``P|<key figure>`` (Personal),
 ``K|<control id>`` (Internkontroll): the rows a department fills in.  ``S|…`` are
-summary rows and ``T|…`` total rows that xlplan writes itself.  ``|`` therefore
+summary rows and ``T|…`` total rows that xlplan writes itself; ``R|<indicator id>|<series>`` is a
+read-only row of an indicator another department reports (shown for context, never read).  ``|`` therefore
 never appears in an id, series or post (``planio`` refuses it).
 """
 
@@ -11,14 +12,20 @@ from __future__ import annotations
 
 SEP = "|"
 INDICATOR_ROW, ACTIVITY_ROW, ECONOMY_ROW, PERSONNEL_ROW, CONTROL_ROW = "I", "A", "E", "P", "K"
-SUMMARY_ROW, TOTAL_ROW = "S", "T"
+QUESTION_ROW = "F"  # a qualitative report question (Frågor): ``F|<question id>``
+SUMMARY_ROW, TOTAL_ROW, CONTEXT_ROW = "S", "T", "R"
 #: Prefixes of the rows a department fills in (the rest are written by xlplan).
 DATA_PREFIXES: tuple[str, ...] = tuple(k + SEP for k in (INDICATOR_ROW, ACTIVITY_ROW, ECONOMY_ROW, PERSONNEL_ROW,
-                                                          CONTROL_ROW))
+                                                          CONTROL_ROW, QUESTION_ROW))
 
 
 def indicator_row_id(indicator_id: str, series: str | None) -> str:
     return f"{INDICATOR_ROW}{SEP}{indicator_id}{SEP}{series or ''}"
+
+
+def context_row_id(indicator_id: str, series: str | None) -> str:
+    """The Rad-id of a read-only context row (an indicator reported by another department or the committee)."""
+    return f"{CONTEXT_ROW}{SEP}{indicator_id}{SEP}{series or ''}"
 
 
 def make_row_id(kind: str, key: str) -> str:

@@ -272,6 +272,9 @@ def _band(st: SeriesTarget, tol: float | None) -> Condition:
     if not tol or st.value == 0:
         return ()
     band = abs(st.value) * tol / 100
+    if st.range is not None:  # a balance target: the committee's band widens its range
+        lo, hi = st.range
+        return (((">=", _snap(lo - band)), ("<=", _snap(hi + band))),)
     if st.op == "=":
         return ((( ">=", _snap(st.value - band)), ("<=", _snap(st.value + band))),)
     if _higher(st.op):
@@ -297,8 +300,11 @@ def _threshold_rule(name: str | None, st: SeriesTarget, base: float | None, sett
     limit: Condition = ()
     if st.limit is not None:
         limit = (((">", st.limit),),) if st.op in ("<", "<=") else ((("<", st.limit),),)
-    return SeriesRule(name, st, (((st.op, st.value),),), improved + _band(st, settings.partial_tolerance_pct),
-                      worse, limit)
+    met: Condition = (((st.op, st.value),),)
+    if st.range is not None:  # a balance target (100 % ± 5): met anywhere in its closed range
+        met = (((">=", st.range[0]), ("<=", st.range[1])),)
+        worse = () if base is not None and st.range[0] <= base <= st.range[1] else worse
+    return SeriesRule(name, st, met, improved + _band(st, settings.partial_tolerance_pct), worse, limit)
 
 
 def _direction_rule(name: str | None, direction: str, ref: float | Ref, polarity: Polarity | None) -> SeriesRule:

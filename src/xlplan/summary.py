@@ -30,7 +30,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
                          "avdelningar": list(ind.departments) or ["alla"],
                          "kolada": [k for _, k in ind.kolada], "serier": list(ind.series),
                          "nulage": ind.baseline, "malvarde": picked[1] if picked else None,
-                         "polaritet": ind.polarity(goal), "tolkning": t.to_json()})
+                         "polaritet": ind.polarity(goal), "tolkning": t.to_json(),
+                         "rapporteras_av": ind.reporter})
     return {
         "kan_inte_bedomas": unassessable(plan),
         "plan_id": plan.id,
@@ -49,6 +50,8 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "ekonomirader": len(plan.budget),
         "personal": len(plan.personnel),
         "internkontroll": len(plan.controls),
+        "fragor": [{"id": q.id, "mal_id": q.goal_id, "avdelningar": list(q.departments) or ["alla"],
+                    "perioder": list(q.periods) or list(s.periods)} for q in plan.questions],
         "malvarden": {
             "tolkade": kinds["threshold"] + kinds["direction"],
             "troskel": kinds["threshold"],
@@ -140,6 +143,13 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"Målvärden {summary['ar'][0]}: {m['tolkade']} tolkade ({m['troskel']} gränsvärden, {m['riktning']} riktningar), "
         f"{m['kvalitativa']} kvalitativa (bedöms manuellt), {m['saknas']} saknas",
     ]
+    if summary.get("fragor"):
+        lines.append(f"Frågor: {len(summary['fragor'])} (" + "; ".join(
+            f"{q['id']} {', '.join(q['perioder'])}" for q in summary["fragor"]) + ")")
+    once = [i for i in summary["indikatorlista"] if i.get("rapporteras_av")]
+    if once:
+        lines.append(f"Rapporteras en gång: {len(once)} (" + "; ".join(
+            f"{i['id']} av {i['rapporteras_av']}" for i in once) + ")")
     problems = summary.get("kan_inte_bedomas", [])
     if problems:
         lines.append(f"VARNING: {len(problems)} indikatorrader kan inte bedömas automatiskt:")
@@ -172,6 +182,9 @@ def reading(t: dict[str, Any]) -> str:
     for s in t["series"]:
         value = f"{s['value']:g}".replace(".", ",")
         part = f"{s['name'] + ' ' if s['name'] else ''}{_OPS[s['op']]} {value}"
+        if s.get("range"):
+            lo, hi = (f"{x:g}".replace(".", ",") for x in s["range"])
+            part = f"{s['name'] + ' ' if s['name'] else ''}mellan {lo} och {hi} (balans)"
         if s["limit"] is not None:
             part += f" (andra gräns {s['limit']:g})".replace(".", ",")
         parts.append(part)

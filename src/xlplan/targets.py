@@ -74,9 +74,28 @@ class SeriesTarget:
     value: float
     unit: str | None = None
     limit: float | None = None
+    # A balance target (op "="): met anywhere in value ± tolerance (``100 % ± 5``, ``mellan 95 och 105``).
+    tolerance: float | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "op": self.op, "value": self.value, "unit": self.unit, "limit": self.limit}
+        out: dict[str, object] = {"name": self.name, "op": self.op, "value": self.value, "unit": self.unit,
+                                  "limit": self.limit}
+        if self.tolerance is not None:
+            out["tolerance"] = self.tolerance
+            out["range"] = list(self.range or ())
+        return out
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """The closed range a balance target is met in, (low, high); None for other targets."""
+        if self.tolerance is None:
+            return None
+        return _snap(self.value - self.tolerance), _snap(self.value + self.tolerance)
+
+
+def _snap(x: float) -> float:
+    """Rounded to 12 significant digits, so that Excel reads the same number back."""
+    return float(f"{x:.12g}")
 
 
 @dataclass(frozen=True)
@@ -538,15 +557,77 @@ def total_series(series_names: Sequence[str]) -> str | None:
     return None
 
 
+# Balance targets: neither more nor less is better; the outcome should lie in a range.
+_B_NUM = r"[+\-\u2212\u2013]?\s?(?:\d{1,3}(?: \d{3})+|\d+)(?:[,.]\d+)?"
+_B_PM = r"(?:±|\+/-|\+-|\+/\u2212|\+/\u2013|plus/minus|plus minus)"
+_B_UNIT = r"(?:\s?(?P<%s>%%|procent(?:enheter)?|[a-zåäö][a-zåäö/.]*))?"
+_B_LEAD = r"(?:(?:ska|skall|bör)\s+)?(?:(?:ligga|vara|hållas)\s+)?(?:(?:på|inom|kring)\s+)?"
+_BALANCE_WORDS = r"(?:(?:budget(?:en)?|ekonomi(?:n)?|ekonomisk|resultat(?:et)?)\s+)?i\s+balans"
+_BALANCE_ONLY = re.compile(r"^(?:(?:ska|skall|bör)\s+(?:vara\s+)?)?" + _BALANCE_WORDS + r"$")
+_DEVIATION = re.compile(
+    r"^(?:" + _BALANCE_WORDS + r"\s*[,;:]?\s*(?:med\s+)?)?(?:(?:budget)?avvikelse(?:n)?\s+(?:ska\s+(?:vara\s+)?)?)?"
+    r"(?:(?:på|inom)\s+)?(?:högst|max\.?|maximalt|som mest|inom)?\s*" + _B_PM + r"\s*(?P<t>" + _B_NUM + r")"
+    + _B_UNIT % "tu" + r"$")
+_PLUS_MINUS = re.compile(
+    r"^(?:kvot(?:en)?\s+)?" + _B_LEAD + r"(?P<v>" + _B_NUM + r")" + _B_UNIT % "vu" + r"\s*" + _B_PM
+    + r"\s*(?P<t>" + _B_NUM + r")" + _B_UNIT % "tu" + r"$")
+_BETWEEN = re.compile(
+    r"^(?:kvot(?:en)?\s+)?" + _B_LEAD + r"(?:mellan|i intervallet|intervallet)\s+(?P<a>" + _B_NUM + r")"
+    + _B_UNIT % "au" + r"\s*(?:och|till|[-\u2013])\s*(?P<b>" + _B_NUM + r")" + _B_UNIT % "bu" + r"$")
+
+
+def _balance_unit(*units: str | None) -> str | None:
+    """The one unit the parts of a balance target share (None when none is written)."""
+    given = {normalise_unit(u) for u in units if u}
+    if len(given) > 1:
+        raise _Unreadable("two units")
+    return given.pop() if given else None
+
+
+def _balance(text: str) -> tuple[SeriesTarget, ...] | None:
+    """A balance target: ``Budget i balans`` (≥ 0), ``Avvikelse högst ±2 %`` (0 ± 2), ``100 % ± 5``,
+    ``1,0 ± 0,1``, ``mellan 95 och 105 %``.  None when the text is not one."""
+    body = normalise_space(text).rstrip(".!").strip().casefold()
+    if _BALANCE_ONLY.match(body):
+        return (SeriesTarget(None, ">=", 0.0),)
+    try:
+        if (m := _DEVIATION.match(body)) is not None:
+            tol = parse_number(m.group("t"))
+            if tol is None or tol < 0:
+                return None
+            return (SeriesTarget(None, "=", 0.0, _balance_unit(m.group("tu")), tolerance=abs(tol)),)
+        if (m := _PLUS_MINUS.match(body)) is not None:
+            value, tol = parse_number(m.group("v")), parse_number(m.group("t"))
+            unit = _balance_unit(m.group("vu"), m.group("tu"))
+            if value is None or tol is None or tol < 0 or (m.group("tu") and not m.group("vu")
+                                                            and unit == "%" and value != 0 and abs(value) <= tol):
+                return None  # '1,0 ± 5 %' (5 % of the value?) is not read: it would be a guess
+            return (SeriesTarget(None, "=", value, unit, tolerance=tol),)
+        if (m := _BETWEEN.match(body)) is not None:
+            a, b = parse_number(m.group("a")), parse_number(m.group("b"))
+            unit = _balance_unit(m.group("au"), m.group("bu"))
+            if a is None or b is None or b < a:
+                return None
+            return (SeriesTarget(None, "=", _snap((a + b) / 2), unit, tolerance=_snap((b - a) / 2)),)
+    except _Unreadable:
+        return None
+    return None
+
+
 def parse_target(text: object, polarity: Polarity | None = None, series_names: Sequence[str] = ()) -> Target:
     """The meaning of a target text; never raises (unreadable text is qualitative).
 
     A target that names no series (``Öka``, ``85 %``) applies to the total
     (:func:`total_series`) of an indicator with series, not to every series.
+    A balance target (``100 % ± 5``, ``mellan 95 och 105``, ``Avvikelse högst ±2 %``, ``Budget i balans``)
+    is a threshold whose one series target is met in a range (:attr:`SeriesTarget.range`).
     """
     verbatim = _text_of(text)
     if is_no_value(text) or is_no_value(verbatim):
         return Target(verbatim, "none")
+    balance = _balance(verbatim)
+    if balance is not None:
+        return Target(verbatim, "threshold", None, balance, total_series(series_names))
     direction = _direction(verbatim)
     if direction is not None:
         return Target(verbatim, "direction", direction, scope=total_series(series_names))

@@ -152,10 +152,16 @@ def _period_year(data: CommitteeData) -> int:
 
 
 def previous_value(data: CommitteeData, line: IndicatorLine) -> float | None:
-    """The kommun's own Kolada value for the year before the period, when it was pulled."""
-    if not line.kolada_id:
-        return None
+    """The kommun's own Kolada value for the year before the period, when it was pulled; else the plan's
+    history value of that year when the indicator has this one line (the plan's figure is the indicator's,
+    not one of several departments')."""
     year = _period_year(data) - 1
+    if not line.kolada_id:
+        same = [x for x in data.indicators if x.indicator_id == line.indicator_id and x.series == line.series]
+        if len(same) != 1:
+            return None
+        return next((h.value for h in data.history if h.indicator_id == line.indicator_id and h.year == year
+                     and (h.series or None) == (line.series or None)), None)
     values = one_gender(c for c in data.comparisons
                         if c.kolada_id == line.kolada_id and c.municipality_id == data.meta.municipality_id)
     return next((c.value for c in values if c.year == year and c.value is not None), None)
@@ -233,6 +239,18 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
     return trends
 
 
+def _history_trends(data: CommitteeData, lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
+    """The plan's earlier years (*Utfall 2021* …) per series, up to the year before the period."""
+    ids = list(dict.fromkeys(x.indicator_id for x in lines))
+    trends = []
+    for series in dict.fromkeys(x.series for x in lines):
+        points = tuple(sorted((h.year, float(h.value)) for h in data.history if h.indicator_id in ids
+                              and (h.series or None) == (series or None) and h.value is not None and h.year < year))
+        if points:
+            trends.append(_Trend("Tidigare år (planen)" + (f", {series}" if series else ""), points, "historik"))
+    return trends
+
+
 def _comparison_trends(data: CommitteeData, kolada_ids: Sequence[str]) -> list[_Trend]:
     values = [c for c in data.comparisons if c.kolada_id in kolada_ids and c.value is not None]
     if len(set(kolada_ids)) != 1:
@@ -266,7 +284,7 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
     for name in dict.fromkeys(x.indicator for x in lines):
         group = [x for x in lines if x.indicator == name]
         kolada = list(dict.fromkeys(x.kolada_id for x in group if x.kolada_id))
-        trends = _outcome_trends(group, year) + _comparison_trends(data, kolada)
+        trends = _outcome_trends(group, year) + _history_trends(data, group, year) + _comparison_trends(data, kolada)
         trends = [t for t in trends if t.points]
         if not any(len(t.points) >= 2 for t in trends):
             continue

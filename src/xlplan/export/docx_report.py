@@ -65,6 +65,7 @@ from xlplan.export.charts import (
     text_numbers,
 )
 from xlplan.export.make_template import template_bytes
+from xlplan.targets import parse_target
 
 TEXT_WIDTH_CM = 16.0
 HEADING_STYLES = ("Heading 1", "Heading 2")
@@ -511,8 +512,15 @@ def _goals(doc: DocumentObject, ctx: _Context) -> None:
 
 def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None:
     _heading(doc, f"Mål {goal.goal_id}: {goal.goal_text}", 2)
+    levels = ctx.data.levels_of(goal.goal_id)
+    if levels is not None and levels.level1:
+        doc.add_paragraph().add_run(parts.safe_text(f"Målområde: {levels.level1}")).italic = True
+        _text(doc, levels.level1_description)
     if goal.priority_goal:
         doc.add_paragraph().add_run(f"Kommunens prioriterade mål: {goal.priority_goal}").italic = True
+    if levels is not None:
+        _text(doc, levels.priority_description)
+        _text(doc, levels.description)
     word, motivation, given = _goal_assessment(ctx, goal)
     para = doc.add_paragraph()
     para.add_run("Samlad bedömning: ").bold = True
@@ -526,9 +534,24 @@ def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None
     else:
         _why(doc, "Målet har inga indikatorer.")
     _goal_comments(doc, ctx.data, goal, lines)
+    _goal_answers(doc, ctx.data, goal)
     chart = ctx.charts.goal_trends.get(goal.goal_id)
     if chart:
         _figure(doc, ctx, chart)
+
+
+def _goal_answers(doc: DocumentObject, data: CommitteeData, goal: GoalSummary) -> None:
+    """The plan's qualitative questions of the goal, each with the departments' answers (or that none came)."""
+    answers = [a for a in data.answers if a.goal_id == goal.goal_id]
+    for question in dict.fromkeys(a.question for a in answers):
+        para = doc.add_paragraph()
+        para.paragraph_format.space_before = Pt(4)
+        para.paragraph_format.keep_with_next = True
+        para.add_run(parts.safe_text(f"Fråga: {' '.join(question.split())}")).bold = True
+        for a in (x for x in answers if x.question == question):
+            line = doc.add_paragraph()
+            line.add_run(parts.safe_text(f"{a.department}: ")).italic = True
+            line.add_run(parts.safe_text(a.answer) if a.answer else "inget svar lämnat.")
 
 
 def baseline_text(line: IndicatorLine) -> str:
@@ -547,6 +570,8 @@ def baseline_text(line: IndicatorLine) -> str:
 def target_text(line: IndicatorLine) -> str:
     if not line.target:
         return "–"
+    if any(st.range is not None for st in parse_target(line.target).series):  # '100 % ± 5': as written
+        return swedish_text(" ".join(line.target.split()))
     number = target_number(line)
     own = series_part(line.target, line.series)
     if not text_numbers(own):  # 'Äldre och LSS >48 %': the series' part holds no number of its own

@@ -16,6 +16,7 @@ ACTIVITIES = "Aktiviteter"
 ECONOMY = "Ekonomi"
 PERSONNEL = "Personal"
 CONTROLS = "Internkontroll"
+QUESTIONS = "Frågor"
 REMOVED = "Borttagna rader"
 NOTES = "Anteckningar"  # text found outside the tables on refill (not a table xlplan reads)
 META = "_xlplan"
@@ -157,6 +158,15 @@ def control_columns() -> list[ColumnSpec]:
     ]
 
 
+def question_columns() -> list[ColumnSpec]:
+    return [
+        _id(),
+        ColumnSpec("goal", "Mål", 30),
+        ColumnSpec("question", "Fråga", 48),
+        ColumnSpec("answer", "Svar", 70, input=True),
+    ]
+
+
 def removed_columns() -> list[ColumnSpec]:
     return [
         _id(False),
@@ -189,7 +199,8 @@ CHECKSUM_KEY = "checksum"
 #: The fixed texts that tell a person which row it is. Their checksum is kept beside each Rad-id in
 #: _xlplan, so a sort that left the hidden Rad-id column behind is found (xlplan.deptbook).
 FIXED_TEXTS = {INDICATORS: ("indicator", "series", "source", "target"), ACTIVITIES: ("goal", "heading", "activity"),
-               ECONOMY: ("item",), PERSONNEL: ("name", "target"), CONTROLS: ("process", "risk", "control")}
+               ECONOMY: ("item",), PERSONNEL: ("name", "target"), CONTROLS: ("process", "risk", "control"),
+               QUESTIONS: ("question",)}
 
 
 def checksum_column() -> ColumnSpec:
@@ -221,11 +232,11 @@ def fixed_text(value: object) -> str:
 COLUMNS = {
     OVERVIEW: overview_columns, INDICATORS: indicator_columns, ACTIVITIES: activity_columns,
     ECONOMY: economy_columns, PERSONNEL: personnel_columns, CONTROLS: control_columns,
-    REMOVED: removed_columns,
+    QUESTIONS: question_columns, REMOVED: removed_columns,
 }
 # Row-id prefix -> sheet (row ids are "<prefix>|...").
 ROW_PREFIX = {"O": OVERVIEW, "S": OVERVIEW, "I": INDICATORS, "A": ACTIVITIES, "E": ECONOMY, "T": ECONOMY,
-              "P": PERSONNEL, "K": CONTROLS, "B": REMOVED}
+              "P": PERSONNEL, "K": CONTROLS, "F": QUESTIONS, "B": REMOVED}
 
 
 def sheet_of_row(row_id: str) -> str | None:

@@ -26,6 +26,7 @@ from xlplan.layout.columns import (
     OVERVIEW,
     PERCENT,
     PERSONNEL,
+    QUESTIONS,
     REMOVED,
     STATUS_WORDS,
     SUBMISSION_CHOICES,
@@ -42,6 +43,7 @@ from xlplan.layout.columns import (
     number_validation,
     overview_columns,
     personnel_columns,
+    question_columns,
     removed_columns,
     row_checksum,
 )
@@ -63,13 +65,15 @@ from xlplan.layout.spec import (
     WorkbookSpec,
     quote_sheet,
 )
-from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan
+from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan, Question
 from xlplan.periods import Period
 from xlplan.rowids import (
     ACTIVITY_ROW,
     CONTROL_ROW,
     ECONOMY_ROW,
     PERSONNEL_ROW,
+    QUESTION_ROW,
+    context_row_id,
     indicator_row_id,
     is_data_row,
     make_row_id,
@@ -127,6 +131,8 @@ def department_workbook(plan: Plan, department: Department, period: Period,
         sheets.append(personnel_sheet(ctx))
     if plan.controls_for(department.id):
         sheets.append(control_sheet(ctx))
+    if plan.questions_for(department.id, period.kind):
+        sheets.append(question_sheet(ctx))
     meta = metadata(ctx)
     sheets.append(meta_sheet(ctx, meta, sheets))
     from xlplan.embedded import embedded_sheet  # the department's slice of the plan travels in the file
@@ -167,7 +173,47 @@ def indicator_sheet(ctx: Context) -> SheetSpec:
     if not sheet.rows:
         sheet.rows.append(note_row("priority_goal", f"Avdelningen har inga indikatorer att följa upp vid "
                                                     f"{ctx.period.label}."))
+    context = context_indicators(ctx.plan, ctx.department.id, ctx.period)
+    if context:
+        sheet.rows.append(RowSpec("", {"priority_goal": CONTEXT_HEADING}, style="section"))
+        for goal, ind in context:
+            for series in ind.series_names():
+                sheet.rows.append(context_row(ctx, goal, ind, series))
     return sheet
+
+
+CONTEXT_HEADING = "För kännedom: indikatorer som rapporteras av någon annan (fylls inte i här)"
+
+
+def context_indicators(plan: Plan, dep_id: str, period: Period) -> list[tuple[Goal | None, Indicator]]:
+    """The indicators the department sees read-only for this period (reported once by another), in goal order."""
+    order = {g.id: i for i, g in enumerate(plan.goals)}
+    chosen = [i for i in plan.context_indicators_for(dep_id) if not i.periods or period.kind in i.periods]
+    chosen.sort(key=lambda i: order.get(i.goal_id, len(order)))
+    return [(plan.goal(i.goal_id), i) for i in chosen]
+
+
+def reporter_name(plan: Plan, ind: Indicator) -> str:
+    """Who reports a committee-level indicator, in Swedish (the department's name, or Nämnden)."""
+    dep = plan.department(ind.reporter or "")
+    if ind.reported_by_committee:
+        return f"Nämnden ({dep.name})" if dep is not None else "Nämnden"
+    return dep.name if dep is not None else (ind.reporter or "")
+
+
+def context_row(ctx: Context, goal: Goal | None, ind: Indicator, series: str | None) -> RowSpec:
+    """A locked row of an indicator another department reports: the plan's texts and who reports it, no
+    input cells and no status (it is not counted for this department)."""
+    picked = ind.target_text(ctx.period.year)
+    values: dict[str, object] = {
+        "priority_goal": goal.priority_goal if goal else None,
+        "goal": goal.text if goal else ind.goal_id,
+        "indicator": ind.name, "series": series, "source": source_text(ind, series), "unit": ind.unit,
+        "baseline": ind.baseline, "baseline_year": ind.baseline_year,
+        "target": picked[1] if picked else None,
+        "status": f"Rapporteras av {reporter_name(ctx.plan, ind)}",
+    }
+    return RowSpec(context_row_id(ind.id, series), values, inputs=frozenset())
 
 
 def note_row(key: str, text: str) -> RowSpec:
@@ -276,6 +322,29 @@ def activity_row(plan: Plan, a: Activity) -> RowSpec:
     goal = plan.goal(a.goal_id) if a.goal_id else None
     return RowSpec(make_row_id(ACTIVITY_ROW, a.id), {"goal": goal.text if goal else None, "heading": a.heading, "activity": a.text,
                                  "responsible": a.responsible, "deadline": a.deadline})
+
+
+# ---------------------------------------------------------------- Frågor
+
+def question_sheet(ctx: Context) -> SheetSpec:
+    """The plan's qualitative questions for this department and period, each with a yellow answer cell."""
+    sheet = SheetSpec(
+        QUESTIONS, question_columns(), HEADER_ROW,
+        ctx.titles("Frågor", f"Svara med text i de gula cellerna. Frågorna gäller {ctx.period.label}; nämndens "
+                             "sammanställning och rapport visar svaren under sitt mål."),
+        protection=ctx.protection,
+    )
+    order = {g.id: i for i, g in enumerate(ctx.plan.goals)}
+    questions = sorted(ctx.plan.questions_for(ctx.department.id, ctx.period.kind),
+                       key=lambda q: order.get(q.goal_id or "", len(order)))
+    for q in questions:
+        sheet.rows.append(question_row(ctx.plan, q))
+    return sheet
+
+
+def question_row(plan: Plan, q: Question) -> RowSpec:
+    goal = plan.goal(q.goal_id) if q.goal_id else None
+    return RowSpec(make_row_id(QUESTION_ROW, q.id), {"goal": goal.text if goal else q.goal_id, "question": q.text})
 
 
 # ---------------------------------------------------------------- Ekonomi
@@ -391,7 +460,8 @@ def summary_rows(title: str, prefix: str, words: tuple[str, ...], source: SheetS
                             number_formats={"value": "0"}))
     elif blank_label:
         rows.append(RowSpec(prefix + blank_label, {"label": blank_label, "value": 0}))
-    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": len(source.row_ids())}, style="total"))
+    counted = sum(1 for r in source.row_ids() if is_data_row(r))  # not the read-only context rows
+    rows.append(RowSpec(prefix + "Totalt", {"label": "Totalt", "value": counted}, style="total"))
     return rows
 
 
