@@ -114,3 +114,18 @@ def test_one_kolada_id_per_series_gets_a_panel_each_with_its_own_comparisons(tmp
                              "nyckeltal där seriernas Kolada-id skiljer sig).")
     assert chart.source == ("Källa: Kolada. Liknande kommuner (medel): Egen bearbetning av data från Kolada "
                             "(medel av Linköping och Norrköping)")
+
+
+def test_counts_get_whole_number_ticks_and_plain_alt_text(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from xlplan.export.charts import _alt_sentence, _draw_panel, _Trend
+
+    flat = [_Trend("Avdelning boende och arbete", ((2023, 1.0), (2024, 1.0)), "utfall")]
+    ax = Figure().add_subplot()
+    _draw_panel(ax, "Antal personer som flyttat till egen bostad.", flat, 1.0, "antal")
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks) and ax.get_ylim()[0] >= 0
+    alt = _alt_sentence("Antal personer som flyttat till egen bostad.", flat, 1.0, "antal")
+    assert alt == ("Antal personer som flyttat till egen bostad. Avdelning boende och arbete: 2023 1, 2024 1; "
+                   "målvärde 1.")

@@ -18,6 +18,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from xlplan.committee import (
     FULFILLED,
@@ -296,15 +297,17 @@ def _comparison_trends(data: CommitteeData, kpi: str | None, lines: Sequence[Ind
 
 def _alt_sentence(name: str, trends: Sequence[_Trend], target: float | None, unit: str | None,
                   genders: Sequence[str] = ()) -> str:
+    shown_unit = None if unit and unit.strip().casefold() in ("antal", "st", "st.") else unit  # "1", not "1 antal"
+
     def value(v: float) -> str:
-        return format_number(v, display_decimals(v), unit)
+        return format_number(v, display_decimals(v), shown_unit)
 
     parts = [f"{t.label}: " + ", ".join(f"{y} {value(v)}" for y, v in t.points) for t in trends]
     split = ""
     if {"K", "M"} <= set(genders):
         words = [GENDER_WORDS[g] for g in genders]
         split = f"Uppdelat på kön ({', '.join(words[:-1])} och {words[-1]}), en linje per kön. "
-    text = f"{' '.join(name.split())}. {split}" + "; ".join(parts)
+    text = f"{' '.join(name.split()).rstrip('.')}. {split}" + "; ".join(parts)
     return text + (f"; målvärde {value(target)}." if target is not None else ".")
 
 
@@ -450,6 +453,16 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
     ax.set_xticks(years, [str(y) for y in years])
     if len(years) == 1:
         ax.set_xlim(years[0] - 1, years[0] + 1)
+    values = [v for t in trends for _y, v in t.points] + ([target] if target is not None else [])
+    if values and all(float(v).is_integer() for v in values):  # counts: whole-number ticks, no '1,04'
+        low, high = min(values), max(values)
+        if high - low < 4:
+            pad = (4 - (high - low)) / 2
+            low, high = low - pad, high + pad
+            if min(values) >= 0 > low:
+                low, high = 0, high - low
+            ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(lambda v, _pos: tick_text(v))
     ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
     ax.set_title(wrap(name, _TITLE_WRAP), loc="left", fontsize=7.5)
