@@ -86,14 +86,16 @@ def test_build_comparisons_units_years_and_baseline(plan: Any) -> None:
     values = [
         v("U21468", "1489", 2023, 88.0), v("U21468", "1489", 2024, 90.0), v("U21468", RIKET, 2024, 86.0),
         v("U21468", "G1", 2024, 89.5, count=7), v("U21468", RIKET, 2023, None, status="Saknas"),
-        v("U21468", "1489", 2022, 70.0),  # neither followed up nor the baseline year
+        v("U21468", "1489", 2022, 70.0),  # history: two years before the period's year
+        v("U21468", "1489", 2021, 60.0),  # neither followed up, history nor the baseline year
         v("U21468", "1489", 2024, 45.0, gender="K"),  # the indicator is for T
         v("U21468", "0580", 2024, 80.0),  # not a comparison unit
     ]
     meta = {"U21468": KpiMeta("U21468", "Brukarbedömning hemtjänst – helhetssyn")}
     rows = build_comparisons(plan, Period(2024, "delår"), values, meta, units)
     got = [(r.municipality_id, r.municipality, r.year, r.value, r.status) for r in rows]
-    assert got == [("1489", "Alingsås", 2023, 88.0, None), ("1489", "Alingsås", 2024, 90.0, None),
+    assert got == [("1489", "Alingsås", 2022, 70.0, None), ("1489", "Alingsås", 2023, 88.0, None),
+                   ("1489", "Alingsås", 2024, 90.0, None),
                    (RIKET, "Riket", 2023, None, "Saknas"), (RIKET, "Riket", 2024, 86.0, None),
                    ("G1", "Liknande kommuner äldreomsorg, Alingsås, 2024", 2024, 89.5, None)]
     assert {r.kpi_title for r in rows} == {"Brukarbedömning hemtjänst – helhetssyn"}

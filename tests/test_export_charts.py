@@ -129,3 +129,16 @@ def test_counts_get_whole_number_ticks_and_plain_alt_text(tmp_path: Path) -> Non
     alt = _alt_sentence("Antal personer som flyttat till egen bostad.", flat, 1.0, "antal")
     assert alt == ("Antal personer som flyttat till egen bostad. Avdelning boende och arbete: 2023 1, 2024 1; "
                    "målvärde 1.")
+
+
+def test_a_year_written_in_the_baseline_is_the_baseline_year(tmp_path: Path) -> None:
+    from xlplan.export.charts import baseline_year
+
+    data = per_series_data()
+    dated = dataclasses.replace(data.indicators[0], baseline="Särskilt boende 83 % (2021), Hemtjänst 94 %")
+    assert baseline_year(dated) == 2021  # the text's year, not the column's 2022
+    assert baseline_year(data.indicators[1]) == 2022
+    data = dataclasses.replace(data, indicators=(dated, *data.indicators[1:]))
+    chart = goal_trend_chart(data, m1(data), tmp_path / "m1.png")
+    assert chart is not None and "Äldreboendeavdelningen, Särskilt boende: 2021 83 %, 2024 87 %" in (
+        chart.alt_text or "")

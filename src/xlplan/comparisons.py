@@ -10,8 +10,9 @@ see :func:`comparison_genders`) for
   a ``G…`` id is used as it is; any other text is a title, looked up with
   Kolada's title search (:func:`resolve_group`),
 
-for the years followed up (Planår up to the period's year) and the
-indicator's baseline year (Nulägesår).  Values are Kolada's own, including
+for the years followed up (Planår up to the period's year), the two years
+before the period's year (history for the trend; ``xlplan pull`` fetches
+them anyway) and the indicator's baseline year (Nulägesår).  Values are Kolada's own, including
 the group mean Kolada computes, so the source is "Kolada".
 
 Only combinations Kolada has a row for become rows (a row may have no value:
@@ -104,8 +105,11 @@ def comparison_years(plan: Plan, period: Period) -> list[int]:
     return list(range(first, period.year + 1))
 
 
-def _indicator_years(ind: Indicator, followed: Sequence[int]) -> list[int]:
-    years = set(followed)
+HISTORY_YEARS = 2  # years before the period's year kept as history (pull fetches them too)
+
+
+def _indicator_years(ind: Indicator, followed: Sequence[int], period: Period) -> list[int]:
+    years = set(followed) | {period.year - n for n in range(1, HISTORY_YEARS + 1)}
     if ind.baseline_year is not None:
         years.add(ind.baseline_year)
     return sorted(years)
@@ -161,7 +165,7 @@ def build_comparisons(plan: Plan, period: Period, values: Iterable[KoladaValue],
     for ind, kpi, gender in pairs:
         title = metadata[kpi].title if kpi in metadata else kpi
         for unit in units:
-            for year in _indicator_years(ind, followed):
+            for year in _indicator_years(ind, followed, period):
                 key = (kpi, unit.id, year, gender)
                 v = by_key.get(key)
                 if v is None or key in rows:

@@ -220,6 +220,15 @@ def baseline_number(line: IndicatorLine) -> float | None:
 _baseline_number = baseline_number
 
 
+def baseline_year(line: IndicatorLine) -> int | None:
+    """The year of the line's baseline: one written in its text ('74 % (2022)') over the Nulägesår column."""
+    if line.baseline:
+        years = {int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", series_part(line.baseline, line.series))}
+        if len(years) == 1:
+            return years.pop()
+    return line.baseline_year
+
+
 @dataclass(frozen=True)
 class _Trend:
     label: str
@@ -233,9 +242,9 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
     by_points: dict[tuple[tuple[int, float], ...], list[IndicatorLine]] = {}
     for x in lines:
         points: list[tuple[int, float]] = []
-        base = _baseline_number(x)
-        if base is not None and x.baseline_year and x.baseline_year < year:
-            points.append((x.baseline_year, base))
+        base, base_year = _baseline_number(x), baseline_year(x)
+        if base is not None and base_year and base_year < year:
+            points.append((base_year, base))
         if x.outcome is not None:
             points.append((year, x.outcome))
         if points:
@@ -381,7 +390,7 @@ def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Char
 
 # Panel geometry in inches: a fixed layout (no per-figure layout solving), computed from the
 # number of title and legend lines, so titles and legends are never clipped nor overlap.
-_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.2, 0.3, 0.14, 0.165, 0.55, 0.55, 0.1
+_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.0, 0.28, 0.14, 0.145, 0.55, 0.55, 0.1
 _TITLE_WRAP, _LABEL_WRAP = 44, 34
 
 
@@ -453,6 +462,7 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
     ax.set_xticks(years, [str(y) for y in years])
     if len(years) == 1:
         ax.set_xlim(years[0] - 1, years[0] + 1)
+    ax.margins(y=0.12)  # no marker cut in half by the frame
     values = [v for t in trends for _y, v in t.points] + ([target] if target is not None else [])
     if values and all(float(v).is_integer() for v in values):  # counts: whole-number ticks, no '1,04'
         low, high = min(values), max(values)
