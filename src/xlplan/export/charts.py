@@ -472,7 +472,7 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
             if min(values) >= 0 > low:
                 low, high = 0, high - low
             ax.set_ylim(low, high)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax.yaxis.set_major_formatter(lambda v, _pos: tick_text(v))
     ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
     ax.set_title(wrap(name, _TITLE_WRAP), loc="left", fontsize=7.5)
