@@ -101,11 +101,11 @@ def plan_check(
 
 def _kolada_suggestions(parsed: Any, kolada_url: str | None, cache_dir: Path | None) -> dict[str, Any] | None:
     """Kolada ids suggested for indicators that name a Kolada title but no id (never fails)."""
-    from xlplan.kolada.client import ENV_BASE_URL
     from xlplan.kolada.sok import CHECK_DEADLINE, load_catalogue, suggest_ids, titled_indicators
 
     if not titled_indicators(parsed):
-        return None
+        return None  # nothing to look up: httpx is not even imported
+    from xlplan.kolada.client import ENV_BASE_URL
     url = kolada_url or os.environ.get(ENV_BASE_URL) or parsed.settings.kolada_url
     catalogue, notes = load_catalogue(base_url=url, cache_dir=cache_dir, deadline=CHECK_DEADLINE, max_retries=1)
     if catalogue is None:
