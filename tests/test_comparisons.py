@@ -14,6 +14,7 @@ from xlplan.comparisons import (
     RIKET,
     Unit,
     build_comparisons,
+    comparison_genders,
     comparison_years,
     merge_comparisons,
     read_comparisons,
@@ -85,18 +86,56 @@ def test_build_comparisons_units_years_and_baseline(plan: Any) -> None:
     values = [
         v("U21468", "1489", 2023, 88.0), v("U21468", "1489", 2024, 90.0), v("U21468", RIKET, 2024, 86.0),
         v("U21468", "G1", 2024, 89.5, count=7), v("U21468", RIKET, 2023, None, status="Saknas"),
-        v("U21468", "1489", 2022, 70.0),  # neither followed up nor the baseline year
+        v("U21468", "1489", 2022, 70.0),  # history: two years before the period's year
+        v("U21468", "1489", 2021, 60.0),  # neither followed up, history nor the baseline year
         v("U21468", "1489", 2024, 45.0, gender="K"),  # the indicator is for T
         v("U21468", "0580", 2024, 80.0),  # not a comparison unit
     ]
     meta = {"U21468": KpiMeta("U21468", "Brukarbedömning hemtjänst – helhetssyn")}
     rows = build_comparisons(plan, Period(2024, "delår"), values, meta, units)
     got = [(r.municipality_id, r.municipality, r.year, r.value, r.status) for r in rows]
-    assert got == [("1489", "Alingsås", 2023, 88.0, None), ("1489", "Alingsås", 2024, 90.0, None),
+    assert got == [("1489", "Alingsås", 2022, 70.0, None), ("1489", "Alingsås", 2023, 88.0, None),
+                   ("1489", "Alingsås", 2024, 90.0, None),
                    (RIKET, "Riket", 2023, None, "Saknas"), (RIKET, "Riket", 2024, 86.0, None),
                    ("G1", "Liknande kommuner äldreomsorg, Alingsås, 2024", 2024, 89.5, None)]
     assert {r.kpi_title for r in rows} == {"Brukarbedömning hemtjänst – helhetssyn"}
     assert all(r.source == "Kolada" and r.raw_kolada and r.fetched_at == WHEN for r in rows)
+
+
+def _series_plan(tiny_tables: Any, write_tables: Any, **row: Any) -> Any:
+    tiny_tables["Indikatorer"] = [{"Indikator-id": "I9", "Mål-id": "M1", "Indikator": "Nöjdhet (%)",
+                                   "Enhet": "%", "Målvärde 2024": "Öka", **row}]
+    return read_plan(write_tables(tiny_tables))
+
+
+def test_each_series_is_compared_in_its_own_kpi_and_gender(tiny_tables: Any, write_tables: Any) -> None:
+    gender_split = _series_plan(tiny_tables, write_tables, **{"Serier": "Kvinnor; Män", "Kolada-id": "U21468"})
+    # Kvinnor and Män in K and M, and the total for riket and the group
+    assert comparison_genders(gender_split.indicators[0]) == [("U21468", "K"), ("U21468", "M"), ("U21468", "T")]
+    per_series = _series_plan(tiny_tables, write_tables, **{
+        "Serier": "Särskilt boende; Hemtjänst", "Kolada-id": "Särskilt boende: U23471; Hemtjänst: U21468",
+        "Kön": "K"})
+    assert comparison_genders(per_series.indicators[0]) == [("U23471", "K"), ("U21468", "K")]
+    totals = _series_plan(tiny_tables, write_tables, **{"Serier": "Totalt; Kvinnor; Män", "Kolada-id": "U21468"})
+    assert comparison_genders(totals.indicators[0]) == [("U21468", "T"), ("U21468", "K"), ("U21468", "M")]
+
+
+def test_build_comparisons_per_series_gender(tiny_tables: Any, write_tables: Any) -> None:
+    plan = _series_plan(tiny_tables, write_tables, **{"Serier": "Kvinnor; Män", "Kolada-id": "U21468"})
+    values = [v("U21468", unit, 2024, value, gender=g)
+              for unit, g, value in [("1489", "T", 94.0), ("1489", "K", 93.0), ("1489", "M", 96.0),
+                                     (RIKET, "T", 86.0), (RIKET, "K", 85.0), (RIKET, "M", 88.0)]]
+    rows = build_comparisons(plan, Period(2024, "delår"), values, {}, units_for(plan, None))
+    got = {(r.municipality_id, r.gender): r.value for r in rows}
+    assert got == {("1489", "T"): 94.0, ("1489", "K"): 93.0, ("1489", "M"): 96.0,
+                   (RIKET, "T"): 86.0, (RIKET, "K"): 85.0, (RIKET, "M"): 88.0}
+    one_id_per_series = _series_plan(tiny_tables, write_tables, **{
+        "Serier": "Särskilt boende; Hemtjänst", "Kolada-id": "Särskilt boende: U23471; Hemtjänst: U21468"})
+    values = [v("U23471", "1489", 2024, 83.0), v("U21468", "1489", 2024, 94.0), v("U21468", RIKET, 2024, 86.0),
+              v("U21468", "1489", 2024, 93.0, gender="K")]
+    rows = build_comparisons(one_id_per_series, Period(2024, "delår"), values, {}, units_for(plan, None))
+    assert [(r.kolada_id, r.municipality_id, r.gender, r.value) for r in rows] == [
+        ("U21468", "1489", "T", 94.0), ("U21468", RIKET, "T", 86.0), ("U23471", "1489", "T", 83.0)]
 
 
 def test_deleted_values_have_no_value_and_missing_metadata_uses_the_id(plan: Any) -> None:

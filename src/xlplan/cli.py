@@ -9,6 +9,7 @@ unexpected error: a Swedish message on stderr, the traceback in the log file it 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,10 @@ def emit_json(data: Any) -> None:
 def plan_check(
     plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
+    kolada_url: str | None = typer.Option(None, "--kolada-url", help="Koladas bas-URL för förslag på Kolada-id."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
 ) -> None:
-    """Kontrollera en plan och sammanfatta den (avdelningar, mål, indikatorer, målvärden)."""
+    """Kontrollera en plan och sammanfatta den (avdelningar, mål, indikatorer, målvärden, förslag på Kolada-id)."""
     from xlplan.planio import plan_from_workbook
     from xlplan.summary import format_summary, plan_summary
 
@@ -84,10 +87,44 @@ def plan_check(
                 typer.echo(f"  - {p}", err=True)
         raise typer.Exit(2)
     summary = plan_summary(parsed)
+    found = _kolada_suggestions(parsed, kolada_url, cache_dir)
     if as_json:
-        emit_json({"ok": True, **summary})
+        extra = {} if found is None else {"kolada_forslag": {
+            "forslag": [s.to_json() for s in found["forslag"]], "utan_forslag": found["utan_id"],
+            "anteckningar": found["anteckningar"]}}
+        emit_json({"ok": True, **summary, **extra})
     else:
         typer.echo(format_summary(summary))
+        if found is not None:
+            _print_suggestions(found)
+
+
+def _kolada_suggestions(parsed: Any, kolada_url: str | None, cache_dir: Path | None) -> dict[str, Any] | None:
+    """Kolada ids suggested for indicators that name a Kolada title but no id (never fails)."""
+    from xlplan.kolada.sok import CHECK_DEADLINE, load_catalogue, suggest_ids, titled_indicators
+
+    if not titled_indicators(parsed):
+        return None  # nothing to look up: httpx is not even imported
+    from xlplan.kolada.client import ENV_BASE_URL
+    url = kolada_url or os.environ.get(ENV_BASE_URL) or parsed.settings.kolada_url
+    catalogue, notes = load_catalogue(base_url=url, cache_dir=cache_dir, deadline=CHECK_DEADLINE, max_retries=1)
+    if catalogue is None:
+        notes = [*notes, "Kolada-id kan inte föreslås nu; planen kontrollerades ändå. "
+                 "Sök senare med: xlplan kolada sok \"ord ur titeln\""]
+        return {"forslag": [], "anteckningar": notes,
+                "utan_id": [{"id": i.id, "namn": i.name, "titel": t} for i, t in titled_indicators(parsed)]}
+    return {"forslag": suggest_ids(parsed, catalogue), "anteckningar": notes, "utan_id": []}
+
+
+def _print_suggestions(found: dict[str, Any]) -> None:
+    lines = ["Indikatorer som nämner en Kolada-titel men inget Kolada-id:"]
+    for s in found["forslag"]:
+        lines += s.lines()
+    for i in found["utan_id"]:
+        lines.append(f"  {i['id']} {i['namn']}: Kolada-titeln '{i['titel']}'")
+    lines += [f"  Obs: {n}" for n in found["anteckningar"]]
+    lines.append("  Skriv det rätta id:t i kolumnen Kolada-id på bladet Indikatorer.")
+    typer.echo("\n".join(lines))
 
 
 def _polarity(text: str | None) -> str | None:
@@ -341,6 +378,45 @@ def return_cmd(
 
     for line in return_file(file, comment, by).lines():
         typer.echo(line)
+
+
+kolada_app = typer.Typer(cls=XlplanGroup, no_args_is_help=True, help="Koladas nyckeltal.", rich_markup_mode=None)
+app.add_typer(kolada_app, name="kolada")
+
+
+@kolada_app.command("sok")
+def kolada_sok_cmd(
+    text: list[str] = typer.Argument(..., help="Ord ur nyckeltalets titel (alla ska finnas), eller ett Kolada-id."),
+    limit: int = typer.Option(20, "--max", min=1, help="Högst så många träffar."),
+    kolada_url: str | None = typer.Option(None, "--kolada-url", help="Koladas bas-URL (före XLPLAN_KOLADA_URL)."),
+    offline: bool = typer.Option(False, "--offline", help="Sök bara i katalogen i cachen; inga anrop till Kolada."),
+    refresh: bool = typer.Option(False, "--uppdatera", help="Hämta katalogen från Kolada igen fast den finns i cachen."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
+    as_json: bool = typer.Option(False, "--json", help="Skriv träffarna som JSON."),
+) -> None:
+    """Sök nyckeltal i Koladas katalog på ord i titeln: id, titel, kön, enhetsdata och publicering."""
+    from xlplan.kolada.sok import format_hit, load_catalogue, search
+
+    query = " ".join(text)
+    catalogue, notes = load_catalogue(base_url=kolada_url, cache_dir=cache_dir, offline=offline, refresh=refresh)
+    for note in notes:
+        typer.echo(note if catalogue is None else f"Obs: {note}", err=True)
+    if catalogue is None:
+        raise typer.Exit(2)
+    hits = search(catalogue, query, None)
+    if as_json:
+        emit_json([h.to_json() for h in hits[:limit]])
+    elif not hits:
+        typer.echo(f"Inget av Koladas {len(catalogue)} nyckeltal har alla orden '{query}' i titeln.")
+    else:
+        shown = hits[:limit]
+        more = f" (visar de {len(shown)} bästa; fler med --max)" if len(hits) > len(shown) else ""
+        typer.echo(f"{len(hits)} nyckeltal i Koladas katalog matchar '{query}'{more}:")
+        for hit in shown:
+            for line in format_hit(hit):
+                typer.echo(line)
+    if not hits:
+        raise typer.Exit(1)
 
 
 @app.command("kolada-standin")

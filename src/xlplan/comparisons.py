@@ -1,7 +1,8 @@
 """Comparison values for the committee's Jämförelser sheet: own municipality, riket, similar municipalities.
 
-For every Kolada indicator of the plan, the same KPI (in the indicator's
-gender) for
+For every Kolada indicator of the plan, the same KPI (per series: in the
+series' gender, and in the total too when the indicator is split by gender,
+see :func:`comparison_genders`) for
 
 * the plan's municipality (``Kommun-id``),
 * riket (``0000``),
@@ -9,8 +10,9 @@ gender) for
   a ``G…`` id is used as it is; any other text is a title, looked up with
   Kolada's title search (:func:`resolve_group`),
 
-for the years followed up (Planår up to the period's year) and the
-indicator's baseline year (Nulägesår).  Values are Kolada's own, including
+for the years followed up (Planår up to the period's year), the two years
+before the period's year (history for the trend; ``xlplan pull`` fetches
+them anyway) and the indicator's baseline year (Nulägesår).  Values are Kolada's own, including
 the group mean Kolada computes, so the source is "Kolada".
 
 Only combinations Kolada has a row for become rows (a row may have no value:
@@ -34,11 +36,12 @@ from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import Comparison
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.kolada.models import KoladaValue, KpiMeta, MunicipalityGroup
-from xlplan.model import Indicator, Plan
+from xlplan.model import Indicator, Plan, series_gender
 from xlplan.periods import Period
 
 __all__ = [
-    "COMPARISONS_FILE", "RIKET", "Unit", "build_comparisons", "comparison_kpis", "comparison_years",
+    "COMPARISONS_FILE", "RIKET", "Unit", "build_comparisons", "comparison_genders", "comparison_kpis",
+    "comparison_years",
     "merge_comparisons", "read_comparisons", "resolve_group", "save_comparisons", "units_for",
 ]
 
@@ -102,8 +105,11 @@ def comparison_years(plan: Plan, period: Period) -> list[int]:
     return list(range(first, period.year + 1))
 
 
-def _indicator_years(ind: Indicator, followed: Sequence[int]) -> list[int]:
-    years = set(followed)
+HISTORY_YEARS = 2  # years before the period's year kept as history (pull fetches them too)
+
+
+def _indicator_years(ind: Indicator, followed: Sequence[int], period: Period) -> list[int]:
+    years = set(followed) | {period.year - n for n in range(1, HISTORY_YEARS + 1)}
     if ind.baseline_year is not None:
         years.add(ind.baseline_year)
     return sorted(years)
@@ -122,22 +128,50 @@ def comparison_kpis(plan: Plan, periods: Iterable[Period]) -> list[tuple[Indicat
     return out
 
 
+def comparison_genders(ind: Indicator) -> list[tuple[str, str]]:
+    """(KPI, Kolada gender) pairs an indicator is compared in, per series.
+
+    Each series is compared in its own KPI and gender (``Kvinnor: U21468`` in
+    ``K``; a series that names no gender in the indicator's *Kön*).  An
+    indicator split by gender is also compared in the total (``T``), the line
+    riket and similar municipalities are shown with.  A KPI no series maps to
+    is compared in the indicator's *Kön*.
+    """
+    out: list[tuple[str, str]] = []
+    for series in ind.series_names():
+        kpi = ind.kpi_for(series)
+        gender = ind.gender_for(series) if kpi is not None else None
+        if kpi is not None and gender is not None and (kpi, gender) not in out:
+            out.append((kpi, gender))
+    split = [ind.kpi_for(s) for s in ind.series if series_gender(s) in ("K", "M")]
+    for kpi in [k for k in dict.fromkeys(split) if k is not None]:
+        if (kpi, "T") not in out:
+            out.append((kpi, "T"))
+    for _, kpi in ind.kolada:
+        if not any(k == kpi for k, _ in out):
+            out.append((kpi, ind.gender))
+    return out
+
+
 def build_comparisons(plan: Plan, period: Period, values: Iterable[KoladaValue], metadata: dict[str, KpiMeta],
                       units: Sequence[Unit]) -> list[Comparison]:
-    """The comparison rows (pure): per KPI and gender, per unit, per year Kolada has a row for."""
+    """The comparison rows (pure): per KPI and gender (per series, see :func:`comparison_genders`),
+    per unit, per year Kolada has a row for."""
     by_key = {v.key: v for v in values}
     followed = comparison_years(plan, period)
     rows: dict[tuple[str, str, int, str], Comparison] = {}
-    for ind, kpi in comparison_kpis(plan, [period]):
+    pairs = [(ind, kpi, gender) for ind in dict.fromkeys(i for i, _ in comparison_kpis(plan, [period]))
+             for kpi, gender in comparison_genders(ind)]
+    for ind, kpi, gender in pairs:
         title = metadata[kpi].title if kpi in metadata else kpi
         for unit in units:
-            for year in _indicator_years(ind, followed):
-                key = (kpi, unit.id, year, ind.gender)
+            for year in _indicator_years(ind, followed, period):
+                key = (kpi, unit.id, year, gender)
                 v = by_key.get(key)
                 if v is None or key in rows:
                     continue
                 value = None if v.isdeleted else v.value
-                rows[key] = Comparison(kpi, title, unit.id, unit.name, year, ind.gender, value,
+                rows[key] = Comparison(kpi, title, unit.id, unit.name, year, gender, value,
                                        v.status or None, v.fetched_at, "Kolada")
     return sorted(rows.values(), key=_order(units))
 

@@ -99,6 +99,8 @@ def _reasons(plan: Plan, ind: Indicator, year: int) -> list[tuple[str | None, st
             continue
         if ind.kpi_for(series) is not None or _has_file_source(plan, ind, series):
             continue
+        if ind.baseline_values().get(series) is not None:
+            continue  # compared with the Nuläge when no newer comparison value comes
         out.append((series, "jamforelsevarde_saknas", f"riktningsmålet '{text}' har inget nuläge och ingen källa "
                     "för förra årets värde (inget Kolada-id, ingen rad i Filkällor): kan bara bedömas om "
                     "avdelningen skriver in ett jämförelsevärde (eller om förra periodens fil finns i mappen)"))

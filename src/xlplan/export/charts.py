@@ -18,6 +18,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from xlplan.committee import (
     FULFILLED,
@@ -31,6 +32,7 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
 )
+from xlplan.model import series_gender
 from xlplan.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
 
 if TYPE_CHECKING:
@@ -66,7 +68,16 @@ SERIES_STYLES: tuple[tuple[str, str, LineStyle, float, str], ...] = (
     ("#41AB5D", "D", "-.", 1.5, "..."),
     ("#807DBA", "v", (0, (5, 1, 1, 1, 1, 1)), 1.5, "\\\\\\"),
     ("#8C6D31", "P", (0, (1, 1)), 1.5, "+++"),
+    ("#CE1256", "X", (0, (3, 1, 1, 1)), 1.5, "ooo"),
+    ("#252525", "*", (0, (8, 2)), 1.5, "**"),
 )
+# Genders in a panel split by gender: (colour, marker), apart in colour and in grey-scale print.
+GENDER_STYLES = {"T": ("#08306B", "o"), "K": ("#D95F02", "^"), "M": ("#7570B3", "s")}
+# Riket and similar municipalities beside a gender split: grey-ish, markers no gender uses.
+OTHER_UNIT_STYLES: tuple[tuple[str, str, LineStyle], ...] = (
+    ("#6A6A6A", "D", ":"), ("#8C6D31", "P", (0, (1, 1))), ("#252525", "*", (0, (8, 2))))
+MAX_LINES = len(SERIES_STYLES)  # lines per panel at most (each with its own style)
+GENDER_WORDS = {"T": "totalt", "K": "kvinnor", "M": "män"}
 
 
 @dataclass(frozen=True)
@@ -151,10 +162,18 @@ def _period_year(data: CommitteeData) -> int:
     return int(head) if head.isdigit() else data.meta.generated_at.year
 
 
+def in_gender(values: Iterable[Comparison], gender: str | None) -> list[Comparison]:
+    """The values of *gender* when there are any, else :func:`one_gender`'s choice."""
+    values = list(values)
+    own = [v for v in values if v.gender == gender]
+    return own if own else one_gender(values)
+
+
 def previous_value(data: CommitteeData, line: IndicatorLine) -> float | None:
-    """The kommun's own Kolada value for the year before the period, when it was pulled; else the plan's
-    history value of that year when the indicator has this one line (the plan's figure is the indicator's,
-    not one of several departments')."""
+    """The kommun's own Kolada value for the year before the period, when it was pulled (in the gender
+    the line's series names: Kvinnor's row gets the women's value); else the plan's history value of that
+    year when the indicator has this one line (the plan's figure is the indicator's, not one of several
+    departments')."""
     year = _period_year(data) - 1
     if not line.kolada_id:
         same = [x for x in data.indicators if x.indicator_id == line.indicator_id and x.series == line.series]
@@ -162,8 +181,9 @@ def previous_value(data: CommitteeData, line: IndicatorLine) -> float | None:
             return None
         return next((h.value for h in data.history if h.indicator_id == line.indicator_id and h.year == year
                      and (h.series or None) == (line.series or None)), None)
-    values = one_gender(c for c in data.comparisons
-                        if c.kolada_id == line.kolada_id and c.municipality_id == data.meta.municipality_id)
+    values = in_gender((c for c in data.comparisons
+                        if c.kolada_id == line.kolada_id and c.municipality_id == data.meta.municipality_id),
+                       series_gender(line.series) if line.series else None)
     return next((c.value for c in values if c.year == year and c.value is not None), None)
 
 
@@ -206,11 +226,21 @@ def baseline_number(line: IndicatorLine) -> float | None:
 _baseline_number = baseline_number
 
 
+def baseline_year(line: IndicatorLine) -> int | None:
+    """The year of the line's baseline: one written in its text ('74 % (2022)') over the Nulägesår column."""
+    if line.baseline:
+        years = {int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", series_part(line.baseline, line.series))}
+        if len(years) == 1:
+            return years.pop()
+    return line.baseline_year
+
+
 @dataclass(frozen=True)
 class _Trend:
     label: str
     points: tuple[tuple[int, float], ...]
     kind: str  # "utfall" (a department's line) or "jämförelse" (Kolada)
+    gender: str | None = None  # T/K/M: a line of one gender (a series, or the kommun's Kolada value)
 
 
 def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
@@ -218,9 +248,9 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
     by_points: dict[tuple[tuple[int, float], ...], list[IndicatorLine]] = {}
     for x in lines:
         points: list[tuple[int, float]] = []
-        base = _baseline_number(x)
-        if base is not None and x.baseline_year and x.baseline_year < year:
-            points.append((x.baseline_year, base))
+        base, base_year = _baseline_number(x), baseline_year(x)
+        if base is not None and base_year and base_year < year:
+            points.append((base_year, base))
         if x.outcome is not None:
             points.append((year, x.outcome))
         if points:
@@ -235,7 +265,8 @@ def _outcome_trends(lines: Sequence[IndicatorLine], year: int) -> list[_Trend]:
             label = " och ".join(departments) + (f", {', '.join(series)}" if series else "")
         else:
             label = departments[0] + (f", {', '.join(series)}" if series else "")
-        trends.append(_Trend(label, key, "utfall"))
+        genders = {series_gender(x.series) if x.series else None for x in group}
+        trends.append(_Trend(label, key, "utfall", genders.pop() if len(genders) == 1 else None))
     return trends
 
 
@@ -251,66 +282,134 @@ def _history_trends(data: CommitteeData, lines: Sequence[IndicatorLine], year: i
     return trends
 
 
-def _comparison_trends(data: CommitteeData, kolada_ids: Sequence[str]) -> list[_Trend]:
-    values = [c for c in data.comparisons if c.kolada_id in kolada_ids and c.value is not None]
-    if len(set(kolada_ids)) != 1:
+def _line_genders(lines: Sequence[IndicatorLine]) -> list[str]:
+    """The Kolada genders the lines' series name (``Kvinnor`` -> ``K``), in the lines' order."""
+    return [g for g in dict.fromkeys(series_gender(x.series) for x in lines if x.series) if g is not None]
+
+
+def _unit_trend(values: Sequence[Comparison], label: str, gender: str | None = None) -> _Trend:
+    points = tuple(sorted((v.year, float(v.value)) for v in values if v.value is not None))
+    return _Trend(label + (" (Kolada)" if values[0].raw_kolada else ""), points, "jämförelse", gender)
+
+
+def _comparison_trends(data: CommitteeData, kpi: str | None, lines: Sequence[IndicatorLine]) -> list[_Trend]:
+    """The kommun, riket and similar municipalities over the years for *kpi* (Kolada's values).
+
+    In the gender of the lines' series; when the series split the indicator by
+    gender (Kvinnor/Män), the kommun has one line per gender and the other
+    units their total."""
+    if kpi is None:
         return []
-    values = one_gender(values)
+    values = [c for c in data.comparisons if c.kolada_id == kpi and c.value is not None]
+    genders = _line_genders(lines)
+    home = data.meta.municipality_id
     by_unit = _by_unit(values)
     trends = []
-    for unit in ordered_units(values, data.meta.municipality_id):
-        points = tuple(sorted((v.year, float(v.value)) for v in by_unit[unit] if v.value is not None))
-        first = by_unit[unit][0]
-        trends.append(_Trend(first.municipality + (" (Kolada)" if first.raw_kolada else ""), points, "jämförelse"))
+    split = {"K", "M"} & set(genders)
+    for unit in ordered_units(values, home):
+        own = by_unit[unit]
+        if split and unit == home:
+            for g in genders:
+                chosen = [v for v in own if v.gender == g]
+                if chosen:
+                    trends.append(_unit_trend(chosen, f"{chosen[0].municipality}, {GENDER_WORDS[g]}", g))
+            continue
+        chosen = ([v for v in own if v.gender == "T"] if split
+                  else in_gender(own, genders[0] if len(genders) == 1 else None))
+        if chosen:
+            label = chosen[0].municipality + (", totalt" if split else "")
+            trends.append(_unit_trend(chosen, label))
     return trends
 
 
-def _alt_sentence(name: str, trends: Sequence[_Trend], target: float | None, unit: str | None) -> str:
+def _alt_sentence(name: str, trends: Sequence[_Trend], target: float | None, unit: str | None,
+                  genders: Sequence[str] = ()) -> str:
+    shown_unit = None if unit and unit.strip().casefold() in ("antal", "st", "st.") else unit  # "1", not "1 antal"
+
     def value(v: float) -> str:
-        return format_number(v, display_decimals(v), unit)
+        return format_number(v, display_decimals(v), shown_unit)
 
     parts = [f"{t.label}: " + ", ".join(f"{y} {value(v)}" for y, v in t.points) for t in trends]
-    text = f"{' '.join(name.split())}. " + "; ".join(parts)
+    split = ""
+    if {"K", "M"} <= set(genders):
+        words = [GENDER_WORDS[g] for g in genders]
+        split = f"Uppdelat på kön ({', '.join(words[:-1])} och {words[-1]}), en linje per kön. "
+    text = f"{' '.join(name.split()).rstrip('.')}. {split}" + "; ".join(parts)
     return text + (f"; målvärde {value(target)}." if target is not None else ".")
+
+
+@dataclass(frozen=True)
+class _Panel:
+    indicator: str
+    name: str
+    trends: tuple[_Trend, ...]
+    target: float | None
+    unit: str | None
+    genders: tuple[str, ...] = ()  # the Kolada genders the series name (("K", "M") when split by gender)
+
+
+def _panel_parts(name: str, group: Sequence[IndicatorLine]) -> list[tuple[str, list[IndicatorLine], str | None]]:
+    """(title, lines, KPI) per panel of one indicator: one panel, or one per Kolada id when
+    its series have different Kolada ids (each compared with its own KPI)."""
+    kolada = list(dict.fromkeys(x.kolada_id for x in group if x.kolada_id))
+    if len(kolada) <= 1:
+        return [(name, list(group), kolada[0] if kolada else None)]
+    parts: list[tuple[str, list[IndicatorLine], str | None]] = []
+    for kpi in [*kolada, None]:
+        lines = [x for x in group if x.kolada_id == kpi]
+        if lines:
+            series = list(dict.fromkeys(x.series for x in lines if x.series))
+            parts.append((f"{name} – {', '.join(series)}" if series else name, lines, kpi))
+    return parts
+
+
+def _panels(data: CommitteeData, lines: Sequence[IndicatorLine], year: int) -> list[_Panel]:
+    panels = []
+    for name in dict.fromkeys(x.indicator for x in lines):
+        for title, group, kpi in _panel_parts(name, [x for x in lines if x.indicator == name]):
+            trends = (_outcome_trends(group, year) + _history_trends(data, group, year)
+                      + _comparison_trends(data, kpi, group))
+            trends = [t for t in trends if t.points]
+            if not any(len(t.points) >= 2 for t in trends):
+                continue
+            targets = {target_number(x) for x in group if not is_text_target(x)} - {None}
+            unit = next((x.unit for x in group if x.unit), None)
+            panels.append(_Panel(name, title, tuple(trends[:MAX_LINES]), targets.pop() if len(targets) == 1 else None,
+                                 unit, tuple(_line_genders(group))))
+    return panels
 
 
 def goal_trend_chart(data: CommitteeData, goal: GoalSummary, path: Path) -> Chart | None:
     """Small multiples for one goal: per indicator, baseline → this period per department and series,
     the kommun beside riket and similar municipalities (Kolada) over the years, the target as a line.
+    An indicator whose series have different Kolada ids gets a panel per id, each with its own
+    comparisons; one split by gender (Kvinnor/Män) a line per gender.
     Indicators with no line of at least two points get no panel (no one-point charts)."""
     year = _period_year(data)
     lines = [x for x in data.indicators if x.goal_id == goal.goal_id]
-    panels = []
-    for name in dict.fromkeys(x.indicator for x in lines):
-        group = [x for x in lines if x.indicator == name]
-        kolada = list(dict.fromkeys(x.kolada_id for x in group if x.kolada_id))
-        trends = _outcome_trends(group, year) + _history_trends(data, group, year) + _comparison_trends(data, kolada)
-        trends = [t for t in trends if t.points]
-        if not any(len(t.points) >= 2 for t in trends):
-            continue
-        targets = {target_number(x) for x in group if not is_text_target(x)} - {None}
-        unit = next((x.unit for x in group if x.unit), None)
-        panels.append((name, trends[:6], targets.pop() if len(targets) == 1 else None, unit))
+    panels = _panels(data, lines, year)
     if not panels:
         return None
     cols = 1 if len(panels) == 1 else 2
     width = 3.6 if cols == 1 else WIDTH_IN
     with matplotlib.rc_context(RC):
-        fig = _panel_grid(panels, cols, width)
+        fig = _panel_grid([(p.name, p.trends, p.target, p.unit) for p in panels], cols, width)
         _save(fig, path)
-    alt = f"Diagram för mål {goal.goal_id}, en ruta per indikator. " + " ".join(
-        _alt_sentence(*p) for p in panels)
+    per = "en ruta per indikator" + (", och per nyckeltal där seriernas Kolada-id skiljer sig"
+                                     if len({p.indicator for p in panels}) < len(panels) else "")
+    alt = f"Diagram för mål {goal.goal_id}, {per}. " + " ".join(
+        _alt_sentence(p.name, p.trends, p.target, p.unit, p.genders) for p in panels)
     kpis = {x.kolada_id for x in lines if x.kolada_id}
     shown = [c for c in data.comparisons if c.kolada_id in kpis and c.value is not None]
-    sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p[1]) else []
-    what = "en ruta per indikator" if len(panels) > 1 else " ".join(panels[0][0].split()).rstrip(".")
+    sources = [source_note(one_gender(shown))] if any(t.kind == "jämförelse" for p in panels for t in p.trends) else []
+    what = per if len(panels) > 1 else " ".join(panels[0].name.split()).rstrip(".")
     return Chart(path, f"Mål {goal.goal_id}: utveckling från nuläget till {data.meta.period_label} ({what}).",
                  "; ".join(sources) or None, width_cm=width * 2.54, alt_text=alt)
 
 
 # Panel geometry in inches: a fixed layout (no per-figure layout solving), computed from the
 # number of title and legend lines, so titles and legends are never clipped nor overlap.
-_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.2, 0.3, 0.14, 0.165, 0.55, 0.55, 0.1
+_AXES_H, _TICKS_H, _TITLE_LINE, _LEGEND_LINE, _LEFT, _GAP, _RIGHT = 1.0, 0.28, 0.14, 0.145, 0.55, 0.55, 0.1
 _TITLE_WRAP, _LABEL_WRAP = 44, 34
 
 
@@ -343,13 +442,38 @@ def _panel_grid(panels: Sequence[tuple[str, Sequence[_Trend], float | None, str 
     return fig
 
 
+def _line_styles(trends: Sequence[_Trend]) -> list[tuple[str, str, LineStyle, float]]:
+    """(colour, marker, line style, width) per trend.  A panel split by gender draws each gender
+    in its own colour and marker (outcomes solid and thick, Kolada's values dashed), the other
+    units in grey; otherwise each line takes the next of :data:`SERIES_STYLES`."""
+    if not any(t.gender in ("K", "M") for t in trends):
+        out = []
+        for i, t in enumerate(trends):
+            colour, marker, style, lw, _h = SERIES_STYLES[i % len(SERIES_STYLES)]
+            out.append((colour, marker, style, lw if t.kind == "utfall" else 1.2))
+        return out
+    seen: dict[str | None, int] = {}
+    others = iter(OTHER_UNIT_STYLES * 3)
+    styles: list[tuple[str, str, LineStyle, float]] = []
+    for t in trends:
+        if t.gender is None:
+            colour, marker, style = next(others)
+            styles.append((colour, marker, style, 1.2))
+            continue
+        n = seen[t.gender] = seen.get(t.gender, -1) + 1
+        colour, marker = GENDER_STYLES[t.gender]
+        solid: LineStyle = ("-", "-.", (0, (5, 1, 1, 1, 1, 1)))[n % 3] if t.kind == "utfall" else (":" if n > 1 else "--")
+        styles.append((colour, marker, solid, 2.2 if t.kind == "utfall" else 1.3))
+    return styles
+
+
 def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | None, unit: str | None) -> None:
     own = [t for t in trends if t.kind == "utfall"]
     other = [t for t in trends if t.kind != "utfall"]
-    for i, t in enumerate(own + other):
-        colour, marker, style, lw, _h = SERIES_STYLES[i % len(SERIES_STYLES)]
+    ordered = own + other
+    for t, (colour, marker, style, lw) in zip(ordered, _line_styles(ordered)):
         xs, ys = zip(*t.points)
-        ax.plot(xs, ys, color=colour, marker=marker, linestyle=style, linewidth=lw if t.kind == "utfall" else 1.2,
+        ax.plot(xs, ys, color=colour, marker=marker, linestyle=style, linewidth=lw,
                 markersize=4, label=wrap(t.label, _LABEL_WRAP))
     if target is not None:
         ax.axhline(target, color="black", linestyle="--", linewidth=1.2, label="Målvärde")
@@ -357,6 +481,17 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
     ax.set_xticks(years, [str(y) for y in years])
     if len(years) == 1:
         ax.set_xlim(years[0] - 1, years[0] + 1)
+    ax.margins(y=0.12)  # no marker cut in half by the frame
+    values = [v for t in trends for _y, v in t.points] + ([target] if target is not None else [])
+    if values and all(float(v).is_integer() for v in values):  # counts: whole-number ticks, no '1,04'
+        low, high = min(values), max(values)
+        if high - low < 4:
+            pad = (4 - (high - low)) / 2
+            low, high = low - pad, high + pad
+            if min(values) >= 0 > low:
+                low, high = 0, high - low
+            ax.set_ylim(low, high)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
     ax.yaxis.set_major_formatter(lambda v, _pos: tick_text(v))
     ax.grid(axis="y", linewidth=0.4, color="#BBBBBB")
     ax.set_title(wrap(name, _TITLE_WRAP), loc="left", fontsize=7.5)

@@ -322,8 +322,9 @@ def _figure(doc: DocumentObject, ctx: _Context, chart: Chart) -> None:
     run = pic.add_run()
     run.add_picture(str(chart.path), width=Cm(width))
     parts.set_alt_text(run, chart.caption, chart.alt_text or chart.caption)
-    _add(doc, f"Figur {ctx.figures}. {chart.caption}", "Caption")
+    caption = _add(doc, f"Figur {ctx.figures}. {chart.caption}", "Caption")
     if chart.source:
+        caption.paragraph_format.keep_with_next = True  # the source stays under its figure
         _add(doc, chart.source, "Källhänvisning")
 
 

@@ -19,6 +19,8 @@ Usage::
   returns no row for years not published yet).  A row may carry ``value=None``,
   a non-empty ``status`` or ``isdeleted=True``; all are kept as Kolada gave them.
 * ``kpi_metadata(kpis) -> dict[str, KpiMeta]``; unknown ids are absent.
+* ``kpi_catalogue(refresh=False) -> list[KpiMeta]``: the whole KPI catalogue,
+  read from the cache when it is there (see :mod:`xlplan.kolada.sok`).
 * ``municipality_groups(title) -> list[MunicipalityGroup]`` (title substring
   search) and ``municipality_group(gid) -> MunicipalityGroup | None``.  When
   Kolada fails, a cached answer to the same lookup is used (with a warning);
@@ -255,6 +257,7 @@ class KoladaClient:
         self.request_count = 0
         self.last_revisions: list[Revision] = []
         self.warnings: list[str] = []
+        self.catalogue_fetched_at: datetime | None = None
 
     # -- lifecycle -----------------------------------------------------------
     def close(self) -> None:
@@ -317,6 +320,39 @@ class KoladaClient:
                 meta = self._parse(req.url, parse_kpi, obj)
                 result[meta.id] = meta
         return result
+
+    @_bounded
+    def kpi_catalogue(self, *, refresh: bool = False) -> list[KpiMeta]:
+        """Kolada's whole KPI catalogue (``/kpi``, every page), fetched once and cached.
+
+        A cached catalogue is used without asking Kolada unless ``refresh``;
+        offline only the cache is read.  If Kolada fails and a cached catalogue
+        exists, that one is used (with a warning).  ``catalogue_fetched_at`` is
+        when the catalogue returned was fetched.
+        """
+        req = self._request("/kpi", {"per_page": self.per_page}, "nyckeltalskatalogen")
+        try:
+            cached = self.cache is not None and self.cache.get(page_key(req.key, 1)) is not None
+        except KoladaUnavailable:
+            cached = False  # an unusable cache folder or entry: ask Kolada
+        if self.offline or (cached and not refresh):
+            return self._catalogue_pages(req, cached=True)
+        try:
+            return self._catalogue_pages(req)
+        except KoladaUnavailable as exc:
+            if not cached:
+                raise
+            self._warn(f"Koladas nyckeltalskatalog kunde inte hämtas ({exc}); katalogen i cachen används.")
+            return self._catalogue_pages(req, cached=True)
+
+    def _catalogue_pages(self, req: _Request, *, cached: bool = False) -> list[KpiMeta]:
+        out: dict[str, KpiMeta] = {}
+        for page, fetched_at, _from_cache in self._pages(req, cached=cached):
+            self.catalogue_fetched_at = fetched_at
+            for obj in page.rows:
+                meta = self._parse(req.url, parse_kpi, obj)
+                out.setdefault(meta.id, meta)
+        return list(out.values())
 
     @_bounded
     def municipality_groups(self, title: str) -> list[MunicipalityGroup]:
