@@ -43,6 +43,7 @@ from xlplan.model import (
     Department,
     FileSource,
     Goal,
+    HrSource,
     Indicator,
     PersonnelTarget,
     Plan,
@@ -80,6 +81,7 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         personnel=plan.personnel_for(dep.id),
         controls=plan.controls_for(dep.id),
         file_sources=tuple(f for f in plan.file_sources if f.indicator_id in ind_ids),
+        hr_sources=plan.hr_sources,
         _version=plan.version,
     )
 
@@ -102,6 +104,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 _RECORDS: dict[str, type] = {
     "departments": Department, "goals": Goal, "indicators": Indicator, "activities": Activity,
     "budget": BudgetLine, "personnel": PersonnelTarget, "controls": ControlItem, "file_sources": FileSource,
+    "hr_sources": HrSource,
 }
 
 
