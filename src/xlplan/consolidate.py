@@ -887,7 +887,7 @@ def personnel_lines(ix: PlanIndex, choices: list[Choice],
             outcome = _number(values.get("outcome"))
             if outcome is not None:
                 reported.setdefault(p.name, []).append((outcome, *weights_of(values.get("provenance"))))
-            lines.append(PersonnelLine(c.department.id, c.department.name, p.name, p.unit, p.current, p.target,
+            lines.append(PersonnelLine(c.department.id, c.department.name, p.name, _unit(p), p.current, p.target,
                                        outcome, status(p, row.raw.get("outcome") if row else None),
                                        _text(values.get("comment")), _provenance(values, outcome, _absent(c))))
     if not reported and not export_totals:
@@ -895,16 +895,20 @@ def personnel_lines(ix: PlanIndex, choices: list[Choice],
     for name in ix.plan.personnel_names():
         own = next((p for p in ix.plan.personnel if p.name == name and p.department_id == COMMITTEE_ID), None)
         any_row = own or next(p for p in ix.plan.personnel if p.name == name)
-        shown = own or PersonnelTarget(COMMITTEE_ID, name, unit=any_row.unit)
+        shown = own or PersonnelTarget(COMMITTEE_ID, name, unit=any_row.unit, measures=any_row.measures)
         value: float | None
         if name in export_totals:
             value, basis = export_totals[name]
         else:
             having = sum(1 for c in choices if any(p.name == name for p in ix.personnel(c.department.id)))
             value, basis = committee_value(any_row, reported.get(name, []), having)
-        lines.append(PersonnelLine(None, COMMITTEE_NAME, name, shown.unit, shown.current, shown.target,
+        lines.append(PersonnelLine(None, COMMITTEE_NAME, name, _unit(any_row), shown.current, shown.target,
                                    value, status(shown, value), None, basis))
     return lines
+
+
+def _unit(p: PersonnelTarget) -> str:
+    return p.unit or ("antal" if p.is_count else "%")
 
 
 def _personnel_text(name: str, target: str | None, values: dict[str, Any]) -> str | None:

@@ -48,6 +48,7 @@ from xlplan.committee import (
     CommitteeData,
     GoalSummary,
     IndicatorLine,
+    PersonnelLine,
     department_totals,
     economy_totals,
     is_frame_line,
@@ -770,11 +771,52 @@ def _personnel(doc: DocumentObject, ctx: _Context) -> None:
     comments = _topic_comments(ctx.data, "personal")
     if ctx.texts.get("personal"):
         _text(doc, ctx.texts["personal"])
+    if ctx.data.personnel:  # the values are in the tables: only what the departments wrote is listed
+        _personnel_tables(doc, ctx.data.personnel)
+        comments = [CommentLine(None, x.department_id, x.department, None, f"{x.name}: {x.comment}")
+                    for x in ctx.data.personnel if x.comment]
     if comments:
+        _heading(doc, "Avdelningarnas kommentarer", 3)
         _comment_list(doc, comments)
-    if not comments and not ctx.texts.get("personal"):
+    if not comments and not ctx.texts.get("personal") and not ctx.data.personnel:
         _why(doc, "Ingen uppföljning av personal (sjukfrånvaro, personalomsättning) har rapporterats för "
                   "perioden.")
+
+
+def _personnel_tables(doc: DocumentObject, lines: Sequence[PersonnelLine]) -> None:
+    """The committee's key figures against its targets (status words), then each department's outcomes
+    (a row per department, a column per key figure, shaded by the status against its own target)."""
+    names = list(dict.fromkeys(x.name for x in lines))
+    committee = [x for x in lines if x.department_id is None]
+    if committee:
+        _heading(doc, "Nämnden", 3)
+        rows = [[x.name, x.current or "–", x.target or "–", fmt(x.outcome, x.unit), _status_label(x.status)]
+                for x in committee]
+        table = _table(doc, ["Nyckeltal", "Nuvärde", "Målvärde", "Utfall", "Status"], rows, numeric=[3])
+        for i, x in enumerate(committee, start=1):
+            _shade_status(table, i, 4, x.status)
+        bases: dict[str, list[str]] = {}
+        for x in committee:
+            if x.basis:
+                bases.setdefault(x.basis, []).append(x.name)
+        if bases:
+            how = "; ".join(f"{', '.join(n)}: {b}" for b, n in bases.items())
+            doc.add_paragraph(f"Så har nämndens värden tagits fram – {how}.", style="Källhänvisning")
+    departments = list(dict.fromkeys(x.department for x in lines if x.department_id is not None))
+    if not departments:
+        return
+    _heading(doc, "Per avdelning", 3)
+    cells = {(x.department, x.name): x for x in lines if x.department_id is not None}
+    rows = [[d] + [fmt(cells[(d, n)].outcome, cells[(d, n)].unit) if (d, n) in cells else "" for n in names]
+            for d in departments]
+    table = _table(doc, ["Avdelning"] + names, rows, numeric=range(1, len(names) + 1), flexible=0)
+    for r, d in enumerate(departments, start=1):
+        for c, n in enumerate(names, start=1):
+            if (d, n) in cells:
+                _shade_status(table, r, c, cells[(d, n)].status)
+    doc.add_paragraph("Färgen visar status mot avdelningens målvärde: grön uppfyllt, gul delvis uppfyllt, röd ej "
+                      "uppfyllt, grå utan utfall eller målvärde. Målvärden och status per avdelning står på bladet "
+                      "Personal i nämndens sammanställning.", style="Källhänvisning")
 
 
 # ---------------------------------------------------------------- internkontroll, framtid, underlag
