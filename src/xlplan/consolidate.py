@@ -972,13 +972,13 @@ def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[Consolidat
     Plan and period are taken from the department files' metadata and matched
     with the bundled example plans; does nothing when there are no department files.
     """
-    from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.examples import EXAMPLES, demo_plan_path, example_plan_path
 
     source = Path(out) / "avdelningar"
     folders = [source] + sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
     if not folders:
         return []
-    plans = {read_plan(example_plan_path(n)).id: example_plan_path(n) for n in EXAMPLES
+    plans = {read_plan(demo_plan_path(n, Path(out))).id: demo_plan_path(n, Path(out)) for n in EXAMPLES
              if example_plan_path(n).exists()}
     results = []
     for folder in folders:

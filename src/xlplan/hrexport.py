@@ -39,7 +39,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -346,11 +346,11 @@ def plan_personnel_pull(plan: Plan, books: Sequence[Any], hr_values: Iterable[Hr
                 change = decide(book, sheet.actual_name, row, hr_source(v), overwrite_pulled)
             elif row.raw.get("outcome") is None and "outcome" not in row.formulas:
                 change = Change(book.path, sheet.actual_name, row.row_id, row.cells, "saknas",
-                                f"Inget värde för {name} i HR-exporten; cellen lämnas tom.")
+                                "Inget värde i HR-exporten; cellen lämnas tom.")
             else:
                 change = None
-            if change is not None:
-                changes.append(change)
+            if change is not None:  # the report names the sheet and key figure, not only the cell
+                changes.append(replace(change, message=f"bladet {sheet.actual_name}, {name}: {change.message}"))
     return changes, problems
 
 

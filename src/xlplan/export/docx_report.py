@@ -802,21 +802,23 @@ def _personnel_tables(doc: DocumentObject, lines: Sequence[PersonnelLine]) -> No
         if bases:
             how = "; ".join(f"{', '.join(n)}: {b}" for b, n in bases.items())
             doc.add_paragraph(f"Så har nämndens värden tagits fram – {how}.", style="Källhänvisning")
-    departments = list(dict.fromkeys(x.department for x in lines if x.department_id is not None))
+    departments = list(dict.fromkeys((x.department_id, x.department) for x in lines if x.department_id is not None))
     if not departments:
         return
     _heading(doc, "Per avdelning", 3)
-    cells = {(x.department, x.name): x for x in lines if x.department_id is not None}
-    rows = [[d] + [fmt(cells[(d, n)].outcome, cells[(d, n)].unit) if (d, n) in cells else "" for n in names]
-            for d in departments]
-    table = _table(doc, ["Avdelning"] + names, rows, numeric=range(1, len(names) + 1), flexible=0)
-    for r, d in enumerate(departments, start=1):
-        for c, n in enumerate(names, start=1):
+    cells = {(x.department_id, x.name): x for x in lines if x.department_id is not None}
+    ids = [d for d, _ in departments]
+    rows = [[n] + [fmt(cells[(d, n)].outcome, cells[(d, n)].unit) if (d, n) in cells else "" for d in ids]
+            for n in names]
+    table = _table(doc, ["Nyckeltal"] + [d or "" for d in ids], rows, numeric=range(1, len(ids) + 1))
+    for r, n in enumerate(names, start=1):
+        for c, d in enumerate(ids, start=1):
             if (d, n) in cells:
                 _shade_status(table, r, c, cells[(d, n)].status)
-    doc.add_paragraph("Färgen visar status mot avdelningens målvärde: grön uppfyllt, gul delvis uppfyllt, röd ej "
-                      "uppfyllt, grå utan utfall eller målvärde. Målvärden och status per avdelning står på bladet "
-                      "Personal i nämndens sammanställning.", style="Källhänvisning")
+    legend = "; ".join(f"{d} = {name}" for d, name in departments)
+    doc.add_paragraph(f"{legend}. Färgen visar status mot avdelningens målvärde: grön uppfyllt, gul delvis "
+                      "uppfyllt, röd ej uppfyllt, grå utan utfall eller målvärde. Målvärden och status per "
+                      "avdelning står på bladet Personal i nämndens sammanställning.", style="Källhänvisning")
 
 
 # ---------------------------------------------------------------- internkontroll, framtid, underlag
