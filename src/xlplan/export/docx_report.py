@@ -783,6 +783,16 @@ def _personnel(doc: DocumentObject, ctx: _Context) -> None:
                   "perioden.")
 
 
+def plan_text(text: str | None) -> str:
+    """A verbatim value or target of the plan (``8,1 %``, ``<10 %``) with Swedish typography: the minus
+    sign, a no-break space before % and after a comparison sign; '–' for none."""
+    if not text:
+        return "–"
+    shown = swedish_text(" ".join(text.split()))
+    shown = re.sub(r"(\d)\s?%", "\\1" + NBSP + "%", shown)
+    return re.sub(r"([<>≤≥])\s*(?=[\d" + MINUS + "])", "\\1" + NBSP, shown)
+
+
 def _personnel_tables(doc: DocumentObject, lines: Sequence[PersonnelLine]) -> None:
     """The committee's key figures against its targets (status words), then each department's outcomes
     (a row per department, a column per key figure, shaded by the status against its own target)."""
@@ -790,7 +800,7 @@ def _personnel_tables(doc: DocumentObject, lines: Sequence[PersonnelLine]) -> No
     committee = [x for x in lines if x.department_id is None]
     if committee:
         _heading(doc, "Nämnden", 3)
-        rows = [[x.name, x.current or "–", x.target or "–", fmt(x.outcome, x.unit), _status_label(x.status)]
+        rows = [[x.name, plan_text(x.current), plan_text(x.target), fmt(x.outcome, x.unit), _status_label(x.status)]
                 for x in committee]
         table = _table(doc, ["Nyckeltal", "Nuvärde", "Målvärde", "Utfall", "Status"], rows, numeric=[3])
         for i, x in enumerate(committee, start=1):
