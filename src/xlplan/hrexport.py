@@ -163,6 +163,10 @@ def _rows_text(rows: Sequence[int]) -> str:
     return ("rad " if len(rows) == 1 else "raderna ") + shown + (f" … ({len(rows)} rader)" if len(rows) > 8 else "")
 
 
+def _them(rows: Sequence[int]) -> str:
+    return "raden" if len(rows) == 1 else "raderna"
+
+
 def _relative(path: Path, base: Path) -> str:
     try:
         return path.resolve().relative_to(base.resolve()).as_posix()
@@ -242,15 +246,15 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
     for cell, rows in unknown_deps.items():
         col = header[cols.department]
         problems.append(Problem("okand_avdelning", f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) är ingen "
-                                "avdelning i planen; raderna lästes inte. Skriv koden i kolumnen Ansvar på bladet "
+                                f"avdelning i planen; {_them(rows)} lästes inte. Skriv koden i kolumnen Ansvar på bladet "
                                 "Avdelningar i planen om den hör till en avdelning.", name, table.sheet,
-                                severity="varning", action="raderna lästes inte"))
+                                severity="varning", action=f"{_them(rows)} lästes inte"))
     for cell, rows in unknown_measures.items():
         col = header[cols.measure]
         problems.append(Problem("okant_matt", f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) motsvarar inget "
-                                "personalnyckeltal i planen; raderna lästes inte. Ange måttet i kolumnen HR-mått "
+                                f"personalnyckeltal i planen; {_them(rows)} lästes inte. Ange måttet i kolumnen HR-mått "
                                 "på bladet Personal i planen om det ska följas upp.", name, table.sheet,
-                                severity="varning", action="raderna lästes inte"))
+                                severity="varning", action=f"{_them(rows)} lästes inte"))
     if in_period == 0:
         problems.append(Problem("period_saknas", f"HR-exporten har inga rader för {period.label} (kolumnen "
                                 f"'{source.period_column}'); skriv t.ex. {period} eller {period.year}-"

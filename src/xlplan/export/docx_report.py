@@ -776,7 +776,8 @@ def _personnel(doc: DocumentObject, ctx: _Context) -> None:
         comments = [CommentLine(None, x.department_id, x.department, None, f"{x.name}: {x.comment}")
                     for x in ctx.data.personnel if x.comment]
     if comments:
-        _heading(doc, "Avdelningarnas kommentarer", 3)
+        if ctx.data.personnel:
+            _heading(doc, "Avdelningarnas kommentarer", 3)
         _comment_list(doc, comments)
     if not comments and not ctx.texts.get("personal") and not ctx.data.personnel:
         _why(doc, "Ingen uppföljning av personal (sjukfrånvaro, personalomsättning) har rapporterats för "
