@@ -320,3 +320,22 @@ def test_nothing_reported_keeps_the_sheet_out_and_the_pack_says_why(setup: Path)
     build_report(data, ReportCharts(), setup / "rapport.docx")
     texts = "\n".join(p.text for p in Document(str(setup / "rapport.docx")).paragraphs)
     assert "Ingen uppföljning av personal (sjukfrånvaro, personalomsättning) har rapporterats" in texts
+
+
+def test_the_exports_own_committee_row_is_the_committees_value_and_comments_reach_the_pack(setup: Path) -> None:
+    rows = EXPORT + [("Vård- och omsorgsnämnden", "2024-08", MEASURE, "7,9 %", "")]
+    write_csv(setup / "hr" / "hr_2024.csv", rows)
+    pull(setup / "avd", setup / "plan.xlsx")
+    lss = dep_book(setup, "Funktionsstöd").path
+    wb = openpyxl.load_workbook(lss)
+    book = read_department_workbook(lss)
+    wb[PERSONNEL][book.address(PERSONNEL, "P|Sjukfrånvaro totalt", "comment")] = "Färre långa sjukskrivningar."
+    wb.save(lss)
+    out = setup / "namnd.xlsx"
+    data = consolidate(setup / "avd", setup / "plan.xlsx", PERIOD, out).data
+    total = next(x for x in data.personnel if x.department_id is None and x.name == "Sjukfrånvaro totalt")
+    assert (total.outcome, total.basis) == (7.9, "HR-exportens rad för hela nämnden (hr_2024.csv, rad 9)")
+    build_report(read_committee_workbook(out), ReportCharts(), setup / "rapport.docx")
+    texts = [p.text for p in Document(str(setup / "rapport.docx")).paragraphs]
+    assert "Funktionsstöd: Sjukfrånvaro totalt: Färre långa sjukskrivningar." in texts
+    assert not any(t.startswith("Funktionsstöd: Personal, Sjukfrånvaro totalt: utfall") for t in texts)
