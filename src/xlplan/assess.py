@@ -20,12 +20,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from xlplan.model import Goal, Indicator
+from xlplan.model import Goal, Indicator, PersonnelTarget
 from xlplan.numbers import OutcomeReading, format_number, normalise_unit, read_outcome
 from xlplan.status import Status, StatusResult, StatusSettings, evaluate, reference
 from xlplan.targets import Polarity, SeriesTarget, SeriesValues, Target
 
 __all__ = ["RowInputs", "Assessment", "AssessFlag", "assess", "row_inputs", "plausible_range", "is_share",
+           "personnel_inputs",
            "uses_comparison",
            "COMPARISON_TYPED", "READER_CODES"]
 
@@ -156,6 +157,18 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
         unit=ind.unit, plausible=plausible_range(ind), share=is_share(ind),
         assessment=assessment if isinstance(assessment, str) else None, settings=settings,
         period_label=period_label, year=year, cells=dict(cells or {}))
+
+
+def personnel_inputs(p: PersonnelTarget, outcome: object, *, settings: StatusSettings, period_label: str = "perioden",
+                     year: int | None = None, outcome_format: str | None = None) -> RowInputs:
+    """The inputs of a personnel key figure (Personal): its target and Nuvärde in the one target language,
+    a share (%) within 0–100 unless it is a count (headcount)."""
+    unit = p.unit or (None if p.is_count else "%")
+    share = not p.is_count
+    return RowInputs(target=p.parsed_target(), outcome=outcome, outcome_format=outcome_format,
+                     baseline=p.baseline_values(), polarity=p.polarity(), unit=unit,
+                     plausible=(0.0, 100.0) if share else (0.0, None), share=share, settings=settings,
+                     period_label=period_label, year=year)
 
 
 def uses_comparison(target: Target, baseline: SeriesValues | None, series: str | None) -> bool:

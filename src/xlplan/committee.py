@@ -7,7 +7,8 @@ headers, one record per row; a hidden ``_xlplan`` sheet carries the meta data
 (``kind = committee``) by which the file is recognised.
 
 Sheets (in order): Texter, Inlämning, Måluppfyllelse, Indikatorer, Aktiviteter,
-Ekonomi, Kommentarer, Internkontroll, Jämförelser, Kontroll, _xlplan.
+Ekonomi, Personal (only when a key figure has an outcome), Kommentarer, Internkontroll,
+Jämförelser, Kontroll, _xlplan.
 
 *Texter* is the controller's input sheet: one cell per report section
 (:data:`TEXT_SECTIONS`) and one row per goal with the computed support, the
@@ -211,6 +212,26 @@ class EconomyLine:
 
 
 @dataclass(frozen=True)
+class PersonnelLine:
+    """One personnel key figure (sick leave, staff turnover, headcount …) for one department or the committee.
+
+    ``basis`` says where the outcome came from (the HR export's row, typed by the department) or, on the
+    committee's line, how it was computed from the departments (summed, weighted by hours, plain mean).
+    """
+
+    department_id: str | None  # None for the committee's line
+    department: str  # department name, or "Nämnden"
+    name: str  # the key figure (Nyckeltal)
+    unit: str | None = None
+    current: str | None = None  # Nuvärde, verbatim
+    target: str | None = None  # Målvärde, verbatim
+    outcome: float | None = None
+    status: str = OUTCOME_MISSING
+    comment: str | None = None
+    basis: str | None = None
+
+
+@dataclass(frozen=True)
 class CommentLine:
     goal_id: str | None
     department_id: str | None
@@ -336,6 +357,7 @@ class CommitteeData:
     answers: tuple[AnswerLine, ...] = ()  # the plan's questions of the period (sheet Frågor, when any)
     goal_levels: tuple[GoalLevels, ...] = ()  # goals with a målområde or description texts (sheet Målnivåer)
     history: tuple[HistoryValue, ...] = ()  # the plan's earlier years (sheet Historik)
+    personnel: tuple[PersonnelLine, ...] = ()
 
     def levels_of(self, goal_id: str) -> GoalLevels | None:
         return next((g for g in self.goal_levels if g.goal_id == goal_id), None)
@@ -596,6 +618,13 @@ ECONOMY = SheetSpec("Ekonomi", EconomyLine, (
     _c("Prognos helår (tkr)", "forecast", "float", 16, TKR),
     _c("Avvikelse (tkr)", "deviation", "float", 14, TKR),
 ))
+PERSONNEL = SheetSpec("Personal", PersonnelLine, (
+    _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=24),
+    _c("Nyckeltal", "name", width=28), _c("Enhet", "unit", width=8), _c("Nuvärde", "current", width=12),
+    _c("Målvärde", "target", width=14), _c("Utfall", "outcome", "float", 10, VALUE),
+    _c("Status", "status", width=15), _c("Kommentar", "comment", width=40),
+    _c("Ursprung / beräkning", "basis", width=36),
+), status_column="Status", colours=STATUS_COLOURS)
 COMMENTS = SheetSpec("Kommentarer", CommentLine, (
     _c("Mål-id", "goal_id", width=8), _c("Avdelnings-id", "department_id", width=12),
     _c("Avdelning", "department", width=22), _c("Indikator-id", "indicator_id", width=11),
@@ -638,17 +667,16 @@ HISTORY = SheetSpec("Historik", HistoryValue, (
     _c("Serie", "series", width=12), _c("År", "year", "int", 7, "0"),
     _c("Utfall", "value", "float", 10, VALUE), _c("Som i planen", "text", width=16),
 ))
-# Sheets written only when they have rows (and read when present): older workbooks lack them.
-OPTIONAL_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
-    ("answers", ANSWERS), ("goal_levels", GOAL_LEVELS), ("history", HISTORY))
-
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
-    ("activities", ACTIVITIES), ("economy", ECONOMY), ("comments", COMMENTS),
+    ("activities", ACTIVITIES), ("economy", ECONOMY), ("personnel", PERSONNEL), ("comments", COMMENTS),
     ("controls", CONTROLS), ("comparisons", COMPARISONS), ("problems", PROBLEMS),
+    ("answers", ANSWERS), ("goal_levels", GOAL_LEVELS), ("history", HISTORY),
 )
 # Values of one indicator (or one Kolada KPI) are shown with the same decimals: the most any of them needs.
-VALUE_GROUPS: dict[type, str] = {IndicatorLine: "indicator_id", Comparison: "kolada_id"}
+VALUE_GROUPS: dict[type, str] = {IndicatorLine: "indicator_id", Comparison: "kolada_id", PersonnelLine: "name"}
+#: Sheets written only when they have rows, and read as empty when absent (workbooks of earlier versions).
+OPTIONAL_SHEETS = frozenset({"personnel", "answers", "goal_levels", "history"})
 ROW_KIND = "Radtyp"
 TEXTS_SHEET = "Texter"
 HEADER_ROW = 2  # 0-based: a title row and a period row above every table
@@ -977,6 +1005,8 @@ def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) 
     write_texts_sheet(wb.add_worksheet(TEXTS_SHEET), fm, data)
     for attr, spec in SHEETS:
         records = list(sorted_indicators(data) if spec is INDICATORS else getattr(data, attr))
+        if attr in OPTIONAL_SHEETS and not records:
+            continue
         ws = wb.add_worksheet(spec.name)
         if spec is ECONOMY:
             totals = economy_totals(records)
@@ -984,9 +1014,6 @@ def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) 
             write_spec(ws, fm, spec, records + totals, data.meta, marks)
         else:
             write_spec(ws, fm, spec, records, data.meta)
-    for attr, spec in OPTIONAL_SHEETS:
-        if getattr(data, attr):
-            write_spec(wb.add_worksheet(spec.name), fm, spec, list(getattr(data, attr)), data.meta)
     meta = wb.add_worksheet(META_SHEET)
     write_table(meta, fm, ["Nyckel", "Värde"], _meta_rows(data.meta), [18, 40], [None, None], header_row=0,
                 autofilter=False)
@@ -1008,7 +1035,7 @@ def has_escape_like_text(data: CommitteeData) -> bool:
         yield from data.texts.values()
         for pair in data.goal_assessments.values():
             yield from pair
-        for attr, _spec in SHEETS + OPTIONAL_SHEETS:
+        for attr, _spec in SHEETS:
             for record in getattr(data, attr):
                 yield from vars(record).values()
 
@@ -1070,11 +1097,11 @@ def read_committee_workbook(path: str | os.PathLike[str]) -> CommitteeData:
     records: dict[str, tuple[Any, ...]] = {}
     for attr, spec in SHEETS:
         if spec.name not in wb.sheet_names:
+            if attr in OPTIONAL_SHEETS:
+                records[attr] = ()
+                continue
             raise WorkbookRefused(name, f"bladet '{spec.name}' saknas i nämndsammanställningen.")
         records[attr] = tuple(_read_spec(read_sheet_rows(wb, path, spec.name), spec, name))
-    for attr, spec in OPTIONAL_SHEETS:
-        if spec.name in wb.sheet_names:
-            records[attr] = tuple(_read_spec(read_sheet_rows(wb, path, spec.name), spec, name))
     texts, assessments = _read_texts(wb, path)
     return CommitteeData(meta=meta, **records, texts=texts, goal_assessments=assessments)
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from xlplan.assess import Assessment, assess, row_inputs
+from xlplan.assess import Assessment, assess, personnel_inputs, row_inputs
 from xlplan.atomic import write_bytes_atomic
 from xlplan.committee import (
     REPORTED,
@@ -56,6 +56,7 @@ from xlplan.committee import (
     GoalSummary,
     HistoryValue,
     IndicatorLine,
+    PersonnelLine,
     Submission,
     goal_summary,
     indicator_verdict,
@@ -196,7 +197,7 @@ class PlanIndex:
         self._folded = {d.id.casefold(): d for d in reversed(plan.departments)}
         self._activities = _group(plan.activities, lambda a: a.department_id)
         self._budget = _group([b for b in plan.budget if b.year == period.year], lambda b: b.department_id)
-        self._personnel = _group(plan.personnel, lambda p: p.department_id)
+        self._personnel = {d.id: list(plan.personnel_for(d.id)) for d in plan.departments}
         self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
         self._meaning: dict[str, Meaning] = {}
 
@@ -271,7 +272,8 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     skipped = [found if p.file == COMPARISONS_FILE and found else p for p in skipped]
     problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
-    data = keep_controller_inputs(build_committee_data(ix, choices, problems, comparisons), out_path)
+    totals = hr_committee_totals(ix, Path(plan_path).parent)
+    data = keep_controller_inputs(build_committee_data(ix, choices, problems, comparisons, totals), out_path)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
@@ -616,7 +618,8 @@ def period_problems(plan: Plan, period: Period) -> list[Problem]:
 # ---------------------------------------------------------------- the committee data
 
 def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Problem],
-                         comparisons: list[Comparison] | None = None) -> CommitteeData:
+                         comparisons: list[Comparison] | None = None,
+                         export_totals: dict[str, tuple[float, str]] | None = None) -> CommitteeData:
     plan, period = ix.plan, ix.period
     s = plan.settings
     meta = CommitteeMeta(s.plan_id, ix.version, s.municipality, s.municipality_id, s.committee, str(period),
@@ -636,6 +639,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         goal_levels=tuple(GoalLevels(g.id, g.level1, g.level1_description, g.priority_goal, g.priority_description,
                                      g.description) for g in plan.goals if g.has_levels),
         history=tuple(history_values(plan)),
+        personnel=tuple(personnel_lines(ix, choices, export_totals or {})),
         controls=tuple(line for c in choices for line in control_lines(ix, c)),
         comparisons=tuple(comparisons or ()),
         problems=tuple(problems),
@@ -896,6 +900,62 @@ def comment_lines(ix: PlanIndex, choices: list[Choice], lines: list[IndicatorLin
     return out
 
 
+def hr_committee_totals(ix: PlanIndex, plan_folder: Path) -> dict[str, tuple[float, str]]:
+    """Key figure -> (value, where) of the HR export's own row for the whole committee, when it has one."""
+    if not ix.plan.hr_sources:
+        return {}
+    from xlplan.hrexport import read_hr_values
+
+    values, _ = read_hr_values(ix.plan, plan_folder, ix.period)  # problems: reported by xlplan pull
+    return {v.name: (v.value, f"HR-exportens rad för hela nämnden ({v.file_name}, rad {v.row})")
+            for v in values if v.department_id == COMMITTEE_ID}
+
+
+def personnel_lines(ix: PlanIndex, choices: list[Choice],
+                    export_totals: dict[str, tuple[float, str]]) -> list[PersonnelLine]:
+    """Every department's key figures against their targets, then the committee's line per key figure
+    (the HR export's own total when it has one, else computed from the departments, saying how); none
+    when no key figure has an outcome anywhere (nothing is followed up)."""
+    from xlplan.hrexport import committee_value, weights_of
+
+    settings, label, year = ix.plan.settings.status_settings, ix.period.label, ix.period.year
+
+    def status(p: PersonnelTarget, outcome: object) -> str:
+        return assess(personnel_inputs(p, outcome, settings=settings, period_label=label, year=year)).status.label
+
+    lines: list[PersonnelLine] = []
+    reported: dict[str, list[tuple[float, float | None, float | None]]] = {}
+    for c in choices:
+        for p in ix.personnel(c.department.id):
+            row = _book_row(c, PERSONNEL, make_row_id(PERSONNEL_ROW, p.name))
+            values = dict(row.values) if row else {}
+            outcome = _number(values.get("outcome"))
+            if outcome is not None:
+                reported.setdefault(p.name, []).append((outcome, *weights_of(values.get("provenance"))))
+            lines.append(PersonnelLine(c.department.id, c.department.name, p.name, _unit(p), p.current, p.target,
+                                       outcome, status(p, row.raw.get("outcome") if row else None),
+                                       _text(values.get("comment")), _provenance(values, outcome, _absent(c))))
+    if not reported and not export_totals:
+        return []
+    for name in ix.plan.personnel_names():
+        own = next((p for p in ix.plan.personnel if p.name == name and p.department_id == COMMITTEE_ID), None)
+        any_row = own or next(p for p in ix.plan.personnel if p.name == name)
+        shown = own or PersonnelTarget(COMMITTEE_ID, name, unit=any_row.unit, measures=any_row.measures)
+        value: float | None
+        if name in export_totals:
+            value, basis = export_totals[name]
+        else:
+            having = sum(1 for c in choices if any(p.name == name for p in ix.personnel(c.department.id)))
+            value, basis = committee_value(any_row, reported.get(name, []), having)
+        lines.append(PersonnelLine(None, COMMITTEE_NAME, name, _unit(any_row), shown.current, shown.target,
+                                   value, status(shown, value), None, basis))
+    return lines
+
+
+def _unit(p: PersonnelTarget) -> str:
+    return p.unit or ("antal" if p.is_count else "%")
+
+
 def _personnel_text(name: str, target: str | None, values: dict[str, Any]) -> str | None:
     outcome, comment = _number(values.get("outcome")), _text(values.get("comment"))
     if outcome is None and comment is None:
@@ -957,13 +1017,13 @@ def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[Consolidat
     Plan and period are taken from the department files' metadata and matched
     with the bundled example plans; does nothing when there are no department files.
     """
-    from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.examples import EXAMPLES, demo_plan_path, example_plan_path
 
     source = Path(out) / "avdelningar"
     folders = [source] + sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
     if not folders:
         return []
-    plans = {read_plan(example_plan_path(n)).id: example_plan_path(n) for n in EXAMPLES
+    plans = {read_plan(demo_plan_path(n, Path(out))).id: demo_plan_path(n, Path(out)) for n in EXAMPLES
              if example_plan_path(n).exists()}
     results = []
     for folder in folders:

@@ -43,6 +43,7 @@ from xlplan.model import (
     Department,
     FileSource,
     Goal,
+    HrSource,
     Indicator,
     PersonnelTarget,
     Plan,
@@ -84,6 +85,7 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         controls=plan.controls_for(dep.id),
         file_sources=tuple(f for f in plan.file_sources if f.indicator_id in ind_ids),
         questions=questions,
+        hr_sources=plan.hr_sources,
         _version=plan.version,
     )
 
@@ -107,6 +109,7 @@ _RECORDS: dict[str, type] = {
     "departments": Department, "goals": Goal, "indicators": Indicator, "activities": Activity,
     "budget": BudgetLine, "personnel": PersonnelTarget, "controls": ControlItem, "file_sources": FileSource,
     "questions": Question,
+    "hr_sources": HrSource,
 }
 
 

@@ -35,6 +35,13 @@ def example_plan_path(name: str = "alingsas-von-2024") -> Path:
     return templates_dir() / f"{name}.xlsx"
 
 
+def demo_plan_path(name: str, out: Path) -> Path:
+    """The plan ``xlplan demo`` works with: its copy in ``out/planer/`` (written by the demo's fill step,
+    with the demo's additions: example personnel targets, made-up exports) or, without one, the bundled plan."""
+    copy = Path(out) / "planer" / f"{name}.xlsx"
+    return copy if copy.exists() else example_plan_path(name)
+
+
 def build_example_plans(out_dir: Path | None = None) -> list[Path]:
     """(Re)write every example plan workbook from its JSON source."""
     out_dir = out_dir or templates_dir()

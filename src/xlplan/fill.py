@@ -661,12 +661,15 @@ def demo_period(plan: Plan) -> Period:
 def demo_step(out: Path, echo: Any = print) -> list[FillResult]:
     """``xlplan demo``: every department of each example plan into ``out/avdelningar/<plan>/``."""
     from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.pull import demo_plan_copy
 
     results = []
     for name in EXAMPLES:
-        path = example_plan_path(name)
-        if not path.exists():
+        if not example_plan_path(name).exists():
             continue
+        # the demo's copy of the plan (its example personnel targets, made-up exports): pull, flag and
+        # consolidate use the same copy
+        path = demo_plan_copy(name, Path(out)) or example_plan_path(name)
         plan = read_plan(path)
         result = fill(path, demo_period(plan), None, Path(out) / "avdelningar" / name, update=True, fmt="xlsm")
         echo(f"Avdelningsfiler för {plan.settings.committee} {plan.settings.year} i {Path(out) / 'avdelningar' / name}:")

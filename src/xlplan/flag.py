@@ -644,12 +644,12 @@ def demo_step(out: Path, echo: Any = print) -> list[FlagOutcome]:
     full flag lists go to ``out/flaggor-<plan>.txt``.
     """
     from xlplan.example_values import type_example_values
-    from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.examples import EXAMPLES, demo_plan_path
     from xlplan.planio import read_plan
 
     results: list[FlagOutcome] = []
     for name in EXAMPLES:
-        folder, plan_path = Path(out) / "avdelningar" / name, example_plan_path(name)
+        folder, plan_path = Path(out) / "avdelningar" / name, demo_plan_path(name, Path(out))
         if not folder.is_dir() or not plan_path.exists():
             continue
         plan = read_plan(plan_path)

@@ -57,6 +57,7 @@ class Department:
     name: str
     area: str | None = None
     contact: str | None = None
+    codes: tuple[str, ...] = ()  # Ansvar: the codes that name the department in exports (HR, ledger)
 
 
 # Series names that name a Kolada gender (case-insensitive).
@@ -244,12 +245,60 @@ class BudgetLine:
     budget: float
 
 
+#: Key figures that are counts (summed over departments); every other personnel key figure is a share in %.
+COUNT_WORDS = ("antal", "årsarbetare", "anställda", "medarbetare", "personer")
+
+
 @dataclass(frozen=True)
 class PersonnelTarget:
+    """A personnel key figure (Nyckeltal) of a department, or of the whole committee (``NÄMND``).
+
+    Its target is read with the one target language (:func:`xlplan.targets.parse_target`);
+    *measures* are the names in the HR export that give its value (empty: its own name).
+    """
+
     department_id: str
     name: str
     current: str | None = None
     target: str | None = None
+    unit: str | None = None  # "%" (a share, the default) or e.g. "antal" (a count)
+    measures: tuple[str, ...] = ()
+    polarity_text: Polarity | None = None
+
+    @property
+    def is_count(self) -> bool:
+        """A count (headcount, årsarbetare) adds up over departments; a share (sick leave %) does not."""
+        unit = (self.unit or "").strip().casefold()
+        if unit:
+            return unit not in ("%", "procent", "andel")
+        return any(w in self.name.casefold() for w in COUNT_WORDS) and "%" not in self.name
+
+    def polarity(self) -> Polarity | None:
+        return self.polarity_text or infer_polarity(self.name)
+
+    def parsed_target(self) -> Target:
+        return parse_target(self.target, self.polarity())
+
+    def baseline_values(self) -> SeriesValues:
+        return parse_series_values(self.current)
+
+    def measure_names(self) -> tuple[str, ...]:
+        return self.measures or (self.name,)
+
+
+@dataclass(frozen=True)
+class HrSource:
+    """A Personalkällor row: which export holds personnel key figures and in which columns."""
+
+    pattern: str
+    department_column: str
+    measure_column: str
+    value_column: str
+    period_column: str | None = None
+    sheet: str | None = None
+    hours_column: str | None = None  # worked/scheduled hours: weights a share in the committee total
+    headcount_column: str | None = None  # employees: weights a share when there are no hours
+    fractions: bool = False  # shares written as 0,053 for 5,3 %
 
 
 @dataclass(frozen=True)
@@ -293,6 +342,7 @@ class Plan:
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
     questions: tuple[Question, ...] = ()
+    hr_sources: tuple[HrSource, ...] = ()
     _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
@@ -342,7 +392,18 @@ class Plan:
         return tuple(b for b in self.budget if b.department_id == dep_id and b.year == year)
 
     def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
-        return tuple(p for p in self.personnel if p.department_id == dep_id)
+        """The department's key figures: its own rows, then the committee's (``NÄMND``) rows it has no own
+        row for (a committee target holds for every department unless the department has its own)."""
+        own = tuple(p for p in self.personnel if p.department_id == dep_id)
+        if dep_id == COMMITTEE_ID:
+            return own
+        names = {p.name.casefold() for p in own}
+        return own + tuple(p for p in self.personnel if p.department_id == COMMITTEE_ID
+                           and p.name.casefold() not in names)
+
+    def personnel_names(self) -> tuple[str, ...]:
+        """Every key figure name of the plan, in plan order (one per name)."""
+        return tuple(dict.fromkeys(p.name for p in self.personnel))
 
     def controls_for(self, dep_id: str) -> tuple[ControlItem, ...]:
         return tuple(c for c in self.controls if c.department_id in (None, dep_id))
@@ -353,15 +414,17 @@ class Plan:
 
 # Fields added to the plan after its version hash was first used: left out of the hash while unused
 # (None or empty), so a plan that does not use them keeps its version (department files stay current).
-_ADDED_PLAN_FIELDS = ("questions",)
+_ADDED_PLAN_FIELDS = ("questions", "hr_sources")
 _ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "indicators": ("reporter", "history"),
     "goals": ("level1", "description", "level1_description", "priority_description"),
+    "departments": ("codes",),
+    "personnel": ("unit", "measures", "polarity_text"),
 }
 
 
 def _unused(value: object) -> bool:
-    return value is None or value == () or value == []
+    return value is None or value == () or value == [] or value == ""
 
 
 def _drop_unused_additions(content: dict[str, Any]) -> None:

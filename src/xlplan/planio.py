@@ -23,6 +23,7 @@ from xlplan.model import (
     Department,
     FileSource,
     Goal,
+    HrSource,
     Indicator,
     PersonnelTarget,
     Plan,
@@ -34,7 +35,7 @@ from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
-          "Personal", "Internkontroll", "Filkällor", "Frågor")
+          "Personal", "Internkontroll", "Filkällor", "Frågor", "Personalkällor")
 REQUIRED_SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer")
 REQUIRED_COLUMNS = {
     "Avdelningar": ("Avdelnings-id", "Avdelning"),
@@ -46,6 +47,7 @@ REQUIRED_COLUMNS = {
     "Internkontroll": ("Kontroll-id", "Risk"),
     "Filkällor": ("Indikator-id", "Fil", "Värdekolumn"),
     "Frågor": ("Fråga-id", "Mål-id", "Fråga"),
+    "Personalkällor": ("Fil", "Avdelningskolumn", "Måttkolumn", "Värdekolumn"),
     "Inställningar": ("Inställning", "Värde"),
 }
 TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
@@ -53,6 +55,7 @@ HISTORY_COLUMN = re.compile(r"^(?:(?:utfall|historik)\s*)?((?:19|20)\d\d)$")  # 
 
 KPI_ID = re.compile(r"^[A-Z]\d{5}$")
 PLAN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_POLARITIES = {"högre": "higher", "hogre": "higher", "lägre": "lower", "lagre": "lower"}
 
 
 @dataclass
@@ -198,7 +201,8 @@ def _year(v: Any, c: Collector, ref: str | None) -> int | None:
 
 def read_departments(rows: list[Row], c: Collector) -> list[Department]:
     return [Department(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Avdelning", True) or "",
-                       c.text(r, "Verksamhetsområde"), c.text(r, "Kontaktperson")) for r in rows]
+                       c.text(r, "Verksamhetsområde"), c.text(r, "Kontaktperson"),
+                       split_list(c.text(r, "Ansvar"), ";")) for r in rows]
 
 
 def read_goals(rows: list[Row], c: Collector) -> list[Goal]:
@@ -245,7 +249,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
         pol = c.text(r, "Polaritet")
         polarity = None
         if pol:
-            polarity = {"högre": "higher", "hogre": "higher", "lägre": "lower", "lagre": "lower"}.get(pol.casefold())
+            polarity = _POLARITIES.get(pol.casefold())
             if polarity is None:
                 c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
@@ -364,8 +368,34 @@ def read_budget(rows: list[Row], c: Collector, dep_ids: set[str] | None = None) 
 
 
 def read_personnel(rows: list[Row], c: Collector) -> list[PersonnelTarget]:
-    return [PersonnelTarget(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Nyckeltal", True) or "",
-                            c.text(r, "Nuvärde"), c.text(r, "Målvärde")) for r in rows]
+    out = []
+    for r in rows:
+        pol = c.text(r, "Polaritet")
+        polarity = _POLARITIES.get(pol.casefold()) if pol else None
+        if pol and polarity is None:
+            c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
+                  f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
+        out.append(PersonnelTarget(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Nyckeltal", True) or "",
+                                   c.text(r, "Nuvärde"), c.text(r, "Målvärde"), c.text(r, "Enhet"),
+                                   split_list(c.text(r, "HR-mått"), ";"), polarity))  # type: ignore[arg-type]
+    return out
+
+
+
+def read_hr_sources(rows: list[Row], c: Collector) -> list[HrSource]:
+    """Personalkällor: one row per HR export (file pattern and the columns that hold what)."""
+    out = []
+    for r in rows:
+        shares = (c.text(r, "Andelar") or "procent").strip().casefold()
+        if shares not in ("procent", "kvot", "bråk"):
+            c.add(r.sheet, r.ref("Andelar"), "ogiltigt_varde",
+                  f"Andelar '{r.get('Andelar')}' ska vara 'procent' (5,3 betyder 5,3 %) eller 'kvot' "
+                  "(0,053 betyder 5,3 %).")
+        out.append(HrSource(c.text(r, "Fil", True) or "", c.text(r, "Avdelningskolumn", True) or "",
+                            c.text(r, "Måttkolumn", True) or "", c.text(r, "Värdekolumn", True) or "",
+                            c.text(r, "Periodkolumn"), c.text(r, "Blad"), c.text(r, "Timkolumn"),
+                            c.text(r, "Antalkolumn"), shares in ("kvot", "bråk")))
+    return out
 
 
 def read_controls(rows: list[Row], c: Collector) -> list[ControlItem]:
@@ -549,6 +579,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     ctrls = read_controls(tabs["Internkontroll"][1], c)
     files = read_file_sources(tabs["Filkällor"][1], c)
     questions = read_questions(tabs["Frågor"][1], c)
+    hr = read_hr_sources(tabs["Personalkällor"][1], c)
 
     rows = {s: tabs[s][1] for s in tabs}
     _unique(deps, lambda d: d.id, "Avdelningar", "Avdelnings-id", rows["Avdelningar"], c)
@@ -561,7 +592,8 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     _refs(inds, lambda i: i.departments, dep_ids, "Indikatorer", "Avdelningar", "Avdelningar", rows["Indikatorer"], c)
     _refs(acts, lambda a: [a.department_id], dep_ids, "Aktiviteter", "Avdelnings-id", "Avdelningar", rows["Aktiviteter"], c)
     _refs(acts, lambda a: [a.goal_id], goal_ids, "Aktiviteter", "Mål-id", "Mål", rows["Aktiviteter"], c)
-    _refs(pers, lambda p: [p.department_id], dep_ids, "Personal", "Avdelnings-id", "Avdelningar", rows["Personal"], c)
+    _refs(pers, lambda p: [p.department_id], dep_ids | {COMMITTEE_ID}, "Personal", "Avdelnings-id", "Avdelningar",
+          rows["Personal"], c)
     _refs(ctrls, lambda k: [k.department_id], dep_ids, "Internkontroll", "Avdelnings-id", "Avdelningar", rows["Internkontroll"], c)
     _refs(files, lambda f: [f.indicator_id], ind_ids, "Filkällor", "Indikator-id", "Indikatorer", rows["Filkällor"], c)
     _unique(questions, lambda q: q.id, "Frågor", "Fråga-id", rows["Frågor"], c)
@@ -589,7 +621,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     if settings is None or c.problems:
         return None, c.problems
     plan = Plan(settings, tuple(deps), tuple(goals), tuple(inds), tuple(acts), tuple(budget),
-                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions))
+                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions), hr_sources=tuple(hr))
     return plan, c.problems
 
 

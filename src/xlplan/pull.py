@@ -633,6 +633,14 @@ def decide_pull(plan: Plan, books: Sequence[DepartmentBook], plan_folder: Path |
             plan, plan_folder, [b.department_id or "" for b in group], period)
         result.problems += problems
         changes = plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
+        if plan.hr_sources and plan_folder is not None:  # personnel key figures from the HR export
+            from xlplan.hrexport import plan_personnel_pull, read_hr_values
+
+            hr_values, hr_problems = read_hr_values(plan, plan_folder, period)
+            hr_changes, hr_book_problems = plan_personnel_pull(plan, group, hr_values,
+                                                               overwrite_pulled=overwrite_pulled)
+            result.problems += hr_problems + hr_book_problems
+            changes += hr_changes
         if down:  # no answer from Kolada is not "no value in Kolada"
             changes = [c for c in changes if c.action != "saknas"]
         result.changes += changes

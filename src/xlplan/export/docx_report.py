@@ -48,6 +48,7 @@ from xlplan.committee import (
     CommitteeData,
     GoalSummary,
     IndicatorLine,
+    PersonnelLine,
     department_totals,
     economy_totals,
     is_frame_line,
@@ -796,11 +797,65 @@ def _personnel(doc: DocumentObject, ctx: _Context) -> None:
     comments = _topic_comments(ctx.data, "personal")
     if ctx.texts.get("personal"):
         _text(doc, ctx.texts["personal"])
+    if ctx.data.personnel:  # the values are in the tables: only what the departments wrote is listed
+        _personnel_tables(doc, ctx.data.personnel)
+        comments = [CommentLine(None, x.department_id, x.department, None, f"{x.name}: {x.comment}")
+                    for x in ctx.data.personnel if x.comment]
     if comments:
+        if ctx.data.personnel:
+            _heading(doc, "Avdelningarnas kommentarer", 3)
         _comment_list(doc, comments)
-    if not comments and not ctx.texts.get("personal"):
+    if not comments and not ctx.texts.get("personal") and not ctx.data.personnel:
         _why(doc, "Ingen uppföljning av personal (sjukfrånvaro, personalomsättning) har rapporterats för "
                   "perioden.")
+
+
+def plan_text(text: str | None) -> str:
+    """A verbatim value or target of the plan (``8,1 %``, ``<10 %``) with Swedish typography: the minus
+    sign, a no-break space before % and after a comparison sign; '–' for none."""
+    if not text:
+        return "–"
+    shown = swedish_text(" ".join(text.split()))
+    shown = re.sub(r"(\d)\s?%", "\\1" + NBSP + "%", shown)
+    return re.sub(r"([<>≤≥])\s*(?=[\d" + MINUS + "])", "\\1" + NBSP, shown)
+
+
+def _personnel_tables(doc: DocumentObject, lines: Sequence[PersonnelLine]) -> None:
+    """The committee's key figures against its targets (status words), then each department's outcomes
+    (a row per department, a column per key figure, shaded by the status against its own target)."""
+    names = list(dict.fromkeys(x.name for x in lines))
+    committee = [x for x in lines if x.department_id is None]
+    if committee:
+        _heading(doc, "Nämnden", 3)
+        rows = [[x.name, plan_text(x.current), plan_text(x.target), fmt(x.outcome, x.unit), _status_label(x.status)]
+                for x in committee]
+        table = _table(doc, ["Nyckeltal", "Nuvärde", "Målvärde", "Utfall", "Status"], rows, numeric=[3])
+        for i, x in enumerate(committee, start=1):
+            _shade_status(table, i, 4, x.status)
+        bases: dict[str, list[str]] = {}
+        for x in committee:
+            if x.basis:
+                bases.setdefault(x.basis, []).append(x.name)
+        if bases:
+            how = "; ".join(f"{', '.join(n)}: {b}" for b, n in bases.items())
+            doc.add_paragraph(f"Så har nämndens värden tagits fram – {how}.", style="Källhänvisning")
+    departments = list(dict.fromkeys((x.department_id, x.department) for x in lines if x.department_id is not None))
+    if not departments:
+        return
+    _heading(doc, "Per avdelning", 3)
+    cells = {(x.department_id, x.name): x for x in lines if x.department_id is not None}
+    ids = [d for d, _ in departments]
+    rows = [[n] + [fmt(cells[(d, n)].outcome, cells[(d, n)].unit) if (d, n) in cells else "" for d in ids]
+            for n in names]
+    table = _table(doc, ["Nyckeltal"] + [d or "" for d in ids], rows, numeric=range(1, len(ids) + 1))
+    for r, n in enumerate(names, start=1):
+        for c, d in enumerate(ids, start=1):
+            if (d, n) in cells:
+                _shade_status(table, r, c, cells[(d, n)].status)
+    legend = "; ".join(f"{d} = {name}" for d, name in departments)
+    doc.add_paragraph(f"{legend}. Färgen visar status mot avdelningens målvärde: grön uppfyllt, gul delvis "
+                      "uppfyllt, röd ej uppfyllt, grå utan utfall eller målvärde. Målvärden och status per "
+                      "avdelning står på bladet Personal i nämndens sammanställning.", style="Källhänvisning")
 
 
 # ---------------------------------------------------------------- internkontroll, framtid, underlag

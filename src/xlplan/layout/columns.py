@@ -101,7 +101,8 @@ def indicator_columns() -> list[ColumnSpec]:
 
 
 # Columns added after template 1 was first used: an older file without them is still read and refilled.
-ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source")}
+ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source"),
+                 PERSONNEL: ("outcome_source", "fetched_value", "provenance")}
 
 
 def activity_columns() -> list[ColumnSpec]:
@@ -139,6 +140,10 @@ def personnel_columns() -> list[ColumnSpec]:
         ColumnSpec("target", "Målvärde", 14),
         ColumnSpec("outcome", "Utfall", 12, input=True, number_format=DECIMAL, validation=number_validation()),
         ColumnSpec("comment", "Kommentar", 50, input=True),
+        # Where a pulled outcome came from (xlplan.hrexport); an outcome equal to Hämtat värde was pulled.
+        ColumnSpec("outcome_source", "Utfallets källa", 18, keep=True),
+        ColumnSpec("fetched_value", "Hämtat värde", 12, hidden=True, keep=True, number_format=DECIMAL),
+        ColumnSpec("provenance", "Proveniens", 20, hidden=True, keep=True, wrap=False),
     ]
 
 
