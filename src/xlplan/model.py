@@ -30,6 +30,24 @@ COMMITTEE_ID = "NÄMND"
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """How the plan reads a ledger export (Inställningar *Huvudbok …*; see docs/plan-format.md)."""
+
+    file: str  # a glob relative to the plan's folder, e.g. ``exporter/huvudbok_{år}*.csv``
+    unit_column: str = "Ansvar"  # the column naming the ansvar/kostnadsställe (Avdelningar: Ansvar)
+    account_column: str = "Konto"
+    amount_column: str = "Belopp"
+    period_column: str | None = None  # a year-month column (202408, 2024-08, 8); None: the file is the period
+    unit: Literal["kr", "tkr"] = "kr"
+    costs_positive: bool = True  # the export's sign: costs positive (debet) is what most ledgers write
+
+    @property
+    def factor(self) -> float:
+        """Multiplier from an exported amount to the plan's tkr with costs negative."""
+        return (0.001 if self.unit == "kr" else 1.0) * (-1.0 if self.costs_positive else 1.0)
+
+
+@dataclass(frozen=True)
 class Settings:
     plan_id: str
     municipality: str
@@ -44,6 +62,8 @@ class Settings:
     goal_rule: Literal["alla", "majoritet"] = "alla"
     sheet_password: str | None = None
     kolada_url: str | None = None
+    ledger: LedgerSettings | None = None  # how a ledger export (huvudbok) is read; None: no ledger pull
+    economy_comment_threshold: float | None = None  # |avvikelse| in tkr above which a comment is required
 
     @property
     def status_settings(self) -> StatusSettings:
@@ -56,6 +76,7 @@ class Department:
     name: str
     area: str | None = None
     contact: str | None = None
+    ledger_units: tuple[str, ...] = ()  # Ansvar: the ledger's ansvar/kostnadsställe codes or ranges
 
 
 # Series names that name a Kolada gender (case-insensitive).
@@ -168,6 +189,38 @@ class BudgetLine:
 
 
 @dataclass(frozen=True)
+class AccountRange:
+    """One Kontoplan row: the accounts (ranges, single accounts) that make one budget line (Post)."""
+
+    item: str
+    accounts: str  # verbatim, e.g. ``3000-3999`` or ``4010; 4020-4029``
+
+    def matches(self, account: str) -> bool:
+        return code_matches(self.accounts, account)
+
+
+def code_matches(spec: str, code: str) -> bool:
+    """Whether *code* (an account or ansvar code) is in *spec* (``3000-3999; 4010``; ranges by number)."""
+    code = code.strip()
+    for part in spec.replace(",", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        lo, dash, hi = part.partition("-")
+        if not dash:
+            if code == part or (part.endswith("*") and code.startswith(part[:-1])):
+                return True
+            continue
+        lo, hi = lo.strip(), hi.strip()
+        if code.isdigit() and lo.isdigit() and hi.isdigit():
+            if len(code) == len(lo) and int(lo) <= int(code) <= int(hi):
+                return True
+        elif lo <= code <= hi:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
 class PersonnelTarget:
     department_id: str
     name: str
@@ -215,6 +268,7 @@ class Plan:
     personnel: tuple[PersonnelTarget, ...] = ()
     controls: tuple[ControlItem, ...] = ()
     file_sources: tuple[FileSource, ...] = ()
+    accounts: tuple[AccountRange, ...] = ()  # Kontoplan: ledger accounts -> budget lines
     _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
@@ -253,6 +307,22 @@ class Plan:
 
     def budget_for(self, dep_id: str, year: int) -> tuple[BudgetLine, ...]:
         return tuple(b for b in self.budget if b.department_id == dep_id and b.year == year)
+
+    def frame_distribution(self, year: int) -> list[tuple[str, float, float]]:
+        """(Post, the committee frame, the departments' sum) for every frame line of *year* that the
+        plan distributes over its departments (at least one department has the Post)."""
+        deps = {d.id for d in self.departments}
+        out = []
+        for frame in self.budget_for(COMMITTEE_ID, year):
+            spread = [b.budget for b in self.budget if b.year == year and b.item == frame.item
+                      and b.department_id in deps]
+            if spread:
+                out.append((frame.item, frame.budget, sum(spread)))
+        return out
+
+    def department_of_unit(self, unit: str) -> Department | None:
+        """The department whose Ansvar codes hold the ledger's *unit* code, or None."""
+        return next((d for d in self.departments if any(code_matches(spec, unit) for spec in d.ledger_units)), None)
 
     def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
         return tuple(p for p in self.personnel if p.department_id == dep_id)

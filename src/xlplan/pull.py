@@ -82,13 +82,14 @@ from xlplan.errors import (
 )
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
-from xlplan.layout.columns import INDICATORS
+from xlplan.layout.columns import ECONOMY, INDICATORS
+from xlplan.ledger import LedgerOutturn, ledger_files, read_ledger
 from xlplan.model import Indicator, Plan
 from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.rowids import indicator_of
+from xlplan.rowids import ECONOMY_ROW, indicator_of, make_row_id
 from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
@@ -332,6 +333,86 @@ def comparison_change(book: DepartmentBook, sheet: str, row: BookRow, plan: Plan
     label = f"Kolada {year - 1}"
     return Change(book.path, sheet, row.row_id, row.cells, "jämförelsevärde",
                   f"Jämförelsevärde {format_number(v.value)} ({label}; {src.text}).", Source(v.value, label, src.provenance))
+
+
+# ---------------------------------------------------------------- the ledger (Ekonomi sheet)
+
+
+def ledger_source(outturns: Sequence[LedgerOutturn], dep_id: str, item: str) -> Source:
+    """Utfall hittills of one department's budget line from the ledger export(s), with provenance."""
+    amount = sum(o.amounts.get((dep_id, item), 0.0) for o in outturns)
+    rows = sum(o.row_counts.get((dep_id, item), 0) for o in outturns)
+    files = ", ".join(o.file.name for o in outturns)
+    period = outturns[0].period
+    text = f"Källa: {files}, huvudbok t.o.m. månad {period.end_month} {period.year}, {rows} rader"
+    prov = {"source": "huvudbok", "files": [str(o.file.name) for o in outturns], "department": dep_id,
+            "item": item, "year": period.year, "to_month": period.end_month, "rows": rows, "value": amount,
+            "file_modified": [dt.datetime.fromtimestamp(o.file.stat().st_mtime, dt.UTC).replace(microsecond=0)
+                              .isoformat() for o in outturns]}
+    return Source(round(amount, 1), text, prov)
+
+
+def economy_row_view(row: BookRow) -> BookRow:
+    """An Ekonomi row seen as an outcome row (Utfall hittills as ``outcome``), so :func:`decide`'s rule
+    for what a person typed is the one rule for both sheets."""
+    from dataclasses import replace
+
+    def renamed(d: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in d.items() if k != "outcome"}
+        if "actual" in d:
+            out["outcome"] = d["actual"]
+        return out
+
+    return replace(row, values=renamed(row.values), raw=renamed(row.raw), cells=renamed(row.cells),
+                   formulas=renamed(row.formulas))
+
+
+def ledger_pull(plan: Plan, books: Sequence[DepartmentBook], folder: Path, period: Period,
+                problems: list[Problem], overwrite_pulled: bool = False) -> list[Change]:
+    """Decisions for the Ekonomi sheets' Utfall hittills from the plan's ledger export (nothing written).
+
+    Every budget line that the plan's Kontoplan maps gets the ledger's sum for the department (0 when the
+    export has no rows for it); rows of the export that map to nothing are reported with their sum.
+    """
+    files = ledger_files(plan, folder, period)
+    ledger = plan.settings.ledger
+    if not files:
+        assert ledger is not None
+        problems.append(Problem("huvudbok_saknas", f"Ingen huvudboksexport hittades för {period.label} "
+                                f"('{ledger.file}' i {folder}); Utfall hittills på bladet Ekonomi hämtades inte.",
+                                severity="info"))
+        return []
+    outturns = []
+    for path in files:
+        try:
+            outturns.append(read_ledger(path, plan, period))
+        except WorkbookRefused as exc:
+            problems.append(Problem("huvudbok_olaslig", f"Huvudboksexporten kan inte läsas: {exc.reason}", path.name,
+                                    action="inga ekonomiska utfall hämtades ur filen"))
+    if not outturns:
+        return []
+    for o in outturns:
+        problems.extend(o.problems())
+    mapped = {a.item.casefold() for a in plan.accounts}
+    changes: list[Change] = []
+    for book in books:
+        sheet = book.sheets.get(ECONOMY)
+        if sheet is None or book.department_id is None:
+            continue
+        if any(k not in sheet.columns for k in ("actual", "outcome_source", "fetched_value", "provenance")):
+            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
+                                    "saknas på bladet Ekonomi. Fyll filen på nytt med xlplan fill --update.",
+                                    book.path.name, ECONOMY, severity="varning", action="ekonomin hämtades inte"))
+            continue
+        for line in plan.budget_for(book.department_id, period.year):
+            row = sheet.rows.get(make_row_id(ECONOMY_ROW, line.item))
+            if row is None or line.item.casefold() not in mapped:
+                continue
+            change = decide(book, sheet.actual_name, economy_row_view(row),
+                            ledger_source(outturns, book.department_id, line.item), overwrite_pulled)
+            if change is not None:
+                changes.append(change)
+    return changes
 
 
 # ---------------------------------------------------------------- applying
@@ -633,6 +714,8 @@ def decide_pull(plan: Plan, books: Sequence[DepartmentBook], plan_folder: Path |
             plan, plan_folder, [b.department_id or "" for b in group], period)
         result.problems += problems
         changes = plan_pull(plan, group, values, file_values, overwrite_pulled=overwrite_pulled)
+        if plan_folder is not None and plan.settings.ledger is not None:
+            changes += ledger_pull(plan, group, plan_folder, period, result.problems, overwrite_pulled)
         if down:  # no answer from Kolada is not "no value in Kolada"
             changes = [c for c in changes if c.action != "saknas"]
         result.changes += changes

@@ -1,0 +1,266 @@
+"""The ledger export (huvudbok): read with pandas, mapped by the plan, pulled into the Ekonomi sheets."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from xlplan.deptbook import read_department_workbook
+from xlplan.errors import WorkbookRefused
+from xlplan.fill import fill
+from xlplan.layout.columns import ECONOMY
+from xlplan.ledger import parse_amount, read_ledger
+from xlplan.periods import parse_period
+from xlplan.planio import plan_from_workbook, read_plan, write_plan_tables
+from xlplan.pull import ledger_pull, load_books
+from xlplan.summary import format_summary, plan_summary
+
+PERIOD = parse_period("2024-delår")
+HEADER = ["Ansvar", "Konto", "Period", "Belopp (kr)"]
+# (ansvar, konto, period, belopp in kr as the ledger writes it: costs positive)
+ROWS = [
+    ("1100", "3010", "202403", "-400 000,00"),  # ALD income
+    ("1110", "5010", "202405", "12 000 000,50"),  # ALD personnel (ansvar in the range 1100-1199)
+    ("1100", "5020", "202408", "1 500 000"),  # ALD personnel
+    ("1100", "5010", "202409", "999 999"),  # after August: not in the delår
+    ("2100", "5010", "202406", "7 000 000"),  # LSS personnel
+    ("9999", "5010", "202402", "250 000"),  # an ansvar of no department
+    ("1100", "8999", "202402", "30 000"),  # an account of no budget line
+]
+
+
+def econ_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    t = copy.deepcopy(tiny)
+    t["Avdelningar"][0]["Ansvar"] = "1100-1199"
+    t["Avdelningar"][1]["Ansvar"] = "2100"
+    t["Ekonomi"] += [
+        {"Avdelnings-id": "NÄMND", "Post": "Intäkter", "År": 2024, "Budget (tkr)": 1200},
+        {"Avdelnings-id": "NÄMND", "Post": "Personalkostnader", "År": 2024, "Budget (tkr)": -55000},
+    ]
+    t["Kontoplan"] = [{"Post": "Intäkter", "Konton": "3000-3999"},
+                      {"Post": "Personalkostnader", "Konton": "5000-5999"}]
+    t["Inställningar"] += [
+        {"Inställning": "Huvudbok fil", "Värde": "exporter/huvudbok_{år}*"},
+        {"Inställning": "Huvudbok kolumner", "Värde": "Ansvar=Ansvar; Konto=Konto; Belopp=Belopp (kr); Period=Period"},
+        {"Inställning": "Kommentarsgräns ekonomi (tkr)", "Värde": 100},
+    ]
+    return t
+
+
+def write_csv(path: Path, rows: list[tuple[str, ...]] = ROWS, sep: str = ";", encoding: str = "utf-8",
+              header: list[str] = HEADER) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [sep.join(header)] + [sep.join(r) for r in rows]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+@pytest.fixture
+def econ_plan_path(tmp_path: Path, tiny_tables: dict[str, Any]) -> Path:
+    path = tmp_path / "plan.xlsx"
+    write_plan_tables(econ_tables(tiny_tables), path)
+    return path
+
+
+# ---------------------------------------------------------------- amounts
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("-1 234,50", -1234.5), ("1.234,50", 1234.5), ("1,234.50", 1234.5), ("1234.5", 1234.5),
+    ("1 234,50-", -1234.5), ("(1 234)", -1234.0), ("\u22121\u00a0000", -1000.0), ("12", 12.0), (7, 7.0),
+    ("1.234.567", 1234567.0), ("abc", None), ("", None), ("12,3,4x", None),
+])
+def test_amounts_in_the_forms_finance_systems_write(text: Any, value: float | None) -> None:
+    assert parse_amount(text) == value
+
+
+# ---------------------------------------------------------------- reading exports
+
+
+@pytest.mark.parametrize(("sep", "encoding"), [(";", "utf-8"), ("\t", "utf-8"), (";", "cp1252"), ("\t", "cp1252")])
+def test_separators_and_encodings_read_the_same(tmp_path: Path, econ_plan_path: Path, sep: str, encoding: str) -> None:
+    plan = read_plan(econ_plan_path)
+    path = write_csv(tmp_path / "exporter" / "huvudbok_2024.csv", sep=sep, encoding=encoding)
+    got = read_ledger(path, plan, PERIOD)
+    # kr -> tkr, costs positive in the ledger -> negative as in the budget
+    assert got.amounts == {("ALD", "Intäkter"): pytest.approx(400.0),
+                           ("ALD", "Personalkostnader"): pytest.approx(-13500.0005),
+                           ("LSS", "Personalkostnader"): pytest.approx(-7000.0)}
+    assert got.rows_outside_period == 1
+    assert got.total == pytest.approx(400 - 13500.0005 - 7000 - 250 - 30)
+    assert sorted((u.reason, u.code, round(u.amount, 6), u.rows, u.first_row) for u in got.unmapped) == [
+        ("okänt ansvar", "9999", -250.0, 1, 7), ("okänt konto", "8999", -30.0, 1, 8)]
+    messages = [p.message for p in got.problems()]
+    assert any("9999" in m and "-250,0 tkr" in m for m in messages), messages
+
+
+def test_windows_1252_text_in_headers_is_read(tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
+    t = econ_tables(tiny_tables)
+    next(s for s in t["Inställningar"] if s["Inställning"] == "Huvudbok kolumner")["Värde"] = \
+        "Ansvar=Ansvar; Konto=Konto; Belopp=Belopp (kr); Period=Månad"
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    plan = read_plan(tmp_path / "plan.xlsx")
+    raw = "Ansvar;Konto;Månad;Belopp (kr);Text\r\n1100;5010;2024-03;1 000,00;Lön för sjuksköterska på Ängen\r\n"
+    path = tmp_path / "hb.csv"
+    path.write_bytes(raw.encode("cp1252"))
+    got = read_ledger(path, plan, PERIOD)
+    assert got.amounts == {("ALD", "Personalkostnader"): pytest.approx(-1.0)}
+
+
+def test_comma_separated_with_points_is_read(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    rows = [(a, k, p, b.replace(" ", "").replace(",", ".")) for a, k, p, b in ROWS]
+    got = read_ledger(write_csv(tmp_path / "hb.csv", rows, sep=","), plan, PERIOD)
+    assert got.amounts[("LSS", "Personalkostnader")] == pytest.approx(-7000.0)
+
+
+def test_comma_separated_with_decimal_commas_is_refused_naming_the_row(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    path = write_csv(tmp_path / "hb.csv", [("1100", "5010", "202403", "1000"), ("1100", "5010", "202403", "12,50")],
+                     sep=",")
+    with pytest.raises(WorkbookRefused) as exc:
+        read_ledger(path, plan, PERIOD)
+    assert "hb.csv" in str(exc.value) and "rad 3" in exc.value.reason
+
+
+def test_a_bad_amount_is_refused_naming_file_row_and_column(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    path = write_csv(tmp_path / "hb.csv", ROWS[:2] + [("1100", "5010", "202403", "12 kr x")])
+    with pytest.raises(WorkbookRefused) as exc:
+        read_ledger(path, plan, PERIOD)
+    assert exc.value.path.endswith("hb.csv")
+    assert "rad 4, kolumn 'Belopp (kr)'" in exc.value.reason and "'12 kr x'" in exc.value.reason
+
+
+def test_a_missing_column_is_refused_naming_it(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    path = write_csv(tmp_path / "hb.csv", header=["Ansvar", "Konto", "Period", "Summa"])
+    with pytest.raises(WorkbookRefused, match="kolumnen 'Belopp \\(kr\\)' saknas"):
+        read_ledger(path, plan, PERIOD)
+
+
+def test_tkr_and_costs_negative_convention(tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
+    t = econ_tables(tiny_tables)
+    t["Inställningar"] += [{"Inställning": "Huvudbok enhet", "Värde": "tkr"},
+                           {"Inställning": "Huvudbok tecken", "Värde": "kostnader negativa"}]
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    plan = read_plan(tmp_path / "plan.xlsx")
+    rows = [("1100", "3010", "202403", "400"), ("1100", "5010", "202403", "-13 500,5")]
+    got = read_ledger(write_csv(tmp_path / "hb.csv", rows), plan, PERIOD)
+    assert got.amounts == {("ALD", "Intäkter"): pytest.approx(400.0), ("ALD", "Personalkostnader"): pytest.approx(-13500.5)}
+
+
+def test_xlsx_export_is_read(tmp_path: Path, econ_plan_path: Path) -> None:
+    from openpyxl import Workbook
+
+    plan = read_plan(econ_plan_path)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append([1100, 5010, 202403, 2500000])
+    ws.append([2100, 5010, "2024-04", "-1 000,00"])
+    wb.save(tmp_path / "hb.xlsx")
+    got = read_ledger(tmp_path / "hb.xlsx", plan, PERIOD)
+    assert got.amounts == {("ALD", "Personalkostnader"): pytest.approx(-2500.0),
+                           ("LSS", "Personalkostnader"): pytest.approx(1.0)}
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def test_bad_ledger_settings_are_named(tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
+    t = econ_tables(tiny_tables)
+    t["Inställningar"] += [{"Inställning": "Huvudbok enhet", "Värde": "miljoner"},
+                           {"Inställning": "Huvudbok tecken", "Värde": "debet"}]
+    t["Kontoplan"].append({"Post": "Lokalhyror", "Konton": "6100-6199"})
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    plan, problems = plan_from_workbook(tmp_path / "plan.xlsx")
+    assert plan is None
+    texts = " ".join(str(p) for p in problems)
+    assert "'miljoner'" in texts and "'debet'" in texts and "Posten 'Lokalhyror' finns inte" in texts
+
+
+def test_plan_check_says_when_the_distribution_misses_the_frame(econ_plan_path: Path) -> None:
+    summary = plan_summary(read_plan(econ_plan_path))
+    by_item = {d["post"]: d for d in summary["budgetfordelning"]}
+    assert by_item["Intäkter"]["skillnad"] == 0
+    assert by_item["Personalkostnader"]["skillnad"] == pytest.approx(-35400 - 20100 + 55000)
+    text = format_summary(summary)
+    assert "summerar inte till nämndens ram för 1 poster" in text
+    assert "Personalkostnader 2024: ram -55 000 tkr, avdelningarna -55 500 tkr, skillnad -500 tkr." in text
+
+
+# ---------------------------------------------------------------- into the department workbooks
+
+
+def filled(tmp_path: Path, plan_path: Path) -> Path:
+    out = tmp_path / "avd"
+    fill(plan_path, PERIOD, None, out)
+    return out
+
+
+def economy_rows(path: Path) -> dict[str, Any]:
+    book = read_department_workbook(path)
+    return book.sheets[ECONOMY].rows
+
+
+def test_ledger_outturn_lands_with_provenance_and_never_over_typed(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    out = filled(tmp_path, econ_plan_path)
+    write_csv(tmp_path / "exporter" / "huvudbok_2024_08.csv")
+    ald = next(out.glob("*Äldreomsorg*"))
+    # a person typed the income outturn before the pull
+    wb = load_workbook(ald)
+    ws = wb[ECONOMY]
+    income = economy_rows(ald)["E|Intäkter"]
+    ws[income.cells["actual"]] = 390
+    wb.save(ald)
+    problems: list[Any] = []
+    books = load_books(sorted(out.glob("*.xlsx")), problems)
+    changes = ledger_pull(plan, books, tmp_path, PERIOD, problems)
+    by = {(c.file.stem.split("_")[-2], c.row_id): c for c in changes}
+    assert by[("Äldreomsorg", "E|Intäkter")].action == "behåll_inskrivet"
+    assert by[("Äldreomsorg", "E|Personalkostnader")].action == "fyll"
+    assert by[("Funktionsstöd", "E|Personalkostnader")].source.value == -7000.0
+    assert any(p.code == "huvudbok_omappad" and "9999" in p.message for p in problems)
+    from xlplan.pull import apply_pull
+
+    apply_pull(changes)
+    rows = economy_rows(ald)
+    assert rows["E|Intäkter"].values["actual"] == 390  # typed: kept
+    assert rows["E|Personalkostnader"].values["actual"] == pytest.approx(-13500.0)
+    assert rows["E|Personalkostnader"].values["outcome_source"].startswith("Källa: huvudbok_2024_08.csv")
+    assert '"source": "huvudbok"' in rows["E|Personalkostnader"].values["provenance"]
+    # pulling again changes nothing
+    again = ledger_pull(plan, load_books(sorted(out.glob("*.xlsx")), []), tmp_path, PERIOD, [])
+    assert [c for c in again if c.writes] == []
+
+
+def test_typed_forecast_survives_refill_pull_and_consolidate(tmp_path: Path, econ_plan_path: Path) -> None:
+    from xlplan.consolidate import consolidate
+    from xlplan.pull import apply_pull
+
+    plan = read_plan(econ_plan_path)
+    out = filled(tmp_path, econ_plan_path)
+    write_csv(tmp_path / "exporter" / "huvudbok_2024.csv")
+    ald = next(out.glob("*Äldreomsorg*"))
+    wb = load_workbook(ald)
+    ws = wb[ECONOMY]
+    row = economy_rows(ald)["E|Personalkostnader"]
+    ws[row.cells["forecast"]] = -36100
+    ws[row.cells["comment"]] = "Högre sjukfrånvaro ger mer övertid."
+    wb.save(ald)
+    apply_pull(ledger_pull(plan, load_books([ald], []), tmp_path, PERIOD, []))
+    fill(econ_plan_path, PERIOD, None, out, update=True)
+    apply_pull(ledger_pull(plan, load_books([ald], []), tmp_path, PERIOD, []))
+    result = consolidate(out, econ_plan_path, PERIOD, tmp_path / "namnd.xlsx")
+    rows = economy_rows(ald)
+    assert rows["E|Personalkostnader"].values["forecast"] == -36100
+    assert rows["E|Personalkostnader"].values["comment"] == "Högre sjukfrånvaro ger mer övertid."
+    assert rows["E|Personalkostnader"].values["actual"] == pytest.approx(-13500.0)
+    line = next(x for x in result.data.economy if x.department_id == "ALD" and x.item == "Personalkostnader")
+    assert (line.forecast, line.deviation, line.outcome) == (-36100, -36100 + 35400, pytest.approx(-13500.0))
