@@ -264,3 +264,25 @@ def test_typed_forecast_survives_refill_pull_and_consolidate(tmp_path: Path, eco
     assert rows["E|Personalkostnader"].values["actual"] == pytest.approx(-13500.0)
     line = next(x for x in result.data.economy if x.department_id == "ALD" and x.item == "Personalkostnader")
     assert (line.forecast, line.deviation, line.outcome) == (-36100, -36100 + 35400, pytest.approx(-13500.0))
+
+
+def test_flag_asks_for_a_missing_forecast_and_a_comment_past_the_limit(tmp_path: Path, econ_plan_path: Path) -> None:
+    from xlplan.flag import FLAG_LABELS, flag_book
+
+    plan = read_plan(econ_plan_path)
+    out = filled(tmp_path, econ_plan_path)
+    ald = next(out.glob("*Äldreomsorg*"))
+    wb = load_workbook(ald)
+    rows = economy_rows(ald)
+    wb[ECONOMY][rows["E|Personalkostnader"].cells["forecast"]] = -35600  # 200 tkr over budget: past the 100 limit
+    wb[ECONOMY][rows["E|Intäkter"].cells["forecast"]] = 1250  # 50 tkr: within the limit
+    wb.save(ald)
+    flags = [f for f in flag_book(plan, read_department_workbook(ald)).flags if f.sheet == ECONOMY]
+    assert [(f.code, f.cell) for f in flags] == [("ekonomikommentar_saknas", rows["E|Personalkostnader"].cells["comment"])]
+    assert "-200 tkr" in flags[0].message and FLAG_LABELS[flags[0].code] == "Kommentar till avvikelsen saknas"
+    wb = load_workbook(ald)
+    wb[ECONOMY][rows["E|Personalkostnader"].cells["comment"]] = "Fler timmar i nattpatrullen."
+    wb[ECONOMY][rows["E|Intäkter"].cells["forecast"]] = None
+    wb.save(ald)
+    flags = [f for f in flag_book(plan, read_department_workbook(ald)).flags if f.sheet == ECONOMY]
+    assert [(f.code, f.cell) for f in flags] == [("prognos_saknas", rows["E|Intäkter"].cells["forecast"])]
