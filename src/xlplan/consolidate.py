@@ -920,6 +920,9 @@ def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[Consolidat
         return []
     plans = {read_plan(example_plan_path(n)).id: example_plan_path(n) for n in EXAMPLES
              if example_plan_path(n).exists()}
+    for plan_id in plans:  # the demo's copy of the plan (xlplan.pull.demo_plan_copy), where there is one
+        if (Path(out) / "planer" / f"{plan_id}.xlsx").exists():
+            plans[plan_id] = Path(out) / "planer" / f"{plan_id}.xlsx"
     results = []
     for folder in folders:
         found = _first_department_book(folder)

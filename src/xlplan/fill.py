@@ -661,12 +661,14 @@ def demo_period(plan: Plan) -> Period:
 def demo_step(out: Path, echo: Any = print) -> list[FillResult]:
     """``xlplan demo``: every department of each example plan into ``out/avdelningar/<plan>/``."""
     from xlplan.examples import EXAMPLES, example_plan_path
+    from xlplan.pull import demo_plan_copy
 
     results = []
     for name in EXAMPLES:
         path = example_plan_path(name)
         if not path.exists():
             continue
+        path = demo_plan_copy(name, Path(out)) or path  # the demo's copy: its made-up exports and budget split
         plan = read_plan(path)
         result = fill(path, demo_period(plan), None, Path(out) / "avdelningar" / name, update=True, fmt="xlsm")
         echo(f"Avdelningsfiler för {plan.settings.committee} {plan.settings.year} i {Path(out) / 'avdelningar' / name}:")

@@ -660,23 +660,29 @@ def demo_step(out: Path, echo: Any = print) -> list[FlagOutcome]:
     Works on ``out/avdelningar/<plan>/`` (written by the fill step); the
     full flag lists go to ``out/flaggor-<plan>.txt``.
     """
-    from xlplan.example_values import type_example_values
+    from xlplan.example_values import type_example_forecasts, type_example_values
     from xlplan.examples import EXAMPLES, example_plan_path
     from xlplan.planio import read_plan
 
     results: list[FlagOutcome] = []
     for name in EXAMPLES:
         folder, plan_path = Path(out) / "avdelningar" / name, example_plan_path(name)
+        if (Path(out) / "planer" / plan_path.name).exists():  # the demo's copy of the plan (xlplan.pull)
+            plan_path = Path(out) / "planer" / plan_path.name
         if not folder.is_dir() or not plan_path.exists():
             continue
         plan = read_plan(plan_path)
         books = department_workbooks(folder)
         typed = sum(type_example_values(p, plan) for p in books)
+        forecasts = sum(type_example_forecasts(p, plan) for p in books)
         outcomes = flag(folder, plan_path) if books else []
         report = Path(out) / f"flaggor-{name}.txt"
         report.write_text("\n".join(line for o in outcomes for line in o.lines()) + "\n", encoding="utf-8")
         echo(f"Flaggning i {folder}: {typed} exempelvärden inskrivna (märkta 'Exempelvärde (demo)'); "
              f"flagglistor i {report}:")
         echo("\n".join(o.lines()[0] for o in outcomes))
+        if forecasts:
+            echo(f"Ekonomi i {folder}: {forecasts} helårsprognoser inskrivna (exempel, märkta i kommentaren där "
+                 "avvikelsen kräver en: utfallet hittills uppräknat till helår).")
         results += outcomes
     return results

@@ -772,6 +772,10 @@ def demo_plan_copy(plan_id: str, out: Path) -> Path | None:
     tables = load_tables_json(source)
     additions = json.loads((exports / "demo_plan_additions.json").read_text(encoding="utf-8")).get(plan_id, {})
     for sheet, rows in additions.items():
+        if sheet == "Avdelningar":  # more columns (Ansvar) for the plan's own departments, by id
+            extra = {r["Avdelnings-id"]: r for r in rows}
+            tables[sheet] = [{**r, **extra.get(r["Avdelnings-id"], {})} for r in tables.get(sheet, [])]
+            continue
         tables[sheet] = list(tables.get(sheet, [])) + list(rows)
     folder = out / "planer"
     (folder / "exporter").mkdir(parents=True, exist_ok=True)
@@ -779,6 +783,14 @@ def demo_plan_copy(plan_id: str, out: Path) -> Path | None:
         shutil.copy2(csv_file, folder / "exporter" / csv_file.name)
     path = folder / f"{plan_id}.xlsx"
     write_plan_tables(tables, path)
+    from xlplan.example_values import write_example_ledger
+    from xlplan.fill import demo_period
+
+    plan = read_plan(path)
+    if plan.settings.ledger is not None:  # a made-up ledger export for the demo's period (marked as such)
+        period = demo_period(plan)
+        write_example_ledger(folder / plan.settings.ledger.file.replace("{år}", str(period.year)).replace("*", ""),
+                             plan, period)
     return path
 
 
