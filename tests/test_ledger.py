@@ -286,3 +286,54 @@ def test_flag_asks_for_a_missing_forecast_and_a_comment_past_the_limit(tmp_path:
     wb.save(ald)
     flags = [f for f in flag_book(plan, read_department_workbook(ald)).flags if f.sheet == ECONOMY]
     assert [(f.code, f.cell) for f in flags] == [("prognos_saknas", rows["E|Intäkter"].cells["forecast"])]
+
+
+def test_committee_economy_ties_to_the_ledger_and_the_frame(tmp_path: Path, econ_plan_path: Path) -> None:
+    from xlplan.committee import read_committee_workbook
+    from xlplan.consolidate import consolidate
+    from xlplan.pull import apply_pull
+
+    plan = read_plan(econ_plan_path)
+    out = filled(tmp_path, econ_plan_path)
+    write_csv(tmp_path / "exporter" / "huvudbok_2024.csv")
+    books = load_books(sorted(out.glob("*.xlsx")), [])
+    apply_pull(ledger_pull(plan, books, tmp_path, PERIOD, []))
+    result = consolidate(out, econ_plan_path, PERIOD, tmp_path / "namnd.xlsx")
+    codes = {p.code: p for p in result.problems}
+    assert "utfall_huvudbok" in codes and "utfall_ej_huvudbok" not in codes
+    assert "-20 380 tkr" in codes["utfall_huvudbok"].message  # the export's period total (unmapped rows too)
+    assert codes["huvudbok_omappad"].severity == "varning" and "-280 tkr" in codes["huvudbok_omappad"].message
+    assert "skillnad -500 tkr" in codes["budget_ej_ram"].message
+    lines = [x for x in result.data.economy if x.department_id == "LSS"]
+    assert [(x.item, x.outcome, x.year_share) for x in lines] == [("Personalkostnader", -7000.0, pytest.approx(8 / 12))]
+    back = read_committee_workbook(tmp_path / "namnd.xlsx")
+    assert [x.year_share for x in back.economy if x.department_id == "LSS"] == [pytest.approx(8 / 12)]
+    # a person types over the pulled outturn: the committee's Kontroll says by how much it no longer ties
+    ald = next(out.glob("*Äldreomsorg*"))
+    wb = load_workbook(ald)
+    wb[ECONOMY][economy_rows(ald)["E|Intäkter"].cells["actual"]] = 390
+    wb.save(ald)
+    result = consolidate(out, econ_plan_path, PERIOD, tmp_path / "namnd.xlsx")
+    problem = next(p for p in result.problems if p.code == "utfall_ej_huvudbok")
+    assert "skillnad -10 tkr" in problem.message and "Äldreomsorg Intäkter" in problem.message
+
+
+def test_board_pack_chart_of_forecast_against_budget_per_department(tmp_path: Path) -> None:
+    import dataclasses
+
+    from xlplan.committee import department_totals
+    from xlplan.export.charts import economy_chart
+    from xlplan.export.sample import sample_committee_data
+
+    data = sample_committee_data()
+    chart = economy_chart(data, tmp_path / "ekonomi.png")
+    assert chart is not None and chart.path.read_bytes().startswith(b"\x89PNG")
+    deps = [d for d in department_totals(data.economy) if d.forecast is not None]
+    assert deps and all(" ".join(d.department.split()) in (chart.alt_text or "") for d in deps)
+    first = deps[0]
+    from xlplan.numbers import format_number
+
+    assert f"budget {format_number(-(first.budget or 0), 0)}, prognos {format_number(-(first.forecast or 0), 0)}" \
+        in (chart.alt_text or "")
+    no_forecast = dataclasses.replace(data, economy=tuple(dataclasses.replace(x, forecast=None) for x in data.economy))
+    assert economy_chart(no_forecast, tmp_path / "tom.png") is None and not (tmp_path / "tom.png").exists()

@@ -285,7 +285,7 @@ def economy_flags(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag
                             f"{format_number(line.budget, 0)} tkr).", sheet=sheet.actual_name,
                             cell=row.cells["forecast"]))
             continue
-        if not _is_number(forecast) or limit is None:
+        if not isinstance(forecast, (int, float)) or not _is_number(forecast) or limit is None:
             continue
         deviation = float(forecast) - line.budget
         if abs(deviation) > limit and row.raw.get("comment") is None and "comment" in row.cells:
