@@ -555,7 +555,7 @@ ECONOMY = SheetSpec("Ekonomi", EconomyLine, (
     _c("Utfall hittills (tkr)", "outcome", "float", 16, TKR),
     _c("Prognos helår (tkr)", "forecast", "float", 16, TKR),
     _c("Avvikelse (tkr)", "deviation", "float", 14, TKR),
-    _c("Andel av året", "year_share", "float", 10, "0%", added=True),
+    _c("Andel av året", "year_share", "float", 10, "0\\ %", added=True),  # 67 %: a fraction, shown as percent
 ))
 COMMENTS = SheetSpec("Kommentarer", CommentLine, (
     _c("Mål-id", "goal_id", width=8), _c("Avdelnings-id", "department_id", width=12),
