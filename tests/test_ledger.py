@@ -337,3 +337,28 @@ def test_board_pack_chart_of_forecast_against_budget_per_department(tmp_path: Pa
         in (chart.alt_text or "")
     no_forecast = dataclasses.replace(data, economy=tuple(dataclasses.replace(x, forecast=None) for x in data.economy))
     assert economy_chart(no_forecast, tmp_path / "tom.png") is None and not (tmp_path / "tom.png").exists()
+
+
+def test_the_demo_plan_copy_splits_the_real_frame_exactly_and_its_ledger_export_ties(tmp_path: Path) -> None:
+    from xlplan.example_values import EXAMPLE_LEDGER_NOTE
+    from xlplan.fill import demo_period
+    from xlplan.pull import demo_plan_copy
+
+    path = demo_plan_copy("alingsas-von-2024", tmp_path)
+    assert path is not None
+    plan = read_plan(path)
+    spread = plan_summary(plan)["budgetfordelning"]
+    assert len(spread) == 5 and all(d["skillnad"] == 0 for d in spread)
+    assert {d.id: d.ledger_units for d in plan.departments}["HEMT"] == ("4100-4199",)
+    period = demo_period(plan)
+    export = tmp_path / "planer" / "exporter" / "demo_huvudbok_2024.csv"
+    text = export.read_bytes().decode("cp1252")
+    assert all(line.endswith(EXAMPLE_LEDGER_NOTE) for line in text.splitlines()[1:])
+    got = read_ledger(export, plan, period)
+    assert got.unmapped == [] and got.rows_outside_period == 0
+    assert got.total == pytest.approx(sum(got.amounts.values()))
+    assert {dep for dep, _ in got.amounts} == {d.id for d in plan.departments}
+    # the made-up pace: every department and line within a few per cent of the budget's even pace
+    for (dep, item), amount in got.amounts.items():
+        budget = next(b.budget for b in plan.budget_for(dep, period.year) if b.item == item)
+        assert abs(amount / (budget * period.year_share) - 1) < 0.08, (dep, item)
