@@ -362,3 +362,21 @@ def test_the_demo_plan_copy_splits_the_real_frame_exactly_and_its_ledger_export_
     for (dep, item), amount in got.amounts.items():
         budget = next(b.budget for b in plan.budget_for(dep, period.year) if b.item == item)
         assert abs(amount / (budget * period.year_share) - 1) < 0.08, (dep, item)
+
+
+def test_cli_pull_reports_the_ledger_lines_and_the_unmapped_rest(tmp_path: Path, econ_plan_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from xlplan.cli import app
+
+    out = filled(tmp_path, econ_plan_path)
+    write_csv(tmp_path / "exporter" / "huvudbok_2024.csv", encoding="cp1252")
+    monkeypatch.setenv("XLPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(app, ["pull", str(out), "--plan", str(econ_plan_path), "--offline"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    text = result.output
+    assert "Ekonomi!D7 (Personalkostnader): -13 500 (Källa: huvudbok_2024.csv" in text, text
+    assert "okänt ansvar 9999" in text and "-250,0 tkr" in text
+    ald = next(out.glob("*Äldreomsorg*"))
+    assert economy_rows(ald)["E|Intäkter"].values["actual"] == 400

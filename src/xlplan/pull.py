@@ -89,7 +89,7 @@ from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.rowids import ECONOMY_ROW, indicator_of, make_row_id
+from xlplan.rowids import ECONOMY_ROW, indicator_of, key_of, make_row_id
 from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
@@ -496,7 +496,7 @@ class PullResult:
             upd = f"{n_upd} uppdaterat" if n_upd == 1 else f"{n_upd} uppdaterade"
             verb = " (torrkörning, inget skrevs)" if self.dry_run else ""
             out.append(f"{path.name}: {new}, {upd}{verb}.")
-            out += [f"  {c.cell}: {c.message}" for c in mine]
+            out += [f"  {_where(c)}: {c.message}" for c in mine]
         out += [f"Kolada har ändrat ett värde sedan förra hämtningen: {r}" for r in self.revisions]
         out += [f"{p}" for p in self.problems]
         if self.comparisons_path is not None:
@@ -507,6 +507,13 @@ class PullResult:
         if self.offline:
             return (f"Offline: {self.kolada_values} värden ur cachen (inga anrop till Kolada).")
         return f"Kolada: {self.kolada_values} värden i {self.request_count} anrop."
+
+
+def _where(c: Change) -> str:
+    """The cell as the report names it: Ekonomi cells with their sheet and post (``Ekonomi!D7 (Lokalhyror)``)."""
+    if c.row_id.startswith(ECONOMY_ROW + "|"):
+        return f"{c.sheet}!{c.cell} ({key_of(c.row_id)})"
+    return str(c.cell)
 
 
 def workbook_paths(target: Path) -> list[Path]:
