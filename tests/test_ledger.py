@@ -380,3 +380,11 @@ def test_cli_pull_reports_the_ledger_lines_and_the_unmapped_rest(tmp_path: Path,
     assert "okänt ansvar 9999" in text and "-250,0 tkr" in text
     ald = next(out.glob("*Äldreomsorg*"))
     assert economy_rows(ald)["E|Intäkter"].values["actual"] == 400
+
+
+def test_decimal_commas_on_every_row_of_a_comma_separated_file_are_refused(tmp_path: Path, econ_plan_path: Path) -> None:
+    plan = read_plan(econ_plan_path)
+    rows = [("1100", "5010", "202403", "1000,50"), ("2100", "5010", "202403", "12,50")]
+    with pytest.raises(WorkbookRefused) as exc:
+        read_ledger(write_csv(tmp_path / "hb.csv", rows, sep=","), plan, PERIOD)
+    assert "rad 2 har 5 fält men rubrikraden 4" in exc.value.reason

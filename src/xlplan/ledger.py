@@ -148,8 +148,10 @@ def read_ledger_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]
             from xlplan.filesources import decode, sniff_delimiter
 
             text = decode(path.read_bytes())
-            frame = pd.read_csv(io.StringIO(text), sep=sniff_delimiter(text), dtype=str, keep_default_na=False,
-                                skip_blank_lines=False, engine="c")
+            sep = sniff_delimiter(text)
+            _check_field_counts(path, text, sep)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                skip_blank_lines=False, engine="c", index_col=False)
     except OSError as exc:
         raise WorkbookRefused(str(path), f"huvudboksexporten kan inte öppnas ({exc.strerror or exc}).") from exc
     except pd.errors.ParserError as exc:
@@ -168,6 +170,24 @@ def read_ledger_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]
         if any(c is not None for c in cells):
             rows.append((i + 2, cells))
     return headers, rows
+
+
+def _check_field_counts(path: Path, text: str, sep: str) -> None:
+    """Refuse a CSV whose rows have more fields than its header (pandas would shift the columns silently:
+    with one field too many on every row it takes the first column for an index)."""
+    import csv
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    width: int | None = None
+    for record in reader:
+        if not any(c.strip() for c in record):
+            continue
+        if width is None:
+            width = len(record)
+        elif len(record) > width:
+            raise WorkbookRefused(str(path), f"rad {reader.line_num} har {len(record)} fält men rubrikraden {width}. "
+                                  "Är filen kommaseparerad med decimalkomma i beloppen utan citattecken? Exportera "
+                                  "med semikolon eller tabb som avgränsare.")
 
 
 def _column(headers: list[str], wanted: str, path: Path, setting: str) -> int:
