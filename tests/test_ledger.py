@@ -388,3 +388,15 @@ def test_decimal_commas_on_every_row_of_a_comma_separated_file_are_refused(tmp_p
     with pytest.raises(WorkbookRefused) as exc:
         read_ledger(write_csv(tmp_path / "hb.csv", rows, sep=","), plan, PERIOD)
     assert "rad 2 har 5 fält men rubrikraden 4" in exc.value.reason
+
+
+def test_the_plan_a_department_file_carries_keeps_the_ledger_settings(econ_plan_path: Path) -> None:
+    from xlplan.embedded import plan_from_json, plan_slice, plan_to_json
+
+    plan = read_plan(econ_plan_path)
+    part = plan_slice(plan, "ALD")
+    back = plan_from_json(plan_to_json(part))
+    assert back.settings.ledger == plan.settings.ledger and back.settings.ledger is not None
+    assert back.settings.ledger.factor == -0.001 and back.settings.economy_comment_threshold == 100
+    assert back.accounts == plan.accounts and back.departments[0].ledger_units == ("1100-1199",)
+    assert back.version == plan.version
