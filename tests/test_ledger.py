@@ -400,3 +400,24 @@ def test_the_plan_a_department_file_carries_keeps_the_ledger_settings(econ_plan_
     assert back.settings.ledger.factor == -0.001 and back.settings.economy_comment_threshold == 100
     assert back.accounts == plan.accounts and back.departments[0].ledger_units == ("1100-1199",)
     assert back.version == plan.version
+
+
+def test_a_file_filled_before_the_source_columns_gets_them_on_refill_keeping_its_inputs(
+        tmp_path: Path, econ_plan_path: Path) -> None:
+    out = filled(tmp_path, econ_plan_path)
+    ald = next(out.glob("*Äldreomsorg*"))
+    rows = economy_rows(ald)
+    wb = load_workbook(ald)
+    ws = wb[ECONOMY]
+    first = min(int(ws[rows["E|Intäkter"].cells[k]].column) for k in ("outcome_source", "fetched_value", "provenance"))
+    ws.delete_cols(first, 3)  # as a file written before the columns were added
+    ws[rows["E|Intäkter"].cells["actual"]] = 380
+    ws[rows["E|Intäkter"].cells["forecast"]] = 1150
+    wb.save(ald)
+    old = read_department_workbook(ald)
+    assert "outcome_source" not in old.sheets[ECONOMY].columns
+    assert all(p.severity == "info" for p in old.problems if p.code == "kolumn_saknas")
+    fill(econ_plan_path, PERIOD, None, out, update=True)
+    again = economy_rows(ald)["E|Intäkter"]
+    assert (again.values["actual"], again.values["forecast"]) == (380, 1150)
+    assert {"outcome_source", "fetched_value", "provenance"} <= set(again.cells)
