@@ -421,3 +421,11 @@ def test_a_file_filled_before_the_source_columns_gets_them_on_refill_keeping_its
     again = economy_rows(ald)["E|Intäkter"]
     assert (again.values["actual"], again.values["forecast"]) == (380, 1150)
     assert {"outcome_source", "fetched_value", "provenance"} <= set(again.cells)
+
+
+def test_the_ekonomi_sheet_tells_where_the_outturn_comes_from_and_when_a_comment_is_needed(
+        tmp_path: Path, econ_plan_path: Path) -> None:
+    out = filled(tmp_path, econ_plan_path)
+    ws = load_workbook(next(out.glob("*Äldreomsorg*")))[ECONOMY]
+    note = next(str(c.value) for row in ws.iter_rows(max_row=4) for c in row if "tkr med tecken" in str(c.value))
+    assert "hämtas ur huvudboken" in note and "större än 100 tkr förklaras i Kommentar" in note
