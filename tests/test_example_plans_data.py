@@ -28,14 +28,14 @@ ORG_SEED_2024 = "004_188a48fbf9f37699.txt"
 # Columns per sheet, exactly as in docs/plan-format.md (first tuple: required).
 COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Inställningar": (("Inställning", "Värde"), ()),
-    "Avdelningar": (("Avdelnings-id", "Avdelning"), ("Verksamhetsområde", "Kontaktperson")),
+    "Avdelningar": (("Avdelnings-id", "Avdelning"), ("Verksamhetsområde", "Kontaktperson", "Ansvar")),
     "Mål": (("Mål-id", "Nämndens mål"), ("Prioriterat mål", "Agenda 2030")),
     "Indikatorer": (("Indikator-id", "Mål-id", "Indikator"),
                     ("Uppföljning", "Kolada-id", "Källa", "Enhet", "Polaritet", "Serier", "Nuläge",
                      "Nulägesår", "Avdelningar", "Perioder", "Nämndnivå", "Kön", "Min", "Max")),
     "Aktiviteter": (("Aktivitets-id", "Avdelnings-id", "Aktivitet"),
                     ("Mål-id", "Rubrik", "Ansvarig", "Klart senast", "Beslut")),
-    "Ekonomi": (("Avdelnings-id", "Post", "År", "Budget (tkr)"), ()),
+    "Ekonomi": (("Avdelnings-id", "Post", "År", "Budget (tkr)"), ("Anmärkning",)),
     "Personal": (("Avdelnings-id", "Nyckeltal"), ("Nuvärde", "Målvärde")),
     "Internkontroll": (("Kontroll-id", "Risk"),
                        ("Avdelnings-id", "Process", "Kontrollmoment", "Sannolikhet", "Konsekvens",
@@ -44,7 +44,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 SETTINGS = {"Plan-id", "Kommun", "Kommun-id", "Nämnd", "Förvaltning", "Planår", "Slutår",
             "Rapporteringsperioder", "Liknande kommuner", "Tolerans delvis uppfyllt", "Målbedömning",
-            "Lösenord bladskydd", "Kolada-adress"}
+            "Lösenord bladskydd", "Kolada-adress", "Huvudbok fil", "Huvudbok kolumner", "Huvudbok enhet",
+            "Huvudbok tecken", "Kommentarsgräns ekonomi (tkr)"}
 REQUIRED_SETTINGS = {"Plan-id", "Kommun", "Kommun-id", "Nämnd", "Planår"}
 TARGET_COLUMN = re.compile(r"^Målvärde (\d{4})$")
 KPI = re.compile(r"^[A-Z]\d{5}$")

@@ -159,13 +159,14 @@ def test_charts_are_embedded_png_at_150_dpi_with_alt_text(full_export: ExportRes
     with zipfile.ZipFile(full_export.docx) as zf:
         media = [n for n in zf.namelist() if n.startswith("word/media/")]
         images = [Image.open(io.BytesIO(zf.read(n))) for n in media]
-    assert len(media) == 3  # one small-multiples chart per goal
+    assert len(media) == 4  # one small-multiples chart per goal, and the economy's budget against forecast
     for image in images:
         assert image.format == "PNG"
         assert round(image.info["dpi"][0]) == 150
     doc = Document(str(full_export.docx))
     described = [el.get("descr") for el in doc.element.body.iter(qn("wp:docPr"))]
-    assert len(described) == 3 and all(described)
+    assert len(described) == 4 and all(described)
+    assert described[3].startswith("Stapeldiagram, nettokostnad per avdelning")
     assert "Kvarboendeavdelningen: 2022 94 %, 2024 92 %" in described[0]  # the values, in words
     assert "Riket (Kolada)" in described[0] and "målvärde" in described[0]
 

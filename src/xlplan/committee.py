@@ -209,6 +209,7 @@ class EconomyLine:
     outcome: float | None = None  # utfall hittills
     forecast: float | None = None  # prognos helår
     deviation: float | None = None  # avvikelse (prognos − budget)
+    year_share: float | None = None  # andel av året som gått vid periodens slut (0–1), beside the outturn
 
 
 @dataclass(frozen=True)
@@ -517,7 +518,7 @@ def department_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
     for dep_id, name in deps:
         total = _sum_lines([x for x in lines if x.department_id == dep_id], TOTAL_ROW)
         out.append(EconomyLine(dep_id, name, TOTAL_ROW, total.budget, total.outcome,
-                               total.forecast, total.deviation))
+                               total.forecast, total.deviation, total.year_share))
     return out
 
 
@@ -526,8 +527,9 @@ def _sum_lines(lines: list[EconomyLine], item: str) -> EconomyLine:
         values = [getattr(x, attr) for x in lines if getattr(x, attr) is not None]
         return sum(values) if values else None
 
+    share = next((x.year_share for x in lines if x.year_share is not None), None)
     return EconomyLine("", "Nämnden totalt", item, total("budget"), total("outcome"),
-                       total("forecast"), total("deviation"))
+                       total("forecast"), total("deviation"), share)
 
 
 # ---------------------------------------------------------------- sheet layout
@@ -617,6 +619,7 @@ ECONOMY = SheetSpec("Ekonomi", EconomyLine, (
     _c("Utfall hittills (tkr)", "outcome", "float", 16, TKR),
     _c("Prognos helår (tkr)", "forecast", "float", 16, TKR),
     _c("Avvikelse (tkr)", "deviation", "float", 14, TKR),
+    _c("Andel av året", "year_share", "float", 10, "0\\ %", added=True),  # 67 %: a fraction, shown as percent
 ))
 PERSONNEL = SheetSpec("Personal", PersonnelLine, (
     _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=24),

@@ -60,6 +60,7 @@ from xlplan.committee import (
     Submission,
     goal_summary,
     indicator_verdict,
+    is_frame_line,
     keep_controller_inputs,
     sorted_indicators,
     suggest_assessment,
@@ -273,7 +274,9 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
     totals = hr_committee_totals(ix, Path(plan_path).parent)
-    data = keep_controller_inputs(build_committee_data(ix, choices, problems, comparisons, totals), out_path)
+    data = build_committee_data(ix, choices, problems, comparisons, totals)
+    checks = economy_checks(ix.plan, per, data.economy, Path(plan_path).parent)
+    data = keep_controller_inputs(replace(data, problems=data.problems + tuple(checks)), out_path)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
     included = tuple(c.department.id for c in choices if c.file is not None)
@@ -862,7 +865,58 @@ def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:
         values = _row_values(c, ECONOMY, make_row_id(ECONOMY_ROW, b.item))
         actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
         deviation = forecast - b.budget if forecast is not None else None
-        out.append(EconomyLine(c.department.id, c.department.name, b.item, b.budget, actual, forecast, deviation))
+        out.append(EconomyLine(c.department.id, c.department.name, b.item, b.budget, actual, forecast, deviation,
+                               ix.period.year_share))
+    return out
+
+
+def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], plan_folder: Path) -> list[Problem]:
+    """Kontroll: the departments' budget against the committee's frame, and the departments' outturn
+    against the ledger export's total (when the plan names one); a difference is a warning with its size."""
+    from xlplan.ledger import ledger_files, read_ledger
+
+    def tkr(x: float) -> str:
+        return f"{format_number(x, 0)} tkr"
+
+    out = []
+    for item, frame, spread in plan.frame_distribution(period.year):
+        if abs(spread - frame) >= 0.5:
+            out.append(Problem("budget_ej_ram", f"Avdelningarnas budget för '{item}' är {tkr(spread)} men nämndens "
+                               f"ram är {tkr(frame)}: skillnad {tkr(spread - frame)} (planens blad Ekonomi).",
+                               severity="varning"))
+    if plan.settings.ledger is None:
+        return out
+    mapped = {a.item.casefold() for a in plan.accounts}
+    deps = [x for x in lines if not is_frame_line(x) and x.item.casefold() in mapped]
+    files = ledger_files(plan, plan_folder, period)
+    if not files or not deps:
+        return out
+    try:
+        ledgers = [read_ledger(f, plan, period) for f in files]
+    except WorkbookRefused as exc:
+        return out + [Problem("huvudbok_olaslig", f"Huvudboksexporten kan inte läsas: {exc.reason}",
+                              Path(exc.path).name, severity="varning")]
+    names = ", ".join(f.name for f in files)
+    reported = sum(x.outcome or 0.0 for x in deps)
+    keys = {(x.department_id, x.item) for x in deps}
+    expected = sum(v for o in ledgers for k, v in o.amounts.items() if k in keys)
+    total = sum(o.total for o in ledgers)
+    left = sum(u.amount for o in ledgers for u in o.unmapped)
+    if abs(reported - expected) >= 0.5:
+        off = [f"{x.department} {x.item}" for x in deps
+               if abs((x.outcome or 0.0) - sum(o.amounts.get((x.department_id, x.item), 0.0) for o in ledgers)) >= 0.5]
+        out.append(Problem("utfall_ej_huvudbok", f"Avdelningarnas utfall hittills är {tkr(reported)} men "
+                           f"huvudboksexporten ({names}) har {tkr(expected)} för samma poster: skillnad "
+                           f"{tkr(reported - expected)} ({'; '.join(off[:6])}{' …' if len(off) > 6 else ''}).",
+                           names, "Ekonomi", severity="varning"))
+    else:
+        out.append(Problem("utfall_huvudbok", f"Avdelningarnas utfall hittills ({tkr(reported)}) stämmer med "
+                           f"huvudboksexporten ({names}), vars summa för perioden är {tkr(total)}.", names, "Ekonomi",
+                           severity="info"))
+    if abs(left) >= 0.5:
+        out.append(Problem("huvudbok_omappad", f"{tkr(left)} i huvudboksexporten hör inte till någon avdelning eller "
+                           "post och finns inte i sammanställningen; se xlplan pull för vilka konton och ansvar.",
+                           names, "Ekonomi", severity="varning"))
     return out
 
 

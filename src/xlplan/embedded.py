@@ -37,6 +37,7 @@ from xlplan.errors import BadInput, WorkbookRefused
 from xlplan.layout.columns import meta_columns
 from xlplan.layout.spec import PrintSetup, Protection, RowSpec, SheetSpec
 from xlplan.model import (
+    AccountRange,
     Activity,
     BudgetLine,
     ControlItem,
@@ -45,6 +46,7 @@ from xlplan.model import (
     Goal,
     HrSource,
     Indicator,
+    LedgerSettings,
     PersonnelTarget,
     Plan,
     Question,
@@ -86,6 +88,7 @@ def plan_slice(plan: Plan, department_id: str) -> Plan:
         file_sources=tuple(f for f in plan.file_sources if f.indicator_id in ind_ids),
         questions=questions,
         hr_sources=plan.hr_sources,
+        accounts=plan.accounts,
         _version=plan.version,
     )
 
@@ -110,6 +113,7 @@ _RECORDS: dict[str, type] = {
     "budget": BudgetLine, "personnel": PersonnelTarget, "controls": ControlItem, "file_sources": FileSource,
     "questions": Question,
     "hr_sources": HrSource,
+    "accounts": AccountRange,
 }
 
 
@@ -127,7 +131,10 @@ def _record(cls: type, data: dict[str, Any]) -> Any:
 def plan_from_json(doc: dict[str, Any]) -> Plan:
     """The :class:`Plan` of :func:`plan_to_json` (unknown keys of a newer xlplan are ignored)."""
     lists = {key: tuple(_record(cls, item) for item in doc.get(key, ())) for key, cls in _RECORDS.items()}
-    return Plan(settings=_record(Settings, doc["settings"]), _version=str(doc.get("version") or ""), **lists)
+    settings = dict(doc["settings"])
+    if isinstance(settings.get("ledger"), dict):  # the one nested record of the settings
+        settings["ledger"] = _record(LedgerSettings, settings["ledger"])
+    return Plan(settings=_record(Settings, settings), _version=str(doc.get("version") or ""), **lists)
 
 
 # ---------------------------------------------------------------- the sheet

@@ -37,13 +37,13 @@ from typing import Any
 from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError, file_problem
-from xlplan.layout.columns import INDICATORS, META, OVERVIEW, QUESTIONS
+from xlplan.layout.columns import ECONOMY, INDICATORS, META, OVERVIEW, QUESTIONS
 from xlplan.layout.department import FLAGS_AREA, included_indicators, indicator_row_id, outcome_format
 from xlplan.model import Goal, Indicator, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.rowids import QUESTION_ROW, indicator_of, make_row_id
+from xlplan.rowids import ECONOMY_ROW, QUESTION_ROW, indicator_of, make_row_id
 from xlplan.status import Status, StatusResult
 
 __all__ = [
@@ -78,6 +78,8 @@ FLAG_LABELS: dict[str, str] = {
     "rad_okand": "Rad finns inte i planen",
     "planversion": "Annan planversion",
     "svar_saknas": "Svar saknas",
+    "prognos_saknas": "Helårsprognos saknas",
+    "ekonomikommentar_saknas": "Kommentar till avvikelsen saknas",
 }
 FLAG_LIST_HEADERS = ("Indikator", "Förklaring", "Serie", "Flagga", "Status", "Cell")
 _FLAG_LIST_WIDTHS = (34, 60, 16, 22, 16, 24)
@@ -190,6 +192,7 @@ def flag_book(plan: Plan, book: DepartmentBook, formula_cells: Iterable[str] | N
             flags += row_flags
     flags += _unknown_rows(ctx, sheet, planned)
     flags += _unanswered(plan, book, period)
+    flags += economy_flags(plan, book, period)
     names = {i.id: i.name for i in plan.indicators}
     return FlagReport(book.path.name, book.department_id or "", period, actual, tuple(rows),
                       tuple(_ordered(flags, sheet)), names)
@@ -276,6 +279,39 @@ def _ordered(flags: list[Flag], sheet: BookSheet | None) -> list[Flag]:
         return (general, number, rank, f.cell or "")
 
     return sorted(flags, key=key)
+
+
+def economy_flags(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag]:
+    """Ekonomi: a budget line without a full-year forecast, and a forecast whose deviation from the
+    budget passes the plan's *Kommentarsgräns ekonomi (tkr)* without a comment.
+
+    Only a plan that follows up its economy (a *Huvudbok fil* or a *Kommentarsgräns ekonomi*) asks for
+    forecasts; a plan that only carries its budget flags nothing here.
+    """
+    sheet = book.sheets.get(ECONOMY)
+    s = plan.settings
+    if sheet is None or book.department_id is None or (s.ledger is None and s.economy_comment_threshold is None):
+        return []
+    limit = plan.settings.economy_comment_threshold
+    out = []
+    for line in plan.budget_for(book.department_id, period.year):
+        row = sheet.rows.get(make_row_id(ECONOMY_ROW, line.item))
+        if row is None or "forecast" not in row.cells:
+            continue
+        forecast = row.values.get("forecast")
+        if row.raw.get("forecast") is None and "forecast" not in row.formulas:
+            out.append(Flag("prognos_saknas", f"Ekonomi, {line.item}: skriv helårsprognosen i tkr (budget "
+                            f"{format_number(line.budget, 0)} tkr).", sheet=sheet.actual_name,
+                            cell=row.cells["forecast"]))
+            continue
+        if not isinstance(forecast, (int, float)) or not _is_number(forecast) or limit is None:
+            continue
+        deviation = float(forecast) - line.budget
+        if abs(deviation) > limit and row.raw.get("comment") is None and "comment" in row.cells:
+            out.append(Flag("ekonomikommentar_saknas", f"Ekonomi, {line.item}: avvikelsen "
+                            f"{format_number(deviation, 0)} tkr är större än planens gräns {format_number(limit, 0)} "
+                            "tkr; förklara den i kommentaren.", sheet=sheet.actual_name, cell=row.cells["comment"]))
+    return out
 
 
 # ---------------------------------------------------------------- one row
@@ -643,7 +679,7 @@ def demo_step(out: Path, echo: Any = print) -> list[FlagOutcome]:
     Works on ``out/avdelningar/<plan>/`` (written by the fill step); the
     full flag lists go to ``out/flaggor-<plan>.txt``.
     """
-    from xlplan.example_values import type_example_values
+    from xlplan.example_values import type_example_forecasts, type_example_values
     from xlplan.examples import EXAMPLES, demo_plan_path
     from xlplan.planio import read_plan
 
@@ -655,11 +691,15 @@ def demo_step(out: Path, echo: Any = print) -> list[FlagOutcome]:
         plan = read_plan(plan_path)
         books = department_workbooks(folder)
         typed = sum(type_example_values(p, plan) for p in books)
+        forecasts = sum(type_example_forecasts(p, plan) for p in books)
         outcomes = flag(folder, plan_path) if books else []
         report = Path(out) / f"flaggor-{name}.txt"
         report.write_text("\n".join(line for o in outcomes for line in o.lines()) + "\n", encoding="utf-8")
         echo(f"Flaggning i {folder}: {typed} exempelvärden inskrivna (märkta 'Exempelvärde (demo)'); "
              f"flagglistor i {report}:")
         echo("\n".join(o.lines()[0] for o in outcomes))
+        if forecasts:
+            echo(f"Ekonomi i {folder}: {forecasts} helårsprognoser inskrivna (exempel, märkta i kommentaren där "
+                 "avvikelsen kräver en: utfallet hittills uppräknat till helår).")
         results += outcomes
     return results

@@ -49,10 +49,9 @@ from xlplan.model import COMMITTEE_ID, Department, HrSource, PersonnelTarget, Pl
 from xlplan.numbers import is_no_value, normalise_space, parse_number
 from xlplan.periods import Period
 
-__all__ = ["HrValue", "read_hr_values", "hr_source", "plan_personnel_pull", "period_matches", "PERIOD_END_MONTH"]
+__all__ = ["HrValue", "read_hr_values", "hr_source", "plan_personnel_pull", "period_matches"]
 
 #: The last month of each reporting period (tertial 2 = the delårsrapport to 31 August).
-PERIOD_END_MONTH = {"K1": 3, "delår": 8, "helår": 12}
 _MONTH = re.compile(r"^(\d{4})\s*[-/ .]?\s*(\d{1,2})$")
 
 
@@ -86,7 +85,7 @@ def period_matches(cell: Any, period: Period) -> bool:
     if cell is None:
         return False
     if isinstance(cell, (dt.date, dt.datetime)):
-        return cell.year == period.year and cell.month == PERIOD_END_MONTH[period.kind]
+        return cell.year == period.year and cell.month == period.end_month
     if cells_match(cell, str(period)):
         return True
     text = normalise_space(str(cell))
@@ -95,7 +94,7 @@ def period_matches(cell: Any, period: Period) -> bool:
     if text == str(period.year):
         return period.kind == "helår"
     m = _MONTH.match(text)
-    return m is not None and int(m.group(1)) == period.year and int(m.group(2)) == PERIOD_END_MONTH[period.kind]
+    return m is not None and int(m.group(1)) == period.year and int(m.group(2)) == period.end_month
 
 
 def _departments(plan: Plan) -> dict[str, str]:
@@ -108,6 +107,15 @@ def _departments(plan: Plan) -> dict[str, str]:
         for name in (d.id, d.name, *d.codes):
             out.setdefault(_key(name), d.id)
     return out
+
+
+def _department_id(plan: Plan, deps: dict[str, str], cell: object) -> str | None:
+    """The department a department cell names: by id, name or code, else by an Ansvar range (``3100-3199``)."""
+    found = deps.get(_key(cell))
+    if found is None and cell is not None:
+        dep = plan.department_of_unit(normalise_space(str(cell)))
+        found = dep.id if dep is not None else None
+    return found
 
 
 def _measures(plan: Plan) -> dict[str, str]:
@@ -219,7 +227,7 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
             continue
         in_period += 1
         dep_cell, measure_cell = _at(record, cols.department), _at(record, cols.measure)
-        dep, figure = deps.get(_key(dep_cell)), measures.get(_key(measure_cell))
+        dep, figure = _department_id(plan, deps, dep_cell), measures.get(_key(measure_cell))
         if dep is None:
             unknown_deps[normalise_space(str(dep_cell or ""))].append(number)
         if figure is None:
@@ -258,7 +266,7 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
     if in_period == 0:
         problems.append(Problem("period_saknas", f"HR-exporten har inga rader för {period.label} (kolumnen "
                                 f"'{source.period_column}'); skriv t.ex. {period} eller {period.year}-"
-                                f"{PERIOD_END_MONTH[period.kind]:02d}.", name, table.sheet, severity="varning"))
+                                f"{period.end_month:02d}.", name, table.sheet, severity="varning"))
     return values, problems
 
 

@@ -31,6 +31,24 @@ COMMITTEE_ID = "NÄMND"
 
 
 @dataclass(frozen=True)
+class LedgerSettings:
+    """How the plan reads a ledger export (Inställningar *Huvudbok …*; see docs/plan-format.md)."""
+
+    file: str  # a glob relative to the plan's folder, e.g. ``exporter/huvudbok_{år}*.csv``
+    unit_column: str = "Ansvar"  # the column naming the ansvar/kostnadsställe (Avdelningar: Ansvar)
+    account_column: str = "Konto"
+    amount_column: str = "Belopp"
+    period_column: str | None = None  # a year-month column (202408, 2024-08, 8); None: the file is the period
+    unit: Literal["kr", "tkr"] = "kr"
+    costs_positive: bool = True  # the export's sign: costs positive (debet) is what most ledgers write
+
+    @property
+    def factor(self) -> float:
+        """Multiplier from an exported amount to the plan's tkr with costs negative."""
+        return (0.001 if self.unit == "kr" else 1.0) * (-1.0 if self.costs_positive else 1.0)
+
+
+@dataclass(frozen=True)
 class Settings:
     plan_id: str
     municipality: str
@@ -45,6 +63,8 @@ class Settings:
     goal_rule: Literal["alla", "majoritet"] = "alla"
     sheet_password: str | None = None
     kolada_url: str | None = None
+    ledger: LedgerSettings | None = None  # how a ledger export (huvudbok) is read; None: no ledger pull
+    economy_comment_threshold: float | None = None  # |avvikelse| in tkr above which a comment is required
 
     @property
     def status_settings(self) -> StatusSettings:
@@ -57,7 +77,7 @@ class Department:
     name: str
     area: str | None = None
     contact: str | None = None
-    codes: tuple[str, ...] = ()  # Ansvar: the codes that name the department in exports (HR, ledger)
+    codes: tuple[str, ...] = ()  # Ansvar: codes or ranges that name the department in exports (ledger, HR)
 
 
 # Series names that name a Kolada gender (case-insensitive).
@@ -250,6 +270,38 @@ COUNT_WORDS = ("antal", "årsarbetare", "anställda", "medarbetare", "personer")
 
 
 @dataclass(frozen=True)
+class AccountRange:
+    """One Kontoplan row: the accounts (ranges, single accounts) that make one budget line (Post)."""
+
+    item: str
+    accounts: str  # verbatim, e.g. ``3000-3999`` or ``4010; 4020-4029``
+
+    def matches(self, account: str) -> bool:
+        return code_matches(self.accounts, account)
+
+
+def code_matches(spec: str, code: str) -> bool:
+    """Whether *code* (an account or ansvar code) is in *spec* (``3000-3999; 4010``; ranges by number)."""
+    code = code.strip()
+    for part in spec.replace(",", ";").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        lo, dash, hi = part.partition("-")
+        if not dash:
+            if code == part or (part.endswith("*") and code.startswith(part[:-1])):
+                return True
+            continue
+        lo, hi = lo.strip(), hi.strip()
+        if code.isdigit() and lo.isdigit() and hi.isdigit():
+            if len(code) == len(lo) and int(lo) <= int(code) <= int(hi):
+                return True
+        elif lo <= code <= hi:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
 class PersonnelTarget:
     """A personnel key figure (Nyckeltal) of a department, or of the whole committee (``NÄMND``).
 
@@ -343,6 +395,7 @@ class Plan:
     file_sources: tuple[FileSource, ...] = ()
     questions: tuple[Question, ...] = ()
     hr_sources: tuple[HrSource, ...] = ()
+    accounts: tuple[AccountRange, ...] = ()  # Kontoplan: ledger accounts -> budget lines
     _version: str = field(default="", compare=False, repr=False)  # a slice keeps its whole plan's version
 
     @property
@@ -391,6 +444,22 @@ class Plan:
     def budget_for(self, dep_id: str, year: int) -> tuple[BudgetLine, ...]:
         return tuple(b for b in self.budget if b.department_id == dep_id and b.year == year)
 
+    def frame_distribution(self, year: int) -> list[tuple[str, float, float]]:
+        """(Post, the committee frame, the departments' sum) for every frame line of *year* that the
+        plan distributes over its departments (at least one department has the Post)."""
+        deps = {d.id for d in self.departments}
+        out = []
+        for frame in self.budget_for(COMMITTEE_ID, year):
+            spread = [b.budget for b in self.budget if b.year == year and b.item == frame.item
+                      and b.department_id in deps]
+            if spread:
+                out.append((frame.item, frame.budget, sum(spread)))
+        return out
+
+    def department_of_unit(self, unit: str) -> Department | None:
+        """The department whose Ansvar codes hold the ledger's *unit* code, or None."""
+        return next((d for d in self.departments if any(code_matches(spec, unit) for spec in d.codes)), None)
+
     def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
         """The department's key figures: its own rows, then the committee's (``NÄMND``) rows it has no own
         row for (a committee target holds for every department unless the department has its own)."""
@@ -414,12 +483,13 @@ class Plan:
 
 # Fields added to the plan after its version hash was first used: left out of the hash while unused
 # (None or empty), so a plan that does not use them keeps its version (department files stay current).
-_ADDED_PLAN_FIELDS = ("questions", "hr_sources")
+_ADDED_PLAN_FIELDS = ("questions", "hr_sources", "accounts")
 _ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "indicators": ("reporter", "history"),
     "goals": ("level1", "description", "level1_description", "priority_description"),
     "departments": ("codes",),
     "personnel": ("unit", "measures", "polarity_text"),
+    "settings": ("ledger", "economy_comment_threshold"),
 }
 
 
@@ -432,7 +502,8 @@ def _drop_unused_additions(content: dict[str, Any]) -> None:
         if _unused(content.get(key)):
             content.pop(key, None)
     for table, added in _ADDED_RECORD_FIELDS.items():
-        for record in content.get(table) or ():
+        records = content.get(table) or ()
+        for record in [records] if isinstance(records, dict) else records:
             for key in added:
                 if key in record and _unused(record[key]):
                     del record[key]

@@ -21,6 +21,8 @@ _LIST_SEPARATORS = re.compile(r"\s*(?:[,;/+&]|\boch\b|\bsamt\b)\s*", re.IGNORECA
 _ORDER: dict[PeriodKind, int] = {"K1": 1, "delår": 2, "helår": 3}
 _LABEL: dict[PeriodKind, str] = {"K1": "kvartal 1", "delår": "delår", "helår": "helår"}
 _ASCII: dict[PeriodKind, str] = {"K1": "K1", "delår": "delar", "helår": "helar"}
+# The last month a period's books cover: K1 to 31 March, delår to 31 August (the usual delårsbokslut), helår.
+_END_MONTH: dict[PeriodKind, int] = {"K1": 3, "delår": 8, "helår": 12}
 
 
 @dataclass(frozen=True, order=True)
@@ -40,6 +42,16 @@ class Period:
     def ascii(self) -> str:
         """Safe in file names on every system: '2024-delar'."""
         return f"{self.year}-{_ASCII[self.kind]}"
+
+    @property
+    def end_month(self) -> int:
+        """The last month of the year the period's accounts cover (3, 8 or 12)."""
+        return _END_MONTH[self.kind]
+
+    @property
+    def year_share(self) -> float:
+        """The share of the year elapsed at the period's end (0.25, 0.67, 1.0)."""
+        return self.end_month / 12
 
     @property
     def sort_key(self) -> tuple[int, int]:

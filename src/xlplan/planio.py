@@ -17,6 +17,7 @@ from xlplan.errors import PlanInvalid, Problem, XlplanError
 from xlplan.model import (
     ALL_PERIOD_KINDS,
     COMMITTEE_ID,
+    AccountRange,
     Activity,
     BudgetLine,
     ControlItem,
@@ -25,6 +26,7 @@ from xlplan.model import (
     Goal,
     HrSource,
     Indicator,
+    LedgerSettings,
     PersonnelTarget,
     Plan,
     Question,
@@ -35,7 +37,7 @@ from xlplan.periods import PERIOD_HINT, period_kinds
 from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
-          "Personal", "Internkontroll", "Filkällor", "Frågor", "Personalkällor")
+          "Personal", "Internkontroll", "Filkällor", "Frågor", "Personalkällor", "Kontoplan")
 REQUIRED_SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer")
 REQUIRED_COLUMNS = {
     "Avdelningar": ("Avdelnings-id", "Avdelning"),
@@ -48,6 +50,7 @@ REQUIRED_COLUMNS = {
     "Filkällor": ("Indikator-id", "Fil", "Värdekolumn"),
     "Frågor": ("Fråga-id", "Mål-id", "Fråga"),
     "Personalkällor": ("Fil", "Avdelningskolumn", "Måttkolumn", "Värdekolumn"),
+    "Kontoplan": ("Post", "Konton"),
     "Inställningar": ("Inställning", "Värde"),
 }
 TARGET_COLUMN = re.compile(r"^målvärde\s*(\d{4})$")
@@ -114,6 +117,8 @@ _SETTING_KEYS = {
     "rapporteringsperioder": "periods", "liknande kommuner": "similar_group",
     "tolerans delvis uppfyllt": "partial_tolerance_pct", "målbedömning": "goal_rule",
     "lösenord bladskydd": "sheet_password", "kolada-adress": "kolada_url",
+    "huvudbok fil": "ledger", "huvudbok kolumner": "ledger", "huvudbok enhet": "ledger",
+    "huvudbok tecken": "ledger", "kommentarsgräns ekonomi (tkr)": "economy_comment_threshold",
 }
 _REQUIRED_SETTINGS = ("plan-id", "kommun", "kommun-id", "nämnd", "planår")
 
@@ -180,7 +185,58 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
         similar_group=_str(val("liknande kommuner")), partial_tolerance_pct=tol_n,
         goal_rule=rule,  # type: ignore[arg-type]
         sheet_password=_str(val("lösenord bladskydd")), kolada_url=_str(val("kolada-adress")),
+        ledger=read_ledger_settings(val, ref, c), economy_comment_threshold=_threshold(val, ref, c),
     )
+
+
+LEDGER_COLUMN_KEYS = {"ansvar": "unit_column", "konto": "account_column", "belopp": "amount_column",
+                      "period": "period_column"}
+LEDGER_SIGNS = {"kostnader positiva": True, "kostnader negativa": False}
+
+
+def read_ledger_settings(val: Callable[[str], Any], ref: Callable[[str], str | None],
+                         c: Collector) -> LedgerSettings | None:
+    """The Huvudbok settings (file, columns, unit, sign), or None when the plan names no ledger file."""
+    file = _str(val("huvudbok fil"))
+    if not file:
+        for key in ("huvudbok kolumner", "huvudbok enhet", "huvudbok tecken"):
+            if val(key) is not None:
+                c.add("Inställningar", ref(key), "saknas", f"'{key.capitalize()}' är ifylld men 'Huvudbok fil' "
+                      "saknas: ange vilken fil huvudboksexporten är, t.ex. exporter/huvudbok_{år}*.csv.")
+        return None
+    columns: dict[str, Any] = {}
+    for part in split_list(_str(val("huvudbok kolumner")), ";"):
+        key, eq, column = part.partition("=")
+        attr = LEDGER_COLUMN_KEYS.get(key.strip().casefold())
+        if not eq or attr is None or not column.strip():
+            c.add("Inställningar", ref("huvudbok kolumner"), "ogiltigt_varde",
+                  f"'{part}' ska skrivas Ansvar=kolumn, Konto=kolumn, Belopp=kolumn eller Period=kolumn, "
+                  "t.ex. Ansvar=Ansvar; Konto=Konto; Belopp=Belopp (kr); Period=Period.")
+            continue
+        columns[attr] = column.strip()
+    unit = str(val("huvudbok enhet") or "kr").strip().casefold()
+    if unit not in ("kr", "tkr"):
+        c.add("Inställningar", ref("huvudbok enhet"), "ogiltigt_varde",
+              f"Huvudbok enhet '{val('huvudbok enhet')}' ska vara 'kr' eller 'tkr'.")
+        unit = "kr"
+    sign_text = " ".join(str(val("huvudbok tecken") or "kostnader positiva").split()).casefold()
+    if sign_text not in LEDGER_SIGNS:
+        c.add("Inställningar", ref("huvudbok tecken"), "ogiltigt_varde",
+              f"Huvudbok tecken '{val('huvudbok tecken')}' ska vara 'kostnader positiva' (debet positivt, som de "
+              "flesta ekonomisystem exporterar) eller 'kostnader negativa'.")
+        sign_text = "kostnader positiva"
+    return LedgerSettings(file=file, unit=unit, costs_positive=LEDGER_SIGNS[sign_text],  # type: ignore[arg-type]
+                          **columns)
+
+
+def _threshold(val: Callable[[str], Any], ref: Callable[[str], str | None], c: Collector) -> float | None:
+    raw = val("kommentarsgräns ekonomi (tkr)")
+    n = parse_number(raw) if raw is not None else None
+    if raw is not None and (n is None or n < 0):
+        c.add("Inställningar", ref("kommentarsgräns ekonomi (tkr)"), "inte_tal",
+              f"Kommentarsgränsen '{raw}' ska vara ett belopp i tkr ≥ 0, t.ex. 500.")
+        return None
+    return n
 
 
 def _str(v: Any) -> str | None:
@@ -365,6 +421,11 @@ def read_budget(rows: list[Row], c: Collector, dep_ids: set[str] | None = None) 
         if dep and item and year is not None and budget is not None:
             out.append(BudgetLine(dep, item, year, budget))
     return out
+
+
+def read_accounts(rows: list[Row], c: Collector) -> list[AccountRange]:
+    """Kontoplan: which ledger accounts make which budget line."""
+    return [AccountRange(c.text(r, "Post", True) or "", c.text(r, "Konton", True) or "") for r in rows]
 
 
 def read_personnel(rows: list[Row], c: Collector) -> list[PersonnelTarget]:
@@ -580,6 +641,7 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
     files = read_file_sources(tabs["Filkällor"][1], c)
     questions = read_questions(tabs["Frågor"][1], c)
     hr = read_hr_sources(tabs["Personalkällor"][1], c)
+    accounts = read_accounts(tabs["Kontoplan"][1], c)
 
     rows = {s: tabs[s][1] for s in tabs}
     _unique(deps, lambda d: d.id, "Avdelningar", "Avdelnings-id", rows["Avdelningar"], c)
@@ -618,10 +680,19 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
         _long_names(settings, deps, rows["Avdelningar"], c)
     if not deps and tabs["Avdelningar"][0]:
         c.add("Avdelningar", None, "tomt", "Planen har inga avdelningar.")
+    items = {b.item.casefold() for b in budget}
+    for acc, row in zip(accounts, rows["Kontoplan"]):
+        if acc.item and acc.item.casefold() not in items:
+            c.add("Kontoplan", row.ref("Post"), "okand_referens",
+                  f"Posten '{acc.item}' finns inte på bladet Ekonomi.")
+    if settings is not None and settings.ledger is not None and not accounts:
+        c.add("Kontoplan", None, "saknas", "Planen anger en huvudboksfil men bladet Kontoplan (vilka konton som "
+              "hör till vilken post) saknas eller är tomt.")
     if settings is None or c.problems:
         return None, c.problems
     plan = Plan(settings, tuple(deps), tuple(goals), tuple(inds), tuple(acts), tuple(budget),
-                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions), hr_sources=tuple(hr))
+                tuple(pers), tuple(ctrls), tuple(files), questions=tuple(questions), hr_sources=tuple(hr),
+                accounts=tuple(accounts))
     return plan, c.problems
 
 

@@ -82,13 +82,14 @@ from xlplan.errors import (
 )
 from xlplan.filesources import FileValue, read_file_values
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaValue, Revision
-from xlplan.layout.columns import INDICATORS
+from xlplan.layout.columns import ECONOMY, INDICATORS
+from xlplan.ledger import LedgerOutturn, ledger_files, read_ledger
 from xlplan.model import Indicator, Plan
 from xlplan.numbers import format_number, parse_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import find_plans, read_plan
 from xlplan.resave import load_for_edit, save_edited
-from xlplan.rowids import indicator_of
+from xlplan.rowids import ECONOMY_ROW, indicator_of, key_of, make_row_id
 from xlplan.workflow import APPROVED
 
 __all__ = ["Change", "PullResult", "Source", "apply_pull", "plan_pull", "pull", "kolada_source",
@@ -334,6 +335,86 @@ def comparison_change(book: DepartmentBook, sheet: str, row: BookRow, plan: Plan
                   f"Jämförelsevärde {format_number(v.value)} ({label}; {src.text}).", Source(v.value, label, src.provenance))
 
 
+# ---------------------------------------------------------------- the ledger (Ekonomi sheet)
+
+
+def ledger_source(outturns: Sequence[LedgerOutturn], dep_id: str, item: str) -> Source:
+    """Utfall hittills of one department's budget line from the ledger export(s), with provenance."""
+    amount = sum(o.amounts.get((dep_id, item), 0.0) for o in outturns)
+    rows = sum(o.row_counts.get((dep_id, item), 0) for o in outturns)
+    files = ", ".join(o.file.name for o in outturns)
+    period = outturns[0].period
+    text = f"Källa: {files}, huvudbok t.o.m. månad {period.end_month} {period.year}, {rows} rader"
+    prov = {"source": "huvudbok", "files": [str(o.file.name) for o in outturns], "department": dep_id,
+            "item": item, "year": period.year, "to_month": period.end_month, "rows": rows, "value": amount,
+            "file_modified": [dt.datetime.fromtimestamp(o.file.stat().st_mtime, dt.UTC).replace(microsecond=0)
+                              .isoformat() for o in outturns]}
+    return Source(round(amount, 1), text, prov)
+
+
+def economy_row_view(row: BookRow) -> BookRow:
+    """An Ekonomi row seen as an outcome row (Utfall hittills as ``outcome``), so :func:`decide`'s rule
+    for what a person typed is the one rule for both sheets."""
+    from dataclasses import replace
+
+    def renamed(d: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in d.items() if k != "outcome"}
+        if "actual" in d:
+            out["outcome"] = d["actual"]
+        return out
+
+    return replace(row, values=renamed(row.values), raw=renamed(row.raw), cells=renamed(row.cells),
+                   formulas=renamed(row.formulas))
+
+
+def ledger_pull(plan: Plan, books: Sequence[DepartmentBook], folder: Path, period: Period,
+                problems: list[Problem], overwrite_pulled: bool = False) -> list[Change]:
+    """Decisions for the Ekonomi sheets' Utfall hittills from the plan's ledger export (nothing written).
+
+    Every budget line that the plan's Kontoplan maps gets the ledger's sum for the department (0 when the
+    export has no rows for it); rows of the export that map to nothing are reported with their sum.
+    """
+    files = ledger_files(plan, folder, period)
+    ledger = plan.settings.ledger
+    if not files:
+        assert ledger is not None
+        problems.append(Problem("huvudbok_saknas", f"Ingen huvudboksexport hittades för {period.label} "
+                                f"('{ledger.file}' i {folder}); Utfall hittills på bladet Ekonomi hämtades inte.",
+                                severity="info"))
+        return []
+    outturns = []
+    for path in files:
+        try:
+            outturns.append(read_ledger(path, plan, period))
+        except WorkbookRefused as exc:
+            problems.append(Problem("huvudbok_olaslig", f"Huvudboksexporten kan inte läsas: {exc.reason}", path.name,
+                                    action="inga ekonomiska utfall hämtades ur filen"))
+    if not outturns:
+        return []
+    for o in outturns:
+        problems.extend(o.problems())
+    mapped = {a.item.casefold() for a in plan.accounts}
+    changes: list[Change] = []
+    for book in books:
+        sheet = book.sheets.get(ECONOMY)
+        if sheet is None or book.department_id is None:
+            continue
+        if any(k not in sheet.columns for k in ("actual", "outcome_source", "fetched_value", "provenance")):
+            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
+                                    "saknas på bladet Ekonomi. Fyll filen på nytt med xlplan fill --update.",
+                                    book.path.name, ECONOMY, severity="varning", action="ekonomin hämtades inte"))
+            continue
+        for line in plan.budget_for(book.department_id, period.year):
+            row = sheet.rows.get(make_row_id(ECONOMY_ROW, line.item))
+            if row is None or line.item.casefold() not in mapped:
+                continue
+            change = decide(book, sheet.actual_name, economy_row_view(row),
+                            ledger_source(outturns, book.department_id, line.item), overwrite_pulled)
+            if change is not None:
+                changes.append(change)
+    return changes
+
+
 # ---------------------------------------------------------------- applying
 
 
@@ -415,7 +496,7 @@ class PullResult:
             upd = f"{n_upd} uppdaterat" if n_upd == 1 else f"{n_upd} uppdaterade"
             verb = " (torrkörning, inget skrevs)" if self.dry_run else ""
             out.append(f"{path.name}: {new}, {upd}{verb}.")
-            out += [f"  {c.cell}: {c.message}" for c in mine]
+            out += [f"  {_where(c)}: {c.message}" for c in mine]
         out += [f"Kolada har ändrat ett värde sedan förra hämtningen: {r}" for r in self.revisions]
         out += [f"{p}" for p in self.problems]
         if self.comparisons_path is not None:
@@ -426,6 +507,13 @@ class PullResult:
         if self.offline:
             return (f"Offline: {self.kolada_values} värden ur cachen (inga anrop till Kolada).")
         return f"Kolada: {self.kolada_values} värden i {self.request_count} anrop."
+
+
+def _where(c: Change) -> str:
+    """The cell as the report names it: Ekonomi cells with their sheet and post (``Ekonomi!D7 (Lokalhyror)``)."""
+    if c.row_id.startswith(ECONOMY_ROW + "|"):
+        return f"{c.sheet}!{c.cell} ({key_of(c.row_id)})"
+    return str(c.cell)
 
 
 def workbook_paths(target: Path) -> list[Path]:
@@ -641,6 +729,8 @@ def decide_pull(plan: Plan, books: Sequence[DepartmentBook], plan_folder: Path |
                                                                overwrite_pulled=overwrite_pulled)
             result.problems += hr_problems + hr_book_problems
             changes += hr_changes
+        if plan_folder is not None and plan.settings.ledger is not None:
+            changes += ledger_pull(plan, group, plan_folder, period, result.problems, overwrite_pulled)
         if down:  # no answer from Kolada is not "no value in Kolada"
             changes = [c for c in changes if c.action != "saknas"]
         result.changes += changes
@@ -697,6 +787,10 @@ def demo_plan_copy(plan_id: str, out: Path) -> Path | None:
     tables = load_tables_json(source)
     additions = json.loads((exports / "demo_plan_additions.json").read_text(encoding="utf-8")).get(plan_id, {})
     for sheet, rows in additions.items():
+        if sheet == "Avdelningar":  # more columns (Ansvar) for the plan's own departments, by id
+            extra = {r["Avdelnings-id"]: r for r in rows}
+            tables[sheet] = [{**r, **extra.get(r["Avdelnings-id"], {})} for r in tables.get(sheet, [])]
+            continue
         tables[sheet] = list(tables.get(sheet, [])) + list(rows)
     folder = out / "planer"
     (folder / "exporter").mkdir(parents=True, exist_ok=True)
@@ -704,6 +798,14 @@ def demo_plan_copy(plan_id: str, out: Path) -> Path | None:
         shutil.copy2(csv_file, folder / "exporter" / csv_file.name)
     path = folder / f"{plan_id}.xlsx"
     write_plan_tables(tables, path)
+    from xlplan.example_values import write_example_ledger
+    from xlplan.fill import demo_period
+
+    plan = read_plan(path)
+    if plan.settings.ledger is not None:  # a made-up ledger export for the demo's period (marked as such)
+        period = demo_period(plan)
+        write_example_ledger(folder / plan.settings.ledger.file.replace("{år}", str(period.year)).replace("*", ""),
+                             plan, period)
     return path
 
 

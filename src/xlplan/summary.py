@@ -7,6 +7,7 @@ from typing import Any
 
 from xlplan.assess import uses_comparison
 from xlplan.model import Indicator, Plan
+from xlplan.numbers import format_number
 from xlplan.targets import parse_target
 
 
@@ -48,6 +49,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "indikatorer": len(plan.indicators),
         "aktiviteter": len(plan.activities),
         "ekonomirader": len(plan.budget),
+        "budgetfordelning": budget_distribution(plan),
         "personal": len(plan.personnel),
         "internkontroll": len(plan.controls),
         "fragor": [{"id": q.id, "mal_id": q.goal_id, "avdelningar": list(q.departments) or ["alla"],
@@ -62,6 +64,13 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "malvarden_per_ar": {str(y): dict(c) for y, c in by_year.items()},
         "indikatorlista": ind_list,
     }
+
+
+def budget_distribution(plan: Plan) -> list[dict[str, Any]]:
+    """Per distributed frame line and year: the frame, the departments' sum and the difference (tkr)."""
+    return [{"post": item, "ar": year, "ram": frame, "avdelningar": spread, "skillnad": spread - frame}
+            for year in sorted({b.year for b in plan.budget})
+            for item, frame, spread in plan.frame_distribution(year)]
 
 
 def _has_file_source(plan: Plan, ind: Indicator, series: str | None) -> bool:
@@ -152,6 +161,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     if once:
         lines.append(f"Rapporteras en gång: {len(once)} (" + "; ".join(
             f"{i['id']} av {i['rapporteras_av']}" for i in once) + ")")
+    spread = summary.get("budgetfordelning", [])
+    off = [d for d in spread if abs(d["skillnad"]) >= 0.5]
+    if spread and not off:
+        lines.append(f"Budgetfördelning: avdelningarnas budget summerar till nämndens ram ({len(spread)} poster).")
+    if off:
+        lines.append(f"VARNING: avdelningarnas budget summerar inte till nämndens ram för {len(off)} poster:")
+        for d in off:
+            lines.append(f"  {d['post']} {d['ar']}: ram {format_number(d['ram'], 0)} tkr, avdelningarna "
+                         f"{format_number(d['avdelningar'], 0)} tkr, skillnad {format_number(d['skillnad'], 0)} tkr.")
     problems = summary.get("kan_inte_bedomas", [])
     if problems:
         lines.append(f"VARNING: {len(problems)} indikatorrader kan inte bedömas automatiskt:")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib
+import matplotlib.ticker
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -500,9 +501,44 @@ def _draw_panel(ax: Axes, name: str, trends: Sequence[_Trend], target: float | N
     ax.tick_params(labelsize=7)
 
 
+def economy_chart(data: CommitteeData, path: Path) -> Chart | None:
+    """Net cost per department: budget beside full-year forecast (tkr), for departments with a forecast.
+
+    Drawn as net cost (costs minus income, positive), the way a committee speaks of it; the forecast bar
+    is hatched so the pair reads in grey-scale print too."""
+    from xlplan.committee import department_totals
+
+    deps = [d for d in department_totals(data.economy) if d.forecast is not None and d.budget is not None]
+    if not deps:
+        return None
+    names = [wrap(d.department, 26) for d in deps]
+    budget = [-(d.budget or 0.0) for d in deps]
+    forecast = [-(d.forecast or 0.0) for d in deps]
+    height = 0.9 + 0.42 * len(deps) + 0.2 * sum(n.count("\n") for n in names)
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(WIDTH_IN, height))
+        ax = fig.add_axes((0.3, 0.9 / height * 0.9, 0.66, 1 - 1.1 / height))
+        ys = list(range(len(deps)))
+        ax.barh([y - 0.2 for y in ys], budget, height=0.38, color="#BDBDBD", edgecolor="#4D4D4D", label="Budget")
+        ax.barh([y + 0.2 for y in ys], forecast, height=0.38, color="#9ECAE1", edgecolor="#08306B",
+                hatch="///", label="Prognos helår")
+        ax.set_yticks(ys, names)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _p: format_number(v, 0)))
+        ax.set_xlabel("Nettokostnad, tkr")
+        ax.legend(loc="lower right", frameon=False)
+        _save(fig, path)
+    alt = "Stapeldiagram, nettokostnad per avdelning i tkr, budget och helårsprognos. " + " ".join(
+        f"{' '.join(d.department.split())}: budget {format_number(b, 0)}, prognos {format_number(f, 0)}."
+        for d, b, f in zip(deps, budget, forecast))
+    return Chart(path, f"Nettokostnad per avdelning: budget och helårsprognos, {data.meta.period_label} (tkr).",
+                 "Källa: avdelningarnas prognoser och planens budget.", alt_text=alt)
+
+
 @dataclass(frozen=True)
 class ReportCharts:
     goal_trends: dict[str, Chart] = field(default_factory=dict)  # goal id -> small multiples
+    economy: Chart | None = None  # budget and forecast per department
 
 
 def report_charts(data: CommitteeData, folder: Path) -> ReportCharts:
@@ -513,4 +549,4 @@ def report_charts(data: CommitteeData, folder: Path) -> ReportCharts:
         chart = goal_trend_chart(data, goal, folder / f"mal_{n:03d}.png")
         if chart:
             trends[goal.goal_id] = chart
-    return ReportCharts(trends)
+    return ReportCharts(trends, economy_chart(data, folder / "ekonomi.png"))

@@ -782,6 +782,8 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
         totals = economy_totals(data.economy)
         rows = [[d.department] + _money(d) for d in deps] + [["Nämnden totalt"] + _money(totals[-1])]
         parts.bold_row(_table(doc, ["Avdelning"] + headers, rows, numeric=range(1, 5)), len(rows))
+        if ctx.charts.economy is not None:
+            _figure(doc, ctx, ctx.charts.economy)
         _heading(doc, "Per post", 3)
         rows = [[x.item if x is not totals[-1] else "Totalt"] + _money(x) for x in totals]
         parts.bold_row(_table(doc, ["Post"] + headers, rows, numeric=range(1, 5)), len(rows))

@@ -102,7 +102,8 @@ def indicator_columns() -> list[ColumnSpec]:
 
 # Columns added after template 1 was first used: an older file without them is still read and refilled.
 ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source"),
-                 PERSONNEL: ("outcome_source", "fetched_value", "provenance")}
+                 PERSONNEL: ("outcome_source", "fetched_value", "provenance"),
+                 ECONOMY: ("outcome_source", "fetched_value", "provenance")}
 
 
 def activity_columns() -> list[ColumnSpec]:
@@ -129,6 +130,11 @@ def economy_columns() -> list[ColumnSpec]:
                    validation=number_validation()),
         ColumnSpec("deviation", "Avvikelse (tkr)", 14, number_format=DEVIATION),
         ColumnSpec("comment", "Kommentar", 50, input=True),
+        # where Utfall hittills came from (xlplan pull from the ledger export); the same keys as the
+        # indicator sheet's, so pull's rule for what a person typed is the same
+        ColumnSpec("outcome_source", "Utfallets källa", 24, keep=True),
+        ColumnSpec("fetched_value", "Hämtat värde", 12, hidden=True, keep=True, number_format=AMOUNT),
+        ColumnSpec("provenance", "Proveniens", 20, hidden=True, keep=True, wrap=False),
     ]
 
 

@@ -66,6 +66,7 @@ from xlplan.layout.spec import (
     quote_sheet,
 )
 from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan, Question
+from xlplan.numbers import format_number
 from xlplan.periods import Period
 from xlplan.rowids import (
     ACTIVITY_ROW,
@@ -350,12 +351,20 @@ def question_row(plan: Plan, q: Question) -> RowSpec:
 # ---------------------------------------------------------------- Ekonomi
 
 def economy_sheet(ctx: Context) -> SheetSpec:
+    s = ctx.plan.settings
+    extra = ""
+    if s.ledger is not None:
+        extra += (" Utfall hittills hämtas ur huvudboken (källan står i Utfallets källa); ett utfall du skriver in "
+                  "skrivs aldrig över.")
+    if s.economy_comment_threshold is not None:
+        extra += (f" Skriv helårsprognosen för varje post; en avvikelse större än "
+                  f"{format_number(s.economy_comment_threshold, 0)} tkr förklaras i Kommentar.")
     sheet = SheetSpec(
         ECONOMY, economy_columns(), HEADER_ROW,
         ctx.titles("Ekonomi (tkr)",
                    "Belopp i tkr med tecken som i budgeten: intäkter positiva, kostnader negativa. "
                    "Avvikelse = helårsprognos − budget; en positiv avvikelse är bättre än budget. "
-                   "Summans avvikelse räknar raderna som har en prognos."),
+                   "Summans avvikelse räknar raderna som har en prognos." + extra),
         protection=ctx.protection,
     )
     lines = ctx.plan.budget_for(ctx.department.id, ctx.period.year)
