@@ -16,6 +16,7 @@ from typing import Any
 import openpyxl
 import pytest
 
+from excel_typing import type_cells
 from xlplan.atomic import BACKUP_DIR
 from xlplan.consolidate import consolidate
 from xlplan.deptbook import arithmetic, read_department_workbook
@@ -190,6 +191,50 @@ def test_a_formula_showing_an_error_is_reported_and_kept(setup: tuple[Path, Path
     pull(path, plan)
     fill(plan, PERIOD, ["ALD"], path.parent, update=True)
     assert formula_in(path, cell_of(path, PULLED)) == "=1/0"
+
+
+SERIES = ("I|I2|Äldre", "I|I2|Funktionsstöd")  # two rows one under the other
+
+
+def fill_down(path: Path, formula: str, value: Any) -> tuple[str, str]:
+    """Type *formula* in the first series row's Utfall and fill it down to the second, as Excel stores it:
+    one shared formula (the text in the first cell only) with each cell's computed value."""
+    first, second = cell_of(path, SERIES[0]), cell_of(path, SERIES[1])
+    assert int(second[1:]) == int(first[1:]) + 1
+    type_cells(path, INDICATORS, [(first, ("shared", formula, value(first), f"{first}:{second}", 0)),
+                                  (second, ("shares", 0, value(second)))])
+    return first, second
+
+
+def test_a_formula_filled_down_is_read_in_every_cell_with_its_stored_value(setup: tuple[Path, Path]) -> None:
+    _, path = setup
+    year = cell_of(path, SERIES[0], "baseline_year")[0]  # Nulägesår: 2023 on both rows
+    first, second = fill_down(path, f"{year}{cell_of(path, SERIES[0])[1:]}/100+1", lambda cell: 21.23)
+    with zipfile.ZipFile(path) as zf:  # the file is as Excel writes it
+        assert b'<f t="shared" si="0"/>' in zf.read("xl/worksheets/sheet2.xml")
+    book = read_department_workbook(path)
+    rows = [book.row(INDICATORS, r) for r in SERIES]
+    assert [r.formulas["outcome"] for r in rows if r] == [f"={year}{first[1:]}/100+1", f"={year}{second[1:]}/100+1"]
+    assert [r.values["outcome"] for r in rows if r] == [21.23, 21.23]  # the stored values
+    assert not [p for p in book.problems if p.cell in (first, second)]
+
+
+def test_refill_keeps_a_filled_down_formula_in_every_cell(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    year = cell_of(path, SERIES[0], "baseline_year")[0]
+    first, second = fill_down(path, f"{year}{cell_of(path, SERIES[0])[1:]}*2", lambda cell: 4046)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert formula_in(path, first) == f"={year}{first[1:]}*2"
+    assert formula_in(path, second) == f"={year}{second[1:]}*2"  # its own formula, not the value 4046
+    assert result.reports[0].kept_inputs >= 2
+    # the same after a re-save by openpyxl (flag), which drops the stored values
+    fill_down(path, "10+5", lambda cell: 15)
+    flag(path, plan)
+    book = read_department_workbook(path)
+    assert [book.value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]  # computed by xlplan
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert [formula_in(path, cell_of(path, r)) for r in SERIES] == ["=10+5", "=10+5"]
+    assert [read_department_workbook(path).value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]
 
 
 # ---------------------------------------------------------------- 5. sorting the visible columns only

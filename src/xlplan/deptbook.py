@@ -541,8 +541,8 @@ def formula_errors(path: Path) -> dict[str, dict[str, str]]:
 
 def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """(errors, formulas) by sheet name: {A1: '#DIV/0!'} for cells whose cached value is an error
-    (calamine hides them) and {A1: '=10+5'} for cells holding a formula ('' when the cell shares a
-    formula written in another cell). One pass over the sheet parts."""
+    (calamine hides them) and {A1: '=10+5'} for cells holding a formula (a shared formula translated to
+    each cell that shares it). One pass over the sheet parts."""
     errors: dict[str, dict[str, str]] = {}
     formulas: dict[str, dict[str, str]] = {}
     try:
@@ -558,15 +558,39 @@ def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict
 
 
 def _formulas_in(xml: bytes) -> dict[str, str]:
+    """A1 -> formula of every formula cell; a cell sharing a formula (Excel's fill-down: only the first
+    cell holds the text, ``<f t="shared" si="0"/>`` in the others) gets that formula translated to it."""
     if b"<f" not in xml and b":f" not in xml:
         return {}
     root = ElementTree.fromstring(xml)
-    out = {}
+    out: dict[str, str] = {}
+    masters: dict[str, tuple[str, str]] = {}  # si -> (formula, cell holding it)
+    sharing: list[tuple[str, str]] = []  # (cell, si)
     for c in root.iter(f"{{{_NS['m']}}}c"):
         f = c.find("m:f", _NS)
-        if f is not None:
-            out[c.get("r", "")] = "=" + f.text if f.text else ""
+        if f is None:
+            continue
+        ref = c.get("r", "")
+        out[ref] = "=" + f.text if f.text else ""
+        if f.get("t") == "shared" and f.get("si") is not None:
+            if f.text:
+                masters[f.get("si", "")] = (out[ref], ref)
+            else:
+                sharing.append((ref, f.get("si", "")))
+    for ref, si in sharing:
+        if si in masters:
+            out[ref] = shared_formula(*masters[si], ref)
     return out
+
+
+def shared_formula(formula: str, origin: str, cell: str) -> str:
+    """The formula of *cell* sharing *formula* written in *origin* (relative references moved along)."""
+    from openpyxl.formula.translate import Translator, TranslatorError
+
+    try:
+        return str(Translator(formula, origin=origin).translate_formula(cell))
+    except TranslatorError:
+        return ""
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
