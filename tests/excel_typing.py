@@ -48,8 +48,9 @@ def cell_xml(ref: str, style: str, content: Any) -> str:
         else:
             _, si, value = content
             f = f'<f t="shared" si="{si}"/>'
-        v = "" if value is None else f"<v>{value!r}</v>" if isinstance(value, float) else f"<v>{value}</v>"
-        return f'<c r="{ref}"{s}>{f}{v}</c>'
+        v = "" if value is None else f"<v>{value!r}</v>" if isinstance(value, float) else f"<v>{escape(str(value))}</v>"
+        t = ' t="str"' if isinstance(value, str) else ""  # a formula giving text
+        return f'<c r="{ref}"{s}{t}>{f}{v}</c>'
     if content is None:
         return f'<c r="{ref}"{s}/>'
     if isinstance(content, (int, float)) and not isinstance(content, bool):

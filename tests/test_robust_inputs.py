@@ -23,7 +23,7 @@ from xlplan.deptbook import arithmetic, read_department_workbook
 from xlplan.errors import RowsSorted
 from xlplan.fill import fill
 from xlplan.flag import flag
-from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES
+from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES, REMOVED
 from xlplan.pull import pull
 from xlplan.xlsm.package import build_vba_project, read_vba_modules
 from xlplan.xlsm.reading import VBA_PART, has_code, vba_modules
@@ -235,6 +235,37 @@ def test_refill_keeps_a_filled_down_formula_in_every_cell(setup: tuple[Path, Pat
     fill(plan, PERIOD, ["ALD"], path.parent, update=True)
     assert [formula_in(path, cell_of(path, r)) for r in SERIES] == ["=10+5", "=10+5"]
     assert [read_department_workbook(path).value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]
+
+
+def removed_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of 'Borttagna rader' by header, as openpyxl reads them (a formula stays its text)."""
+    ws = openpyxl.load_workbook(path)[REMOVED]
+    rows = list(ws.iter_rows(min_row=HEADER_ROW, values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_a_formula_on_a_row_gone_from_the_plan_is_kept_as_text_with_its_value(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    comment = cell_of(path, PULLED, "comment")
+    type_in(path, SERIES[0], "=ROUND(10/3,1)")  # no value stored (openpyxl), none computed: the text only
+    type_cells(path, INDICATORS, [(cell_of(path, PULLED), ("f", "10+5", 15)),  # as Excel stores them
+                                  (comment, ("f", f'"sjuk "&{cell_of(path, PULLED)}', "sjuk 15"))])
+    t = copy.deepcopy(tables)
+    t["Indikatorer"] = [i for i in t["Indikatorer"] if i["Indikator-id"] not in ("I3", "I2")]
+    t["Filkällor"] = []
+    smaller = write_tables(t, "plan.xlsx")
+    result = fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    assert result.reports[0].moved_inputs == 3
+    wanted = [("I|I3|", "Utfall", 15, "=10+5"), ("I|I3|", "Kommentar / analys", "sjuk 15", f'="sjuk "&M{comment[1:]}'),
+              (SERIES[0], "Utfall", None, "=ROUND(10/3,1)")]
+    got = [(r["Rad-id (tidigare)"], r["Kolumn"], r["Värde"], r["Formel"]) for r in removed_rows(path)]
+    assert sorted(got, key=str) == sorted(wanted, key=str), got
+    ws = openpyxl.load_workbook(path)[REMOVED]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)  # shown as text, not recomputed
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)  # kept as they are on the next refill
+    assert sorted([(r["Rad-id (tidigare)"], r["Kolumn"], r["Värde"], r["Formel"]) for r in removed_rows(path)],
+                  key=str) == sorted(wanted, key=str)
 
 
 # ---------------------------------------------------------------- 5. sorting the visible columns only

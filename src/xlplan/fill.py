@@ -400,13 +400,14 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
         for row_id, old_row in old_sheet.rows.items():
             if row_id in new_ids or not row_id.startswith(DATA_PREFIXES):
                 continue
-            entries = removed_entries(name, row_id, old_row.raw, old_row.values, today)
+            entries = removed_entries(name, row_id, old_row.raw, old_row.values, today, old_row.formulas)
             moved += entries
             report.changes.append(RowChange(name, row_id, "borttagen", old_text(old_row.values, row_id),
                                             (f"{len(entries)} inmatade värden flyttade till '{REMOVED}'",)
                                             if entries else ()))
         for loose in old_sheet.loose_rows:
-            moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today)
+            moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today,
+                                     loose.formulas)
     report.moved_inputs = len(moved)
     add_removed_sheet(spec, old, moved)
 
@@ -550,13 +551,18 @@ def old_text(values: dict[str, Any], row_id: str) -> str:
 
 
 def removed_entries(sheet_name: str, row_id: str, raw: dict[str, Any], values: dict[str, Any],
-                    today: str) -> list[RowSpec]:
+                    today: str, formulas: dict[str, str] | None = None) -> list[RowSpec]:
+    """The inputs of a row gone from the plan, one entry each: the value, and a typed formula as text
+    (its references pointed into the old table, so it is shown, not recomputed)."""
     out = []
+    formulas = formulas or {}
     for col in COLUMNS[sheet_name]():
-        if col.key == ROW_ID_KEY or not col.preserved or raw.get(col.key) is None:
+        formula = formulas.get(col.key) or None
+        if col.key == ROW_ID_KEY or not col.preserved or (raw.get(col.key) is None and formula is None):
             continue
         out.append(RowSpec("", {"sheet": sheet_name, "source_row": row_id, "row_text": old_text(values, row_id),
-                                "column": col.header, "value": raw[col.key], "moved": today}))
+                                "column": col.header, "value": raw.get(col.key), "formula": formula,
+                                "moved": today}))
     return out
 
 

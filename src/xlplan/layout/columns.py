@@ -100,7 +100,7 @@ def indicator_columns() -> list[ColumnSpec]:
 
 
 # Columns added after template 1 was first used: an older file without them is still read and refilled.
-ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source")}
+ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source"), REMOVED: ("formula",)}
 
 
 def activity_columns() -> list[ColumnSpec]:
@@ -165,6 +165,7 @@ def removed_columns() -> list[ColumnSpec]:
         ColumnSpec("row_text", "Rad", 36),
         ColumnSpec("column", "Kolumn", 18),
         ColumnSpec("value", "Värde", 40),
+        ColumnSpec("formula", "Formel", 30),  # the formula that gave the value, as text (it is not recomputed)
         ColumnSpec("moved", "Flyttad hit", 18),
     ]
 
