@@ -20,10 +20,11 @@ from excel_typing import type_cells
 from xlplan.atomic import BACKUP_DIR
 from xlplan.consolidate import consolidate
 from xlplan.deptbook import arithmetic, read_department_workbook
+from xlplan.embedded import SHEET as EMBEDDED_SHEET
 from xlplan.errors import RowsSorted
 from xlplan.fill import fill
 from xlplan.flag import flag
-from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES, REMOVED
+from xlplan.layout.columns import HEADER_ROW, INDICATORS, META, NOTES, REMOVED
 from xlplan.pull import pull
 from xlplan.xlsm.package import build_vba_project, read_vba_modules
 from xlplan.xlsm.reading import VBA_PART, has_code, vba_modules
@@ -327,6 +328,62 @@ def test_a_sort_with_the_rad_id_column_is_fine(setup: tuple[Path, Path]) -> None
     wb.save(path)
     book = read_department_workbook(path)
     assert book.value(INDICATORS, TYPED, "outcome") == 61.5 and book.row(INDICATORS, TYPED).number == b.number
+
+
+def as_filled_before_checksums(path: Path, *, plan_inside: bool = True) -> None:
+    """Make *path* look like a file filled before the row checksums existed: _xlplan has no third column
+    (Kontroll); with *plan_inside* False also no plan slice (_xlplan_plan), as the oldest files."""
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    meta = wb[META]
+    assert meta.cell(1, 3).value == "Kontroll"
+    meta.delete_cols(3)
+    if not plan_inside:
+        del wb[EMBEDDED_SHEET]
+    wb.save(path)
+
+
+def has_checksums(path: Path) -> bool:
+    meta = openpyxl.load_workbook(path)[META]
+    return meta.cell(1, 3).value == "Kontroll" and all(
+        r[2] for r in meta.iter_rows(min_row=2, values_only=True) if str(r[0]).startswith("rad."))
+
+
+def test_a_sort_in_a_file_without_checksums_is_found_by_the_plan_inside_it(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 61.5)
+    as_filled_before_checksums(path)
+    assert not has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
+    original = path.read_bytes()
+    sort_visible_only(path, TYPED, PULLED)
+    before = path.read_bytes()
+    for step in (lambda: read_department_workbook(path), lambda: flag(path, plan), lambda: pull(path, plan),
+                 lambda: fill(plan, PERIOD, ["ALD"], path.parent, update=True)):
+        with pytest.raises(RowsSorted) as caught:
+            step()
+        message = str(caught.value)
+        assert path.name in message and f"'{INDICATORS}'" in message and "Ctrl+Z" in message and BACKUP_DIR in message
+    assert path.read_bytes() == before
+    path.write_bytes(original)  # undone: the refill adds the checksums and keeps the value
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
+
+
+def test_a_sort_in_a_file_without_checksums_or_plan_inside_is_found_by_the_plan(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 61.5)
+    as_filled_before_checksums(path, plan_inside=False)
+    original = path.read_bytes()
+    sort_visible_only(path, TYPED, PULLED)
+    before = path.read_bytes()
+    with pytest.raises(RowsSorted) as caught:
+        fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert path.name in str(caught.value) and "Ctrl+Z" in str(caught.value)
+    result = fill(plan, PERIOD, None, path.parent, update=True)  # the others are filled, this one named
+    assert [p.file for p in result.problems if "sorterats" in p.message] == [path.name]
+    assert path.read_bytes() == before
+    path.write_bytes(original)
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
 
 
 # ---------------------------------------------------------------- 6. text outside the tables

@@ -86,6 +86,7 @@ class DepartmentBook:
     expected_rows: list[str]
     sheets: dict[str, BookSheet]
     problems: list[Problem]
+    sort_checked: bool = False  # whether row checksums (the file's, else from the plan inside it) were compared
 
     @property
     def plan_id(self) -> str | None:
@@ -148,8 +149,9 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     if INDICATORS in sheets:
         add_percent_formats(path, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
-    check_not_sorted(sheets, read_checksums(meta_rows), path)
-    return DepartmentBook(path, metadata, expected, sheets, problems)
+    checksums = read_checksums(meta_rows) or embedded_checksums(wb, path, metadata)
+    check_not_sorted(sheets, checksums, path)
+    return DepartmentBook(path, metadata, expected, sheets, problems, sort_checked=bool(checksums))
 
 
 def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
@@ -173,6 +175,42 @@ def read_checksums(rows: list[list[Any]]) -> dict[str, str]:
         if len(row) >= 3 and str(row[0] or "").startswith("rad.") and row[1] and row[2]:
             out[str(row[1])] = str(row[2])
     return out
+
+
+def embedded_checksums(wb: Any, path: Path, metadata: dict[str, str]) -> dict[str, str]:
+    """For a file filled before the checksums were written: the checksums of the rows as the plan inside
+    the file (:mod:`xlplan.embedded`) lays them out; empty when the file has no readable plan inside."""
+    from xlplan.embedded import SHEET, parse_embedded
+    from xlplan.errors import XlplanError
+
+    if SHEET not in wb.sheet_names:
+        return {}
+    try:
+        inside = parse_embedded(read_sheet_rows(wb, path, SHEET), path.name)
+        if inside.plan.id != metadata.get("plan_id"):
+            return {}
+        return plan_checksums(inside.plan, metadata.get("department_id", ""), metadata.get("period", ""))
+    except XlplanError:
+        return {}
+
+
+def plan_checksums(plan: Any, department_id: str, period: str) -> dict[str, str]:
+    """Rad-id -> checksum of the fixed texts *plan* gives the row of the department's file for *period*
+    (what the file's _xlplan sheet holds when filled from *plan*); empty when the plan lacks them."""
+    from xlplan.errors import XlplanError
+    from xlplan.layout.columns import CHECKSUM_KEY
+    from xlplan.layout.department import department_workbook
+    from xlplan.periods import parse_period
+
+    dep = plan.department(department_id)
+    if dep is None:
+        return {}
+    try:
+        spec = department_workbook(plan, dep, parse_period(period), "")
+    except (XlplanError, ValueError):
+        return {}
+    return {str(r.values["value"]): str(r.values[CHECKSUM_KEY]) for r in spec.sheet(META).rows
+            if r.row_id.startswith("rad.") and r.values.get(CHECKSUM_KEY)}
 
 
 def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], path: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
-from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.deptbook import DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import (
     ADDED_COLUMNS,
@@ -245,6 +245,8 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
                                   "ändringar och behålla det som fyllts i.")
         old = read_department_workbook(old_path)
         check_identity(old, plan, dep, period)
+        if not old.sort_checked:  # an old file without row checksums or a plan inside: the plan's texts tell
+            check_not_sorted(old.sheets, plan_checksums(plan, dep.id, str(period)), old.path)
         check_readable_inputs(old)
         check_writable(old_path)
         check_writable(target)
