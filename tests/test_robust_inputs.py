@@ -238,6 +238,23 @@ def test_refill_keeps_a_filled_down_formula_in_every_cell(setup: tuple[Path, Pat
     assert [read_department_workbook(path).value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]
 
 
+def test_refill_moves_a_formulas_references_with_the_rows_they_point_at(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    target, year = cell_of(path, PULLED), cell_of(path, SERIES[0], "baseline_year")
+    type_in(path, TYPED, f"={target}+1")  # I3's Utfall plus one
+    type_in(path, SERIES[1], f"=${year[0]}${year[1:]}/100+SUM({target}:{target})+ROUND(A1,0)")
+    t = copy.deepcopy(tables)  # a new indicator above: every row moves down
+    t["Indikatorer"].insert(0, {"Indikator-id": "I0", "Mål-id": "M1", "Indikator": "Ny indikator", "Enhet": "%",
+                                "Målvärde 2024": "50 %", "Avdelningar": "ALD"})
+    fill(write_tables(t, "plan.xlsx"), PERIOD, ["ALD"], path.parent, update=True)
+    moved, new_year = cell_of(path, PULLED), cell_of(path, SERIES[0], "baseline_year")
+    assert int(moved[1:]) == int(target[1:]) + 1
+    assert formula_in(path, cell_of(path, TYPED)) == f"={moved}+1"
+    assert formula_in(path, cell_of(path, SERIES[1])) == \
+        f"=${new_year[0]}${new_year[1:]}/100+SUM({moved}:{moved})+ROUND(A1,0)"  # A1: a title, not the table
+
+
 def removed_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of 'Borttagna rader' by header, as openpyxl reads them (a formula stays its text)."""
     ws = openpyxl.load_workbook(path)[REMOVED]
