@@ -445,7 +445,8 @@ class Person:
     year_col: dict[str, str] = field(default_factory=dict)  # dep -> column letter of Nulägesår
     typed: dict[str, dict[tuple[str, str], Typed]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("värden", "formler", "delade formler", "i Excel", "med annat verktyg", "kontroller"), 0))
+        ("värden", "formler", "delade formler", "i Excel", "med annat verktyg", "kontroller", "värden behållna",
+         "formler behållna", "förlorade"), 0))
     groups: int = 0
 
     def find_files(self) -> None:
@@ -579,6 +580,7 @@ class Person:
                 ok = formula == t.formula and (
                     (isinstance(got, float) and abs(got - want) < 1e-9)
                     or (not computed and got is None and cell in waiting))
+            self.counts["förlorade" if not ok else "värden behållna" if t.formula is None else "formler behållna"] += 1
             if not ok:
                 out.append(f"{self.paths[dep].name} {rid} {key} {cell}: skrevs {t.formula or t.value!r}, "
                            f"läses {formula or got!r}")
@@ -589,8 +591,9 @@ class Person:
         formulas = sum(1 for v in self.typed.values() for t in v.values() if t.formula)
         return (f"inmatat: {self.counts['värden']} värden, {self.counts['formler']} formler (varav "
                 f"{self.counts['delade formler']} ifyllda nedåt); {self.counts['i Excel']} gånger i Excel, "
-                f"{self.counts['med annat verktyg']} med annat verktyg; {self.counts['kontroller']} kontroller; "
-                f"i filerna nu: {kept - formulas} värden och {formulas} formler")
+                f"{self.counts['med annat verktyg']} med annat verktyg; {self.counts['kontroller']} filer kontrollerade: "
+                f"{self.counts['värden behållna']} värden och {self.counts['formler behållna']} formler behållna, "
+                f"{self.counts['förlorade']} förlorade; i filerna nu: {kept - formulas} värden och {formulas} formler")
 
 
 @pytest.mark.parametrize("cycles", [pytest.param(int(os.environ.get("XLPLAN_CYCLES", "10")), id="kort"),
