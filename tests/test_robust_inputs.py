@@ -286,6 +286,26 @@ def test_a_formula_on_a_row_gone_from_the_plan_is_kept_as_text_with_its_value(
                   key=str) == sorted(wanted, key=str)
 
 
+def test_a_removed_rows_sheet_from_before_the_formula_column_is_read_and_kept(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    type_in(path, PULLED, 7.5, "outcome")
+    t = copy.deepcopy(tables)
+    t["Indikatorer"] = [i for i in t["Indikatorer"] if i["Indikator-id"] != "I3"]
+    t["Filkällor"] = []
+    smaller = write_tables(t, "plan.xlsx")
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    wb = openpyxl.load_workbook(path)  # as an older file: no column Formel
+    ws = wb[REMOVED]
+    (at,) = [c.column for c in ws[HEADER_ROW] if c.value == "Formel"]
+    ws.delete_cols(at)
+    wb.save(path)
+    book = read_department_workbook(path)
+    assert [(p.severity, p.code) for p in book.problems if p.sheet == REMOVED] == [("info", "kolumn_saknas")]
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    assert [(r["Rad-id (tidigare)"], r["Värde"], r["Formel"]) for r in removed_rows(path)] == [("I|I3|", 7.5, None)]
+
+
 # ---------------------------------------------------------------- 5. sorting the visible columns only
 
 

@@ -165,8 +165,9 @@ def removed_columns() -> list[ColumnSpec]:
         ColumnSpec("row_text", "Rad", 36),
         ColumnSpec("column", "Kolumn", 18),
         ColumnSpec("value", "Värde", 40),
-        ColumnSpec("formula", "Formel", 30),  # the formula that gave the value, as text (it is not recomputed)
         ColumnSpec("moved", "Flyttad hit", 18),
+        # last, so the columns of files from before it stay where they were
+        ColumnSpec("formula", "Formel", 30),  # the formula that gave the value, as text (it is not recomputed)
     ]
 
 
