@@ -12,14 +12,17 @@ from __future__ import annotations
 import copy
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import openpyxl
 import pytest
 from typer.testing import CliRunner
 
 import xlplan.atomic as atomic
+from excel_typing import type_cells
 from xlplan.atomic import BACKUP_DIR, BACKUPS_KEPT, atomic_path, backups_of, clean_leftovers, write_bytes_atomic
 from xlplan.cli import app
 from xlplan.consolidate import consolidate
@@ -413,58 +416,253 @@ def test_consolidate_exit_code_says_a_file_was_left_out(folder: tuple[Path, Path
     assert res.exit_code == 1 and "Trasig.xlsx" in res.output
 
 
-@pytest.mark.parametrize("cycles", [pytest.param(int(os.environ.get("XLPLAN_CYCLES", "8")), id="kort"),
-                                    pytest.param(int(os.environ.get("XLPLAN_LONG_CYCLES", "300")), id="lang",
-                                                 marks=pytest.mark.slow)])
-def test_random_cycles_of_renames_resaves_typing_refill_and_flag_lose_nothing(
-        tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path, cycles: int) -> None:
-    """Seeded random cycles: type values, rename departments, re-save files as .xlsx, refill, flag.
-    Every typed value is still in the department's one file afterwards (8 cycles in ``make test``,
-    300 in ``make test-all``; ``XLPLAN_CYCLES`` / ``XLPLAN_LONG_CYCLES`` set the counts)."""
-    import random
+# ---------------------------------------------------------------- random cycles
 
-    from xlplan.flag import scan_department_workbooks
+CYCLE_ROWS = ("I|I2|Äldre", "I|I2|Funktionsstöd", "I|I3|")  # every department has them; I2's two rows adjacent
 
-    rng = random.Random(13)
-    t = copy.deepcopy(tables)
-    plan = write_tables(t, "plan.xlsx")
-    out = tmp_path / "cykler"
-    fill(plan, PERIOD, None, out, fmt="xlsm")
-    typed: dict[tuple[str, str], float] = {}
 
-    def files() -> dict[str, Path]:
-        metas, problems = scan_department_workbooks(out)
+@dataclass
+class Typed:
+    """What a person typed into one cell: a value, or a formula and what Excel computes for it."""
+
+    value: Any = None  # a typed number or text; for a formula of plain arithmetic, its value
+    formula: str | None = None  # '=10.5+3.2', '=M7+3' (another typed Utfall), '=I7/100+2' (Nulägesår)
+    refers: tuple[str, str] | None = None  # (Rad-id, key) of the typed cell a formula adds *plus* to
+    plus: float = 0.0
+    year: bool = False  # the formula is Nulägesår/100 + plus
+    group: int | None = None  # cells of one formula filled down, which Excel stores as one shared formula
+
+
+@dataclass
+class Person:
+    """Types into the department files of *out* as a person in Excel (the sheet XML Excel writes, with each
+    formula's computed value) or with another tool (openpyxl: formulas without values); remembers it all."""
+
+    rng: Any
+    out: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+    cells: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)  # dep -> (Rad-id, key) -> A1
+    year_col: dict[str, str] = field(default_factory=dict)  # dep -> column letter of Nulägesår
+    typed: dict[str, dict[tuple[str, str], Typed]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("värden", "formler", "delade formler", "i Excel", "med annat verktyg", "kontroller", "värden behållna",
+         "formler behållna", "förlorade"), 0))
+    groups: int = 0
+
+    def find_files(self) -> None:
+        from xlplan.flag import scan_department_workbooks
+
+        metas, problems = scan_department_workbooks(self.out)
         assert not [p for p in problems if p.severity == "fel"], problems
         by_dep: dict[str, list[Path]] = {}
         for path, meta in metas.items():
             by_dep.setdefault(meta["department_id"], []).append(path)
         assert all(len(v) == 1 for v in by_dep.values()), by_dep
-        return {d: v[0] for d, v in by_dep.items()}
+        self.paths = {d: v[0] for d, v in by_dep.items()}
+        for dep, path in self.paths.items():
+            if dep not in self.cells:
+                book = read_department_workbook(path)
+                self.cells[dep] = {(r, k): str(book.address(INDICATORS, r, k)) for r in CYCLE_ROWS
+                                   for k in ("outcome", "comment", "baseline_year")}
+                self.year_col[dep] = self.cells[dep][(CYCLE_ROWS[0], "baseline_year")].rstrip("0123456789")
+                self.typed[dep] = {}
 
+    def expected(self, dep: str, t: Typed) -> Any:
+        """The value Excel shows for *t* (an empty cell counts 0, as in Excel)."""
+        if t.formula is None or (t.refers is None and not t.year):
+            return t.value
+        if t.year:
+            return 2023 / 100 + t.plus
+        assert t.refers is not None
+        target = self.typed[dep].get(t.refers)
+        return (self.expected(dep, target) if target is not None else 0) + t.plus
+
+    def forget_groups(self, dep: str) -> None:
+        """A file saved by another tool (or refilled) holds each cell's own formula, no shared ones."""
+        for t in self.typed[dep].values():
+            t.group = None
+
+    def new_entry(self, dep: str, cycle: int) -> dict[tuple[str, str], Typed]:
+        rng, typed, n = self.rng, self.typed[dep], len(self.typed[dep])
+        row = rng.choice(CYCLE_ROWS)
+        r = rng.random()
+        if r < 0.3:
+            self.counts["värden"] += 1
+            return {(row, "outcome"): Typed(round(rng.uniform(1, 60), 1))}
+        if r < 0.42:
+            self.counts["värden"] += 1
+            return {(row, "comment"): Typed(f"Kommentar {cycle}.{n} {rng.choice(['ökar', '=inte formel', 'ok'])}")}
+        self.counts["formler"] += 1
+        a, b, plus = round(rng.uniform(1, 30), 1), round(rng.uniform(1, 30), 1), float(rng.randint(1, 9))
+        if r < 0.62:
+            op = rng.choice("+-*")
+            value = a + b if op == "+" else a - b if op == "-" else a * b
+            return {(row, "outcome"): Typed(value, f"={a}{op}{b}")}
+        number = int(self.cells[dep][(row, "outcome")].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        targets = [k for k, t in typed.items() if k[1] == "outcome" and k[0] != row and t.formula is None]
+        if r < 0.8 and targets:  # a reference to another typed Utfall cell
+            target = rng.choice(sorted(targets))
+            return {(row, "outcome"): Typed(None, f"={self.cells[dep][target]}+{plus:g}", refers=target, plus=plus)}
+        if r < 0.9:
+            return {(row, "outcome"): Typed(None, f"={self.year_col[dep]}{number}/100+{plus:g}", year=True,
+                                            plus=plus)}
+        self.counts["delade formler"] += 1  # filled down over the two I2 rows
+        self.groups += 1
+        out = {}
+        for i, rid in enumerate(CYCLE_ROWS[:2]):
+            at = int(self.cells[dep][(rid, "outcome")].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+            if r < 0.95:
+                out[(rid, "outcome")] = Typed(None, f"={self.year_col[dep]}{at}/100+{plus:g}", year=True, plus=plus,
+                                              group=self.groups)
+            else:
+                out[(rid, "outcome")] = Typed(a + b, f"={a}+{b}", group=self.groups)
+            self.counts["formler"] += i  # the second cell is a formula too
+        return out
+
+    def type(self, dep: str, cycle: int) -> None:
+        entries = self.new_entry(dep, cycle)
+        typed = self.typed[dep]
+        for key in entries:  # typing into a cell of a filled-down formula ends the sharing
+            old = typed.get(key)
+            if old is not None and old.group is not None:
+                for t in typed.values():
+                    t.group = None if t.group == old.group else t.group
+        typed.update(entries)
+        path = self.paths[dep]
+        if self.rng.random() < 0.8:
+            self.counts["i Excel"] += 1
+            type_cells(path, INDICATORS, self.as_excel_stores(dep))  # Excel recomputes and stores every formula
+            return
+        self.counts["med annat verktyg"] += 1
+        wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+        for key, t in entries.items():
+            wb[INDICATORS][self.cells[dep][key]] = t.formula or t.value
+        wb.save(path)
+        self.forget_groups(dep)
+
+    def as_excel_stores(self, dep: str) -> list[tuple[str, Any]]:
+        cells: list[tuple[str, Any]] = []
+        masters: dict[int, str] = {}
+        spans: dict[int, list[str]] = {}
+        for key, t in self.typed[dep].items():
+            if t.group is not None:
+                spans.setdefault(t.group, []).append(self.cells[dep][key])
+        for key, t in sorted(self.typed[dep].items(), key=lambda kv: int(self.cells[dep][kv[0]].lstrip(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))):
+            cell, value = self.cells[dep][key], self.expected(dep, t)
+            if t.formula is None:
+                cells.append((cell, t.value))
+            elif t.group is None or len(spans[t.group]) == 1:
+                cells.append((cell, ("f", t.formula[1:], value)))
+            elif t.group not in masters:
+                masters[t.group] = cell
+                cells.append((cell, ("shared", t.formula[1:], value, f"{cell}:{spans[t.group][-1]}", t.group)))
+            else:
+                cells.append((cell, ("shares", t.group, value)))
+        return cells
+
+    def lost(self, dep: str) -> list[str]:
+        """What of the typed cells of *dep* is not in its file as typed (empty: nothing lost)."""
+        book = read_department_workbook(self.paths[dep])
+        self.counts["kontroller"] += 1
+        waiting = {p.cell for p in book.problems if p.code == "formel_raknas_i_excel"}
+        out = []
+        for (rid, key), t in self.typed[dep].items():
+            row = book.row(INDICATORS, rid)
+            assert row is not None
+            cell, got, formula = row.cells[key], row.values.get(key), row.formulas.get(key)
+            want = self.expected(dep, t)
+            if t.formula is None:
+                ok = formula is None and (got == want if key == "comment" else got is not None and
+                                          abs(got - want) < 1e-9)
+            else:  # the formula; its value stored or computed, or named 'räknas om i Excel' (never another)
+                computed = t.refers is None and not t.year
+                ok = formula == t.formula and (
+                    (isinstance(got, float) and abs(got - want) < 1e-9)
+                    or (not computed and got is None and cell in waiting))
+            self.counts["förlorade" if not ok else "värden behållna" if t.formula is None else "formler behållna"] += 1
+            if not ok:
+                out.append(f"{self.paths[dep].name} {rid} {key} {cell}: skrevs {t.formula or t.value!r}, "
+                           f"läses {formula or got!r}")
+        return out
+
+    def summary(self) -> str:
+        kept = sum(len(v) for v in self.typed.values())
+        formulas = sum(1 for v in self.typed.values() for t in v.values() if t.formula)
+        return (f"inmatat: {self.counts['värden']} värden, {self.counts['formler']} formler (varav "
+                f"{self.counts['delade formler']} ifyllda nedåt); {self.counts['i Excel']} gånger i Excel, "
+                f"{self.counts['med annat verktyg']} med annat verktyg; {self.counts['kontroller']} filer kontrollerade: "
+                f"{self.counts['värden behållna']} värden och {self.counts['formler behållna']} formler behållna, "
+                f"{self.counts['förlorade']} förlorade; i filerna nu: {kept - formulas} värden och {formulas} formler")
+
+
+@pytest.mark.parametrize("cycles", [pytest.param(int(os.environ.get("XLPLAN_CYCLES", "10")), id="kort"),
+                                    pytest.param(int(os.environ.get("XLPLAN_LONG_CYCLES", "1000")), id="lang",
+                                                 marks=pytest.mark.slow)])
+def test_random_cycles_of_typing_renames_resaves_refill_pull_and_flag_lose_nothing(
+        tables: dict[str, Any], write_tables: Callable[..., Path], tmp_path: Path, cycles: int) -> None:
+    """Seeded random cycles: a person types values and formulas (plain arithmetic, references to other
+    typed cells and to Nulägesår, formulas filled down that Excel stores as one shared formula), in Excel or
+    another tool; departments are renamed, files re-saved as .xlsx; each cycle refills, pulls or flags one
+    file or the folder. Every typed value and formula is still in the department's one file, as typed,
+    with its value (10 cycles in ``make test``, 1,000 in ``make test-all``; ``XLPLAN_CYCLES`` /
+    ``XLPLAN_LONG_CYCLES`` set the counts)."""
+    import random
+
+    rng = random.Random(13)
+    t = copy.deepcopy(tables)
+    plan = write_tables(t, "plan.xlsx")
+    (tmp_path / "sjuk.csv").write_text("Enhet;Period;Värde\n" + "".join(
+        f"{d};{PERIOD};{7 + i},5\n" for i, d in enumerate(NAMES)), encoding="utf-8")
+    out = tmp_path / "cykler"
+    fill(plan, PERIOD, None, out, fmt="xlsm")
+    person = Person(rng, out)
+    person.find_files()
+    lost: list[str] = []
+    steps = ["refill", "flag", "pull", "refill_all", "flag_all", "pull_all", "none"]
     for cycle in range(cycles):
-        current = files()
-        for _ in range(2):
-            dep = rng.choice(sorted(current))
-            row = rng.choice(["I|I2|Äldre", "I|I2|Funktionsstöd", "I|I3|"])
-            value = round(rng.uniform(1, 99), 1)
-            type_outcome(current[dep], value, row)
-            typed[(dep, row)] = value
-        if rng.random() < 0.5:
+        touched = set()
+        for _ in range(rng.choice((1, 1, 2))):
+            dep = rng.choice(sorted(person.paths))
+            person.type(dep, cycle)
+            touched.add(dep)
+        if rng.random() < 0.04:  # a department renamed in the plan
             d = rng.choice(t["Avdelningar"])
             d["Avdelning"] = f"{d['Avdelning'].split(' v')[0]} v{cycle}"
             plan = write_tables(t, "plan.xlsx")
-        if rng.random() < 0.5:
-            path = current[rng.choice(sorted(current))]
-            wb = openpyxl.load_workbook(path)
-            wb.save(path.with_suffix(".xlsx"))
+        xlsm = sorted(d for d, path in person.paths.items() if path.suffix == ".xlsm")
+        if rng.random() < 0.04 and xlsm:  # Spara som .xlsx
+            dep = rng.choice(xlsm)
+            path = person.paths[dep]
+            openpyxl.load_workbook(path).save(path.with_suffix(".xlsx"))
             path.unlink()
-        result = fill(plan, PERIOD, None, out, update=True, fmt="xlsm")
-        assert result.problems == [] and len(result.written) == 4
-        flag(out, plan)
-        now = files()
-        assert all(p.suffix == ".xlsm" for p in now.values())
-        for (dep, row), value in typed.items():
-            assert outcome(now[dep], row) == value, (cycle, dep, row)
+            person.paths[dep] = path.with_suffix(".xlsx")
+            person.forget_groups(dep)
+            touched.add(dep)
+        step = rng.choices(steps, weights=(26, 22, 18, 5, 5, 4, 20))[0]
+        dep = rng.choice(sorted(person.paths))
+        if step.startswith("refill"):
+            result = fill(plan, PERIOD, None if step == "refill_all" else [dep], out, update=True, fmt="xlsm")
+            assert result.problems == [], result.problems
+            person.find_files()
+            done = set(person.paths) if step == "refill_all" else {dep}
+            assert all(person.paths[d].suffix == ".xlsm" for d in done)
+        elif step.startswith("flag"):
+            flag(out if step == "flag_all" else person.paths[dep], plan)
+            done = set(person.paths) if step == "flag_all" else {dep}
+        elif step.startswith("pull"):
+            result = pull(out if step == "pull_all" else person.paths[dep], plan)
+            assert not [p for p in result.problems if p.severity == "fel"], result.problems
+            done = set(person.paths) if step == "pull_all" else {dep}
+        else:
+            done = set()
+        for d in done:
+            person.forget_groups(d)
+        for d in sorted(touched | done) if cycle < cycles - 1 else sorted(person.paths):
+            lost += [f"omgång {cycle} ({step}): {line}" for line in person.lost(d)]
+    print(person.summary())
+    assert not lost, "\n".join(lost[:10])
+    assert sum(len(v) for v in person.typed.values()) >= min(cycles, 8)
 
 
 def test_on_windows_leftovers_go_by_age_and_no_process_is_signalled(tmp_path: Path,

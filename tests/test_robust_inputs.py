@@ -16,13 +16,15 @@ from typing import Any
 import openpyxl
 import pytest
 
+from excel_typing import type_cells
 from xlplan.atomic import BACKUP_DIR
 from xlplan.consolidate import consolidate
 from xlplan.deptbook import arithmetic, read_department_workbook
+from xlplan.embedded import SHEET as EMBEDDED_SHEET
 from xlplan.errors import RowsSorted
 from xlplan.fill import fill
 from xlplan.flag import flag
-from xlplan.layout.columns import HEADER_ROW, INDICATORS, NOTES
+from xlplan.layout.columns import HEADER_ROW, INDICATORS, META, NOTES, REMOVED
 from xlplan.pull import pull
 from xlplan.xlsm.package import build_vba_project, read_vba_modules
 from xlplan.xlsm.reading import VBA_PART, has_code, vba_modules
@@ -192,6 +194,118 @@ def test_a_formula_showing_an_error_is_reported_and_kept(setup: tuple[Path, Path
     assert formula_in(path, cell_of(path, PULLED)) == "=1/0"
 
 
+SERIES = ("I|I2|Äldre", "I|I2|Funktionsstöd")  # two rows one under the other
+
+
+def fill_down(path: Path, formula: str, value: Any) -> tuple[str, str]:
+    """Type *formula* in the first series row's Utfall and fill it down to the second, as Excel stores it:
+    one shared formula (the text in the first cell only) with each cell's computed value."""
+    first, second = cell_of(path, SERIES[0]), cell_of(path, SERIES[1])
+    assert int(second[1:]) == int(first[1:]) + 1
+    type_cells(path, INDICATORS, [(first, ("shared", formula, value(first), f"{first}:{second}", 0)),
+                                  (second, ("shares", 0, value(second)))])
+    return first, second
+
+
+def test_a_formula_filled_down_is_read_in_every_cell_with_its_stored_value(setup: tuple[Path, Path]) -> None:
+    _, path = setup
+    year = cell_of(path, SERIES[0], "baseline_year")[0]  # Nulägesår: 2023 on both rows
+    first, second = fill_down(path, f"{year}{cell_of(path, SERIES[0])[1:]}/100+1", lambda cell: 21.23)
+    with zipfile.ZipFile(path) as zf:  # the file is as Excel writes it
+        assert b'<f t="shared" si="0"/>' in zf.read("xl/worksheets/sheet2.xml")
+    book = read_department_workbook(path)
+    rows = [book.row(INDICATORS, r) for r in SERIES]
+    assert [r.formulas["outcome"] for r in rows if r] == [f"={year}{first[1:]}/100+1", f"={year}{second[1:]}/100+1"]
+    assert [r.values["outcome"] for r in rows if r] == [21.23, 21.23]  # the stored values
+    assert not [p for p in book.problems if p.cell in (first, second)]
+
+
+def test_refill_keeps_a_filled_down_formula_in_every_cell(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    year = cell_of(path, SERIES[0], "baseline_year")[0]
+    first, second = fill_down(path, f"{year}{cell_of(path, SERIES[0])[1:]}*2", lambda cell: 4046)
+    result = fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert formula_in(path, first) == f"={year}{first[1:]}*2"
+    assert formula_in(path, second) == f"={year}{second[1:]}*2"  # its own formula, not the value 4046
+    assert result.reports[0].kept_inputs >= 2
+    # the same after a re-save by openpyxl (flag), which drops the stored values
+    fill_down(path, "10+5", lambda cell: 15)
+    flag(path, plan)
+    book = read_department_workbook(path)
+    assert [book.value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]  # computed by xlplan
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert [formula_in(path, cell_of(path, r)) for r in SERIES] == ["=10+5", "=10+5"]
+    assert [read_department_workbook(path).value(INDICATORS, r, "outcome") for r in SERIES] == [15, 15]
+
+
+def test_refill_moves_a_formulas_references_with_the_rows_they_point_at(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    target, year = cell_of(path, PULLED), cell_of(path, SERIES[0], "baseline_year")
+    type_in(path, TYPED, f"={target}+1")  # I3's Utfall plus one
+    type_in(path, SERIES[1], f"=${year[0]}${year[1:]}/100+SUM({target}:{target})+ROUND(A1,0)")
+    t = copy.deepcopy(tables)  # a new indicator above: every row moves down
+    t["Indikatorer"].insert(0, {"Indikator-id": "I0", "Mål-id": "M1", "Indikator": "Ny indikator", "Enhet": "%",
+                                "Målvärde 2024": "50 %", "Avdelningar": "ALD"})
+    fill(write_tables(t, "plan.xlsx"), PERIOD, ["ALD"], path.parent, update=True)
+    moved, new_year = cell_of(path, PULLED), cell_of(path, SERIES[0], "baseline_year")
+    assert int(moved[1:]) == int(target[1:]) + 1
+    assert formula_in(path, cell_of(path, TYPED)) == f"={moved}+1"
+    assert formula_in(path, cell_of(path, SERIES[1])) == \
+        f"=${new_year[0]}${new_year[1:]}/100+SUM({moved}:{moved})+ROUND(A1,0)"  # A1: a title, not the table
+
+
+def removed_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of 'Borttagna rader' by header, as openpyxl reads them (a formula stays its text)."""
+    ws = openpyxl.load_workbook(path)[REMOVED]
+    rows = list(ws.iter_rows(min_row=HEADER_ROW, values_only=True))
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def test_a_formula_on_a_row_gone_from_the_plan_is_kept_as_text_with_its_value(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    comment = cell_of(path, PULLED, "comment")
+    type_in(path, SERIES[0], "=ROUND(10/3,1)")  # no value stored (openpyxl), none computed: the text only
+    type_cells(path, INDICATORS, [(cell_of(path, PULLED), ("f", "10+5", 15)),  # as Excel stores them
+                                  (comment, ("f", f'"sjuk "&{cell_of(path, PULLED)}', "sjuk 15"))])
+    t = copy.deepcopy(tables)
+    t["Indikatorer"] = [i for i in t["Indikatorer"] if i["Indikator-id"] not in ("I3", "I2")]
+    t["Filkällor"] = []
+    smaller = write_tables(t, "plan.xlsx")
+    result = fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    assert result.reports[0].moved_inputs == 3
+    wanted = [("I|I3|", "Utfall", 15, "=10+5"), ("I|I3|", "Kommentar / analys", "sjuk 15", f'="sjuk "&M{comment[1:]}'),
+              (SERIES[0], "Utfall", None, "=ROUND(10/3,1)")]
+    got = [(r["Rad-id (tidigare)"], r["Kolumn"], r["Värde"], r["Formel"]) for r in removed_rows(path)]
+    assert sorted(got, key=str) == sorted(wanted, key=str), got
+    ws = openpyxl.load_workbook(path)[REMOVED]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)  # shown as text, not recomputed
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)  # kept as they are on the next refill
+    assert sorted([(r["Rad-id (tidigare)"], r["Kolumn"], r["Värde"], r["Formel"]) for r in removed_rows(path)],
+                  key=str) == sorted(wanted, key=str)
+
+
+def test_a_removed_rows_sheet_from_before_the_formula_column_is_read_and_kept(
+        setup: tuple[Path, Path], tables: dict[str, Any], write_tables: Callable[..., Path]) -> None:
+    plan, path = setup
+    type_in(path, PULLED, 7.5, "outcome")
+    t = copy.deepcopy(tables)
+    t["Indikatorer"] = [i for i in t["Indikatorer"] if i["Indikator-id"] != "I3"]
+    t["Filkällor"] = []
+    smaller = write_tables(t, "plan.xlsx")
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    wb = openpyxl.load_workbook(path)  # as an older file: no column Formel
+    ws = wb[REMOVED]
+    (at,) = [c.column for c in ws[HEADER_ROW] if c.value == "Formel"]
+    ws.delete_cols(at)
+    wb.save(path)
+    book = read_department_workbook(path)
+    assert [(p.severity, p.code) for p in book.problems if p.sheet == REMOVED] == [("info", "kolumn_saknas")]
+    fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
+    assert [(r["Rad-id (tidigare)"], r["Värde"], r["Formel"]) for r in removed_rows(path)] == [("I|I3|", 7.5, None)]
+
+
 # ---------------------------------------------------------------- 5. sorting the visible columns only
 
 
@@ -251,6 +365,62 @@ def test_a_sort_with_the_rad_id_column_is_fine(setup: tuple[Path, Path]) -> None
     wb.save(path)
     book = read_department_workbook(path)
     assert book.value(INDICATORS, TYPED, "outcome") == 61.5 and book.row(INDICATORS, TYPED).number == b.number
+
+
+def as_filled_before_checksums(path: Path, *, plan_inside: bool = True) -> None:
+    """Make *path* look like a file filled before the row checksums existed: _xlplan has no third column
+    (Kontroll); with *plan_inside* False also no plan slice (_xlplan_plan), as the oldest files."""
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    meta = wb[META]
+    assert meta.cell(1, 3).value == "Kontroll"
+    meta.delete_cols(3)
+    if not plan_inside:
+        del wb[EMBEDDED_SHEET]
+    wb.save(path)
+
+
+def has_checksums(path: Path) -> bool:
+    meta = openpyxl.load_workbook(path)[META]
+    return meta.cell(1, 3).value == "Kontroll" and all(
+        r[2] for r in meta.iter_rows(min_row=2, values_only=True) if str(r[0]).startswith("rad."))
+
+
+def test_a_sort_in_a_file_without_checksums_is_found_by_the_plan_inside_it(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 61.5)
+    as_filled_before_checksums(path)
+    assert not has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
+    original = path.read_bytes()
+    sort_visible_only(path, TYPED, PULLED)
+    before = path.read_bytes()
+    for step in (lambda: read_department_workbook(path), lambda: flag(path, plan), lambda: pull(path, plan),
+                 lambda: fill(plan, PERIOD, ["ALD"], path.parent, update=True)):
+        with pytest.raises(RowsSorted) as caught:
+            step()
+        message = str(caught.value)
+        assert path.name in message and f"'{INDICATORS}'" in message and "Ctrl+Z" in message and BACKUP_DIR in message
+    assert path.read_bytes() == before
+    path.write_bytes(original)  # undone: the refill adds the checksums and keeps the value
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
+
+
+def test_a_sort_in_a_file_without_checksums_or_plan_inside_is_found_by_the_plan(setup: tuple[Path, Path]) -> None:
+    plan, path = setup
+    type_in(path, TYPED, 61.5)
+    as_filled_before_checksums(path, plan_inside=False)
+    original = path.read_bytes()
+    sort_visible_only(path, TYPED, PULLED)
+    before = path.read_bytes()
+    with pytest.raises(RowsSorted) as caught:
+        fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert path.name in str(caught.value) and "Ctrl+Z" in str(caught.value)
+    result = fill(plan, PERIOD, None, path.parent, update=True)  # the others are filled, this one named
+    assert [p.file for p in result.problems if "sorterats" in p.message] == [path.name]
+    assert path.read_bytes() == before
+    path.write_bytes(original)
+    fill(plan, PERIOD, ["ALD"], path.parent, update=True)
+    assert has_checksums(path) and read_department_workbook(path).value(INDICATORS, TYPED, "outcome") == 61.5
 
 
 # ---------------------------------------------------------------- 6. text outside the tables

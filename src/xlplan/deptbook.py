@@ -86,6 +86,7 @@ class DepartmentBook:
     expected_rows: list[str]
     sheets: dict[str, BookSheet]
     problems: list[Problem]
+    sort_checked: bool = False  # whether row checksums (the file's, else from the plan inside it) were compared
 
     @property
     def plan_id(self) -> str | None:
@@ -148,8 +149,9 @@ def read_department_workbook(path: str | Path) -> DepartmentBook:
     if INDICATORS in sheets:
         add_percent_formats(path, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
-    check_not_sorted(sheets, read_checksums(meta_rows), path)
-    return DepartmentBook(path, metadata, expected, sheets, problems)
+    checksums = read_checksums(meta_rows) or embedded_checksums(wb, path, metadata)
+    check_not_sorted(sheets, checksums, path)
+    return DepartmentBook(path, metadata, expected, sheets, problems, sort_checked=bool(checksums))
 
 
 def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
@@ -173,6 +175,42 @@ def read_checksums(rows: list[list[Any]]) -> dict[str, str]:
         if len(row) >= 3 and str(row[0] or "").startswith("rad.") and row[1] and row[2]:
             out[str(row[1])] = str(row[2])
     return out
+
+
+def embedded_checksums(wb: Any, path: Path, metadata: dict[str, str]) -> dict[str, str]:
+    """For a file filled before the checksums were written: the checksums of the rows as the plan inside
+    the file (:mod:`xlplan.embedded`) lays them out; empty when the file has no readable plan inside."""
+    from xlplan.embedded import SHEET, parse_embedded
+    from xlplan.errors import XlplanError
+
+    if SHEET not in wb.sheet_names:
+        return {}
+    try:
+        inside = parse_embedded(read_sheet_rows(wb, path, SHEET), path.name)
+        if inside.plan.id != metadata.get("plan_id"):
+            return {}
+        return plan_checksums(inside.plan, metadata.get("department_id", ""), metadata.get("period", ""))
+    except XlplanError:
+        return {}
+
+
+def plan_checksums(plan: Any, department_id: str, period: str) -> dict[str, str]:
+    """Rad-id -> checksum of the fixed texts *plan* gives the row of the department's file for *period*
+    (what the file's _xlplan sheet holds when filled from *plan*); empty when the plan lacks them."""
+    from xlplan.errors import XlplanError
+    from xlplan.layout.columns import CHECKSUM_KEY
+    from xlplan.layout.department import department_workbook
+    from xlplan.periods import parse_period
+
+    dep = plan.department(department_id)
+    if dep is None:
+        return {}
+    try:
+        spec = department_workbook(plan, dep, parse_period(period), "")
+    except (XlplanError, ValueError):
+        return {}
+    return {str(r.values["value"]): str(r.values[CHECKSUM_KEY]) for r in spec.sheet(META).rows
+            if r.row_id.startswith("rad.") and r.values.get(CHECKSUM_KEY)}
 
 
 def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], path: Path) -> None:
@@ -541,8 +579,8 @@ def formula_errors(path: Path) -> dict[str, dict[str, str]]:
 
 def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """(errors, formulas) by sheet name: {A1: '#DIV/0!'} for cells whose cached value is an error
-    (calamine hides them) and {A1: '=10+5'} for cells holding a formula ('' when the cell shares a
-    formula written in another cell). One pass over the sheet parts."""
+    (calamine hides them) and {A1: '=10+5'} for cells holding a formula (a shared formula translated to
+    each cell that shares it). One pass over the sheet parts."""
     errors: dict[str, dict[str, str]] = {}
     formulas: dict[str, dict[str, str]] = {}
     try:
@@ -558,15 +596,39 @@ def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict
 
 
 def _formulas_in(xml: bytes) -> dict[str, str]:
+    """A1 -> formula of every formula cell; a cell sharing a formula (Excel's fill-down: only the first
+    cell holds the text, ``<f t="shared" si="0"/>`` in the others) gets that formula translated to it."""
     if b"<f" not in xml and b":f" not in xml:
         return {}
     root = ElementTree.fromstring(xml)
-    out = {}
+    out: dict[str, str] = {}
+    masters: dict[str, tuple[str, str]] = {}  # si -> (formula, cell holding it)
+    sharing: list[tuple[str, str]] = []  # (cell, si)
     for c in root.iter(f"{{{_NS['m']}}}c"):
         f = c.find("m:f", _NS)
-        if f is not None:
-            out[c.get("r", "")] = "=" + f.text if f.text else ""
+        if f is None:
+            continue
+        ref = c.get("r", "")
+        out[ref] = "=" + f.text if f.text else ""
+        if f.get("t") == "shared" and f.get("si") is not None:
+            if f.text:
+                masters[f.get("si", "")] = (out[ref], ref)
+            else:
+                sharing.append((ref, f.get("si", "")))
+    for ref, si in sharing:
+        if si in masters:
+            out[ref] = shared_formula(*masters[si], ref)
     return out
+
+
+def shared_formula(formula: str, origin: str, cell: str) -> str:
+    """The formula of *cell* sharing *formula* written in *origin* (relative references moved along)."""
+    from openpyxl.formula.translate import Translator, TranslatorError
+
+    try:
+        return str(Translator(formula, origin=origin).translate_formula(cell))
+    except TranslatorError:
+        return ""
 
 
 def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
-from xlplan.deptbook import DepartmentBook, read_department_workbook
+from xlplan.deptbook import BookSheet, DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import (
     ADDED_COLUMNS,
@@ -245,6 +245,8 @@ def plan_one(plan: Plan, period: Period, dep: Department, target: Path, found: l
                                   "ändringar och behålla det som fyllts i.")
         old = read_department_workbook(old_path)
         check_identity(old, plan, dep, period)
+        if not old.sort_checked:  # an old file without row checksums or a plan inside: the plan's texts tell
+            check_not_sorted(old.sheets, plan_checksums(plan, dep.id, str(period)), old.path)
         check_readable_inputs(old)
         check_writable(old_path)
         check_writable(target)
@@ -390,7 +392,7 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
             report.kept_inputs += carry_row(sheet, row, old_row.raw)
             if sheet.name == INDICATORS:
                 report.kept_inputs += carry_comparison(row, old_row.raw)
-            report.kept_inputs += carry_formulas(sheet, row, old_row.formulas)
+            report.kept_inputs += carry_formulas(sheet, row, old_row.formulas, old_sheet)
             details = changed_fields(sheet, row, old_row.values)
             if details and row.row_id.startswith(DATA_PREFIXES):
                 report.changes.append(RowChange(sheet.name, row.row_id, "ändrad", describe(sheet, row), details))
@@ -400,13 +402,14 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
         for row_id, old_row in old_sheet.rows.items():
             if row_id in new_ids or not row_id.startswith(DATA_PREFIXES):
                 continue
-            entries = removed_entries(name, row_id, old_row.raw, old_row.values, today)
+            entries = removed_entries(name, row_id, old_row.raw, old_row.values, today, old_row.formulas)
             moved += entries
             report.changes.append(RowChange(name, row_id, "borttagen", old_text(old_row.values, row_id),
                                             (f"{len(entries)} inmatade värden flyttade till '{REMOVED}'",)
                                             if entries else ()))
         for loose in old_sheet.loose_rows:
-            moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today)
+            moved += removed_entries(name, f"rad {loose.number} (utan Rad-id)", loose.raw, loose.values, today,
+                                     loose.formulas)
     report.moved_inputs = len(moved)
     add_removed_sheet(spec, old, moved)
 
@@ -496,16 +499,56 @@ def carry_row(sheet: SheetSpec, row: RowSpec, raw: dict[str, Any]) -> int:
     return kept
 
 
-def carry_formulas(sheet: SheetSpec, row: RowSpec, formulas: dict[str, str]) -> int:
-    """A formula a person typed in an input cell is kept as the formula (not its value); counted only
-    where the cell gave no value (carry_row counted the others)."""
+def carry_formulas(sheet: SheetSpec, row: RowSpec, formulas: dict[str, str], old: BookSheet | None = None) -> int:
+    """A formula a person typed in an input cell is kept as the formula (not its value), its references
+    to the table moved with the rows they point at (:func:`moved_references`); counted only where the
+    cell gave no value (carry_row counted the others)."""
     kept = 0
     keys = set(preserved_keys(sheet, row)) | ({"comparison"} if sheet.name == INDICATORS else set())
     for key, text in formulas.items():
         if key in keys and text:
             kept += row.values.get(key) is None
-            row.values[key] = Formula(text)
+            row.values[key] = Formula(moved_references(text, old, sheet) if old is not None else text)
     return kept
+
+
+_A1 = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)$")
+
+
+def moved_references(formula: str, old: BookSheet, new: SheetSpec) -> str:
+    """*formula* with its references to cells of the same sheet's table moved to where the refill puts
+    those cells: the row found by its Rad-id, the column by its header. A formula typed as ``=M9+1``
+    still adds 1 to the same indicator's Utfall when the plan put a row above it. References outside
+    the table, to other sheets or to rows gone from the plan are left as typed."""
+    from openpyxl.formula import Tokenizer
+    from openpyxl.formula.tokenizer import TokenizerError
+    from openpyxl.utils.cell import column_index_from_string
+
+    try:
+        tokens = Tokenizer(formula)
+    except TokenizerError:
+        return formula
+    row_ids = {r.number: rid for rid, r in old.rows.items()}
+    keys = {col: key for key, col in old.columns.items()}
+    new_rows = {r.row_id: new.first_data_row + i for i, r in enumerate(new.rows) if r.row_id}
+    new_cols = {c.key: i for i, c in enumerate(new.columns, start=1)}
+
+    def move(ref: str) -> str:
+        m = _A1.match(ref)
+        if m is None:
+            return ref
+        fixed_col, letters, fixed_row, number = m.groups()
+        col = new_cols.get(keys.get(column_index_from_string(letters.upper()), ""))
+        at = new_rows.get(row_ids.get(int(number), ""))
+        return (f"{fixed_col}{column_letter(col) if col else letters}{fixed_row}{at or number}")
+
+    changed = False
+    for token in tokens.items:
+        if token.type == "OPERAND" and token.subtype == "RANGE" and "!" not in token.value:
+            moved = ":".join(move(part) for part in token.value.split(":"))
+            changed |= moved != token.value
+            token.value = moved
+    return str(tokens.render()) if changed else formula
 
 
 def _norm(v: Any) -> Any:
@@ -550,13 +593,18 @@ def old_text(values: dict[str, Any], row_id: str) -> str:
 
 
 def removed_entries(sheet_name: str, row_id: str, raw: dict[str, Any], values: dict[str, Any],
-                    today: str) -> list[RowSpec]:
+                    today: str, formulas: dict[str, str] | None = None) -> list[RowSpec]:
+    """The inputs of a row gone from the plan, one entry each: the value, and a typed formula as text
+    (its references pointed into the old table, so it is shown, not recomputed)."""
     out = []
+    formulas = formulas or {}
     for col in COLUMNS[sheet_name]():
-        if col.key == ROW_ID_KEY or not col.preserved or raw.get(col.key) is None:
+        formula = formulas.get(col.key) or None
+        if col.key == ROW_ID_KEY or not col.preserved or (raw.get(col.key) is None and formula is None):
             continue
         out.append(RowSpec("", {"sheet": sheet_name, "source_row": row_id, "row_text": old_text(values, row_id),
-                                "column": col.header, "value": raw[col.key], "moved": today}))
+                                "column": col.header, "value": raw.get(col.key), "formula": formula,
+                                "moved": today}))
     return out
 
 

@@ -103,7 +103,8 @@ def indicator_columns() -> list[ColumnSpec]:
 # Columns added after template 1 was first used: an older file without them is still read and refilled.
 ADDED_COLUMNS = {INDICATORS: ("comparison", "comparison_source"),
                  PERSONNEL: ("outcome_source", "fetched_value", "provenance"),
-                 ECONOMY: ("outcome_source", "fetched_value", "provenance")}
+                 ECONOMY: ("outcome_source", "fetched_value", "provenance"),
+                 REMOVED: ("formula",)}
 
 
 def activity_columns() -> list[ColumnSpec]:
@@ -187,6 +188,8 @@ def removed_columns() -> list[ColumnSpec]:
         ColumnSpec("column", "Kolumn", 18),
         ColumnSpec("value", "Värde", 40),
         ColumnSpec("moved", "Flyttad hit", 18),
+        # last, so the columns of files from before it stay where they were
+        ColumnSpec("formula", "Formel", 30),  # the formula that gave the value, as text (it is not recomputed)
     ]
 
 
