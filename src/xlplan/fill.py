@@ -40,6 +40,7 @@ from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
 from xlplan.rowids import DATA_PREFIXES, indicator_of, key_of
+from xlplan.storedvalues import store_formula_values
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
 from xlplan.xlsm.vbaproject import VbaModule
@@ -610,6 +611,7 @@ def _write_file(job: FillJob) -> None:
     with atomic_path(job.target, backup=True) as tmp:
         if job.fmt == "xlsx":
             write_workbook(job.spec, tmp)
+            store_formula_values(tmp)  # previews show the status without Excel calculating
             return
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
@@ -623,6 +625,7 @@ def _write_file(job: FillJob) -> None:
         modules = [*default_modules(), *job.own_modules] if job.own_modules else None
         make_xlsm_from_workbook(wb, tmp, modules=modules,
                                 ribbon_xml=department_ribbon_xml())  # the department's buttons only
+        store_formula_values(tmp)
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
