@@ -147,9 +147,13 @@ def build_workbook_cmd(
     out: Path | None = typer.Option(None, "--out", help="Var arbetsboken skrivs (standard workbook/uppfoljning.xlsm)."),
 ) -> None:
     """Bygg nämndens arbetsbok (.xlsm med menyflik, Val-blad och exempelplanen) ur källorna i repot."""
+    from xlplan.guide import write_guide
     from xlplan.workbook_build import build_workbook
 
-    typer.echo(f"Skrev {build_workbook(out)}")
+    built = build_workbook(out)
+    typer.echo(f"Skrev {built}")
+    guide = write_guide(built.parent)  # the Användarguide button opens it beside the workbook
+    typer.echo(f"Skrev {guide}" if guide else "Användarguiden (PDF) kunde inte skrivas: LibreOffice saknas.")
 
 
 @app.command("fill")

@@ -35,6 +35,7 @@ from xlplan.committee import Comparison
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.kolada.models import KoladaValue, KpiMeta, MunicipalityGroup
 from xlplan.model import Indicator, Plan
+from xlplan.naming import COMPARISONS_FILE  # the names of every file xlplan writes: one place
 from xlplan.periods import Period
 
 __all__ = [
@@ -42,7 +43,6 @@ __all__ = [
     "merge_comparisons", "read_comparisons", "resolve_group", "save_comparisons", "units_for",
 ]
 
-COMPARISONS_FILE = "comparisons.json"
 FORMAT = "xlplan-jamforelser"
 FORMAT_VERSION = 1
 RIKET = "0000"

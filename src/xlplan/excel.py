@@ -724,6 +724,38 @@ def review_target(book: "xw.Book", action: str) -> Path:
     return find_department_file(setting_path(book, "consolidate_folder"), department_id, _period(book))
 
 
+@button("Användarguide")
+def guide() -> None:
+    """Open the user guide (:func:`xlplan.guide.find_guide`); say where to set it when there is none."""
+    import webbrowser
+
+    from xlplan.naming import GUIDE_PDF
+
+    book = caller()
+    target = guide_target(book)
+    if target is None:
+        alert(book, ["Användarguiden hittades inte.", f"Lägg {GUIDE_PDF} i arbetsbokens mapp, eller ange sökväg "
+                     "eller webbadress under Användarguide på bladet Val i nämndens arbetsbok."],
+              "Användarguide", critical=True)
+        return
+    url = target if "://" in target else Path(target).resolve().as_uri()
+    if not webbrowser.open(url):
+        alert(book, ["Användarguiden kunde inte öppnas automatiskt. Öppna den här:", target], "Användarguide")
+
+
+def guide_target(book: "xw.Book") -> str | None:
+    """What the guide button opens for *book*: the path or address on Val, the PDF beside the workbook,
+    or the guide shipped with xlplan (a department file saved alone has only the last)."""
+    from xlplan.guide import find_guide
+
+    try:
+        configured = setting(book, "guide")
+    except BadInput:  # a department workbook has no Val sheet
+        configured = ""
+    path = book_path(book)
+    return find_guide(path.parent if path is not None else None, configured)
+
+
 @button("Om xlplan")
 def about() -> None:
     """Versions, the plan or department of the open workbook, and where Python runs."""

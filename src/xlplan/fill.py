@@ -11,8 +11,6 @@ file is found by its hidden metadata, so a renamed department or a file saved as
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +34,7 @@ from xlplan.layout.columns import (
 from xlplan.layout.department import PreviousOutcomes, department_workbook, notes_sheet, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec, column_letter
 from xlplan.model import Department, Plan
+from xlplan.naming import department_file, safe_name_part  # noqa: F401  (safe_name_part: read from here before xlplan.naming)
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
@@ -46,7 +45,6 @@ from xlplan.workflow import carry_history, lock_if_approved
 from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -134,19 +132,9 @@ class FillResult:
 
 # ---------------------------------------------------------------- names
 
-def safe_name_part(text: str) -> str:
-    """A piece of a file name safe on Windows; Swedish letters are kept."""
-    text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("", text)
-    text = re.sub(r"\s+", "_", text.strip())
-    return text.rstrip(". ") or "_"
-
-
 def workbook_name(plan: Plan, department: Department, period: Period, fmt: Format = "xlsx") -> str:
-    """``Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx``"""
-    s = plan.settings
-    parts = (s.municipality, s.committee, department.name, str(period))
-    return "_".join(safe_name_part(p) for p in parts) + "." + fmt
+    """``Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx`` (the scheme of :mod:`xlplan.naming`)"""
+    return department_file(plan, department, period, fmt)
 
 
 # ---------------------------------------------------------------- plan
