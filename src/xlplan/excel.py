@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.naming import CONTROLLER_WORKBOOK
 from xlplan.status import Status
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
@@ -327,7 +328,7 @@ def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoic
     own = book_path(book)
     return choose_plan(own or dbook.path, dbook.plan_id or "", dbook.department_id or "",
                        own.parent if own is not None else None, path, embedded_from=dbook.path,
-                       hint="Lägg nämndens arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange "
+                       hint=f"Lägg nämndens arbetsbok ({CONTROLLER_WORKBOOK}) eller planens arbetsbok där, eller ange "
                             f"planens sökväg i miljövariabeln {PLAN_ENV}.")
 
 
@@ -716,7 +717,7 @@ def review_target(book: "xw.Book", action: str) -> Path:
     from xlplan.workflow import find_department_file
 
     if META in [s.name for s in book.sheets]:
-        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok (uppfoljning.xlsm), inte i en "
+        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok ({CONTROLLER_WORKBOOK}), inte i en "
                        "avdelningsfil: en avdelning kan inte godkänna eller skicka tillbaka sin egen fil.")
     department_id = setting(book, "department")
     if not department_id:
