@@ -181,3 +181,11 @@ def test_a_status_formula_edited_by_hand_is_left_to_excel(written: list[Path]) -
     counts = book.address(OVERVIEW, "S|I|Uppfyllt", "value")
     assert counts not in cells[OVERVIEW].cached  # a count reading it is unknown too
     assert book.address(INDICATORS, "I|I3|", "status") in cells[INDICATORS].cached
+
+
+def test_a_huge_range_is_left_to_excel_and_a_broken_file_is_left_alone(tmp_path: Path) -> None:
+    sheet = SheetCells({"A1": 1.0}, {"B1": "=SUM(A1:A1048576)", "B2": "=SUM(A1:A2)"}, {})
+    assert formula_values({"Blad": sheet}) == {"Blad": {"B2": 1.0}}
+    broken = tmp_path / "trasig.xlsx"
+    broken.write_bytes(b"PK\x03\x04 inte en arbetsbok")
+    assert store_formula_values(broken) == 0 and broken.read_bytes() == b"PK\x03\x04 inte en arbetsbok"

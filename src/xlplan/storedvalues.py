@@ -133,6 +133,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [(re.compile(p + r"\Z"), kind) fo
 )]
 
 
+_MAX_RANGE = 100_000
+
+
 def _split_ref(ref: str, sheet: str) -> tuple[str, list[str]]:
     """(sheet name, the cells of the range in A1) of ``'Blad 1'!$A$1:$B$2`` read on *sheet*."""
     if "!" in ref:
@@ -143,6 +146,8 @@ def _split_ref(ref: str, sheet: str) -> tuple[str, list[str]]:
     last = last or first
     c0, r0 = _split_a1(first)
     c1, r1 = _split_a1(last)
+    if (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1) > _MAX_RANGE:
+        return sheet, [first] * (_MAX_RANGE + 1)  # too large to be the layout's: the caller gives up
     return sheet, [f"{_letters(c)}{r}" for r in range(min(r0, r1), max(r0, r1) + 1)
                    for c in range(min(c0, c1), max(c0, c1) + 1)]
 
@@ -199,6 +204,8 @@ class _Book:
 
     def values(self, sheet: str, ref: str) -> list[Any]:
         name, cells = _split_ref(ref, sheet)
+        if len(cells) > _MAX_RANGE:  # not a range the layout writes: left to Excel
+            return [UNKNOWN]
         return [self.value(name, a1) for a1 in cells]
 
     def compute(self, sheet: str, formula: str) -> Any:
@@ -411,11 +418,11 @@ def store_formula_values(path: str | Path) -> int:
         with zipfile.ZipFile(path) as zf:
             cells, parts = read_cells(zf)
             entries = [(info, zf.read(info)) for info in zf.infolist()]
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
-        return 0
-    if not any(s.formulas for s in cells.values()):
-        return 0
-    values = formula_values(cells, status_values(path, cells))
+        if not any(s.formulas for s in cells.values()):
+            return 0
+        values = formula_values(cells, status_values(path, cells))
+    except (zipfile.BadZipFile, KeyError, IndexError, ValueError, ElementTree.ParseError, OSError):
+        return 0  # a package xlplan cannot read this way: left as written (Excel computes on open)
     by_part = {parts[name]: v for name, v in values.items() if v}
     total = 0
     buffer = io.BytesIO()
