@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -165,7 +166,10 @@ def test_opening_and_saving_unchanged_keeps_the_results(written: list[Path]) -> 
     after = cells_of(path)
     assert {n: s.cached for n, s in after.items()} == {n: s.cached for n, s in before.items()}
     with zipfile.ZipFile(path) as zf:
-        assert 'fullCalcOnLoad="1"' in zf.read("xl/workbook.xml").decode()  # Excel still recalculates on open
+        calc = re.search(r"<calcPr[^>]*>", zf.read("xl/workbook.xml").decode())
+    # every result stored: Excel's current engine id and no full calculation on open, so Excel shows the
+    # stored results and does not ask to save a file nobody changed
+    assert calc is not None and calc.group(0) == '<calcPr calcId="191029"/>'
 
 
 def test_a_status_formula_edited_by_hand_is_left_to_excel(written: list[Path]) -> None:
@@ -181,6 +185,17 @@ def test_a_status_formula_edited_by_hand_is_left_to_excel(written: list[Path]) -
     counts = book.address(OVERVIEW, "S|I|Uppfyllt", "value")
     assert counts not in cells[OVERVIEW].cached  # a count reading it is unknown too
     assert book.address(INDICATORS, "I|I3|", "status") in cells[INDICATORS].cached
+    with zipfile.ZipFile(path) as zf:  # Excel computes what xlplan does not know when the file is opened
+        assert '<calcPr calcId="191029" fullCalcOnLoad="1"/>' in zf.read("xl/workbook.xml").decode()
+
+
+def test_calc_settings_keep_other_attributes() -> None:
+    from xlplan.storedvalues import calc_settings
+
+    xml = '<workbook><calcPr calcId="124519" calcMode="manual" fullCalcOnLoad="1"/></workbook>'
+    assert calc_settings(xml, True) == '<workbook><calcPr calcId="191029" calcMode="manual"/></workbook>'
+    assert calc_settings(xml, False) == \
+        '<workbook><calcPr calcId="191029" fullCalcOnLoad="1" calcMode="manual"/></workbook>'
 
 
 def test_a_huge_range_is_left_to_excel_and_a_broken_file_is_left_alone(tmp_path: Path) -> None:

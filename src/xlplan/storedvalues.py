@@ -15,7 +15,9 @@ written it) and puts each known formula's result into its ``<v>``:
 
 A formula xlplan does not know (one a person wrote, a status formula edited by hand, one that
 reads a cell holding text where Excel would give ``#VALUE!``) keeps its empty ``<v>``: Excel
-computes it on open. Pure computation (:func:`formula_values`) and the XML edit
+computes it on open: the workbook's ``<calcPr>`` asks for a full calculation on open only then
+(:func:`calc_settings`); when every result is stored Excel shows them and asks nothing on close.
+Pure computation (:func:`formula_values`) and the XML edit
 (:func:`patch_sheet_xml`) are separate; :func:`store_formula_values` reads and rewrites the file.
 """
 
@@ -424,6 +426,7 @@ def store_formula_values(path: str | Path) -> int:
     except (zipfile.BadZipFile, KeyError, IndexError, ValueError, ElementTree.ParseError, OSError):
         return 0  # a package xlplan cannot read this way: left as written (Excel computes on open)
     by_part = {parts[name]: v for name, v in values.items() if v}
+    every = all(a1 in values.get(name, {}) for name, s in cells.items() for a1 in s.formulas)
     total = 0
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
@@ -431,7 +434,28 @@ def store_formula_values(path: str | Path) -> int:
             if info.filename in by_part:
                 xml, n = patch_sheet_xml(data.decode("utf-8"), by_part[info.filename])
                 data, total = xml.encode("utf-8"), total + n
+            elif info.filename == "xl/workbook.xml":
+                data = calc_settings(data.decode("utf-8"), every).encode("utf-8")
             out.writestr(info, data)
-    if total:
-        path.write_bytes(buffer.getvalue())
+    path.write_bytes(buffer.getvalue())
     return total
+
+
+# Excel 365's calculation engine. A file calculated by an older engine (openpyxl writes 124519, Excel
+# 2007) or marked fullCalcOnLoad is recalculated on open, and Excel then asks to save it on close.
+CURRENT_CALC_ID = "191029"
+_CALC_PR = re.compile(r"<calcPr\b[^>]*?/>")
+_CALC_ATTRS = re.compile(r'\s+(?:calcId|fullCalcOnLoad)="[^"]*"')
+
+
+def calc_settings(workbook_xml: str, every_result_stored: bool) -> str:
+    """``<calcPr>`` of the workbook: when every formula has its stored result, the current engine's id
+    and no full calculation on open (Excel shows the stored results and asks nothing on close; it still
+    recalculates a cell's dependents when someone types); otherwise ``fullCalcOnLoad`` (Excel computes
+    the formulas xlplan does not know when the file is opened)."""
+    def one(m: re.Match[str]) -> str:
+        rest = _CALC_ATTRS.sub("", m.group(0)[len("<calcPr"):])  # other settings (calcMode …) kept
+        full = "" if every_result_stored else ' fullCalcOnLoad="1"'
+        return f'<calcPr calcId="{CURRENT_CALC_ID}"{full}{rest}'
+
+    return _CALC_PR.sub(one, workbook_xml, count=1)
