@@ -38,6 +38,8 @@ from xlplan.xlsm import read_vba_modules
 
 pytest.importorskip("xlwings")
 
+SETTING_DEFAULTS = {s.key: s.default for s in SETTINGS}
+
 PERIOD = "2024-delår"
 REL_RIBBON = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 
@@ -401,7 +403,7 @@ def test_consolidate_then_export(controller: Path) -> None:
     outcomes(ald, {"I|I1|": 91, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 60, "I|I3|": 7})
     set_cells(ald, OVERVIEW, {address(ald, SUBMISSION_ROW_ID, "value", OVERVIEW): "klar för granskning"})
     run = press(controller, excel.consolidate)
-    committee = controller.parent / "Nämnden_2024-delår.xlsx"
+    committee = controller.parent / SETTING_DEFAULTS["committee_workbook"]
     assert committee.is_file()
     prompt = only_alert(run).prompt
     assert prompt.startswith(f"Nämndens arbetsbok: {committee}")
@@ -416,7 +418,7 @@ def test_consolidate_then_export(controller: Path) -> None:
 
 def test_export_without_a_committee_workbook(controller: Path) -> None:
     alert = only_alert(press(controller, excel.export))
-    assert alert.mode == "critical" and "Nämnden_2024-delår.xlsx" in alert.prompt
+    assert alert.mode == "critical" and SETTING_DEFAULTS["committee_workbook"] in alert.prompt
 
 
 def test_a_missing_setting_name_is_reported(controller: Path) -> None:

@@ -19,7 +19,8 @@ from xlplan.atomic import backups_of
 from xlplan.cli import app
 from xlplan.deptbook import read_department_workbook
 from xlplan.errors import BadInput, WorkbookRefused
-from xlplan.fill import fill, safe_name_part, workbook_name
+from xlplan.fill import fill, workbook_name
+from xlplan.naming import safe_name_part
 from xlplan.layout.columns import COLUMNS, INDICATORS, OVERVIEW, REMOVED
 from xlplan.periods import parse_period
 from xlplan.planio import write_plan_tables

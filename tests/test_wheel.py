@@ -41,6 +41,7 @@ def test_wheel_holds_the_example_plans_and_workbook(wheel: Path) -> None:
                  "src/alingsas-von-2024.json", "exporter/demo_plan_additions.json"):
         assert f"xlplan/data/templates/{name}" in names, name
     assert "xlplan/data/workbook/uppfoljning.xlsm" in names
+    assert "xlplan/data/workbook/xlplan-anvandarguide.pdf" in names  # the guide the Användarguide button opens
     assert not any(n.endswith((".bak", ".pyc")) or "/~$" in n for n in names)
 
 

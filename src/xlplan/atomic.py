@@ -28,9 +28,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from xlplan.errors import WorkbookRefused
+from xlplan.naming import BACKUP_DIR, TEMP_PREFIX  # the names of every file xlplan writes: one place
 
-TEMP_PREFIX = ".~xlplan-"
-BACKUP_DIR = ".xlplan-backup"
 BACKUPS_KEPT = 5
 LEGACY_BACKUP_SUFFIX = ".bak"  # backups beside the files, as xlplan wrote them before .xlplan-backup/
 STALE_AFTER_SECONDS = 3600  # a temporary file without a readable process id is a leftover after this

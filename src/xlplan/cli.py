@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, report_unexpected
+from xlplan.naming import CONTROLLER_WORKBOOK, committee_file
 
 
 class XlplanGroup(TyperGroup):
@@ -181,12 +182,16 @@ def status_cmd(
 
 @app.command("build-workbook")
 def build_workbook_cmd(
-    out: Path | None = typer.Option(None, "--out", help="Var arbetsboken skrivs (standard workbook/uppfoljning.xlsm)."),
+    out: Path | None = typer.Option(None, "--out", help=f"Var arbetsboken skrivs (standard workbook/{CONTROLLER_WORKBOOK}).", show_default=False),
 ) -> None:
     """Bygg nämndens arbetsbok (.xlsm med menyflik, Val-blad och exempelplanen) ur källorna i repot."""
+    from xlplan.guide import write_guide
     from xlplan.workbook_build import build_workbook
 
-    typer.echo(f"Skrev {build_workbook(out)}")
+    built = build_workbook(out)
+    typer.echo(f"Skrev {built}")
+    guide = write_guide(built.parent)  # the Användarguide button opens it beside the workbook
+    typer.echo(f"Skrev {guide}" if guide else "Användarguiden (PDF) kunde inte skrivas: LibreOffice saknas.")
 
 
 @app.command("fill")
@@ -260,13 +265,15 @@ def consolidate_cmd(
     folder: Path = typer.Argument(..., help="Mappen med avdelningarnas filer."),
     plan: Path = typer.Option(..., "--plan", help="Planens arbetsbok (.xlsx)."),
     period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-delår."),
-    out: Path = typer.Option(..., "--out", help="Nämndens sammanställning (.xlsx) som skrivs."),
+    out: Path = typer.Option(..., "--out", help="Nämndens sammanställning (.xlsx) som skrivs, eller en mapp: då "
+                             f"heter filen {committee_file('Kommun', 'Nämnd', 'period')}."),
     report: Path | None = typer.Option(None, "--report", help="Skriv alla problem och inlämningar som JSON hit."),
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
 ) -> None:
     """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
     from xlplan.consolidate import NOT_INCLUDED, consolidate, summary_lines
 
+    out = committee_out(out, plan, period)
     bar = _ConsolidateProgress()
     try:
         result = consolidate(folder, plan, period, out, report, progress=bar)
@@ -280,6 +287,17 @@ def consolidate_cmd(
         typer.echo(f"  Togs inte med: {p}")
     if skipped or (strict and result.counts()["fel"]):
         raise typer.Exit(1)
+
+
+def committee_out(out: Path, plan: Path, period: str) -> Path:
+    """``--out`` of consolidate: a workbook path as given; a folder gets the scheme's name (xlplan.naming)."""
+    if out.suffix.casefold() in (".xlsx", ".xlsm") or (out.exists() and not out.is_dir()):
+        return out
+    from xlplan.periods import parse_period
+    from xlplan.planio import read_plan
+
+    s = read_plan(plan).settings
+    return out / committee_file(s.municipality, s.committee, parse_period(period))
 
 
 @app.command("demo")

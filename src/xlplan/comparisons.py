@@ -37,6 +37,7 @@ from xlplan.committee import Comparison
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.kolada.models import KoladaValue, KpiMeta, MunicipalityGroup
 from xlplan.model import Indicator, Plan, series_gender
+from xlplan.naming import COMPARISONS_FILE  # the names of every file xlplan writes: one place
 from xlplan.periods import Period
 
 __all__ = [
@@ -45,7 +46,6 @@ __all__ = [
     "merge_comparisons", "read_comparisons", "resolve_group", "save_comparisons", "units_for",
 ]
 
-COMPARISONS_FILE = "comparisons.json"
 FORMAT = "xlplan-jamforelser"
 FORMAT_VERSION = 1
 RIKET = "0000"

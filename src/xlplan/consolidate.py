@@ -1077,7 +1077,10 @@ def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[Consolidat
     folders = [source] + sorted(p for p in source.iterdir() if p.is_dir()) if source.is_dir() else []
     if not folders:
         return []
-    plans = {read_plan(demo_plan_path(n, Path(out))).id: demo_plan_path(n, Path(out)) for n in EXAMPLES
+    from xlplan.naming import committee_file, control_report_file
+
+    plans = {(plan := read_plan(demo_plan_path(n, Path(out)))).id: (demo_plan_path(n, Path(out)), plan)
+             for n in EXAMPLES
              if example_plan_path(n).exists()}
     results = []
     for folder in folders:
@@ -1088,9 +1091,9 @@ def demo_step(out: Path, echo: Callable[[str], None] = print) -> list[Consolidat
         period = _period_of(found.period)
         if period is None:
             continue
-        stem = f"Sammanställning_{found.plan_id}_{period.ascii}"
-        result = consolidate(folder, plans[found.plan_id], period, target / f"{stem}.xlsx",
-                             target / f"{stem}_kontroll.json")
+        plan_path, plan = plans[found.plan_id]
+        name = committee_file(plan.settings.municipality, plan.settings.committee, period)
+        result = consolidate(folder, plan_path, period, target / name, target / control_report_file(name))
         echo("\n".join(summary_lines(result)))
         results.append(result)
     return results

@@ -21,7 +21,9 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
             texts.append(f"{path.name}: {len(problems)} fel\n" + "\n".join(f"  - {p}" for p in problems))
             continue
         texts.append(format_summary(plan_summary(plan)))
-    report = out / "plan-check.txt"
+    from xlplan.naming import PLAN_CHECK
+
+    report = out / PLAN_CHECK
     report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     echo(f"Plankontroll: {report}")
 

@@ -125,11 +125,13 @@ def log_exception(exc: BaseException, context: str) -> Path | None:
     import tempfile
     import traceback
 
+    from xlplan.naming import log_file
+
     now = dt.datetime.now()
     text = (f"==== {now.isoformat(timespec='seconds')} {context}\n"
             + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)) + "\n")
     for folder in (log_dir(), Path(tempfile.gettempdir()) / "xlplan-logs"):
-        path = folder / f"xlplan-{now:%Y%m%d}.log"
+        path = folder / log_file(now)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             with open(path, "a", encoding="utf-8") as fh:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.naming import CONTROLLER_WORKBOOK
 from xlplan.status import Status
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
@@ -327,7 +328,7 @@ def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoic
     own = book_path(book)
     return choose_plan(own or dbook.path, dbook.plan_id or "", dbook.department_id or "",
                        own.parent if own is not None else None, path, embedded_from=dbook.path,
-                       hint="Lägg nämndens arbetsbok (uppfoljning.xlsm) eller planens arbetsbok där, eller ange "
+                       hint=f"Lägg nämndens arbetsbok ({CONTROLLER_WORKBOOK}) eller planens arbetsbok där, eller ange "
                             f"planens sökväg i miljövariabeln {PLAN_ENV}.")
 
 
@@ -716,12 +717,44 @@ def review_target(book: "xw.Book", action: str) -> Path:
     from xlplan.workflow import find_department_file
 
     if META in [s.name for s in book.sheets]:
-        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok (uppfoljning.xlsm), inte i en "
+        raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok ({CONTROLLER_WORKBOOK}), inte i en "
                        "avdelningsfil: en avdelning kan inte godkänna eller skicka tillbaka sin egen fil.")
     department_id = setting(book, "department")
     if not department_id:
         raise BadInput(f"{book.name}: välj avdelningen vars fil ska granskas i 'Avdelning' på bladet Val.")
     return find_department_file(setting_path(book, "consolidate_folder"), department_id, _period(book))
+
+
+@button("Användarguide")
+def guide() -> None:
+    """Open the user guide (:func:`xlplan.guide.find_guide`); say where to set it when there is none."""
+    import webbrowser
+
+    from xlplan.naming import GUIDE_PDF
+
+    book = caller()
+    target = guide_target(book)
+    if target is None:
+        alert(book, ["Användarguiden hittades inte.", f"Lägg {GUIDE_PDF} i arbetsbokens mapp, eller ange sökväg "
+                     "eller webbadress under Användarguide på bladet Val i nämndens arbetsbok."],
+              "Användarguide", critical=True)
+        return
+    url = target if "://" in target else Path(target).resolve().as_uri()
+    if not webbrowser.open(url):
+        alert(book, ["Användarguiden kunde inte öppnas automatiskt. Öppna den här:", target], "Användarguide")
+
+
+def guide_target(book: "xw.Book") -> str | None:
+    """What the guide button opens for *book*: the path or address on Val, the PDF beside the workbook,
+    or the guide shipped with xlplan (a department file saved alone has only the last)."""
+    from xlplan.guide import find_guide
+
+    try:
+        configured = setting(book, "guide")
+    except BadInput:  # a department workbook has no Val sheet
+        configured = ""
+    path = book_path(book)
+    return find_guide(path.parent if path is not None else None, configured)
 
 
 @button("Om xlplan")

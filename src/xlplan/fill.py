@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -36,16 +35,17 @@ from xlplan.layout.columns import (
 from xlplan.layout.department import PreviousOutcomes, department_workbook, notes_sheet, removed_sheet
 from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec, column_letter
 from xlplan.model import Department, Plan
+from xlplan.naming import department_file
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
 from xlplan.rowids import DATA_PREFIXES, indicator_of, key_of
+from xlplan.storedvalues import store_formula_values
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
 from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -133,19 +133,9 @@ class FillResult:
 
 # ---------------------------------------------------------------- names
 
-def safe_name_part(text: str) -> str:
-    """A piece of a file name safe on Windows; Swedish letters are kept."""
-    text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("", text)
-    text = re.sub(r"\s+", "_", text.strip())
-    return text.rstrip(". ") or "_"
-
-
 def workbook_name(plan: Plan, department: Department, period: Period, fmt: Format = "xlsx") -> str:
-    """``Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx``"""
-    s = plan.settings
-    parts = (s.municipality, s.committee, department.name, str(period))
-    return "_".join(safe_name_part(p) for p in parts) + "." + fmt
+    """``Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx`` (the scheme of :mod:`xlplan.naming`)"""
+    return department_file(plan, department, period, fmt)
 
 
 # ---------------------------------------------------------------- plan
@@ -658,6 +648,7 @@ def _write_file(job: FillJob) -> None:
     with atomic_path(job.target, backup=True) as tmp:
         if job.fmt == "xlsx":
             write_workbook(job.spec, tmp)
+            store_formula_values(tmp)  # previews show the status without Excel calculating
             return
         from xlplan.backends.openpyxl_backend import build_workbook
         from xlplan.workbook_build import add_conf_sheet
@@ -671,6 +662,7 @@ def _write_file(job: FillJob) -> None:
         modules = [*default_modules(), *job.own_modules] if job.own_modules else None
         make_xlsm_from_workbook(wb, tmp, modules=modules,
                                 ribbon_xml=department_ribbon_xml())  # the department's buttons only
+        store_formula_values(tmp)
 
 
 def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,

@@ -537,10 +537,10 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
 
 def _long_names(settings: Settings, deps: list[Department], rows: list[Row], c: Collector) -> None:
     """A department's file name (kommun_nämnd_avdelning_period) must stay short enough for every system."""
-    from xlplan.fill import safe_name_part
+    from xlplan.naming import file_stem
 
     for dep, row in zip(deps, rows):
-        stem = "_".join(safe_name_part(p) for p in (settings.municipality, settings.committee, dep.name, "2024-helår"))
+        stem = file_stem(settings.municipality, settings.committee, dep.name, "2024-helår")
         if len(stem) > MAX_FILE_STEM:
             room = max(10, MAX_FILE_STEM - (len(stem) - len(dep.name)))
             c.add("Avdelningar", row.ref("Avdelning"), "for_langt_namn",

@@ -35,9 +35,12 @@ def save_edited(wb: Any, path: Path) -> None:
     """
     path = Path(path)
     kept = kept_relationships(wb, path) if is_xlsm(path) and path.exists() else []
+    from xlplan.storedvalues import store_formula_values
+
     with atomic_path(path) as tmp:
         if not kept:
             wb.save(tmp)
+            store_formula_values(tmp)  # openpyxl drops every stored formula result
             return
         from openpyxl.writer.excel import ExcelWriter
 
@@ -49,6 +52,7 @@ def save_edited(wb: Any, path: Path) -> None:
         if any(r.target not in names for r in kept):  # openpyxl did not carry the part over
             wb.save(tmp)
             restore_package_relationships(path, tmp)
+        store_formula_values(tmp)
 
 
 def kept_relationships(wb: Any, original: Path) -> list[Any]:

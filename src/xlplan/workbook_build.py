@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from xlplan.examples import templates_dir
+from xlplan.naming import CONTROLLER_WORKBOOK, GUIDE_PDF, committee_file
 from xlplan.planio import load_tables_json, write_plan_tables
 from xlplan.xlsm import make_xlsm
 
@@ -66,15 +67,16 @@ SETTINGS: tuple[Setting, ...] = (
             "arbetsbokens mapp."),
     Setting("consolidate_folder", "Mapp för sammanställning", "xlplan_sammanstallningsmapp", "Avdelningsfiler",
             "Sammanställ läser avdelningarnas inlämnade filer i den här mappen."),
-    Setting("committee_workbook", "Nämndens arbetsbok", "xlplan_namndbok", "Nämnden_2024-delår.xlsx",
+    Setting("committee_workbook", "Nämndens arbetsbok", "xlplan_namndbok",
+            committee_file("Alingsås", "Vård- och omsorgsnämnden", "2024-delår"),  # the example plan's
             "Sammanställ skriver nämndens arbetsbok hit; Exportera nämndrapport läser den."),
     Setting("export_folder", "Exportmapp", "xlplan_exportmapp", "Nämndrapport",
             "Exportera nämndrapport skriver nämndrapporten (Word, PDF) och bilagan hit."),
     Setting("kolada_url", "Kolada-adress", "xlplan_kolada", "",
             "Adress till Kolada (API v3). Tomt = https://api.kolada.se/v3."),
     Setting("guide", "Användarguide", "xlplan_guide", "",
-            "Sökväg eller webbadress till användarguiden. Tomt = xlplan-anvandarguide.pdf i samma mapp "
-            "som arbetsboken."),
+            f"Sökväg eller webbadress till användarguiden. Tomt = {GUIDE_PDF} i samma mapp "
+            "som arbetsboken, annars guiden som följer med xlplan."),
     Setting("return_comment", "Kommentar till avdelningen", "xlplan_kommentar", "",
             "Skicka tillbaka skickar avdelningsfilen (Avdelning och Period ovan, i mappen för sammanställning) "
             "tillbaka med den här kommentaren: vad som ska kompletteras."),
@@ -127,8 +129,8 @@ def default_out() -> Path:
     from xlplan.examples import in_repository
 
     if in_repository():
-        return templates_dir().parent / "workbook" / "uppfoljning.xlsm"
-    return Path.cwd() / "uppfoljning.xlsm"
+        return templates_dir().parent / "workbook" / CONTROLLER_WORKBOOK
+    return Path.cwd() / CONTROLLER_WORKBOOK
 
 
 def build_workbook(out: str | Path | None = None, plan_source: str | Path | None = None) -> Path:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from xlplan import naming
 from xlplan.errors import ExportFailed
 
 if TYPE_CHECKING:
@@ -29,12 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DOCX_NAME", "PDF_NAME", "BILAGA_NAME", "PACK_NAMES", "ExportResult", "export"]
 
-DOCX_NAME = "nämndrapport.docx"
-PDF_NAME = "nämndrapport.pdf"
-BILAGA_NAME = "nämndrapport_bilaga.xlsx"
-PACK_NAMES = (DOCX_NAME, PDF_NAME, BILAGA_NAME)
-TMP_PREFIX = ".xlplan-export-"
-JOURNAL = "journal.json"
+# The board pack's file names (xlplan.naming defines every file name xlplan writes).
+DOCX_NAME, PDF_NAME, BILAGA_NAME = naming.REPORT_DOCX, naming.REPORT_PDF, naming.REPORT_BILAGA
+PACK_NAMES = naming.REPORT_FILES
+TMP_PREFIX = naming.EXPORT_TMP_PREFIX
+JOURNAL = naming.EXPORT_JOURNAL
 
 
 @dataclass(frozen=True)

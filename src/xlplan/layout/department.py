@@ -279,19 +279,24 @@ def outcome_format(unit: str | None) -> str:
 def status_cell(ctx: Context, sheet: SheetSpec, goal: Goal | None, ind: Indicator, series: str | None,
                 r: int) -> Formula | str:
     """The status formula of one row, or the status word when no formula expresses it."""
-    from xlplan.formulas import status_formula
-
-    target = ind.target(ctx.period.year, goal)
-    outcome = f"{sheet.letter('outcome')}{r}"
-    assessment = f"{sheet.letter('assessment')}{r}"
     comparison = f"{sheet.letter('comparison')}{r}" if uses_comparison(ctx, goal, ind, series) else None
-    formula = status_formula(target, {series: outcome}, series_names=(series,) if series else (),
-                             baseline=ind.baseline_values(), polarity=ind.polarity(goal),
-                             settings=ctx.plan.settings.status_settings, assessment_cell=assessment,
-                             comparison_cells={series: comparison} if comparison else None)
+    formula = row_status_formula(ctx.plan, ctx.period.year, goal, ind, series, f"{sheet.letter('outcome')}{r}",
+                                 f"{sheet.letter('assessment')}{r}", comparison)
     if formula is not None:
         return Formula(formula if formula.startswith("=") else "=" + formula)
-    return static_status(target.kind)
+    return static_status(ind.target(ctx.period.year, goal).kind)
+
+
+def row_status_formula(plan: Plan, year: int, goal: Goal | None, ind: Indicator, series: str | None,
+                       outcome: str, assessment: str, comparison: str | None) -> str | None:
+    """The live status formula of one indicator row whose cells are at the given addresses (None: no formula
+    expresses it). The stored result of the formula is written by :mod:`xlplan.storedvalues`."""
+    from xlplan.formulas import status_formula
+
+    return status_formula(ind.target(year, goal), {series: outcome}, series_names=(series,) if series else (),
+                          baseline=ind.baseline_values(), polarity=ind.polarity(goal),
+                          settings=plan.settings.status_settings, assessment_cell=assessment,
+                          comparison_cells={series: comparison} if comparison else None)
 
 
 def static_status(kind: str) -> str:

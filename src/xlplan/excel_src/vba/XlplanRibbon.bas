@@ -82,7 +82,13 @@ Failed:
     ReportFailure "about"
 End Sub
 
+' Python finds the guide (the setting on Val, the PDF beside the workbook, or the one shipped with
+' xlplan); without Python the link is followed from here.
 Public Sub XlplanGuide(control As Object)
+    On Error GoTo NoPython
+    RunPython "import xlplan.excel as x; x.guide()"
+    Exit Sub
+NoPython:
     Dim guidePath As String
     guidePath = GuideTarget()
     On Error GoTo Failed
