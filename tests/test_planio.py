@@ -158,3 +158,28 @@ def test_period_with_a_spaced_kind():
 
     assert parse_period("2024 tertial 2") == Period(2024, "delår")
     assert parse_period("2024-kvartal 1") == Period(2024, "K1")
+
+
+def test_targets_and_baselines_typed_as_excel_percentages(tiny_tables, write_tables):
+    """A plan cell typed ``98%`` in Excel holds 0,98 with a percent format: it is read as 98 %, not 0,98."""
+    import openpyxl
+
+    tiny_tables["Indikatorer"][0].update({"Målvärde 2024": 0.98, "Nuläge": 0.925, "Polaritet": "högre"})
+    path = write_tables(tiny_tables)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Indikatorer"]
+    headers = {c.value: c.column for c in ws[1]}
+    ws.cell(2, headers["Målvärde 2024"]).number_format = "0%"
+    ws.cell(2, headers["Nuläge"]).number_format = "0.0%"
+    wb.save(path)
+    ind = read_plan(path).indicators[0]
+    assert ind.target_text(2024) == (2024, "98 %")
+    assert ind.target(2024).series[0].value == 98
+    assert ind.baseline == "92,5 %"
+
+
+def test_a_plain_fraction_in_the_plan_stays_a_number(tiny_tables, write_tables):
+    # no percent format: a ratio (kvot), read as typed
+    tiny_tables["Indikatorer"][0].update({"Målvärde 2024": 0.98, "Polaritet": "högre", "Enhet": "kvot"})
+    ind = read_plan(write_tables(tiny_tables)).indicators[0]
+    assert ind.target(2024).series[0].value == 0.98

@@ -218,9 +218,6 @@ def test_every_committee_row_is_there(committee: Any) -> None:
 
 # Rows xlplan still gets wrong, with why (strict: the test fails once they are right, so this list shrinks).
 KNOWN_WRONG: dict[tuple[str, str, str | None], str] = {
-    ("ALD", "R6", None): "the plan is read with calamine, which gives no number formats: a target typed 98% in "
-                         "the plan (0,98, percent format) is read as 0,98, so 97,2 % counts as met (issue 12 "
-                         "item 4, the plan side; outcomes typed as percentages are read right)",
 }
 
 

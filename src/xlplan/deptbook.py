@@ -36,14 +36,12 @@ from xlplan.layout.columns import (
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
 from xlplan.numbers import is_percent_format, read_outcome
-from xlplan.tables import clean, norm_header, open_workbook, read_sheet_rows
+from xlplan.tables import XML_NS, clean, norm_header, number_formats, open_workbook, read_sheet_rows, sheet_parts
 
 LAYOUT_FORMULA_ROWS = ("S", "T")  # Rad-id prefixes of rows whose formulas xlplan writes (summaries, totals)
 ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
 HEADER_SEARCH_ROWS = 25
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_NS = XML_NS
 
 
 @dataclass
@@ -518,9 +516,6 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
 
 # ---------------------------------------------------------------- number formats of outcome cells
 
-_PERCENT_BUILTIN = {9: "0%", 10: "0.00%"}
-
-
 def add_percent_formats(path: Path, sheet: BookSheet) -> None:
     """Mark outcome cells with a percent number format and read their numbers as percent (0,58 → 58).
 
@@ -534,7 +529,7 @@ def add_percent_formats(path: Path, sheet: BookSheet) -> None:
               if isinstance(row.raw.get("outcome"), (int, float)) and not isinstance(row.raw.get("outcome"), bool)}
     if not wanted:
         return
-    formats = _cell_formats(path, sheet.actual_name, set(wanted))
+    formats = number_formats(path, sheet.actual_name, set(wanted))
     for cell, fmt in formats.items():
         if not is_percent_format(fmt):
             continue
@@ -543,31 +538,6 @@ def add_percent_formats(path: Path, sheet: BookSheet) -> None:
         unit = row.raw.get("unit")
         reading = read_outcome(row.raw.get("outcome"), str(unit) if unit is not None else None, number_format=fmt)
         row.values["outcome"] = reading.value
-
-
-def _cell_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str]:
-    """A1 -> number format code of the given cells (cells with the default format are left out)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            part = sheet_parts(zf).get(sheet_name)
-            if part is None or part not in zf.namelist() or "xl/styles.xml" not in zf.namelist():
-                return {}
-            styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
-            codes = dict(_PERCENT_BUILTIN)
-            for nf in styles.iterfind("m:numFmts/m:numFmt", _NS):
-                codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
-            xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
-            root = ElementTree.fromstring(zf.read(part))
-    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):
-        return {}
-    out = {}
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        ref, style = c.get("r", ""), c.get("s")
-        if ref in cells and style is not None and style.isdigit() and int(style) < len(xfs):
-            code = codes.get(xfs[int(style)])
-            if code:
-                out[ref] = code
-    return out
 
 
 # ---------------------------------------------------------------- formulas and formula errors
@@ -629,17 +599,6 @@ def shared_formula(formula: str, origin: str, cell: str) -> str:
         return str(Translator(formula, origin=origin).translate_formula(cell))
     except TranslatorError:
         return ""
-
-
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
-    parts = {}
-    for s in book.findall("m:sheets/m:sheet", _NS):
-        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
-        parts[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return parts
 
 
 def _errors_in(xml: bytes) -> dict[str, str]:

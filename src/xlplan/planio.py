@@ -32,9 +32,9 @@ from xlplan.model import (
     Question,
     Settings,
 )
-from xlplan.numbers import parse_number
+from xlplan.numbers import format_number, is_percent_format, parse_number
 from xlplan.periods import PERIOD_HINT, period_kinds
-from xlplan.tables import Row, norm_header, open_workbook, read_sheet_rows, table
+from xlplan.tables import Row, cell_ref, norm_header, number_formats, open_workbook, read_sheet_rows, table
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
           "Personal", "Internkontroll", "Filkällor", "Frågor", "Personalkällor", "Kontoplan")
@@ -564,6 +564,9 @@ def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
     names = {n.strip().casefold(): n for n in wb.sheet_names}  # 'Indikatorer ' is the sheet Indikatorer
     raws = {sheet: read_sheet_rows(wb, path, names[sheet.casefold()]) for sheet in SHEETS
             if sheet.casefold() in names}
+    for sheet in PERCENT_SHEETS:
+        if sheet in raws:
+            read_percent_cells(path, names[sheet.casefold()], raws[sheet])
     swapped = swapped_sheets(raws)
     tabs: dict[str, tuple[dict[str, int], list[Row]]] = {}
     for sheet in SHEETS:
@@ -589,6 +592,21 @@ def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
         long_texts(rows, c)
         tabs[sheet] = (headers, rows)
     return build_plan(tabs, c)
+
+
+PERCENT_SHEETS = ("Indikatorer", "Personal")  # sheets whose targets and values may be typed as Excel percentages
+
+
+def read_percent_cells(path: Path, sheet_name: str, raw: list[list[Any]]) -> None:
+    """Numbers in percent-formatted cells become the text a person sees: a target typed ``98%`` in Excel is
+    stored as 0,98 and read as ``98 %``, not as 0,98 (calamine gives no formats; only cells holding a number
+    up to 10 (1 000 %) other than 0 are looked up, and only when there are any)."""
+    cells = {cell_ref(r, c): (r, c) for r, row in enumerate(raw) for c, v in enumerate(row)
+             if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) <= 10}
+    for ref, fmt in number_formats(path, sheet_name, set(cells)).items():
+        if is_percent_format(fmt):
+            r, c = cells[ref]
+            raw[r][c] = f"{format_number(float(f'{raw[r][c] * 100:.10g}'))} %"
 
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text in one cell

@@ -69,7 +69,7 @@ class SheetCells:
 
 def read_cells(zf: zipfile.ZipFile) -> tuple[dict[str, SheetCells], dict[str, str]]:
     """Every sheet's cells (by sheet name) and each sheet's part name."""
-    from xlplan.deptbook import sheet_parts
+    from xlplan.tables import sheet_parts
 
     strings = _shared_strings(zf)
     parts = sheet_parts(zf)

@@ -13,10 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook
 
 from xlplan.errors import WorkbookUnreadable
 
+XML_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+          "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_BUILTIN_FORMATS = {9: "0%", 10: "0.00%"}  # the built-in number formats that matter to xlplan (percent)
 MAX_UNCOMPRESSED = 200 * 1024 * 1024  # a department workbook is a few hundred kB; refuse zip bombs
 
 
@@ -156,3 +161,47 @@ def table(rows: list[list[Any]], sheet: str, header_row: int = 0) -> tuple[dict[
             continue
         out.append(Row(sheet, r_index + 1, values, headers))
     return headers, out
+
+
+# ---------------------------------------------------------------- what calamine does not give: number formats
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the package (``xl/worksheets/sheet1.xml``)."""
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", XML_NS)}
+    parts = {}
+    for s in book.findall("m:sheets/m:sheet", XML_NS):
+        target = targets.get(s.get(f"{{{XML_NS['r']}}}id"), "")
+        parts[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return parts
+
+
+def number_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str]:
+    """A1 -> number format code of the given *cells* of a sheet (cells with the default format are left
+    out). calamine gives values only; a percent format (``0%``) changes what a number means (0,98 is
+    98 %), so the few cells where that matters are looked up in the file's XML."""
+    if not cells:
+        return {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            part = sheet_parts(zf).get(sheet_name)
+            if part is None or part not in zf.namelist() or "xl/styles.xml" not in zf.namelist():
+                return {}
+            styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
+            codes = dict(_BUILTIN_FORMATS)
+            for nf in styles.iterfind("m:numFmts/m:numFmt", XML_NS):
+                codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
+            xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", XML_NS)]
+            root = ElementTree.fromstring(zf.read(part))
+    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):
+        return {}
+    out = {}
+    for c in root.iter(f"{{{XML_NS['m']}}}c"):
+        ref, style = c.get("r", ""), c.get("s")
+        if ref in cells and style is not None and style.isdigit() and int(style) < len(xfs):
+            code = codes.get(xfs[int(style)])
+            if code:
+                out[ref] = code
+    return out
