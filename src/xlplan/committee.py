@@ -47,7 +47,9 @@ from xlplan.atomic import atomic_path
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
-from xlplan.status import Status
+from xlplan.status import ACTIVITY_COLOURS as _ACTIVITY_COLOURS
+from xlplan.status import SEVERITY_COLOURS, Colours, Status
+from xlplan.status import STATUS_COLOURS as _STATUS_COLOURS
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
 from xlplan.xmltext import escape_cell_text
 
@@ -66,7 +68,7 @@ META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
 
-# Indicator statuses as shown (TARGETS.md) and their colours (fill, font).
+# Indicator statuses as shown (TARGETS.md); their colours (fill, font) are xlplan.status's, by word.
 FULFILLED = Status.UPPFYLLT.label
 PARTLY = Status.DELVIS.label
 NOT_FULFILLED = Status.EJ.label
@@ -74,21 +76,9 @@ OUTCOME_MISSING = Status.UTFALL_SAKNAS.label
 TARGET_MISSING = Status.MALVARDE_SAKNAS.label
 MANUAL = Status.MANUELL.label
 STATUSES = (FULFILLED, PARTLY, NOT_FULFILLED, OUTCOME_MISSING, TARGET_MISSING, MANUAL)
-STATUS_COLOURS: dict[str, tuple[str, str]] = {
-    FULFILLED: ("C6EFCE", "006100"),
-    PARTLY: ("FFEB9C", "7F6000"),
-    NOT_FULFILLED: ("FFC7CE", "9C0006"),
-    OUTCOME_MISSING: ("E7E6E6", "3A3838"),
-    TARGET_MISSING: ("E7E6E6", "3A3838"),
-    MANUAL: ("DDEBF7", "1F4E78"),
-    "Redovisas": ("E7E6E6", "3A3838"),  # REPORTED: a series without a target of its own
-}
-ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
-    "Klar": ("C6EFCE", "006100"),
-    "Pågår": ("FFEB9C", "7F6000"),
-    "Försenad": ("FFC7CE", "9C0006"),
-    "Ej påbörjad": ("E7E6E6", "3A3838"),
-}
+STATUS_COLOURS: dict[str, Colours] = {s.label: c for s, c in _STATUS_COLOURS.items()}
+# Activity states as the committee workbook shows them (capitalised).
+ACTIVITY_COLOURS: dict[str, Colours] = {word.capitalize(): c for word, c in _ACTIVITY_COLOURS.items()}
 
 
 # ---------------------------------------------------------------- records
@@ -268,7 +258,7 @@ TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("framtid", "Framtid"),
 )
 CANNOT_ASSESS = "Kan inte bedömas"
-REPORTED = "Redovisas"
+REPORTED = Status.REDOVISAS.label
 # The words a committee may choose as a goal's samlad bedömning (the drop-down on Texter).
 GOAL_WORDS = (FULFILLED, PARTLY, NOT_FULFILLED, CANNOT_ASSESS)
 # The support of a goal: how many of its DISTINCT indicators have each verdict (see indicator_verdict).
@@ -488,7 +478,7 @@ class SheetSpec:
     record: type
     columns: tuple[Column, ...]
     status_column: str | None = None  # header of a column coloured by status
-    colours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    colours: dict[str, Colours] = field(default_factory=dict)
 
     @property
     def ordered(self) -> tuple[Column, ...]:
@@ -578,7 +568,7 @@ PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Allvar", "severity", width=11, words=SEVERITY_WORDS),
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
     _c("Kod", "code", width=18, technical=True),
-), status_column="Allvar", colours={"Fel": ("FFC7CE", "9C0006"), "Varning": ("FFEB9C", "7F6000")})
+), status_column="Allvar", colours={s.capitalize(): c for s, c in SEVERITY_COLOURS.items()})
 
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
@@ -801,7 +791,7 @@ def wrapped_lines(text: str, width: float) -> int:
 
 
 def add_status_colours(ws: Worksheet, fm: Formats, column: int, first_row: int, last_row: int,
-                       colours: dict[str, tuple[str, str]]) -> None:
+                       colours: dict[str, Colours]) -> None:
     """Colour a status column by its value (conditional formatting, so edits recolour)."""
     for label, (fill, font) in colours.items():
         ws.conditional_format(first_row, column, max(last_row, first_row), column, {

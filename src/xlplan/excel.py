@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
-from xlplan.status import Status
+from xlplan.status import SEVERITY_COLOURS, Status
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
-FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
+FLAG_ROW_COLOURS = {severity: c.hex() for severity, c in SEVERITY_COLOURS.items()}  # xlwings takes '#RRGGBB'
 F = TypeVar("F", bound=Callable[..., None])
 
 

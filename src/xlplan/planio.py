@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.errors import PlanInvalid, Problem, XlplanError
+from xlplan.layout.spec import HEADER_FILL, HEADER_FONT
 from xlplan.model import (
     ALL_PERIOD_KINDS,
     COMMITTEE_ID,
@@ -583,8 +584,8 @@ def write_plan_tables(tables: dict[str, list[dict[str, Any]]], out: str | Path) 
                     headers.append(key)
         ws.append(headers)
         for cell in ws[1]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor="1F4E78")
+            cell.font = Font(bold=True, color=HEADER_FONT)
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in rows:
             ws.append([row.get(h) for h in headers])
