@@ -233,7 +233,7 @@ def test_identical_copy_counts_once(tiny_plan_path, folder, tmp_path) -> None:
     shutil.copy(files["ALD"], twin)
     result, data, _ = run(tiny_plan_path, avd, tmp_path)
     assert "ALD" in result.included and line(data, "ALD", "I1").outcome == 91
-    (dup,) = [p for p in data.problems if p.code == "dubblett"]
+    (dup,) = [p for p in data.problems if p.code == "fil_kopia"]
     assert dup.severity == "varning" and dup.file in {twin.name, files["ALD"].name}
 
 
@@ -276,7 +276,7 @@ def test_older_plan_version_is_mapped_by_ids(tiny_tables, write_tables, tmp_path
     assert line(data, "ALD", "I1").status == "Delvis uppfyllt"  # misses 95, up from the baseline 88
     gone = next(p for p in ald if p.code == "rad_ej_i_planen")
     assert "I|I3|" in gone.message and "7" in gone.message  # the typed value is not lost
-    new_row = next(p for p in ald if p.code == "rad_saknas")
+    new_row = next(p for p in ald if p.code == "planrad_saknas")
     assert "I|I5|" in new_row.message and "ändrats" in new_row.message
     assert line(data, "ALD", "I5").status == "Utfall saknas"
 

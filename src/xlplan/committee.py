@@ -44,6 +44,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
+from xlplan.codes import SEVERITY_WORDS
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
@@ -489,7 +490,6 @@ class SheetSpec:
 TKR = "#,##0;-#,##0"
 DATETIME = "yyyy-mm-dd hh:mm"
 VALUE = "value"  # number format chosen per value: grouped thousands, the decimals it is shown with
-SEVERITY_WORDS = {"fel": "Fel", "varning": "Varning", "info": "Information"}
 
 
 def _c(header: str, attr: str, kind: str = "text", width: float = 14, fmt: str | None = None,
@@ -567,8 +567,9 @@ PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Fil", "file", width=30), _c("Blad", "sheet", width=18), _c("Cell", "cell", width=8),
     _c("Allvar", "severity", width=11, words=SEVERITY_WORDS),
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
+    _c("Så gör du", "fix", width=50),  # the code's fix (xlplan.codes), the same in the JSON report
     _c("Kod", "code", width=18, technical=True),
-), status_column="Allvar", colours={s.capitalize(): c for s, c in SEVERITY_COLOURS.items()})
+), status_column="Allvar", colours={SEVERITY_WORDS[s]: c for s, c in SEVERITY_COLOURS.items()})
 
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
@@ -1131,6 +1132,8 @@ def _cell(raw: list[Any], col: int) -> Any:
 
 
 def _build(spec: SheetSpec, values: dict[str, Any], file: str, r0: int) -> Any:
+    names = {f.name for f in fields(spec.record)}
+    values = {k: v for k, v in values.items() if k in names}  # a column shown from a property (Problem.fix)
     for f in fields(spec.record):
         if values.get(f.name) is None:
             if f.default is not MISSING:
@@ -1139,7 +1142,7 @@ def _build(spec: SheetSpec, values: dict[str, Any], file: str, r0: int) -> Any:
                 values[f.name] = ""
     try:
         return spec.record(**values)
-    except TypeError as exc:  # a required column left empty
+    except (TypeError, ValueError) as exc:  # a required column left empty, an unknown problem code
         raise WorkbookRefused(file, f"blad '{spec.name}', rad {r0 + 1}: raden är ofullständig ({exc}).") from exc
 
 
