@@ -69,6 +69,7 @@ def test_problem_takes_a_code_and_shows_its_fix() -> None:
     with pytest.raises(ValueError, match="xlplan.codes"):
         Problem("ingen_sådan_kod", "x")  # type: ignore[arg-type]
     assert f"{Code.DUBBLETT}" == str(Code.DUBBLETT) == "dubblett"
+    assert "dubblett" in {Code.DUBBLETT} and Code.DUBBLETT in {"dubblett"} and {"dubblett": 1}[Code.DUBBLETT] == 1
     assert fix_lines([p, p, Problem(Code.FIL_KOPIA, "y")]) == [
         "Så gör du:", f"  Rad-id finns två gånger (dubblett): {Code.DUBBLETT.fix}",
         f"  Exakt kopia av en annan fil (fil_kopia): {Code.FIL_KOPIA.fix}"]

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xlplan.codes import Code
 from xlplan.committee import read_committee_workbook
 from xlplan.consolidate import consolidate, goal_assessment
 from xlplan.deptbook import read_department_workbook
@@ -186,8 +187,9 @@ def test_every_planted_problem_is_reported(tiny_plan_path, folder, tmp_path) -> 
     assert line(data, "LSS", "I3").outcome == 8.0
     subs = {s["department_id"]: s for s in report["submissions"]}
     assert subs["ALD"]["problems"] == len([p for p in report["problems"] if p["file"] == ald.name])
-    assert all(set(p) == {"file", "sheet", "cell", "code", "severity", "message", "action"}
+    assert all(set(p) == {"file", "sheet", "cell", "code", "severity", "message", "action", "fix"}
                for p in report["problems"])
+    assert all(p["fix"] == Code.of(p["code"]).fix for p in report["problems"])  # as on the Kontroll sheet
 
 
 def test_missing_department_and_foreign_leftovers(tiny_plan_path, tmp_path) -> None:

@@ -52,6 +52,9 @@ class Code(str, Enum):
             raise ValueError(f"unknown problem code {value!r}: add it to xlplan.codes.Code")
         return member
 
+    def __hash__(self) -> int:  # as its value, so that 'rad_saknas' and Code.RAD_SAKNAS are one key in a set
+        return str.__hash__(self)
+
     def __str__(self) -> str:
         return str(self.value)
 
@@ -135,7 +138,7 @@ class Code(str, Enum):
               "Stäng filen om den är öppen, kontrollera att du får skriva i mappen och kör igen.")
     INTERNT_FEL = ("internt_fel", "fel", "Oväntat fel",
                    "Kör igen; händer det igen, skicka loggfilen till den som förvaltar xlplan.")
-    INTE_AVDELNINGSFIL = ("inte_avdelningsfil", "info", "Ingen avdelningsfil",
+    INTE_AVDELNINGSFIL = ("inte_avdelningsfil", "fel", "Ingen avdelningsfil",
                           "Inget att göra om filen inte är en avdelningsfil; annars fyll den på nytt.")
     HOPPADES_OVER = ("hoppades_over", "info", "Filen hoppades över", "Läs meddelandet; rätta filen och kör igen.")
     SAKERHETSKOPIA = ("sakerhetskopia", "info", "Säkerhetskopia", "Inget att göra.")
@@ -179,13 +182,13 @@ class Code(str, Enum):
     FIL_KOPIA = ("fil_kopia", "varning", "Exakt kopia av en annan fil",
                  "Inget att göra; kopian räknas en gång. Ta gärna bort den.")
     SKADAD_KOPIA = ("skadad_kopia", "fel", "Skadad fil för avdelningen", "Ta bort den skadade filen ur mappen.")
-    INTE_KLAR = ("inte_klar", "varning", "Inte markerad som klar",
+    INTE_KLAR = ("inte_klar", "info", "Inte markerad som klar",
                  "Be avdelningen trycka Kontrollera och lämna in.")
     STATUS_EJ_REGISTRERAD = ("status_ej_registrerad", "varning", "Inlämningsstatus satt för hand",
                              "Använd knappen Kontrollera och lämna in (eller controllerns Godkänn/Skicka tillbaka).")
     RAD_EJ_I_PLANEN = ("rad_ej_i_planen", "varning", "Raden finns inte i planen",
                        "Raden togs inte med. " + _REFILL)
-    OGILTIGT_VAL = ("ogiltigt_val", "varning", "Värdet finns inte i listan", "Välj ett värde ur cellens lista.")
+    OGILTIGT_VAL = ("ogiltigt_val", "fel", "Värdet finns inte i listan", "Välj ett värde ur cellens lista.")
     JAMFORELSER = ("jamforelser", "info", "Jämförelsevärden från Kolada", "Inget att göra.")
     JAMFORELSER_OLASBAR = ("jamforelser_olasbar", "varning", "Jämförelsefilen kan inte läsas",
                            "Kör xlplan pull för avdelningsfilerna i mappen igen.")

@@ -471,6 +471,7 @@ class Column:
     words: dict[str, str] | None = None  # stored value -> the Swedish word shown
     aliases: tuple[str, ...] = ()  # headers of earlier versions, still read
     added: bool = False  # added after format 1: a file of an earlier version may lack it (read as empty)
+    derived: bool = False  # shown from a property of the record (Problem.fix), not read back
 
 
 @dataclass(frozen=True)
@@ -567,7 +568,7 @@ PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Fil", "file", width=30), _c("Blad", "sheet", width=18), _c("Cell", "cell", width=8),
     _c("Allvar", "severity", width=11, words=SEVERITY_WORDS),
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
-    _c("Så gör du", "fix", width=50),  # the code's fix (xlplan.codes), the same in the JSON report
+    _c("Så gör du", "fix", width=50, derived=True),  # the code's fix (xlplan.codes), as in the JSON report
     _c("Kod", "code", width=18, technical=True),
 ), status_column="Allvar", colours={SEVERITY_WORDS[s]: c for s, c in SEVERITY_COLOURS.items()})
 
@@ -1102,6 +1103,8 @@ def _read_spec(rows: list[list[Any]], spec: SheetSpec, file: str) -> list[Any]:
     missing = []
     for c in spec.columns:
         col = next((header[norm_header(h)] for h in (c.header, *c.aliases) if norm_header(h) in header), None)
+        if c.derived:
+            continue
         if col is not None:
             where[c.attr] = col
         elif not c.added:
@@ -1132,8 +1135,6 @@ def _cell(raw: list[Any], col: int) -> Any:
 
 
 def _build(spec: SheetSpec, values: dict[str, Any], file: str, r0: int) -> Any:
-    names = {f.name for f in fields(spec.record)}
-    values = {k: v for k, v in values.items() if k in names}  # a column shown from a property (Problem.fix)
     for f in fields(spec.record):
         if values.get(f.name) is None:
             if f.default is not MISSING:
