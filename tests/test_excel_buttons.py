@@ -643,3 +643,23 @@ def test_submit_blocks_on_a_cell_showing_an_error(dept: Path) -> None:
     alert = only_alert(press(dept, excel.submit))
     assert alert.mode == "critical"
     assert f"{INDICATORS}!{cell}: Cellen visar felet #DIV/0!" in alert.prompt
+
+
+def test_the_controller_plan_is_read_from_the_open_book(controller: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan sheets of the open controller workbook are parsed from xlwings grids: no file is read or written."""
+    from xlremote import open_remote_book
+
+    import xlplan.tables
+    from xlplan.planio import read_plan
+
+    on_disk = read_plan(controller)
+    book = open_remote_book(controller.name)
+    try:
+        opened: list[str] = []
+        monkeypatch.setattr(xlplan.tables, "open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        monkeypatch.setattr("xlplan.planio.open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        plan = excel.controller_plan(book)
+    finally:
+        book.close()
+    assert opened == []
+    assert plan == on_disk and plan.version == on_disk.version
