@@ -358,7 +358,8 @@ def _parsed(source: FileSource, indicator: Indicator, table: FileTable, number: 
                                   severity="info"))
     value = parse_number(raw)
     if value is None:
-        return _Hit(None, Problem(Code.EXPORT_INTE_TAL, f"Rad {number}, kolumn '{source.value_column}': '{text}' är inte "
+        return _Hit(None, Problem(Code.EXPORT_INTE_TAL,
+                                  f"Rad {number}, kolumn '{source.value_column}': '{text}' är inte "
                                   "ett tal (skriv t.ex. 48,5 eller 1 012).", table.path.name, table.sheet,
                                   severity="varning", action="värdet lästes inte"))
     modified = dt.datetime.fromtimestamp(table.path.stat().st_mtime, dt.UTC).replace(microsecond=0)

@@ -212,7 +212,8 @@ def _rows_by_cell(sheet: BookSheet | None) -> dict[str, BookRow]:
 def _missing_row(ctx: _Ctx, ind: Indicator, series: str | None, row_id: str) -> list[Flag]:
     if row_id in ctx.book.expected_rows:
         return []  # the reader has already said so
-    return [Flag(Code.PLANRAD_SAKNAS, f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
+    return [Flag(Code.PLANRAD_SAKNAS,
+                 f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
                  "på nytt med xlplan fill --update.", ind.id, series, ctx.sheet)]
 
 

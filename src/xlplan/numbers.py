@@ -326,7 +326,8 @@ def read_outcome(raw: object, unit: str | None = None, *, number_format: str | N
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return OutcomeReading(raw)
     if isinstance(raw, bool):
-        return OutcomeReading(raw, problem=Code.INTE_TAL, message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
+                              message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     if isinstance(raw, (int, float, Decimal)):
         value = _finite(float(raw))
         if value is None:
@@ -335,7 +336,8 @@ def read_outcome(raw: object, unit: str | None = None, *, number_format: str | N
             return OutcomeReading(raw, float(f"{value * 100:.12g}"), percent_format=True, plain=True)
         return OutcomeReading(raw, value, plain=True)
     if not isinstance(raw, str):
-        return OutcomeReading(raw, problem=Code.INTE_TAL, message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
+                              message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     text = normalise_space(raw)
     if is_no_value(text):
         return OutcomeReading(raw)

@@ -344,7 +344,8 @@ def _unique(items: Iterable[Any], key: Callable[[Any], str], sheet: str, col: st
         if not k:
             continue
         if k in seen:
-            c.add(sheet, row.ref(col), Code.PLAN_DUBBLETT, f"{col} '{k}' finns redan på rad {seen[k]}; id måste vara unika.")
+            c.add(sheet, row.ref(col), Code.PLAN_DUBBLETT,
+                  f"{col} '{k}' finns redan på rad {seen[k]}; id måste vara unika.")
         else:
             seen[k] = row.number
 
@@ -359,7 +360,8 @@ def _duplicate_rows(rows: list[Row], cols: tuple[str, ...], col: str, label: str
             continue
         key = tuple(" ".join(str(p).split()).casefold() for p in parts)
         if key in seen:
-            c.add(row.sheet, row.ref(col), Code.PLAN_DUBBLETT, f"{label} '{row.get(col)}' finns redan på rad {seen[key]} "
+            c.add(row.sheet, row.ref(col), Code.PLAN_DUBBLETT,
+                  f"{label} '{row.get(col)}' finns redan på rad {seen[key]} "
                   f"{scope}; slå ihop raderna eller ta bort den ena.")
         else:
             seen[key] = row.number
@@ -437,12 +439,14 @@ def plan_from_grids(sheet_names: list[str], rows_of: Callable[[str], list[list[A
         raw = raws[sheet]
         header_row = find_header_row(raw, sheet)
         if header_row > 0:
-            c.add(sheet, f"rad {header_row + 1}", Code.RUBRIKRAD, f"Rubrikraden ska vara rad 1 på bladet '{sheet}', men "
+            c.add(sheet, f"rad {header_row + 1}", Code.RUBRIKRAD,
+                  f"Rubrikraden ska vara rad 1 på bladet '{sheet}', men "
                   f"rubrikerna står på rad {header_row + 1}. Ta bort raderna ovanför rubrikraden.")
         headers, rows = table(raw, sheet, header_row)
         for col in REQUIRED_COLUMNS.get(sheet, ()):
             if norm_header(col) not in headers and (rows or sheet in REQUIRED_SHEETS):
-                c.add(sheet, f"rad {header_row + 1}", Code.PLAN_KOLUMN_SAKNAS, f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
+                c.add(sheet, f"rad {header_row + 1}", Code.PLAN_KOLUMN_SAKNAS,
+                      f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
         long_texts(rows, c)
         tabs[sheet] = (headers, rows)
     return build_plan(tabs, c)
