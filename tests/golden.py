@@ -37,6 +37,16 @@ def _colour(fill: Any) -> str | None:
     return str(colour.rgb) if colour is not None and colour.type == "rgb" else str(colour.value)
 
 
+def _dxf_colour(fill: Any) -> str | None:
+    """A conditional format's fill colour: openpyxl writes it as fgColor, XlsxWriter (as Excel) as bgColor."""
+    if fill is None:
+        return None
+    for colour in (fill.fgColor, fill.bgColor):
+        if colour is not None and colour.type == "rgb" and colour.rgb not in ("00000000", "FF000000"):
+            return str(colour.rgb)[-6:]
+    return None
+
+
 def _sheet_items(ws: Worksheet) -> Iterator[Item]:
     name = ws.title
     yield f"{name}: synlighet", ws.sheet_state
@@ -57,8 +67,8 @@ def _sheet_items(ws: Worksheet) -> Iterator[Item]:
     rules = []
     for cf in ws.conditional_formatting:
         for rule in cf.rules:
-            fill = _colour(rule.dxf.fill) if rule.dxf is not None else None
-            font = str(rule.dxf.font.color.rgb) if rule.dxf is not None and rule.dxf.font is not None \
+            fill = _dxf_colour(rule.dxf.fill) if rule.dxf is not None else None
+            font = str(rule.dxf.font.color.rgb)[-6:] if rule.dxf is not None and rule.dxf.font is not None \
                 and rule.dxf.font.color is not None else None
             rules.append((str(cf.sqref), rule.type, rule.operator, tuple(rule.formula or ()), fill, font))
     yield f"{name}: villkorsstyrd formatering", sorted(rules)

@@ -228,8 +228,8 @@ def test_every_sheet_prints_with_title_and_repeated_header(tmp_path: Path) -> No
         assert ws.print_title_rows and ws.print_area, ws.title
     ws = wb["Kontroll"]
     header = [c.value for c in ws[3]]
-    assert header[-1] == "Kod" and ws.column_dimensions["G"].hidden
-    assert "$A$1:$F$" in str(ws.print_area)  # the code is outside the print area
+    assert header[-2:] == ["Så gör du", "Kod"] and ws.column_dimensions["H"].hidden  # the code's fix is shown
+    assert "$A$1:$G$" in str(ws.print_area)  # the code is outside the print area
     severities = {r[header.index("Allvar")] for r in ws.iter_rows(min_row=4, values_only=True)}
     assert severities <= {"Fel", "Varning", "Information"}
     sub = wb["Inlämning"]

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xlplan.codes import Code
 from xlplan.committee import read_committee_workbook
 from xlplan.consolidate import consolidate, goal_assessment
 from xlplan.deptbook import read_department_workbook
@@ -186,8 +187,9 @@ def test_every_planted_problem_is_reported(tiny_plan_path, folder, tmp_path) -> 
     assert line(data, "LSS", "I3").outcome == 8.0
     subs = {s["department_id"]: s for s in report["submissions"]}
     assert subs["ALD"]["problems"] == len([p for p in report["problems"] if p["file"] == ald.name])
-    assert all(set(p) == {"file", "sheet", "cell", "code", "severity", "message", "action"}
+    assert all(set(p) == {"file", "sheet", "cell", "code", "severity", "message", "action", "fix"}
                for p in report["problems"])
+    assert all(p["fix"] == Code.of(p["code"]).fix for p in report["problems"])  # as on the Kontroll sheet
 
 
 def test_missing_department_and_foreign_leftovers(tiny_plan_path, tmp_path) -> None:
@@ -233,7 +235,7 @@ def test_identical_copy_counts_once(tiny_plan_path, folder, tmp_path) -> None:
     shutil.copy(files["ALD"], twin)
     result, data, _ = run(tiny_plan_path, avd, tmp_path)
     assert "ALD" in result.included and line(data, "ALD", "I1").outcome == 91
-    (dup,) = [p for p in data.problems if p.code == "dubblett"]
+    (dup,) = [p for p in data.problems if p.code == "fil_kopia"]
     assert dup.severity == "varning" and dup.file in {twin.name, files["ALD"].name}
 
 
@@ -276,7 +278,7 @@ def test_older_plan_version_is_mapped_by_ids(tiny_tables, write_tables, tmp_path
     assert line(data, "ALD", "I1").status == "Delvis uppfyllt"  # misses 95, up from the baseline 88
     gone = next(p for p in ald if p.code == "rad_ej_i_planen")
     assert "I|I3|" in gone.message and "7" in gone.message  # the typed value is not lost
-    new_row = next(p for p in ald if p.code == "rad_saknas")
+    new_row = next(p for p in ald if p.code == "planrad_saknas")
     assert "I|I5|" in new_row.message and "ändrats" in new_row.message
     assert line(data, "ALD", "I5").status == "Utfall saknas"
 

@@ -476,20 +476,104 @@ def test_unprotected_does_nothing_on_the_remote_engine() -> None:
 
 
 def test_department_book_reader_sees_unsaved_values(dept: Path) -> None:
-    """The snapshot the library reads is the book as open, not the file on disk."""
+    """The open book is read as grids through xlwings (one range read per sheet), not from the file on disk,
+    and the parser reads the same as from the file."""
     from xlremote import open_remote_book
 
-    outcomes(dept, {"I|I1|": 77})
+    from xlplan.deptbook import parse_department_grids
+
+    on_disk = read_department_workbook(dept)
     book = open_remote_book(dept.name)
+    outcomes(dept, {"I|I1|": 77})  # the file changes after the book was opened: the book is what counts
     try:
-        snap = excel.snapshot(book, dept.parent.parent)
-        read: DepartmentBook = read_department_workbook(snap)
+        grids = excel.BookGrids(book)
+        read: DepartmentBook = parse_department_grids(grids)
     finally:
         book.close()
-    assert snap.name == dept.name
-    assert read.metadata["plan_id"] == "testkommun-von-2024" and read.metadata["generated_at"].endswith("+00:00")
-    assert read.row(INDICATORS, "I|I1|").raw["outcome"] == 77  # type: ignore[union-attr]
-    assert read.problems == []
+    assert read.path.name == dept.name
+    assert read.metadata == on_disk.metadata and read.metadata["generated_at"].endswith("+00:00")
+    assert read.problems == [] and read.expected_rows == on_disk.expected_rows
+    for name, sheet in on_disk.sheets.items():
+        got = read.sheets[name]
+        assert (got.actual_name, got.header_row, got.columns) == (sheet.actual_name, sheet.header_row, sheet.columns)
+        assert {rid: (r.values, r.raw, r.cells) for rid, r in got.rows.items()} == {
+            rid: (r.values, r.raw, r.cells) for rid, r in sheet.rows.items()}, name
+    assert grids.reads == len(set(grids._rows)) <= len(book_sheets(dept))  # each sheet read at most once
+
+
+def book_sheets(path: Path) -> list[str]:
+    return load_workbook(path, read_only=True).sheetnames
+
+
+def test_open_book_grids_match_calamine_types_and_errors(dept: Path) -> None:
+    """Numbers, dates, empty cells and error cells read from the open book as calamine reads them."""
+    import datetime as dt
+
+    from xlremote import open_remote_book
+
+    from xlplan.deptbook import FileGrids, parse_department_grids
+
+    outcomes(dept, {"I|I1|": 91.5, "I|I3|": "7,9"})
+    comment = address(dept, "I|I2|Äldre", "comment")
+    set_cells(dept, INDICATORS, {comment: dt.datetime(2024, 8, 31, 12, 0)})
+    book = open_remote_book(dept.name)
+    try:
+        grids = excel.BookGrids(book)
+        rows = grids.rows(INDICATORS)
+    finally:
+        book.close()
+    file_rows = FileGrids(dept).rows(INDICATORS)
+    assert rows == file_rows
+    assert [type(v) for v in rows[5]] == [type(v) for v in file_rows[5]]
+    grid, errors = excel.grid_from_values([["Rad-id", "Utfall", None], ["I|x|", "#DIV/0!"], [None, 3, "#N/A"], [True, 2.5]])
+    assert grid == [["Rad-id", "Utfall", ""], ["I|x|", "", ""], ["", 3.0, ""], [True, 2.5, ""]]
+    assert [type(v) for v in grid[2] + grid[3]] == [str, float, str, bool, float, str]
+    assert errors == {"B2": "#DIV/0!", "C3": "#N/A"}
+
+
+@pytest.mark.parametrize("button", ["flag", "pull", "submit"])
+def test_the_department_buttons_write_no_copy_of_the_book(dept: Path, tmp_path: Path, button: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No temporary copy: nothing is written to the temp folder, and the department file is never opened
+    by the file reader (calamine), and no workbook is saved by openpyxl, while the button runs."""
+    import tempfile
+
+    import xlplan.tables
+
+    outcomes(dept, {"I|I1|": 85, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 71, "I|I3|": 7.2})
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    opened: list[str] = []
+    real_open = xlplan.tables.open_workbook
+
+    def counting_open(path: Path) -> Any:
+        opened.append(Path(path).name)
+        return real_open(path)
+
+    from openpyxl import Workbook
+
+    def no_copy(*_a: Any, **_k: Any) -> None:
+        raise AssertionError("a workbook was written")
+
+    func = getattr(excel, button)
+
+    def pressed() -> None:  # only what the button itself does is watched (not the harness around it)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(xlplan.tables, "open_workbook", counting_open)
+            mp.setattr("xlplan.deptbook.open_workbook", counting_open)
+            mp.setattr(Workbook, "save", no_copy)  # the old read path saved a copy of the book with openpyxl
+            func()
+
+    if button == "pull":
+        with KoladaStandin() as server:
+            monkeypatch.setenv(excel.KOLADA_ENV, server.url)
+            run = press(dept, pressed)
+    else:
+        run = press(dept, pressed)
+    assert not any(a.title.endswith("fel") or "oväntat" in a.prompt for a in run.alerts), run.alerts
+    assert dept.name not in opened
+    assert list(temp.iterdir()) == []
 
 
 def status_cells(path: Path) -> dict[str, Any]:
@@ -561,3 +645,23 @@ def test_submit_blocks_on_a_cell_showing_an_error(dept: Path) -> None:
     alert = only_alert(press(dept, excel.submit))
     assert alert.mode == "critical"
     assert f"{INDICATORS}!{cell}: Cellen visar felet #DIV/0!" in alert.prompt
+
+
+def test_the_controller_plan_is_read_from_the_open_book(controller: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan sheets of the open controller workbook are parsed from xlwings grids: no file is read or written."""
+    from xlremote import open_remote_book
+
+    import xlplan.tables
+    from xlplan.planio import read_plan
+
+    on_disk = read_plan(controller)
+    book = open_remote_book(controller.name)
+    try:
+        opened: list[str] = []
+        monkeypatch.setattr(xlplan.tables, "open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        monkeypatch.setattr("xlplan.planio.open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        plan = excel.controller_plan(book)
+    finally:
+        book.close()
+    assert opened == []
+    assert plan == on_disk and plan.version == on_disk.version

@@ -100,7 +100,7 @@ def test_missing_row_and_conflicting_rows(tmp_path: Path, write_tables: Callable
     values, problems = read_file_values(plan, tmp_path, ["ALD", "LSS"], PERIOD)
     assert values == []
     codes = sorted(p.code for p in problems)
-    assert codes == ["flera_rader", "rad_saknas"]
+    assert codes == ["export_rad_saknas", "flera_rader"]
     assert any("a.csv rad 2" in p.message and "b.csv rad 2" in p.message for p in problems)
 
 

@@ -44,15 +44,15 @@ def test_all_errors_reported_at_once_with_sheet_and_cell(tiny_tables, write_tabl
         read_plan(write_tables(tiny_tables))
     codes = {(p.sheet, p.code) for p in exc.value.problems}
     assert ("Indikatorer", "okand_referens") in codes
-    assert ("Indikatorer", "dubblett") in codes
-    assert ("Indikatorer", "inte_tal") in codes
+    assert ("Indikatorer", "plan_dubblett") in codes
+    assert ("Indikatorer", "plan_inte_tal") in codes
     assert ("Indikatorer", "ogiltig_polaritet") in codes
     assert ("Internkontroll", "inte_heltal") in codes
     assert ("Aktiviteter", "okand_referens") in codes
     assert ("Avdelningar", "saknas") in codes
     msg = str(exc.value)
     assert "blad 'Indikatorer'" in msg and "'ca 5' är inte ett tal" in msg
-    bad_min = next(p for p in exc.value.problems if p.code == "inte_tal")
+    bad_min = next(p for p in exc.value.problems if p.code == "plan_inte_tal")
     assert bad_min.cell and bad_min.cell.endswith("4")  # row 4 = third indicator
 
 
@@ -93,7 +93,7 @@ def test_budget_errors_name_the_right_row(tiny_tables, write_tables):
     tiny_tables["Ekonomi"][2]["Avdelnings-id"] = "OKÄND"
     _, problems = plan_from_workbook(write_tables(tiny_tables))
     cells = {(p.code, p.cell) for p in problems if p.sheet == "Ekonomi"}
-    assert ("inte_tal", "D2") in cells
+    assert ("plan_inte_tal", "D2") in cells
     assert ("okand_referens", "A4") in cells
 
 

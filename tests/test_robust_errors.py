@@ -209,9 +209,9 @@ def test_plan_check_refuses_duplicate_keys(tiny_tables: dict[str, Any], write_ta
     tiny_tables["Indikatorer"][1]["Serier"] = "Äldre; Funktionsstöd; äldre"
     plan, problems = check(tiny_tables, write_tables)
     assert plan is None
-    dup = sorted((p.sheet, p.cell) for p in problems if p.code == "dubblett")
+    dup = sorted((p.sheet, p.cell) for p in problems if p.code == "plan_dubblett")
     assert [s for s, _ in dup] == ["Ekonomi", "Indikatorer", "Personal"]
-    messages = " ".join(p.message for p in problems if p.code == "dubblett")
+    messages = " ".join(p.message for p in problems if p.code == "plan_dubblett")
     assert "Posten 'intäkter' finns redan på rad 2 för samma avdelning och år" in messages
     assert "Nyckeltalet 'Sjukfrånvaro totalt' finns redan på rad 2 för samma avdelning" in messages
     assert "Serien 'äldre' står två gånger" in messages
@@ -243,7 +243,7 @@ def test_plan_swapped_sheet_names_get_one_clear_message(tiny_tables: dict[str, A
     swapped = [p for p in problems if p.code == "fel_blad"]
     assert {p.sheet for p in swapped} == {"Mål", "Indikatorer"}
     assert "har rubrikerna för bladet 'Indikatorer'" in next(p.message for p in swapped if p.sheet == "Mål")
-    assert not [p for p in problems if p.code == "kolumn_saknas"]
+    assert not [p for p in problems if p.code == "plan_kolumn_saknas"]
 
 
 def test_plan_title_row_above_headers_is_one_message(tiny_tables: dict[str, Any],

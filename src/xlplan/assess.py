@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from xlplan.codes import Code
 from xlplan.model import Goal, Indicator, PersonnelTarget
 from xlplan.numbers import OutcomeReading, format_number, normalise_unit, read_outcome
 from xlplan.status import Status, StatusResult, StatusSettings, evaluate, reference
@@ -35,7 +36,7 @@ CellKey = Literal["outcome", "assessment", "comparison", "status", "target"]
 
 COMPARISON_TYPED = "Inskrivet av avdelningen"
 # Flags that come from reading the outcome cell (the department reader reports them too).
-READER_CODES = ("inte_tal", "utfall_enhet")
+READER_CODES = (Code.INTE_TAL, Code.UTFALL_ENHET)
 _OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
 _NOT_SHARE_WORDS = ("avvikelse", "förändring", "ökning", "minskning", "skillnad", "differens", "tillväxt",
                     "utveckling", "avkastning", "resultat")
@@ -67,7 +68,7 @@ class RowInputs:
 
 @dataclass(frozen=True)
 class AssessFlag:
-    code: str
+    code: Code
     severity: Severity
     message: str  # Swedish, without location
     cell: CellKey = "outcome"  # the column the flag points at
@@ -200,7 +201,7 @@ def assess(x: RowInputs) -> Assessment:
     ref, ref_source = _reference(x)
     flags += _status_flags(x, result, value, ref, ref_source, bad_input)
     if x.comparison_text is not None and uses_comparison(x.target, x.baseline, x.series):
-        flags.append(AssessFlag("jamforelsevarde_text", "varning", f"'{x.comparison_text}' i kolumnen "
+        flags.append(AssessFlag(Code.JAMFORELSEVARDE_TEXT, "varning", f"'{x.comparison_text}' i kolumnen "
                                 "Jämförelsevärde är inget tal och räknas inte. Skriv bara talet, t.ex. 48,5.",
                                 "comparison"))
     return Assessment(result.status, result, reading, ref, ref_source, tuple(flags),
@@ -227,12 +228,12 @@ def _show(x: RowInputs, v: float | None) -> str:
 def _reading_notes(x: RowInputs, r: OutcomeReading, value: float) -> list[AssessFlag]:
     out = []
     if r.converted:
-        out.append(AssessFlag("utfall_omraknat", "info", f"'{str(r.raw).strip()}' räknades om till "
+        out.append(AssessFlag(Code.UTFALL_OMRAKNAT, "info", f"'{str(r.raw).strip()}' räknades om till "
                               f"{_show(x, value)} (indikatorns enhet)."))
     if r.year is not None:
-        out.append(AssessFlag("utfall_ar", "info", f"Utfallet {format_number(value)} gäller år {r.year}."))
+        out.append(AssessFlag(Code.UTFALL_AR, "info", f"Utfallet {format_number(value)} gäller år {r.year}."))
     if r.percent_format:
-        out.append(AssessFlag("utfall_procentformat", "info", f"Cellen är formaterad som procent och visar "
+        out.append(AssessFlag(Code.UTFALL_PROCENTFORMAT, "info", f"Cellen är formaterad som procent och visar "
                               f"{format_number(value)} %; det lästes som {format_number(value)}."))
     return out
 
@@ -248,7 +249,7 @@ def _range_flags(x: RowInputs, v: float) -> list[AssessFlag]:
                 f"Utfallet {shown} är högre än det rimliga maxvärdet {format_number(hi)}.")
     else:
         return _fraction_flags(x, v) if x.share else []
-    return [AssessFlag("utfall_orimligt", "fel", text + " Kontrollera värdet (Min/Max i planen).")]
+    return [AssessFlag(Code.UTFALL_ORIMLIGT, "fel", text + " Kontrollera värdet (Min/Max i planen).")]
 
 
 def _levels(x: RowInputs) -> list[float]:
@@ -265,7 +266,7 @@ def _fraction_flags(x: RowInputs, v: float) -> list[AssessFlag]:
     if not (0 < v < 1) or (levels and max(levels) <= 1):
         return []
     known = f" (nuläge, målvärde eller jämförelsevärde upp till {format_number(max(levels))})" if levels else ""
-    return [AssessFlag("andel_som_brak", "varning", f"Utfallet {format_number(v)} ser ut som en andel skriven som "
+    return [AssessFlag(Code.ANDEL_SOM_BRAK, "varning", f"Utfallet {format_number(v)} ser ut som en andel skriven som "
                        f"bråk{known}. Skrevs det som procent i Excel (t.ex. 58%)? Skriv talet i procent, "
                        "t.ex. 58.")]
 
@@ -277,18 +278,18 @@ def _status_flags(x: RowInputs, result: StatusResult, value: float | None, ref: 
     cell = x.cells.get
     if result.status is Status.MALVARDE_SAKNAS:
         year = f" för {x.year}" if x.year else ""
-        out.append(AssessFlag("malvarde_saknas", "varning", f"Indikatorn har inget målvärde{year} i planen; "
+        out.append(AssessFlag(Code.MALVARDE_SAKNAS, "varning", f"Indikatorn har inget målvärde{year} i planen; "
                               "statusen kan inte räknas fram.", "target"))
     if (result.status is Status.UTFALL_SAKNAS or (result.status in (Status.MALVARDE_SAKNAS, Status.REDOVISAS)
                                                  and value is None)) \
             and not bad_input:
-        out.append(AssessFlag("utfall_saknas", "varning", f"Utfall saknas för {x.period_label}. Skriv utfallet i "
+        out.append(AssessFlag(Code.UTFALL_SAKNAS, "varning", f"Utfall saknas för {x.period_label}. Skriv utfallet i "
                               f"cell {cell('outcome', '')} (bara talet, t.ex. 48,5)."))
     if result.status in (Status.EJ, Status.DELVIS):
-        code = "mal_ej_uppfyllt" if result.status is Status.EJ else "mal_delvis_uppfyllt"
-        out.append(AssessFlag(code, "varning", _missed_text(x, st, value, result, ref, ref_source), "status"))
-    for code in result.flags:
-        out.append(_rule_flag(code, x, st, value, ref, ref_source))
+        missed = Code.MAL_EJ_UPPFYLLT if result.status is Status.EJ else Code.MAL_DELVIS_UPPFYLLT
+        out.append(AssessFlag(missed, "varning", _missed_text(x, st, value, result, ref, ref_source), "status"))
+    for flag in result.flags:
+        out.append(_rule_flag(Code.of(flag), x, st, value, ref, ref_source))
     return out
 
 
@@ -340,7 +341,7 @@ def _missed_text(x: RowInputs, st: SeriesTarget | None, value: float | None, res
     return text + "."
 
 
-def _rule_flag(code: str, x: RowInputs, st: SeriesTarget | None, value: float | None, ref: float | None,
+def _rule_flag(code: Code, x: RowInputs, st: SeriesTarget | None, value: float | None, ref: float | None,
                ref_source: str | None) -> AssessFlag:
     cell = x.cells.get
     shown = _show(x, value) if value is not None else ""

@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, report_unexpected
+from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, fix_lines, report_unexpected
 from xlplan.naming import CONTROLLER_WORKBOOK, committee_file
 
 
@@ -86,6 +86,8 @@ def plan_check(
             typer.echo(f"Planen {plan.name} har {len(problems)} fel:", err=True)
             for p in problems:
                 typer.echo(f"  - {p}", err=True)
+            for line in fix_lines(problems):
+                typer.echo(line, err=True)
         raise typer.Exit(2)
     summary = plan_summary(parsed)
     found = _kolada_suggestions(parsed, kolada_url, cache_dir)
@@ -285,6 +287,8 @@ def consolidate_cmd(
                if p.severity == "fel" and p.action == NOT_INCLUDED and p.code != "inte_avdelningsfil"]
     for p in skipped:
         typer.echo(f"  Togs inte med: {p}")
+    for line in fix_lines(skipped):
+        typer.echo(line)
     if skipped or (strict and result.counts()["fel"]):
         raise typer.Exit(1)
 

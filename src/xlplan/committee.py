@@ -45,10 +45,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xlplan.atomic import atomic_path
+from xlplan.codes import SEVERITY_WORDS
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
 from xlplan.model import COMMITTEE_ID
 from xlplan.numbers import display_decimals
-from xlplan.status import Status
+from xlplan.status import ACTIVITY_COLOURS as _ACTIVITY_COLOURS
+from xlplan.status import SEVERITY_COLOURS, Colours, Status
+from xlplan.status import STATUS_COLOURS as _STATUS_COLOURS
 from xlplan.tables import cell_ref, clean, norm_header, open_workbook, read_sheet_rows
 from xlplan.xmltext import escape_cell_text
 
@@ -67,7 +70,7 @@ META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
 
-# Indicator statuses as shown (TARGETS.md) and their colours (fill, font).
+# Indicator statuses as shown (TARGETS.md); their colours (fill, font) are xlplan.status's, by word.
 FULFILLED = Status.UPPFYLLT.label
 PARTLY = Status.DELVIS.label
 NOT_FULFILLED = Status.EJ.label
@@ -75,21 +78,9 @@ OUTCOME_MISSING = Status.UTFALL_SAKNAS.label
 TARGET_MISSING = Status.MALVARDE_SAKNAS.label
 MANUAL = Status.MANUELL.label
 STATUSES = (FULFILLED, PARTLY, NOT_FULFILLED, OUTCOME_MISSING, TARGET_MISSING, MANUAL)
-STATUS_COLOURS: dict[str, tuple[str, str]] = {
-    FULFILLED: ("C6EFCE", "006100"),
-    PARTLY: ("FFEB9C", "7F6000"),
-    NOT_FULFILLED: ("FFC7CE", "9C0006"),
-    OUTCOME_MISSING: ("E7E6E6", "3A3838"),
-    TARGET_MISSING: ("E7E6E6", "3A3838"),
-    MANUAL: ("DDEBF7", "1F4E78"),
-    "Redovisas": ("E7E6E6", "3A3838"),  # REPORTED: a series without a target of its own
-}
-ACTIVITY_COLOURS: dict[str, tuple[str, str]] = {
-    "Klar": ("C6EFCE", "006100"),
-    "Pågår": ("FFEB9C", "7F6000"),
-    "Försenad": ("FFC7CE", "9C0006"),
-    "Ej påbörjad": ("E7E6E6", "3A3838"),
-}
+STATUS_COLOURS: dict[str, Colours] = {s.label: c for s, c in _STATUS_COLOURS.items()}
+# Activity states as the committee workbook shows them (capitalised).
+ACTIVITY_COLOURS: dict[str, Colours] = {word.capitalize(): c for word, c in _ACTIVITY_COLOURS.items()}
 
 
 # ---------------------------------------------------------------- records
@@ -326,7 +317,7 @@ TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
     ("framtid", "Framtid"),
 )
 CANNOT_ASSESS = "Kan inte bedömas"
-REPORTED = "Redovisas"
+REPORTED = Status.REDOVISAS.label
 # The words a committee may choose as a goal's samlad bedömning (the drop-down on Texter).
 GOAL_WORDS = (FULFILLED, PARTLY, NOT_FULFILLED, CANNOT_ASSESS)
 # The support of a goal: how many of its DISTINCT indicators have each verdict (see indicator_verdict).
@@ -546,6 +537,7 @@ class Column:
     words: dict[str, str] | None = None  # stored value -> the Swedish word shown
     aliases: tuple[str, ...] = ()  # headers of earlier versions, still read
     added: bool = False  # added after format 1: a file of an earlier version may lack it (read as empty)
+    derived: bool = False  # shown from a property of the record (Problem.fix), not read back
 
 
 @dataclass(frozen=True)
@@ -554,7 +546,7 @@ class SheetSpec:
     record: type
     columns: tuple[Column, ...]
     status_column: str | None = None  # header of a column coloured by status
-    colours: dict[str, tuple[str, str]] = field(default_factory=dict)
+    colours: dict[str, Colours] = field(default_factory=dict)
 
     @property
     def ordered(self) -> tuple[Column, ...]:
@@ -565,7 +557,6 @@ class SheetSpec:
 TKR = "#,##0;-#,##0"
 DATETIME = "yyyy-mm-dd hh:mm"
 VALUE = "value"  # number format chosen per value: grouped thousands, the decimals it is shown with
-SEVERITY_WORDS = {"fel": "Fel", "varning": "Varning", "info": "Information"}
 
 
 def _c(header: str, attr: str, kind: str = "text", width: float = 14, fmt: str | None = None,
@@ -651,8 +642,9 @@ PROBLEMS = SheetSpec("Kontroll", Problem, (
     _c("Fil", "file", width=30), _c("Blad", "sheet", width=18), _c("Cell", "cell", width=8),
     _c("Allvar", "severity", width=11, words=SEVERITY_WORDS),
     _c("Meddelande", "message", width=70), _c("Åtgärd", "action", width=30),
+    _c("Så gör du", "fix", width=50, derived=True),  # the code's fix (xlplan.codes), as in the JSON report
     _c("Kod", "code", width=18, technical=True),
-), status_column="Allvar", colours={"Fel": ("FFC7CE", "9C0006"), "Varning": ("FFEB9C", "7F6000")})
+), status_column="Allvar", colours={SEVERITY_WORDS[s]: c for s, c in SEVERITY_COLOURS.items()})
 
 ANSWERS = SheetSpec("Frågor", AnswerLine, (
     _c("Mål-id", "goal_id", width=8), _c("Fråga-id", "question_id", width=10), _c("Fråga", "question", width=48),
@@ -894,7 +886,7 @@ def wrapped_lines(text: str, width: float) -> int:
 
 
 def add_status_colours(ws: Worksheet, fm: Formats, column: int, first_row: int, last_row: int,
-                       colours: dict[str, tuple[str, str]]) -> None:
+                       colours: dict[str, Colours]) -> None:
     """Colour a status column by its value (conditional formatting, so edits recolour)."""
     for label, (fill, font) in colours.items():
         ws.conditional_format(first_row, column, max(last_row, first_row), column, {
@@ -1209,6 +1201,8 @@ def _read_spec(rows: list[list[Any]], spec: SheetSpec, file: str) -> list[Any]:
     missing = []
     for c in spec.columns:
         col = next((header[norm_header(h)] for h in (c.header, *c.aliases) if norm_header(h) in header), None)
+        if c.derived:
+            continue
         if col is not None:
             where[c.attr] = col
         elif not c.added:
@@ -1247,7 +1241,7 @@ def _build(spec: SheetSpec, values: dict[str, Any], file: str, r0: int) -> Any:
                 values[f.name] = ""
     try:
         return spec.record(**values)
-    except TypeError as exc:  # a required column left empty
+    except (TypeError, ValueError) as exc:  # a required column left empty, an unknown problem code
         raise WorkbookRefused(file, f"blad '{spec.name}', rad {r0 + 1}: raden är ofullständig ({exc}).") from exc
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.atomic import write_bytes_atomic
+from xlplan.codes import Code
 from xlplan.committee import Comparison
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.kolada.models import KoladaValue, KpiMeta, MunicipalityGroup
@@ -80,7 +81,7 @@ def resolve_group(setting: str | None, municipality: str,
         names = "; ".join(f"{g.title} ({g.id})" for g in found[:5])
         msg = (f"Flera kommungrupper matchar '{text}': {names}. Ange gruppens id (G…) i planens "
                "inställning Liknande kommuner.")
-    return None, Problem("grupp_okand", msg, sheet="Inställningar", cell="Liknande kommuner", severity="varning")
+    return None, Problem(Code.GRUPP_OKAND, msg, sheet="Inställningar", cell="Liknande kommuner", severity="varning")
 
 
 def _pick_group(found: list[MunicipalityGroup], text: str, municipality: str) -> MunicipalityGroup | None:

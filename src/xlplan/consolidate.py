@@ -42,6 +42,7 @@ from typing import Any
 
 from xlplan.assess import Assessment, assess, personnel_inputs, row_inputs
 from xlplan.atomic import write_bytes_atomic
+from xlplan.codes import Code
 from xlplan.committee import (
     REPORTED,
     ActivityLine,
@@ -252,10 +253,13 @@ def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
 
 # ---------------------------------------------------------------- orchestration
 
-def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period, out_path: str | Path,
-                report_path: str | Path | None = None, progress: Progress | None = None) -> ConsolidationResult:
+def consolidate(folder: str | Path, plan_path: str | Path | Plan, period: str | Period, out_path: str | Path,
+                report_path: str | Path | None = None, progress: Progress | None = None,
+                plan_dir: str | Path | None = None) -> ConsolidationResult:
     """Read every department workbook in *folder* and write the committee workbook at *out_path*.
 
+    The plan's exports (ledger, HR) are found relative to *plan_dir*: by default the plan file's folder,
+    or *folder* when the plan is given as a :class:`Plan` (the controller workbook passes its own folder).
     Raises only for bad arguments (no such folder, an invalid plan, a bad
     period); every problem with a department file is reported, not raised.
     """
@@ -263,7 +267,7 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     if not folder.is_dir():
         raise BadInput(f"Mappen '{folder}' finns inte.")
     per = period if isinstance(period, Period) else parse_period(period)
-    ix = PlanIndex(read_plan(plan_path), per)
+    ix = PlanIndex(plan_path if isinstance(plan_path, Plan) else read_plan(plan_path), per)
     scan = scan_folder(folder)
     out_path, report = Path(out_path), Path(report_path) if report_path else None
     reads = read_all([p for p in scan.workbooks if not _is_output(p, out_path, report)], ix, progress)
@@ -273,9 +277,11 @@ def consolidate(folder: str | Path, plan_path: str | Path, period: str | Period,
     skipped = [found if p.file == COMPARISONS_FILE and found else p for p in skipped]
     problems = skipped + [p for r in reads for p in r.problems]
     problems += period_problems(ix.plan, per) + choice_problems(choices)
-    totals = hr_committee_totals(ix, Path(plan_path).parent)
+    exports = Path(plan_dir) if plan_dir is not None else (folder if isinstance(plan_path, Plan) else
+                                                            Path(plan_path).parent)
+    totals = hr_committee_totals(ix, exports)
     data = build_committee_data(ix, choices, problems, comparisons, totals)
-    checks = economy_checks(ix.plan, per, data.economy, Path(plan_path).parent)
+    checks = economy_checks(ix.plan, per, data.economy, exports)
     data = keep_controller_inputs(replace(data, problems=data.problems + tuple(checks)), out_path)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
@@ -306,7 +312,7 @@ def read_file(path: Path, ix: PlanIndex) -> FileRead:
         return _read_file(path, ix)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the others: report it with what we know
         return FileRead(path, None, problems=[Problem(
-            "internt_fel", f"Filen kunde inte läsas: {type(exc).__name__}: {exc}. Rapportera gärna felet.",
+            Code.INTERNT_FEL, f"Filen kunde inte läsas: {type(exc).__name__}: {exc}. Rapportera gärna felet.",
             path.name, action=NOT_INCLUDED)])
 
 
@@ -315,19 +321,19 @@ def _read_file(path: Path, ix: PlanIndex) -> FileRead:
     read = FileRead(path, facts)
     reason = preflight(path)
     if reason is not None:
-        read.problems.append(Problem("olasbar", _capital(reason) + ".", path.name, action=NOT_INCLUDED))
+        read.problems.append(Problem(Code.OLASBAR, _capital(reason) + ".", path.name, action=NOT_INCLUDED))
         return read
     try:
         book = read_department_workbook(path)
     except WorkbookUnreadable as exc:
-        read.problems.append(Problem("olasbar", f"Filen kan inte läsas som en arbetsbok: {exc.reason}",
+        read.problems.append(Problem(Code.OLASBAR, f"Filen kan inte läsas som en arbetsbok: {exc.reason}",
                                      path.name, action=NOT_INCLUDED))
         return read
     except RowsSorted as exc:
-        read.problems.append(Problem("rader_sorterade", _capital(exc.reason), path.name, action=NOT_INCLUDED))
+        read.problems.append(Problem(Code.RADER_SORTERADE, _capital(exc.reason), path.name, action=NOT_INCLUDED))
         return read
     except WorkbookRefused as exc:
-        read.problems.append(Problem("inte_avdelningsfil", f"Filen {exc.reason}", path.name, action=NOT_INCLUDED))
+        read.problems.append(Problem(Code.INTE_AVDELNINGSFIL, f"Filen {exc.reason}", path.name, action=NOT_INCLUDED))
         return read
     read.book = book
     identity = identity_problems(book, ix, path.name)
@@ -366,16 +372,16 @@ def comparison_rows(folder: Path, ix: PlanIndex) -> tuple[list[Comparison], Prob
         rows = read_comparisons(path, ix.id)
         other = [] if rows else read_comparisons(path)
     except WorkbookRefused as exc:
-        return [], Problem("jamforelser_olasbar", f"Jämförelsefilen från xlplan pull kan inte läsas: {exc.reason}",
+        return [], Problem(Code.JAMFORELSER_OLASBAR, f"Jämförelsefilen från xlplan pull kan inte läsas: {exc.reason}",
                            path.name, severity="varning", action="jämförelser saknas i sammanställningen")
     if other:
-        return [], Problem("jamforelser_annan_plan", f"Jämförelsefilen hör inte till planen '{ix.id}'. Kör "
+        return [], Problem(Code.JAMFORELSER_ANNAN_PLAN, f"Jämförelsefilen hör inte till planen '{ix.id}'. Kör "
                            "xlplan pull för avdelningsfilerna i mappen igen.", path.name, severity="varning",
                            action="jämförelser saknas i sammanställningen")
     kpis = {kpi for _, kpi in comparison_kpis(ix.plan, [ix.period])}
     chosen = sorted((c for c in rows if c.kolada_id in kpis and c.year <= ix.period.year),
                     key=_comparison_order(ix.plan.settings.municipality_id))
-    return chosen, Problem("jamforelser", f"Jämförelsevärden från Kolada (sparade av xlplan pull): {len(chosen)} "
+    return chosen, Problem(Code.JAMFORELSER, f"Jämförelsevärden från Kolada (sparade av xlplan pull): {len(chosen)} "
                            f"av filens {len(rows)} rader gäller planens nyckeltal till och med {ix.period.year} "
                            "och står på bladet Jämförelser.", path.name, severity="info",
                            action="jämförelserna togs med")
@@ -396,22 +402,22 @@ def identity_problems(book: DepartmentBook, ix: PlanIndex, name: str) -> list[Pr
     kind = book.metadata.get("kind")
     if kind and "department_id" not in book.metadata:
         what = "en nämndsammanställning" if kind == "committee" else f"en arbetsbok av slaget '{kind}'"
-        return [Problem("inte_avdelningsfil", f"Filen är {what} från xlplan, ingen avdelningsfil.", name,
+        return [Problem(Code.INTE_AVDELNINGSFIL, f"Filen är {what} från xlplan, ingen avdelningsfil.", name,
                         action=NOT_INCLUDED)]
     out = []
     if book.plan_id != plan.id:
-        out.append(Problem("annan_plan", f"Filen hör till planen '{book.plan_id or '?'}', inte till '{plan.id}'.",
+        out.append(Problem(Code.ANNAN_PLAN, f"Filen hör till planen '{book.plan_id or '?'}', inte till '{plan.id}'.",
                            name, action=NOT_INCLUDED))
     if _period_of(book.period) != period:
-        out.append(Problem("annan_period", f"Filen gäller perioden '{book.period or '?'}', inte '{period}'. "
+        out.append(Problem(Code.ANNAN_PERIOD, f"Filen gäller perioden '{book.period or '?'}', inte '{period}'. "
                            "Fyll en fil för rätt period med xlplan fill.", name, action=NOT_INCLUDED))
     if not book.department_id or ix.department(book.department_id) is None:
-        out.append(Problem("okand_avdelning", f"Avdelningen '{book.department_id or '?'}' finns inte i planen "
+        out.append(Problem(Code.OKAND_AVDELNING, f"Avdelningen '{book.department_id or '?'}' finns inte i planen "
                            f"(avdelningar: {_some(d.id for d in plan.departments)}).", name,
                            action=NOT_INCLUDED))
     version = book.metadata.get("plan_version")
     if not out and version != ix.version:
-        out.append(Problem("annan_planversion", f"Filen fylldes från en annan version av planen ({version or '?'}; "
+        out.append(Problem(Code.ANNAN_PLANVERSION, f"Filen fylldes från en annan version av planen ({version or '?'}; "
                            f"aktuell version {ix.version}). Raderna matchas mot den aktuella planen med "
                            "sina id; fyll gärna på nytt med xlplan fill --update.", name, severity="varning",
                            action="raderna matchades med id"))
@@ -460,11 +466,13 @@ def missing_rows(book: DepartmentBook, ix: PlanIndex, expected: list[tuple[str, 
         if sheet not in book.sheets:
             continue  # the whole sheet is missing: reported by the reader
         if book.metadata.get("plan_version") == ix.version:
+            code = Code.RAD_SAKNAS
             msg = f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på nytt med xlplan fill --update."
         else:
+            code = Code.PLANRAD_SAKNAS
             msg = (f"Planen har raden '{row_id}' men filen saknar den (planen har ändrats sedan filen fylldes). "
                    "Fyll filen på nytt med xlplan fill --update.")
-        out.append(Problem("rad_saknas", msg, name, book.actual_sheet_name(sheet), None,
+        out.append(Problem(code, msg, name, book.actual_sheet_name(sheet), None,
                            action="raden visas som Utfall saknas" if sheet == INDICATORS else "raden saknas"))
     return out
 
@@ -481,7 +489,7 @@ def unknown_rows(book: DepartmentBook, expected: set[str], name: str) -> list[Pr
                 continue
             typed = {k: v for k, v in row.raw.items() if v is not None and k in _INPUT_KEYS}
             shown = "; ".join(f"{k} = {v}" for k, v in typed.items()) or "inga ifyllda värden"
-            out.append(Problem("rad_ej_i_planen", f"Raden '{row_id}' finns inte i den aktuella planen för "
+            out.append(Problem(Code.RAD_EJ_I_PLANEN, f"Raden '{row_id}' finns inte i den aktuella planen för "
                                f"perioden ({shown}).", name, sheet.actual_name, f"A{row.number}", "varning",
                                "raden togs inte med"))
     return out
@@ -528,7 +536,7 @@ def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, c
         return []
     if normalise_label(str(value)) in {normalise_label(o) for o in options}:
         return []
-    return [Problem("ogiltigt_val", f"'{value}' finns inte i listan för cellen. Välj något av: "
+    return [Problem(Code.OGILTIGT_VAL, f"'{value}' finns inte i listan för cellen. Välj något av: "
                     f"{', '.join(options)}.", name, sheet, cell, action="värdet togs med som det står")]
 
 
@@ -539,7 +547,8 @@ def choose(plan: Plan, reads: list[FileRead]) -> list[Choice]:
     return [choose_for(dep, by_department.get(dep.id, [])) for dep in plan.departments]
 
 
-STRUCTURAL = frozenset({"blad_saknas", "rubrikrad_saknas", "kolumn_saknas", "rad_saknas", "olasbar"})
+STRUCTURAL = frozenset({Code.BLAD_SAKNAS, Code.RUBRIKRAD_SAKNAS, Code.KOLUMN_SAKNAS, Code.RAD_SAKNAS,
+                        Code.PLANRAD_SAKNAS, Code.OLASBAR})
 
 
 def broken(read: FileRead) -> Problem | None:
@@ -576,33 +585,33 @@ def choice_problems(choices: list[Choice]) -> list[Problem]:
             why = broken(r) if r.accepted and r not in accepted else None
             if why is not None:
                 used = f"{c.file.name} användes" if c.file is not None else "de andra filerna prövades"
-                out.append(Problem("skadad_kopia", f"Filen gäller {label} men kan inte användas ({why.message}); "
+                out.append(Problem(Code.SKADAD_KOPIA, f"Filen gäller {label} men kan inte användas ({why.message}); "
                                    f"{used}. Ta bort den skadade filen ur mappen.", r.name, action=NOT_INCLUDED))
         if c.state == "saknas":
-            out.append(Problem("inlamning_saknas", f"Ingen fil från {label} finns i mappen.", None,
+            out.append(Problem(Code.INLAMNING_SAKNAS, f"Ingen fil från {label} finns i mappen.", None,
                                severity="varning", action="avdelningens rader visas som Utfall saknas"))
         elif c.state == "avvisad":
             names = ", ".join(r.name for r in c.candidates)
-            out.append(Problem("inlamning_avvisad", f"Ingen godkänd fil från {label}: {names} kunde inte tas med "
+            out.append(Problem(Code.INLAMNING_AVVISAD, f"Ingen godkänd fil från {label}: {names} kunde inte tas med "
                                "(se filens problem).", None, severity="varning",
                                action="avdelningens rader visas som Utfall saknas"))
         elif c.state == "konflikt":
             names = ", ".join(r.name for r in accepted)
             for r in accepted:
-                out.append(Problem("konflikt", f"Två eller fler olika filer gäller {label}: {names}. Ingen av dem "
+                out.append(Problem(Code.KONFLIKT, f"Två eller fler olika filer gäller {label}: {names}. Ingen av dem "
                                    "togs med; ta bort den som inte gäller och sammanställ igen.", r.name,
                                    action=NOT_INCLUDED))
         elif len(accepted) > 1 and c.file is not None:
             for r in accepted:
                 if r is not c.file:
-                    out.append(Problem("dubblett", f"Filen är en exakt kopia av {c.file.name} ({label}); "
+                    out.append(Problem(Code.FIL_KOPIA, f"Filen är en exakt kopia av {c.file.name} ({label}); "
                                        "den räknas en gång.", r.name, severity="varning",
                                        action=f"{c.file.name} användes"))
         if c.file is not None and c.file.book is not None:
             out += [p for p in [unrecorded_state(c.file.book)] if p is not None]
             state = c.file.book.submission
             if state and normalise_label(state) not in READY_STATES:
-                out.append(Problem("inte_klar", f"Inlämningsstatus är '{state}': avdelningen har inte markerat "
+                out.append(Problem(Code.INTE_KLAR, f"Inlämningsstatus är '{state}': avdelningen har inte markerat "
                                    "filen som klar för granskning.", c.file.name,
                                    c.file.book.actual_sheet_name(OVERVIEW),
                                    c.file.book.address(OVERVIEW, SUBMISSION_ROW_ID, "value"), "info",
@@ -613,7 +622,7 @@ def choice_problems(choices: list[Choice]) -> list[Problem]:
 def period_problems(plan: Plan, period: Period) -> list[Problem]:
     if period.kind in plan.settings.periods and plan.settings.year <= period.year <= plan.settings.end_year:
         return []
-    return [Problem("period_utanfor_planen", f"Perioden {period} ingår inte i planens rapporteringsperioder "
+    return [Problem(Code.PERIOD_UTANFOR_PLANEN, f"Perioden {period} ingår inte i planens rapporteringsperioder "
                     f"({', '.join(plan.settings.periods)}, {plan.settings.year}–{plan.settings.end_year}).",
                     None, severity="varning")]
 
@@ -804,7 +813,7 @@ def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, proble
         return
     book = c.file.book
     row_id = indicator_row_id(line.indicator_id, line.series)
-    problems.append(Problem("status_avviker", f"Status i filen är '{shown}' men räknat ur utfall och målvärde blir "
+    problems.append(Problem(Code.STATUS_AVVIKER, f"Status i filen är '{shown}' men räknat ur utfall och målvärde blir "
                             f"den '{line.status}'. Statusformeln kan vara överskriven.", c.file.name,
                             book.actual_sheet_name(INDICATORS), book.address(INDICATORS, row_id, "status"),
                             "varning", "den räknade statusen används"))
@@ -881,7 +890,7 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
     out = []
     for item, frame, spread in plan.frame_distribution(period.year):
         if abs(spread - frame) >= 0.5:
-            out.append(Problem("budget_ej_ram", f"Avdelningarnas budget för '{item}' är {tkr(spread)} men nämndens "
+            out.append(Problem(Code.BUDGET_EJ_RAM, f"Avdelningarnas budget för '{item}' är {tkr(spread)} men nämndens "
                                f"ram är {tkr(frame)}: skillnad {tkr(spread - frame)} (planens blad Ekonomi).",
                                severity="varning"))
     if plan.settings.ledger is None:
@@ -894,7 +903,7 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
     try:
         ledgers = [read_ledger(f, plan, period) for f in files]
     except WorkbookRefused as exc:
-        return out + [Problem("huvudbok_olaslig", f"Huvudboksexporten kan inte läsas: {exc.reason}",
+        return out + [Problem(Code.HUVUDBOK_OLASLIG, f"Huvudboksexporten kan inte läsas: {exc.reason}",
                               Path(exc.path).name, severity="varning")]
     names = ", ".join(f.name for f in files)
     reported = sum(x.outcome or 0.0 for x in deps)
@@ -905,16 +914,16 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
     if abs(reported - expected) >= 0.5:
         off = [f"{x.department} {x.item}" for x in deps
                if abs((x.outcome or 0.0) - sum(o.amounts.get((x.department_id, x.item), 0.0) for o in ledgers)) >= 0.5]
-        out.append(Problem("utfall_ej_huvudbok", f"Avdelningarnas utfall hittills är {tkr(reported)} men "
+        out.append(Problem(Code.UTFALL_EJ_HUVUDBOK, f"Avdelningarnas utfall hittills är {tkr(reported)} men "
                            f"huvudboksexporten ({names}) har {tkr(expected)} för samma poster: skillnad "
                            f"{tkr(reported - expected)} ({'; '.join(off[:6])}{' …' if len(off) > 6 else ''}).",
                            names, "Ekonomi", severity="varning"))
     else:
-        out.append(Problem("utfall_huvudbok", f"Avdelningarnas utfall hittills ({tkr(reported)}) stämmer med "
+        out.append(Problem(Code.UTFALL_HUVUDBOK, f"Avdelningarnas utfall hittills ({tkr(reported)}) stämmer med "
                            f"huvudboksexporten ({names}), vars summa för perioden är {tkr(total)}.", names, "Ekonomi",
                            severity="info"))
     if abs(left) >= 0.5:
-        out.append(Problem("huvudbok_omappad", f"{tkr(left)} i huvudboksexporten hör inte till någon avdelning eller "
+        out.append(Problem(Code.HUVUDBOK_OMAPPAD, f"{tkr(left)} i huvudboksexporten hör inte till någon avdelning eller "
                            "post och finns inte i sammanställningen; se xlplan pull för vilka konton och ansvar.",
                            names, "Ekonomi", severity="varning"))
     return out

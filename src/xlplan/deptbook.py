@@ -1,7 +1,10 @@
 """Read a department follow-up workbook back: rows by Rad-id, cells by column key.
 
-Used by flag, pull, consolidate and refill. Reads with python-calamine (fast,
-never modifies the file; formula cells give their cached values). Columns are
+Used by flag, pull, consolidate and refill. A workbook is read once into
+sheet grids (:class:`Grids`): from a file with python-calamine (fast, never
+modifies the file; formula cells give their cached values; :class:`FileGrids`),
+or from the book open in Excel with xlwings ranges (``xlplan.excel.BookGrids``);
+the parser (:func:`parse_department_grids`) works on the grids only. Columns are
 found by their header text and rows by the Rad-id in column A, so a moved
 column or an inserted row is still read right; what cannot be read becomes a
 :class:`~xlplan.errors.Problem` naming file, sheet and cell.
@@ -13,11 +16,12 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from defusedxml import ElementTree
 
 from xlplan.atomic import BACKUP_DIR
+from xlplan.codes import Code
 from xlplan.errors import Problem, RowsSorted, WorkbookRefused
 from xlplan.layout.columns import (
     ACTIVITIES,
@@ -128,26 +132,84 @@ def _text(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
+class Grids(Protocol):
+    """A workbook read into sheet grids: what the parsers read, whatever the workbook came from.
+
+    ``rows(sheet)``: the sheet's values from A1 as a list of equally long rows
+    (calamine's shape: ``''`` for an empty cell, numbers as float, dates as
+    datetime, a cell showing an error as ``''``); each sheet is read at most
+    once.  ``errors(sheet)``: ``{A1: '#DIV/0!'}`` of the cells showing an error;
+    ``formulas(sheet)``: ``{A1: '=10+5'}`` of the cells holding a formula, where
+    the source knows them (an open book's values are already calculated);
+    ``number_formats(sheet, cells)``: the number format code of the given cells
+    (those with the default format left out).
+    """
+
+    path: Path  # the file (or the open book's name): messages name it
+    sheet_names: list[str]
+
+    def rows(self, sheet: str) -> list[list[Any]]: ...
+
+    def errors(self, sheet: str) -> dict[str, str]: ...
+
+    def formulas(self, sheet: str) -> dict[str, str]: ...
+
+    def number_formats(self, sheet: str, cells: set[str]) -> dict[str, str]: ...
+
+
+class FileGrids:
+    """The grids of a workbook file: values through calamine, errors, formulas and formats from its XML."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._wb = open_workbook(self.path)
+        self.sheet_names: list[str] = list(self._wb.sheet_names)
+        self._rows: dict[str, list[list[Any]]] = {}
+        self._cells: tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]] | None = None
+
+    def rows(self, sheet: str) -> list[list[Any]]:
+        if sheet not in self._rows:
+            self._rows[sheet] = read_sheet_rows(self._wb, self.path, sheet)
+        return self._rows[sheet]
+
+    def _formula_cells(self) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+        if self._cells is None:
+            self._cells = formula_cells(self.path)
+        return self._cells
+
+    def errors(self, sheet: str) -> dict[str, str]:
+        return self._formula_cells()[0].get(sheet, {})
+
+    def formulas(self, sheet: str) -> dict[str, str]:
+        return self._formula_cells()[1].get(sheet, {})
+
+    def number_formats(self, sheet: str, cells: set[str]) -> dict[str, str]:
+        return number_formats(self.path, sheet, cells)
+
+
 def read_department_workbook(path: str | Path) -> DepartmentBook:
-    """Read a department workbook; raise WorkbookRefused when it is not one of ours."""
-    path = Path(path)
-    wb = open_workbook(path)
-    if META not in wb.sheet_names:
+    """Read a department workbook file; raise WorkbookRefused when it is not one of ours."""
+    return parse_department_grids(FileGrids(path))
+
+
+def parse_department_grids(grids: Grids) -> DepartmentBook:
+    """Parse a department workbook from its grids; raise WorkbookRefused when it is not one of ours."""
+    path = grids.path
+    if META not in grids.sheet_names:
         raise WorkbookRefused(str(path), "är ingen avdelningsfil från xlplan (det dolda bladet _xlplan saknas).")
-    meta_rows = read_sheet_rows(wb, path, META)
+    meta_rows = grids.rows(META)
     metadata, expected = read_meta(meta_rows)
     problems: list[Problem] = []
-    found = find_sheets(wb.sheet_names, expected, lambda s: read_sheet_rows(wb, path, s), path.name, problems)
-    errors, formulas = formula_cells(path)
+    found = find_sheets(grids.sheet_names, expected, grids.rows, path.name, problems)
     sheets = {}
     for name, actual in found.items():
-        raw = read_sheet_rows(wb, path, actual)
-        sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems,
-                                   formulas.get(actual, {}))
+        raw = grids.rows(actual)
+        sheets[name] = parse_sheet(name, actual, raw, path.name, dict(grids.errors(actual)), problems,
+                                   grids.formulas(actual))
     if INDICATORS in sheets:
-        add_percent_formats(path, sheets[INDICATORS])
+        add_percent_formats(grids, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
-    checksums = read_checksums(meta_rows) or embedded_checksums(wb, path, metadata)
+    checksums = read_checksums(meta_rows) or embedded_checksums(grids, metadata)
     check_not_sorted(sheets, checksums, path)
     return DepartmentBook(path, metadata, expected, sheets, problems, sort_checked=bool(checksums))
 
@@ -175,16 +237,16 @@ def read_checksums(rows: list[list[Any]]) -> dict[str, str]:
     return out
 
 
-def embedded_checksums(wb: Any, path: Path, metadata: dict[str, str]) -> dict[str, str]:
+def embedded_checksums(grids: Grids, metadata: dict[str, str]) -> dict[str, str]:
     """For a file filled before the checksums were written: the checksums of the rows as the plan inside
     the file (:mod:`xlplan.embedded`) lays them out; empty when the file has no readable plan inside."""
     from xlplan.embedded import SHEET, parse_embedded
     from xlplan.errors import XlplanError
 
-    if SHEET not in wb.sheet_names:
+    if SHEET not in grids.sheet_names:
         return {}
     try:
-        inside = parse_embedded(read_sheet_rows(wb, path, SHEET), path.name)
+        inside = parse_embedded(grids.rows(SHEET), grids.path.name)
         if inside.plan.id != metadata.get("plan_id"):
             return {}
         return plan_checksums(inside.plan, metadata.get("department_id", ""), metadata.get("period", ""))
@@ -271,10 +333,10 @@ def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
         if actual is not None:
             found[sheet] = actual
             unclaimed.remove(actual)
-            problems.append(Problem("blad_omdopt", f"Bladet '{sheet}' har bytt namn till '{actual}'. "
+            problems.append(Problem(Code.BLAD_OMDOPT, f"Bladet '{sheet}' har bytt namn till '{actual}'. "
                                     f"Det läses ändå; byt gärna tillbaka namnet.", file, actual, None, "varning"))
         elif sheet != REMOVED:
-            problems.append(Problem("blad_saknas", f"Bladet '{sheet}' saknas. Fyll filen på nytt med "
+            problems.append(Problem(Code.BLAD_SAKNAS, f"Bladet '{sheet}' saknas. Fyll filen på nytt med "
                                     "xlplan fill --update.", file, sheet))
     return found
 
@@ -311,11 +373,11 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     columns = COLUMNS[name]()
     h = find_header(raw, columns)
     if h is None:
-        problems.append(Problem("rubrikrad_saknas", f"Rubrikraden (rad {HEADER_ROW}) hittas inte; bladet läses "
+        problems.append(Problem(Code.RUBRIKRAD_SAKNAS, f"Rubrikraden (rad {HEADER_ROW}) hittas inte; bladet läses "
                                 "inte.", file, actual, f"A{HEADER_ROW}"))
         return BookSheet(name, actual, HEADER_ROW, {})
     if h != HEADER_ROW - 1:
-        problems.append(Problem("rubrikrad_flyttad", f"Rubrikraden står på rad {h + 1} i stället för rad "
+        problems.append(Problem(Code.RUBRIKRAD_FLYTTAD, f"Rubrikraden står på rad {h + 1} i stället för rad "
                                 f"{HEADER_ROW}; bladet läses ändå.", file, actual, f"A{h + 1}", "varning"))
     mapping = map_columns(columns, raw[h], h + 1, file, actual, problems, name)
     sheet = BookSheet(name, actual, h + 1, mapping)
@@ -362,12 +424,12 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
         cell = f"{column_letter(expected)}{row}"
         if at is None:
             added = col.key in ADDED_COLUMNS.get(layout_name, ())
-            problems.append(Problem("kolumn_saknas", f"Kolumnen '{col.header}' saknas (rubriken ska stå i "
-                                    f"{cell}). Fyll filen på nytt med xlplan fill --update.", file, sheet, cell,
-                                    "info" if added else "fel"))
+            problems.append(Problem(Code.KOLUMN_NY_SAKNAS if added else Code.KOLUMN_SAKNAS,
+                                    f"Kolumnen '{col.header}' saknas (rubriken ska stå i {cell}). Fyll filen på "
+                                    "nytt med xlplan fill --update.", file, sheet, cell))
             continue
         if at != expected:
-            problems.append(Problem("kolumn_flyttad", f"Kolumnen '{col.header}' står i kolumn "
+            problems.append(Problem(Code.KOLUMN_FLYTTAD, f"Kolumnen '{col.header}' står i kolumn "
                                     f"{column_letter(at)} i stället för {column_letter(expected)}; den läses ändå.",
                                     file, sheet, f"{column_letter(at)}{row}", "varning"))
         mapping[col.key] = at
@@ -400,7 +462,7 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
                                      check_unit=sheet.name == INDICATORS and col.key == "outcome")
         if cells[col.key] in errors:
             values[col.key] = None
-            problems.append(Problem("formelfel", f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
+            problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
                                     "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
     row_id = raw.get(ROW_ID_KEY)
     row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells,
@@ -409,11 +471,11 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
         keys = [c.key for c in columns if c.preserved]
         if row.has_content(keys):
             sheet.loose_rows.append(row)
-            problems.append(Problem("rad_utan_id", "Raden har inget Rad-id (kolumn A) och hör inte till planen; "
+            problems.append(Problem(Code.RAD_UTAN_ID, "Raden har inget Rad-id (kolumn A) och hör inte till planen; "
                                     "den läses inte.", file, sheet.actual_name, f"A{number}", "varning"))
         return
     if row.row_id in sheet.rows:
-        problems.append(Problem("dubblett", f"Rad-id '{row.row_id}' finns redan på rad "
+        problems.append(Problem(Code.DUBBLETT, f"Rad-id '{row.row_id}' finns redan på rad "
                                 f"{sheet.rows[row.row_id].number}; den här raden läses inte.",
                                 file, sheet.actual_name, f"A{number}"))
         sheet.loose_rows.append(row)
@@ -433,7 +495,7 @@ def formula_value(formula: str, cell: str, file: str, sheet: str, errors: dict[s
     except ValueError:
         pass
     shown = f" ({formula})" if formula else ""
-    problems.append(Problem("formel_raknas_i_excel", f"Cellen har en formel{shown} vars värde räknas om i Excel; "
+    problems.append(Problem(Code.FORMEL_RAKNAS_I_EXCEL, f"Cellen har en formel{shown} vars värde räknas om i Excel; "
                             "xlplan kan inte räkna ut den och läser inget värde. Öppna filen i Excel, spara den och "
                             "kör igen (formeln behålls).", file, sheet, cell, "varning"))
     return None
@@ -510,17 +572,17 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
         sheet = sheets.get(name) if name else None
         if sheet is None or not sheet.columns.get(ROW_ID_KEY) or row_id in sheet.rows:
             continue
-        problems.append(Problem("rad_saknas", f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på "
+        problems.append(Problem(Code.RAD_SAKNAS, f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på "
                                 "nytt med xlplan fill --update.", file, sheet.actual_name))
 
 
 # ---------------------------------------------------------------- number formats of outcome cells
 
-def add_percent_formats(path: Path, sheet: BookSheet) -> None:
+def add_percent_formats(grids: Grids, sheet: BookSheet) -> None:
     """Mark outcome cells with a percent number format and read their numbers as percent (0,58 → 58).
 
-    calamine gives no formats, so the cell styles are read from the file's
-    XML (only for the Utfall column of the indicator sheet).
+    Grids hold no formats, so they are asked for the number formats of the
+    outcome cells holding numbers (from a file's XML, or the open book's cells).
     """
     col = sheet.columns.get("outcome")
     if col is None:
@@ -529,7 +591,7 @@ def add_percent_formats(path: Path, sheet: BookSheet) -> None:
               if isinstance(row.raw.get("outcome"), (int, float)) and not isinstance(row.raw.get("outcome"), bool)}
     if not wanted:
         return
-    formats = number_formats(path, sheet.actual_name, set(wanted))
+    formats = grids.number_formats(sheet.actual_name, set(wanted))
     for cell, fmt in formats.items():
         if not is_percent_format(fmt):
             continue

@@ -259,6 +259,7 @@ def _mtime(path: Path) -> dt.datetime:
 
 def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | None,
                 given: Path | None = None, *, embedded_from: Path | None = None,
+                embedded_rows: list[list[Any]] | None = None,
                 hint: str = "Ange planens arbetsbok med --plan.",
                 cache: dict[Any, Any] | None = None) -> PlanChoice:
     """The plan for the department file *book_path* — the one rule for the CLI and the buttons.
@@ -268,8 +269,10 @@ def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | 
     is the same version as the plan inside the file, or newer (saved after the
     file was filled); otherwise, or when there is none, the plan inside the
     file.  A *given* plan of another Plan-id, or without the department, is an
-    error.  *embedded_from* is the file to read the inside plan from (the
-    buttons read a snapshot of the open book; default *book_path*); *hint*
+    error.  *embedded_from* is the file to read the inside plan from (default
+    *book_path*); *embedded_rows*, when given, are the rows of the sheet
+    holding it as already read (the buttons read the open book's grids; ``[]``:
+    the book has no such sheet) and no file is read; *hint*
     ends the message when there is no plan at all; *cache* (any dict, reused
     across the files of a folder) keeps plans read once.
     """
@@ -279,7 +282,10 @@ def choose_plan(book_path: Path, plan_id: str, department_id: str, near: Path | 
     name = Path(book_path).name
     broken: WorkbookRefused | None = None
     try:
-        inside = read_embedded(embedded_from or book_path)
+        if embedded_rows is not None:
+            inside = parse_embedded(embedded_rows, name) if embedded_rows else None
+        else:
+            inside = read_embedded(embedded_from or book_path)
     except WorkbookRefused as exc:  # a damaged plan inside: a plan workbook may still do
         inside, broken = None, exc
     if inside is not None and (inside.plan.id != plan_id or inside.department_id != department_id):

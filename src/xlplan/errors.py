@@ -21,25 +21,42 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
-Severity = Literal["fel", "varning", "info"]
+from xlplan.codes import Code, Severity
 
+__all__ = ["Code", "Severity", "Problem", "KOLADA_DOWN", "XlplanError", "PlanInvalid", "WorkbookUnreadable",
+           "WorkbookRefused", "RowsSorted", "BadInput", "KoladaUnavailable", "ExportFailed", "LOG_DIR_ENV",
+           "log_dir", "log_exception", "unexpected_message", "report_unexpected", "file_problem", "fix_lines",
+           "blocking"]
 
-KOLADA_DOWN = "kolada_otillganglig"  # problem code: Kolada could not be reached; only its rows wait
+KOLADA_DOWN = Code.KOLADA_OTILLGANGLIG  # Kolada could not be reached; only its rows wait
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem found in a file: where, what (stable code), and a Swedish message."""
+    """One problem found in a file: where, what (a :class:`~xlplan.codes.Code`), and a Swedish message.
 
-    code: str
+    The severity is the code's unless given; the fix (*Åtgärd*) is the code's.
+    """
+
+    code: Code
     message: str
     file: str | None = None
     sheet: str | None = None
     cell: str | None = None
-    severity: Severity = "fel"
+    severity: Severity = None  # type: ignore[assignment]  # None: the code's severity
     action: str | None = None  # what xlplan did about it ("raden hoppades över" …)
+
+    def __post_init__(self) -> None:
+        code = Code.of(self.code)  # a code string from a report reads back as its Code; an unknown one is a bug
+        object.__setattr__(self, "code", code)
+        if self.severity is None:
+            object.__setattr__(self, "severity", code.severity)
+
+    @property
+    def fix(self) -> str:
+        """What to do about it (Swedish), the same for every problem of this code."""
+        return self.code.fix
 
     def where(self) -> str:
         parts = []
@@ -56,7 +73,7 @@ class Problem:
         return f"{w}: {self.message}" if w else self.message
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "code": self.code.value, "fix": self.fix}
 
 
 class XlplanError(Exception):
@@ -187,15 +204,21 @@ def file_problem(path: str | Path, exc: BaseException, action: str = "filen hopp
     """One file's failure in a folder run as a :class:`Problem` naming the file (the run goes on)."""
     name = Path(path).name
     if isinstance(exc, WorkbookUnreadable):
-        return Problem("olasbar", f"Filen kan inte läsas: {exc.reason}.", name, action=action)
+        return Problem(Code.OLASBAR, f"Filen kan inte läsas: {exc.reason}.", name, action=action)
     if isinstance(exc, WorkbookRefused):
         reason = exc.reason[:1].upper() + exc.reason[1:]
-        return Problem("avvisad", reason if reason.endswith((".", "!", ")")) else reason + ".", name, action=action)
+        return Problem(Code.AVVISAD, reason if reason.endswith((".", "!", ")")) else reason + ".", name, action=action)
     if isinstance(exc, XlplanError):
-        return Problem("avvisad", str(exc), name, action=action)
+        return Problem(Code.AVVISAD, str(exc), name, action=action)
     if isinstance(exc, OSError):
-        return Problem("filfel", _os_reason(exc)[:1].upper() + _os_reason(exc)[1:] + ".", name, action=action)
-    return Problem("internt_fel", f"Oväntat fel: {type(exc).__name__}: {exc}.", name, action=action)
+        return Problem(Code.FILFEL, _os_reason(exc)[:1].upper() + _os_reason(exc)[1:] + ".", name, action=action)
+    return Problem(Code.INTERNT_FEL, f"Oväntat fel: {type(exc).__name__}: {exc}.", name, action=action)
+
+
+def fix_lines(problems: Iterable[Problem]) -> list[str]:
+    """'Så gör du' for a printed list of problems: each code's fix once, in the order the codes first appear."""
+    codes = list(dict.fromkeys(p.code for p in problems))
+    return ["Så gör du:"] + [f"  {c.label} ({c.value}): {c.fix}" for c in codes] if codes else []
 
 
 def blocking(problems: Iterable[Problem]) -> bool:

@@ -8,10 +8,11 @@ message (``app.alert``).
 
 * Department workbook buttons — :func:`pull`, :func:`flag`, :func:`submit` —
   work on the calling department workbook as it is open now (unsaved edits
-  included): its values are copied into a temporary file that the library
-  reads (:func:`snapshot`), the library works out the changes, and they are
-  written into the open book through xlwings.  Python never saves the file;
-  the user does.
+  included): its sheets are read as grids through xlwings ranges, one read
+  per sheet (:class:`BookGrids`), and parsed by the same parser as a file
+  (:func:`xlplan.deptbook.parse_department_grids`); no copy of the book is
+  written.  The library works out the changes, and they are written into the
+  open book through xlwings.  Python never saves the file; the user does.
 * Controller buttons — :func:`fill`, :func:`consolidate`, :func:`export` —
   read the plan from the plan sheets of the calling workbook and the settings
   from the named cells on its sheet *Val* (:data:`xlplan.workbook_build.SETTINGS`),
@@ -32,7 +33,6 @@ import functools
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
 from xlplan.naming import CONTROLLER_WORKBOOK
-from xlplan.status import Status
+from xlplan.status import SEVERITY_COLOURS, Status
 from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
 
 if TYPE_CHECKING:
@@ -55,14 +55,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "pull", "flag", "submit", "fill", "consolidate", "export", "about", "approve", "send_back",
-    "Write", "BLOCKING_CODES", "snapshot", "unprotected", "submission_blockers",
+    "Write", "BookGrids", "BLOCKING_CODES", "unprotected", "submission_blockers",
 ]
 
 TITLE = "xlplan"
 PLAN_ENV = "XLPLAN_PLAN"
 KOLADA_ENV = "XLPLAN_KOLADA_URL"
 MAX_MESSAGE = 900  # Excel's MsgBox shows about 1,024 characters
-FLAG_ROW_COLOURS = {"fel": "#F8CBAD", "varning": "#FFF2CC"}
+FLAG_ROW_COLOURS = {severity: c.hex() for severity, c in SEVERITY_COLOURS.items()}  # xlwings takes '#RRGGBB'
 F = TypeVar("F", bound=Callable[..., None])
 
 
@@ -135,31 +135,76 @@ def _engine(book: "xw.Book") -> str:
     return str(getattr(book.app.engine, "name", ""))
 
 
-def snapshot(book: "xw.Book", folder: Path) -> Path:
-    """The open book's values, every sheet, as a workbook file named like the book in *folder*.
+# What a cell showing an error reads as (``err_to_str``); the grids hold these as errors, not text.
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
 
-    The library's readers read files; this lets them read the book as it is
-    open now.  Cells showing an error are stored as errors.
+
+class BookGrids:
+    """The open book's sheets as grids (:class:`xlplan.deptbook.Grids`): read through xlwings, no file.
+
+    Each sheet is read once, with one range read from A1 to the end of its
+    used range (:func:`sheet_values`), into calamine's shape: ``''`` for an
+    empty cell, a cell showing an error as ``''`` with the error in
+    :meth:`errors`.  xlwings gives numbers as float and date cells as
+    datetime, as calamine does.  Formulas are not read: an open book's values
+    are calculated already.  Number formats are asked cell by cell, only for
+    the cells a parser names (the outcome cells holding numbers); an engine
+    that cannot tell them (xlwings Server) gives none.
     """
-    from openpyxl import Workbook
 
-    wb = Workbook()
-    wb.remove(wb.worksheets[0])  # a new Workbook() holds exactly one sheet
-    for sheet in book.sheets:
-        ws = wb.create_sheet(sheet.name)
-        for r, row in enumerate(sheet_values(sheet), start=1):
-            for c, value in enumerate(row, start=1):
-                if value is None or value == "":
-                    continue
-                cell = ws.cell(r, c, value)
-                if isinstance(value, str) and value.startswith("="):
-                    cell.data_type = "s"
-    name = Path(book.name).name or "arbetsbok.xlsx"
-    if Path(name).suffix.casefold() not in (".xlsx", ".xlsm"):
-        name += ".xlsx"
-    path = Path(folder) / name
-    wb.save(path)
-    return path
+    def __init__(self, book: "xw.Book"):
+        self.book = book
+        self.path = book_path(book) or Path(Path(book.name).name or "arbetsbok.xlsx")
+        self.sheet_names: list[str] = [s.name for s in book.sheets]
+        self._rows: dict[str, list[list[Any]]] = {}
+        self._errors: dict[str, dict[str, str]] = {}
+        self.reads = 0  # range reads made (one per sheet read)
+
+    def rows(self, sheet: str) -> list[list[Any]]:
+        if sheet not in self._rows:
+            self._rows[sheet], self._errors[sheet] = grid_from_values(sheet_values(self.book.sheets[sheet]))
+            self.reads += 1
+        return self._rows[sheet]
+
+    def errors(self, sheet: str) -> dict[str, str]:
+        self.rows(sheet)
+        return self._errors[sheet]
+
+    def formulas(self, sheet: str) -> dict[str, str]:
+        return {}
+
+    def number_formats(self, sheet: str, cells: set[str]) -> dict[str, str]:
+        if _engine(self.book) == "remote":  # xlwings Server sends values only
+            return {}
+        out = {}
+        rng = self.book.sheets[sheet]
+        for cell in sorted(cells):
+            code = rng.range(cell).number_format
+            if isinstance(code, str) and code and code != "General":
+                out[cell] = code
+        return out
+
+
+def grid_from_values(values: Sequence[Sequence[Any]]) -> tuple[list[list[Any]], dict[str, str]]:
+    """xlwings values in calamine's shape (equally long rows, ``''`` for empty, every number a float: xlwings
+    Server sends whole numbers as int), and the error cells by A1."""
+    from xlplan.tables import cell_ref
+
+    width = max((len(r) for r in values), default=0)
+    grid: list[list[Any]] = []
+    errors: dict[str, str] = {}
+    for r, row in enumerate(values):
+        out = []
+        for c, value in enumerate([*row, *[None] * (width - len(row))]):
+            if isinstance(value, str) and value in EXCEL_ERRORS:
+                errors[cell_ref(r, c)] = value
+                value = None
+            elif isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            out.append("" if value is None else value)
+        grid.append(out)
+    return grid, errors
 
 
 def book_path(book: "xw.Book") -> Path | None:
@@ -301,21 +346,23 @@ class DepartmentContext:
 
 @contextmanager
 def department(book: "xw.Book") -> Iterator[DepartmentContext]:
-    from xlplan.deptbook import read_department_workbook
+    from xlplan.deptbook import parse_department_grids
+    from xlplan.embedded import SHEET as EMBEDDED_SHEET
+    from xlplan.workflow import refuse_if_approved
 
-    with tempfile.TemporaryDirectory(prefix="xlplan-") as tmp:
-        dbook = read_department_workbook(snapshot(book, Path(tmp)))
-        if not dbook.department_id or not dbook.period:
-            raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
-                           "fungerar bara i en avdelningsfil från xlplan.")
-        from xlplan.workflow import refuse_if_approved
+    grids = BookGrids(book)
+    dbook = parse_department_grids(grids)
+    if not dbook.department_id or not dbook.period:
+        raise BadInput(f"{book.name}: avdelning eller period saknas i det dolda bladet _xlplan. Knappen "
+                       "fungerar bara i en avdelningsfil från xlplan.")
+    refuse_if_approved(dbook)
+    inside = grids.rows(EMBEDDED_SHEET) if EMBEDDED_SHEET in grids.sheet_names else []
+    choice = find_department_plan(book, dbook, inside)
+    yield DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 
-        refuse_if_approved(dbook)
-        choice = find_department_plan(book, dbook)
-        yield DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 
-
-def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoice":
+def find_department_plan(book: "xw.Book", dbook: "DepartmentBook",
+                         embedded_rows: list[list[Any]] | None = None) -> "PlanChoice":
     """The plan of the open department workbook: ``$XLPLAN_PLAN`` or a plan or controller workbook with
     its Plan-id in the workbook's folder or the folder above, when as new as the plan inside the
     workbook; else the plan inside it (:func:`xlplan.embedded.choose_plan`)."""
@@ -328,6 +375,7 @@ def find_department_plan(book: "xw.Book", dbook: "DepartmentBook") -> "PlanChoic
     own = book_path(book)
     return choose_plan(own or dbook.path, dbook.plan_id or "", dbook.department_id or "",
                        own.parent if own is not None else None, path, embedded_from=dbook.path,
+                       embedded_rows=embedded_rows,
                        hint=f"Lägg nämndens arbetsbok ({CONTROLLER_WORKBOOK}) eller planens arbetsbok där, eller ange "
                             f"planens sökväg i miljövariabeln {PLAN_ENV}.")
 
@@ -612,14 +660,16 @@ def controller_setting(path: Path, key: str) -> str:
 # ---------------------------------------------------------------- controller workbook
 
 
-@contextmanager
-def controller_plan(book: "xw.Book") -> Iterator[tuple["Plan", Path]]:
-    """The plan on the open controller workbook's plan sheets, and a file holding it for the library."""
-    from xlplan.planio import read_plan
+def controller_plan(book: "xw.Book") -> "Plan":
+    """The plan on the open controller workbook's plan sheets, read as grids (no copy of the book)."""
+    from xlplan.errors import PlanInvalid
+    from xlplan.planio import plan_from_grids
 
-    with tempfile.TemporaryDirectory(prefix="xlplan-") as tmp:
-        path = snapshot(book, Path(tmp))
-        yield read_plan(path), path
+    grids = BookGrids(book)
+    plan, problems = plan_from_grids(grids.sheet_names, grids.rows, grids.path.name)
+    if plan is None:
+        raise PlanInvalid(grids.path.name, problems)
+    return plan
 
 
 def _period(book: "xw.Book") -> str:
@@ -638,9 +688,9 @@ def fill() -> None:
     period = _period(book)
     department_id = setting(book, "department")
     out_dir = setting_path(book, "department_folder")
-    with controller_plan(book) as (plan, path):
-        result = fill_books(path, period, [department_id] if department_id else None, out_dir,
-                            update=True, fmt="xlsm", kolada_url=setting(book, "kolada_url") or None)
+    plan = controller_plan(book)
+    result = fill_books(plan, period, [department_id] if department_id else None, out_dir,
+                        update=True, fmt="xlsm", kolada_url=setting(book, "kolada_url") or None)
     new = sum(1 for r in result.reports if r.created)
     lines = [f"{_count(len(result.reports), 'avdelningsfil', 'avdelningsfiler')} för {period} i {out_dir}: "
              f"{new} nya, {len(result.reports) - new} uppdaterade (plan {plan.id}, version {plan.version})."]
@@ -657,8 +707,7 @@ def consolidate() -> None:
     period = _period(book)
     folder = setting_path(book, "consolidate_folder")
     out = setting_path(book, "committee_workbook")
-    with controller_plan(book) as (_, path):
-        result = consolidate_folder(folder, path, period, out)
+    result = consolidate_folder(folder, controller_plan(book), period, out, plan_dir=Path(book.fullname).parent)
     n = result.counts()
     lines = [f"Nämndens arbetsbok: {out}",
              f"{n['inkluderade']} av {n['avdelningar']} avdelningar med; {n['saknas']} saknas, "
@@ -802,9 +851,9 @@ def _plan_lines(book: "xw.Book") -> list[str]:
     from xlplan.errors import PlanInvalid
 
     try:
-        with controller_plan(book) as (plan, _):
-            return [f"Plan: {plan.id}, version {plan.version} ({plan.settings.committee}, "
-                    f"{plan.settings.municipality}); {len(plan.departments)} avdelningar, "
-                    f"{len(plan.indicators)} indikatorer"]
+        plan = controller_plan(book)
+        return [f"Plan: {plan.id}, version {plan.version} ({plan.settings.committee}, "
+                f"{plan.settings.municipality}); {len(plan.departments)} avdelningar, "
+                f"{len(plan.indicators)} indikatorer"]
     except PlanInvalid as exc:
         return [f"Planen på bladen har fel: {str(exc).splitlines()[0]}"]

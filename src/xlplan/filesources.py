@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlplan.codes import Code
 from xlplan.errors import BadInput, Problem, WorkbookUnreadable
 from xlplan.model import Department, FileSource, Indicator, Plan
 from xlplan.numbers import is_no_value, normalise_space, parse_number
@@ -256,7 +257,7 @@ def read_file_values(
             continue
         files = _matching_files(plan_dir, source.pattern)
         if not files:
-            problems.append(Problem("fil_saknas", f"Ingen fil matchar mönstret '{source.pattern}' "
+            problems.append(Problem(Code.FIL_SAKNAS, f"Ingen fil matchar mönstret '{source.pattern}' "
                                     f"(Filkällor, indikator {source.indicator_id}); inga värden lästes därifrån.",
                                     source.pattern, severity="varning"))
             continue
@@ -290,7 +291,7 @@ def _table(cache: dict[tuple[Path, str | None], FileTable | Problem], path: Path
         try:
             cache[key] = read_table(path, sheet)
         except WorkbookUnreadable as exc:
-            problem = Problem("fil_olaslig", f"Exporten kan inte läsas: {exc.reason}.", path.name,
+            problem = Problem(Code.FIL_OLASLIG, f"Exporten kan inte läsas: {exc.reason}.", path.name,
                               sheet, severity="varning", action="filen hoppades över")
             cache[key] = problem
             problems.append(problem)
@@ -313,12 +314,12 @@ def _value_for(source: FileSource, indicator: Indicator, tables: Sequence[FileTa
     where = "; ".join(f"{c}={v}" for c, v in keys) or "(inga nyckelkolumner)"
     if not found:
         files = ", ".join(t.path.name for t in tables)
-        return _Hit(None, Problem("rad_saknas", f"Ingen rad med {where} i {files} (indikator "
+        return _Hit(None, Problem(Code.EXPORT_RAD_SAKNAS, f"Ingen rad med {where} i {files} (indikator "
                                   f"{indicator.id}, {dep.name}).", files, severity="varning"))
     distinct = {str(v).strip() if v is not None else "" for _, _, v in found}
     if len(distinct) > 1:
         rows = ", ".join(f"{t.path.name} rad {n}" for t, n, _ in found)
-        return _Hit(None, Problem("flera_rader", f"Flera rader med {where} har olika värden ({rows}); "
+        return _Hit(None, Problem(Code.FLERA_RADER, f"Flera rader med {where} har olika värden ({rows}); "
                                   f"inget värde lästes för {indicator.id}, {dep.name}. Ange fler "
                                   "nyckelkolumner i Filkällor.", found[0][0].path.name, severity="varning"))
     table, number, raw = found[0]
@@ -338,7 +339,7 @@ def _columns(table: FileTable, source: FileSource,
     if missing or value_col is None:
         names = ", ".join(f"'{m}'" for m in missing)
         have = ", ".join(f"'{h}'" for h in table.header if h)
-        return Problem("kolumn_saknas", f"Kolumnen {names} finns inte i exporten (rubrikerna är {have}).",
+        return Problem(Code.EXPORT_KOLUMN_SAKNAS, f"Kolumnen {names} finns inte i exporten (rubrikerna är {have}).",
                        table.path.name, table.sheet, severity="varning", action="filen hoppades över")
     return value_col, key_cols
 
@@ -352,12 +353,13 @@ def _parsed(source: FileSource, indicator: Indicator, table: FileTable, number: 
     shown = _relative(table.path, plan_dir)
     text = "" if raw is None else str(raw).strip()
     if is_no_value(raw if not isinstance(raw, str) else text):
-        return _Hit(None, Problem("varde_saknas", f"Rad {number}, kolumn '{source.value_column}': värde saknas "
+        return _Hit(None, Problem(Code.VARDE_SAKNAS, f"Rad {number}, kolumn '{source.value_column}': värde saknas "
                                   f"för {indicator.id}, {dep.name}.", table.path.name, table.sheet,
                                   severity="info"))
     value = parse_number(raw)
     if value is None:
-        return _Hit(None, Problem("inte_tal", f"Rad {number}, kolumn '{source.value_column}': '{text}' är inte "
+        return _Hit(None, Problem(Code.EXPORT_INTE_TAL,
+                                  f"Rad {number}, kolumn '{source.value_column}': '{text}' är inte "
                                   "ett tal (skriv t.ex. 48,5 eller 1 012).", table.path.name, table.sheet,
                                   severity="varning", action="värdet lästes inte"))
     modified = dt.datetime.fromtimestamp(table.path.stat().st_mtime, dt.UTC).replace(microsecond=0)

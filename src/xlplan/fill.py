@@ -19,6 +19,7 @@ from typing import Any, Literal
 from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
+from xlplan.codes import Code
 from xlplan.deptbook import BookSheet, DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import (
@@ -180,7 +181,7 @@ def plan_fill(plan: Plan, period: Period, departments: list[str] | None, out_dir
     if update and problems is not None:
         problems += unreadable
         known = {d.id for d in plan.departments}
-        problems += [Problem("okand_avdelning", f"Avdelningen '{dep_id}' finns inte längre i planen; filen "
+        problems += [Problem(Code.AVDELNING_BORTTAGEN, f"Avdelningen '{dep_id}' finns inte längre i planen; filen "
                              "lämnades orörd (flytta den ur mappen när dess värden inte behövs).", p.name,
                              severity="varning", action="filen lämnades orörd")
                      for dep_id, paths in existing.items() if dep_id not in known for p in paths]
@@ -333,9 +334,9 @@ def check_readable_inputs(old: DepartmentBook) -> None:
     """Refuse to refill a file whose inputs cannot all be found (they would be lost)."""
     lost = []
     for p in old.problems:
-        if p.code == "rubrikrad_saknas":
+        if p.code is Code.RUBRIKRAD_SAKNAS:
             lost.append(str(p))
-        elif p.code == "kolumn_saknas" and p.sheet in COLUMNS:
+        elif p.code in (Code.KOLUMN_SAKNAS, Code.KOLUMN_NY_SAKNAS) and p.sheet in COLUMNS:
             added = ADDED_COLUMNS.get(p.sheet, ())
             header = next((c.header for c in COLUMNS[p.sheet]() if c.preserved and c.key not in added
                            and f"'{c.header}'" in p.message), None)
@@ -665,13 +666,14 @@ def _write_file(job: FillJob) -> None:
         store_formula_values(tmp)
 
 
-def fill(plan_path: str | Path, period: str | Period, departments: list[str] | None = None,
+def fill(plan_path: str | Path | Plan, period: str | Period, departments: list[str] | None = None,
          out_dir: str | Path = ".", update: bool = False, fmt: Format = "xlsx",
          generated_at: str | None = None, kolada_url: str | None = None) -> FillResult:
     """Write (or with *update* refill) the follow-up workbook of each department.
 
     *kolada_url* (default: Kolada-adress on the sheet Val of a controller workbook *plan_path*) goes into
-    the plan each file carries (:mod:`xlplan.embedded`).
+    the plan each file carries (:mod:`xlplan.embedded`).  *plan_path* may be a plan already read (the
+    ribbon reads it from the open controller workbook).
     """
     from xlplan.embedded import with_kolada_url
     from xlplan.excel import controller_setting
@@ -680,7 +682,10 @@ def fill(plan_path: str | Path, period: str | Period, departments: list[str] | N
         raise BadInput(f"Formatet '{fmt}' stöds inte; välj xlsx eller xlsm.")
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
         raise BadInput(f"{out_dir} är en fil, inte en mapp; ange en mapp för avdelningsfilerna.")
-    plan = with_kolada_url(read_plan(plan_path), kolada_url or controller_setting(Path(plan_path), "kolada_url"))
+    if isinstance(plan_path, Plan):
+        plan = with_kolada_url(plan_path, kolada_url)
+    else:
+        plan = with_kolada_url(read_plan(plan_path), kolada_url or controller_setting(Path(plan_path), "kolada_url"))
     per = period if isinstance(period, Period) else parse_period(period)
     problems: list[Problem] = []  # only a refill goes on past a refused file; a first fill is all or nothing
     jobs = plan_fill(plan, per, departments, Path(out_dir), update, fmt, generated_at, problems if update else None)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.assess import READER_CODES, assess, is_share, plausible_range, row_inputs
+from xlplan.codes import Code
 from xlplan.deptbook import BookRow, BookSheet, DepartmentBook, read_department_workbook
 from xlplan.errors import BadInput, Problem, Severity, WorkbookRefused, WorkbookUnreadable, XlplanError, file_problem
 from xlplan.layout.columns import ECONOMY, INDICATORS, META, OVERVIEW, QUESTIONS
@@ -53,34 +54,14 @@ __all__ = [
     "planned_changes", "flag_list_rows", "flags_area", "plausible_range", "is_share", "demo_step",
 ]
 
-FLAG_LABELS: dict[str, str] = {
-    "mal_ej_uppfyllt": "Målet ej uppfyllt",
-    "mal_delvis_uppfyllt": "Målet delvis uppfyllt",
-    "malvarde_saknas": "Målvärde saknas",
-    "utfall_saknas": Status.UTFALL_SAKNAS.label,
-    "bedomning_saknas": "Egen bedömning saknas",
-    "bedomning_ogiltig": "Ogiltig bedömning",
-    "jamforelsevarde_saknas": "Jämförelsevärde saknas",
-    "andra_gransen_passerad": "Andra gränsen passerad",
-    "fel_riktning": "Fel riktning",
-    "inte_tal": "Utfallet är inget tal",
-    "formelfel": "Formelfel",
-    "utfall_enhet": "Fel enhet i utfallet",
-    "utfall_orimligt": "Orimligt utfall",
-    "andel_som_brak": "Andel skriven som bråk",
-    "utfall_omraknat": "Utfallet omräknat",
-    "utfall_ar": "Utfallets år",
-    "utfall_procentformat": "Procentformat",
-    "jamforelsevarde_text": "Jämförelsevärde som text",
-    "utfall_text": "Tal skrivet som text",
-    "status_avviker": "Statusformeln avviker",
-    "rad_saknas": "Rad saknas",
-    "rad_okand": "Rad finns inte i planen",
-    "planversion": "Annan planversion",
-    "svar_saknas": "Svar saknas",
-    "prognos_saknas": "Helårsprognos saknas",
-    "ekonomikommentar_saknas": "Kommentar till avvikelsen saknas",
-}
+# The flags of an indicator row in the order the flag list shows them, with their labels (xlplan.codes).
+FLAG_LABELS: dict[str, str] = {c.value: c.label for c in (
+    Code.MAL_EJ_UPPFYLLT, Code.MAL_DELVIS_UPPFYLLT, Code.MALVARDE_SAKNAS, Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS,
+    Code.BEDOMNING_OGILTIG, Code.JAMFORELSEVARDE_SAKNAS, Code.ANDRA_GRANSEN_PASSERAD, Code.FEL_RIKTNING,
+    Code.INTE_TAL, Code.FORMELFEL, Code.UTFALL_ENHET, Code.UTFALL_ORIMLIGT, Code.ANDEL_SOM_BRAK,
+    Code.UTFALL_OMRAKNAT, Code.UTFALL_AR, Code.UTFALL_PROCENTFORMAT, Code.JAMFORELSEVARDE_TEXT, Code.UTFALL_TEXT,
+    Code.STATUS_AVVIKER, Code.PLANRAD_SAKNAS, Code.RAD_OKAND, Code.ANNAN_PLANVERSION, Code.SVAR_SAKNAS,
+    Code.PROGNOS_SAKNAS, Code.EKONOMIKOMMENTAR_SAKNAS)}
 FLAG_LIST_HEADERS = ("Indikator", "Förklaring", "Serie", "Flagga", "Status", "Cell")
 _FLAG_LIST_WIDTHS = (34, 60, 16, 22, 16, 24)
 NO_FLAGS = "Inga flaggor."
@@ -93,7 +74,7 @@ NO_FLAGS = "Inga flaggor."
 class Flag:
     """One thing the department or the committee should look at."""
 
-    code: str
+    code: Code
     message: str  # Swedish, without the location (see :meth:`problem`)
     indicator_id: str | None = None
     series: str | None = None
@@ -219,7 +200,7 @@ def _book_flags(ctx: _Ctx, planned: set[str]) -> list[Flag]:
         out.append(Flag(p.code, p.message, ind, series, p.sheet, p.cell, p.severity))
     version = ctx.book.metadata.get("plan_version")
     if version and version != ctx.plan.version:
-        out.append(Flag("planversion", f"Filen fylldes från planversion {version}, men planen har nu version "
+        out.append(Flag(Code.ANNAN_PLANVERSION, f"Filen fylldes från planversion {version}, men planen har nu version "
                         f"{ctx.plan.version}. Statusen räknas med planens nuvarande målvärden; fyll filen på "
                         "nytt med xlplan fill --update så att formlerna följer med.", severity="varning"))
     return out
@@ -234,7 +215,8 @@ def _rows_by_cell(sheet: BookSheet | None) -> dict[str, BookRow]:
 def _missing_row(ctx: _Ctx, ind: Indicator, series: str | None, row_id: str) -> list[Flag]:
     if row_id in ctx.book.expected_rows:
         return []  # the reader has already said so
-    return [Flag("rad_saknas", f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
+    return [Flag(Code.PLANRAD_SAKNAS,
+                 f"Indikatorn '{_name(ind, series)}' finns i planen men saknas i filen. Fyll filen "
                  "på nytt med xlplan fill --update.", ind.id, series, ctx.sheet)]
 
 
@@ -249,7 +231,7 @@ def _unanswered(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag]:
         text = " ".join(q.text.split())
         text = text if len(text) <= 80 else text[:79].rstrip() + "…"
         cell = row.cells.get("answer")
-        out.append(Flag("svar_saknas", f"Frågan '{text}' har inget svar för {period.label}. Skriv svaret i cell "
+        out.append(Flag(Code.SVAR_SAKNAS, f"Frågan '{text}' har inget svar för {period.label}. Skriv svaret i cell "
                         f"{cell} på bladet {sheet.actual_name if sheet else QUESTIONS}.", None, None,
                         sheet.actual_name if sheet else QUESTIONS, cell))
     return out
@@ -262,7 +244,7 @@ def _unknown_rows(ctx: _Ctx, sheet: BookSheet | None, planned: set[str]) -> list
     for row_id, row in sheet.rows.items():
         if indicator_of(row_id) is not None and row_id not in planned:
             ind, series = indicator_of(row_id) or (None, None)
-            out.append(Flag("rad_okand", f"Raden '{row_id}' hör inte till planens indikatorer för avdelningen och "
+            out.append(Flag(Code.RAD_OKAND, f"Raden '{row_id}' hör inte till planens indikatorer för avdelningen och "
                             f"perioden; den får ingen status. Fyll filen på nytt med xlplan fill --update.",
                             ind, series, ctx.sheet, f"A{row.number}"))
     return out
@@ -300,7 +282,7 @@ def economy_flags(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag
             continue
         forecast = row.values.get("forecast")
         if row.raw.get("forecast") is None and "forecast" not in row.formulas:
-            out.append(Flag("prognos_saknas", f"Ekonomi, {line.item}: skriv helårsprognosen i tkr (budget "
+            out.append(Flag(Code.PROGNOS_SAKNAS, f"Ekonomi, {line.item}: skriv helårsprognosen i tkr (budget "
                             f"{format_number(line.budget, 0)} tkr).", sheet=sheet.actual_name,
                             cell=row.cells["forecast"]))
             continue
@@ -308,7 +290,7 @@ def economy_flags(plan: Plan, book: DepartmentBook, period: Period) -> list[Flag
             continue
         deviation = float(forecast) - line.budget
         if abs(deviation) > limit and row.raw.get("comment") is None and "comment" in row.cells:
-            out.append(Flag("ekonomikommentar_saknas", f"Ekonomi, {line.item}: avvikelsen "
+            out.append(Flag(Code.EKONOMIKOMMENTAR_SAKNAS, f"Ekonomi, {line.item}: avvikelsen "
                             f"{format_number(deviation, 0)} tkr är större än planens gräns {format_number(limit, 0)} "
                             "tkr; förklara den i kommentaren.", sheet=sheet.actual_name, cell=row.cells["comment"]))
     return out
@@ -340,7 +322,7 @@ def _flag_row(ctx: _Ctx, goal: Goal | None, ind: Indicator, series: str | None,
     flags = [Flag(f.code, f.message, ind.id, series, ctx.sheet, row.cells.get(f.cell), f.severity) for f in a.flags]
     if to_write is not None and reading.as_text:
         kept = "; texten sparades i kommentaren" if comment is not None else ""
-        flags.insert(0, Flag("utfall_text", f"'{reading.raw}' var skrivet som text och lästes som talet "
+        flags.insert(0, Flag(Code.UTFALL_TEXT, f"'{reading.raw}' var skrivet som text och lästes som talet "
                              f"{format_number(to_write)}; det sparades som tal{kept}.", ind.id, series, ctx.sheet,
                              outcome_cell, "info"))
     status = RowStatus(row.row_id, ind.id, series, a.status, a.result, a.outcome, row.cells.get("status"),
@@ -376,7 +358,7 @@ def _formula_check(ctx: _Ctx, ind: Indicator, series: str | None, row: BookRow, 
         return []
     if isinstance(cached, str) and cached.strip() == status.status.label:
         return []
-    return [Flag("status_avviker", f"Statusformeln visar '{cached}', men enligt planens regler är statusen "
+    return [Flag(Code.STATUS_AVVIKER, f"Statusformeln visar '{cached}', men enligt planens regler är statusen "
                  f"'{status.status.label}'. Fyll filen på nytt med xlplan fill --update.", ind.id, series,
                  ctx.sheet, cell, "fel")]
 
@@ -611,7 +593,7 @@ def scan_department_workbooks(folder: Path) -> tuple[dict[Path, dict[str, str]],
             problems.append(file_problem(p, exc))
             continue
         if meta is None or not meta.get("department_id"):
-            problems.append(Problem("inte_avdelningsfil", "Ingen avdelningsfil från xlplan (det dolda bladet "
+            problems.append(Problem(Code.INTE_AVDELNINGSFIL, "Ingen avdelningsfil från xlplan (det dolda bladet "
                                     f"{META} saknas eller anger ingen avdelning).", p.name, severity="info",
                                     action="filen hoppades över"))
             continue

@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from xlplan.codes import Code
 from xlplan.errors import Problem, WorkbookUnreadable
 from xlplan.filesources import FileTable, _matching_files, cells_match, read_table, substitute
 from xlplan.model import COMMITTEE_ID, Department, HrSource, PersonnelTarget, Plan
@@ -155,7 +156,7 @@ def _columns(table: FileTable, source: HrSource) -> _Columns | Problem:
     if missing:
         names = ", ".join(f"'{m}'" for m in missing)
         have = ", ".join(f"'{h}'" for h in table.header if h)
-        return Problem("kolumn_saknas", f"Kolumnen {names} finns inte i HR-exporten (rubrikerna är {have}). "
+        return Problem(Code.HR_KOLUMN_SAKNAS, f"Kolumnen {names} finns inte i HR-exporten (rubrikerna är {have}). "
                        "Rätta kolumnnamnen på bladet Personalkällor i planen.", table.path.name, table.sheet,
                        severity="varning", action="filen hoppades över")
     return _Columns(found["department"] or 0, found["measure"] or 0, found["value"] or 0, found["period"],
@@ -192,7 +193,7 @@ def read_hr_values(plan: Plan, plan_dir: Path, period: Period) -> tuple[list[HrV
         pattern = substitute(source.pattern, placeholder, period)
         files = _matching_files(plan_dir, pattern)
         if not files:
-            problems.append(Problem("fil_saknas", f"Ingen fil matchar mönstret '{pattern}' (Personalkällor); inga "
+            problems.append(Problem(Code.HR_FIL_SAKNAS, f"Ingen fil matchar mönstret '{pattern}' (Personalkällor); inga "
                                     "personalnyckeltal lästes därifrån.", pattern, "Personalkällor",
                                     severity="varning"))
             continue
@@ -200,7 +201,7 @@ def read_hr_values(plan: Plan, plan_dir: Path, period: Period) -> tuple[list[HrV
             try:
                 table = read_table(path, source.sheet)
             except WorkbookUnreadable as exc:
-                problems.append(Problem("fil_olaslig", f"HR-exporten kan inte läsas: {exc.reason}.", path.name,
+                problems.append(Problem(Code.FIL_OLASLIG, f"HR-exporten kan inte läsas: {exc.reason}.", path.name,
                                         source.sheet, severity="varning", action="filen hoppades över"))
                 continue
             got, found = _read_table(plan, table, source, period, deps, measures, _relative(path, plan_dir))
@@ -237,12 +238,12 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
         raw = _at(record, cols.value)
         text = "" if raw is None else str(raw).strip()
         if is_no_value(raw if not isinstance(raw, str) else text):
-            problems.append(Problem("varde_saknas", f"Rad {number}, kolumn '{header[cols.value]}': värde saknas för "
+            problems.append(Problem(Code.VARDE_SAKNAS, f"Rad {number}, kolumn '{header[cols.value]}': värde saknas för "
                                     f"{figure} ({dep_cell}).", name, table.sheet, severity="info"))
             continue
         value = parse_number(raw)
         if value is None:
-            problems.append(Problem("inte_tal", f"Rad {number}, kolumn '{header[cols.value]}': '{text}' är inte ett "
+            problems.append(Problem(Code.EXPORT_INTE_TAL, f"Rad {number}, kolumn '{header[cols.value]}': '{text}' är inte ett "
                                     "tal (skriv t.ex. 5,3 eller 5,3 %).", name, table.sheet, severity="varning",
                                     action="värdet lästes inte"))
             continue
@@ -253,18 +254,18 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
                               _weight(record, cols.headcount, header, number, name, table, problems), modified))
     for cell, rows in unknown_deps.items():
         col = header[cols.department]
-        problems.append(Problem("okand_avdelning", f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) är ingen "
+        problems.append(Problem(Code.HR_OKAND_ENHET, f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) är ingen "
                                 f"avdelning i planen; {_them(rows)} lästes inte. Skriv koden i kolumnen Ansvar på bladet "
                                 "Avdelningar i planen om den hör till en avdelning.", name, table.sheet,
                                 severity="varning", action=f"{_them(rows)} lästes inte"))
     for cell, rows in unknown_measures.items():
         col = header[cols.measure]
-        problems.append(Problem("okant_matt", f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) motsvarar inget "
+        problems.append(Problem(Code.HR_OKANT_MATT, f"'{cell}' i kolumnen '{col}' ({_rows_text(rows)}) motsvarar inget "
                                 f"personalnyckeltal i planen; {_them(rows)} lästes inte. Ange måttet i kolumnen HR-mått "
                                 "på bladet Personal i planen om det ska följas upp.", name, table.sheet,
                                 severity="varning", action=f"{_them(rows)} lästes inte"))
     if in_period == 0:
-        problems.append(Problem("period_saknas", f"HR-exporten har inga rader för {period.label} (kolumnen "
+        problems.append(Problem(Code.HR_PERIOD_SAKNAS, f"HR-exporten har inga rader för {period.label} (kolumnen "
                                 f"'{source.period_column}'); skriv t.ex. {period} eller {period.year}-"
                                 f"{period.end_month:02d}.", name, table.sheet, severity="varning"))
     return values, problems
@@ -277,7 +278,7 @@ def _weight(record: list[Any], index: int | None, header: list[str], number: int
         return None
     value = parse_number(raw)
     if value is None or value < 0:
-        problems.append(Problem("inte_tal", f"Rad {number}, kolumn '{header[index]}': '{raw}' är inget tal ≥ 0; "
+        problems.append(Problem(Code.EXPORT_INTE_TAL, f"Rad {number}, kolumn '{header[index]}': '{raw}' är inget tal ≥ 0; "
                                 "raden vägs inte.", name, table.sheet, severity="varning"))
         return None
     return value
@@ -292,7 +293,7 @@ def _distinct(values: list[HrValue], problems: list[Problem]) -> tuple[list[HrVa
     for (dep, figure), found in by_key.items():
         if len({v.value for v in found}) > 1:
             rows = ", ".join(f"{v.file_name} rad {v.row} ({v.text})" for v in found)
-            problems.append(Problem("flera_rader", f"Flera rader ger olika värden för {figure}, {dep}: {rows}; "
+            problems.append(Problem(Code.HR_FLERA_RADER, f"Flera rader ger olika värden för {figure}, {dep}: {rows}; "
                                     "inget värde lästes.", found[0].file_name, found[0].sheet, severity="varning"))
             continue
         out.append(found[0])
@@ -344,7 +345,7 @@ def plan_personnel_pull(plan: Plan, books: Sequence[Any], hr_values: Iterable[Hr
         if sheet is None or book.department_id is None:
             continue
         if any(k not in sheet.columns for k in CELL_KEYS):
-            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens saknas "
+            problems.append(Problem(Code.PERSONALKOLUMNER_SAKNAS, "Kolumnerna Utfallets källa, Hämtat värde och Proveniens saknas "
                                     "på bladet Personal, så inga personalnyckeltal hämtades. Fyll filen på nytt "
                                     "med xlplan fill --update.", book.path.name, sheet.actual_name,
                                     severity="varning", action="bladet hoppades över"))

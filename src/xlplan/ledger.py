@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlplan.codes import Code
 from xlplan.errors import Problem, WorkbookRefused
 from xlplan.model import LedgerSettings, Plan
 from xlplan.numbers import format_number
@@ -72,7 +73,7 @@ class LedgerOutturn:
         """The unmapped rows as warnings (with their sums), so nothing disappears silently."""
         out = []
         for u in self.unmapped:
-            out.append(Problem("huvudbok_omappad", f"{u.rows} rader med {u.reason} {u.code!s} (första på rad "
+            out.append(Problem(Code.HUVUDBOK_OMAPPAD, f"{u.rows} rader med {u.reason} {u.code!s} (första på rad "
                                f"{u.first_row}) summerar till {format_number(u.amount, 1)} tkr och hör inte till "
                                "någon avdelning eller post; lägg till koden på bladet Avdelningar (Ansvar) eller "
                                "Kontoplan i planen.", self.file.name, severity="varning",

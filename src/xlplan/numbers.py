@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from xlplan.codes import Code
+
 __all__ = [
     "Quantity",
     "is_no_value",
@@ -297,7 +299,7 @@ class OutcomeReading:
     percent_format: bool = False  # a fraction in a percent-formatted cell, read as percent
     as_text: bool = False
     plain: bool = False
-    problem: str | None = None
+    problem: Code | None = None
     message: str | None = None
 
     @property
@@ -324,7 +326,8 @@ def read_outcome(raw: object, unit: str | None = None, *, number_format: str | N
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return OutcomeReading(raw)
     if isinstance(raw, bool):
-        return OutcomeReading(raw, problem="inte_tal", message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
+                              message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     if isinstance(raw, (int, float, Decimal)):
         value = _finite(float(raw))
         if value is None:
@@ -333,24 +336,25 @@ def read_outcome(raw: object, unit: str | None = None, *, number_format: str | N
             return OutcomeReading(raw, float(f"{value * 100:.12g}"), percent_format=True, plain=True)
         return OutcomeReading(raw, value, plain=True)
     if not isinstance(raw, str):
-        return OutcomeReading(raw, problem="inte_tal", message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
+                              message=f"'{raw}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     text = normalise_space(raw)
     if is_no_value(text):
         return OutcomeReading(raw)
     if _APPROX.match(text):
-        return OutcomeReading(raw, problem="inte_tal", message=f"'{_shown(raw)}' är en uppskattning, inget utfall. "
+        return OutcomeReading(raw, problem=Code.INTE_TAL, message=f"'{_shown(raw)}' är en uppskattning, inget utfall. "
                               "Ange siffran (bara talet, t.ex. 48,5); lämna tomt om utfall saknas.")
     m = _LEADING.match(text)
     if m is None:
-        return OutcomeReading(raw, problem="inte_tal",
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
                               message=f"'{_shown(raw)}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     value = _finite(number_from_match(m))
     if value is None:
-        return OutcomeReading(raw, problem="inte_tal",
+        return OutcomeReading(raw, problem=Code.INTE_TAL,
                               message=f"'{_shown(raw)}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
     typed_unit, year, rest = _split_tail(m.group("tail").strip(), unit)
     if rest and not any(ch.isalpha() for ch in rest):
-        return OutcomeReading(raw, problem="inte_tal", message=f"'{_shown(raw)}' är inte ett tal. Skriv ett tal, "
+        return OutcomeReading(raw, problem=Code.INTE_TAL, message=f"'{_shown(raw)}' är inte ett tal. Skriv ett tal, "
                               "t.ex. 50 eller 48,5 (ett intervall eller flera tal kan inte räknas).")
     comment = rest or None
     plain = year is None and comment is None
@@ -359,7 +363,7 @@ def read_outcome(raw: object, unit: str | None = None, *, number_format: str | N
     factor = unit_factor(typed_unit, unit)
     if factor is None:
         wanted = f" i {unit}" if unit and unit.strip() else " utan enhet"
-        return OutcomeReading(raw, None, year, comment, typed_unit, as_text=True, problem="utfall_enhet",
+        return OutcomeReading(raw, None, year, comment, typed_unit, as_text=True, problem=Code.UTFALL_ENHET,
                               message=f"'{_shown(raw)}' har enheten '{typed_unit}', men indikatorn mäts{wanted}; "
                                       "enheterna kan inte räknas om exakt. Skriv talet i indikatorns enhet, t.ex. "
                                       "50 eller 48,5.")

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xlplan.codes import Code
 from xlplan.errors import PlanInvalid, Problem, XlplanError
+from xlplan.layout.spec import HEADER_FILL, HEADER_FONT
 from xlplan.model import (
     ALL_PERIOD_KINDS,
     COMMITTEE_ID,
@@ -68,14 +70,14 @@ class Collector:
     file: str
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, sheet: str | None, cell: str | None, code: str, message: str) -> None:
+    def add(self, sheet: str | None, cell: str | None, code: Code, message: str) -> None:
         self.problems.append(Problem(code, message, self.file, sheet, cell))
 
     def text(self, row: Row, col: str, required: bool = False) -> str | None:
         v = row.get(col)
         if v is None:
             if required:
-                self.add(row.sheet, row.ref(col), "saknas", f"'{col}' måste fyllas i.")
+                self.add(row.sheet, row.ref(col), Code.SAKNAS, f"'{col}' måste fyllas i.")
             return None
         return str(v).strip() if not isinstance(v, str) else v
 
@@ -83,11 +85,11 @@ class Collector:
         v = row.get(col)
         if v is None:
             if required:
-                self.add(row.sheet, row.ref(col), "saknas", f"'{col}' måste fyllas i.")
+                self.add(row.sheet, row.ref(col), Code.SAKNAS, f"'{col}' måste fyllas i.")
             return None
         n = parse_number(v)
         if n is None:
-            self.add(row.sheet, row.ref(col), "inte_tal",
+            self.add(row.sheet, row.ref(col), Code.PLAN_INTE_TAL,
                      f"'{v}' är inte ett tal. Skriv t.ex. 50 eller 48,5.")
         return n
 
@@ -98,7 +100,7 @@ class Collector:
             return None
         if not float(n).is_integer() or (lo is not None and n < lo) or (hi is not None and n > hi):
             rng = f" mellan {lo} och {hi}" if lo is not None and hi is not None else ""
-            self.add(row.sheet, row.ref(col), "inte_heltal", f"'{row.get(col)}' ska vara ett heltal{rng}.")
+            self.add(row.sheet, row.ref(col), Code.INTE_HELTAL, f"'{row.get(col)}' ska vara ett heltal{rng}.")
             return None
         return int(n)
 
@@ -130,11 +132,11 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
         if key in _SETTING_KEYS:
             raw[key] = (row.get("Värde"), row)
         elif key:
-            c.add("Inställningar", row.ref("Inställning"), "okand_installning",
+            c.add("Inställningar", row.ref("Inställning"), Code.OKAND_INSTALLNING,
                   f"Okänd inställning '{row.get('Inställning')}'. Se docs/plan-format.md.")
     for key in _REQUIRED_SETTINGS:
         if raw.get(key, (None,))[0] is None:
-            c.add("Inställningar", raw[key][1].ref("Värde") if key in raw else None, "saknas",
+            c.add("Inställningar", raw[key][1].ref("Värde") if key in raw else None, Code.SAKNAS,
                   f"Inställningen '{key.capitalize()}' måste fyllas i.")
 
     def val(key: str) -> Any:
@@ -145,12 +147,12 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
 
     plan_id = str(val("plan-id") or "")
     if plan_id and not PLAN_ID.match(plan_id):
-        c.add("Inställningar", ref("plan-id"), "ogiltigt_id",
+        c.add("Inställningar", ref("plan-id"), Code.OGILTIGT_ID,
               f"Plan-id '{plan_id}' får bara innehålla a–z, 0–9 och bindestreck.")
     mun_id = val("kommun-id")
     mun_id = f"{int(mun_id):04d}" if isinstance(mun_id, (int, float)) else (str(mun_id) if mun_id else "")
     if mun_id and not re.fullmatch(r"\d{4}", mun_id):
-        c.add("Inställningar", ref("kommun-id"), "ogiltigt_id",
+        c.add("Inställningar", ref("kommun-id"), Code.OGILTIGT_ID,
               f"Kommun-id '{mun_id}' ska vara Koladas kommunkod med fyra siffror, t.ex. 1489.")
     year = _year(val("planår"), c, ref("planår"))
     end_year = _year(val("slutår"), c, ref("slutår")) if val("slutår") is not None else year
@@ -159,7 +161,7 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
         kinds = []
         for part, kind in period_kinds(str(val("rapporteringsperioder"))):
             if kind is None:
-                c.add("Inställningar", ref("rapporteringsperioder"), "ogiltig_period",
+                c.add("Inställningar", ref("rapporteringsperioder"), Code.OGILTIG_PERIOD,
                       f"'{part}' är ingen rapporteringsperiod. {PERIOD_HINT}")
             elif kind not in kinds:
                 kinds.append(kind)
@@ -167,17 +169,17 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
     tol = val("tolerans delvis uppfyllt")
     tol_n = parse_number(tol) if tol is not None else None
     if tol is not None and (tol_n is None or tol_n < 0):
-        c.add("Inställningar", ref("tolerans delvis uppfyllt"), "inte_tal",
+        c.add("Inställningar", ref("tolerans delvis uppfyllt"), Code.PLAN_INTE_TAL,
               f"Toleransen '{tol}' ska vara ett tal ≥ 0 (procent av målvärdet).")
     rule = str(val("målbedömning") or "alla").strip().casefold()
     if rule not in ("alla", "majoritet"):
-        c.add("Inställningar", ref("målbedömning"), "ogiltigt_varde",
+        c.add("Inställningar", ref("målbedömning"), Code.OGILTIGT_VARDE,
               f"Målbedömning '{val('målbedömning')}' ska vara 'alla' eller 'majoritet'.")
         rule = "alla"
     if year is None or not plan_id:
         return None
     if end_year is not None and end_year < year:
-        c.add("Inställningar", ref("slutår"), "ogiltigt_varde", "Slutår får inte vara före Planår.")
+        c.add("Inställningar", ref("slutår"), Code.OGILTIGT_VARDE, "Slutår får inte vara före Planår.")
     return Settings(
         plan_id=plan_id, municipality=str(val("kommun") or ""), municipality_id=mun_id,
         committee=str(val("nämnd") or ""), year=year, end_year=end_year or year,
@@ -201,7 +203,7 @@ def read_ledger_settings(val: Callable[[str], Any], ref: Callable[[str], str | N
     if not file:
         for key in ("huvudbok kolumner", "huvudbok enhet", "huvudbok tecken"):
             if val(key) is not None:
-                c.add("Inställningar", ref(key), "saknas", f"'{key.capitalize()}' är ifylld men 'Huvudbok fil' "
+                c.add("Inställningar", ref(key), Code.SAKNAS, f"'{key.capitalize()}' är ifylld men 'Huvudbok fil' "
                       "saknas: ange vilken fil huvudboksexporten är, t.ex. exporter/huvudbok_{år}*.csv.")
         return None
     columns: dict[str, Any] = {}
@@ -209,19 +211,19 @@ def read_ledger_settings(val: Callable[[str], Any], ref: Callable[[str], str | N
         key, eq, column = part.partition("=")
         attr = LEDGER_COLUMN_KEYS.get(key.strip().casefold())
         if not eq or attr is None or not column.strip():
-            c.add("Inställningar", ref("huvudbok kolumner"), "ogiltigt_varde",
+            c.add("Inställningar", ref("huvudbok kolumner"), Code.OGILTIGT_VARDE,
                   f"'{part}' ska skrivas Ansvar=kolumn, Konto=kolumn, Belopp=kolumn eller Period=kolumn, "
                   "t.ex. Ansvar=Ansvar; Konto=Konto; Belopp=Belopp (kr); Period=Period.")
             continue
         columns[attr] = column.strip()
     unit = str(val("huvudbok enhet") or "kr").strip().casefold()
     if unit not in ("kr", "tkr"):
-        c.add("Inställningar", ref("huvudbok enhet"), "ogiltigt_varde",
+        c.add("Inställningar", ref("huvudbok enhet"), Code.OGILTIGT_VARDE,
               f"Huvudbok enhet '{val('huvudbok enhet')}' ska vara 'kr' eller 'tkr'.")
         unit = "kr"
     sign_text = " ".join(str(val("huvudbok tecken") or "kostnader positiva").split()).casefold()
     if sign_text not in LEDGER_SIGNS:
-        c.add("Inställningar", ref("huvudbok tecken"), "ogiltigt_varde",
+        c.add("Inställningar", ref("huvudbok tecken"), Code.OGILTIGT_VARDE,
               f"Huvudbok tecken '{val('huvudbok tecken')}' ska vara 'kostnader positiva' (debet positivt, som de "
               "flesta ekonomisystem exporterar) eller 'kostnader negativa'.")
         sign_text = "kostnader positiva"
@@ -233,7 +235,7 @@ def _threshold(val: Callable[[str], Any], ref: Callable[[str], str | None], c: C
     raw = val("kommentarsgräns ekonomi (tkr)")
     n = parse_number(raw) if raw is not None else None
     if raw is not None and (n is None or n < 0):
-        c.add("Inställningar", ref("kommentarsgräns ekonomi (tkr)"), "inte_tal",
+        c.add("Inställningar", ref("kommentarsgräns ekonomi (tkr)"), Code.PLAN_INTE_TAL,
               f"Kommentarsgränsen '{raw}' ska vara ett belopp i tkr ≥ 0, t.ex. 500.")
         return None
     return n
@@ -248,7 +250,7 @@ def _year(v: Any, c: Collector, ref: str | None) -> int | None:
         return None
     n = parse_number(v)
     if n is None or not float(n).is_integer() or not 1990 <= n <= 2100:
-        c.add("Inställningar", ref, "ogiltigt_ar", f"'{v}' är inget år. Skriv t.ex. 2024.")
+        c.add("Inställningar", ref, Code.OGILTIGT_AR, f"'{v}' är inget år. Skriv t.ex. 2024.")
         return None
     return int(n)
 
@@ -282,16 +284,16 @@ def parse_kolada(text: str | None, series: tuple[str, ...], c: Collector, row: R
         kpi = kpi.strip().upper()
         name_s = name.strip() or None
         if not KPI_ID.match(kpi):
-            c.add(row.sheet, row.ref("Kolada-id"), "ogiltigt_kolada_id",
+            c.add(row.sheet, row.ref("Kolada-id"), Code.OGILTIGT_KOLADA_ID,
                   f"'{part}' är inget Kolada-id. Skriv t.ex. U00413 eller 'Serie: U00413'.")
             continue
         if name_s and series and name_s.casefold() not in {s.casefold() for s in series}:
-            c.add(row.sheet, row.ref("Kolada-id"), "okand_serie",
+            c.add(row.sheet, row.ref("Kolada-id"), Code.OKAND_SERIE,
                   f"Serien '{name_s}' finns inte bland indikatorns serier ({'; '.join(series)}).")
         out.append((name_s, kpi))
     unnamed = [k for n, k in out if n is None]
     if len(unnamed) > 1 and len(unnamed) != len(series):
-        c.add(row.sheet, row.ref("Kolada-id"), "kolada_serier",
+        c.add(row.sheet, row.ref("Kolada-id"), Code.KOLADA_SERIER,
               f"{len(unnamed)} Kolada-id men {len(series) or 1} serier: ange 'Serie: id' för varje serie.")
     return tuple(out)
 
@@ -307,7 +309,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
         if pol:
             polarity = _POLARITIES.get(pol.casefold())
             if polarity is None:
-                c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
+                c.add(r.sheet, r.ref("Polaritet"), Code.OGILTIG_POLARITET,
                       f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
         periods = _periods(r, c)
         deps = split_list(c.text(r, "Avdelningar"))
@@ -315,7 +317,7 @@ def read_indicators(rows: list[Row], c: Collector, headers: dict[str, int]) -> l
             deps = ()
         gender = (c.text(r, "Kön") or "T").upper()
         if gender not in ("T", "K", "M"):
-            c.add(r.sheet, r.ref("Kön"), "ogiltigt_varde", f"Kön '{gender}' ska vara T, K eller M.")
+            c.add(r.sheet, r.ref("Kön"), Code.OGILTIGT_VARDE, f"Kön '{gender}' ska vara T, K eller M.")
             gender = "T"
         targets = tuple((y, str(r.values[h]).strip()) for y, h in sorted(target_cols)
                         if r.values.get(h) is not None)
@@ -354,7 +356,7 @@ def _check_gender_series(ind: Indicator, c: Collector, r: Row) -> None:
         if ind.kpi_for(name) is not None and ind.gender_for(name) is None:
             kpi = ind.kpi_for(name)
             genders = "; ".join(n for n in ind.series if n != name and ind.kpi_for(n) == kpi)
-            c.add(r.sheet, r.ref("Kolada-id"), "kolada_kon_okant",
+            c.add(r.sheet, r.ref("Kolada-id"), Code.KOLADA_KON_OKANT,
                   f"Serien '{name}' har samma Kolada-id {kpi} som serierna {genders}, som är kön, men "
                   f"'{name}' är inget kön: Koladas värde för serien kan inte väljas. Byt namn på serien till "
                   "Totalt, Kvinnor eller Män, eller ange ett eget Kolada-id för den ('Serie: id').")
@@ -366,16 +368,16 @@ def _check_reporters(inds: list[Indicator], dep_ids: set[str], rows: list[Row], 
         if ind.reporter is None:
             continue
         if ind.committee_level:
-            c.add(row.sheet, row.ref("Rapporteras av"), "ogiltigt_varde",
+            c.add(row.sheet, row.ref("Rapporteras av"), Code.OGILTIGT_VARDE,
                   "Fyll i antingen Nämndnivå eller Rapporteras av, inte båda: Rapporteras av ger indikatorn "
                   "en enda rad för den som rapporterar.")
         if ind.reporter == COMMITTEE_ID and COMMITTEE_ID not in dep_ids:
-            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+            c.add(row.sheet, row.ref("Rapporteras av"), Code.OKAND_REFERENS,
                   f"Indikatorn rapporteras av {COMMITTEE_ID} (hela nämnden), men bladet Avdelningar har ingen "
                   f"avdelning med id {COMMITTEE_ID}. Lägg till en rad med Avdelnings-id {COMMITTEE_ID} (t.ex. "
                   "Förvaltningsledningen), som får filen där nämndens siffror skrivs in, eller ange en avdelning.")
         elif ind.reporter != COMMITTEE_ID and ind.reporter not in dep_ids:
-            c.add(row.sheet, row.ref("Rapporteras av"), "okand_referens",
+            c.add(row.sheet, row.ref("Rapporteras av"), Code.OKAND_REFERENS,
                   f"'{ind.reporter}' finns inte på bladet Avdelningar (skriv ett Avdelnings-id eller "
                   f"{COMMITTEE_ID} för hela nämnden).")
 
@@ -385,7 +387,7 @@ def _periods(r: Row, c: Collector) -> tuple[Any, ...]:
     kinds: list[Any] = []
     for p, kind in period_kinds(c.text(r, "Perioder") or ""):
         if kind is None:
-            c.add(r.sheet, r.ref("Perioder"), "ogiltig_period", f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
+            c.add(r.sheet, r.ref("Perioder"), Code.OGILTIG_PERIOD, f"'{p}' är ingen rapporteringsperiod. {PERIOD_HINT}")
         elif kind not in kinds:
             kinds.append(kind)
     return tuple(kinds)
@@ -416,7 +418,7 @@ def read_budget(rows: list[Row], c: Collector, dep_ids: set[str] | None = None) 
         dep, item = c.text(r, "Avdelnings-id", True), c.text(r, "Post", True)
         year, budget = c.integer(r, "År", True, 1990, 2100), c.number(r, "Budget (tkr)", True)
         if dep and dep_ids is not None and dep not in dep_ids | {COMMITTEE_ID}:
-            c.add(r.sheet, r.ref("Avdelnings-id"), "okand_referens",
+            c.add(r.sheet, r.ref("Avdelnings-id"), Code.OKAND_REFERENS,
                   f"'{dep}' finns inte på bladet Avdelningar (eller skriv {COMMITTEE_ID} för hela nämnden).")
         if dep and item and year is not None and budget is not None:
             out.append(BudgetLine(dep, item, year, budget))
@@ -434,7 +436,7 @@ def read_personnel(rows: list[Row], c: Collector) -> list[PersonnelTarget]:
         pol = c.text(r, "Polaritet")
         polarity = _POLARITIES.get(pol.casefold()) if pol else None
         if pol and polarity is None:
-            c.add(r.sheet, r.ref("Polaritet"), "ogiltig_polaritet",
+            c.add(r.sheet, r.ref("Polaritet"), Code.OGILTIG_POLARITET,
                   f"Polaritet '{pol}' ska vara 'högre' eller 'lägre' (eller tom).")
         out.append(PersonnelTarget(c.text(r, "Avdelnings-id", True) or "", c.text(r, "Nyckeltal", True) or "",
                                    c.text(r, "Nuvärde"), c.text(r, "Målvärde"), c.text(r, "Enhet"),
@@ -449,7 +451,7 @@ def read_hr_sources(rows: list[Row], c: Collector) -> list[HrSource]:
     for r in rows:
         shares = (c.text(r, "Andelar") or "procent").strip().casefold()
         if shares not in ("procent", "kvot", "bråk"):
-            c.add(r.sheet, r.ref("Andelar"), "ogiltigt_varde",
+            c.add(r.sheet, r.ref("Andelar"), Code.OGILTIGT_VARDE,
                   f"Andelar '{r.get('Andelar')}' ska vara 'procent' (5,3 betyder 5,3 %) eller 'kvot' "
                   "(0,053 betyder 5,3 %).")
         out.append(HrSource(c.text(r, "Fil", True) or "", c.text(r, "Avdelningskolumn", True) or "",
@@ -473,7 +475,7 @@ def read_file_sources(rows: list[Row], c: Collector) -> list[FileSource]:
         for part in split_list(c.text(r, "Nyckelkolumner"), ";"):
             col, eq, value = part.partition("=")
             if not eq or not col.strip():
-                c.add(r.sheet, r.ref("Nyckelkolumner"), "ogiltigt_varde",
+                c.add(r.sheet, r.ref("Nyckelkolumner"), Code.OGILTIGT_VARDE,
                       f"'{part}' ska skrivas Kolumn=värde, t.ex. Period={{period}}.")
                 continue
             keys.append((col.strip(), value.strip()))
@@ -492,7 +494,8 @@ def _unique(items: Iterable[Any], key: Callable[[Any], str], sheet: str, col: st
         if not k:
             continue
         if k in seen:
-            c.add(sheet, row.ref(col), "dubblett", f"{col} '{k}' finns redan på rad {seen[k]}; id måste vara unika.")
+            c.add(sheet, row.ref(col), Code.PLAN_DUBBLETT,
+                  f"{col} '{k}' finns redan på rad {seen[k]}; id måste vara unika.")
         else:
             seen[k] = row.number
 
@@ -507,7 +510,8 @@ def _duplicate_rows(rows: list[Row], cols: tuple[str, ...], col: str, label: str
             continue
         key = tuple(" ".join(str(p).split()).casefold() for p in parts)
         if key in seen:
-            c.add(row.sheet, row.ref(col), "dubblett", f"{label} '{row.get(col)}' finns redan på rad {seen[key]} "
+            c.add(row.sheet, row.ref(col), Code.PLAN_DUBBLETT,
+                  f"{label} '{row.get(col)}' finns redan på rad {seen[key]} "
                   f"{scope}; slå ihop raderna eller ta bort den ena.")
         else:
             seen[key] = row.number
@@ -531,7 +535,7 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
         for row in sheet_rows:
             value = row.get(col)
             if isinstance(value, str) and "|" in value:
-                c.add(sheet, row.ref(col), "ogiltigt_tecken", f"'{value}' innehåller tecknet '|', som xlplan "
+                c.add(sheet, row.ref(col), Code.OGILTIGT_TECKEN, f"'{value}' innehåller tecknet '|', som xlplan "
                       "använder i radernas id. Byt det mot t.ex. '/' eller '-'.")
 
 
@@ -543,7 +547,7 @@ def _long_names(settings: Settings, deps: list[Department], rows: list[Row], c: 
         stem = file_stem(settings.municipality, settings.committee, dep.name, "2024-helår")
         if len(stem) > MAX_FILE_STEM:
             room = max(10, MAX_FILE_STEM - (len(stem) - len(dep.name)))
-            c.add("Avdelningar", row.ref("Avdelning"), "for_langt_namn",
+            c.add("Avdelningar", row.ref("Avdelning"), Code.FOR_LANGT_NAMN,
                   f"Avdelningens namn är {len(dep.name)} tecken, så filnamnet blir {len(stem) + 5} tecken, längre "
                   f"än de {MAX_FILE_STEM} som fungerar överallt. Korta namnet till högst {room} tecken.")
 
@@ -553,42 +557,56 @@ def _refs(items: Iterable[Any], key: Callable[[Any], Iterable[str | None]], know
     for item, row in zip(items, rows):
         for k in key(item):
             if k and k not in known:
-                c.add(sheet, row.ref(col), "okand_referens", f"'{k}' finns inte på bladet {target_sheet}.")
+                c.add(sheet, row.ref(col), Code.OKAND_REFERENS, f"'{k}' finns inte på bladet {target_sheet}.")
 
 
 def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
     """Read and validate; return the plan (None when it has errors) and every problem found."""
     path = Path(path)
-    c = Collector(path.name)
     wb = open_workbook(path)
-    names = {n.strip().casefold(): n for n in wb.sheet_names}  # 'Indikatorer ' is the sheet Indikatorer
-    raws = {sheet: read_sheet_rows(wb, path, names[sheet.casefold()]) for sheet in SHEETS
-            if sheet.casefold() in names}
-    for sheet in PERCENT_SHEETS:
-        if sheet in raws:
-            read_percent_cells(path, names[sheet.casefold()], raws[sheet])
+    names = {n.strip().casefold(): n for n in wb.sheet_names}
+    percent = {names[s.casefold()]: s for s in PERCENT_SHEETS if s.casefold() in names}
+
+    def rows_of(sheet: str) -> list[list[Any]]:
+        raw = read_sheet_rows(wb, path, sheet)
+        if sheet in percent:
+            read_percent_cells(path, sheet, raw)
+        return raw
+
+    return plan_from_grids(list(wb.sheet_names), rows_of, path.name)
+
+
+def plan_from_grids(sheet_names: list[str], rows_of: Callable[[str], list[list[Any]]],
+                    file: str) -> tuple[Plan | None, list[Problem]]:
+    """Validate a plan from its sheets' grids (a file's, or an open book's: ``xlplan.excel.BookGrids``);
+    the plan (None when it has errors) and every problem found, named in *file*."""
+    c = Collector(file)
+    names = {n.strip().casefold(): n for n in sheet_names}  # 'Indikatorer ' is the sheet Indikatorer
+    raws = {sheet: rows_of(names[sheet.casefold()]) for sheet in SHEETS if sheet.casefold() in names}
     swapped = swapped_sheets(raws)
     tabs: dict[str, tuple[dict[str, int], list[Row]]] = {}
     for sheet in SHEETS:
         if sheet not in raws:
             if sheet in REQUIRED_SHEETS:
-                c.add(sheet, None, "blad_saknas", f"Bladet '{sheet}' saknas i planen.")
+                c.add(sheet, None, Code.PLAN_BLAD_SAKNAS, f"Bladet '{sheet}' saknas i planen.")
             tabs[sheet] = ({}, [])
             continue
         if sheet in swapped:
-            c.add(sheet, None, "fel_blad", f"Bladet '{sheet}' har rubrikerna för bladet '{swapped[sheet]}'. Har "
+            c.add(sheet, None, Code.FEL_BLAD, f"Bladet '{sheet}' har rubrikerna för bladet '{swapped[sheet]}'. Har "
                   "bladen bytt namn? Ge varje blad rätt namn (se docs/plan-format.md).")
             tabs[sheet] = ({}, [])
             continue
         raw = raws[sheet]
         header_row = find_header_row(raw, sheet)
         if header_row > 0:
-            c.add(sheet, f"rad {header_row + 1}", "rubrikrad", f"Rubrikraden ska vara rad 1 på bladet '{sheet}', men "
+            c.add(sheet, f"rad {header_row + 1}", Code.RUBRIKRAD,
+                  f"Rubrikraden ska vara rad 1 på bladet '{sheet}', men "
                   f"rubrikerna står på rad {header_row + 1}. Ta bort raderna ovanför rubrikraden.")
         headers, rows = table(raw, sheet, header_row)
         for col in REQUIRED_COLUMNS.get(sheet, ()):
             if norm_header(col) not in headers and (rows or sheet in REQUIRED_SHEETS):
-                c.add(sheet, f"rad {header_row + 1}", "kolumn_saknas", f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
+                c.add(sheet, f"rad {header_row + 1}", Code.PLAN_KOLUMN_SAKNAS,
+                      f"Kolumnen '{col}' saknas på bladet '{sheet}'.")
         long_texts(rows, c)
         tabs[sheet] = (headers, rows)
     return build_plan(tabs, c)
@@ -643,7 +661,7 @@ def long_texts(rows: list[Row], c: Collector) -> None:
     for row in rows:
         for key, value in row.values.items():
             if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
-                c.add(row.sheet, row.ref(key), "for_lang_text", f"Texten är {len(value):,} tecken; en cell i Excel "
+                c.add(row.sheet, row.ref(key), Code.FOR_LANG_TEXT, f"Texten är {len(value):,} tecken; en cell i Excel "
                       f"rymmer högst {MAX_CELL_TEXT:,}. Korta den.".replace(",", " "))
 
 
@@ -689,22 +707,22 @@ def build_plan(tabs: dict[str, tuple[dict[str, int], list[Row]]], c: Collector) 
         seen_series: set[str] = set()
         for name in ind.series:
             if name.casefold() in seen_series:
-                c.add(row.sheet, row.ref("Serier"), "dubblett", f"Serien '{name}' står två gånger i Serier.")
+                c.add(row.sheet, row.ref("Serier"), Code.PLAN_DUBBLETT, f"Serien '{name}' står två gånger i Serier.")
             seen_series.add(name.casefold())
         if ind.minimum is not None and ind.maximum is not None and ind.minimum > ind.maximum:
-            c.add(row.sheet, row.ref("Min"), "min_over_max",
+            c.add(row.sheet, row.ref("Min"), Code.MIN_OVER_MAX,
                   f"Min ({format_min(ind.minimum)}) är större än Max ({format_min(ind.maximum)}).")
     if settings is not None:
         _long_names(settings, deps, rows["Avdelningar"], c)
     if not deps and tabs["Avdelningar"][0]:
-        c.add("Avdelningar", None, "tomt", "Planen har inga avdelningar.")
+        c.add("Avdelningar", None, Code.TOMT, "Planen har inga avdelningar.")
     items = {b.item.casefold() for b in budget}
     for acc, row in zip(accounts, rows["Kontoplan"]):
         if acc.item and acc.item.casefold() not in items:
-            c.add("Kontoplan", row.ref("Post"), "okand_referens",
+            c.add("Kontoplan", row.ref("Post"), Code.OKAND_REFERENS,
                   f"Posten '{acc.item}' finns inte på bladet Ekonomi.")
     if settings is not None and settings.ledger is not None and not accounts:
-        c.add("Kontoplan", None, "saknas", "Planen anger en huvudboksfil men bladet Kontoplan (vilka konton som "
+        c.add("Kontoplan", None, Code.SAKNAS, "Planen anger en huvudboksfil men bladet Kontoplan (vilka konton som "
               "hör till vilken post) saknas eller är tomt.")
     if settings is None or c.problems:
         return None, c.problems
@@ -770,8 +788,8 @@ def write_plan_tables(tables: dict[str, list[dict[str, Any]]], out: str | Path) 
                     headers.append(key)
         ws.append(headers)
         for cell in ws[1]:
-            cell.font = Font(bold=True, color="FFFFFF")
-            cell.fill = PatternFill("solid", fgColor="1F4E78")
+            cell.font = Font(bold=True, color=HEADER_FONT)
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in rows:
             ws.append([row.get(h) for h in headers])

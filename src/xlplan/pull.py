@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from xlplan.atomic import check_writable
+from xlplan.codes import Code
 from xlplan.committee import Comparison
 from xlplan.comparisons import (
     COMPARISONS_FILE,
@@ -192,7 +193,7 @@ class Change:
     def problem(self) -> Problem:
         severity: Severity = (
             "info" if self.action in ("fyll", "uppdatera", "saknas", "jämförelsevärde") else "varning")
-        return Problem(f"pull_{self.action}", self.message, self.file.name, self.sheet, self.cell, severity)
+        return Problem(Code.of(f"pull_{self.action}"), self.message, self.file.name, self.sheet, self.cell, severity)
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -378,7 +379,7 @@ def ledger_pull(plan: Plan, books: Sequence[DepartmentBook], folder: Path, perio
     ledger = plan.settings.ledger
     if not files:
         assert ledger is not None
-        problems.append(Problem("huvudbok_saknas", f"Ingen huvudboksexport hittades för {period.label} "
+        problems.append(Problem(Code.HUVUDBOK_SAKNAS, f"Ingen huvudboksexport hittades för {period.label} "
                                 f"('{ledger.file}' i {folder}); Utfall hittills på bladet Ekonomi hämtades inte.",
                                 severity="info"))
         return []
@@ -387,7 +388,7 @@ def ledger_pull(plan: Plan, books: Sequence[DepartmentBook], folder: Path, perio
         try:
             outturns.append(read_ledger(path, plan, period))
         except WorkbookRefused as exc:
-            problems.append(Problem("huvudbok_olaslig", f"Huvudboksexporten kan inte läsas: {exc.reason}", path.name,
+            problems.append(Problem(Code.HUVUDBOK_OLASLIG, f"Huvudboksexporten kan inte läsas: {exc.reason}", path.name,
                                     action="inga ekonomiska utfall hämtades ur filen"))
     if not outturns:
         return []
@@ -400,7 +401,7 @@ def ledger_pull(plan: Plan, books: Sequence[DepartmentBook], folder: Path, perio
         if sheet is None or book.department_id is None:
             continue
         if any(k not in sheet.columns for k in ("actual", "outcome_source", "fetched_value", "provenance")):
-            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
+            problems.append(Problem(Code.EKONOMIKOLUMNER_SAKNAS, "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
                                     "saknas på bladet Ekonomi. Fyll filen på nytt med xlplan fill --update.",
                                     book.path.name, ECONOMY, severity="varning", action="ekonomin hämtades inte"))
             continue
@@ -440,7 +441,7 @@ def apply_pull(changes: Sequence[Change], problems: list[Problem] | None = None,
             if problems is None:
                 raise
             reason = exc.reason if isinstance(exc, (WorkbookUnreadable, WorkbookRefused)) else str(exc)
-            problems.append(Problem("skrivfel", f"Filen skrevs inte: {reason}", path.name,
+            problems.append(Problem(Code.SKRIVFEL, f"Filen skrevs inte: {reason}", path.name,
                                     action="filen lämnades orörd"))
             continue
         written.append(path)
@@ -544,16 +545,16 @@ def load_books(paths: Sequence[Path], problems: list[Problem]) -> list[Departmen
         except RowsSorted as exc:  # a department file whose inputs no longer sit on their rows: an error
             if len(paths) == 1:
                 raise
-            problems.append(Problem("rader_sorterade", exc.reason, path.name, action="filen hoppades över"))
+            problems.append(Problem(Code.RADER_SORTERADE, exc.reason, path.name, action="filen hoppades över"))
             continue
         except WorkbookRefused as exc:  # a workbook that is not a department file (the plan, an export …)
             if len(paths) == 1:
                 raise
-            problems.append(Problem("hoppades_over", str(exc), path.name, severity="info",
+            problems.append(Problem(Code.HOPPADES_OVER, str(exc), path.name, severity="info",
                                     action="filen hoppades över"))
             continue
         if book.department_id is None or book.period is None:
-            problems.append(Problem("hoppades_over", "Filen är ingen avdelningsfil (avdelning eller period saknas "
+            problems.append(Problem(Code.HOPPADES_OVER, "Filen är ingen avdelningsfil (avdelning eller period saknas "
                                     "i _xlplan).", path.name, severity="info", action="filen hoppades över"))
             continue
         books.append(book)
@@ -573,21 +574,21 @@ def usable_books(books: Sequence[DepartmentBook], plan_id: str, problems: list[P
     out = []
     for book in books:
         if book.plan_id != plan_id:
-            problems.append(Problem("fel_plan", f"Filen hör till planen '{book.plan_id}', inte '{plan_id}'.",
+            problems.append(Problem(Code.ANNAN_PLAN, f"Filen hör till planen '{book.plan_id}', inte '{plan_id}'.",
                                     book.path.name, action="filen hoppades över"))
         elif known is not None and book.department_id not in known:
-            problems.append(Problem("okand_avdelning", f"Avdelningen '{book.department_id}' finns inte längre i "
+            problems.append(Problem(Code.OKAND_AVDELNING, f"Avdelningen '{book.department_id}' finns inte längre i "
                                     f"planen '{plan_id}'; inga värden hämtades till filen.", book.path.name,
                                     action="filen hoppades över"))
         elif not _has_pull_columns(book):
-            problems.append(Problem("kolumn_saknas", "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
+            problems.append(Problem(Code.HAMTKOLUMNER_SAKNAS, "Kolumnerna Utfallets källa, Hämtat värde och Proveniens "
                                     "saknas på bladet Mål och indikatorer. Fyll filen på nytt med xlplan fill "
                                     "--update.", book.path.name, INDICATORS, action="filen hoppades över"))
         elif (book.submission or "").strip() == APPROVED:
-            problems.append(Problem("godkand", "Filen är godkänd och låst; den ändras inte förrän controllern "
+            problems.append(Problem(Code.GODKAND, "Filen är godkänd och låst; den ändras inte förrän controllern "
                                     "skickar tillbaka den.", book.path.name, action="filen hoppades över"))
         elif _is_open(book.path):
-            problems.append(Problem("fil_oppen", "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
+            problems.append(Problem(Code.FIL_OPPEN, "Filen är öppen i Excel (låsfil ~$ finns). Stäng den och kör "
                                     "igen.", book.path.name, action="filen hoppades över"))
         else:
             try:
@@ -649,12 +650,12 @@ def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url:
                                 overwrite_pulled=overwrite_pulled, cache_dir=cache_dir, dry_run=dry_run,
                                 client=client) for b in found], result)
         plan, plan_folder = choice.plan, choice.folder or folder
-        result.problems.append(Problem("plan", choice.note, first.path.name, severity="info"))
+        result.problems.append(Problem(Code.PLAN, choice.note, first.path.name, severity="info"))
     books = usable_books(found, plan.id, result.problems, [d.id for d in plan.departments])
     stamps = {b.path: _stamp(b.path) for b in books}
     result.books = [b.path for b in books]
     if not books:
-        result.problems.append(Problem("inga_filer", f"Inga avdelningsfiler för planen '{plan.id}' i {target}.",
+        result.problems.append(Problem(Code.INGA_FILER, f"Inga avdelningsfiler för planen '{plan.id}' i {target}.",
                                        str(target), severity="varning"))
         return result
     own = client is None
@@ -714,7 +715,7 @@ def decide_pull(plan: Plan, books: Sequence[DepartmentBook], plan_folder: Path |
         values, comparisons, down = [], [], True
         result.problems.append(Problem(KOLADA_DOWN, f"{exc} Raderna med Kolada som källa hämtades inte; försök "
                                        "igen senare. Värden ur lokala exporter fylldes.", severity="varning"))
-    result.problems += [Problem("kolada_varning", w, severity="varning") for w in client.warnings]
+    result.problems += [Problem(Code.KOLADA_VARNING, w, severity="varning") for w in client.warnings]
     for period in periods:
         group = [b for b in books if b.period and parse_period(b.period) == period]
         file_values, problems = ([], []) if plan_folder is None else read_file_values(
@@ -747,7 +748,7 @@ def _kolada(plan: Plan, periods: Sequence[Period], client: KoladaClient,
     try:
         group, problem = resolve_group(s.similar_group, s.municipality, client.municipality_groups)
     except KoladaUnavailable as exc:  # without the group the comparison lacks one column, nothing more
-        group, problem = None, Problem("grupp_okand", str(exc), sheet="Inställningar", cell="Liknande kommuner",
+        group, problem = None, Problem(Code.GRUPP_OKAND, str(exc), sheet="Inställningar", cell="Liknande kommuner",
                                        severity="varning")
     if problem is not None:
         result.problems.append(problem)

@@ -42,12 +42,17 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from xlplan.targets import Op, Polarity, SeriesTarget, SeriesValues, Target
 
 __all__ = [
     "Status",
+    "Colours",
+    "STATUS_COLOURS",
+    "ACTIVITY_COLOURS",
+    "activity_colours",
+    "SEVERITY_COLOURS",
     "StatusSettings",
     "SeriesStatus",
     "StatusResult",
@@ -80,6 +85,11 @@ class Status(str, Enum):
         """The Swedish word shown to users."""
         return _LABELS[self]
 
+    @property
+    def colours(self) -> Colours:
+        """How the word is shown: cell fill and font colour (every writer uses these)."""
+        return STATUS_COLOURS[self]
+
     @classmethod
     def from_label(cls, text: str | None) -> Status | None:
         """Read a status word tolerantly (case, spaces, ``delvis``, ``ej uppfyllt`` …)."""
@@ -97,6 +107,59 @@ _LABELS = {
     Status.MANUELL: "Bedöms manuellt",
     Status.REDOVISAS: "Redovisas",
 }
+
+
+class Colours(NamedTuple):
+    """A status word's cell fill and font colour, ``RRGGBB`` without ``#``.
+
+    openpyxl and python-docx take the plain form; XlsxWriter and matplotlib
+    the ``#`` form (:meth:`hex`).
+    """
+
+    fill: str
+    font: str
+
+    def hex(self, which: Literal["fill", "font"] = "fill") -> str:
+        return "#" + (self.fill if which == "fill" else self.font)
+
+
+# The one palette: green met, yellow partly, red not met, blue assessed by hand, and one grey for
+# every word without a verdict (no outcome, no target, reported without target, not started).
+GREEN = Colours("C6EFCE", "006100")
+YELLOW = Colours("FFEB9C", "7F6000")
+RED = Colours("FFC7CE", "9C0006")
+BLUE = Colours("DDEBF7", "1F4E78")
+GREY = Colours("E7E6E6", "3A3838")
+
+STATUS_COLOURS: dict[Status, Colours] = {
+    Status.UPPFYLLT: GREEN,
+    Status.DELVIS: YELLOW,
+    Status.EJ: RED,
+    Status.MANUELL: BLUE,
+    Status.UTFALL_SAKNAS: GREY,
+    Status.MALVARDE_SAKNAS: GREY,
+    Status.REDOVISAS: GREY,
+}
+# An activity's state (``layout.columns.ACTIVITY_STATES``, lower case) in the colour of the
+# indicator status it corresponds to.
+ACTIVITY_COLOURS: dict[str, Colours] = {
+    "klar": GREEN,
+    "pågår": YELLOW,
+    "försenad": RED,
+    "ej påbörjad": GREY,
+    "avbruten": GREY,
+}
+
+
+# A problem's severity (``errors.Severity``) in the colour of the verdict it resembles: the Kontroll
+# sheet and the flag list on the department workbook's Översikt.
+SEVERITY_COLOURS: dict[str, Colours] = {"fel": RED, "varning": YELLOW}
+
+
+def activity_colours(word: str | None) -> Colours | None:
+    """The colours of an activity state, read tolerantly (``Klar``, `` pågår ``); None for other text."""
+    return ACTIVITY_COLOURS.get(normalise_label(word)) if isinstance(word, str) else None
+
 
 # Words a department may write as its own assessment (normalised form).
 ASSESSMENT_TEXTS: dict[str, Status] = {

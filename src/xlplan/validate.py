@@ -23,6 +23,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 
 from xlplan.atomic import BACKUP_DIR, TEMP_PREFIX, is_backup
+from xlplan.codes import Code
 from xlplan.errors import Problem, Severity
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
@@ -78,30 +79,30 @@ def scan_folder(folder: Path) -> Scan:
     return Scan(tuple(workbooks), tuple(skipped))
 
 
-def classify(entry: Path) -> tuple[str, Severity, str] | None:
+def classify(entry: Path) -> tuple[Code, Severity, str] | None:
     """None for a candidate workbook; else (code, severity, Swedish reason)."""
     name = entry.name
     if entry.is_dir() and name == BACKUP_DIR:
-        return ("sakerhetskopia", "info", "Mappen med xlplans säkerhetskopior; ignoreras")
+        return (Code.SAKERHETSKOPIA, "info", "Mappen med xlplans säkerhetskopior; ignoreras")
     if entry.is_dir():
-        return ("undermapp", "info", "Undermapp; xlplan läser bara filer direkt i mappen")
+        return (Code.UNDERMAPP, "info", "Undermapp; xlplan läser bara filer direkt i mappen")
     if name.startswith(TEMP_PREFIX):
-        return ("tillfallig_fil", "info", "Tillfällig fil från en xlplan-körning; ignoreras (tas bort nästa gång "
+        return (Code.TILLFALLIG_FIL, "info", "Tillfällig fil från en xlplan-körning; ignoreras (tas bort nästa gång "
                 "xlplan skriver i mappen)")
     if name.startswith(LOCK_PREFIX):
-        return ("lasfil", "info", LOCK_REASON)
+        return (Code.LASFIL, "info", LOCK_REASON)
     if name.startswith(".~lock.") and name.endswith("#"):
-        return ("lasfil", "info", "LibreOffice-låsfil: arbetsboken är öppen hos någon; ignoreras")
+        return (Code.LASFIL, "info", "LibreOffice-låsfil: arbetsboken är öppen hos någon; ignoreras")
     if name.startswith("."):
-        return ("dold_fil", "info", "Dold systemfil; ignoreras")
+        return (Code.DOLD_FIL, "info", "Dold systemfil; ignoreras")
     if is_backup(entry):
-        return ("sakerhetskopia", "info", "Säkerhetskopia som xlplan sparade vid påfyllning; ignoreras")
+        return (Code.SAKERHETSKOPIA, "info", "Säkerhetskopia som xlplan sparade vid påfyllning; ignoreras")
     suffix = entry.suffix.casefold()
     if suffix in WORKBOOK_SUFFIXES:
         return None
     if suffix in _FOREIGN_REASONS:
-        return ("fel_format", "varning", _FOREIGN_REASONS[suffix])
-    return ("inte_arbetsbok", "varning", _OTHER_REASON)
+        return (Code.FEL_FORMAT, "varning", _FOREIGN_REASONS[suffix])
+    return (Code.INTE_ARBETSBOK, "varning", _OTHER_REASON)
 
 
 def sha256_of(path: Path) -> str:

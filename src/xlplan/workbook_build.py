@@ -31,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from xlplan.examples import templates_dir
+from xlplan.layout.spec import HEADER_FILL
 from xlplan.naming import CONTROLLER_WORKBOOK, GUIDE_PDF, committee_file
 from xlplan.planio import load_tables_json, write_plan_tables
 from xlplan.xlsm import make_xlsm
@@ -41,7 +42,6 @@ EXAMPLE = "alingsas-von-2024"
 START, VAL, CONF = "Start", "Val", "xlwings.conf"
 #: Fixed document times: the build must not depend on when it runs.
 BUILD_TIME = dt.datetime(2024, 1, 1, 0, 0, 0)
-HEADER_FILL = "1F4E78"
 INPUT_FILL = "FFF2CC"
 FIRST_SETTING_ROW = 4
 

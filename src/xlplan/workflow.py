@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlplan.codes import Code
 from xlplan.errors import BadInput, Problem, WorkbookRefused
 from xlplan.layout.columns import META, OVERVIEW, SUBMISSION_ROW_ID, SUBMISSION_STATES
 
@@ -56,9 +57,9 @@ LOCKED_KEY = "låsta_celler"
 #: Flags and reader problems that stop a submission.  Missed targets do not:
 #: a department may report that a target was not reached.
 BLOCKING_CODES = frozenset({
-    "utfall_saknas", "bedomning_saknas", "bedomning_ogiltig", "inte_tal", "formelfel", "utfall_enhet",
-    "utfall_orimligt", "status_avviker", "rad_saknas", "blad_saknas", "kolumn_saknas", "rubrikrad_saknas",
-    "dubblett",
+    Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS, Code.BEDOMNING_OGILTIG, Code.INTE_TAL, Code.FORMELFEL,
+    Code.UTFALL_ENHET, Code.UTFALL_ORIMLIGT, Code.STATUS_AVVIKER, Code.RAD_SAKNAS, Code.PLANRAD_SAKNAS,
+    Code.BLAD_SAKNAS, Code.KOLUMN_SAKNAS, Code.RUBRIKRAD_SAKNAS, Code.DUBBLETT,
 })
 
 
@@ -184,7 +185,7 @@ def unrecorded_state(dbook: "DepartmentBook") -> Problem | None:
     if last is not None and last.state == state:
         return None
     recorded = f"senast registrerat: {last.line()}" if last else "ingen ändring är registrerad"
-    return Problem("status_ej_registrerad", f"Inlämningsstatus '{state}' är inte satt med Kontrollera och lämna in "
+    return Problem(Code.STATUS_EJ_REGISTRERAD, f"Inlämningsstatus '{state}' är inte satt med Kontrollera och lämna in "
                    f"eller av controllern ({recorded}).", dbook.path.name, dbook.actual_sheet_name(OVERVIEW),
                    dbook.address(OVERVIEW, SUBMISSION_ROW_ID, "value"), "varning")
 

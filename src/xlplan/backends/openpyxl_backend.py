@@ -254,10 +254,11 @@ def apply_conditional_formats(ws: Worksheet, sheet: SheetSpec) -> None:
         return
     for cf in sheet.conditional_formats:
         ref = sheet.column_range(cf.column, absolute=False)
-        for word, colour in cf.fills:
-            fill = PatternFill("solid", fgColor=colour, bgColor=colour)
+        for word, colours in cf.fills:
+            fill = PatternFill("solid", fgColor=colours.fill, bgColor=colours.fill)
             ws.conditional_formatting.add(
-                ref, CellIsRule(operator="equal", formula=['"' + word.replace('"', '""') + '"'], fill=fill))
+                ref, CellIsRule(operator="equal", formula=['"' + word.replace('"', '""') + '"'], fill=fill,
+                                font=Font(color=colours.font)))
 
 
 def apply_sheet_settings(ws: Worksheet, sheet: SheetSpec) -> None:

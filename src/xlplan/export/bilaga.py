@@ -37,6 +37,7 @@ from xlplan.committee import (
     value_formats,
     write_table,
 )
+from xlplan.status import Colours
 
 # Columns left out of the bilaga (internal, or shown on another sheet), and narrower widths for print.
 OMITTED: dict[str, set[str]] = {
@@ -52,7 +53,7 @@ BILAGA_SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("economy", ECONOMY), ("controls", CONTROLS), ("comparisons", COMPARISONS),
 )
 # The fill and font of each status word, as plain cell formats (no conditional formatting).
-STATUS_STYLES: dict[str, tuple[str, str]] = {**STATUS_COLOURS, **ACTIVITY_COLOURS}
+STATUS_STYLES: dict[str, Colours] = {**STATUS_COLOURS, **ACTIVITY_COLOURS}
 
 
 def build_bilaga(data: CommitteeData, path: Path) -> Path:

@@ -27,6 +27,7 @@ from xlplan.committee import (
     NOT_FULFILLED,
     OUTCOME_MISSING,
     PARTLY,
+    REPORTED,
     TARGET_MISSING,
     CommitteeData,
     Comparison,
@@ -35,6 +36,7 @@ from xlplan.committee import (
 )
 from xlplan.model import series_gender
 from xlplan.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
+from xlplan.status import Status
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -50,15 +52,14 @@ RC: dict[RcKeyType, Any] = {
     "hatch.linewidth": 0.8,
     "svg.fonttype": "none",
 }
-# (face colour, hatch) per status: distinct in colour and in grey-scale.
-STATUS_STYLE: dict[str, tuple[str, str]] = {
-    FULFILLED: ("#5AAE61", ""),
-    PARTLY: ("#F1C232", "///"),
-    NOT_FULFILLED: ("#D6604D", "xxx"),
-    OUTCOME_MISSING: ("#D9D9D9", "..."),
-    TARGET_MISSING: ("#BDBDBD", "---"),
-    MANUAL: ("#92C5DE", "\\\\\\"),
+# Hatch per status: the statuses differ in grey-scale print even where they share a colour.
+STATUS_HATCH: dict[str, str] = {
+    FULFILLED: "", PARTLY: "///", NOT_FULFILLED: "xxx", OUTCOME_MISSING: "...", TARGET_MISSING: "---",
+    MANUAL: "\\\\\\", REPORTED: "+++",
 }
+# (face colour, hatch) per status; the colour is the status's own (xlplan.status).
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    s.label: (s.colours.hex(), STATUS_HATCH[s.label]) for s in Status}
 # Comparison series: (colour, marker, line style, line width, hatch).
 # A line style: a matplotlib name ("-", "--" …) or (offset, (on, off, …)) dashes.
 LineStyle = str | tuple[int, tuple[int, ...]]

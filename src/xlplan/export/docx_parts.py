@@ -16,6 +16,8 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from xlplan.status import SEVERITY_COLOURS
+
 if TYPE_CHECKING:
     from docx.oxml.styles import CT_Style
     from docx.oxml.xmlchemy import BaseOxmlElement
@@ -296,7 +298,7 @@ _SETTINGS_AFTER_THEME_FONT_LANG = tuple(f"w:{name}" for name in (
     "decimalSymbol", "listSeparator"))
 
 
-def add_header_line(doc: DocumentObject, text: str, colour: str = "9C0006") -> None:
+def add_header_line(doc: DocumentObject, text: str, colour: str = SEVERITY_COLOURS["fel"].font) -> None:
     """A bold line on top of every page header of every section (the cover's too)."""
     for n, section in enumerate(doc.sections):
         headers = [section.header] + ([section.first_page_header] if section.different_first_page_header_footer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from xlplan.codes import Code
 from xlplan.committee import (
     FULFILLED,
     MANUAL,
@@ -187,7 +188,7 @@ def sample_committee_data() -> CommitteeData:
         ControlResult("ABO", DEPARTMENTS["ABO"], "Läkemedelshantering avviker från rutin",
                       "Egenkontroll", 2, 4, 8, "Inga avvikelser", None, "IK2"),
     )
-    problems = (Problem("inlamning-saknas", "Avdelningens arbetsbok har inte lämnats in.",
+    problems = (Problem(Code.INLAMNING_SAKNAS, "Avdelningens arbetsbok har inte lämnats in.",
                         file="Uppföljning_FS_2024-delar.xlsx", severity="varning",
                         action="avdelningens rader visas som Utfall saknas"),)
     return CommitteeData(meta, submissions, sample_goals(indicators), indicators, activities,

@@ -48,12 +48,7 @@ from xlplan.layout.columns import (
     row_checksum,
 )
 from xlplan.layout.spec import (
-    BLUE,
-    GREEN,
-    GREY,
-    RED,
     TEMPLATE_VERSION,
-    YELLOW,
     AreaSpec,
     ConditionalFormat,
     Formula,
@@ -79,13 +74,11 @@ from xlplan.rowids import (
     is_data_row,
     make_row_id,
 )
-from xlplan.status import Status
+from xlplan.status import ACTIVITY_COLOURS, STATUS_COLOURS, Status
 
 FLAGS_AREA = "xlplan_flaggor"
-STATUS_FILLS = tuple((s.label, fill) for s, fill in (
-    (Status.UPPFYLLT, GREEN), (Status.DELVIS, YELLOW), (Status.EJ, RED), (Status.MANUELL, BLUE),
-    (Status.UTFALL_SAKNAS, GREY), (Status.MALVARDE_SAKNAS, GREY), (Status.REDOVISAS, GREY)))
-ACTIVITY_FILLS = (("klar", GREEN), ("pågår", YELLOW), ("försenad", RED), ("avbruten", GREY))
+STATUS_FILLS = tuple((s.label, colours) for s, colours in STATUS_COLOURS.items())
+ACTIVITY_FILLS = tuple(ACTIVITY_COLOURS.items())
 META_KEYS = ("plan_id", "plan_version", "kommun", "kommun_id", "nämnd", "department_id",
              "department_name", "period", "template_version", "generated_at")
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from xlplan.status import Colours
+
 TEMPLATE_VERSION = "1"
 ROW_ID_KEY = "row_id"
 ROW_ID_HEADER = "Rad-id"
@@ -30,7 +32,6 @@ HEADER_FONT = "FFFFFF"
 SECTION_FILL = "DDEBF7"
 TOTAL_FILL = "F2F2F2"
 BORDER_COLOUR = "A6A6A6"
-GREEN, YELLOW, RED, GREY, BLUE = "C6EFCE", "FFEB9C", "FFC7CE", "D9D9D9", "DDEBF7"
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,10 @@ class TitleRow:
 
 @dataclass(frozen=True)
 class ConditionalFormat:
-    """Fill a column's data cells by the word they hold (the word stays for grey-scale print)."""
+    """Colour a column's data cells by the word they hold (the word stays for grey-scale print)."""
 
     column: str
-    fills: tuple[tuple[str, str], ...]  # (exact cell text, RRGGBB fill)
+    fills: tuple[tuple[str, Colours], ...]  # (exact cell text, its fill and font: xlplan.status)
 
 
 @dataclass(frozen=True)
