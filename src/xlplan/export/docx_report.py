@@ -513,6 +513,7 @@ def _goals(doc: DocumentObject, ctx: _Context) -> None:
 
 
 def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None:
+    first = len(doc.paragraphs)
     _heading(doc, f"Mål {goal.goal_id}: {goal.goal_text}", 2)
     levels = ctx.data.levels_of(goal.goal_id)
     if levels is not None and levels.level1:
@@ -529,6 +530,8 @@ def _goal_section(doc: DocumentObject, ctx: _Context, goal: GoalSummary) -> None
     para.add_run(_status_label(word) + ("" if given or not word else " (beräknad från indikatorerna)"))
     if motivation:
         _text(doc, motivation)
+    for intro in doc.paragraphs[first:]:  # the heading and its introduction stay with the goal's table
+        intro.paragraph_format.keep_with_next = True
     lines = _goal_lines(ctx.data, goal)
     if lines:
         indicator_table(doc, ctx.data, lines)
