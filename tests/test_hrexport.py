@@ -190,7 +190,7 @@ def test_rows_that_map_to_nothing_are_reported_with_file_rows_and_column(setup: 
     got, problems = read_hr_values(read_plan(setup / "plan.xlsx"), setup, PERIOD)
     assert len(got) == 4
     by_code = {p.code: p for p in problems}
-    dep, measure = by_code["okand_avdelning"], by_code["okant_matt"]
+    dep, measure = by_code["hr_okand_enhet"], by_code["hr_okant_matt"]
     assert dep.file == "hr_2024.csv" and "'9999' i kolumnen 'Ansvar' (rad 7)" in dep.message
     assert measure.file == "hr_2024.csv" and "'Friskvårdstimmar' i kolumnen 'Nyckeltal' (rad 6)" in measure.message
     assert "2024-04" not in " ".join(p.message for p in problems)  # another period's row is no problem
@@ -209,7 +209,7 @@ def test_a_missing_column_an_unreadable_value_and_conflicting_rows(setup: Path) 
     write_csv(setup / "hr" / "hr_2024.csv", [("Enhet", "Period", "Nyckeltal", "Värde")])
     _, problems = read_hr_values(read_plan(setup / "plan.xlsx"), setup, PERIOD)
     (p,) = problems
-    assert p.code == "kolumn_saknas" and "'Ansvar', 'Arbetad tid'" in p.message and "'Enhet'" in p.message
+    assert p.code == "hr_kolumn_saknas" and "'Ansvar', 'Arbetad tid'" in p.message and "'Enhet'" in p.message
 
 
 def test_period_cells() -> None:
