@@ -301,7 +301,7 @@ def test_a_removed_rows_sheet_from_before_the_formula_column_is_read_and_kept(
     ws.delete_cols(at)
     wb.save(path)
     book = read_department_workbook(path)
-    assert [(p.severity, p.code) for p in book.problems if p.sheet == REMOVED] == [("info", "kolumn_saknas")]
+    assert [(p.severity, p.code) for p in book.problems if p.sheet == REMOVED] == [("info", "kolumn_ny_saknas")]
     fill(smaller, PERIOD, ["ALD"], path.parent, update=True)
     assert [(r["Rad-id (tidigare)"], r["Värde"], r["Formel"]) for r in removed_rows(path)] == [("I|I3|", 7.5, None)]
 

@@ -104,6 +104,9 @@ class Code(str, Enum):
                    "Inget att göra; skriv gärna talet som tal nästa gång.")
     STATUS_AVVIKER = ("status_avviker", "fel", "Statusformeln avviker",
                       "Statusformeln kan vara överskriven. " + _REFILL)
+    STATUS_OMRAKNAD = ("status_omraknad", "varning", "Statusen i filen räknades om",
+                       "Inget att göra här: den räknade statusen används. Be avdelningen fylla filen på nytt "
+                       "(xlplan fill --update) så att statusformeln visar rätt.")
     PLANRAD_SAKNAS = ("planrad_saknas", "fel", "Rad saknas",
                       "Planen har raden men filen inte: planen har ändrats sedan filen fylldes. " + _REFILL)
     RAD_OKAND = ("rad_okand", "varning", "Rad finns inte i planen",
@@ -147,6 +150,8 @@ class Code(str, Enum):
                    "Kör igen; händer det igen, skicka loggfilen till den som förvaltar xlplan.")
     INTE_AVDELNINGSFIL = ("inte_avdelningsfil", "fel", "Ingen avdelningsfil",
                           "Inget att göra om filen inte är en avdelningsfil; annars fyll den på nytt.")
+    ANNAN_ARBETSBOK = ("annan_arbetsbok", "info", "Ingen avdelningsfil (hoppades över)",
+                       "Inget att göra om filen inte är en avdelningsfil; flytta den annars ur mappen.")
     HOPPADES_OVER = ("hoppades_over", "info", "Filen hoppades över", "Läs meddelandet; rätta filen och kör igen.")
     SAKERHETSKOPIA = ("sakerhetskopia", "info", "Säkerhetskopia", "Inget att göra.")
     UNDERMAPP = ("undermapp", "info", "Undermapp", "Inget att göra; lägg filerna direkt i mappen.")

@@ -813,10 +813,10 @@ def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, proble
         return
     book = c.file.book
     row_id = indicator_row_id(line.indicator_id, line.series)
-    problems.append(Problem(Code.STATUS_AVVIKER, f"Status i filen är '{shown}' men räknat ur utfall och målvärde blir "
+    problems.append(Problem(Code.STATUS_OMRAKNAD, f"Status i filen är '{shown}' men räknat ur utfall och målvärde blir "
                             f"den '{line.status}'. Statusformeln kan vara överskriven.", c.file.name,
                             book.actual_sheet_name(INDICATORS), book.address(INDICATORS, row_id, "status"),
-                            "varning", "den räknade statusen används"))
+                            action="den räknade statusen används"))
 
 
 def goal_summaries(plan: Plan, lines: list[IndicatorLine]) -> list[GoalSummary]:

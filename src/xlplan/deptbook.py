@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from defusedxml import ElementTree
 
 from xlplan.atomic import BACKUP_DIR
+from xlplan.cells import column_letter
 from xlplan.codes import Code
 from xlplan.errors import Problem, RowsSorted, WorkbookRefused
 from xlplan.layout.columns import (
@@ -38,7 +39,7 @@ from xlplan.layout.columns import (
     row_checksum,
     sheet_of_row,
 )
-from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
+from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec
 from xlplan.numbers import is_percent_format, read_outcome
 from xlplan.tables import XML_NS, clean, norm_header, number_formats, open_workbook, read_sheet_rows, sheet_parts
 

@@ -492,7 +492,7 @@ def _last_used_row(sheet: "xw.Sheet", first: int, col: int, width: int) -> int:
 
 
 def _a1(r0: int, c0: int, r1: int, c1: int) -> str:
-    from xlplan.layout.spec import column_letter
+    from xlplan.cells import column_letter
 
     first = f"{column_letter(c0)}{r0}"
     return first if (r0, c0) == (r1, c1) else f"{first}:{column_letter(c1)}{r1}"

@@ -11,7 +11,6 @@ file is found by its hidden metadata, so a renamed department or a file saved as
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +18,7 @@ from typing import Any, Literal
 from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
+from xlplan.cells import A1, column_letter, column_number
 from xlplan.codes import Code
 from xlplan.deptbook import BookSheet, DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
@@ -34,7 +34,7 @@ from xlplan.layout.columns import (
     notes_columns,
 )
 from xlplan.layout.department import PreviousOutcomes, department_workbook, notes_sheet, removed_sheet
-from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec, column_letter
+from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, WorkbookSpec
 from xlplan.model import Department, Plan
 from xlplan.naming import department_file
 from xlplan.numbers import format_number
@@ -503,7 +503,6 @@ def carry_formulas(sheet: SheetSpec, row: RowSpec, formulas: dict[str, str], old
     return kept
 
 
-_A1 = re.compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]+)$")
 
 
 def moved_references(formula: str, old: BookSheet, new: SheetSpec) -> str:
@@ -513,7 +512,6 @@ def moved_references(formula: str, old: BookSheet, new: SheetSpec) -> str:
     the table, to other sheets or to rows gone from the plan are left as typed."""
     from openpyxl.formula import Tokenizer
     from openpyxl.formula.tokenizer import TokenizerError
-    from openpyxl.utils.cell import column_index_from_string
 
     try:
         tokens = Tokenizer(formula)
@@ -525,11 +523,11 @@ def moved_references(formula: str, old: BookSheet, new: SheetSpec) -> str:
     new_cols = {c.key: i for i, c in enumerate(new.columns, start=1)}
 
     def move(ref: str) -> str:
-        m = _A1.match(ref)
+        m = A1.match(ref)
         if m is None:
             return ref
         fixed_col, letters, fixed_row, number = m.groups()
-        col = new_cols.get(keys.get(column_index_from_string(letters.upper()), ""))
+        col = new_cols.get(keys.get(column_number(letters), ""))
         at = new_rows.get(row_ids.get(int(number), ""))
         return (f"{fixed_col}{column_letter(col) if col else letters}{fixed_row}{at or number}")
 

@@ -593,8 +593,8 @@ def scan_department_workbooks(folder: Path) -> tuple[dict[Path, dict[str, str]],
             problems.append(file_problem(p, exc))
             continue
         if meta is None or not meta.get("department_id"):
-            problems.append(Problem(Code.INTE_AVDELNINGSFIL, "Ingen avdelningsfil från xlplan (det dolda bladet "
-                                    f"{META} saknas eller anger ingen avdelning).", p.name, severity="info",
+            problems.append(Problem(Code.ANNAN_ARBETSBOK, "Ingen avdelningsfil från xlplan (det dolda bladet "
+                                    f"{META} saknas eller anger ingen avdelning).", p.name,
                                     action="filen hoppades över"))
             continue
         out[p] = meta

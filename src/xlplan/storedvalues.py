@@ -35,6 +35,8 @@ from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 
+from xlplan.cells import a1, split_a1
+
 __all__ = ["store_formula_values", "formula_values", "patch_sheet_xml", "read_cells", "SheetCells"]
 
 _M = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -146,30 +148,12 @@ def _split_ref(ref: str, sheet: str) -> tuple[str, list[str]]:
     ref = ref.replace("$", "")
     first, _, last = ref.partition(":")
     last = last or first
-    c0, r0 = _split_a1(first)
-    c1, r1 = _split_a1(last)
+    c0, r0 = split_a1(first)
+    c1, r1 = split_a1(last)
     if (abs(r1 - r0) + 1) * (abs(c1 - c0) + 1) > _MAX_RANGE:
         return sheet, [first] * (_MAX_RANGE + 1)  # too large to be the layout's: the caller gives up
-    return sheet, [f"{_letters(c)}{r}" for r in range(min(r0, r1), max(r0, r1) + 1)
+    return sheet, [a1(r, c) for r in range(min(r0, r1), max(r0, r1) + 1)
                    for c in range(min(c0, c1), max(c0, c1) + 1)]
-
-
-def _split_a1(a1: str) -> tuple[int, int]:
-    m = re.fullmatch(r"([A-Z]+)(\d+)", a1)
-    if m is None:
-        raise ValueError(a1)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return col, int(m.group(2))
-
-
-def _letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
 
 
 def _is_number(v: Any) -> bool:
@@ -303,10 +287,10 @@ def formula_values(cells: Mapping[str, SheetCells],
     book = _Book(cells, status or {})
     out: dict[str, dict[str, Any]] = {}
     for sheet, s in cells.items():
-        for a1 in s.formulas:
-            v = book.value(sheet, a1)
+        for ref in s.formulas:
+            v = book.value(sheet, ref)
             if v is not UNKNOWN:
-                out.setdefault(sheet, {})[a1] = v
+                out.setdefault(sheet, {})[ref] = v
     return out
 
 

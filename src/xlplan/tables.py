@@ -16,6 +16,7 @@ from typing import Any
 from defusedxml import ElementTree
 from python_calamine import CalamineWorkbook
 
+from xlplan.cells import a1
 from xlplan.errors import WorkbookUnreadable
 
 XML_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -25,18 +26,8 @@ _BUILTIN_FORMATS = {9: "0%", 10: "0.00%"}  # the built-in number formats that ma
 MAX_UNCOMPRESSED = 200 * 1024 * 1024  # a department workbook is a few hundred kB; refuse zip bombs
 
 
-def column_letter(index: int) -> str:
-    """0-based column index -> Excel letters (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def cell_ref(row0: int, col0: int) -> str:
-    return f"{column_letter(col0)}{row0 + 1}"
+    return a1(row0 + 1, col0 + 1)
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,7 @@ class Row:
 
     def ref(self, key: str) -> str:
         col = self.columns.get(norm_header(key))
-        return f"{column_letter(col)}{self.number}" if col is not None else f"rad {self.number}"
+        return a1(self.number, col + 1) if col is not None else f"rad {self.number}"
 
 
 def norm_header(text: object) -> str:

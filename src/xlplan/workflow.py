@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlplan.cells import a1, column_letter, split_a1
 from xlplan.codes import Code
 from xlplan.errors import BadInput, Problem, WorkbookRefused
 from xlplan.layout.columns import META, OVERVIEW, SUBMISSION_ROW_ID, SUBMISSION_STATES
@@ -428,22 +429,19 @@ def _unlock_inputs(wb: Any, record: str) -> int:
 
 def _ranges(cells: list[tuple[int, int]]) -> list[str]:
     """(column, row) pairs sorted by column then row → 'K6:K9'-style ranges down each column."""
-    from openpyxl.utils import get_column_letter
-
     out: list[str] = []
     start = prev = cells[0]
     for cell in cells[1:] + [(0, 0)]:
         if cell[0] == prev[0] and cell[1] == prev[1] + 1:
             prev = cell
             continue
-        letter = get_column_letter(start[0])
+        letter = column_letter(start[0])
         out.append(f"{letter}{start[1]}" if start == prev else f"{letter}{start[1]}:{letter}{prev[1]}")
         start = prev = cell
     return out
 
 
 def _cells(ref: str) -> list[str]:
-    from openpyxl.utils import get_column_letter, range_boundaries
-
-    c0, r0, c1, r1 = (int(n or 0) for n in range_boundaries(ref))  # a stored cell range: every bound is set
-    return [f"{get_column_letter(c)}{r}" for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
+    first, _, last = ref.partition(":")
+    (c0, r0), (c1, r1) = split_a1(first), split_a1(last or first)  # a stored cell range: every bound is set
+    return [a1(r, c) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]

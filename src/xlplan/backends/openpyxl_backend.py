@@ -26,6 +26,7 @@ from openpyxl.worksheet.header_footer import HeaderFooterItem
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xlplan.cells import column_letter
 from xlplan.layout.spec import (
     BORDER_COLOUR,
     HEADER_FILL,
@@ -39,7 +40,6 @@ from xlplan.layout.spec import (
     SheetSpec,
     Validation,
     WorkbookSpec,
-    column_letter,
     quote_sheet,
 )
 from xlplan.xmltext import escape_cell_text

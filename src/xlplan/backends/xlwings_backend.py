@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from xlplan.cells import column_letter
 from xlplan.errors import WorkbookRefused
 from xlplan.layout.spec import (
     HEADER_FILL,
@@ -50,7 +51,6 @@ from xlplan.layout.spec import (
     RowSpec,
     SheetSpec,
     WorkbookSpec,
-    column_letter,
     quote_sheet,
 )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from xlplan.cells import column_letter
 from xlplan.status import Colours
 
 TEMPLATE_VERSION = "1"
@@ -229,15 +230,6 @@ class WorkbookSpec:
 
     def areas(self) -> list[AreaSpec]:
         return [a for s in self.sheets for a in s.areas]
-
-
-def column_letter(index: int) -> str:
-    """1-based column number -> letters (1 -> A, 28 -> AB)."""
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def quote_sheet(name: str) -> str:
