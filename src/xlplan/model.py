@@ -257,12 +257,32 @@ class Question:
         return not self.periods or kind in self.periods
 
 
+#: A budget line (plan sheet *Ekonomi*) whose Post starts with this is an investment project (its budget is
+#: the year's expenditure, positive), followed on its own: the department's Ekonomi sheet shows it below the
+#: operating lines, the committee workbook on the sheet *Investeringar* (see docs/plan-format.md).
+INVESTMENT_PREFIX = "Investering:"
+
+
+def is_investment(item: str) -> bool:
+    """Whether the budget line *item* (Post) is an investment project (``Investering: Sängar``)."""
+    return item.strip().casefold().startswith(INVESTMENT_PREFIX.casefold())
+
+
+def investment_project(item: str) -> str:
+    """The project's name of an investment Post, without the prefix (``Investering: Sängar`` -> ``Sängar``)."""
+    return item.strip()[len(INVESTMENT_PREFIX):].strip() if is_investment(item) else item.strip()
+
+
 @dataclass(frozen=True)
 class BudgetLine:
     department_id: str
     item: str
     year: int
     budget: float
+
+    @property
+    def is_investment(self) -> bool:
+        return is_investment(self.item)
 
 
 #: Key figures that are counts (summed over departments); every other personnel key figure is a share in %.

@@ -51,6 +51,7 @@ from xlplan.committee import (
     PersonnelLine,
     department_totals,
     economy_totals,
+    investment_totals,
     is_frame_line,
 )
 from xlplan.errors import ExportFailed
@@ -66,6 +67,7 @@ from xlplan.export.charts import (
     text_numbers,
 )
 from xlplan.export.make_template import template_bytes
+from xlplan.model import COMMITTEE_ID
 from xlplan.targets import parse_target
 
 TEXT_WIDTH_CM = 16.0
@@ -762,6 +764,7 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
     if not data.economy and not comments:
         if not ctx.texts.get("ekonomi"):
             _why(doc, "Ingen ekonomisk uppföljning har rapporterats för perioden.")
+        _investments(doc, data)
         return
     headers = ["Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
     frame = [x for x in data.economy if is_frame_line(x)]
@@ -789,9 +792,31 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
         parts.bold_row(_table(doc, ["Post"] + headers, rows, numeric=range(1, 5)), len(rows))
     elif frame:
         _why(doc, "Avdelningarna har inte rapporterat något ekonomiskt utfall eller någon prognos.")
+    _investments(doc, data)
     if comments:
         _heading(doc, "Avdelningarnas kommentarer", 3)
         _comment_list(doc, comments)
+
+
+def _investments(doc: DocumentObject, data: CommitteeData) -> None:
+    """The investment table: per department and project when the departments follow projects up, else the
+    committee's adopted investment budget; one line when the period has no investment budget."""
+    lines = [x for x in data.investments if x.department_id.casefold() != COMMITTEE_ID.casefold()]
+    frame = [x for x in data.investments if x.department_id.casefold() == COMMITTEE_ID.casefold()]
+    if not lines and not frame:
+        _why(doc, "Nämnden har ingen investeringsbudget för perioden.")
+        return
+    _heading(doc, "Investeringar", 3)
+    doc.add_paragraph("Belopp i tkr. Budgeten är årets utgift; avvikelse = prognos − budget, så ett positivt tal är "
+                      "en högre utgift än budgeten.", style="Källhänvisning")
+    if not lines:
+        _table(doc, ["Projekt", "Budget"], [[swedish_text(x.project), fmt(x.budget, decimals=0)] for x in frame],
+               numeric=[1], flexible=None)
+        return
+    rows = [[swedish_text(x.project), x.department] + _money(x) for x in lines]
+    rows += [["Totalt", ""] + _money(t) for t in investment_totals(lines)]
+    headers = ["Projekt", "Avdelning", "Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
+    parts.bold_row(_table(doc, headers, rows, numeric=range(2, 6)), len(rows))
 
 
 def _personnel(doc: DocumentObject, ctx: _Context) -> None:
