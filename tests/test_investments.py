@@ -242,3 +242,31 @@ def test_the_board_pack_has_an_investment_table_or_one_line(tmp_path: Path) -> N
     paras, tables = _economy_text(tmp_path / "inga.docx")
     assert "Nämnden har ingen investeringsbudget för perioden." in paras and "Investeringar" not in paras
     assert not any(t[0][0] == "Projekt" for t in tables)
+
+
+def test_projects_on_the_same_accounts_are_told_apart_by_the_project_column(tmp_path: Path,
+                                                                           tiny_tables: dict[str, Any]) -> None:
+    t = invest_tables(tiny_tables)
+    cols = next(s for s in t["Inställningar"] if s["Inställning"] == "Huvudbok kolumner")
+    cols["Värde"] += "; Projekt=Projekt"
+    t["Kontoplan"] = [k for k in t["Kontoplan"] if not k["Post"].startswith("Investering")] + [
+        {"Post": BEDS, "Konton": "1220-1229", "Projekt": "P200"},
+        {"Post": AIDS, "Konton": "1220-1229", "Projekt": "P300-P309"}]
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    plan = read_plan(tmp_path / "plan.xlsx")
+    assert plan.settings.ledger is not None and plan.settings.ledger.project_column == "Projekt"
+    rows = [("1100", "5010", "202403", "1 000 000", ""),  # operating: no project, mapped as before
+            ("1100", "1221", "202403", "200 000", "P200"),  # beds
+            ("1100", "1221", "202404", "50 000", "P305"),  # care aids, same account
+            ("1100", "1221", "202404", "7 000", "P999")]  # a project of no Post: reported, not dropped
+    path = write_csv(tmp_path / "hb.csv", rows, header=["Ansvar", "Konto", "Period", "Belopp (kr)", "Projekt"])
+    got = read_ledger(path, plan, PERIOD)
+    assert got.amounts == {("ALD", "Personalkostnader"): pytest.approx(-1000.0), ("ALD", BEDS): pytest.approx(200.0),
+                           ("ALD", AIDS): pytest.approx(50.0)}
+    assert [(u.reason, u.code, u.amount) for u in got.unmapped] == [("okänt konto", "1221 (projekt P999)",
+                                                                     pytest.approx(-7.0))]
+    # the export lacks the project column the plan names: refused, naming the column
+    from xlplan.errors import WorkbookRefused
+
+    with pytest.raises(WorkbookRefused, match="kolumnen 'Projekt' saknas"):
+        read_ledger(write_csv(tmp_path / "utan.csv", [r[:4] for r in rows]), plan, PERIOD)

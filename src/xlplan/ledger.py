@@ -242,17 +242,18 @@ def read_ledger(path: str | Path, plan: Plan, period: Period) -> LedgerOutturn:
         out.rows_read += 1
         out.total += value
         unit, account = _code(cells[cols["unit"]]), _code(cells[cols["account"]])
+        project = _code(cells[cols["project"]]) if "project" in cols and cols["project"] < len(cells) else ""
         if unit not in deps:
             dep = plan.department_of_unit(unit) if unit else None
             deps[unit] = dep.id if dep else None
-        items = [a.item for a in plan.accounts if account and a.matches(account)]
+        items = [a.item for a in plan.accounts if account and a.matches(account, project)]
         key: tuple[str, str] | None = None
         if not unit or not account:
             key = ("utan ansvar eller konto", unit or account or "–")
         elif deps[unit] is None:
             key = ("okänt ansvar", unit)
         elif not items:
-            key = ("okänt konto", account)
+            key = ("okänt konto", f"{account} (projekt {project})" if project else account)
         if key is not None:
             left[key].append(value)
             first.setdefault(key, number)
@@ -276,6 +277,8 @@ def _columns(headers: list[str], ledger: LedgerSettings, path: Path) -> dict[str
             "amount": _column(headers, ledger.amount_column, path, "Belopp")}
     if ledger.period_column:
         cols["period"] = _column(headers, ledger.period_column, path, "Period")
+    if ledger.project_column:
+        cols["project"] = _column(headers, ledger.project_column, path, "Projekt")
     return cols
 
 
