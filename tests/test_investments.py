@@ -270,3 +270,23 @@ def test_projects_on_the_same_accounts_are_told_apart_by_the_project_column(tmp_
 
     with pytest.raises(WorkbookRefused, match="kolumnen 'Projekt' saknas"):
         read_ledger(write_csv(tmp_path / "utan.csv", [r[:4] for r in rows]), plan, PERIOD)
+
+
+def test_a_committee_file_reports_its_own_projects_and_they_count_in_the_total(tmp_path: Path,
+                                                                             tiny_tables: dict[str, Any]) -> None:
+    """With a department NÄMND (the committee's own file) its projects are followed up there, not a frame."""
+    t = invest_tables(tiny_tables)
+    t["Avdelningar"].append({"Avdelnings-id": "NÄMND", "Avdelning": "Nämndens kansli"})
+    write_plan_tables(t, tmp_path / "plan.xlsx")
+    out = filled(tmp_path, tmp_path / "plan.xlsx")
+    own = next(out.glob("*kansli*"))
+    wb = load_workbook(own)
+    wb[ECONOMY][economy_rows(own)[f"E|{BEDS}"].cells["forecast"]] = 820
+    wb.save(own)
+    result = consolidate(out, tmp_path / "plan.xlsx", PERIOD, tmp_path / "namnd.xlsx")
+    mine = [x for x in result.data.investments if x.department_id == "NÄMND"]
+    assert [(x.department, x.item, x.forecast) for x in mine] == [("Nämndens kansli", BEDS, 820),
+                                                                   ("Nämndens kansli", AIDS, None)]
+    from xlplan.committee import investment_totals
+
+    assert investment_totals(result.data.investments)[0].budget == 800 + 300 + 800 + 200 + 100

@@ -70,6 +70,7 @@ FORMAT_VERSION = 2  # 2: title rows above the headers, Texter, technical columns
 META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
+FRAME_NAME = "Nämndens budgetram"  # department name of the committee's adopted frame rows (Ekonomi, Investeringar)
 
 # Indicator statuses as shown (TARGETS.md); their colours (fill, font) are xlplan.status's, by word.
 FULFILLED = Status.UPPFYLLT.label
@@ -534,10 +535,16 @@ def department_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
     return out
 
 
+def is_frame_investment(line: InvestmentLine) -> bool:
+    """A row of the committee's adopted investment budget (plan rows ``NÄMND``, shown as adopted), not a
+    project followed up in a file (a plan may have a department ``NÄMND`` whose own file reports them)."""
+    return line.department_id.casefold() == COMMITTEE_ID.casefold() and line.department == FRAME_NAME
+
+
 def investment_totals(lines: Iterable[InvestmentLine]) -> list[InvestmentLine]:
-    """One total row over the departments' projects (the committee's adopted frame left out: it holds its own
+    """One total row over the followed-up projects (the committee's adopted frame left out: it holds its own
     group and total rows), or none when no department has a project."""
-    lines = [x for x in lines if x.department_id.casefold() != COMMITTEE_ID.casefold()]
+    lines = [x for x in lines if not is_frame_investment(x)]
     if not lines:
         return []
 

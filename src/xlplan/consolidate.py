@@ -44,6 +44,7 @@ from xlplan.assess import Assessment, assess, personnel_inputs, row_inputs
 from xlplan.atomic import write_bytes_atomic
 from xlplan.codes import Code
 from xlplan.committee import (
+    FRAME_NAME,
     REPORTED,
     ActivityLine,
     AnswerLine,
@@ -62,6 +63,7 @@ from xlplan.committee import (
     Submission,
     goal_summary,
     indicator_verdict,
+    is_frame_investment,
     is_frame_line,
     keep_controller_inputs,
     sorted_indicators,
@@ -857,9 +859,6 @@ def activity_lines(ix: PlanIndex, c: Choice) -> list[ActivityLine]:
     return out
 
 
-FRAME_NAME = "Nämndens budgetram"
-
-
 def frame_lines(ix: PlanIndex) -> list[EconomyLine]:
     """The committee's adopted frame for the period's year (plan rows with Avdelnings-id NÄMND), as written.
 
@@ -926,8 +925,7 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
         return out
     mapped = {a.item.casefold() for a in plan.accounts}
     deps = [x for x in lines if not is_frame_line(x) and x.item.casefold() in mapped]
-    projects = [x for x in investments if x.department_id.casefold() != COMMITTEE_ID.casefold()
-                and x.item.casefold() in mapped]
+    projects = [x for x in investments if not is_frame_investment(x) and x.item.casefold() in mapped]
     files = ledger_files(plan, plan_folder, period)
     if not files or not (deps or projects):
         return out

@@ -52,6 +52,7 @@ from xlplan.committee import (
     department_totals,
     economy_totals,
     investment_totals,
+    is_frame_investment,
     is_frame_line,
 )
 from xlplan.errors import ExportFailed
@@ -67,7 +68,6 @@ from xlplan.export.charts import (
     text_numbers,
 )
 from xlplan.export.make_template import template_bytes
-from xlplan.model import COMMITTEE_ID
 from xlplan.targets import parse_target
 
 TEXT_WIDTH_CM = 16.0
@@ -801,8 +801,8 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
 def _investments(doc: DocumentObject, data: CommitteeData) -> None:
     """The investment table: per department and project when the departments follow projects up, else the
     committee's adopted investment budget; one line when the period has no investment budget."""
-    lines = [x for x in data.investments if x.department_id.casefold() != COMMITTEE_ID.casefold()]
-    frame = [x for x in data.investments if x.department_id.casefold() == COMMITTEE_ID.casefold()]
+    lines = [x for x in data.investments if not is_frame_investment(x)]
+    frame = [x for x in data.investments if is_frame_investment(x)]
     if not lines and not frame:
         _why(doc, "Nämnden har ingen investeringsbudget för perioden.")
         return
