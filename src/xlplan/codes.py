@@ -248,6 +248,7 @@ class Code(str, Enum):
     UTFALL_EJ_HUVUDBOK = ("utfall_ej_huvudbok", "varning", "Utfallet stämmer inte med huvudboken",
                           "Jämför avdelningarnas Utfall hittills med huvudboksexporten; hämta igen med xlplan pull.")
     UTFALL_HUVUDBOK = ("utfall_huvudbok", "info", "Utfallet stämmer med huvudboken", "Inget att göra.")
+    INVESTERING_HUVUDBOK = ("investering_huvudbok", "info", "Investeringsutfallet stämmer med huvudboken", "Inget att göra.")
 
     # ---------------------------------------------------------- personnel: the HR export
     HR_KOLUMN_SAKNAS = ("hr_kolumn_saknas", "varning", "Kolumn saknas i HR-exporten",

@@ -7,8 +7,8 @@ headers, one record per row; a hidden ``_xlplan`` sheet carries the meta data
 (``kind = committee``) by which the file is recognised.
 
 Sheets (in order): Texter, Inlämning, Måluppfyllelse, Indikatorer, Aktiviteter,
-Ekonomi, Personal (only when a key figure has an outcome), Kommentarer, Internkontroll,
-Jämförelser, Kontroll, _xlplan.
+Ekonomi, Investeringar (only when the plan has investment projects), Personal (only when a key
+figure has an outcome), Kommentarer, Internkontroll, Jämförelser, Kontroll, _xlplan.
 
 *Texter* is the controller's input sheet: one cell per report section
 (:data:`TEXT_SECTIONS`) and one row per goal with the computed support, the
@@ -25,7 +25,8 @@ read with python-calamine.
 
 The Ekonomi sheet also shows total rows (per item and overall, column
 ``Radtyp`` = ``Summa``); they are computed by :func:`economy_totals` when
-writing and skipped when reading, so the data holds department lines only.
+writing and skipped when reading, so the data holds department lines only.  Investeringar does the
+same with one total row over the departments' projects (:func:`investment_totals`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from xlsxwriter.worksheet import Worksheet
 from xlplan.atomic import atomic_path
 from xlplan.codes import SEVERITY_WORDS
 from xlplan.errors import Problem, WorkbookRefused, XlplanError
-from xlplan.model import COMMITTEE_ID
+from xlplan.model import COMMITTEE_ID, investment_project
 from xlplan.numbers import display_decimals
 from xlplan.status import ACTIVITY_COLOURS as _ACTIVITY_COLOURS
 from xlplan.status import SEVERITY_COLOURS, Colours, Status
@@ -69,6 +70,7 @@ FORMAT_VERSION = 2  # 2: title rows above the headers, Texter, technical columns
 META_SHEET = "_xlplan"
 COMMITTEE_LEVEL = "Nämnden"  # department name of a committee-level indicator line
 TOTAL_ROW = "Summa"
+FRAME_NAME = "Nämndens budgetram"  # department name of the committee's adopted frame rows (Ekonomi, Investeringar)
 
 # Indicator statuses as shown (TARGETS.md); their colours (fill, font) are xlplan.status's, by word.
 FULFILLED = Status.UPPFYLLT.label
@@ -201,6 +203,25 @@ class EconomyLine:
     forecast: float | None = None  # prognos helår
     deviation: float | None = None  # avvikelse (prognos − budget)
     year_share: float | None = None  # andel av året som gått vid periodens slut (0–1), beside the outturn
+
+
+@dataclass(frozen=True)
+class InvestmentLine:
+    """One investment project for one department (or the committee's adopted frame), in tkr (expenditure
+    positive, as the plan's budget).  ``item`` is the plan's Post verbatim (``Investering: Sängar``)."""
+
+    department_id: str
+    department: str
+    item: str
+    budget: float | None = None
+    outcome: float | None = None  # utfall hittills
+    forecast: float | None = None  # prognos helår
+    deviation: float | None = None  # avvikelse (prognos − budget): positive is more spent than budgeted
+    comment: str | None = None  # the department's comment on its Ekonomi sheet
+
+    @property
+    def project(self) -> str:
+        return investment_project(self.item)
 
 
 @dataclass(frozen=True)
@@ -350,6 +371,7 @@ class CommitteeData:
     goal_levels: tuple[GoalLevels, ...] = ()  # goals with a målområde or description texts (sheet Målnivåer)
     history: tuple[HistoryValue, ...] = ()  # the plan's earlier years (sheet Historik)
     personnel: tuple[PersonnelLine, ...] = ()
+    investments: tuple[InvestmentLine, ...] = ()  # investment projects (sheet Investeringar, when any)
 
     def levels_of(self, goal_id: str) -> GoalLevels | None:
         return next((g for g in self.goal_levels if g.goal_id == goal_id), None)
@@ -513,6 +535,27 @@ def department_totals(lines: Iterable[EconomyLine]) -> list[EconomyLine]:
     return out
 
 
+def is_frame_investment(line: InvestmentLine) -> bool:
+    """A row of the committee's adopted investment budget (plan rows ``NÄMND``, shown as adopted), not a
+    project followed up in a file (a plan may have a department ``NÄMND`` whose own file reports them)."""
+    return line.department_id.casefold() == COMMITTEE_ID.casefold() and line.department == FRAME_NAME
+
+
+def investment_totals(lines: Iterable[InvestmentLine]) -> list[InvestmentLine]:
+    """One total row over the followed-up projects (the committee's adopted frame left out: it holds its own
+    group and total rows), or none when no department has a project."""
+    lines = [x for x in lines if not is_frame_investment(x)]
+    if not lines:
+        return []
+
+    def total(attr: str) -> float | None:
+        values = [getattr(x, attr) for x in lines if getattr(x, attr) is not None]
+        return sum(values) if values else None
+
+    return [InvestmentLine("", "Nämnden totalt", TOTAL_ROW, total("budget"), total("outcome"), total("forecast"),
+                           total("deviation"))]
+
+
 def _sum_lines(lines: list[EconomyLine], item: str) -> EconomyLine:
     def total(attr: str) -> float | None:
         values = [getattr(x, attr) for x in lines if getattr(x, attr) is not None]
@@ -612,6 +655,14 @@ ECONOMY = SheetSpec("Ekonomi", EconomyLine, (
     _c("Avvikelse (tkr)", "deviation", "float", 14, TKR),
     _c("Andel av året", "year_share", "float", 10, "0\\ %", added=True),  # 67 %: a fraction, shown as percent
 ))
+INVESTMENTS = SheetSpec("Investeringar", InvestmentLine, (
+    _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=24),
+    _c("Projekt", "project", width=28, derived=True), _c("Budget (tkr)", "budget", "float", 14, TKR),
+    _c("Utfall hittills (tkr)", "outcome", "float", 16, TKR),
+    _c("Prognos helår (tkr)", "forecast", "float", 16, TKR),
+    _c("Avvikelse (tkr)", "deviation", "float", 14, TKR), _c("Kommentar", "comment", width=48),
+    _c("Post", "item", width=28, technical=True),  # the plan's Post verbatim (Investering: …)
+))
 PERSONNEL = SheetSpec("Personal", PersonnelLine, (
     _c("Avdelnings-id", "department_id", width=12), _c("Avdelning", "department", width=24),
     _c("Nyckeltal", "name", width=28), _c("Enhet", "unit", width=8), _c("Nuvärde", "current", width=12),
@@ -664,14 +715,14 @@ HISTORY = SheetSpec("Historik", HistoryValue, (
 ))
 SHEETS: tuple[tuple[str, SheetSpec], ...] = (
     ("submissions", SUBMISSIONS), ("goals", GOALS), ("indicators", INDICATORS),
-    ("activities", ACTIVITIES), ("economy", ECONOMY), ("personnel", PERSONNEL), ("comments", COMMENTS),
-    ("controls", CONTROLS), ("comparisons", COMPARISONS), ("problems", PROBLEMS),
+    ("activities", ACTIVITIES), ("economy", ECONOMY), ("investments", INVESTMENTS), ("personnel", PERSONNEL),
+    ("comments", COMMENTS), ("controls", CONTROLS), ("comparisons", COMPARISONS), ("problems", PROBLEMS),
     ("answers", ANSWERS), ("goal_levels", GOAL_LEVELS), ("history", HISTORY),
 )
 # Values of one indicator (or one Kolada KPI) are shown with the same decimals: the most any of them needs.
 VALUE_GROUPS: dict[type, str] = {IndicatorLine: "indicator_id", Comparison: "kolada_id", PersonnelLine: "name"}
 #: Sheets written only when they have rows, and read as empty when absent (workbooks of earlier versions).
-OPTIONAL_SHEETS = frozenset({"personnel", "answers", "goal_levels", "history"})
+OPTIONAL_SHEETS = frozenset({"personnel", "answers", "goal_levels", "history", "investments"})
 ROW_KIND = "Radtyp"
 TEXTS_SHEET = "Texter"
 HEADER_ROW = 2  # 0-based: a title row and a period row above every table
@@ -1007,6 +1058,10 @@ def build_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) 
             totals = economy_totals(records)
             marks = ["Avdelning"] * len(records) + [TOTAL_ROW] * len(totals)
             write_spec(ws, fm, spec, records + totals, data.meta, marks)
+        elif spec is INVESTMENTS:
+            totals_i = investment_totals(records)
+            marks = ["Projekt"] * len(records) + [TOTAL_ROW] * len(totals_i)
+            write_spec(ws, fm, spec, records + totals_i, data.meta, marks)
         else:
             write_spec(ws, fm, spec, records, data.meta)
     meta = wb.add_worksheet(META_SHEET)

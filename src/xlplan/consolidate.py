@@ -44,6 +44,7 @@ from xlplan.assess import Assessment, assess, personnel_inputs, row_inputs
 from xlplan.atomic import write_bytes_atomic
 from xlplan.codes import Code
 from xlplan.committee import (
+    FRAME_NAME,
     REPORTED,
     ActivityLine,
     AnswerLine,
@@ -57,10 +58,12 @@ from xlplan.committee import (
     GoalSummary,
     HistoryValue,
     IndicatorLine,
+    InvestmentLine,
     PersonnelLine,
     Submission,
     goal_summary,
     indicator_verdict,
+    is_frame_investment,
     is_frame_line,
     keep_controller_inputs,
     sorted_indicators,
@@ -95,6 +98,7 @@ from xlplan.model import (
     Indicator,
     PersonnelTarget,
     Plan,
+    is_investment,
 )
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
@@ -281,7 +285,7 @@ def consolidate(folder: str | Path, plan_path: str | Path | Plan, period: str | 
                                                             Path(plan_path).parent)
     totals = hr_committee_totals(ix, exports)
     data = build_committee_data(ix, choices, problems, comparisons, totals)
-    checks = economy_checks(ix.plan, per, data.economy, exports)
+    checks = economy_checks(ix.plan, per, data.economy, exports, data.investments)
     data = keep_controller_inputs(replace(data, problems=data.problems + tuple(checks)), out_path)
     write_committee_workbook(data, out_path)
     files = tuple(p.file or "" for p in skipped) + tuple(r.name for r in reads)
@@ -646,6 +650,7 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
         indicators=tuple(indicators),
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
         economy=tuple(frame_lines(ix)) + tuple(line for c in choices for line in economy_lines(ix, c)),
+        investments=tuple(frame_investments(ix)) + tuple(x for c in choices for x in investment_lines(ix, c)),
         comments=tuple(comment_lines(ix, choices, indicators)),
         answers=tuple(answer_lines(ix, choices)),
         goal_levels=tuple(GoalLevels(g.id, g.level1, g.level1_description, g.priority_goal, g.priority_description,
@@ -854,9 +859,6 @@ def activity_lines(ix: PlanIndex, c: Choice) -> list[ActivityLine]:
     return out
 
 
-FRAME_NAME = "Nämndens budgetram"
-
-
 def frame_lines(ix: PlanIndex) -> list[EconomyLine]:
     """The committee's adopted frame for the period's year (plan rows with Avdelnings-id NÄMND), as written.
 
@@ -865,12 +867,36 @@ def frame_lines(ix: PlanIndex) -> list[EconomyLine]:
     if ix.plan.department(COMMITTEE_ID) is not None:
         return []
     return [EconomyLine(COMMITTEE_ID, FRAME_NAME, b.item, b.budget)
-            for b in ix.plan.budget_for(COMMITTEE_ID, ix.period.year)]
+            for b in ix.plan.budget_for(COMMITTEE_ID, ix.period.year) if not b.is_investment]
+
+
+def frame_investments(ix: PlanIndex) -> list[InvestmentLine]:
+    """The committee's adopted investment budget for the period's year (NÄMND rows ``Investering: …``)."""
+    if ix.plan.department(COMMITTEE_ID) is not None:
+        return []
+    return [InvestmentLine(COMMITTEE_ID, FRAME_NAME, b.item, b.budget)
+            for b in ix.plan.budget_for(COMMITTEE_ID, ix.period.year) if b.is_investment]
+
+
+def investment_lines(ix: PlanIndex, c: Choice) -> list[InvestmentLine]:
+    """A department's investment projects as reported on its Ekonomi sheet (outturn, forecast, comment)."""
+    out = []
+    for b in ix.budget(c.department.id):
+        if not b.is_investment:
+            continue
+        values = _row_values(c, ECONOMY, make_row_id(ECONOMY_ROW, b.item))
+        actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
+        deviation = forecast - b.budget if forecast is not None else None
+        out.append(InvestmentLine(c.department.id, c.department.name, b.item, b.budget, actual, forecast, deviation,
+                                  _text(values.get("comment"))))
+    return out
 
 
 def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:
     out = []
     for b in ix.budget(c.department.id):
+        if b.is_investment:
+            continue
         values = _row_values(c, ECONOMY, make_row_id(ECONOMY_ROW, b.item))
         actual, forecast = _number(values.get("actual")), _number(values.get("forecast"))
         deviation = forecast - b.budget if forecast is not None else None
@@ -879,9 +905,11 @@ def economy_lines(ix: PlanIndex, c: Choice) -> list[EconomyLine]:
     return out
 
 
-def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], plan_folder: Path) -> list[Problem]:
+def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], plan_folder: Path,
+                   investments: Sequence[InvestmentLine] = ()) -> list[Problem]:
     """Kontroll: the departments' budget against the committee's frame, and the departments' outturn
-    against the ledger export's total (when the plan names one); a difference is a warning with its size."""
+    against the ledger export's total (when the plan names one); a difference is a warning with its size.
+    The investment projects' outturn is checked against the export on its own (expenditure positive)."""
     from xlplan.ledger import ledger_files, read_ledger
 
     def tkr(x: float) -> str:
@@ -897,8 +925,9 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
         return out
     mapped = {a.item.casefold() for a in plan.accounts}
     deps = [x for x in lines if not is_frame_line(x) and x.item.casefold() in mapped]
+    projects = [x for x in investments if not is_frame_investment(x) and x.item.casefold() in mapped]
     files = ledger_files(plan, plan_folder, period)
-    if not files or not deps:
+    if not files or not (deps or projects):
         return out
     try:
         ledgers = [read_ledger(f, plan, period) for f in files]
@@ -906,22 +935,36 @@ def economy_checks(plan: Plan, period: Period, lines: Sequence[EconomyLine], pla
         return out + [Problem(Code.HUVUDBOK_OLASLIG, f"Huvudboksexporten kan inte läsas: {exc.reason}",
                               Path(exc.path).name, severity="varning")]
     names = ", ".join(f.name for f in files)
-    reported = sum(x.outcome or 0.0 for x in deps)
-    keys = {(x.department_id, x.item) for x in deps}
-    expected = sum(v for o in ledgers for k, v in o.amounts.items() if k in keys)
-    total = sum(o.total for o in ledgers)
+    # the export's rows on investment projects (their amounts are expenditure, positive) are not operating costs
+    invested = sum(v for o in ledgers for k, v in o.amounts.items() if is_investment(k[1]))
+    total = sum(o.total for o in ledgers) + invested
     left = sum(u.amount for o in ledgers for u in o.unmapped)
-    if abs(reported - expected) >= 0.5:
-        off = [f"{x.department} {x.item}" for x in deps
+
+    def tie(group: Sequence[EconomyLine | InvestmentLine], what: str) -> bool:
+        """Whether *group*'s outturn equals the export's (a warning naming the lines that differ when not)."""
+        reported = sum(x.outcome or 0.0 for x in group)
+        keys = {(x.department_id, x.item) for x in group}
+        expected = sum(v for o in ledgers for k, v in o.amounts.items() if k in keys)
+        off = [f"{x.department} {x.item}" for x in group
                if abs((x.outcome or 0.0) - sum(o.amounts.get((x.department_id, x.item), 0.0) for o in ledgers)) >= 0.5]
-        out.append(Problem(Code.UTFALL_EJ_HUVUDBOK, f"Avdelningarnas utfall hittills är {tkr(reported)} men "
-                           f"huvudboksexporten ({names}) har {tkr(expected)} för samma poster: skillnad "
-                           f"{tkr(reported - expected)} ({'; '.join(off[:6])}{' …' if len(off) > 6 else ''}).",
-                           names, "Ekonomi", severity="varning"))
-    else:
+        if abs(reported - expected) >= 0.5:
+            out.append(Problem(Code.UTFALL_EJ_HUVUDBOK, f"{what} är {tkr(reported)} men huvudboksexporten ({names}) "
+                               f"har {tkr(expected)} för samma poster: skillnad {tkr(reported - expected)} "
+                               f"({'; '.join(off[:6])}{' …' if len(off) > 6 else ''}).", names, "Ekonomi",
+                               severity="varning"))
+            return False
+        return True
+
+    if deps and tie(deps, "Avdelningarnas utfall hittills"):
+        reported = sum(x.outcome or 0.0 for x in deps)
+        without = " utan investeringar" if abs(invested) >= 0.5 else ""
         out.append(Problem(Code.UTFALL_HUVUDBOK, f"Avdelningarnas utfall hittills ({tkr(reported)}) stämmer med "
-                           f"huvudboksexporten ({names}), vars summa för perioden är {tkr(total)}.", names, "Ekonomi",
-                           severity="info"))
+                           f"huvudboksexporten ({names}), vars summa för perioden{without} är {tkr(total)}.",
+                           names, "Ekonomi", severity="info"))
+    if projects and tie(projects, "Avdelningarnas investeringsutgifter hittills"):
+        out.append(Problem(Code.INVESTERING_HUVUDBOK, "Avdelningarnas investeringsutgifter hittills "
+                           f"({tkr(sum(x.outcome or 0.0 for x in projects))}) stämmer med huvudboksexportens rader "
+                           f"för investeringsprojekten ({names}).", names, "Investeringar", severity="info"))
     if abs(left) >= 0.5:
         out.append(Problem(Code.HUVUDBOK_OMAPPAD, f"{tkr(left)} i huvudboksexporten hör inte till någon avdelning eller "
                            "post och finns inte i sammanställningen; se xlplan pull för vilka konton och ansvar.",

@@ -105,22 +105,36 @@ def _variation(*parts: str) -> float:
 
 def example_ledger_rows(plan: Plan, period: Period) -> list[tuple[str, str, str, str, float]]:
     """(Ansvar, Ansvarsnamn, Konto, Period, Belopp in kr with costs positive) per department, line and month
-    up to the period's end: the department's budget at an even pace, off by a made-up few per cent."""
+    up to the period's end: the department's budget at an even pace, off by a made-up few per cent.
+    Investment projects are booked on the first account of their Kontoplan row."""
     out = []
     for dep in plan.departments:
         unit = dep.codes[0].split("-")[0].strip() if dep.codes else None
         if unit is None:
             continue
         for line in plan.budget_for(dep.id, period.year):
-            accounts = next((a for key, a in _EXAMPLE_ACCOUNTS if key in line.item.casefold()), None)
+            # an investment's budget is an expenditure (positive) booked on the account its Kontoplan row names
+            accounts = (_plan_account(plan, line.item) if line.is_investment else
+                        next((a for key, a in _EXAMPLE_ACCOUNTS if key in line.item.casefold()), None))
             if accounts is None:
                 continue
+            sign = 1 if line.is_investment else -1  # the export's costs (and expenditures) are positive
             pace = 1 + _variation(dep.id, line.item)
             for month in range(1, period.end_month + 1):
                 for account, share in accounts:
-                    kr = round(-line.budget * 1000 / 12 * pace * share * (1 + _variation(account, str(month)) / 6), 2)
+                    kr = round(sign * line.budget * 1000 / 12 * pace * share
+                               * (1 + _variation(account, str(month)) / 6), 2)
                     out.append((unit, dep.name, account, f"{period.year}{month:02d}", kr))
     return out
+
+
+def _plan_account(plan: Plan, item: str) -> tuple[tuple[str, float], ...] | None:
+    """The first account of the plan's Kontoplan row for *item* (``1221`` of ``1221-1229; 1240``), or None."""
+    row = next((a for a in plan.accounts if a.item.casefold() == item.casefold()), None)
+    if row is None:
+        return None
+    first = row.accounts.replace(",", ";").split(";")[0].split("-")[0].strip().rstrip("*")
+    return ((first, 1.0),) if first else None
 
 
 def write_example_ledger(path: Path, plan: Plan, period: Period) -> Path:

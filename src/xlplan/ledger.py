@@ -5,7 +5,8 @@ period) and an amount, as CSV or XLSX.  The plan says which columns to read, whi
 make which budget line (sheet *Kontoplan*), which ansvar codes belong to which department
 (*Avdelningar*: Ansvar), the export's unit (kr or tkr) and sign (costs positive, as most ledgers
 export debet, or negative).  :func:`read_ledger` turns one export into tkr with the plan's sign
-(income positive, costs negative) for one period:
+(income positive, costs negative; an investment project's expenditure positive, as its budget) for one
+period:
 
 * CSV in UTF-8 (with or without BOM), UTF-16 or Windows-1252; separated by ``;``, ``,`` or tab
   (the encoding and separator are found the same way as for other exports, :mod:`xlplan.filesources`);
@@ -32,7 +33,7 @@ from typing import Any
 
 from xlplan.codes import Code
 from xlplan.errors import Problem, WorkbookRefused
-from xlplan.model import LedgerSettings, Plan
+from xlplan.model import LedgerSettings, Plan, is_investment
 from xlplan.numbers import format_number
 from xlplan.periods import Period
 from xlplan.tables import norm_header
@@ -241,17 +242,18 @@ def read_ledger(path: str | Path, plan: Plan, period: Period) -> LedgerOutturn:
         out.rows_read += 1
         out.total += value
         unit, account = _code(cells[cols["unit"]]), _code(cells[cols["account"]])
+        project = _code(cells[cols["project"]]) if "project" in cols and cols["project"] < len(cells) else ""
         if unit not in deps:
             dep = plan.department_of_unit(unit) if unit else None
             deps[unit] = dep.id if dep else None
-        items = [a.item for a in plan.accounts if account and a.matches(account)]
+        items = [a.item for a in plan.accounts if account and a.matches(account, project)]
         key: tuple[str, str] | None = None
         if not unit or not account:
             key = ("utan ansvar eller konto", unit or account or "–")
         elif deps[unit] is None:
             key = ("okänt ansvar", unit)
         elif not items:
-            key = ("okänt konto", account)
+            key = ("okänt konto", f"{account} (projekt {project})" if project else account)
         if key is not None:
             left[key].append(value)
             first.setdefault(key, number)
@@ -260,7 +262,9 @@ def read_ledger(path: str | Path, plan: Plan, period: Period) -> LedgerOutturn:
         assert dep_id is not None
         out.mapped_total += value
         for item in dict.fromkeys(items):
-            out.amounts[(dep_id, item)] = out.amounts.get((dep_id, item), 0.0) + value
+            # an investment project's budget is its expenditure, positive: the ledger's cost sign turned round
+            amount_of_item = -value if is_investment(item) else value
+            out.amounts[(dep_id, item)] = out.amounts.get((dep_id, item), 0.0) + amount_of_item
             out.row_counts[(dep_id, item)] = out.row_counts.get((dep_id, item), 0) + 1
     out.unmapped = [Unmapped(reason, code, sum(values), len(values), first[(reason, code)])
                     for (reason, code), values in left.items()]
@@ -273,6 +277,8 @@ def _columns(headers: list[str], ledger: LedgerSettings, path: Path) -> dict[str
             "amount": _column(headers, ledger.amount_column, path, "Belopp")}
     if ledger.period_column:
         cols["period"] = _column(headers, ledger.period_column, path, "Period")
+    if ledger.project_column:
+        cols["project"] = _column(headers, ledger.project_column, path, "Projekt")
     return cols
 
 

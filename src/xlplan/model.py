@@ -39,6 +39,7 @@ class LedgerSettings:
     account_column: str = "Konto"
     amount_column: str = "Belopp"
     period_column: str | None = None  # a year-month column (202408, 2024-08, 8); None: the file is the period
+    project_column: str | None = None  # a project column (Kontoplan: Projekt picks investment projects by it)
     unit: Literal["kr", "tkr"] = "kr"
     costs_positive: bool = True  # the export's sign: costs positive (debet) is what most ledgers write
 
@@ -257,12 +258,32 @@ class Question:
         return not self.periods or kind in self.periods
 
 
+#: A budget line (plan sheet *Ekonomi*) whose Post starts with this is an investment project (its budget is
+#: the year's expenditure, positive), followed on its own: the department's Ekonomi sheet shows it below the
+#: operating lines, the committee workbook on the sheet *Investeringar* (see docs/plan-format.md).
+INVESTMENT_PREFIX = "Investering:"
+
+
+def is_investment(item: str) -> bool:
+    """Whether the budget line *item* (Post) is an investment project (``Investering: Sängar``)."""
+    return item.strip().casefold().startswith(INVESTMENT_PREFIX.casefold())
+
+
+def investment_project(item: str) -> str:
+    """The project's name of an investment Post, without the prefix (``Investering: Sängar`` -> ``Sängar``)."""
+    return item.strip()[len(INVESTMENT_PREFIX):].strip() if is_investment(item) else item.strip()
+
+
 @dataclass(frozen=True)
 class BudgetLine:
     department_id: str
     item: str
     year: int
     budget: float
+
+    @property
+    def is_investment(self) -> bool:
+        return is_investment(self.item)
 
 
 #: Key figures that are counts (summed over departments); every other personnel key figure is a share in %.
@@ -275,9 +296,13 @@ class AccountRange:
 
     item: str
     accounts: str  # verbatim, e.g. ``3000-3999`` or ``4010; 4020-4029``
+    projects: str = ""  # verbatim project codes (``P1201; P1300-P1309``); empty: any project (or none)
 
-    def matches(self, account: str) -> bool:
-        return code_matches(self.accounts, account)
+    def matches(self, account: str, project: str = "") -> bool:
+        """Whether a ledger row with *account* (and *project*, when the export has a project column) is here."""
+        if not code_matches(self.accounts, account):
+            return False
+        return not self.projects.strip() or (bool(project) and code_matches(self.projects, project))
 
 
 def code_matches(spec: str, code: str) -> bool:
@@ -490,7 +515,9 @@ _ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "departments": ("codes",),
     "personnel": ("unit", "measures", "polarity_text"),
     "settings": ("ledger", "economy_comment_threshold"),
+    "accounts": ("projects",),
 }
+_ADDED_LEDGER_FIELDS = ("project_column",)  # the settings' one nested record (LedgerSettings)
 
 
 def _unused(value: object) -> bool:
@@ -507,3 +534,8 @@ def _drop_unused_additions(content: dict[str, Any]) -> None:
             for key in added:
                 if key in record and _unused(record[key]):
                     del record[key]
+    ledger = (content.get("settings") or {}).get("ledger")
+    if isinstance(ledger, dict):
+        for key in _ADDED_LEDGER_FIELDS:
+            if key in ledger and _unused(ledger[key]):
+                del ledger[key]

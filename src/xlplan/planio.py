@@ -192,7 +192,7 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
 
 
 LEDGER_COLUMN_KEYS = {"ansvar": "unit_column", "konto": "account_column", "belopp": "amount_column",
-                      "period": "period_column"}
+                      "period": "period_column", "projekt": "project_column"}
 LEDGER_SIGNS = {"kostnader positiva": True, "kostnader negativa": False}
 
 
@@ -212,7 +212,8 @@ def read_ledger_settings(val: Callable[[str], Any], ref: Callable[[str], str | N
         attr = LEDGER_COLUMN_KEYS.get(key.strip().casefold())
         if not eq or attr is None or not column.strip():
             c.add("Inställningar", ref("huvudbok kolumner"), Code.OGILTIGT_VARDE,
-                  f"'{part}' ska skrivas Ansvar=kolumn, Konto=kolumn, Belopp=kolumn eller Period=kolumn, "
+                  f"'{part}' ska skrivas Ansvar=kolumn, Konto=kolumn, Belopp=kolumn, Period=kolumn eller "
+                  "Projekt=kolumn, "
                   "t.ex. Ansvar=Ansvar; Konto=Konto; Belopp=Belopp (kr); Period=Period.")
             continue
         columns[attr] = column.strip()
@@ -427,7 +428,8 @@ def read_budget(rows: list[Row], c: Collector, dep_ids: set[str] | None = None) 
 
 def read_accounts(rows: list[Row], c: Collector) -> list[AccountRange]:
     """Kontoplan: which ledger accounts make which budget line."""
-    return [AccountRange(c.text(r, "Post", True) or "", c.text(r, "Konton", True) or "") for r in rows]
+    return [AccountRange(c.text(r, "Post", True) or "", c.text(r, "Konton", True) or "", c.text(r, "Projekt") or "")
+            for r in rows]
 
 
 def read_personnel(rows: list[Row], c: Collector) -> list[PersonnelTarget]:

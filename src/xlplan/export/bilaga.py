@@ -23,6 +23,7 @@ from xlplan.committee import (
     ECONOMY,
     GOALS,
     INDICATORS,
+    INVESTMENTS,
     ROW_KIND,
     STATUS_COLOURS,
     TOTAL_ROW,
@@ -30,6 +31,7 @@ from xlplan.committee import (
     Formats,
     SheetSpec,
     economy_totals,
+    investment_totals,
     new_workbook,
     period_line,
     shown_value,
@@ -69,6 +71,11 @@ def build_bilaga(data: CommitteeData, path: Path) -> Path:
             marks = ["Avdelning"] * len(records) + [TOTAL_ROW] * len(totals)
             records += totals
         _sheet(wb.add_worksheet(spec.name), fm, spec, records, marks, data)
+        if spec is ECONOMY and data.investments:  # the investment projects beside the economy, when any
+            projects: list[Any] = list(data.investments)
+            totals_i = investment_totals(projects)
+            _sheet(wb.add_worksheet(INVESTMENTS.name), fm, INVESTMENTS, projects + totals_i,
+                   ["Projekt"] * len(projects) + [TOTAL_ROW] * len(totals_i), data)
     wb.close()
     return path
 

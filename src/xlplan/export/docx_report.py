@@ -51,6 +51,8 @@ from xlplan.committee import (
     PersonnelLine,
     department_totals,
     economy_totals,
+    investment_totals,
+    is_frame_investment,
     is_frame_line,
 )
 from xlplan.errors import ExportFailed
@@ -765,6 +767,7 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
     if not data.economy and not comments:
         if not ctx.texts.get("ekonomi"):
             _why(doc, "Ingen ekonomisk uppföljning har rapporterats för perioden.")
+        _investments(doc, data)
         return
     headers = ["Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
     frame = [x for x in data.economy if is_frame_line(x)]
@@ -792,9 +795,31 @@ def _economy(doc: DocumentObject, ctx: _Context) -> None:
         parts.bold_row(_table(doc, ["Post"] + headers, rows, numeric=range(1, 5)), len(rows))
     elif frame:
         _why(doc, "Avdelningarna har inte rapporterat något ekonomiskt utfall eller någon prognos.")
+    _investments(doc, data)
     if comments:
         _heading(doc, "Avdelningarnas kommentarer", 3)
         _comment_list(doc, comments)
+
+
+def _investments(doc: DocumentObject, data: CommitteeData) -> None:
+    """The investment table: per department and project when the departments follow projects up, else the
+    committee's adopted investment budget; one line when the period has no investment budget."""
+    lines = [x for x in data.investments if not is_frame_investment(x)]
+    frame = [x for x in data.investments if is_frame_investment(x)]
+    if not lines and not frame:
+        _why(doc, "Nämnden har ingen investeringsbudget för perioden.")
+        return
+    _heading(doc, "Investeringar", 3)
+    doc.add_paragraph("Belopp i tkr. Budgeten är årets utgift; avvikelse = prognos − budget, så ett positivt tal är "
+                      "en högre utgift än budgeten.", style="Källhänvisning")
+    if not lines:
+        _table(doc, ["Projekt", "Budget"], [[swedish_text(x.project), fmt(x.budget, decimals=0)] for x in frame],
+               numeric=[1], flexible=None)
+        return
+    rows = [[swedish_text(x.project), x.department] + _money(x) for x in lines]
+    rows += [["Totalt", ""] + _money(t) for t in investment_totals(lines)]
+    headers = ["Projekt", "Avdelning", "Budget", "Utfall hittills", "Prognos helår", "Avvikelse"]
+    parts.bold_row(_table(doc, headers, rows, numeric=range(2, 6)), len(rows))
 
 
 def _personnel(doc: DocumentObject, ctx: _Context) -> None:

@@ -8,6 +8,7 @@ department gets the same sheets and columns; only the rows differ.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from xlplan.layout.columns import (
@@ -60,7 +61,7 @@ from xlplan.layout.spec import (
     WorkbookSpec,
     quote_sheet,
 )
-from xlplan.model import Activity, ControlItem, Department, Goal, Indicator, Plan, Question
+from xlplan.model import Activity, BudgetLine, ControlItem, Department, Goal, Indicator, Plan, Question
 from xlplan.numbers import format_number
 from xlplan.periods import Period
 from xlplan.rowids import (
@@ -366,24 +367,36 @@ def economy_sheet(ctx: Context) -> SheetSpec:
         protection=ctx.protection,
     )
     lines = ctx.plan.budget_for(ctx.department.id, ctx.period.year)
+    operating = [line for line in lines if not line.is_investment]
+    investments = [line for line in lines if line.is_investment]
     if not lines:
         sheet.rows.append(note_row("item", f"Planen har ingen budget för avdelningen {ctx.period.year}."))
         return sheet
+    if operating:
+        _economy_block(sheet, operating, "T|summa", "Summa")
+    if investments:  # below the operating lines, with their own sum: an expenditure is not a cost of the year
+        sheet.rows.append(note_row("item", "Investeringar (tkr): budgeten är årets utgift, positiv; en positiv "
+                                           "avvikelse är en högre utgift än budgeten."))
+        _economy_block(sheet, investments, "T|investeringar", "Summa investeringar")
+    return sheet
+
+
+def _economy_block(sheet: SheetSpec, lines: Sequence[BudgetLine], total_id: str, total_label: str) -> None:
+    """Budget lines with a live deviation each, then their sum row (row id *total_id*)."""
+    first = sheet.first_data_row + len(sheet.rows)
     for line in lines:
         r = sheet.first_data_row + len(sheet.rows)
         sheet.rows.append(RowSpec(make_row_id(ECONOMY_ROW, line.item), {"item": line.item, "budget": line.budget,
                                                       "deviation": deviation(sheet, r)}))
-    r = sheet.first_data_row + len(sheet.rows)
-    first, last = sheet.first_data_row, max(r - 1, sheet.first_data_row)
+    last = sheet.first_data_row + len(sheet.rows) - 1
     dev = f"{sheet.letter('deviation')}{first}:{sheet.letter('deviation')}{last}"
     # the sum of the rows' deviations: rows without a forecast count as no deviation, not as −budget
     total_dev = Formula(f'=IF(COUNT({dev})=0,"",SUM({dev}))')
-    total: dict[str, object] = {"item": "Summa", "deviation": total_dev}
+    total: dict[str, object] = {"item": total_label, "deviation": total_dev}
     for key in ("budget", "actual", "forecast"):
         col = sheet.letter(key)
         total[key] = Formula(f"=SUM({col}{first}:{col}{last})")
-    sheet.rows.append(RowSpec("T|summa", total, style="total", inputs=frozenset()))
-    return sheet
+    sheet.rows.append(RowSpec(total_id, total, style="total", inputs=frozenset()))
 
 
 def deviation(sheet: SheetSpec, r: int) -> Formula:
