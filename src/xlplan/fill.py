@@ -11,8 +11,6 @@ file is found by its hidden metadata, so a renamed department or a file saved as
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -38,14 +36,13 @@ from xlplan.layout.spec import ROW_ID_KEY, Formula, RowSpec, SheetSpec, Workbook
 from xlplan.model import Department, Plan
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
-from xlplan.planio import read_plan
+from xlplan.planio import read_plan, safe_name_part
 from xlplan.rowids import DATA_PREFIXES, indicator_of, key_of
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
 from xlplan.xlsm.vbaproject import VbaModule
 
 Format = Literal["xlsx", "xlsm"]
-_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -132,14 +129,6 @@ class FillResult:
 
 
 # ---------------------------------------------------------------- names
-
-def safe_name_part(text: str) -> str:
-    """A piece of a file name safe on Windows; Swedish letters are kept."""
-    text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("", text)
-    text = re.sub(r"\s+", "_", text.strip())
-    return text.rstrip(". ") or "_"
-
 
 def workbook_name(plan: Plan, department: Department, period: Period, fmt: Format = "xlsx") -> str:
     """``Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx``"""

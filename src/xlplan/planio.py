@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,10 +385,20 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
                       "använder i radernas id. Byt det mot t.ex. '/' eller '-'.")
 
 
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def safe_name_part(text: str) -> str:
+    """A piece of a file name safe on Windows; Swedish letters are kept (used by the file names
+    :func:`xlplan.fill.workbook_name` writes, and checked here for length)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("", text)
+    text = re.sub(r"\s+", "_", text.strip())
+    return text.rstrip(". ") or "_"
+
+
 def _long_names(settings: Settings, deps: list[Department], rows: list[Row], c: Collector) -> None:
     """A department's file name (kommun_nämnd_avdelning_period) must stay short enough for every system."""
-    from xlplan.fill import safe_name_part
-
     for dep, row in zip(deps, rows):
         stem = "_".join(safe_name_part(p) for p in (settings.municipality, settings.committee, dep.name, "2024-helår"))
         if len(stem) > MAX_FILE_STEM:
