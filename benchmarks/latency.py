@@ -105,7 +105,6 @@ from pathlib import Path
 import xlplan.excel as x  # the macro's statement (xlwings' own import is measured apart)
 from openpyxl import Workbook, load_workbook
 from xlplan.deptbook import read_department_workbook
-from xlplan.planio import find_plans, read_plan
 
 mode, path = sys.argv[1], Path(sys.argv[2])
 source = load_workbook(path, read_only=True)
@@ -122,13 +121,14 @@ for ws in source.worksheets:
 source.close()
 snap.save("{SCRATCH}/snapshot.xlsm")
 dbook = read_department_workbook(Path("{SCRATCH}/snapshot.xlsm"))
-plan_path = next(iter(find_plans(path.parent, dbook.plan_id)))
-plan = read_plan(plan_path)
-ctx = x.DepartmentContext(types.SimpleNamespace(fullname=str(path)), dbook, plan, plan_path)
+book = types.SimpleNamespace(fullname=str(path), name=path.name)
+choice = x.find_department_plan(book, dbook)
+ctx = x.DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 if mode == "pull":
-    changes, problems, url = x.pull_changes(ctx)
-    x.pull_writes(changes)
-    x.pull_summary(changes, problems, url)
+    result, url = x.pull_changes(ctx)
+    x.pull_writes(result.changes)
+    x._save_comparisons(ctx, result)
+    x.pull_summary(result.changes, result.problems, url)
 else:
     from xlplan.flag import flag_list_rows
     report, formula_cells = x.flag_report(ctx)

@@ -10,8 +10,9 @@ column or an inserted row is still read right; what cannot be read becomes a
 from __future__ import annotations
 
 import re
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from xlplan.layout.columns import (
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec, column_letter
 from xlplan.numbers import is_percent_format, read_outcome
-from xlplan.tables import clean, norm_header, open_workbook, read_sheet_rows
+from xlplan.tables import clean, norm_header, read_package, read_sheet_rows
 
 LAYOUT_FORMULA_ROWS = ("S", "T")  # Rad-id prefixes of rows whose formulas xlplan writes (summaries, totals)
 ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
@@ -130,26 +131,45 @@ def _text(v: Any) -> str | None:
 
 
 def read_department_workbook(path: str | Path) -> DepartmentBook:
-    """Read a department workbook; raise WorkbookRefused when it is not one of ours."""
+    """Read a department workbook; raise WorkbookRefused when it is not one of ours.
+
+    One pass over the file: it is read and unpacked once (:func:`xlplan.tables.read_package`),
+    calamine reads each sheet once, and formulas, error values and the number formats
+    of outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
+    """
     path = Path(path)
-    wb = open_workbook(path)
+    package = read_package(path)
+    wb = package.workbook()
     if META not in wb.sheet_names:
         raise WorkbookRefused(str(path), "är ingen avdelningsfil från xlplan (det dolda bladet _xlplan saknas).")
-    meta_rows = read_sheet_rows(wb, path, META)
+    rows_of = sheet_reader(wb, path)
+    meta_rows = rows_of(META)
     metadata, expected = read_meta(meta_rows)
     problems: list[Problem] = []
-    found = find_sheets(wb.sheet_names, expected, lambda s: read_sheet_rows(wb, path, s), path.name, problems)
-    errors, formulas = formula_cells(path)
+    found = find_sheets(wb.sheet_names, expected, rows_of, path.name, problems)
+    xml = sheet_xml(package.parts)
     sheets = {}
     for name, actual in found.items():
-        raw = read_sheet_rows(wb, path, actual)
-        sheets[name] = parse_sheet(name, actual, raw, path.name, errors.get(actual, {}), problems,
-                                   formulas.get(actual, {}))
+        errors, formulas = scan_cells(xml.get(actual, b""))
+        sheets[name] = parse_sheet(name, actual, rows_of(actual), path.name, errors, problems, formulas)
     if INDICATORS in sheets:
-        add_percent_formats(path, sheets[INDICATORS])
+        indicators = sheets[INDICATORS]
+        add_percent_formats(package.parts, indicators, xml.get(indicators.actual_name, b""))
     check_rows(sheets, expected, path.name, problems)
     check_not_sorted(sheets, read_checksums(meta_rows), path)
     return DepartmentBook(path, metadata, expected, sheets, problems)
+
+
+def sheet_reader(wb: Any, path: Path) -> Callable[[str], list[list[Any]]]:
+    """Rows of a sheet by name, each sheet read by calamine once however often it is asked for."""
+    read: dict[str, list[list[Any]]] = {}
+
+    def rows_of(sheet: str) -> list[list[Any]]:
+        if sheet not in read:
+            read[sheet] = read_sheet_rows(wb, path, sheet)
+        return read[sheet]
+
+    return rows_of
 
 
 def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
@@ -254,7 +274,7 @@ def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:
     headers = {norm_header(c.header) for c in COLUMNS[sheet]()}
     for name in candidates:
         rows = rows_of(name)[:HEADER_SEARCH_ROWS]
-        if any(len(headers & {norm_header(v) for v in row}) >= max(2, len(headers) - 1) for row in rows):
+        if any(len(headers & _row_headers(row)) >= max(2, len(headers) - 1) for row in rows):
             return name
     return None
 
@@ -264,10 +284,15 @@ def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
     wanted = {norm_header(c.header) for c in columns}
     best, best_hits = None, 1
     for i, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
-        hits = len(wanted & {norm_header(v) for v in row})
+        hits = len(wanted & _row_headers(row))
         if hits > best_hits or (hits == best_hits and i == HEADER_ROW - 1 and best is not None):
             best, best_hits = i, hits
     return best
+
+
+def _row_headers(row: list[Any]) -> set[str]:
+    """The normalised texts of a row (a header is text: numbers, dates and empty cells are skipped)."""
+    return {norm_header(v) for v in row if isinstance(v, str) and v}
 
 
 def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors: dict[str, str],
@@ -483,11 +508,11 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
 _PERCENT_BUILTIN = {9: "0%", 10: "0.00%"}
 
 
-def add_percent_formats(path: Path, sheet: BookSheet) -> None:
+def add_percent_formats(parts: dict[str, bytes], sheet: BookSheet, xml: bytes) -> None:
     """Mark outcome cells with a percent number format and read their numbers as percent (0,58 → 58).
 
-    calamine gives no formats, so the cell styles are read from the file's
-    XML (only for the Utfall column of the indicator sheet).
+    calamine gives no formats, so the cell styles are read from the sheet's XML
+    (*xml*, already unpacked; only for the Utfall column of the indicator sheet).
     """
     col = sheet.columns.get("outcome")
     if col is None:
@@ -496,7 +521,7 @@ def add_percent_formats(path: Path, sheet: BookSheet) -> None:
               if isinstance(row.raw.get("outcome"), (int, float)) and not isinstance(row.raw.get("outcome"), bool)}
     if not wanted:
         return
-    formats = _cell_formats(path, sheet.actual_name, set(wanted))
+    formats = _cell_formats(parts, xml, set(wanted))
     for cell, fmt in formats.items():
         if not is_percent_format(fmt):
             continue
@@ -507,86 +532,125 @@ def add_percent_formats(path: Path, sheet: BookSheet) -> None:
         row.values["outcome"] = reading.value
 
 
-def _cell_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str]:
+def _cell_formats(parts: dict[str, bytes], xml: bytes, cells: set[str]) -> dict[str, str]:
     """A1 -> number format code of the given cells (cells with the default format are left out)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            part = sheet_parts(zf).get(sheet_name)
-            if part is None or part not in zf.namelist() or "xl/styles.xml" not in zf.namelist():
-                return {}
-            styles = ElementTree.fromstring(zf.read("xl/styles.xml"))
-            codes = dict(_PERCENT_BUILTIN)
-            for nf in styles.iterfind("m:numFmts/m:numFmt", _NS):
-                codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
-            xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
-            root = ElementTree.fromstring(zf.read(part))
-    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError):
+    styles_xml = parts.get("xl/styles.xml")
+    if not xml or styles_xml is None:
         return {}
+    styles_of = {cell: style for cell in cells if (style := _cell_style(xml, cell)) is not None}
+    if not styles_of:
+        return {}
+    try:
+        styles = ElementTree.fromstring(styles_xml)
+    except (ValueError, ElementTree.ParseError):
+        return {}
+    codes = dict(_PERCENT_BUILTIN)
+    for nf in styles.iterfind("m:numFmts/m:numFmt", _NS):
+        codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
+    xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
     out = {}
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        ref, style = c.get("r", ""), c.get("s")
-        if ref in cells and style is not None and style.isdigit() and int(style) < len(xfs):
-            code = codes.get(xfs[int(style)])
-            if code:
-                out[ref] = code
+    for cell, style in styles_of.items():
+        code = codes.get(xfs[style]) if style < len(xfs) else None
+        if code:
+            out[cell] = code
     return out
 
 
 # ---------------------------------------------------------------- formulas and formula errors
 
-def formula_errors(path: Path) -> dict[str, dict[str, str]]:
-    """Sheet name -> {A1: '#DIV/0!'} for cells whose cached value is an error (calamine hides them)."""
-    return formula_cells(path)[0]
-
-
-def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """(errors, formulas) by sheet name: {A1: '#DIV/0!'} for cells whose cached value is an error
-    (calamine hides them) and {A1: '=10+5'} for cells holding a formula ('' when the cell shares a
-    formula written in another cell). One pass over the sheet parts."""
-    errors: dict[str, dict[str, str]] = {}
-    formulas: dict[str, dict[str, str]] = {}
+def sheet_xml(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """Sheet name -> the sheet's unpacked XML (sheets whose part is missing are left out)."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            for name, part in sheet_parts(zf).items():
-                if part in zf.namelist():
-                    xml = zf.read(part)
-                    errors[name] = _errors_in(xml)
-                    formulas[name] = _formulas_in(xml)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        names = sheet_parts(parts)
+    except (KeyError, ValueError, ElementTree.ParseError):
+        return {}
+    return {name: parts[part] for name, part in names.items() if part in parts}
+
+
+def sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
+    """Sheet name -> its part name in the package (``xl/worksheets/sheet1.xml``)."""
+    book = ElementTree.fromstring(parts["xl/workbook.xml"])
+    rels = ElementTree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
+    out = {}
+    for s in book.findall("m:sheets/m:sheet", _NS):
+        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
+        out[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+_ROOT = re.compile(rb"<(\w+:)?worksheet[\s>]")
+_REF = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
+_STYLE = re.compile(rb"""\ss\s*=\s*["'](\d+)["']""")
+_ERROR_TYPE = re.compile(rb"""\st\s*=\s*["']e["']""")
+_NAME_END = frozenset(b" \t\r\n>/")
+_NAME_END_BYTES = frozenset(bytes([c]) for c in _NAME_END)
+
+
+def scan_cells(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """(errors, formulas) of one sheet's XML: {A1: '#DIV/0!'} for cells whose cached value is an
+    error (calamine hides them) and {A1: '=10+5'} for cells holding a formula ('' when the cell
+    shares a formula written in another cell).
+
+    A scan of the bytes, not an XML parse: only the ``<f>`` elements and the ``t="e"``
+    cells are looked at (a sheet has thousands of cells and a few dozen formulas), each
+    with the start tag of the cell it sits in (``tests/test_deptbook_scan.py`` checks it
+    against a full XML parse on files written by xlplan, openpyxl and LibreOffice).
+    """
+    errors: dict[str, str] = {}
+    formulas: dict[str, str] = {}
+    root = _ROOT.search(xml)
+    if root is None:
         return errors, formulas
+    prefix = root.group(1) or b""
+    cell_tag, formula_tag = b"<" + prefix + b"c", b"<" + prefix + b"f"
+    at = xml.find(formula_tag)
+    while at != -1:
+        if xml[at + len(formula_tag):at + len(formula_tag) + 1] in _NAME_END_BYTES:
+            start = _cell_start(xml, cell_tag, at)
+            if start is not None:
+                close = xml.find(b">", at)
+                text = b"" if xml[close - 1] == ord("/") else xml[close + 1:xml.find(b"</" + prefix + b"f>", close)]
+                formulas[_cell_ref(xml, start)] = "=" + unescape(text.decode("utf-8")) if text else ""
+        at = xml.find(formula_tag, at + 1)
+    if b'"e"' in xml or b"'e'" in xml:
+        for match in _ERROR_TYPE.finditer(xml):
+            start = _cell_start(xml, cell_tag, match.start())
+            if start is None or xml.find(b">", start) < match.start():
+                continue  # t="e" on something other than a cell's start tag
+            errors[_cell_ref(xml, start)] = _error_value(xml, start, prefix)
     return errors, formulas
 
 
-def _formulas_in(xml: bytes) -> dict[str, str]:
-    if b"<f" not in xml and b":f" not in xml:
-        return {}
-    root = ElementTree.fromstring(xml)
-    out = {}
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        f = c.find("m:f", _NS)
-        if f is not None:
-            out[c.get("r", "")] = "=" + f.text if f.text else ""
-    return out
+def _cell_start(xml: bytes, cell_tag: bytes, before: int) -> int | None:
+    """Where the start tag of the cell holding position *before* begins (``<c `` not ``<col``)."""
+    at = xml.rfind(cell_tag, 0, before)
+    while at != -1 and xml[at + len(cell_tag):at + len(cell_tag) + 1] not in _NAME_END_BYTES:
+        at = xml.rfind(cell_tag, 0, at)
+    return None if at == -1 else at
 
 
-def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
-    parts = {}
-    for s in book.findall("m:sheets/m:sheet", _NS):
-        target = targets.get(s.get(f"{{{_NS['r']}}}id"), "")
-        parts[s.get("name", "")] = target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return parts
+def _cell_ref(xml: bytes, start: int) -> str:
+    ref = _REF.search(xml, start, xml.find(b">", start))
+    return ref.group(1).decode("ascii", "replace") if ref else ""
 
 
-def _errors_in(xml: bytes) -> dict[str, str]:
-    if b't="e"' not in xml:
-        return {}
-    root = ElementTree.fromstring(xml)
-    out = {}
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        if c.get("t") == "e":
-            v = c.find("m:v", _NS)
-            out[c.get("r", "")] = v.text if v is not None and v.text else "#FEL"
-    return out
+def _cell_style(xml: bytes, cell: str) -> int | None:
+    """The style index (``s``) of cell *cell* (A1), or None."""
+    for quote in (b'"', b"'"):
+        at = xml.find(b" r=" + quote + cell.encode("ascii") + quote)
+        if at != -1:
+            start = xml.rfind(b"<", 0, at)
+            style = _STYLE.search(xml, start, xml.find(b">", at))
+            return int(style.group(1)) if style else None
+    return None
+
+
+def _error_value(xml: bytes, start: int, prefix: bytes) -> str:
+    tag_end = xml.find(b">", start)
+    if xml[tag_end - 1] == ord("/"):
+        return "#FEL"
+    end = xml.find(b"</" + prefix + b"c>", tag_end)
+    body = xml[tag_end + 1:end if end != -1 else len(xml)]
+    value = re.search(rb"<" + re.escape(prefix) + rb"v>([^<]*)</", body)
+    return unescape(value.group(1).decode("utf-8")) if value and value.group(1) else "#FEL"

@@ -544,6 +544,9 @@ def pull() -> None:
           critical=any(p.code == KOLADA_DOWN for p in result.problems))
 
 
+PULL_FRESH_SECONDS = 600.0  # Hämta värden reuses Kolada's answer from the last 10 minutes (next file, pressed again)
+
+
 def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
     """The library's pull decisions for the open workbook (:func:`xlplan.pull.decide_pull`; nothing is written)."""
     from xlplan.pull import PullResult, decide_pull, make_client
@@ -551,7 +554,7 @@ def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
     on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
     url = os.environ.get(KOLADA_ENV) or on_val or None
     result = PullResult()
-    with make_client(ctx.plan, url, False, None) as client:
+    with make_client(ctx.plan, url, False, None, fresh=PULL_FRESH_SECONDS) as client:
         decide_pull(ctx.plan, [ctx.dbook], ctx.folder, client, result)
     return result, client.base_url
 

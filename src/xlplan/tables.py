@@ -7,6 +7,7 @@ core never sees calamine's or zipfile's errors.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -67,69 +68,96 @@ def clean(value: Any) -> Any:
     return value
 
 
-def check_zip(path: Path) -> None:
-    """Refuse files that are not xlsx/xlsm zips, or that would unpack to something huge."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
-            names = set(zf.namelist())
-    except zipfile.BadZipFile as exc:
-        raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
-    except OSError as exc:
-        raise WorkbookUnreadable(str(path), f"filen kan inte öppnas ({exc.strerror or exc})") from exc
-    if total > MAX_UNCOMPRESSED:
-        raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och läses inte")
-    if "xl/workbook.xml" not in names:
-        raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
-    check_parts(path)
+@dataclass(frozen=True)
+class Package:
+    """A workbook file read once: its bytes and every part unpacked (checksums checked).
+
+    :func:`read_package` is the one place a workbook's zip is opened and checked;
+    :func:`open_workbook` gives calamine the same bytes, and readers that need what
+    calamine does not expose (formulas, error values, number formats) take the
+    part's XML from :attr:`parts` instead of opening the file again.
+    """
+
+    path: Path
+    data: bytes
+    parts: dict[str, bytes]  # part name -> unpacked bytes
+
+    def workbook(self) -> CalamineWorkbook:
+        """calamine over the bytes already read (the file is not opened again)."""
+        try:
+            return CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+        except Exception as exc:  # calamine raises several of its own types
+            raise WorkbookUnreadable(str(self.path), f"arbetsboken är skadad ({exc})") from exc
 
 
-def check_parts(path: Path) -> None:
-    """Every part unpacks with the right checksum, and no XML part declares a DTD or entities.
+def read_package(path: Path) -> Package:
+    """Read a workbook file once; refuse what is not an xlsx/xlsm zip, a zip bomb, a part with a bad
+    checksum or an XML part with a DTD (:class:`~xlplan.errors.WorkbookUnreadable`, in Swedish).
 
     Excel never writes a DTD; one in ``docProps/core.xml`` (billion laughs) would make an
     XML reader expand entities without end, so such a file is refused before any reader sees it.
     """
+    path = Path(path)
     try:
-        with zipfile.ZipFile(path) as zf:
-            bad = zf.testzip()
-            if bad is not None:
-                raise WorkbookUnreadable(str(path), f"delen {bad} i filen är skadad (fel kontrollsumma); "
-                                         "öppna filen i Excel och spara om den, eller använd en säkerhetskopia")
-            for info in zf.infolist():
-                if not info.filename.casefold().endswith((".xml", ".rels", ".vml")):
-                    continue
-                with zf.open(info) as fh:
-                    head = fh.read(4096)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise WorkbookUnreadable(str(path), f"delen {info.filename} innehåller en DTD (XML-entiteter), "
-                                             "vilket Excel aldrig skriver; filen kan vara skadlig och läses inte")
-    except WorkbookUnreadable:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
-        raise WorkbookUnreadable(str(path), f"filen är skadad och kan inte packas upp ({exc}); öppna den i Excel "
-                                 "och spara om den, eller använd en säkerhetskopia") from exc
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise WorkbookUnreadable(str(path), "filen finns inte") from exc
     except OSError as exc:
         raise WorkbookUnreadable(str(path), f"filen kan inte öppnas ({exc.strerror or exc})") from exc
-
-
-def open_workbook(path: Path) -> CalamineWorkbook:
-    path = Path(path)
-    if not path.exists():
-        raise WorkbookUnreadable(str(path), "filen finns inte")
-    if path.stat().st_size == 0:
+    if not data:
         raise WorkbookUnreadable(str(path), "filen är tom")
-    head = path.read_bytes()[:8]
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise WorkbookUnreadable(
             str(path),
             "filen är krypterad (lösenordsskyddad) eller i det gamla .xls-formatet; spara den som .xlsx utan lösenord",
         )
-    check_zip(path)
     try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several of its own types
-        raise WorkbookUnreadable(str(path), f"arbetsboken är skadad ({exc})") from exc
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+            if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
+                raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och "
+                                         "läses inte")
+            if "xl/workbook.xml" not in {info.filename for info in infos}:
+                raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
+            parts = {info.filename: _unpack(zf, info, path) for info in infos if not info.is_dir()}
+    except WorkbookUnreadable:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
+    except (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise WorkbookUnreadable(str(path), f"filen är skadad och kan inte packas upp ({exc}); öppna den i Excel "
+                                 "och spara om den, eller använd en säkerhetskopia") from exc
+    return Package(path, data, parts)
+
+
+def _unpack(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    """One part, its CRC checked (zipfile checks it at the end of the part)."""
+    try:
+        body = zf.read(info)
+    except zipfile.BadZipFile as exc:
+        raise WorkbookUnreadable(str(path), f"delen {info.filename} i filen är skadad (fel kontrollsumma); "
+                                 "öppna filen i Excel och spara om den, eller använd en säkerhetskopia") from exc
+    if info.filename.casefold().endswith((".xml", ".rels", ".vml")):
+        head = body[:4096]
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+            raise WorkbookUnreadable(str(path), f"delen {info.filename} innehåller en DTD (XML-entiteter), "
+                                     "vilket Excel aldrig skriver; filen kan vara skadlig och läses inte")
+    return body
+
+
+def check_zip(path: Path) -> None:
+    """Refuse files that are not xlsx/xlsm zips, that would unpack to something huge, or whose parts
+    are damaged or declare a DTD (see :func:`read_package`)."""
+    read_package(path)
+
+
+def check_parts(path: Path) -> None:
+    """Every part unpacks with the right checksum, and no XML part declares a DTD or entities."""
+    read_package(path)
+
+
+def open_workbook(path: Path) -> CalamineWorkbook:
+    return read_package(Path(path)).workbook()
 
 
 def read_sheet_rows(wb: CalamineWorkbook, path: Path, sheet: str) -> list[list[Any]]:
