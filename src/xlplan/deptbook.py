@@ -9,6 +9,7 @@ column or an inserted row is still read right; what cannot be read becomes a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -271,12 +272,23 @@ def holds_another_sheet(sheet: str, actual: str, rows_of: Any) -> bool:
 
 
 def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:
-    headers = {norm_header(c.header) for c in COLUMNS[sheet]()}
+    headers = _layout_headers(sheet)
     for name in candidates:
         rows = rows_of(name)[:HEADER_SEARCH_ROWS]
         if any(len(headers & _row_headers(row)) >= max(2, len(headers) - 1) for row in rows):
             return name
     return None
+
+
+@functools.cache
+def layout_columns(sheet: str) -> list[ColumnSpec]:
+    """The layout's columns of *sheet*, built once per process (the specs are frozen; do not change the list)."""
+    return COLUMNS[sheet]()
+
+
+@functools.cache
+def _layout_headers(sheet: str) -> frozenset[str]:
+    return frozenset(norm_header(c.header) for c in layout_columns(sheet))
 
 
 def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
@@ -292,12 +304,19 @@ def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
 
 def _row_headers(row: list[Any]) -> set[str]:
     """The normalised texts of a row (a header is text: numbers, dates and empty cells are skipped)."""
-    return {norm_header(v) for v in row if isinstance(v, str) and v}
+    return {_norm_text(v) for v in row if isinstance(v, str) and v}
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_text(text: str) -> str:
+    """:func:`xlplan.tables.norm_header` of a text, remembered: the same headers and labels recur in
+    every file, and the header search looks at the first rows of every sheet."""
+    return norm_header(text)
 
 
 def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors: dict[str, str],
                 problems: list[Problem], formulas: dict[str, str] | None = None) -> BookSheet:
-    columns = COLUMNS[name]()
+    columns = layout_columns(name)
     h = find_header(raw, columns)
     if h is None:
         problems.append(Problem("rubrikrad_saknas", f"Rubrikraden (rad {HEADER_ROW}) hittas inte; bladet läses "
@@ -310,8 +329,12 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     sheet = BookSheet(name, actual, h + 1, mapping)
     if ROW_ID_KEY not in mapping:
         return sheet
+    letters = {key: column_letter(at) for key, at in mapping.items()}
+    special = {_row_number(cell) for cell in (*errors, *(formulas or {}))}  # rows never skipped as empty
     for i in range(h + 1, len(raw)):
-        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {})
+        if i + 1 not in special and not any(v is not None and v != "" for v in raw[i]):
+            continue  # an empty row is no row of the table, no loose row and holds nothing outside it
+        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {}, letters)
     sheet.outside = outside_cells(sheet, columns, raw)
     return sheet
 
@@ -363,14 +386,21 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
     return mapping
 
 
+def _row_number(cell: str) -> int:
+    """12 for 'N12' (0 for a cell without a reference)."""
+    digits = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ$").lstrip("$")
+    return int(digits) if digits.isdigit() else 0
+
+
 def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
-             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None) -> None:
+             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
+             letters: dict[str, str] | None = None) -> None:
     cells, raw, values, typed = {}, {}, {}, {}
     for col in columns:
         at = sheet.columns.get(col.key)
         if at is None:
             continue
-        cells[col.key] = f"{column_letter(at)}{number}"
+        cells[col.key] = f"{letters[col.key] if letters else column_letter(at)}{number}"
         stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
         raw[col.key] = None if stored == "" else stored
     if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
@@ -384,10 +414,14 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
     for col in columns:
         if col.key not in cells:
             continue
-        values[col.key] = read_value(col, raw[col.key], cells[col.key], file, sheet.actual_name, problems,
-                                     unit=str(unit) if unit is not None else None,
-                                     check_unit=sheet.name == INDICATORS and col.key == "outcome")
-        if cells[col.key] in errors:
+        stored = raw[col.key]
+        if stored is None or col.validation is None or col.validation.kind == "list":
+            values[col.key] = clean(stored)  # what read_value does for these, without the call
+        else:
+            values[col.key] = read_value(col, stored, cells[col.key], file, sheet.actual_name, problems,
+                                         unit=str(unit) if unit is not None else None,
+                                         check_unit=sheet.name == INDICATORS and col.key == "outcome")
+        if errors and cells[col.key] in errors:
             values[col.key] = None
             problems.append(Problem("formelfel", f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
                                     "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
@@ -540,14 +574,7 @@ def _cell_formats(parts: dict[str, bytes], xml: bytes, cells: set[str]) -> dict[
     styles_of = {cell: style for cell in cells if (style := _cell_style(xml, cell)) is not None}
     if not styles_of:
         return {}
-    try:
-        styles = ElementTree.fromstring(styles_xml)
-    except (ValueError, ElementTree.ParseError):
-        return {}
-    codes = dict(_PERCENT_BUILTIN)
-    for nf in styles.iterfind("m:numFmts/m:numFmt", _NS):
-        codes[int(nf.get("numFmtId", "0"))] = nf.get("formatCode", "")
-    xfs = [int(xf.get("numFmtId", "0")) for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
+    codes, xfs = number_formats(styles_xml)
     out = {}
     for cell, style in styles_of.items():
         code = codes.get(xfs[style]) if style < len(xfs) else None
@@ -556,21 +583,54 @@ def _cell_formats(parts: dict[str, bytes], xml: bytes, cells: set[str]) -> dict[
     return out
 
 
+_NUM_FMT = re.compile(rb"<(?:\w+:)?numFmt\b([^>]*)>")
+_CELL_XFS = re.compile(rb"<((?:\w+:)?)cellXfs\b[^>]*?(?:/>|>(.*?)</\1cellXfs>)", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)>")
+_NUM_FMT_ID = re.compile(rb"""\snumFmtId\s*=\s*["'](\d+)["']""")
+_ATTR = re.compile(rb"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+@functools.lru_cache(maxsize=16)
+def number_formats(styles_xml: bytes) -> tuple[dict[int, str], list[int]]:
+    """(number format id -> code, the number format id of each cell format ``s``) from ``xl/styles.xml``:
+    the built-in percent formats plus the file's own ``numFmt`` codes, and ``cellXfs`` in order.
+    Remembered by content: the files of one folder come from the same template (do not change the result)."""
+    codes = dict(_PERCENT_BUILTIN)
+    for match in _NUM_FMT.finditer(styles_xml):
+        attrs = _attributes(match.group(1))
+        if attrs.get("numFmtId", "").isdigit():
+            codes[int(attrs["numFmtId"])] = attrs.get("formatCode", "")
+    block = _CELL_XFS.search(styles_xml)
+    xfs = []
+    for match in _XF.finditer(block.group(2) or b"") if block else ():
+        number = _NUM_FMT_ID.search(match.group(1))
+        xfs.append(int(number.group(1)) if number else 0)
+    return codes, xfs
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    return {m.group(1).decode("ascii", "replace"): unescape((m.group(2) if m.group(2) is not None else m.group(3))
+                                                            .decode("utf-8", "replace"))
+            for m in _ATTR.finditer(tag)}
+
+
 # ---------------------------------------------------------------- formulas and formula errors
 
 def sheet_xml(parts: dict[str, bytes]) -> dict[str, bytes]:
     """Sheet name -> the sheet's unpacked XML (sheets whose part is missing are left out)."""
     try:
-        names = sheet_parts(parts)
+        names = sheet_parts(parts["xl/workbook.xml"], parts["xl/_rels/workbook.xml.rels"])
     except (KeyError, ValueError, ElementTree.ParseError):
         return {}
     return {name: parts[part] for name, part in names.items() if part in parts}
 
 
-def sheet_parts(parts: dict[str, bytes]) -> dict[str, str]:
-    """Sheet name -> its part name in the package (``xl/worksheets/sheet1.xml``)."""
-    book = ElementTree.fromstring(parts["xl/workbook.xml"])
-    rels = ElementTree.fromstring(parts["xl/_rels/workbook.xml.rels"])
+@functools.lru_cache(maxsize=16)
+def sheet_parts(workbook_xml: bytes, rels_xml: bytes) -> dict[str, str]:
+    """Sheet name -> its part name in the package (``xl/worksheets/sheet1.xml``), from ``xl/workbook.xml``
+    and its relationships; remembered by content (do not change the result)."""
+    book = ElementTree.fromstring(workbook_xml)
+    rels = ElementTree.fromstring(rels_xml)
     targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
     out = {}
     for s in book.findall("m:sheets/m:sheet", _NS):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def read_package(path: Path) -> Package:
                                          "läses inte")
             if "xl/workbook.xml" not in {info.filename for info in infos}:
                 raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
-            parts = {info.filename: _unpack(zf, info, path) for info in infos if not info.is_dir()}
+            parts = {info.filename: _unpack(zf, info, path, data) for info in infos if not info.is_dir()}
     except WorkbookUnreadable:
         raise
     except zipfile.BadZipFile as exc:
@@ -130,10 +131,14 @@ def read_package(path: Path) -> Package:
     return Package(path, data, parts)
 
 
-def _unpack(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
-    """One part, its CRC checked (zipfile checks it at the end of the part)."""
+def _unpack(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, data: bytes) -> bytes:
+    """One part, its CRC checked."""
     try:
-        body = zf.read(info)
+        body = _inflate(data, info)
+        if body is None:  # encrypted, or a method other than deflate/stored: zipfile's own reader
+            body = zf.read(info)
+        elif zlib.crc32(body) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
     except zipfile.BadZipFile as exc:
         raise WorkbookUnreadable(str(path), f"delen {info.filename} i filen är skadad (fel kontrollsumma); "
                                  "öppna filen i Excel och spara om den, eller använd en säkerhetskopia") from exc
@@ -143,6 +148,26 @@ def _unpack(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
             raise WorkbookUnreadable(str(path), f"delen {info.filename} innehåller en DTD (XML-entiteter), "
                                      "vilket Excel aldrig skriver; filen kan vara skadlig och läses inte")
     return body
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip's local file header (zipfile.structFileHeader)
+_NAME_LENGTH, _EXTRA_LENGTH = 10, 11  # its fields: the lengths of the name and the extra field after it
+
+
+def _inflate(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A deflated or stored part straight from the file's bytes (zipfile's reader costs about ten times
+    as much per part); at most its declared size is unpacked. None: let zipfile read it."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    header = data[info.header_offset:info.header_offset + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"Bad magic number for file header of {info.filename!r}")
+    fields = _LOCAL_HEADER.unpack(header)
+    start = info.header_offset + _LOCAL_HEADER.size + fields[_NAME_LENGTH] + fields[_EXTRA_LENGTH]
+    packed = data[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return packed[:info.file_size]
+    return zlib.decompressobj(-15).decompress(packed, info.file_size)
 
 
 def check_zip(path: Path) -> None:
