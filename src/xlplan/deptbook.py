@@ -396,12 +396,13 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
              errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
              letters: dict[str, str] | None = None) -> None:
     cells, raw, values, typed = {}, {}, {}, {}
+    row_text, width = str(number), len(raw_row)
     for col in columns:
         at = sheet.columns.get(col.key)
         if at is None:
             continue
-        cells[col.key] = f"{letters[col.key] if letters else column_letter(at)}{number}"
-        stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
+        cells[col.key] = (letters[col.key] if letters else column_letter(at)) + row_text
+        stored = raw_row[at - 1] if at <= width else None
         raw[col.key] = None if stored == "" else stored
     if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
         typed = {c.key: formulas[cells[c.key]] for c in columns if c.preserved and cells.get(c.key) in formulas}
