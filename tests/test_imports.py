@@ -219,3 +219,11 @@ def test_cli_parameters_arrive_with_their_types_without_pydantic(files: dict[str
     assert result["a"] == [0, {"path": True, "name": "Åsa", "flag": True}]
     assert result["pydantic_after_a"] is False
     assert result["b"] == [0, 80] and result["bad"] == 2
+
+
+def test_every_setting_name_has_the_prefix_the_button_looks_for() -> None:
+    """``excel.controller_setting`` skips openpyxl for a workbook whose ``xl/workbook.xml`` has no
+    ``xlplan_`` name (a plan workbook): every setting on Val must carry that prefix."""
+    from xlplan.workbook_build import SETTINGS
+
+    assert SETTINGS and all(s.name.startswith("xlplan_") for s in SETTINGS)

@@ -8,6 +8,7 @@ unexpected error: a Swedish message on stderr, the traceback in the log file it 
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from dataclasses import dataclass
@@ -15,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer._coercion import RuntimeParam, build_runtime_param
-from typer._param_types import coerce_cli_path
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -52,40 +51,51 @@ class XlplanGroup(TyperGroup):
         return command
 
 
-@dataclass(frozen=True)
-class _PlainParam(RuntimeParam):
-    """A str or Path parameter coerced without pydantic (see :func:`plain_coercion`)."""
+@functools.cache
+def _plain_param() -> Any:
+    """typer's runtime coercion for a str, Path or bool without pydantic; None for a typer without
+    the 0.29 internals (its own coercion is used then)."""
+    try:
+        from typer._coercion import RuntimeParam, build_runtime_param
+        from typer._param_types import coerce_cli_path
+    except ImportError:
+        return None
 
-    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-        if self.annotation is str:
-            return str(value)
-        if self.annotation is bool:
-            if isinstance(value, bool):
-                return value
-            return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
-        return coerce_cli_path(Path(value), self.parameter_info, path_type=Path, param=param, ctx=ctx)
+    @dataclass(frozen=True)
+    class PlainParam(RuntimeParam):
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            if self.annotation is str:
+                return str(value)
+            if self.annotation is bool:
+                if isinstance(value, bool):
+                    return value
+                return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+            return coerce_cli_path(Path(value), self.parameter_info, path_type=Path, param=param, ctx=ctx)
+
+    return PlainParam
 
 
 def plain_coercion(param: Any) -> None:
     """Coerce a plain ``str``, ``Path`` or ``bool`` parameter without pydantic.
 
     typer 0.29 checks every value through a pydantic ``TypeAdapter``, and importing
-    pydantic for that costs 0.1–0.15 s CPU on every command (``plan check`` is
-    0.3 s with it, 0.15 s without). A str is taken as given, a bool flag (and --help)
+    pydantic for that costs 0.1–0.15 s CPU on every command (``plan check`` took
+    0.3–0.5 s with it, 0.12–0.18 s without). A str is taken as given, a bool flag (and --help)
     as click parsed it, and a Path goes through typer's own path check
     (``coerce_cli_path``: exists, dir_okay … as declared); anything else (a bool
     given as text, int, lists) keeps typer's coercion. When typer's internals differ
     from 0.29, nothing is changed.
     """
     descriptor = getattr(param, "type_descriptor", None)
-    if descriptor is None or getattr(param, "_runtime_param", True) is not None:
+    plain = _plain_param()
+    if plain is None or descriptor is None or getattr(param, "_runtime_param", True) is not None:
         return
     info = descriptor.parameter_info
     if descriptor.annotation not in (str, Path, bool) or getattr(info, "parser", True) is not None or descriptor.is_file:
         return
     if descriptor.annotation is str and getattr(info, "path_type", None) is not None:
         return
-    param._runtime_param = _PlainParam(parameter_info=info, annotation=descriptor.annotation)
+    param._runtime_param = plain(parameter_info=info, annotation=descriptor.annotation)
 
 
 def _command_words(ctx: Any) -> list[str]:

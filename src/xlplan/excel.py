@@ -590,6 +590,14 @@ def pull_summary(changes: Sequence[Any], problems: Sequence[Problem], url: str) 
 
 def controller_setting(path: Path, key: str) -> str:
     """A setting on Val of a controller workbook file ('' when the file has none)."""
+    import zipfile
+
+    try:  # a workbook without xlplan's defined names (a plan workbook) has no setting: no openpyxl needed
+        with zipfile.ZipFile(path) as zf:
+            if b"xlplan_" not in zf.read("xl/workbook.xml"):
+                return ""
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
     from openpyxl import load_workbook
 
     from xlplan.workbook_build import SETTINGS
