@@ -238,14 +238,78 @@ def report(row: dict[str, float]) -> str:
             f"{row['reading']:6.2f} s | {row['writing']:6.2f} s | (generering {row['generate']:.0f} s)")
 
 
+# ---------------------------------------------------------------- side by side: two versions and the floor
+
+_CHILD_XLPLAN = """
+import json, sys, time
+from xlplan.consolidate import consolidate
+wall, cpu = time.perf_counter(), time.process_time()
+result = consolidate(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                  "included": len(result.included)}))
+"""
+_CHILD_FLOOR = """
+import json, sys, time
+from pathlib import Path
+from python_calamine import CalamineWorkbook
+wall, cpu = time.perf_counter(), time.process_time()
+for path in sorted(Path(sys.argv[1]).glob("*.xlsx")):
+    wb = CalamineWorkbook.from_path(str(path))
+    for name in wb.sheet_names:
+        wb.get_sheet_by_name(name).to_python()
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
+"""
+
+
+def child(code: str, src: Path | None, *args: str) -> dict[str, float]:
+    """*code* in a fresh interpreter (xlplan from *src*); its wall and CPU seconds (imports not counted)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True)
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(n: int, before: Path, rounds: int) -> None:
+    """Consolidation by the code in *before* (a src folder) and by this checkout, and the calamine floor,
+    each in a fresh interpreter, alternating, *rounds* times on the same generated folder."""
+    root = Path(tempfile.mkdtemp(prefix=f"xlplan-bench-ab-{n}-"))
+    try:
+        plan, folder = generate(root, n)
+        for r in range(1, rounds + 1):
+            floor = child(_CHILD_FLOOR, None, str(folder))
+            row = {"golv": floor}
+            for label, src in (("före", before), ("efter", REPO / "src")):
+                got = child(_CHILD_XLPLAN, src, str(folder), str(plan), PERIOD, str(root / f"namnd-{label}.xlsx"))
+                if got["included"] != n:
+                    raise SystemExit(f"fel: {got['included']} av {n} enheter kom med ({label})")
+                row[label] = got
+            print(f"{n:>6} | omgång {r} | golv {floor['wall']:6.2f} s / {floor['cpu']:6.2f} s CPU | " + " | ".join(
+                f"{label} {row[label]['wall']:6.2f} s / {row[label]['cpu']:6.2f} s CPU = "
+                f"{row[label]['wall'] / floor['wall']:4.1f}× / {row[label]['cpu'] / floor['cpu']:4.1f}× golvet"
+                for label in ("före", "efter")), flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="50,500", help="antal avdelningsfiler, kommaseparerat (standard 50,500)")
     ap.add_argument("--with-2000", action="store_true", help="lägg till 2000 filer (några minuter)")
+    ap.add_argument("--before", type=Path, help="src-mappen med en äldre version: kör den och den här sida vid "
+                    "sida med golvet, var och en i en ny tolk (vägg- och CPU-tid)")
+    ap.add_argument("--rounds", type=int, default=2, help="omgångar för --before (standard 2)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.with_2000 and 2000 not in sizes:
         sizes.append(2000)
+    if args.before is not None:
+        for n in sizes:
+            side_by_side(n, args.before.resolve(), args.rounds)
+        return
     print("     N |   xlplan   |   naiv     |  golv     | per arbetsbok xlplan/naiv/golv | naiv/xlplan | "
           "xlplan/golv | xlplan varav läsning+kontroll | skrivning av nämndens arbetsbok")
     for n in sizes:

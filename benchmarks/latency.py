@@ -62,6 +62,7 @@ class Case:
     floor: str | None = None  # name of the floor case
     target: str = ""
     cwd: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)  # added to the environment ("{run}": the round)
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
 
@@ -74,7 +75,8 @@ class Case:
         return statistics.median(self.cpus)
 
 
-def timed_run(case: Case, env: dict[str, str], argv: list[str] | None = None) -> None:
+def timed_run(case: Case, env: dict[str, str], argv: list[str] | None = None, run: int = 0) -> None:
+    env = {**env, **{k: v.replace("{run}", str(run)) for k, v in case.env.items()}}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv or case.argv, cwd=case.cwd, env=env, capture_output=True, text=True)
@@ -105,7 +107,6 @@ from pathlib import Path
 import xlplan.excel as x  # the macro's statement (xlwings' own import is measured apart)
 from openpyxl import Workbook, load_workbook
 from xlplan.deptbook import read_department_workbook
-from xlplan.planio import find_plans, read_plan
 
 mode, path = sys.argv[1], Path(sys.argv[2])
 source = load_workbook(path, read_only=True)
@@ -122,13 +123,14 @@ for ws in source.worksheets:
 source.close()
 snap.save("{SCRATCH}/snapshot.xlsm")
 dbook = read_department_workbook(Path("{SCRATCH}/snapshot.xlsm"))
-plan_path = next(iter(find_plans(path.parent, dbook.plan_id)))
-plan = read_plan(plan_path)
-ctx = x.DepartmentContext(types.SimpleNamespace(fullname=str(path)), dbook, plan, plan_path)
+book = types.SimpleNamespace(fullname=str(path), name=path.name)
+choice = x.find_department_plan(book, dbook)
+ctx = x.DepartmentContext(book, dbook, choice.plan, choice.path, choice.folder, choice.note)
 if mode == "pull":
-    changes, problems, url = x.pull_changes(ctx)
-    x.pull_writes(changes)
-    x.pull_summary(changes, problems, url)
+    result, url = x.pull_changes(ctx)
+    x.pull_writes(result.changes)
+    x._save_comparisons(ctx, result)
+    x.pull_summary(result.changes, result.problems, url)
 else:
     from xlplan.flag import flag_list_rows
     report, formula_cells = x.flag_report(ctx)
@@ -177,6 +179,8 @@ def cases(p: dict[str, Path], kolada_url: str) -> list[Case]:
         Case("import xlwings (bron i Excel)", script("import xlwings")),
         Case("knapp Flagga avvikelser", script(button) + ["flag", str(one)], "openpyxl 1 fil", "≤ 1,5× golvet"),
         Case("knapp Hämta värden", script(button) + ["pull", str(one)], "openpyxl 1 fil", "≤ 1,5× golvet"),
+        Case("knapp Hämta värden, tom cache", script(button) + ["pull", str(one)], "openpyxl 1 fil", "≤ 1,5× golvet",
+             env={"XLPLAN_CACHE_DIR": str(scratch / "cache-{run}")}),
         Case("knapp Kontrollera och lämna in", script(button) + ["submit", str(one)], "openpyxl 1 fil",
              "≤ 1,5× golvet"),
         Case("xlplan flag FIL", xlplan("flag", str(one)), "openpyxl 1 fil", "≤ 1,5× golvet"),
@@ -192,12 +196,22 @@ def cases(p: dict[str, Path], kolada_url: str) -> list[Case]:
     return out
 
 
+def with_before(all_cases: list[Case], before: Path) -> list[Case]:
+    """Each measured case (one with a floor) followed by the same case run by the code in *before*."""
+    out = []
+    for c in all_cases:
+        out.append(c)
+        if c.floor is not None:
+            out.append(Case(f"{c.name} (före)", c.argv, c.floor, c.target, c.cwd, {**c.env, "PYTHONPATH": str(before)}))
+    return out
+
+
 def run_rounds(all_cases: list[Case], runs: int, env: dict[str, str], scratch: Path) -> None:
     """One warm-up round (bytecode, disk cache; not counted), then *runs* counted rounds."""
     for r in range(-1, runs):
-        for case in all_cases:
-            argv = [a.replace("{fill_out}", str(scratch / f"fill-{r + 1}")) for a in case.argv]
-            timed_run(case, env, argv)
+        for i, case in enumerate(all_cases):
+            argv = [a.replace("{fill_out}", str(scratch / f"fill-{r + 1}-{i}")) for a in case.argv]
+            timed_run(case, env, argv, r + 1)
             if r < 0:
                 case.walls.clear()
                 case.cpus.clear()
@@ -277,6 +291,8 @@ def main() -> None:
     parser.add_argument("--scale", action="store_true", help="även fill och flag vid 6, 60 och 600 avdelningar")
     parser.add_argument("--sizes", default="6,60,600", help="storlekar för --scale, t.ex. 6,60")
     parser.add_argument("--only-scale", action="store_true", help="bara --scale")
+    parser.add_argument("--before", type=Path, help="src-mappen med en äldre version: varje knapp och kommando "
+                        "körs också med den, i samma omgångar ('… (före)')")
     args = parser.parse_args()
 
     from xlplan.kolada import KoladaStandin
@@ -293,6 +309,8 @@ def main() -> None:
                 env["XLPLAN_KOLADA_URL"] = srv.url  # the department buttons' Kolada address
                 paths = prepare(root, srv.url)
                 all_cases = cases(paths, srv.url)
+                if args.before is not None:
+                    all_cases = with_before(all_cases, args.before.resolve())
                 run_rounds(all_cases, args.runs, env, paths["scratch"])
             report(all_cases, args.runs)
         if args.scale or args.only_scale:

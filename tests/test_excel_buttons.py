@@ -545,11 +545,15 @@ def test_the_department_buttons_write_no_copy_of_the_book(dept: Path, tmp_path: 
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     opened: list[str] = []
-    real_open = xlplan.tables.open_workbook
+    real_open, real_package = xlplan.tables.open_workbook, xlplan.tables.read_package
 
     def counting_open(path: Path) -> Any:
         opened.append(Path(path).name)
         return real_open(path)
+
+    def counting_package(path: Path) -> Any:
+        opened.append(Path(path).name)
+        return real_package(path)
 
     from openpyxl import Workbook
 
@@ -561,7 +565,7 @@ def test_the_department_buttons_write_no_copy_of_the_book(dept: Path, tmp_path: 
     def pressed() -> None:  # only what the button itself does is watched (not the harness around it)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(xlplan.tables, "open_workbook", counting_open)
-            mp.setattr("xlplan.deptbook.open_workbook", counting_open)
+            mp.setattr("xlplan.deptbook.read_package", counting_package)
             mp.setattr(Workbook, "save", no_copy)  # the old read path saved a copy of the book with openpyxl
             func()
 

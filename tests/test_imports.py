@@ -173,3 +173,57 @@ def test_buttons_load_nothing_heavy_beyond_xlwings(files: dict[str, Path], kolad
     assert result["alerts"], f"{button}: the button ended without a message"
     assert not result["alerts"][0].startswith("Det gick inte"), result["alerts"]
     assert unexpected(result["new"], allowed) == set(), f"button {button} loaded {result['new']}"
+
+
+def test_plan_check_loads_neither_pydantic_nor_openpyxl(files: dict[str, Path]) -> None:
+    """typer 0.29 validates parameters with pydantic; plain str/Path/bool parameters skip it
+    (xlplan.cli.plain_coercion), and checking a plan needs no writer (openpyxl, fill)."""
+    body = f"""
+        sys.argv = ["xlplan", "plan", "check", {str(files["plan"])!r}]
+        from xlplan.cli import main
+        try:
+            main()
+        except SystemExit as exc:
+            result["rc"] = exc.code or 0
+        result["loaded"] = sorted({{m.split(".")[0] for m in sys.modules}} & {{"pydantic", "openpyxl"}})
+        result["fill"] = "xlplan.fill" in sys.modules
+    """
+    result = probe(body, files["tmp"])
+    assert result["rc"] == 0 and result["loaded"] == [] and result["fill"] is False, result
+
+
+def test_cli_parameters_arrive_with_their_types_without_pydantic(files: dict[str, Path], tmp_path: Path) -> None:
+    """The light coercion gives what typer's gives: a Path, a str, a bool; a bad value is still refused."""
+    body = f"""
+        import typer
+        from pathlib import Path
+        from typer.testing import CliRunner
+        from xlplan.cli import XlplanGroup
+        app = typer.Typer(cls=XlplanGroup)
+        seen = {{}}
+        @app.command("a")
+        def a(path: Path = typer.Argument(...), name: str = typer.Option("x", "--name"),
+              flag: bool = typer.Option(False, "--flag")) -> None:
+            seen.update(path=isinstance(path, Path), name=name, flag=flag)
+        @app.command("b")
+        def b(port: int = typer.Option(1, "--port")) -> None:
+            seen.update(port=port)
+        runner = CliRunner()
+        first = runner.invoke(app, ["a", "some/file.xlsx", "--name", "Åsa", "--flag"])
+        result["a"] = [first.exit_code, seen.copy()]
+        result["pydantic_after_a"] = "pydantic" in sys.modules
+        result["b"] = [runner.invoke(app, ["b", "--port", "80"]).exit_code, seen.get("port")]
+        result["bad"] = runner.invoke(app, ["b", "--port", "x"]).exit_code
+    """
+    result = probe(body, tmp_path)
+    assert result["a"] == [0, {"path": True, "name": "Åsa", "flag": True}]
+    assert result["pydantic_after_a"] is False
+    assert result["b"] == [0, 80] and result["bad"] == 2
+
+
+def test_every_setting_name_has_the_prefix_the_button_looks_for() -> None:
+    """``excel.controller_setting`` skips openpyxl for a workbook whose ``xl/workbook.xml`` has no
+    ``xlplan_`` name (a plan workbook): every setting on Val must carry that prefix."""
+    from xlplan.workbook_build import SETTINGS
+
+    assert SETTINGS and all(s.name.startswith("xlplan_") for s in SETTINGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
@@ -170,3 +171,60 @@ def test_a_workbook_costs_the_same_calls_per_indicator_row(tmp_path: Path, monke
     assert counts[2]["range containment checks"] == counts[8]["range containment checks"] == 0
     assert counts[2]["styles made"] == counts[8]["styles made"] > 0
     assert counts[2]["data validations"] == counts[8]["data validations"] > 0
+
+
+# ---------------------------------------------------------------- consolidation: one read of each file
+
+
+def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file is opened and unpacked once, each of its sheets read by calamine once, no sheet XML goes
+    through an XML parser (formulas and errors come from a scan of the same bytes), and each indicator row
+    is assessed once although the file check and the committee line both need it."""
+    import xlplan.consolidate
+    import xlplan.deptbook
+    import xlplan.tables
+    from xlplan.consolidate import consolidate
+
+    plan = tmp_path / "plan.xlsx"
+    write_plan_tables(tables_with(SMALL), plan)
+    out = tmp_path / "avd"
+    fill(plan, PERIOD, None, out, fmt="xlsx")
+    files = sorted(out.glob("*.xlsx"))
+    packages: Counter[str] = Counter()
+    sheets: Counter[tuple[str, str]] = Counter()
+    parsed: list[bytes] = []
+    original_package = xlplan.tables.read_package
+    original_rows = xlplan.deptbook.read_sheet_rows
+    original_parse = xlplan.tables.ElementTree.fromstring
+
+    def read_package(path: Path) -> Any:
+        packages[Path(path).name] += 1
+        return original_package(path)
+
+    def read_sheet_rows(wb: Any, path: Path, sheet: str) -> Any:
+        sheets[(Path(path).name, sheet)] += 1
+        return original_rows(wb, path, sheet)
+
+    def fromstring(xml: bytes, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(bytes(xml[:400]))
+        return original_parse(xml, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        calls = Calls(m)
+        calls.count(xlplan.consolidate, "assess", "assessments")
+        m.setattr(xlplan.tables, "read_package", read_package)
+        m.setattr(xlplan.deptbook, "read_package", read_package)
+        m.setattr(xlplan.deptbook, "read_sheet_rows", read_sheet_rows)
+        m.setattr(xlplan.tables.ElementTree, "fromstring", fromstring)
+        xlplan.tables.sheet_parts.cache_clear()
+        result = consolidate(out, plan, PERIOD, tmp_path / "namnd.xlsx")
+    assert len(result.included) == SMALL
+    assert {f.name: packages[f.name] for f in files} == {f.name: 1 for f in files}
+    assert sheets and set(sheets.values()) == {1}, sheets
+    assert {name for name, _ in sheets} == {f.name for f in files}
+    sheet_roots = [x for x in parsed if re.match(rb"\s*(<\?xml[^>]*\?>)?\s*<(\w+:)?worksheet\b", x)]
+    assert parsed and not sheet_roots, "a sheet's XML went through an XML parser"
+    lines = [line for line in result.data.indicators if line.department_id is not None]
+    parsed_plan = read_plan(plan)  # personnel key figures go through the same assessment, once each
+    figures = sum(len(parsed_plan.personnel_for(d.id)) for d in parsed_plan.departments)
+    assert 0 < calls.n["assessments"] <= len(lines) + figures

@@ -206,6 +206,7 @@ class PlanIndex:
         self._personnel = {d.id: list(plan.personnel_for(d.id)) for d in plan.departments}
         self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
         self._meaning: dict[str, Meaning] = {}
+        self.assessed: dict[tuple[int, str, str | None], tuple[BookRow, Assessment]] = {}  # see assess_row
 
     @property
     def id(self) -> str:
@@ -750,18 +751,25 @@ def _book_row(c: Choice, sheet: str, row_id: str) -> BookRow | None:
 
 def assess_row(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None, row: BookRow | None,
                book: DepartmentBook | None) -> Assessment:
-    """The one assessment of a row of a department file (:func:`xlplan.assess.assess`); no row: nothing typed."""
+    """The one assessment of a row of a department file (:func:`xlplan.assess.assess`); no row: nothing typed.
+    A row is assessed once per run (the file check and the committee line ask for the same row)."""
+    key = (id(row), ind.id, series)
+    if row is not None and key in ix.assessed and ix.assessed[key][0] is row:
+        return ix.assessed[key][1]
     m = ix.meaning(ind, goal)
     error = None
     if row is not None and book is not None:
         cell = row.cells.get("outcome")
         error = next((p.message for p in book.problems if p.code == "formelfel" and p.cell == cell
                       and p.sheet == book.actual_sheet_name(INDICATORS)), None)
-    return assess(row_inputs(ind, goal, ix.period.year, series, row.raw if row else {},
-                             settings=ix.plan.settings.status_settings, period_label=ix.period.label,
-                             outcome_format=row.formats.get("outcome") if row else None, outcome_error=error,
-                             cells=row.cells if row else {}, target=m.target, polarity=m.polarity,
-                             baseline=m.baseline))
+    result = assess(row_inputs(ind, goal, ix.period.year, series, row.raw if row else {},
+                               settings=ix.plan.settings.status_settings, period_label=ix.period.label,
+                               outcome_format=row.formats.get("outcome") if row else None, outcome_error=error,
+                               cells=row.cells if row else {}, target=m.target, polarity=m.polarity,
+                               baseline=m.baseline))
+    if row is not None:
+        ix.assessed[key] = (row, result)
+    return result
 
 
 def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,

@@ -12,13 +12,12 @@ column or an inserted row is still read right; what cannot be read becomes a
 
 from __future__ import annotations
 
+import functools
 import re
-import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-
-from defusedxml import ElementTree
 
 from xlplan.atomic import BACKUP_DIR
 from xlplan.cells import column_letter
@@ -41,7 +40,16 @@ from xlplan.layout.columns import (
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec
 from xlplan.numbers import is_percent_format, read_outcome
-from xlplan.tables import XML_NS, clean, norm_header, number_formats, open_workbook, read_sheet_rows, sheet_parts
+from xlplan.tables import (
+    XML_NS,
+    cell_number_formats,
+    clean,
+    norm_header,
+    read_package,
+    read_sheet_rows,
+    scan_cells,
+    sheet_xml,
+)
 
 LAYOUT_FORMULA_ROWS = ("S", "T")  # Rad-id prefixes of rows whose formulas xlplan writes (summaries, totals)
 ALWAYS = (OVERVIEW, INDICATORS, ACTIVITIES, ECONOMY)
@@ -159,37 +167,45 @@ class Grids(Protocol):
 
 
 class FileGrids:
-    """The grids of a workbook file: values through calamine, errors, formulas and formats from its XML."""
+    """The grids of a workbook file, from one read of it: values through calamine (each sheet once),
+    errors, formulas and number formats from the same unpacked sheet XML (:func:`scan_cells`)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._wb = open_workbook(self.path)
+        self._package = read_package(self.path)
+        self._wb = self._package.workbook()
         self.sheet_names: list[str] = list(self._wb.sheet_names)
-        self._rows: dict[str, list[list[Any]]] = {}
-        self._cells: tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]] | None = None
+        self.rows = sheet_reader(self._wb, self.path)
+        self._xml: dict[str, bytes] | None = None
+        self._scanned: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
 
-    def rows(self, sheet: str) -> list[list[Any]]:
-        if sheet not in self._rows:
-            self._rows[sheet] = read_sheet_rows(self._wb, self.path, sheet)
-        return self._rows[sheet]
+    def xml(self, sheet: str) -> bytes:
+        if self._xml is None:
+            self._xml = sheet_xml(self._package.parts)
+        return self._xml.get(sheet, b"")
 
-    def _formula_cells(self) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-        if self._cells is None:
-            self._cells = formula_cells(self.path)
-        return self._cells
+    def _scan(self, sheet: str) -> tuple[dict[str, str], dict[str, str]]:
+        if sheet not in self._scanned:
+            self._scanned[sheet] = scan_cells(self.xml(sheet))
+        return self._scanned[sheet]
 
     def errors(self, sheet: str) -> dict[str, str]:
-        return self._formula_cells()[0].get(sheet, {})
+        return self._scan(sheet)[0]
 
     def formulas(self, sheet: str) -> dict[str, str]:
-        return self._formula_cells()[1].get(sheet, {})
+        return self._scan(sheet)[1]
 
     def number_formats(self, sheet: str, cells: set[str]) -> dict[str, str]:
-        return number_formats(self.path, sheet, cells)
+        return cell_number_formats(self._package.parts, self.xml(sheet), cells)
 
 
 def read_department_workbook(path: str | Path) -> DepartmentBook:
-    """Read a department workbook file; raise WorkbookRefused when it is not one of ours."""
+    """Read a department workbook file; raise WorkbookRefused when it is not one of ours.
+
+    One pass over the file: it is read and unpacked once (:func:`xlplan.tables.read_package`),
+    calamine reads each sheet once, and formulas, error values and the number formats of
+    outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
+    """
     return parse_department_grids(FileGrids(path))
 
 
@@ -213,6 +229,18 @@ def parse_department_grids(grids: Grids) -> DepartmentBook:
     checksums = read_checksums(meta_rows) or embedded_checksums(grids, metadata)
     check_not_sorted(sheets, checksums, path)
     return DepartmentBook(path, metadata, expected, sheets, problems, sort_checked=bool(checksums))
+
+
+def sheet_reader(wb: Any, path: Path) -> Callable[[str], list[list[Any]]]:
+    """Rows of a sheet by name, each sheet read by calamine once however often it is asked for."""
+    read: dict[str, list[list[Any]]] = {}
+
+    def rows_of(sheet: str) -> list[list[Any]]:
+        if sheet not in read:
+            read[sheet] = read_sheet_rows(wb, path, sheet)
+        return read[sheet]
+
+    return rows_of
 
 
 def read_meta(rows: list[list[Any]]) -> tuple[dict[str, str], list[str]]:
@@ -350,12 +378,23 @@ def holds_another_sheet(sheet: str, actual: str, rows_of: Any) -> bool:
 
 
 def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:
-    headers = {norm_header(c.header) for c in COLUMNS[sheet]()}
+    headers = _layout_headers(sheet)
     for name in candidates:
         rows = rows_of(name)[:HEADER_SEARCH_ROWS]
-        if any(len(headers & {norm_header(v) for v in row}) >= max(2, len(headers) - 1) for row in rows):
+        if any(len(headers & _row_headers(row)) >= max(2, len(headers) - 1) for row in rows):
             return name
     return None
+
+
+@functools.cache
+def layout_columns(sheet: str) -> list[ColumnSpec]:
+    """The layout's columns of *sheet*, built once per process (the specs are frozen; do not change the list)."""
+    return COLUMNS[sheet]()
+
+
+@functools.cache
+def _layout_headers(sheet: str) -> frozenset[str]:
+    return frozenset(norm_header(c.header) for c in layout_columns(sheet))
 
 
 def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
@@ -363,15 +402,27 @@ def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
     wanted = {norm_header(c.header) for c in columns}
     best, best_hits = None, 1
     for i, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
-        hits = len(wanted & {norm_header(v) for v in row})
+        hits = len(wanted & _row_headers(row))
         if hits > best_hits or (hits == best_hits and i == HEADER_ROW - 1 and best is not None):
             best, best_hits = i, hits
     return best
 
 
+def _row_headers(row: list[Any]) -> set[str]:
+    """The normalised texts of a row (a header is text: numbers, dates and empty cells are skipped)."""
+    return {_norm_text(v) for v in row if isinstance(v, str) and v}
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm_text(text: str) -> str:
+    """:func:`xlplan.tables.norm_header` of a text, remembered: the same headers and labels recur in
+    every file, and the header search looks at the first rows of every sheet."""
+    return norm_header(text)
+
+
 def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors: dict[str, str],
                 problems: list[Problem], formulas: dict[str, str] | None = None) -> BookSheet:
-    columns = COLUMNS[name]()
+    columns = layout_columns(name)
     h = find_header(raw, columns)
     if h is None:
         problems.append(Problem(Code.RUBRIKRAD_SAKNAS, f"Rubrikraden (rad {HEADER_ROW}) hittas inte; bladet läses "
@@ -384,8 +435,12 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     sheet = BookSheet(name, actual, h + 1, mapping)
     if ROW_ID_KEY not in mapping:
         return sheet
+    letters = {key: column_letter(at) for key, at in mapping.items()}
+    special = {_row_number(cell) for cell in (*errors, *(formulas or {}))}  # rows never skipped as empty
     for i in range(h + 1, len(raw)):
-        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {})
+        if i + 1 not in special and not any(v is not None and v != "" for v in raw[i]):
+            continue  # an empty row is no row of the table, no loose row and holds nothing outside it
+        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {}, letters)
     sheet.outside = outside_cells(sheet, columns, raw)
     return sheet
 
@@ -437,15 +492,23 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
     return mapping
 
 
+def _row_number(cell: str) -> int:
+    """12 for 'N12' (0 for a cell without a reference)."""
+    digits = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ$").lstrip("$")
+    return int(digits) if digits.isdigit() else 0
+
+
 def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
-             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None) -> None:
+             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
+             letters: dict[str, str] | None = None) -> None:
     cells, raw, values, typed = {}, {}, {}, {}
+    row_text, width = str(number), len(raw_row)
     for col in columns:
         at = sheet.columns.get(col.key)
         if at is None:
             continue
-        cells[col.key] = f"{column_letter(at)}{number}"
-        stored = raw_row[at - 1] if at - 1 < len(raw_row) else None
+        cells[col.key] = (letters[col.key] if letters else column_letter(at)) + row_text
+        stored = raw_row[at - 1] if at <= width else None
         raw[col.key] = None if stored == "" else stored
     if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
         typed = {c.key: formulas[cells[c.key]] for c in columns if c.preserved and cells.get(c.key) in formulas}
@@ -458,10 +521,14 @@ def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], nu
     for col in columns:
         if col.key not in cells:
             continue
-        values[col.key] = read_value(col, raw[col.key], cells[col.key], file, sheet.actual_name, problems,
-                                     unit=str(unit) if unit is not None else None,
-                                     check_unit=sheet.name == INDICATORS and col.key == "outcome")
-        if cells[col.key] in errors:
+        stored = raw[col.key]
+        if stored is None or col.validation is None or col.validation.kind == "list":
+            values[col.key] = clean(stored)  # what read_value does for these, without the call
+        else:
+            values[col.key] = read_value(col, stored, cells[col.key], file, sheet.actual_name, problems,
+                                         unit=str(unit) if unit is not None else None,
+                                         check_unit=sheet.name == INDICATORS and col.key == "outcome")
+        if errors and cells[col.key] in errors:
             values[col.key] = None
             problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
                                     "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
@@ -601,76 +668,3 @@ def add_percent_formats(grids: Grids, sheet: BookSheet) -> None:
         unit = row.raw.get("unit")
         reading = read_outcome(row.raw.get("outcome"), str(unit) if unit is not None else None, number_format=fmt)
         row.values["outcome"] = reading.value
-
-
-# ---------------------------------------------------------------- formulas and formula errors
-
-def formula_errors(path: Path) -> dict[str, dict[str, str]]:
-    """Sheet name -> {A1: '#DIV/0!'} for cells whose cached value is an error (calamine hides them)."""
-    return formula_cells(path)[0]
-
-
-def formula_cells(path: Path) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """(errors, formulas) by sheet name: {A1: '#DIV/0!'} for cells whose cached value is an error
-    (calamine hides them) and {A1: '=10+5'} for cells holding a formula (a shared formula translated to
-    each cell that shares it). One pass over the sheet parts."""
-    errors: dict[str, dict[str, str]] = {}
-    formulas: dict[str, dict[str, str]] = {}
-    try:
-        with zipfile.ZipFile(path) as zf:
-            for name, part in sheet_parts(zf).items():
-                if part in zf.namelist():
-                    xml = zf.read(part)
-                    errors[name] = _errors_in(xml)
-                    formulas[name] = _formulas_in(xml)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
-        return errors, formulas
-    return errors, formulas
-
-
-def _formulas_in(xml: bytes) -> dict[str, str]:
-    """A1 -> formula of every formula cell; a cell sharing a formula (Excel's fill-down: only the first
-    cell holds the text, ``<f t="shared" si="0"/>`` in the others) gets that formula translated to it."""
-    if b"<f" not in xml and b":f" not in xml:
-        return {}
-    root = ElementTree.fromstring(xml)
-    out: dict[str, str] = {}
-    masters: dict[str, tuple[str, str]] = {}  # si -> (formula, cell holding it)
-    sharing: list[tuple[str, str]] = []  # (cell, si)
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        f = c.find("m:f", _NS)
-        if f is None:
-            continue
-        ref = c.get("r", "")
-        out[ref] = "=" + f.text if f.text else ""
-        if f.get("t") == "shared" and f.get("si") is not None:
-            if f.text:
-                masters[f.get("si", "")] = (out[ref], ref)
-            else:
-                sharing.append((ref, f.get("si", "")))
-    for ref, si in sharing:
-        if si in masters:
-            out[ref] = shared_formula(*masters[si], ref)
-    return out
-
-
-def shared_formula(formula: str, origin: str, cell: str) -> str:
-    """The formula of *cell* sharing *formula* written in *origin* (relative references moved along)."""
-    from openpyxl.formula.translate import Translator, TranslatorError
-
-    try:
-        return str(Translator(formula, origin=origin).translate_formula(cell))
-    except TranslatorError:
-        return ""
-
-
-def _errors_in(xml: bytes) -> dict[str, str]:
-    if b't="e"' not in xml:
-        return {}
-    root = ElementTree.fromstring(xml)
-    out = {}
-    for c in root.iter(f"{{{_NS['m']}}}c"):
-        if c.get("t") == "e":
-            v = c.find("m:v", _NS)
-            out[c.get("r", "")] = v.text if v is not None and v.text else "#FEL"
-    return out

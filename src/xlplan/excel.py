@@ -593,6 +593,9 @@ def pull() -> None:
           critical=any(p.code == KOLADA_DOWN for p in result.problems))
 
 
+PULL_FRESH_SECONDS = 600.0  # Hämta värden reuses Kolada's answer from the last 10 minutes (next file, pressed again)
+
+
 def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
     """The library's pull decisions for the open workbook (:func:`xlplan.pull.decide_pull`; nothing is written)."""
     from xlplan.pull import PullResult, decide_pull, make_client
@@ -600,7 +603,7 @@ def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
     on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
     url = os.environ.get(KOLADA_ENV) or on_val or None
     result = PullResult()
-    with make_client(ctx.plan, url, False, None) as client:
+    with make_client(ctx.plan, url, False, None, fresh=PULL_FRESH_SECONDS) as client:
         decide_pull(ctx.plan, [ctx.dbook], ctx.folder, client, result)
     return result, client.base_url
 
@@ -636,6 +639,14 @@ def pull_summary(changes: Sequence[Any], problems: Sequence[Problem], url: str) 
 
 def controller_setting(path: Path, key: str) -> str:
     """A setting on Val of a controller workbook file ('' when the file has none)."""
+    import zipfile
+
+    try:  # a workbook without xlplan's defined names (a plan workbook) has no setting: no openpyxl needed
+        with zipfile.ZipFile(path) as zf:
+            if b"xlplan_" not in zf.read("xl/workbook.xml"):
+                return ""
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
     from openpyxl import load_workbook
 
     from xlplan.workbook_build import SETTINGS

@@ -541,6 +541,9 @@ def _no_bar(deps: list[Department], acts: list[Activity], ctrls: list[ControlIte
                       "använder i radernas id. Byt det mot t.ex. '/' eller '-'.")
 
 
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
 def _long_names(settings: Settings, deps: list[Department], rows: list[Row], c: Collector) -> None:
     """A department's file name (kommun_nämnd_avdelning_period) must stay short enough for every system."""
     from xlplan.naming import file_stem

@@ -620,10 +620,12 @@ def fetch_years(plan: Plan, periods: Iterable[Period]) -> list[int]:
     return sorted(y for y in years if 1900 <= y <= 2200)
 
 
-def make_client(plan: Plan, kolada_url: str | None, offline: bool, cache_dir: Path | None) -> KoladaClient:
-    """Base URL: *kolada_url* > ``$XLPLAN_KOLADA_URL`` > the plan's Kolada-adress > the default."""
+def make_client(plan: Plan, kolada_url: str | None, offline: bool, cache_dir: Path | None,
+                fresh: float = 0.0) -> KoladaClient:
+    """Base URL: *kolada_url* > ``$XLPLAN_KOLADA_URL`` > the plan's Kolada-adress > the default.
+    *fresh*: seconds within which a cached answer is reused without asking Kolada (0: always ask)."""
     url = kolada_url or os.environ.get("XLPLAN_KOLADA_URL") or plan.settings.kolada_url
-    return KoladaClient(base_url=url, cache=KoladaCache(cache_dir), offline=offline)
+    return KoladaClient(base_url=url, cache=KoladaCache(cache_dir), offline=offline, fresh=fresh)
 
 
 def pull(target: str | Path, plan_path: str | Path | None = None, *, kolada_url: str | None = None,

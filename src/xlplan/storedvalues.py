@@ -74,7 +74,7 @@ def read_cells(zf: zipfile.ZipFile) -> tuple[dict[str, SheetCells], dict[str, st
     from xlplan.tables import sheet_parts
 
     strings = _shared_strings(zf)
-    parts = sheet_parts(zf)
+    parts = sheet_parts(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
     names = set(zf.namelist())
     cells = {name: _sheet_cells(zf.read(part), strings) for name, part in parts.items() if part in names}
     return cells, parts

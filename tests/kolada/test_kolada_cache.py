@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -180,3 +180,40 @@ def test_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     assert KoladaCache().folder == tmp_path / "kolada"
     monkeypatch.delenv("XLPLAN_CACHE_DIR")
     assert default_cache_folder() == Path.home() / ".cache" / "xlplan" / "kolada"
+
+
+def test_a_recent_answer_is_reused_without_asking_kolada(srv: KoladaStandin, tmp_path: Path) -> None:
+    """``fresh``: an answer cached less than that many seconds ago is used as it is (the ribbon's
+    Hämta värden pressed again); an older one, or fresh=0 (the CLI), asks Kolada again."""
+    cache = KoladaCache(tmp_path)
+    with online(srv, cache) as c:
+        first = c.fetch(KPIS, UNITS, YEARS)
+        assert c.request_count == 2
+    later = T1 + timedelta(minutes=5)
+    with KoladaClient(no_network(), base_url=srv.url, cache=cache, now=lambda: later, fresh=600) as c:
+        again = c.fetch(KPIS, UNITS, YEARS)
+        assert c.request_count == 0
+    assert [(v.key, v.value) for v in again.values] == [(v.key, v.value) for v in first.values]
+    assert all(v.from_cache and v.fetched_at == T1 for v in again.values) and again.revisions == []
+    for client_now, fresh in ((T1 + timedelta(minutes=11), 600), (later, 0)):
+        with online(srv, cache, now=client_now, fresh=fresh) as c:
+            c.fetch(KPIS, UNITS, YEARS)
+            assert c.request_count == 2, (client_now, fresh)
+
+
+def test_httpx_is_imported_only_for_a_request(srv: KoladaStandin, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with online(srv, KoladaCache(tmp_path), now=datetime.now(timezone.utc)) as c:
+        c.fetch(KPIS, UNITS, YEARS)
+    code = ("import sys\nfrom xlplan.kolada import KoladaCache, KoladaClient\n"
+            f"c = KoladaClient(base_url={srv.url!r}, cache=KoladaCache({str(tmp_path)!r}), fresh=600)\n"
+            f"values = c.fetch({KPIS!r}, {UNITS!r}, {YEARS!r}).values\n"
+            "print(len(values), c.request_count, 'httpx' in sys.modules)\n"
+            f"c.fresh = 0\nc.fetch({KPIS!r}, {UNITS!r}, {YEARS!r})\nprint(c.request_count, 'httpx' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    hit, miss = out.stdout.split("\n")[:2]
+    count, requests, loaded = hit.split()
+    assert int(count) > 0 and (requests, loaded) == ("0", "False")
+    assert miss == "2 True"

@@ -76,6 +76,9 @@ Offline, only the cache is read; a missing entry raises ``KoladaUnavailable``
 
 "Preliminary" is the best-effort rule of :func:`xlplan.kolada.models.is_preliminary`,
 evaluated against the date the value was fetched.
+
+httpx is imported, and its client made, when the first request is sent: an
+offline pull, or one answered from a recent cache (``fresh``), loads neither.
 """
 
 from __future__ import annotations
@@ -93,13 +96,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlencode
 
-import httpx
-
 from xlplan.errors import BadInput, KoladaUnavailable
-from xlplan.kolada.cache import CacheUnavailable, KoladaCache, page_key
+from xlplan.kolada.cache import CacheEntry, CacheUnavailable, KoladaCache, page_key
 from xlplan.kolada.models import (
     FetchResult,
     KoladaValue,
@@ -118,6 +119,9 @@ from xlplan.kolada.parse import (
     parse_kpi,
     parse_page,
 )
+
+if TYPE_CHECKING:
+    import httpx  # imported when the first request is made (0.1 s CPU; a cache hit needs none)
 
 DEFAULT_BASE_URL = "https://api.kolada.se/v3"
 ENV_BASE_URL = "XLPLAN_KOLADA_URL"
@@ -206,7 +210,10 @@ class KoladaClient:
     ``clock`` (monotonic seconds, for the deadline) are injectable for tests.
     ``timeout`` (seconds) bounds each wait for the server; ``deadline``
     (seconds, see :func:`resolve_deadline`) bounds each public call as a whole;
-    ``max_bytes`` bounds each response body.
+    ``max_bytes`` bounds each response body.  ``fresh`` (seconds, default 0: always
+    ask Kolada): an online request whose cached answer is younger than that is
+    answered from the cache, without a request (the ribbon's *Hämta värden* pressed
+    again, or in the next department file, within minutes).
     """
 
     def __init__(
@@ -224,6 +231,7 @@ class KoladaClient:
         backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_pages: int = 500,
+        fresh: float = 0.0,
         progress: Progress | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = _utcnow,
@@ -236,7 +244,7 @@ class KoladaClient:
         self.base_url = resolve_base_url(base_url)
         self.deadline = resolve_deadline(deadline)
         self._owns_http = http is None
-        self.http = http if http is not None else httpx.Client(follow_redirects=True)
+        self._http = http
         if cache is None and offline:
             cache = KoladaCache()  # offline needs a cache: the default folder
         self.cache = cache
@@ -248,6 +256,7 @@ class KoladaClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.max_pages = max_pages
+        self.fresh = fresh
         self.progress = progress
         self._sleep = sleep
         self._now = now
@@ -260,9 +269,18 @@ class KoladaClient:
         self.catalogue_fetched_at: datetime | None = None
 
     # -- lifecycle -----------------------------------------------------------
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client, made (and httpx imported) when the first request needs it."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.Client(follow_redirects=True)
+        return self._http
+
     def close(self) -> None:
-        if self._owns_http:
-            self.http.close()
+        if self._owns_http and self._http is not None:
+            self._http.close()
 
     def __enter__(self) -> KoladaClient:
         return self
@@ -478,6 +496,9 @@ class KoladaClient:
 
     def _load(self, req: _Request, number: int, url: str, from_cache: bool) -> tuple[Any, datetime, bool]:
         key = page_key(req.key, number)
+        recent = None if from_cache else self._recent_entry(key)
+        if recent is not None:  # asked less than ``fresh`` seconds ago: the same answer, no request
+            return recent.body, recent.fetched_at, True
         if from_cache:
             assert self.cache is not None
             entry = self.cache.get(key, legacy_url=url)
@@ -491,6 +512,18 @@ class KoladaClient:
         fetched_at = self._now()
         self._store(key, body, fetched_at, url)
         return body, fetched_at, False
+
+    def _recent_entry(self, key: str) -> CacheEntry | None:
+        """The cached answer to *key* when it was fetched less than ``fresh`` seconds ago."""
+        if self.fresh <= 0 or self.cache is None:
+            return None
+        try:
+            entry = self.cache.get(key)
+        except KoladaUnavailable:
+            return None  # an unreadable cache file: ask Kolada
+        if entry is None or not 0 <= (self._now() - entry.fetched_at).total_seconds() < self.fresh:
+            return None
+        return entry
 
     def _store(self, key: str, body: Any, fetched_at: datetime, url: str) -> None:
         if self.cache is None or not self._cache_writable:
@@ -528,6 +561,8 @@ class KoladaClient:
 
     def _attempt(self, url: str, attempt: int) -> _Outcome:
         """One request; a retryable failure is returned, anything else raises."""
+        import httpx
+
         self.request_count += 1
         backoff = min(self.max_backoff, self.backoff * 2**attempt)
         limit = max(0.01, min(self.timeout, self._remaining()))
@@ -696,6 +731,8 @@ def _group_failure(asked: str, exc: KoladaUnavailable) -> KoladaUnavailable:
 
 
 def _transport_message(url: str, exc: Exception) -> str:
+    import httpx
+
     what = {
         httpx.UnsupportedProtocol: "adressen ska börja med http:// eller https://",
         httpx.InvalidURL: "adressen är ogiltig",

@@ -239,7 +239,9 @@ def fixed_text(value: object) -> str:
         return "" if value is None else str(value)
     if isinstance(value, (int, float)):
         return str(int(value)) if float(value).is_integer() else repr(float(value))
-    text = "".join(ch for ch in str(value) if ch.isprintable() or ch.isspace())
+    text = str(value)
+    if not text.isprintable():  # only then is a character dropped (checked per character)
+        text = "".join(ch for ch in text if ch.isprintable() or ch.isspace())
     return " ".join(text.split())
 
 
