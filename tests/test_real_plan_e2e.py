@@ -436,7 +436,7 @@ def plan_b(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with pytest.MonkeyPatch.context() as mp:  # docx and bilaga; the PDF is tests/test_export.py's
         mp.setattr(lo, "soffice_path", lambda: None)
         pack = export(result.out_path, root / "nämndrapport")
-    return {"check": json.loads(checked.stdout), "files": files, "filled": filled, "flagged": flagged,
+    return {"plan_path": plan_path, "check": json.loads(checked.stdout), "files": files, "filled": filled, "flagged": flagged,
             "data": read_committee_workbook(result.out_path), "pack": pack}
 
 
@@ -500,6 +500,20 @@ def test_plan_b_department_files_hold_only_the_periods_questions(plan_b: Any) ->
                  for dep, book in plan_b["filled"].items()}
     # helår: F1 is kvartal 1 only, F4 delår only; F2 (Delår/Helår) is ALD's, F3 (Bokslut) ALD's and LSS's.
     assert questions == {"NÄMND": set(), "ALD": {"F|F2", "F|F3"}, "LSS": {"F|F3"}}
+
+
+@pytest.mark.parametrize(("period", "expected"), [
+    # delår: F2 (Delår/Helår) for ALD, F4 (delår) for ALD and LSS; not F3 (Bokslut = helår), not F1 (kvartal 1).
+    ("2022-delår", {"NÄMND": set(), "ALD": {"F|F2", "F|F4"}, "LSS": {"F|F4"}}),
+    # K1: only F1, and to every department (Avdelningar empty = all, NÄMND included).
+    ("2022-K1", {"NÄMND": {"F|F1"}, "ALD": {"F|F1"}, "LSS": {"F|F1"}}),
+])
+def test_plan_b_other_periods_get_their_own_questions(plan_b: Any, tmp_path: Path, period: str,
+                                                      expected: dict[str, set[str]]) -> None:
+    books = [read_department_workbook(p) for p in fill(plan_b["plan_path"], period, None, tmp_path,
+                                                       generated_at=STAMP, fmt="xlsx").written]
+    assert {b.department_id: set(b.sheets[QUESTIONS].rows) if QUESTIONS in b.sheets else set()
+            for b in books} == expected
 
 
 def test_plan_b_a_missing_answer_is_flagged(plan_b: Any) -> None:
