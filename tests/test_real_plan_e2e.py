@@ -197,6 +197,52 @@ def _type(path: Path, cells: dict[tuple[str, str], tuple[Any, str | None]], shee
     wb.save(path)
 
 
+def _export(committee_path: Path, out: Path) -> Any:
+    """The board pack's docx and values-only bilaga (the PDF is tests/test_export.py's: LibreOffice is slow)."""
+    from xlplan import lo
+    from xlplan.export import export
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lo, "soffice_path", lambda: None)
+        return export(committee_path, out)
+
+
+def _assert_pack_agrees(data: Any, pack: Any) -> dict[tuple[str, str], list[str]]:
+    """The pack's indicator rows are the committee workbook's, once each, with its values and statuses.
+
+    Returns the docx rows: (indicator, "Avdelning[, serie]") -> the row's cells.
+    """
+    from docx import Document
+
+    wb = openpyxl.load_workbook(pack.bilaga, read_only=True)
+    rows = list(wb["Indikatorer"].iter_rows(values_only=True))
+    wb.close()
+    head = list(rows[0])
+    pick = [head.index(h) for h in ("Indikator-id", "Avdelning", "Serie", "Utfall", "Status")]
+    bilaga = sorted((tuple(r[i] for i in pick) for r in rows[1:] if r[0] is not None), key=repr)
+    assert bilaga == sorted(((x.indicator_id, x.department, x.series, x.outcome, x.status) for x in data.indicators),
+                            key=repr)
+    status_by_row = {(x.indicator, x.department + (f", {x.series}" if x.series else "")): x.status
+                     for x in data.indicators}
+    names = {h: x.indicator for x in data.indicators for h in (x.indicator, f"{x.indicator} ({x.unit})")}
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for table in Document(str(pack.docx)).tables:
+        header = [c.text for c in table.rows[0].cells]
+        if header[0] != "Avdelning" or header[-1] != "Status":
+            continue
+        indicator = None
+        for row in table.rows[1:]:
+            cells = [c.text for c in row.cells]
+            if len(set(cells)) == 1:  # the merged indicator heading row
+                indicator = names[cells[0].split(". Målvärde: ")[0]]  # the name, with its unit when not in it
+                continue
+            assert indicator is not None and (indicator, cells[0]) not in seen, cells
+            seen[(indicator, cells[0])] = dict(zip(header, cells))
+            assert cells[-1].startswith(status_by_row[(indicator, cells[0])]), cells
+    assert sorted(seen) == sorted(status_by_row)
+    return seen
+
+
 @pytest.fixture(scope="module")
 def committee(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("e2e")
@@ -211,7 +257,9 @@ def committee(tmp_path_factory: pytest.TempPathFactory) -> Any:
     flagged = flag(avd, plan_path)
     result = consolidate(avd, plan_path, PERIOD, root / "namnd" / "sammanstallning.xlsx")
     data = read_committee_workbook(result.out_path)
-    return {"plan": read_plan(plan_path), "pulled": pulled, "flagged": flagged, "result": result, "data": data}
+    pack = _export(result.out_path, root / "nämndrapport")
+    return {"plan": read_plan(plan_path), "pulled": pulled, "flagged": flagged, "result": result, "data": data,
+            "pack": pack}
 
 
 def _rows(data: Any) -> dict[tuple[str, str, str | None], tuple[str, float | None]]:
@@ -265,6 +313,16 @@ def test_the_rejected_unit_and_the_missing_comparison_values_are_named(committee
     lss = next(r for name, r in by_file.items() if "Funktionsstöd" in name)
     assert len([p for p in ald.problems() if p.code == "jamforelsevarde_saknas"]) == 2  # R4 and R5
     assert not [p for p in lss.problems() if p.code == "jamforelsevarde_saknas"]  # R4 has a typed value
+
+
+
+def test_board_pack_rows_agree_with_the_committee_workbook(committee: Any) -> None:
+    rows = _assert_pack_agrees(committee["data"], committee["pack"])
+    # R9: '74 dagar' for months was rejected; the pack never prints it, in days or as 74 months.
+    r9 = rows[("Tid från ansökan till beslut om bistånd", "Äldreomsorg")]
+    assert r9["Utfall 2022"] == "–" and not any("74" in v for v in r9.values())
+    # R10: '90 minuter' is printed in the indicator's unit, 1,5 (the heading says "(timmar)").
+    assert rows[("Tid till första kontakt efter anmälan", "Funktionsstöd")]["Utfall 2022"] == "1,5"
 
 
 # ==================================================================== plan B
@@ -412,9 +470,7 @@ EXPECTED_SUPPORT_B = {
 def plan_b(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from typer.testing import CliRunner
 
-    from xlplan import lo
     from xlplan.cli import app
-    from xlplan.export import export
 
     root = tmp_path_factory.mktemp("e2e-b")
     plan_path = root / "plan.xlsx"
@@ -433,9 +489,7 @@ def plan_b(tmp_path_factory: pytest.TempPathFactory) -> Any:
             _type(files[dep], cells, sheet)
     flagged = flag(avd, plan_path)
     result = consolidate(avd, plan_path, PERIOD, root / "namnd" / "sammanstallning.xlsx")
-    with pytest.MonkeyPatch.context() as mp:  # docx and bilaga; the PDF is tests/test_export.py's
-        mp.setattr(lo, "soffice_path", lambda: None)
-        pack = export(result.out_path, root / "nämndrapport")
+    pack = _export(result.out_path, root / "nämndrapport")
     return {"plan_path": plan_path, "check": json.loads(checked.stdout), "files": files, "filled": filled, "flagged": flagged,
             "data": read_committee_workbook(result.out_path), "pack": pack}
 
@@ -559,36 +613,10 @@ def test_plan_b_board_pack_prints_the_answers_under_their_goal(plan_b: Any) -> N
 
 
 def test_plan_b_board_pack_rows_agree_with_the_committee_workbook(plan_b: Any) -> None:
-    from docx import Document
-
-    data = plan_b["data"]
-    wb = openpyxl.load_workbook(plan_b["pack"].bilaga, read_only=True)
-    rows = list(wb["Indikatorer"].iter_rows(values_only=True))
-    head = list(rows[0])
-    pick = [head.index(h) for h in ("Indikator-id", "Avdelning", "Serie", "Utfall", "Status")]
-    bilaga = sorted(tuple(r[i] for i in pick) for r in rows[1:] if r[0] is not None)
-    wb.close()
-    workbook = sorted((x.indicator_id, x.department, x.series, x.outcome, x.status) for x in data.indicators)
-    assert bilaga == workbook
-    assert [r for r in bilaga if r[0] == "K1"] == [("K1", "Nämnden", None, 77, "Ej uppfyllt")]  # once
-    # The docx: one data row per committee row under its indicator, with the workbook's status word.
-    status_by_row = {(x.indicator, x.department + (f", {x.series}" if x.series else "")): x.status
-                     for x in data.indicators}
-    seen: list[tuple[str, str]] = []
-    for table in Document(str(plan_b["pack"].docx)).tables:
-        header = [c.text for c in table.rows[0].cells]
-        if header[0] != "Avdelning" or header[-1] != "Status":
-            continue
-        indicator = None
-        for row in table.rows[1:]:
-            cells = [c.text for c in row.cells]
-            if len(set(cells)) == 1:  # the merged indicator heading row
-                indicator = cells[0].split(". Målvärde: ")[0]
-                continue
-            assert indicator is not None
-            seen.append((indicator, cells[0]))
-            assert cells[-1].startswith(status_by_row[(indicator, cells[0])]), cells
-    assert sorted(seen) == sorted(status_by_row)
+    rows = _assert_pack_agrees(plan_b["data"], plan_b["pack"])
+    k1 = [key for key in rows if key[0] == "Bra bemötande vid kontakt med kommunen (%)"]
+    assert k1 == [("Bra bemötande vid kontakt med kommunen (%)", "Nämnden")]  # once, not per department
+    assert rows[k1[0]]["Utfall 2022"] == "77\u00a0%" and rows[k1[0]]["2021"] == "77,9\u00a0%"  # Kolada 2021
 
 
 def test_plan_b_plan_check_lists_what_cannot_be_assessed_before_any_file(plan_b: Any) -> None:
