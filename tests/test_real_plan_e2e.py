@@ -617,6 +617,11 @@ def test_plan_b_board_pack_rows_agree_with_the_committee_workbook(plan_b: Any) -
     k1 = [key for key in rows if key[0] == "Bra bemötande vid kontakt med kommunen (%)"]
     assert k1 == [("Bra bemötande vid kontakt med kommunen (%)", "Nämnden")]  # once, not per department
     assert rows[k1[0]]["Utfall 2022"] == "77\u00a0%" and rows[k1[0]]["2021"] == "77,9\u00a0%"  # Kolada 2021
+    # The summary counts indicators, each once: met K2, K3, K5, B4; partly K6, B1, B2, B3; not met K1; by hand K4.
+    from docx import Document
+
+    summary = next(p.text for p in Document(str(plan_b["pack"].docx)).paragraphs if " följer 2 mål " in p.text)
+    assert summary.endswith(" Av 10 indikatorer är 4 uppfyllt, 4 delvis uppfyllt, 1 ej uppfyllt, 1 bedöms manuellt.")
 
 
 def test_plan_b_plan_check_lists_what_cannot_be_assessed_before_any_file(plan_b: Any) -> None:
