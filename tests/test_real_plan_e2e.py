@@ -562,6 +562,22 @@ def test_plan_b_a_value_typed_into_a_context_row_is_not_lost_in_silence(plan_b: 
     assert any("99" in m and str(cell) in m for m in said)
 
 
+def test_plan_b_a_refill_moves_a_value_typed_into_a_context_row_to_the_notes(plan_b: Any, tmp_path: Path) -> None:
+    import shutil
+
+    old = Path(shutil.copy2(plan_b["files"]["ALD"], tmp_path / plan_b["files"]["ALD"].name))
+    book = read_department_workbook(old)
+    cell = book.address(INDICATORS, "R|K1|", "outcome")
+    refilled = fill(plan_b["plan_path"], PERIOD, ["ALD"], tmp_path, update=True, generated_at=STAMP, fmt="xlsx")
+    (report,) = refilled.reports
+    assert report.notes == [f"{book.actual_sheet_name(INDICATORS)}!{cell}"]
+    wb = openpyxl.load_workbook(old, read_only=True)
+    notes = [r for r in wb["Anteckningar"].iter_rows(values_only=True) if r and r[0] == "N|1"]
+    wb.close()
+    assert [r[1:4] for r in notes] == [(book.actual_sheet_name(INDICATORS), cell, 99)]  # not lost
+    assert read_department_workbook(old).sheets[INDICATORS].rows["R|K1|"].raw["outcome"] is None  # row anew
+
+
 def test_plan_b_goal_support_counts_each_indicator_once(plan_b: Any) -> None:
     goals = {g.goal_id: g.support() for g in plan_b["data"].goals}
     assert goals == EXPECTED_SUPPORT_B
