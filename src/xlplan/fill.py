@@ -20,7 +20,14 @@ from xlplan.assess import COMPARISON_TYPED
 from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backup
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.codes import Code
-from xlplan.deptbook import BookSheet, DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
+from xlplan.deptbook import (
+    BookSheet,
+    DepartmentBook,
+    check_not_sorted,
+    context_row_inputs,
+    plan_checksums,
+    read_department_workbook,
+)
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import (
     ADDED_COLUMNS,
@@ -40,7 +47,7 @@ from xlplan.naming import department_file
 from xlplan.numbers import format_number
 from xlplan.periods import Period, parse_period
 from xlplan.planio import read_plan
-from xlplan.rowids import CONTEXT_ROW, DATA_PREFIXES, indicator_of, key_of
+from xlplan.rowids import DATA_PREFIXES, indicator_of, key_of
 from xlplan.storedvalues import store_formula_values
 from xlplan.tables import norm_header, open_workbook, read_sheet_rows
 from xlplan.workflow import carry_history, lock_if_approved
@@ -405,16 +412,6 @@ def merge_inputs(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, to
     add_removed_sheet(spec, old, moved)
 
 
-def context_row_inputs(sheet: BookSheet) -> list[tuple[str, str, Any]]:
-    """Values typed into the input columns of a read-only context row (``R|…``, an indicator someone else
-    reports; the sheet protection has no password).  They are never read and the refill writes the row
-    anew, so they go to 'Anteckningar' rather than vanish."""
-    inputs = [c.key for c in COLUMNS[sheet.name]() if c.input] if sheet.name in COLUMNS else []
-    return [(sheet.actual_name, row.cells[key], row.raw[key])
-            for row_id, row in sheet.rows.items() if row_id.startswith(f"{CONTEXT_ROW}|")
-            for key in inputs if row.raw.get(key) not in (None, "") and key in row.cells]
-
-
 def carry_notes(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, today: str) -> None:
     """Text of *old* outside its tables (an inserted column, notes below or beside a table, a sheet of the
     department's own) goes to the visible sheet 'Anteckningar' with where it stood; earlier notes stay."""
@@ -422,7 +419,8 @@ def carry_notes(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, tod
     for name, sheet in old.sheets.items():
         known = layout_texts(spec.sheet(name)) if spec.has_sheet(name) else set()
         found += [(sheet.actual_name, cell, v) for cell, v in sheet.outside if fixed_text(v) not in known]
-        found += context_row_inputs(sheet)
+        # values typed into a read-only context row: the row is written anew, the values kept here
+        found += [(sheet.actual_name, row.cells[key], row.raw[key]) for row, key in context_row_inputs(sheet)]
     from xlplan.workbook_build import CONF
 
     ours = {s.actual_name for s in old.sheets.values()} | {s.name for s in spec.sheets} | {META, CONF}
