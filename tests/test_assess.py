@@ -131,6 +131,20 @@ def test_plausible_range_of_a_share() -> None:
     assert [f.severity for f in a.flags if f.code == "utfall_orimligt"] == ["fel"]
 
 
+def test_a_shares_range_reaches_the_plans_own_targets() -> None:
+    from xlplan.assess import plausible_range
+    from xlplan.model import Indicator
+
+    def ind(*targets: str, **kw: float) -> Indicator:
+        return Indicator("B1", "M1", "Beläggningsgrad (%)", targets=tuple((2022 + i, t) for i, t in enumerate(targets)),
+                         unit="%", **kw)
+
+    assert plausible_range(ind("minst 95 %")) == (0.0, 100.0)
+    assert plausible_range(ind("100 % ± 5")) == (0.0, 105.0)  # 104 % is a plausible beläggning
+    assert plausible_range(ind("Öka", "mellan 98 och 110")) == (0.0, 110.0)  # any year's target
+    assert plausible_range(ind("100 % ± 5", maximum=102.0)) == (0.0, 102.0)  # Max in the plan wins
+
+
 # ---------------------------------------------------------------- end to end on real files
 
 needs_lo = pytest.mark.skipif(soffice_path() is None or shutil.which("soffice") is None,

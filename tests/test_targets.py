@@ -18,6 +18,7 @@ from xlplan.targets import (
     parse_series_values,
     parse_target,
     target_for_year,
+    unread_balance,
 )
 
 DATA = Path(__file__).parent / "data" / "target_texts.tsv"
@@ -195,3 +196,15 @@ def test_unnamed_target_applies_to_the_total(text, series, scope, applies):
         assert {n: t.for_series(n) is not None for n in applies} == applies
     else:
         assert {n: t.applies_to(n) for n in applies} == applies
+
+
+@pytest.mark.parametrize(("text", "unread"), [
+    ("Kvot 1,0 ± 5 %", True),  # 5 % of the value or 5 percentage points: not read, plan check says so
+    ("mellan 105 och 95", True),  # bounds the wrong way round
+    ("1,0 ± 0,1", False), ("100 % ± 5", False), ("mellan 95 och 105", False), ("Avvikelse högst ±2 %", False),
+    ("Budget i balans", False), ("Öka", False), ("85 %", False), ("Systematisk analys", False), (None, False),
+])
+def test_a_balance_target_that_is_not_read_is_told_apart(text: str | None, unread: bool) -> None:
+    assert unread_balance(text) is unread
+    if unread:
+        assert parse_target(text).kind == "qualitative"  # assessed by hand, never guessed

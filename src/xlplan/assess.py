@@ -24,7 +24,7 @@ from xlplan.codes import Code
 from xlplan.model import Goal, Indicator, PersonnelTarget
 from xlplan.numbers import OutcomeReading, format_number, normalise_unit, read_outcome
 from xlplan.status import Status, StatusResult, StatusSettings, evaluate, reference
-from xlplan.targets import Polarity, SeriesTarget, SeriesValues, Target
+from xlplan.targets import Polarity, SeriesTarget, SeriesValues, Target, parse_target
 
 __all__ = ["RowInputs", "Assessment", "AssessFlag", "assess", "row_inputs", "plausible_range", "is_share",
            "personnel_inputs",
@@ -108,11 +108,17 @@ def is_share(ind: Indicator) -> bool:
 
 
 def plausible_range(ind: Indicator) -> tuple[float | None, float | None]:
-    """The indicator's Min/Max; a share (unit %) lies within 0–100 unless the plan says otherwise."""
+    """The indicator's Min/Max; a share (unit %) lies within 0–100 unless the plan says otherwise.
+
+    The plan says otherwise with Min/Max, or with a target outside 0–100: a beläggning of
+    ``100 % ± 5`` may well be 104 %, so the default range reaches the target's bounds.
+    """
     lo, hi = ind.minimum, ind.maximum
     if is_share(ind):
-        lo = 0.0 if lo is None else lo
-        hi = 100.0 if hi is None else hi
+        bounds = [b for _, text in ind.targets for st in parse_target(text, "higher", ind.series).series
+                  for b in (st.range or (st.value,))]
+        lo = min([0.0, *bounds]) if lo is None else lo
+        hi = max([100.0, *bounds]) if hi is None else hi
     return lo, hi
 
 

@@ -111,6 +111,9 @@ class Code(str, Enum):
                       "Planen har raden men filen inte: planen har ändrats sedan filen fylldes. " + _REFILL)
     RAD_OKAND = ("rad_okand", "varning", "Rad finns inte i planen",
                  "Raden hör inte till planen längre. " + _REFILL)
+    KANNEDOM_INMATAT = ("kannedom_inmatat", "varning", "Inmatat på en rad för kännedom",
+                        "Indikatorn rapporteras av någon annan (se Status). Töm cellen och be den som rapporterar "
+                        "att skriva in värdet; när filen fylls på nytt flyttas värdet till bladet Anteckningar.")
 
     SVAR_SAKNAS = ("svar_saknas", "varning", "Svar saknas",
                    "Skriv avdelningens svar i kolumnen Svar på bladet Frågor.")

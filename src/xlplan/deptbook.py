@@ -39,7 +39,8 @@ from xlplan.layout.columns import (
     sheet_of_row,
 )
 from xlplan.layout.spec import ROW_ID_KEY, ColumnSpec
-from xlplan.numbers import is_percent_format, read_outcome
+from xlplan.numbers import format_number, is_percent_format, read_outcome
+from xlplan.rowids import CONTEXT_ROW
 from xlplan.tables import (
     XML_NS,
     cell_number_formats,
@@ -226,6 +227,7 @@ def parse_department_grids(grids: Grids) -> DepartmentBook:
     if INDICATORS in sheets:
         add_percent_formats(grids, sheets[INDICATORS])
     check_rows(sheets, expected, path.name, problems)
+    check_context_rows(sheets, path.name, problems)
     checksums = read_checksums(meta_rows) or embedded_checksums(grids, metadata)
     check_not_sorted(sheets, checksums, path)
     return DepartmentBook(path, metadata, expected, sheets, problems, sort_checked=bool(checksums))
@@ -642,6 +644,26 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
             continue
         problems.append(Problem(Code.RAD_SAKNAS, f"Raden med Rad-id '{row_id}' saknas (borttagen?). Fyll filen på "
                                 "nytt med xlplan fill --update.", file, sheet.actual_name))
+
+
+def context_row_inputs(sheet: BookSheet) -> list[tuple[BookRow, str]]:
+    """(row, key) of each value typed into an input column of a read-only context row (``R|…``: an
+    indicator someone else reports; the sheet protection has no password).  Such values are never read."""
+    inputs = [c.key for c in COLUMNS[sheet.name]() if c.input] if sheet.name in COLUMNS else []
+    return [(row, key) for row_id, row in sheet.rows.items() if row_id.startswith(f"{CONTEXT_ROW}|")
+            for key in inputs if row.raw.get(key) not in (None, "") and key in row.cells]
+
+
+def check_context_rows(sheets: dict[str, BookSheet], file: str, problems: list[Problem]) -> None:
+    sheet = sheets.get(INDICATORS)
+    for row, key in context_row_inputs(sheet) if sheet else []:
+        who = str(row.values.get("status") or "Rapporteras av någon annan")
+        raw = row.raw[key]
+        shown = format_number(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else str(raw)
+        problems.append(Problem(
+            Code.KANNEDOM_INMATAT, f"Cell {row.cells[key]} har värdet '{shown}' på en rad för kännedom "
+            f"({row.values.get('indicator')}). {who[0].upper()}{who[1:]}; raden läses inte och värdet räknas inte.",
+            file, sheet.actual_name if sheet else None, row.cells[key]))
 
 
 # ---------------------------------------------------------------- number formats of outcome cells

@@ -20,7 +20,14 @@ from xlplan.atomic import BACKUP_DIR, atomic_path, check_writable, move_to_backu
 from xlplan.backends.openpyxl_backend import write_workbook
 from xlplan.cells import A1, column_letter, column_number
 from xlplan.codes import Code
-from xlplan.deptbook import BookSheet, DepartmentBook, check_not_sorted, plan_checksums, read_department_workbook
+from xlplan.deptbook import (
+    BookSheet,
+    DepartmentBook,
+    check_not_sorted,
+    context_row_inputs,
+    plan_checksums,
+    read_department_workbook,
+)
 from xlplan.errors import BadInput, Problem, WorkbookRefused, WorkbookUnreadable, XlplanError, blocking, file_problem
 from xlplan.layout.columns import (
     ADDED_COLUMNS,
@@ -412,6 +419,8 @@ def carry_notes(spec: WorkbookSpec, old: DepartmentBook, report: FileReport, tod
     for name, sheet in old.sheets.items():
         known = layout_texts(spec.sheet(name)) if spec.has_sheet(name) else set()
         found += [(sheet.actual_name, cell, v) for cell, v in sheet.outside if fixed_text(v) not in known]
+        # values typed into a read-only context row: the row is written anew, the values kept here
+        found += [(sheet.actual_name, row.cells[key], row.raw[key]) for row, key in context_row_inputs(sheet)]
     from xlplan.workbook_build import CONF
 
     ours = {s.actual_name for s in old.sheets.values()} | {s.name for s in spec.sheets} | {META, CONF}

@@ -8,7 +8,7 @@ from typing import Any
 from xlplan.assess import uses_comparison
 from xlplan.model import Indicator, Plan
 from xlplan.numbers import format_number
-from xlplan.targets import parse_target
+from xlplan.targets import parse_target, unread_balance
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
@@ -97,6 +97,11 @@ def _reasons(plan: Plan, ind: Indicator, year: int) -> list[tuple[str | None, st
             return [(None, "okand_serie_i_malvarde", f"målvärdet '{text}' nämner serien "
                      f"{', '.join(repr(n) for n in unknown)}, som indikatorn inte har ({have}): målet bedöms "
                      "manuellt. Rätta seriens namn i målvärdet eller i kolumnen Serier")]
+        if unread_balance(text):
+            return [(None, "malvarde_tvetydigt", f"målvärdet '{text}' är skrivet som ett balansmål men kan inte "
+                     "läsas säkert (är ± 5 % fem procent av värdet eller fem procentenheter?): målet bedöms "
+                     "manuellt. Skriv toleransen i målvärdets enhet, t.ex. '1,0 ± 0,05', eller gränserna: "
+                     "'mellan 0,95 och 1,05'")]
         if ind.polarity(goal) is None and parse_target(text, "higher", ind.series).kind == "threshold":
             return [(None, "polaritet_saknas", f"målvärdet '{text}' är ett tal utan 'minst'/'högst', och planen "
                      "säger inte om högre eller lägre är bättre: målet bedöms manuellt. Fyll i kolumnen "

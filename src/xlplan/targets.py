@@ -614,6 +614,14 @@ def _balance(text: str) -> tuple[SeriesTarget, ...] | None:
     return None
 
 
+def unread_balance(text: object) -> bool:
+    """Whether *text* is written as a balance target but not read as one (``1,0 ± 5 %``: 5 % of the value,
+    or 5 percentage points?), so that it is assessed by hand; ``plan check`` says so."""
+    verbatim = _text_of(text)
+    body = normalise_space(verbatim).rstrip(".!").strip().casefold()
+    return _balance(verbatim) is None and any(p.match(body) for p in (_DEVIATION, _PLUS_MINUS, _BETWEEN))
+
+
 def parse_target(text: object, polarity: Polarity | None = None, series_names: Sequence[str] = ()) -> Target:
     """The meaning of a target text; never raises (unreadable text is qualitative).
 

@@ -42,7 +42,7 @@ from xlplan.committee import (
     OUTCOME_MISSING,
     PARTLY,
     STATUS_COLOURS,
-    STATUSES,
+    SUPPORT_WORDS,
     ActivityLine,
     CommentLine,
     CommitteeData,
@@ -465,8 +465,9 @@ def _summary(doc: DocumentObject, ctx: _Context) -> None:
         sentence += f"; {unknown} kan ännu inte bedömas." if unknown else "."
     else:
         sentence += " Inget mål kan ännu bedömas."
-    total = {s: sum(g.counts()[s] for g in data.goals) for s in STATUSES}
-    sentence += f" Av {sum(total.values())} indikatorrader (per avdelning och serie) är {_counts_text(total)}."
+    # The goals' support counts distinct indicators (a committee-level figure once), not department rows.
+    total = {w: sum(g.support()[w] for g in data.goals) for w in SUPPORT_WORDS}
+    sentence += f" Av {sum(total.values())} indikatorer är {_counts_text(total)}."
     doc.add_paragraph(sentence)
     rows = []
     for goal, word in words:
