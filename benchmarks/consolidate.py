@@ -1,10 +1,10 @@
-"""Benchmark: ``xlplan.consolidate`` vs a naive openpyxl loop vs the calamine reading floor.
+"""Benchmark: ``xlplan.actions.consolidate`` vs a naive openpyxl loop vs the calamine reading floor.
 
 Generates N department workbooks (generation is not timed): a plan with N
 units is built from the example plan (``templates/src/alingsas-von-2024.json``;
 the tiny test plan when the examples are missing) — every indicator for every
 unit, plus four activities, five budget items and two personnel figures per
-unit.  One unit's workbook is filled with ``xlplan.fill``, a few variants of it
+unit.  One unit's workbook is filled with ``xlplan.actions.fill``, a few variants of it
 get random inputs (outcomes, statuses, amounts, comments) with openpyxl, and
 the N files are copies of the variants with the unit id patched in the XML.
 
@@ -42,11 +42,10 @@ from typing import Any
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from xlplan.committee import write_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
-from xlplan.fill import fill
-from xlplan.layout.columns import (
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.books.committee import write_committee_workbook
+from xlplan.books.department.columns import (
     ACTIVITIES,
     ACTIVITY_STATES,
     ECONOMY,
@@ -54,7 +53,8 @@ from xlplan.layout.columns import (
     OVERVIEW,
     SUBMISSION_ROW_ID,
 )
-from xlplan.planio import write_plan_tables
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import write_plan_tables
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "templates" / "src" / "alingsas-von-2024.json"
@@ -242,7 +242,7 @@ def report(row: dict[str, float]) -> str:
 
 _CHILD_XLPLAN = """
 import json, sys, time
-from xlplan.consolidate import consolidate
+from xlplan.actions.consolidate import consolidate
 wall, cpu = time.perf_counter(), time.process_time()
 result = consolidate(sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4])
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,

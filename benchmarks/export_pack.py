@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from xlplan import lo
 from xlplan.export import DOCX_NAME, export
+from xlplan.io import lo
 
 
 def main(argv: list[str] | None = None) -> int:

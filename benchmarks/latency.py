@@ -106,7 +106,7 @@ import sys, types
 from pathlib import Path
 import xlplan.excel as x  # the macro's statement (xlwings' own import is measured apart)
 from openpyxl import Workbook, load_workbook
-from xlplan.deptbook import read_department_workbook
+from xlplan.books.department.reader import read_department_workbook
 
 mode, path = sys.argv[1], Path(sys.argv[2])
 source = load_workbook(path, read_only=True)
@@ -132,7 +132,7 @@ if mode == "pull":
     x._save_comparisons(ctx, result)
     x.pull_summary(result.changes, result.problems, url)
 else:
-    from xlplan.flag import flag_list_rows
+    from xlplan.actions.flag import flag_list_rows
     report, formula_cells = x.flag_report(ctx)
     flag_list_rows(report)
     x.flag_summary(report)
@@ -146,8 +146,8 @@ else:
 
 def prepare(root: Path, kolada_url: str) -> dict[str, Path]:
     """The demo's copy of the example plan (with its local export), filled for every department."""
-    from xlplan.fill import fill
-    from xlplan.pull import demo_plan_copy
+    from xlplan.actions.fill import fill
+    from xlplan.actions.pull import demo_plan_copy
 
     plan = demo_plan_copy(PLAN_ID, root)
     assert plan is not None, "the example plan is missing (templates/src)"
@@ -248,9 +248,9 @@ def scale(sizes: list[int], root: Path) -> None:
     spec.loader.exec_module(gen)
     import openpyxl
 
-    from xlplan.fill import fill
-    from xlplan.flag import flag
-    from xlplan.planio import write_plan_tables
+    from xlplan.actions.fill import fill
+    from xlplan.actions.flag import flag
+    from xlplan.books.plan import write_plan_tables
 
     print("\nfill (xlsm) och flag i en process, tid per avdelning (vägg / CPU):\n")
     print("| avdelningar | fill | flag | openpyxl läs+spara | fill / golv (CPU) | flag / golv (CPU) |")

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from xlplan.planio import read_plan, write_plan_tables
+from xlplan.books.plan import read_plan, write_plan_tables
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -1,4 +1,4 @@
-"""Cell addresses: one definition of column letters and A1 references (xlplan.cells)."""
+"""Cell addresses: one definition of column letters and A1 references (xlplan.core.cells)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
-from xlplan.cells import a1, column_letter, column_number, split_a1
+from xlplan.core.cells import a1, column_letter, column_number, split_a1
 
 
 @given(st.integers(min_value=1, max_value=16384))

@@ -1,4 +1,4 @@
-"""Problem and flag codes: one enum (xlplan.codes.Code), documented in docs/problem-codes.md.
+"""Problem and flag codes: one enum (xlplan.core.codes.Code), documented in docs/problem-codes.md.
 
 Each code has one meaning, a severity and a fix; every problem carries a Code;
 the Kontroll sheet, the JSON report and the CLI show the code's fix.
@@ -15,20 +15,20 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xlplan.actions.flag import FLAG_LABELS
+from xlplan.books.committee import write_committee_workbook
 from xlplan.cli import app
-from xlplan.codes import SEVERITY_WORDS, Code, markdown_table
-from xlplan.committee import write_committee_workbook
-from xlplan.errors import Problem, blocking, fix_lines
+from xlplan.core.codes import SEVERITY_WORDS, Code, markdown_table
+from xlplan.core.errors import Problem, blocking, fix_lines
+from xlplan.core.status import FLAGS
 from xlplan.export.sample import sample_committee_data
-from xlplan.flag import FLAG_LABELS
-from xlplan.status import FLAGS
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "problem-codes.md"
 
 
 def test_the_document_is_the_enum() -> None:
-    """docs/problem-codes.md is generated from the enum; regenerate with python -m xlplan.codes."""
+    """docs/problem-codes.md is generated from the enum; regenerate with python -m xlplan.core.codes."""
     assert DOC.read_text(encoding="utf-8") == markdown_table()
     rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
     assert [re.match(r"\| `([^`]+)`", r).group(1) for r in rows] == [c.value for c in Code]  # type: ignore[union-attr]
@@ -66,7 +66,7 @@ def test_problem_takes_a_code_and_shows_its_fix() -> None:
     assert doc["code"] == "dubblett" and doc["fix"] == Code.DUBBLETT.fix and doc["severity"] == "fel"
     assert Problem("dubblett", "x").code is Code.DUBBLETT  # type: ignore[arg-type]  # read back from a report
     assert Problem("fel_plan", "x").code is Code.ANNAN_PLAN  # type: ignore[arg-type]  # an earlier name
-    with pytest.raises(ValueError, match="xlplan.codes"):
+    with pytest.raises(ValueError, match="xlplan.core.codes"):
         Problem("ingen_sådan_kod", "x")  # type: ignore[arg-type]
     assert f"{Code.DUBBLETT}" == str(Code.DUBBLETT) == "dubblett"
     assert "dubblett" in {Code.DUBBLETT} and Code.DUBBLETT in {"dubblett"} and {"dubblett": 1}[Code.DUBBLETT] == 1

@@ -6,15 +6,15 @@ import dataclasses
 import datetime as dt
 import re
 import zipfile
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from xlplan.committee import (
+from xlplan.books.committee import (
     FORMAT_VERSION,
     META_SHEET,
     SHEETS,
@@ -28,9 +28,9 @@ from xlplan.committee import (
     read_committee_workbook,
     write_committee_workbook,
 )
-from xlplan import lo
-from xlplan.errors import WorkbookRefused, WorkbookUnreadable
+from xlplan.core.errors import WorkbookRefused, WorkbookUnreadable
 from xlplan.export.sample import sample_committee_data
+from xlplan.io import lo
 
 REPO = Path(__file__).resolve().parents[1]
 FOREIGN = REPO.parent / "shared" / "testdata" / "foreign-workbooks"
@@ -281,7 +281,7 @@ def test_complete_goals_adds_a_goal_only_indicators_name(data: CommitteeData) ->
 
 
 def test_frames_are_the_workbook_tables_as_dataframes(written: Path, data: CommitteeData) -> None:
-    from xlplan.committee import SHEETS, committee_frames
+    from xlplan.books.committee import SHEETS, committee_frames
 
     frames = committee_frames(read_committee_workbook(written))
     assert list(frames) == [spec.name for _, spec in SHEETS]

@@ -19,12 +19,13 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+
 from conftest import TINY
 from golden import first_difference, workbook_items
 from test_committee import sheet_xml
-
-from xlplan import lo
-from xlplan.committee import (
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.books.committee import (
     CANNOT_ASSESS,
     FULFILLED,
     GOAL_WORDS,
@@ -46,13 +47,12 @@ from xlplan.committee import (
     suggest_assessment,
     write_committee_workbook,
 )
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
-from xlplan.errors import WorkbookRefused
+from xlplan.books.department.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import write_plan_tables
+from xlplan.core.errors import WorkbookRefused
 from xlplan.export.sample import sample_committee_data
-from xlplan.fill import fill
-from xlplan.layout.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
-from xlplan.planio import write_plan_tables
+from xlplan.io import lo
 
 GOLDEN = Path(__file__).parent / "golden" / "nämnden_liten_2024-delår.xlsx"
 STAMP = "2026-11-23T20:00:00+00:00"

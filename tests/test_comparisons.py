@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from xlplan.committee import Comparison
-from xlplan.comparisons import (
+from xlplan.actions.comparisons import (
     RIKET,
     Unit,
     build_comparisons,
@@ -22,11 +21,12 @@ from xlplan.comparisons import (
     save_comparisons,
     units_for,
 )
-from xlplan.errors import WorkbookRefused
+from xlplan.books.committee import Comparison
+from xlplan.books.plan import read_plan
+from xlplan.core.errors import WorkbookRefused
+from xlplan.core.periods import Period
 from xlplan.kolada import KoladaClient, KoladaStandin, KoladaValue, KpiMeta, MunicipalityGroup
 from xlplan.kolada.standin_data import STANDIN_GROUP_ID, STANDIN_GROUP_TITLE
-from xlplan.periods import Period
-from xlplan.planio import read_plan
 
 WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
 GROUPS = [MunicipalityGroup("G1", "Liknande kommuner äldreomsorg, Alingsås, 2024"),

@@ -14,13 +14,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xlplan.codes import Code
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate, goal_assessment
-from xlplan.deptbook import read_department_workbook
-from xlplan.fill import fill
-from xlplan.layout.columns import ACTIVITIES, CONTROLS, ECONOMY, INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
-from xlplan.status import Status
+from xlplan.actions.consolidate import consolidate, goal_assessment
+from xlplan.actions.fill import fill
+from xlplan.books.committee import read_committee_workbook
+from xlplan.books.department.columns import ACTIVITIES, CONTROLS, ECONOMY, INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.core.codes import Code
+from xlplan.core.status import Status
 
 PERIOD = "2024-delår"
 STAMP = "2026-11-23T20:00:00+00:00"
@@ -353,7 +353,7 @@ def test_cli(tiny_plan_path, folder, tmp_path) -> None:
 
 
 def test_demo_step_consolidates_the_filled_folder(tmp_path) -> None:
-    from xlplan.consolidate import demo_step
+    from xlplan.actions.consolidate import demo_step
     from xlplan.examples import example_plan_path
 
     plan = example_plan_path("alingsas-von-2024")
@@ -388,10 +388,10 @@ def _kolada_plan(tiny: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_comparisons_pulled_from_kolada_reach_the_jamforelser_sheet(tiny_tables, write_tables, tmp_path) -> None:
-    from xlplan.comparisons import read_comparisons
+    from xlplan.actions.comparisons import read_comparisons
+    from xlplan.actions.pull import pull
     from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
     from xlplan.kolada.standin_data import STANDIN_GROUP_ID
-    from xlplan.pull import pull
 
     plan = write_tables(_kolada_plan(tiny_tables))
     avd = tmp_path / "avdelningar"
@@ -446,7 +446,7 @@ def test_comparisons_of_another_plan_or_unreadable_are_left_out_with_a_warning(t
 
 
 def test_committee_frame_is_shown_as_adopted_and_kept_out_of_the_totals(tiny_tables, write_tables, tmp_path) -> None:
-    from xlplan.committee import economy_totals, is_frame_line
+    from xlplan.books.committee import economy_totals, is_frame_line
 
     tables = copy.deepcopy(tiny_tables)
     tables["Ekonomi"] += [

@@ -7,10 +7,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlplan.deptbook import locate, read_department_workbook
-from xlplan.errors import WorkbookRefused, WorkbookUnreadable
-from xlplan.fill import fill
-from xlplan.layout.columns import ACTIVITIES, ECONOMY, INDICATORS, OVERVIEW, PERSONNEL
+from xlplan.actions.fill import fill
+from xlplan.books.department.columns import ACTIVITIES, ECONOMY, INDICATORS, OVERVIEW, PERSONNEL
+from xlplan.books.department.reader import locate, read_department_workbook
+from xlplan.core.errors import WorkbookRefused, WorkbookUnreadable
 
 STAMP = "2026-11-23T20:00:00+00:00"
 

@@ -1,6 +1,6 @@
 """The byte scan of sheet XML (formulas, error values, cell styles) gives what a full XML parse gives.
 
-:func:`xlplan.deptbook.scan_cells` replaces an ElementTree pass over every sheet; these tests
+:func:`xlplan.books.department.reader.scan_cells` replaces an ElementTree pass over every sheet; these tests
 compare it with that pass (kept here as the reference) on real files written by xlplan, by
 openpyxl with typed formulas and error values, and by LibreOffice, and on hand-written XML in
 the shapes other writers use (a namespace prefix, single quotes, attributes on new lines).
@@ -18,12 +18,12 @@ import pytest
 from defusedxml import ElementTree
 
 from conftest import TINY
-from xlplan.deptbook import read_department_workbook
-from xlplan.fill import fill
-from xlplan.planio import write_plan_tables
-from xlplan.tables import _PERCENT_BUILTIN, read_package, scan_cells, shared_formula, sheet_xml
-from xlplan.tables import XML_NS as _NS
-from xlplan.tables import style_number_formats as number_formats
+from xlplan.actions.fill import fill
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import write_plan_tables
+from xlplan.io.tables import _PERCENT_BUILTIN, read_package, scan_cells, shared_formula, sheet_xml
+from xlplan.io.tables import XML_NS as _NS
+from xlplan.io.tables import style_number_formats as number_formats
 
 PERIOD = "2024-delår"
 M = _NS["m"]

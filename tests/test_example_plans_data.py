@@ -358,7 +358,7 @@ def test_2024_departments_come_from_the_review() -> None:
 @pytest.mark.parametrize("name", PLANS)
 def test_example_reads_as_a_valid_plan(name: str, tmp_path: Path) -> None:
     tables = load(name)
-    planio = pytest.importorskip("xlplan.planio")
+    planio = pytest.importorskip("xlplan.books.plan")
     out = tmp_path / f"{name}.xlsx"
     planio.write_plan_tables(tables, out)
     plan, problems = planio.plan_from_workbook(out)

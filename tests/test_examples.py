@@ -8,9 +8,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from xlplan.books.plan import read_plan
 from xlplan.cli import app
 from xlplan.examples import EXAMPLES, build_example_plans, example_plan_path, templates_dir
-from xlplan.planio import read_plan
 
 
 def _cells(path: Path) -> dict[str, list[tuple]]:

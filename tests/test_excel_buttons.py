@@ -25,16 +25,16 @@ import pytest
 from openpyxl import load_workbook
 
 import xlplan.excel as excel
-from xlplan.deptbook import DepartmentBook, read_department_workbook
-from xlplan.fill import fill
-from xlplan.flag import FLAG_LIST_HEADERS
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import FLAG_LIST_HEADERS
+from xlplan.books.controller import SETTINGS, build_workbook, default_out
+from xlplan.books.department.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.books.department.reader import DepartmentBook, read_department_workbook
+from xlplan.books.plan import write_plan_tables
+from xlplan.books.spec import SECTION_FILL
 from xlplan.kolada import KoladaStandin
-from xlplan.layout.columns import INDICATORS, OVERVIEW, SUBMISSION_ROW_ID
-from xlplan.layout.spec import SECTION_FILL
-from xlplan.planio import write_plan_tables
-from xlplan.workbook_build import SETTINGS, build_workbook, default_out
-from xlremote import Alert, RemoteRun, run_with_caller, vba_client_problems
 from xlplan.xlsm import read_vba_modules
+from xlremote import Alert, RemoteRun, run_with_caller, vba_client_problems
 
 pytest.importorskip("xlwings")
 
@@ -255,9 +255,9 @@ def srv() -> Iterator[KoladaStandin]:
 
 
 def kolada_sample(kpi: str, year: int = 2022) -> float:
-    from xlplan.kolada.standin_data import SAMPLES_DIR
-
     import csv
+
+    from xlplan.kolada.standin_data import SAMPLES_DIR
 
     with (SAMPLES_DIR / f"datapoints_{kpi.lower()}_by_geo_year_subset.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -478,9 +478,8 @@ def test_unprotected_does_nothing_on_the_remote_engine() -> None:
 def test_department_book_reader_sees_unsaved_values(dept: Path) -> None:
     """The open book is read as grids through xlwings (one range read per sheet), not from the file on disk,
     and the parser reads the same as from the file."""
+    from xlplan.books.department.reader import parse_department_grids
     from xlremote import open_remote_book
-
-    from xlplan.deptbook import parse_department_grids
 
     on_disk = read_department_workbook(dept)
     book = open_remote_book(dept.name)
@@ -509,9 +508,8 @@ def test_open_book_grids_match_calamine_types_and_errors(dept: Path) -> None:
     """Numbers, dates, empty cells and error cells read from the open book as calamine reads them."""
     import datetime as dt
 
+    from xlplan.books.department.reader import FileGrids, parse_department_grids
     from xlremote import open_remote_book
-
-    from xlplan.deptbook import FileGrids, parse_department_grids
 
     outcomes(dept, {"I|I1|": 91.5, "I|I3|": "7,9"})
     comment = address(dept, "I|I2|Äldre", "comment")
@@ -538,14 +536,14 @@ def test_the_department_buttons_write_no_copy_of_the_book(dept: Path, tmp_path: 
     by the file reader (calamine), and no workbook is saved by openpyxl, while the button runs."""
     import tempfile
 
-    import xlplan.tables
+    import xlplan.io.tables
 
     outcomes(dept, {"I|I1|": 85, "I|I2|Äldre": 70, "I|I2|Funktionsstöd": 71, "I|I3|": 7.2})
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     opened: list[str] = []
-    real_open, real_package = xlplan.tables.open_workbook, xlplan.tables.read_package
+    real_open, real_package = xlplan.io.tables.open_workbook, xlplan.io.tables.read_package
 
     def counting_open(path: Path) -> Any:
         opened.append(Path(path).name)
@@ -564,8 +562,8 @@ def test_the_department_buttons_write_no_copy_of_the_book(dept: Path, tmp_path: 
 
     def pressed() -> None:  # only what the button itself does is watched (not the harness around it)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(xlplan.tables, "open_workbook", counting_open)
-            mp.setattr("xlplan.deptbook.read_package", counting_package)
+            mp.setattr(xlplan.io.tables, "open_workbook", counting_open)
+            mp.setattr("xlplan.books.department.reader.read_package", counting_package)
             mp.setattr(Workbook, "save", no_copy)  # the old read path saved a copy of the book with openpyxl
             func()
 
@@ -653,17 +651,16 @@ def test_submit_blocks_on_a_cell_showing_an_error(dept: Path) -> None:
 
 def test_the_controller_plan_is_read_from_the_open_book(controller: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The plan sheets of the open controller workbook are parsed from xlwings grids: no file is read or written."""
+    import xlplan.io.tables
+    from xlplan.books.plan import read_plan
     from xlremote import open_remote_book
-
-    import xlplan.tables
-    from xlplan.planio import read_plan
 
     on_disk = read_plan(controller)
     book = open_remote_book(controller.name)
     try:
         opened: list[str] = []
-        monkeypatch.setattr(xlplan.tables, "open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
-        monkeypatch.setattr("xlplan.planio.open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        monkeypatch.setattr(xlplan.io.tables, "open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
+        monkeypatch.setattr("xlplan.books.plan.open_workbook", lambda p: opened.append(str(p)))  # type: ignore[func-returns-value]
         plan = excel.controller_plan(book)
     finally:
         book.close()

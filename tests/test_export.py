@@ -17,22 +17,22 @@ from docx.shared import Cm, Pt, RGBColor
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 
-import xlplan.export.bilaga as bilaga_module
-from xlplan import lo
-from xlplan.committee import (
+import xlplan.books.bilaga as bilaga_module
+from xlplan.books.committee import (
     FULFILLED,
     NOT_FULFILLED,
     STATUS_COLOURS,
     read_committee_workbook,
     write_committee_workbook,
 )
-from xlplan.errors import ExportFailed, WorkbookRefused
+from xlplan.core.errors import ExportFailed, WorkbookRefused
 from xlplan.export import BILAGA_NAME, DOCX_NAME, PDF_NAME, ExportResult, export
 from xlplan.export.charts import STATUS_STYLE, source_note, target_number
 from xlplan.export.docx_report import baseline_text, fmt, target_text
 from xlplan.export.make_template import build_template, template_bytes
 from xlplan.export.pdf import toc_pages
 from xlplan.export.sample import sample_committee_data
+from xlplan.io import lo
 
 REPO = Path(__file__).resolve().parents[1]
 HAS_SOFFICE = lo.soffice_path() is not None
@@ -512,7 +512,7 @@ def test_a_failing_libreoffice_is_a_warning(committee: Path, tmp_path: Path, mon
 def test_committee_frame_gets_its_own_table(tmp_path: Path) -> None:
     import dataclasses
 
-    from xlplan.committee import EconomyLine
+    from xlplan.books.committee import EconomyLine
     from xlplan.export.charts import ReportCharts
     from xlplan.export.docx_report import build_report
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from xlplan.committee import FULFILLED, NOT_FULFILLED, TARGET_MISSING, CommitteeData, Comparison
+from xlplan.books.committee import FULFILLED, NOT_FULFILLED, TARGET_MISSING, CommitteeData, Comparison
 from xlplan.export.charts import goal_trend_chart, previous_value
 from xlplan.export.sample import FETCHED, _line, sample_committee_data
 

@@ -17,13 +17,13 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from xlplan import lo
-from xlplan.committee import OUTCOME_MISSING, CommitteeData, write_committee_workbook
-from xlplan.errors import ExportFailed
+from xlplan.books.committee import OUTCOME_MISSING, CommitteeData, write_committee_workbook
+from xlplan.core.errors import ExportFailed
 from xlplan.export import BILAGA_NAME, DOCX_NAME, PDF_NAME, export, recover_interrupted
 from xlplan.export.charts import ReportCharts
 from xlplan.export.docx_report import build_report
 from xlplan.export.sample import sample_committee_data
+from xlplan.io import lo
 
 HAS_SOFFICE = lo.soffice_path() is not None
 SECTIONS = ["Sammanfattning", "Viktiga händelser", "Måluppfyllelse", "Aktiviteter", "Ekonomi", "Personal",
@@ -280,7 +280,7 @@ def test_no_chart_without_a_trend(tmp_path: Path) -> None:
 @pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) är inte installerat")
 def test_libreoffice_started_early_is_stopped_when_the_report_fails(committee: Path, tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import xlplan.export.bilaga as bilaga_module
+    import xlplan.books.bilaga as bilaga_module
     from xlplan.export.pdf import PdfRun
 
     runs: list[PdfRun] = []

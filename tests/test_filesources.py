@@ -8,10 +8,10 @@ from typing import Any, Callable
 import pytest
 from openpyxl import Workbook
 
-from xlplan.filesources import cells_match, read_file_values, read_table, sniff_delimiter, substitute
-from xlplan.model import Department
-from xlplan.periods import Period, parse_period
-from xlplan.planio import read_plan
+from xlplan.books.plan import read_plan
+from xlplan.core.model import Department
+from xlplan.core.periods import Period, parse_period
+from xlplan.io.filesources import cells_match, read_file_values, read_table, sniff_delimiter, substitute
 
 PERIOD = parse_period("2024-delår")
 HEROMA = (

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import copy
-import tempfile
 import shutil
+import tempfile
 from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import TINY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 from typer.testing import CliRunner
 
-from xlplan.atomic import backups_of
+from conftest import TINY
+from xlplan.actions.fill import fill, workbook_name
+from xlplan.books.department.columns import COLUMNS, INDICATORS, OVERVIEW, REMOVED
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import write_plan_tables
 from xlplan.cli import app
-from xlplan.deptbook import read_department_workbook
-from xlplan.errors import BadInput, WorkbookRefused
-from xlplan.fill import fill, workbook_name
-from xlplan.naming import safe_name_part
-from xlplan.layout.columns import COLUMNS, INDICATORS, OVERVIEW, REMOVED
-from xlplan.periods import parse_period
-from xlplan.planio import write_plan_tables
+from xlplan.core.errors import BadInput, WorkbookRefused
+from xlplan.core.naming import safe_name_part
+from xlplan.core.periods import parse_period
+from xlplan.io.atomic import backups_of
 
 STAMP = "2026-11-23T20:00:00+00:00"
 ALD = "Alingsås_Vård-_och_omsorgsnämnden_Äldreomsorg_2024-delår.xlsx"
@@ -232,7 +232,7 @@ needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="Libr
 
 @needs_soffice
 def test_libreoffice_converts_a_filled_workbook_to_pdf(tiny_plan_path, tmp_path) -> None:
-    from xlplan.lo import convert
+    from xlplan.io.lo import convert
 
     (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path / "ut").written
     pdf = convert(path, "pdf", tmp_path / "pdf")
@@ -241,7 +241,7 @@ def test_libreoffice_converts_a_filled_workbook_to_pdf(tiny_plan_path, tmp_path)
 
 @needs_soffice
 def test_formulas_calculate_the_status_and_summary(tiny_plan_path, tmp_path) -> None:
-    from xlplan.lo import recalc_xlsx
+    from xlplan.io.lo import recalc_xlsx
 
     (path,) = fill(tiny_plan_path, "2024-delår", ["ALD"], tmp_path / "ut").written
     book = read_department_workbook(path)

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xlplan.deptbook import read_department_workbook
+from xlplan.actions.fill import fill
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import read_plan
 from xlplan.examples import example_plan_path
-from xlplan.fill import fill
-from xlplan.planio import read_plan
 
 SHEETS = {"Översikt", "Mål och indikatorer", "Aktiviteter", "Ekonomi"}
 
@@ -46,7 +46,7 @@ def test_all_six_departments_open_in_openpyxl_and_calamine(books_2020):
 
 
 def test_libreoffice_converts_all_six_to_pdf(books_2020, tmp_path):
-    from xlplan.lo import convert_many, soffice_path
+    from xlplan.io.lo import convert_many, soffice_path
 
     if soffice_path() is None:
         pytest.skip("LibreOffice (soffice) saknas: PDF-konvertering kan inte provas här")

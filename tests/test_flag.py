@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import FLAG_LIST_HEADERS, NO_FLAGS, flag, flag_book, flag_workbook, flags_area
+from xlplan.books.department.columns import INDICATORS, OVERVIEW
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import read_plan
 from xlplan.cli import app
-from xlplan.deptbook import read_department_workbook
-from xlplan.errors import BadInput, WorkbookRefused
-from xlplan.fill import fill
-from xlplan.flag import FLAG_LIST_HEADERS, NO_FLAGS, flag, flag_book, flag_workbook, flags_area
-from xlplan.layout.columns import INDICATORS, OVERVIEW
-from xlplan.planio import read_plan
+from xlplan.core.errors import BadInput, WorkbookRefused
 
 PERIOD = "2024-helår"
 ALL_MET = {"I|I1|": 95, "I|I2|Äldre": 85, "I|I2|Funktionsstöd": 75, "I|I3|": 7}

@@ -17,13 +17,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlplan.deptbook import read_department_workbook
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag, flag_workbook
+from xlplan.books.department.columns import INDICATORS
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import load_tables_json, read_plan, write_plan_tables
+from xlplan.core.status import Status
 from xlplan.example_values import EXAMPLE_SOURCE, type_example_values
-from xlplan.fill import fill
-from xlplan.flag import flag, flag_workbook
-from xlplan.layout.columns import INDICATORS
-from xlplan.planio import load_tables_json, read_plan, write_plan_tables
-from xlplan.status import Status
 
 REPO = Path(__file__).resolve().parents[1]
 U, D, E = "Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt"
@@ -155,7 +155,7 @@ def test_flagging_the_examples_again_changes_nothing(example: dict[str, Any]) ->
 
 def _recalc_many(paths: list[Path], out_dir: Path) -> list[Path]:
     """Recalculate many workbooks in one LibreOffice run (one start-up instead of one per file)."""
-    from xlplan.lo import recalc_many
+    from xlplan.io.lo import recalc_many
 
     return recalc_many(paths, out_dir, timeout=900)
 
@@ -253,8 +253,8 @@ def test_status_enum_labels_used_in_expectations() -> None:
 
 
 def test_demo_step_types_marked_example_values_and_flags(tmp_path: Path) -> None:
+    from xlplan.actions.flag import demo_step
     from xlplan.examples import example_plan_path
-    from xlplan.flag import demo_step
 
     name = "alingsas-von-2024"
     plan_path = example_plan_path(name)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.fill import fill
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.books.committee import read_committee_workbook
 
 FOREIGN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "foreign-workbooks"
 PERIOD = "2024-delår"

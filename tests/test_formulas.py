@@ -11,10 +11,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlplan.formulas import excel_number, status_formula
-from xlplan.lo import LibreOfficeFailed, convert, recalc_xlsx, soffice_path
-from xlplan.status import ASSESSMENT_TEXTS, Status, StatusSettings, evaluate
-from xlplan.targets import parse_series_values, parse_target
+from xlplan.core.formulas import excel_number, status_formula
+from xlplan.core.status import ASSESSMENT_TEXTS, Status, StatusSettings, evaluate
+from xlplan.core.targets import parse_series_values, parse_target
+from xlplan.io.lo import LibreOfficeFailed, convert, recalc_xlsx, soffice_path
 
 ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "TRIM", "LOWER", "SUBSTITUTE", "CHAR", "FALSE"}
 
@@ -239,7 +239,7 @@ def test_convert_gives_up_after_its_time_limit(tmp_path):
 
 @needs_lo
 def test_recalc_many_in_one_run(tmp_path):
-    from xlplan.lo import recalc_many
+    from xlplan.io.lo import recalc_many
 
     paths = []
     for i in range(3):

@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 
 import openpyxl
+
 from conftest import TINY
 from golden import first_difference, workbook_items
-
-from xlplan.fill import fill
-from xlplan.planio import write_plan_tables
+from xlplan.actions.fill import fill
+from xlplan.books.plan import write_plan_tables
 
 GOLDEN = Path(__file__).parent / "golden" / "äldreomsorg_2024-delår.xlsx"
 DEPARTMENT = "ALD"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xlplan.guide import (
+from xlplan.core.naming import GUIDE_PDF
+from xlplan.export.guide import (
     build_guide,
     column_widths,
     find_guide,
@@ -19,7 +20,6 @@ from xlplan.guide import (
     parse_markdown,
     shipped_guide,
 )
-from xlplan.naming import GUIDE_PDF
 
 REPO = Path(__file__).resolve().parents[1]
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
@@ -57,8 +57,8 @@ def test_the_guide_covers_every_role_and_the_statuses() -> None:
                    "För controllern", "Vanliga fel"):
         assert wanted in headings
     text = guide_source().read_text(encoding="utf-8")
-    from xlplan.layout.columns import SUBMISSION_STATES
-    from xlplan.status import Status
+    from xlplan.books.department.columns import SUBMISSION_STATES
+    from xlplan.core.status import Status
 
     for status in Status:
         assert f"| {status.label} |" in text, status.label
@@ -102,7 +102,7 @@ def test_the_button_finds_the_guide_for_a_department_file_saved_alone(tiny_plan_
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("xlwings")
     import xlplan.excel as excel
-    from xlplan.fill import fill
+    from xlplan.actions.fill import fill
     from xlremote import run_with_caller
 
     monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")

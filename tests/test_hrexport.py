@@ -17,18 +17,18 @@ import openpyxl
 import pytest
 from docx import Document
 
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.pull import pull
+from xlplan.books.committee import read_committee_workbook
+from xlplan.books.department.columns import PERSONNEL
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import plan_from_workbook, read_plan, write_plan_tables
+from xlplan.core.model import PersonnelTarget
+from xlplan.core.periods import parse_period
 from xlplan.export.charts import ReportCharts
 from xlplan.export.docx_report import build_report
-from xlplan.fill import fill
-from xlplan.hrexport import committee_value, period_matches, read_hr_values
-from xlplan.layout.columns import PERSONNEL
-from xlplan.model import PersonnelTarget
-from xlplan.periods import parse_period
-from xlplan.planio import plan_from_workbook, read_plan, write_plan_tables
-from xlplan.pull import pull
+from xlplan.io.hrexport import committee_value, period_matches, read_hr_values
 
 PERIOD = parse_period("2024-delår")
 MEASURE = "Sjukfrånvaro total"

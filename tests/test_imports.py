@@ -20,10 +20,10 @@ from typing import Any, Iterator
 import pytest
 
 from conftest import TINY
-from xlplan.fill import fill
+from xlplan.actions.fill import fill
+from xlplan.books.controller import build_workbook
+from xlplan.books.plan import write_plan_tables
 from xlplan.kolada import KoladaStandin
-from xlplan.planio import write_plan_tables
-from xlplan.workbook_build import build_workbook
 
 HEAVY = ("xlwings", "numpy", "pandas", "matplotlib", "docx", "httpx")
 PERIOD = "2024-delår"
@@ -107,7 +107,7 @@ def test_commands_load_only_what_they_use(files: dict[str, Path], kolada: str, n
 
 
 def test_the_check_sees_a_heavy_import(files: dict[str, Path]) -> None:
-    result = probe("import xlplan.planio\nimport docx", files["tmp"])
+    result = probe("import xlplan.books.plan\nimport docx", files["tmp"])
     assert unexpected(result["heavy"], set()) == {"docx"}
 
 
@@ -131,9 +131,9 @@ def test_department_buttons_library_side_is_lean(files: dict[str, Path]) -> None
     dep = sorted(files["deps"].glob("*.xlsm"))[0]
     body = f"""
         import xlplan.excel as x
-        from xlplan.deptbook import read_department_workbook
-        from xlplan.flag import flag_book
-        from xlplan.planio import read_plan
+        from xlplan.books.department.reader import read_department_workbook
+        from xlplan.actions.flag import flag_book
+        from xlplan.books.plan import read_plan
         book = read_department_workbook({str(dep)!r})
         plan = read_plan({str(files["plan"])!r})
         report = flag_book(plan, book, frozenset())
@@ -186,7 +186,7 @@ def test_plan_check_loads_neither_pydantic_nor_openpyxl(files: dict[str, Path]) 
         except SystemExit as exc:
             result["rc"] = exc.code or 0
         result["loaded"] = sorted({{m.split(".")[0] for m in sys.modules}} & {{"pydantic", "openpyxl"}})
-        result["fill"] = "xlplan.fill" in sys.modules
+        result["fill"] = "xlplan.actions.fill" in sys.modules
     """
     result = probe(body, files["tmp"])
     assert result["rc"] == 0 and result["loaded"] == [] and result["fill"] is False, result
@@ -224,6 +224,6 @@ def test_cli_parameters_arrive_with_their_types_without_pydantic(files: dict[str
 def test_every_setting_name_has_the_prefix_the_button_looks_for() -> None:
     """``excel.controller_setting`` skips openpyxl for a workbook whose ``xl/workbook.xml`` has no
     ``xlplan_`` name (a plan workbook): every setting on Val must carry that prefix."""
-    from xlplan.workbook_build import SETTINGS
+    from xlplan.books.controller import SETTINGS
 
     assert SETTINGS and all(s.name.startswith("xlplan_") for s in SETTINGS)

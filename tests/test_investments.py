@@ -10,18 +10,18 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import TINY
 from docx import Document
 from openpyxl import load_workbook
-from test_ledger import PERIOD, econ_tables, economy_rows, filled, write_csv
 
-from xlplan.committee import InvestmentLine, read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.fill import fill
-from xlplan.layout.columns import ECONOMY
-from xlplan.ledger import read_ledger
-from xlplan.planio import read_plan, write_plan_tables
-from xlplan.pull import apply_pull, ledger_pull, load_books
+from conftest import TINY
+from test_ledger import PERIOD, econ_tables, economy_rows, filled, write_csv
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.pull import apply_pull, ledger_pull, load_books
+from xlplan.books.committee import InvestmentLine, read_committee_workbook
+from xlplan.books.department.columns import ECONOMY
+from xlplan.books.plan import read_plan, write_plan_tables
+from xlplan.io.ledger import read_ledger
 
 GOLDEN_DEPARTMENT = Path(__file__).parent / "golden" / "äldreomsorg_2024-delår.xlsx"
 BEDS, AIDS = "Investering: Sängar", "Investering: Vårdarhjälpmedel"
@@ -266,7 +266,7 @@ def test_projects_on_the_same_accounts_are_told_apart_by_the_project_column(tmp_
     assert [(u.reason, u.code, u.amount) for u in got.unmapped] == [("okänt konto", "1221 (projekt P999)",
                                                                      pytest.approx(-7.0))]
     # the export lacks the project column the plan names: refused, naming the column
-    from xlplan.errors import WorkbookRefused
+    from xlplan.core.errors import WorkbookRefused
 
     with pytest.raises(WorkbookRefused, match="kolumnen 'Projekt' saknas"):
         read_ledger(write_csv(tmp_path / "utan.csv", [r[:4] for r in rows]), plan, PERIOD)
@@ -287,6 +287,6 @@ def test_a_committee_file_reports_its_own_projects_and_they_count_in_the_total(t
     mine = [x for x in result.data.investments if x.department_id == "NÄMND"]
     assert [(x.department, x.item, x.forecast) for x in mine] == [("Nämndens kansli", BEDS, 820),
                                                                    ("Nämndens kansli", AIDS, None)]
-    from xlplan.committee import investment_totals
+    from xlplan.books.committee import investment_totals
 
     assert investment_totals(result.data.investments)[0].budget == 800 + 300 + 800 + 200 + 100

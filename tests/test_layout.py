@@ -7,8 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlplan.backends.openpyxl_backend import write_workbook
-from xlplan.layout.columns import (
+from xlplan.books.department.columns import (
     ACTIVITIES,
     ACTIVITY_STATES,
     CONTROLS,
@@ -20,10 +19,11 @@ from xlplan.layout.columns import (
     STATUS_WORDS,
     SUBMISSION_CHOICES,
 )
-from xlplan.layout.department import FLAGS_AREA, META_KEYS, department_workbook, included_indicators
-from xlplan.layout.spec import TEMPLATE_VERSION, ColumnSpec, Formula, RowSpec, SheetSpec
-from xlplan.periods import parse_period
-from xlplan.status import Status
+from xlplan.books.department.layout import FLAGS_AREA, META_KEYS, department_workbook, included_indicators
+from xlplan.books.spec import TEMPLATE_VERSION, ColumnSpec, Formula, RowSpec, SheetSpec
+from xlplan.core.periods import parse_period
+from xlplan.core.status import Status
+from xlplan.io.backends.openpyxl_backend import write_workbook
 
 STAMP = "2026-11-23T20:00:00+00:00"
 
@@ -64,7 +64,7 @@ def test_indicator_rows_per_series_with_stable_ids(spec) -> None:
 
 
 def test_indicator_periods_filter(tiny_tables, write_tables) -> None:
-    from xlplan.planio import read_plan
+    from xlplan.books.plan import read_plan
 
     tiny_tables["Indikatorer"][0]["Perioder"] = "helår"
     plan = read_plan(write_tables(tiny_tables))
@@ -119,7 +119,7 @@ def test_protection_locks_all_but_inputs(book, spec) -> None:
 
 
 def test_password_from_plan_settings(tiny_tables, write_tables, tmp_path) -> None:
-    from xlplan.planio import read_plan
+    from xlplan.books.plan import read_plan
 
     tiny_tables["Inställningar"].append({"Inställning": "Lösenord bladskydd", "Värde": "hemligt"})
     plan = read_plan(write_tables(tiny_tables))
@@ -211,7 +211,7 @@ def test_control_risk_value_formula(book, spec) -> None:
 
 
 def test_text_is_never_written_as_a_formula(tmp_path) -> None:
-    from xlplan.layout.spec import WorkbookSpec
+    from xlplan.books.spec import WorkbookSpec
 
     sheet = SheetSpec("S", [ColumnSpec("row_id", "Rad-id"), ColumnSpec("v", "V")], header_row=1,
                       rows=[RowSpec("r", {"v": "=HYPERLINK(\"x\")"}), RowSpec("f", {"v": Formula("=1+1")})])
@@ -221,7 +221,7 @@ def test_text_is_never_written_as_a_formula(tmp_path) -> None:
 
 
 def test_empty_tables_say_why(tiny_tables, write_tables) -> None:
-    from xlplan.planio import read_plan
+    from xlplan.books.plan import read_plan
 
     tiny_tables["Ekonomi"] = [r for r in tiny_tables["Ekonomi"] if r["Avdelnings-id"] != "LSS"]
     tiny_tables["Aktiviteter"] = [r for r in tiny_tables["Aktiviteter"] if r["Avdelnings-id"] != "LSS"]

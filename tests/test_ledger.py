@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from xlplan.deptbook import read_department_workbook
-from xlplan.errors import WorkbookRefused
-from xlplan.fill import fill
-from xlplan.layout.columns import ECONOMY
-from xlplan.ledger import parse_amount, read_ledger
-from xlplan.periods import parse_period
-from xlplan.planio import plan_from_workbook, read_plan, write_plan_tables
-from xlplan.pull import ledger_pull, load_books
-from xlplan.summary import format_summary, plan_summary
+from xlplan.actions.check import format_summary, plan_summary
+from xlplan.actions.fill import fill
+from xlplan.actions.pull import ledger_pull, load_books
+from xlplan.books.department.columns import ECONOMY
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import plan_from_workbook, read_plan, write_plan_tables
+from xlplan.core.errors import WorkbookRefused
+from xlplan.core.periods import parse_period
+from xlplan.io.ledger import parse_amount, read_ledger
 
 PERIOD = parse_period("2024-delår")
 HEADER = ["Ansvar", "Konto", "Period", "Belopp (kr)"]
@@ -227,7 +227,7 @@ def test_ledger_outturn_lands_with_provenance_and_never_over_typed(tmp_path: Pat
     assert by[("Äldreomsorg", "E|Personalkostnader")].action == "fyll"
     assert by[("Funktionsstöd", "E|Personalkostnader")].source.value == -7000.0
     assert any(p.code == "huvudbok_omappad" and "9999" in p.message for p in problems)
-    from xlplan.pull import apply_pull
+    from xlplan.actions.pull import apply_pull
 
     apply_pull(changes)
     rows = economy_rows(ald)
@@ -241,8 +241,8 @@ def test_ledger_outturn_lands_with_provenance_and_never_over_typed(tmp_path: Pat
 
 
 def test_typed_forecast_survives_refill_pull_and_consolidate(tmp_path: Path, econ_plan_path: Path) -> None:
-    from xlplan.consolidate import consolidate
-    from xlplan.pull import apply_pull
+    from xlplan.actions.consolidate import consolidate
+    from xlplan.actions.pull import apply_pull
 
     plan = read_plan(econ_plan_path)
     out = filled(tmp_path, econ_plan_path)
@@ -267,7 +267,7 @@ def test_typed_forecast_survives_refill_pull_and_consolidate(tmp_path: Path, eco
 
 
 def test_flag_asks_for_a_missing_forecast_and_a_comment_past_the_limit(tmp_path: Path, econ_plan_path: Path) -> None:
-    from xlplan.flag import FLAG_LABELS, flag_book
+    from xlplan.actions.flag import FLAG_LABELS, flag_book
 
     plan = read_plan(econ_plan_path)
     out = filled(tmp_path, econ_plan_path)
@@ -289,9 +289,9 @@ def test_flag_asks_for_a_missing_forecast_and_a_comment_past_the_limit(tmp_path:
 
 
 def test_committee_economy_ties_to_the_ledger_and_the_frame(tmp_path: Path, econ_plan_path: Path) -> None:
-    from xlplan.committee import read_committee_workbook
-    from xlplan.consolidate import consolidate
-    from xlplan.pull import apply_pull
+    from xlplan.actions.consolidate import consolidate
+    from xlplan.actions.pull import apply_pull
+    from xlplan.books.committee import read_committee_workbook
 
     plan = read_plan(econ_plan_path)
     out = filled(tmp_path, econ_plan_path)
@@ -321,7 +321,7 @@ def test_committee_economy_ties_to_the_ledger_and_the_frame(tmp_path: Path, econ
 def test_board_pack_chart_of_forecast_against_budget_per_department(tmp_path: Path) -> None:
     import dataclasses
 
-    from xlplan.committee import department_totals
+    from xlplan.books.committee import department_totals
     from xlplan.export.charts import economy_chart
     from xlplan.export.sample import sample_committee_data
 
@@ -331,7 +331,7 @@ def test_board_pack_chart_of_forecast_against_budget_per_department(tmp_path: Pa
     deps = [d for d in department_totals(data.economy) if d.forecast is not None]
     assert deps and all(" ".join(d.department.split()) in (chart.alt_text or "") for d in deps)
     first = deps[0]
-    from xlplan.numbers import format_number
+    from xlplan.core.numbers import format_number
 
     assert f"budget {format_number(-(first.budget or 0), 0)}, prognos {format_number(-(first.forecast or 0), 0)}" \
         in (chart.alt_text or "")
@@ -340,10 +340,10 @@ def test_board_pack_chart_of_forecast_against_budget_per_department(tmp_path: Pa
 
 
 def test_the_demo_plan_copy_splits_the_real_frame_exactly_and_its_ledger_export_ties(tmp_path: Path) -> None:
+    from xlplan.actions.fill import demo_period
+    from xlplan.actions.pull import demo_plan_copy
+    from xlplan.core.model import is_investment
     from xlplan.example_values import EXAMPLE_LEDGER_NOTE
-    from xlplan.fill import demo_period
-    from xlplan.model import is_investment
-    from xlplan.pull import demo_plan_copy
 
     path = demo_plan_copy("alingsas-von-2024", tmp_path)
     assert path is not None
@@ -393,7 +393,7 @@ def test_decimal_commas_on_every_row_of_a_comma_separated_file_are_refused(tmp_p
 
 
 def test_the_plan_a_department_file_carries_keeps_the_ledger_settings(econ_plan_path: Path) -> None:
-    from xlplan.embedded import plan_from_json, plan_slice, plan_to_json
+    from xlplan.books.department.embedded import plan_from_json, plan_slice, plan_to_json
 
     plan = read_plan(econ_plan_path)
     part = plan_slice(plan, "ALD")

@@ -19,12 +19,12 @@ import pytest
 from openpyxl.worksheet import datavalidation
 from openpyxl.worksheet.cell_range import MultiCellRange
 
-import xlplan.model
+import xlplan.core.model
 from conftest import TINY
-from xlplan.backends import openpyxl_backend
-from xlplan.fill import fill
-from xlplan.flag import flag
-from xlplan.planio import read_plan, write_plan_tables
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag
+from xlplan.books.plan import read_plan, write_plan_tables
+from xlplan.io.backends import openpyxl_backend
 from xlplan.xlsm import package
 
 PERIOD = "2024-delår"
@@ -69,7 +69,7 @@ def run_counted(tmp: Path, n: int, fmt: str, action: Callable[[Path, Path], Any]
         fill(plan, PERIOD, None, out, fmt=fmt)  # set-up, not counted
     with monkeypatch.context() as m:
         calls = Calls(m)
-        calls.count(xlplan.model, "asdict", "plan version hashes")
+        calls.count(xlplan.core.model, "asdict", "plan version hashes")
         calls.count(MultiCellRange, "__contains__", "range containment checks")
         calls.count(openpyxl_backend, "style_cell", "styles made")
         calls.count(datavalidation.DataValidation, "__init__", "data validations")
@@ -118,7 +118,7 @@ def test_the_plan_version_is_computed_once_per_plan(tmp_path: Path, monkeypatch:
     plan = read_plan(path)
     with monkeypatch.context() as m:
         calls = Calls(m)
-        calls.count(xlplan.model, "asdict", "hashes")
+        calls.count(xlplan.core.model, "asdict", "hashes")
         first = plan.version
         assert [plan.version for _ in range(5)] == [first] * 5
         assert calls.n["hashes"] == 1
@@ -180,10 +180,10 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
     """Each file is opened and unpacked once, each of its sheets read by calamine once, no sheet XML goes
     through an XML parser (formulas and errors come from a scan of the same bytes), and each indicator row
     is assessed once although the file check and the committee line both need it."""
-    import xlplan.consolidate
-    import xlplan.deptbook
-    import xlplan.tables
-    from xlplan.consolidate import consolidate
+    import xlplan.actions.consolidate
+    import xlplan.books.department.reader
+    import xlplan.io.tables
+    from xlplan.actions.consolidate import consolidate
 
     plan = tmp_path / "plan.xlsx"
     write_plan_tables(tables_with(SMALL), plan)
@@ -193,9 +193,9 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
     packages: Counter[str] = Counter()
     sheets: Counter[tuple[str, str]] = Counter()
     parsed: list[bytes] = []
-    original_package = xlplan.tables.read_package
-    original_rows = xlplan.deptbook.read_sheet_rows
-    original_parse = xlplan.tables.ElementTree.fromstring
+    original_package = xlplan.io.tables.read_package
+    original_rows = xlplan.books.department.reader.read_sheet_rows
+    original_parse = xlplan.io.tables.ElementTree.fromstring
 
     def read_package(path: Path) -> Any:
         packages[Path(path).name] += 1
@@ -211,12 +211,12 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
 
     with monkeypatch.context() as m:
         calls = Calls(m)
-        calls.count(xlplan.consolidate, "assess", "assessments")
-        m.setattr(xlplan.tables, "read_package", read_package)
-        m.setattr(xlplan.deptbook, "read_package", read_package)
-        m.setattr(xlplan.deptbook, "read_sheet_rows", read_sheet_rows)
-        m.setattr(xlplan.tables.ElementTree, "fromstring", fromstring)
-        xlplan.tables.sheet_parts.cache_clear()
+        calls.count(xlplan.actions.consolidate, "assess", "assessments")
+        m.setattr(xlplan.io.tables, "read_package", read_package)
+        m.setattr(xlplan.books.department.reader, "read_package", read_package)
+        m.setattr(xlplan.books.department.reader, "read_sheet_rows", read_sheet_rows)
+        m.setattr(xlplan.io.tables.ElementTree, "fromstring", fromstring)
+        xlplan.io.tables.sheet_parts.cache_clear()
         result = consolidate(out, plan, PERIOD, tmp_path / "namnd.xlsx")
     assert len(result.included) == SMALL
     assert {f.name: packages[f.name] for f in files} == {f.name: 1 for f in files}

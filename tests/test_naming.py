@@ -1,4 +1,4 @@
-"""One naming scheme for every file xlplan writes (xlplan.naming), used by every writer; old names still read."""
+"""One naming scheme for every file xlplan writes (xlplan.core.naming), used by every writer; old names still read."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from xlplan import naming
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.books.committee import read_committee_workbook
 from xlplan.cli import app
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.fill import fill
-from xlplan.periods import parse_period
+from xlplan.core import naming
+from xlplan.core.periods import parse_period
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "xlplan"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.numbers import Quantity, format_number, is_no_value, parse_number, parse_quantity
+from xlplan.core.numbers import Quantity, format_number, is_no_value, parse_number, parse_quantity
 
 NBSP = "\u00a0"
 
@@ -104,7 +104,7 @@ def test_round_trip_with_decimals(scaled, decimals):
 
 
 def test_display_decimals_shortens_raw_kolada_shares_only():
-    from xlplan.numbers import display_decimals, format_number
+    from xlplan.core.numbers import display_decimals, format_number
 
     assert format_number(85.71428571, display_decimals(85.71428571)) == "85,7"
     assert format_number(48.5, display_decimals(48.5)) == "48,5"

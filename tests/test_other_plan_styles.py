@@ -3,9 +3,9 @@ reporting period per indicator, targets for several years, text targets."""
 
 from __future__ import annotations
 
-from xlplan.periods import parse_period
-from xlplan.planio import read_plan
-from xlplan.status import Status, evaluate
+from xlplan.books.plan import read_plan
+from xlplan.core.periods import parse_period
+from xlplan.core.status import Status, evaluate
 
 STYLE_TABLES = {
     "Inställningar": [

@@ -14,15 +14,15 @@ import openpyxl
 import pytest
 from docx import Document
 
-from xlplan import lo
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag_book
+from xlplan.books.committee import read_committee_workbook
+from xlplan.books.department.columns import INDICATORS, OVERVIEW
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import plan_from_workbook, read_plan
 from xlplan.export import export
-from xlplan.fill import fill
-from xlplan.flag import flag_book
-from xlplan.layout.columns import INDICATORS, OVERVIEW
-from xlplan.planio import plan_from_workbook, read_plan
+from xlplan.io import lo
 
 STAMP = "2026-11-23T20:00:00+00:00"
 
@@ -154,7 +154,7 @@ def balance_tables(tiny: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_balance_targets_from_plan_to_board_pack(tiny_tables, write_tables, tmp_path, no_soffice) -> None:
-    from xlplan.summary import format_summary, plan_summary
+    from xlplan.actions.check import format_summary, plan_summary
 
     plan_path = write_tables(balance_tables(tiny_tables))
     plan = read_plan(plan_path)
@@ -294,7 +294,7 @@ def test_goal_levels_and_history_years_reach_the_board_pack(tiny_tables, write_t
 
 
 def test_plan_check_lists_questions_and_indicators_reported_once(tiny_tables, write_tables) -> None:
-    from xlplan.summary import format_summary, plan_summary
+    from xlplan.actions.check import format_summary, plan_summary
 
     tables = committee_tables(tiny_tables)
     tables["Frågor"] = question_tables(tiny_tables)["Frågor"]
@@ -307,8 +307,8 @@ def test_plan_check_lists_questions_and_indicators_reported_once(tiny_tables, wr
 
 def test_operator_and_gender_series_pull_their_own_kpi_and_gender(tiny_tables, tmp_path) -> None:
     from test_pull import PERIOD, book, cell, plan_tables, run, sample, sample_gender
+    from xlplan.books.plan import write_plan_tables
     from xlplan.kolada import KoladaStandin
-    from xlplan.planio import write_plan_tables
 
     t = plan_tables(tiny_tables)
     t["Indikatorer"][1].update({

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from xlplan.errors import PlanInvalid, WorkbookUnreadable
-from xlplan.planio import plan_from_workbook, read_plan
+from xlplan.books.plan import plan_from_workbook, read_plan
+from xlplan.core.errors import PlanInvalid, WorkbookUnreadable
 
 
 def test_reads_every_part_of_a_plan(tiny_plan):
@@ -132,7 +132,7 @@ def test_a_gender_split_kpi_with_a_series_that_names_no_gender_is_refused(tiny_t
     ("delår/höst", ["delår", None]),
 ])
 def test_period_spellings(text, kinds):
-    from xlplan.periods import period_kinds
+    from xlplan.core.periods import period_kinds
 
     assert [k for _, k in period_kinds(text)] == kinds
 
@@ -154,7 +154,7 @@ def test_period_spellings_in_the_plan(tiny_tables, write_tables):
 
 
 def test_period_with_a_spaced_kind():
-    from xlplan.periods import Period, parse_period
+    from xlplan.core.periods import Period, parse_period
 
     assert parse_period("2024 tertial 2") == Period(2024, "delår")
     assert parse_period("2024-kvartal 1") == Period(2024, "K1")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import csv
+import datetime as dt
 import hashlib
 import json
 import zipfile
@@ -15,16 +15,16 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from xlplan.actions.comparisons import read_comparisons
+from xlplan.actions.fill import fill
+from xlplan.actions.pull import PullResult, plan_pull, pull
+from xlplan.books.department.columns import INDICATORS
+from xlplan.books.department.reader import DepartmentBook, read_department_workbook
+from xlplan.books.plan import write_plan_tables
 from xlplan.cli import app
-from xlplan.comparisons import read_comparisons
-from xlplan.deptbook import DepartmentBook, read_department_workbook
-from xlplan.errors import KOLADA_DOWN
-from xlplan.fill import fill
+from xlplan.core.errors import KOLADA_DOWN
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 from xlplan.kolada.standin_data import SAMPLES_DIR, STANDIN_GROUP_ID
-from xlplan.layout.columns import INDICATORS
-from xlplan.planio import write_plan_tables
-from xlplan.pull import PullResult, plan_pull, pull
 
 PERIOD = "2022-helår"
 
@@ -374,7 +374,7 @@ def test_plan_pull_is_pure(folder: Path, srv: KoladaStandin) -> None:
     books = [read_department_workbook(p) for p in sorted((folder / "avd").glob("*.xlsx"))]
     with client(srv, folder) as c:
         values = c.fetch(["U21468"], ["1489"], [2022]).values
-    from xlplan.planio import read_plan
+    from xlplan.books.plan import read_plan
 
     plan = read_plan(folder / "plan.xlsx")
     before = digests(folder)
@@ -386,8 +386,8 @@ def test_plan_pull_is_pure(folder: Path, srv: KoladaStandin) -> None:
 
 
 def test_demo_step_pulls_from_the_stand_in_and_the_made_up_export(tmp_path: Path) -> None:
+    from xlplan.actions.pull import demo_step
     from xlplan.examples import example_plan_path, templates_dir
-    from xlplan.pull import demo_step
 
     fill(example_plan_path("alingsas-von-2024"), "2024-delår", ["HEMT", "MYND"], tmp_path / "avdelningar")
     lines: list[str] = []
@@ -412,7 +412,7 @@ def test_plan_found_beside_the_folder_and_single_workbook_target(folder: Path, s
 
 
 def test_a_file_that_is_not_a_department_workbook_is_refused(folder: Path, srv: KoladaStandin) -> None:
-    from xlplan.errors import WorkbookRefused
+    from xlplan.core.errors import WorkbookRefused
 
     with client(srv, folder) as c, pytest.raises(WorkbookRefused, match="_xlplan"):
         pull(folder / "plan.xlsx", folder / "plan.xlsx", client=c)
@@ -423,8 +423,8 @@ def test_a_file_that_is_not_a_department_workbook_is_refused(folder: Path, srv: 
 
 
 def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
-    from xlplan.planio import read_plan
-    from xlplan.pull import make_client
+    from xlplan.actions.pull import make_client
+    from xlplan.books.plan import read_plan
 
     t = plan_tables(tiny_tables)
     t["Inställningar"].append({"Inställning": "Kolada-adress", "Värde": "http://plan.example/v3"})
@@ -453,7 +453,7 @@ def test_preliminary_values_say_so(folder: Path, srv: KoladaStandin) -> None:
 
 def test_a_workbook_changed_while_pulling_is_left_alone(folder: Path, srv: KoladaStandin,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import xlplan.pull as pull_module
+    import xlplan.actions.pull as pull_module
 
     ald = book(folder, "Äldreomsorg").path
     real = pull_module.plan_pull

@@ -24,15 +24,15 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlplan.committee import read_committee_workbook
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
-from xlplan.fill import fill
-from xlplan.flag import flag
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag
+from xlplan.actions.pull import pull
+from xlplan.books.committee import read_committee_workbook
+from xlplan.books.department.columns import INDICATORS, QUESTIONS
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import read_plan, write_plan_tables
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
-from xlplan.layout.columns import INDICATORS, QUESTIONS
-from xlplan.planio import read_plan, write_plan_tables
-from xlplan.pull import pull
 
 PERIOD = "2022-helår"
 STAMP = "2026-11-28T22:00:00+00:00"
@@ -199,8 +199,8 @@ def _type(path: Path, cells: dict[tuple[str, str], tuple[Any, str | None]], shee
 
 def _export(committee_path: Path, out: Path) -> Any:
     """The board pack's docx and values-only bilaga (the PDF is tests/test_export.py's: LibreOffice is slow)."""
-    from xlplan import lo
     from xlplan.export import export
+    from xlplan.io import lo
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(lo, "soffice_path", lambda: None)
@@ -289,7 +289,7 @@ def test_committee_row_as_a_controller_reads_the_plan(committee: Any, key: tuple
 
 
 def test_plan_check_names_exactly_the_indicators_that_cannot_be_assessed(committee: Any) -> None:
-    from xlplan.summary import unassessable
+    from xlplan.actions.check import unassessable
 
     found = {(u["id"], u["kod"]) for u in unassessable(committee["plan"])}
     # R4/R5: a direction without Nuläge and without a source for last year's value.  Not R1-R3 (Kolada has

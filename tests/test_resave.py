@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from xlplan import resave
-from xlplan.fill import fill
+from xlplan.actions.fill import fill
+from xlplan.io import resave
 from xlplan.xlsm import parts
 
 PERIOD = "2024-delår"

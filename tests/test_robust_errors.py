@@ -15,14 +15,14 @@ from typing import Any, Callable
 import pytest
 from typer.testing import CliRunner
 
-import xlplan.flag
+import xlplan.actions.flag
+from xlplan.actions.fill import fill
+from xlplan.books.plan import plan_from_workbook, read_plan
 from xlplan.cli import app
-from xlplan.errors import WorkbookUnreadable, log_exception, unexpected_message
-from xlplan.filesources import read_file_values, read_table
-from xlplan.fill import fill
-from xlplan.periods import parse_period
-from xlplan.planio import plan_from_workbook, read_plan
-from xlplan.tables import open_workbook
+from xlplan.core.errors import WorkbookUnreadable, log_exception, unexpected_message
+from xlplan.core.periods import parse_period
+from xlplan.io.filesources import read_file_values, read_table
+from xlplan.io.tables import open_workbook
 
 PERIOD = "2024-helår"
 
@@ -76,7 +76,7 @@ def test_cli_turns_an_unexpected_error_into_a_swedish_message_and_a_log(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("något oväntat")
 
-    monkeypatch.setattr(xlplan.flag, "flag", boom)
+    monkeypatch.setattr(xlplan.actions.flag, "flag", boom)
     res = CliRunner().invoke(app, ["flag", str(books), "--plan", str(tiny_plan_path)])
     assert res.exit_code == 2
     assert "Traceback" not in res.output
@@ -92,16 +92,16 @@ def test_cli_oserror_names_the_file_in_swedish(books: Path, tiny_plan_path: Path
     def denied(*args: Any, **kwargs: Any) -> None:
         raise PermissionError(13, "Permission denied", str(books / "Avd.xlsx"))
 
-    monkeypatch.setattr(xlplan.flag, "flag", denied)
+    monkeypatch.setattr(xlplan.actions.flag, "flag", denied)
     res = CliRunner().invoke(app, ["flag", str(books)])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "Avd.xlsx: åtkomst nekad" in res.stderr and "stäng filen" in res.stderr
 
 
 def test_nested_command_names_itself(tiny_plan_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import xlplan.planio
+    import xlplan.books.plan
 
-    monkeypatch.setattr(xlplan.planio, "plan_from_workbook", lambda p: 1 / 0)
+    monkeypatch.setattr(xlplan.books.plan, "plan_from_workbook", lambda p: 1 / 0)
     res = CliRunner().invoke(app, ["plan", "check", str(tiny_plan_path)])
     assert res.exit_code == 2 and "Kommandot 'xlplan plan check'" in res.stderr
     assert "ZeroDivisionError" in res.stderr
@@ -308,8 +308,8 @@ def _rename(path: Path, renames: dict[str, str]) -> None:
 
 
 def test_department_file_with_swapped_sheet_names_is_read_with_one_clear_warning(books: Path) -> None:
-    from xlplan.deptbook import read_department_workbook
-    from xlplan.layout.columns import INDICATORS, OVERVIEW
+    from xlplan.books.department.columns import INDICATORS, OVERVIEW
+    from xlplan.books.department.reader import read_department_workbook
 
     path = sorted(books.glob("*.xlsx"))[0]
     _rename(path, {INDICATORS: OVERVIEW, OVERVIEW: INDICATORS})
@@ -321,8 +321,8 @@ def test_department_file_with_swapped_sheet_names_is_read_with_one_clear_warning
 
 
 def test_department_sheet_name_with_trailing_space_is_the_sheet(books: Path) -> None:
-    from xlplan.deptbook import read_department_workbook
-    from xlplan.layout.columns import INDICATORS
+    from xlplan.books.department.columns import INDICATORS
+    from xlplan.books.department.reader import read_department_workbook
 
     path = sorted(books.glob("*.xlsx"))[0]
     _rename(path, {INDICATORS: INDICATORS + " "})

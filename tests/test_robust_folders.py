@@ -21,17 +21,17 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import xlplan.atomic as atomic
+import xlplan.io.atomic as atomic
 from excel_typing import type_cells
-from xlplan.atomic import BACKUP_DIR, BACKUPS_KEPT, atomic_path, backups_of, clean_leftovers, write_bytes_atomic
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag
+from xlplan.actions.pull import pull
+from xlplan.books.department.columns import INDICATORS
+from xlplan.books.department.reader import read_department_workbook
 from xlplan.cli import app
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
-from xlplan.errors import WorkbookRefused
-from xlplan.fill import fill
-from xlplan.flag import flag
-from xlplan.layout.columns import INDICATORS
-from xlplan.pull import pull
+from xlplan.core.errors import WorkbookRefused
+from xlplan.io.atomic import BACKUP_DIR, BACKUPS_KEPT, atomic_path, backups_of, clean_leftovers, write_bytes_atomic
 
 PERIOD = "2024-helår"
 NAMES = {"ALD": "Äldreomsorg", "LSS": "Funktionsstöd", "HEM": "Hemtjänst", "BEM": "Bemanning"}
@@ -390,10 +390,10 @@ def test_a_killed_run_leaves_a_temp_file_the_next_run_removes(tmp_path: Path) ->
 
     target = tmp_path / "Avd_2024-delår.xlsm"
     target.write_bytes(b"orig")
-    code = ("import sys, time; from xlplan.atomic import atomic_path\n"
+    code = ("import sys, time; from xlplan.io.atomic import atomic_path\n"
             "with atomic_path(sys.argv[1]) as tmp:\n"
             "    tmp.write_bytes(b'half'); print(tmp, flush=True); time.sleep(60)\n")
-    env = dict(os.environ, PYTHONPATH=str(Path(atomic.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(atomic.__file__).parents[2]))
     with subprocess.Popen([sys.executable, "-c", code, str(target)], stdout=subprocess.PIPE, text=True,
                           env=env) as proc:
         assert proc.stdout is not None
@@ -450,7 +450,7 @@ class Person:
     groups: int = 0
 
     def find_files(self) -> None:
-        from xlplan.flag import scan_department_workbooks
+        from xlplan.actions.flag import scan_department_workbooks
 
         metas, problems = scan_department_workbooks(self.out)
         assert not [p for p in problems if p.severity == "fel"], problems

@@ -17,15 +17,15 @@ import openpyxl
 import pytest
 
 from excel_typing import type_cells
-from xlplan.atomic import BACKUP_DIR
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import arithmetic, read_department_workbook
-from xlplan.embedded import SHEET as EMBEDDED_SHEET
-from xlplan.errors import RowsSorted
-from xlplan.fill import fill
-from xlplan.flag import flag
-from xlplan.layout.columns import HEADER_ROW, INDICATORS, META, NOTES, REMOVED
-from xlplan.pull import pull
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag
+from xlplan.actions.pull import pull
+from xlplan.books.department.columns import HEADER_ROW, INDICATORS, META, NOTES, REMOVED
+from xlplan.books.department.embedded import SHEET as EMBEDDED_SHEET
+from xlplan.books.department.reader import arithmetic, read_department_workbook
+from xlplan.core.errors import RowsSorted
+from xlplan.io.atomic import BACKUP_DIR
 from xlplan.xlsm.package import build_vba_project, read_vba_modules
 from xlplan.xlsm.reading import VBA_PART, has_code, vba_modules
 from xlplan.xlsm.sources import bas_module

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from xlplan.status import SeriesStatus, Status, StatusResult, StatusSettings, evaluate
-from xlplan.targets import SeriesTarget, parse_series_values, parse_target
+from xlplan.core.status import SeriesStatus, Status, StatusResult, StatusSettings, evaluate
+from xlplan.core.targets import SeriesTarget, parse_series_values, parse_target
 
 U, D, E = Status.UPPFYLLT, Status.DELVIS, Status.EJ
 ÄF = ["Äldre", "Funktionsstöd (Handikapp)"]

@@ -1,4 +1,4 @@
-"""Status colours are defined once (xlplan.status) and every writer shows them.
+"""Status colours are defined once (xlplan.core.status) and every writer shows them.
 
 A status word has one fill and one font colour wherever it appears: the
 department sheet (openpyxl conditional formats), the committee workbook and
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import openpyxl
 
-from xlplan.committee import write_committee_workbook
+from xlplan.actions.fill import fill
+from xlplan.books.committee import write_committee_workbook
+from xlplan.books.department.columns import ACTIVITY_STATES
+from xlplan.core.status import ACTIVITY_COLOURS, GREY, SEVERITY_COLOURS, STATUS_COLOURS, Status, activity_colours
 from xlplan.export.charts import STATUS_STYLE
 from xlplan.export.sample import sample_committee_data
-from xlplan.fill import fill
-from xlplan.layout.columns import ACTIVITY_STATES
-from xlplan.status import ACTIVITY_COLOURS, GREY, SEVERITY_COLOURS, STATUS_COLOURS, Status, activity_colours
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "xlplan"
 HEX = re.compile(r"""["']#?([0-9A-Fa-f]{6})["']""")

@@ -12,13 +12,13 @@ from typing import Any
 import openpyxl
 import pytest
 
-from xlplan.deptbook import read_department_workbook
+from xlplan.actions.fill import fill
+from xlplan.books.department.columns import INDICATORS, OVERVIEW
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import read_plan
 from xlplan.example_values import type_example_values
-from xlplan.fill import fill
-from xlplan.layout.columns import INDICATORS, OVERVIEW
-from xlplan.planio import read_plan
-from xlplan.resave import load_for_edit, save_edited
-from xlplan.storedvalues import SheetCells, formula_values, patch_sheet_xml, read_cells, store_formula_values
+from xlplan.io.resave import load_for_edit, save_edited
+from xlplan.io.storedvalues import SheetCells, formula_values, patch_sheet_xml, read_cells, store_formula_values
 
 REPO = Path(__file__).resolve().parents[1]
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) saknas")
@@ -143,7 +143,7 @@ def test_every_formula_cell_xlplan_writes_has_a_stored_result(written: list[Path
 
 @needs_soffice
 def test_stored_results_equal_libreoffices(written: list[Path], tmp_path: Path) -> None:
-    from xlplan.lo import recalc_many
+    from xlplan.io.lo import recalc_many
 
     (tmp_path / "in").mkdir()
     copies = [Path(shutil.copy(p, tmp_path / "in" / f"{i}{p.suffix}")) for i, p in enumerate(written)]
@@ -190,7 +190,7 @@ def test_a_status_formula_edited_by_hand_is_left_to_excel(written: list[Path]) -
 
 
 def test_calc_settings_keep_other_attributes() -> None:
-    from xlplan.storedvalues import calc_settings
+    from xlplan.io.storedvalues import calc_settings
 
     xml = '<workbook><calcPr calcId="124519" calcMode="manual" fullCalcOnLoad="1"/></workbook>'
     assert calc_settings(xml, True) == '<workbook><calcPr calcId="191029" calcMode="manual"/></workbook>'

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlplan.numbers import Quantity
-from xlplan.targets import (
+from xlplan.core.numbers import Quantity
+from xlplan.core.targets import (
     SeriesTarget,
     SeriesValues,
     Target,

@@ -7,7 +7,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from xlplan.validate import LOCK_REASON, core_properties, file_facts, scan_folder, sniff
+from xlplan.actions.validate import LOCK_REASON, core_properties, file_facts, scan_folder, sniff
 
 FOREIGN = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "foreign-workbooks"
 
@@ -80,7 +80,7 @@ def test_sniff_names_what_the_file_really_is(tmp_path: Path) -> None:
 
 
 def test_fill_backups_are_named_as_such(tmp_path):
-    from xlplan.validate import scan_folder
+    from xlplan.actions.validate import scan_folder
 
     (tmp_path / "Avd_2024-delår.xlsm.bak").write_bytes(b"PK")
     (tmp_path / "anteckningar.txt").write_text("x", encoding="utf-8")

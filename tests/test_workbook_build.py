@@ -14,10 +14,10 @@ from defusedxml import ElementTree
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from xlplan.books.controller import SETTINGS, XLWINGS_CONF, build_workbook, default_out
+from xlplan.books.plan import plan_from_workbook, read_plan
 from xlplan.cli import app
 from xlplan.examples import example_plan_path
-from xlplan.planio import plan_from_workbook, read_plan
-from xlplan.workbook_build import SETTINGS, XLWINGS_CONF, build_workbook, default_out
 from xlplan.xlsm import read_vba_modules
 
 COMMITTED = default_out()

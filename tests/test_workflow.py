@@ -21,19 +21,27 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import xlplan.excel as excel
+from xlplan.actions.consolidate import consolidate
+from xlplan.actions.fill import fill
+from xlplan.actions.flag import flag
+from xlplan.actions.pull import pull
+from xlplan.actions.workflow import APPROVED, READY, RETURNED, approve_file, history, return_file, submit_file
+from xlplan.books.controller import SETTINGS, build_workbook
+from xlplan.books.department.columns import INDICATORS, META, OVERVIEW, SUBMISSION_ROW_ID
+from xlplan.books.department.embedded import (
+    SHEET,
+    choose_plan,
+    parse_embedded,
+    plan_from_json,
+    plan_slice,
+    plan_to_json,
+    read_embedded,
+)
+from xlplan.books.department.reader import read_department_workbook
+from xlplan.books.plan import read_plan, write_plan_tables
 from xlplan.cli import app
-from xlplan.consolidate import consolidate
-from xlplan.deptbook import read_department_workbook
-from xlplan.embedded import SHEET, choose_plan, parse_embedded, plan_from_json, plan_slice, plan_to_json, read_embedded
-from xlplan.errors import BadInput, WorkbookRefused
-from xlplan.fill import fill
-from xlplan.flag import flag
+from xlplan.core.errors import BadInput, WorkbookRefused
 from xlplan.kolada import KoladaStandin
-from xlplan.layout.columns import INDICATORS, META, OVERVIEW, SUBMISSION_ROW_ID
-from xlplan.planio import read_plan, write_plan_tables
-from xlplan.pull import pull
-from xlplan.workbook_build import SETTINGS, build_workbook
-from xlplan.workflow import APPROVED, READY, RETURNED, approve_file, history, return_file, submit_file
 from xlremote import RemoteRun, run_with_caller, vba_client_problems
 
 pytest.importorskip("xlwings")
@@ -136,7 +144,7 @@ def test_the_slice_round_trips_with_the_plans_version(planned: Path, tmp_path: P
 
 
 def test_a_changed_or_cut_plan_inside_is_refused(planned: Path) -> None:
-    from xlplan.tables import open_workbook, read_sheet_rows
+    from xlplan.io.tables import open_workbook, read_sheet_rows
 
     rows = read_sheet_rows(open_workbook(planned), planned, SHEET)
     assert parse_embedded(rows).department_id == "ALD"
@@ -316,7 +324,7 @@ def test_department_and_controller_buttons_on_a_lone_file(
     assert subs["ALD"].state == APPROVED and subs["ALD"].state_by == "controller"
     assert subs["ALD"].state_at == events[-1].local_time and subs["ALD"].state_at is not None
     assert result.counts()["godkända"] == 1
-    from xlplan.committee import read_committee_workbook
+    from xlplan.books.committee import read_committee_workbook
 
     shown = {s.department_id: s for s in read_committee_workbook(tmp_path / "nämnd" / "sam.xlsx").submissions}
     assert (shown["ALD"].state, shown["ALD"].state_by) == (APPROVED, "controller")

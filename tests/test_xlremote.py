@@ -14,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
-from xlplan.errors import BadInput, WorkbookUnreadable
+from xlplan.core.errors import BadInput, WorkbookUnreadable
 from xlremote import (
     EMULATED_ACTIONS,
     VBA_CLIENT_ACTIONS,

@@ -13,10 +13,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from xlplan.backends import openpyxl_backend
-from xlplan.backends.xlwings_backend import NO_FILL, Write, _rectangles, excel_text, plan_sheet, write_workbook
-from xlplan.errors import WorkbookRefused
-from xlplan.layout.spec import (
+from xlplan.books.spec import (
     AreaSpec,
     ColumnSpec,
     Formula,
@@ -26,6 +23,9 @@ from xlplan.layout.spec import (
     TitleRow,
     WorkbookSpec,
 )
+from xlplan.core.errors import WorkbookRefused
+from xlplan.io.backends import openpyxl_backend
+from xlplan.io.backends.xlwings_backend import NO_FILL, Write, _rectangles, excel_text, plan_sheet, write_workbook
 from xlremote import RemoteActionError, apply_actions, open_remote_book, vba_client_problems
 
 xw = pytest.importorskip("xlwings")
@@ -148,8 +148,8 @@ def test_a_rewrite_in_place_keeps_the_flag_list(tmp_path: Path) -> None:
 
 
 def test_the_department_workbook_round_trips(tiny_plan, tmp_path: Path) -> None:
-    from xlplan.layout.department import department_workbook
-    from xlplan.periods import parse_period
+    from xlplan.books.department.layout import department_workbook
+    from xlplan.core.periods import parse_period
 
     spec = department_workbook(tiny_plan, tiny_plan.departments[0], parse_period("2024-delår"),
                                generated_at="2024-09-01T08:00:00+00:00")

@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from xlplan.backends.openpyxl_backend import write_workbook
-from xlplan.committee import CommentLine, CommitteeData, read_committee_workbook, write_committee_workbook
-from xlplan.export.bilaga import write_bilaga
+from xlplan.books.bilaga import write_bilaga
+from xlplan.books.committee import CommentLine, CommitteeData, read_committee_workbook, write_committee_workbook
+from xlplan.books.department.columns import INDICATORS
+from xlplan.books.department.layout import department_workbook
+from xlplan.books.plan import read_plan
+from xlplan.core.periods import Period
 from xlplan.export.sample import sample_committee_data
-from xlplan.layout.columns import INDICATORS
-from xlplan.layout.department import department_workbook
-from xlplan.periods import Period
-from xlplan.planio import read_plan
-from xlplan.xmltext import escape_cell_text, unescape_cell_text
+from xlplan.io.backends.openpyxl_backend import write_workbook
+from xlplan.io.xmltext import escape_cell_text, unescape_cell_text
 
 NAME = "has_x000D_.xlsx"
 TRICKY = [NAME, "a_x005F_b", "_x000d_ och _X000D_", "x000D_", "__x0041__", "_x00E5_x_"]

@@ -52,8 +52,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xlplan.atomic import atomic_path
-from xlplan.errors import BadInput, WorkbookUnreadable
+from xlplan.core.errors import BadInput, WorkbookUnreadable
+from xlplan.io.atomic import atomic_path
 
 if TYPE_CHECKING:
     import xlwings as xw
@@ -170,7 +170,7 @@ def payload_from_file(
 def _recalculated_values(path: Path) -> dict[str, list[list[Any]]]:
     from tempfile import TemporaryDirectory
 
-    from xlplan.lo import recalc_xlsx
+    from xlplan.io.lo import recalc_xlsx
 
     with TemporaryDirectory(prefix="xlplan-xlremote-") as tmp:
         wb = _load_for_reading(recalc_xlsx(path, tmp))

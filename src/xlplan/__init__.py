@@ -1,10 +1,13 @@
 """xlplan: follow-up of a Swedish municipal committee's plan, in Excel.
 
-The public surface. The actions behind the CLI commands and ribbon buttons live in
-submodules of the same name — ``xlplan.fill.fill``, ``xlplan.pull.pull``,
-``xlplan.flag.flag``, ``xlplan.consolidate.consolidate``, ``xlplan.export.export`` —
-so they are not re-exported here (a submodule import would shadow the function).
-Imports are lazy so that a ribbon button (``RunPython``) only loads what its action needs.
+The public surface: the actions behind the commands and ribbon buttons — ``xlplan.fill``,
+``xlplan.pull``, ``xlplan.flag``, ``xlplan.consolidate``, ``xlplan.submit_file``,
+``xlplan.approve_file``, ``xlplan.return_file``, ``xlplan.plan_summary`` (the board pack is
+``xlplan.export.export``) — and the plan and status basics.  The package is laid out as the
+workflow: ``core/`` (pure rules), ``books/`` (one module per workbook kind), ``io/`` (every byte in
+and out), ``kolada/``, ``xlsm/``, ``export/``, ``actions/`` and the faces ``cli``, ``excel`` and
+``demo`` (see ``docs/architecture.md``).  Imports are lazy so that a ribbon button
+(``RunPython``) only loads what its action needs.
 """
 
 from __future__ import annotations
@@ -46,19 +49,27 @@ if not any(isinstance(f, _OpenpyxlWithoutNumpy) for f in sys.meta_path):
     sys.meta_path.insert(0, _OpenpyxlWithoutNumpy())
 
 _EXPORTS = {
-    "read_plan": "xlplan.planio",
-    "plan_from_workbook": "xlplan.planio",
-    "parse_target": "xlplan.targets",
-    "parse_number": "xlplan.numbers",
-    "evaluate": "xlplan.status",
-    "Status": "xlplan.status",
-    "parse_period": "xlplan.periods",
-    "build_workbook": "xlplan.workbook_build",
-    "Problem": "xlplan.errors",
-    "XlplanError": "xlplan.errors",
+    "fill": "xlplan.actions.fill",
+    "pull": "xlplan.actions.pull",
+    "flag": "xlplan.actions.flag",
+    "consolidate": "xlplan.actions.consolidate",
+    "submit_file": "xlplan.actions.workflow",
+    "approve_file": "xlplan.actions.workflow",
+    "return_file": "xlplan.actions.workflow",
+    "plan_summary": "xlplan.actions.check",
+    "read_plan": "xlplan.books.plan",
+    "plan_from_workbook": "xlplan.books.plan",
+    "parse_target": "xlplan.core.targets",
+    "parse_number": "xlplan.core.numbers",
+    "evaluate": "xlplan.core.status",
+    "Status": "xlplan.core.status",
+    "parse_period": "xlplan.core.periods",
+    "build_workbook": "xlplan.books.controller",
+    "Problem": "xlplan.core.errors",
+    "XlplanError": "xlplan.core.errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = sorted([*_EXPORTS, "__version__"])
 
 
 __getattr__ = lazy_getattr("xlplan", _EXPORTS, globals())

@@ -20,8 +20,8 @@ import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from xlplan.errors import KOLADA_DOWN, XlplanError, blocking, fix_lines, report_unexpected
-from xlplan.naming import CONTROLLER_WORKBOOK, committee_file
+from xlplan.core.errors import KOLADA_DOWN, XlplanError, blocking, fix_lines, report_unexpected
+from xlplan.core.naming import CONTROLLER_WORKBOOK, committee_file
 
 
 class XlplanGroup(TyperGroup):
@@ -136,8 +136,8 @@ def plan_check(
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Mapp för Kolada-cachen."),
 ) -> None:
     """Kontrollera en plan och sammanfatta den (avdelningar, mål, indikatorer, målvärden, förslag på Kolada-id)."""
-    from xlplan.planio import plan_from_workbook
-    from xlplan.summary import format_summary, plan_summary
+    from xlplan.actions.check import format_summary, plan_summary
+    from xlplan.books.plan import plan_from_workbook
 
     parsed, problems = plan_from_workbook(plan)
     if parsed is None:
@@ -209,8 +209,8 @@ def target_cmd(
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
     """Förklara hur en målvärdestext läses."""
-    from xlplan.explain import explain_target
-    from xlplan.targets import parse_target
+    from xlplan.core.explain import explain_target
+    from xlplan.core.targets import parse_target
 
     names = [s.strip() for s in series.split(";")] if series else []
     target = parse_target(text, _polarity(polarity), names)  # type: ignore[arg-type]
@@ -232,7 +232,7 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
     """Räkna ut status för en indikator (Uppfyllt, Delvis uppfyllt, Ej uppfyllt …)."""
-    from xlplan.explain import explain_status, status_of_texts
+    from xlplan.core.explain import explain_status, status_of_texts
 
     names = [s.strip() for s in series.split(";")] if series else []
     result = status_of_texts(target, outcome, baseline=baseline, previous=previous,
@@ -248,8 +248,8 @@ def build_workbook_cmd(
     out: Path | None = typer.Option(None, "--out", help=f"Var arbetsboken skrivs (standard workbook/{CONTROLLER_WORKBOOK}).", show_default=False),
 ) -> None:
     """Bygg nämndens arbetsbok (.xlsm med menyflik, Val-blad och exempelplanen) ur källorna i repot."""
-    from xlplan.guide import write_guide
-    from xlplan.workbook_build import build_workbook
+    from xlplan.books.controller import build_workbook
+    from xlplan.export.guide import write_guide
 
     built = build_workbook(out)
     typer.echo(f"Skrev {built}")
@@ -268,7 +268,7 @@ def fill_cmd(
     fmt: str = typer.Option("xlsm", "--format", help="xlsm (med menyflik och makron) eller xlsx."),
 ) -> None:
     """Skriv en uppföljningsfil per avdelning för en period (eller fyll på befintliga med --update)."""
-    from xlplan.fill import fill
+    from xlplan.actions.fill import fill
 
     if bool(department) == all_departments:
         fail("Ange antingen --department ID (en eller flera) eller --all.")
@@ -334,7 +334,7 @@ def consolidate_cmd(
     strict: bool = typer.Option(False, "--strict", help="Avsluta med kod 1 om någon fil har fel."),
 ) -> None:
     """Sammanställ avdelningarnas filer till nämndens arbetsbok; varje fil kontrolleras och varje problem redovisas."""
-    from xlplan.consolidate import NOT_INCLUDED, consolidate, summary_lines
+    from xlplan.actions.consolidate import NOT_INCLUDED, consolidate, summary_lines
 
     out = committee_out(out, plan, period)
     bar = _ConsolidateProgress()
@@ -355,11 +355,11 @@ def consolidate_cmd(
 
 
 def committee_out(out: Path, plan: Path, period: str) -> Path:
-    """``--out`` of consolidate: a workbook path as given; a folder gets the scheme's name (xlplan.naming)."""
+    """``--out`` of consolidate: a workbook path as given; a folder gets the scheme's name (xlplan.core.naming)."""
     if out.suffix.casefold() in (".xlsx", ".xlsm") or (out.exists() and not out.is_dir()):
         return out
-    from xlplan.periods import parse_period
-    from xlplan.planio import read_plan
+    from xlplan.books.plan import read_plan
+    from xlplan.core.periods import parse_period
 
     s = read_plan(plan).settings
     return out / committee_file(s.municipality, s.committee, parse_period(period))
@@ -386,7 +386,7 @@ def pull_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Visa vad som skulle skrivas utan att skriva."),
 ) -> None:
     """Hämta utfall från Kolada och lokala exporter till avdelningsfilerna, med källa; skriver aldrig över inskrivna värden."""
-    from xlplan.pull import pull
+    from xlplan.actions.pull import pull
 
     result = pull(target, plan, kolada_url=kolada_url, offline=offline, overwrite_pulled=overwrite_pulled,
                   cache_dir=cache_dir, dry_run=dry_run)
@@ -404,7 +404,7 @@ def flag_cmd(
     as_json: bool = typer.Option(False, "--json", help="Skriv resultatet som JSON."),
 ) -> None:
     """Räkna status för varje indikator, skriv den och en flagglista (Översikt) i avdelningsfilerna."""
-    from xlplan.flag import flag
+    from xlplan.actions.flag import flag
 
     try:
         outcomes = flag(target, plan)
@@ -429,7 +429,7 @@ def submit_cmd(
     plan: Path | None = typer.Option(None, "--plan", help="Planens arbetsbok (annars planen bredvid eller i filen)."),
 ) -> None:
     """Kontrollera en avdelningsfil och sätt Inlämningsstatus till 'klar för granskning' om inget hindrar."""
-    from xlplan.workflow import submit_file
+    from xlplan.actions.workflow import submit_file
 
     result = submit_file(file, plan)
     for line in result.lines():
@@ -444,7 +444,7 @@ def approve_cmd(
     by: str | None = typer.Option(None, "--av", help="Vem som godkänner (annars inloggad användare)."),
 ) -> None:
     """Godkänn en inlämnad avdelningsfil (controllern); vem och när sparas i filen och dess inmatning låses."""
-    from xlplan.workflow import approve_file
+    from xlplan.actions.workflow import approve_file
 
     for line in approve_file(file, by).lines():
         typer.echo(line)
@@ -457,7 +457,7 @@ def return_cmd(
     by: str | None = typer.Option(None, "--av", help="Vem som skickar tillbaka (annars inloggad användare)."),
 ) -> None:
     """Skicka en avdelningsfil tillbaka för komplettering med en kommentar (controllern); filen låses upp."""
-    from xlplan.workflow import return_file
+    from xlplan.actions.workflow import return_file
 
     for line in return_file(file, comment, by).lines():
         typer.echo(line)

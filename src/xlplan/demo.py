@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from xlplan.actions.check import format_summary, plan_summary
+from xlplan.books.plan import plan_from_workbook
 from xlplan.examples import EXAMPLES, example_plan_path
-from xlplan.planio import plan_from_workbook
-from xlplan.summary import format_summary, plan_summary
 
 
 def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
@@ -21,25 +21,25 @@ def run_demo(out: Path, echo: Callable[[str], None] = print) -> None:
             texts.append(f"{path.name}: {len(problems)} fel\n" + "\n".join(f"  - {p}" for p in problems))
             continue
         texts.append(format_summary(plan_summary(plan)))
-    from xlplan.naming import PLAN_CHECK
+    from xlplan.core.naming import PLAN_CHECK
 
     report = out / PLAN_CHECK
     report.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     echo(f"Plankontroll: {report}")
 
-    from xlplan.fill import demo_step as fill_step
+    from xlplan.actions.fill import demo_step as fill_step
 
     fill_step(out, echo)  # every department of both example plans -> avdelningar/<plan>/
 
-    from xlplan.pull import demo_step as pull_step
+    from xlplan.actions.pull import demo_step as pull_step
 
     pull_step(out, echo)  # Kolada stand-in + made-up exports -> avdelningar/ (when department files exist)
 
-    from xlplan.flag import demo_step as flag_step
+    from xlplan.actions.flag import demo_step as flag_step
 
     flag_step(out, echo)  # example outcomes (marked) where no source gave one, then status + flag lists
 
-    from xlplan.consolidate import demo_step
+    from xlplan.actions.consolidate import demo_step
 
     results = demo_step(out, echo)  # avdelningar/ -> namnd/ (when the fill step has written department files)
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from xlplan.deptbook import BookRow, read_department_workbook
-from xlplan.errors import WorkbookRefused
-from xlplan.layout.columns import INDICATORS
-from xlplan.model import Indicator, Plan
-from xlplan.periods import Period
-from xlplan.resave import load_for_edit, save_edited
+from xlplan.books.department.columns import INDICATORS
+from xlplan.books.department.reader import BookRow, read_department_workbook
+from xlplan.core.errors import WorkbookRefused
+from xlplan.core.model import Indicator, Plan
+from xlplan.core.periods import Period
+from xlplan.io.resave import load_for_edit, save_edited
 
 __all__ = ["EXAMPLE_SOURCE", "example_outcome", "type_example_values", "example_ledger_rows",
            "write_example_ledger", "type_example_forecasts", "EXAMPLE_LEDGER_NOTE", "EXAMPLE_COMMENT"]
@@ -140,7 +140,7 @@ def _plan_account(plan: Plan, item: str) -> tuple[tuple[str, float], ...] | None
 def write_example_ledger(path: Path, plan: Plan, period: Period) -> Path:
     """The demo's ledger export as a finance system writes it: Windows-1252, semicolons, decimal commas,
     every row marked as made up."""
-    from xlplan.atomic import atomic_path
+    from xlplan.io.atomic import atomic_path
 
     lines = ["Ansvar;Ansvarsnamn;Konto;Period;Belopp;Anmärkning"]
     for unit, name, account, month, kr in example_ledger_rows(plan, period):
@@ -156,10 +156,10 @@ def type_example_forecasts(book_path: str | Path, plan: Plan) -> int:
     """Type a full-year forecast where the Ekonomi sheet has none: the outturn so far at the same pace
     for the whole year (the budget where there is no outturn), with a marked example comment where the
     deviation passes the plan's comment limit.  The number of forecasts typed."""
-    from xlplan.layout.columns import ECONOMY
-    from xlplan.numbers import parse_number
-    from xlplan.periods import parse_period
-    from xlplan.rowids import ECONOMY_ROW, make_row_id
+    from xlplan.books.department.columns import ECONOMY
+    from xlplan.core.numbers import parse_number
+    from xlplan.core.periods import parse_period
+    from xlplan.core.rowids import ECONOMY_ROW, make_row_id
 
     path = Path(book_path)
     book = read_department_workbook(path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xlplan.planio import load_tables_json, write_plan_tables
+from xlplan.books.plan import load_tables_json, write_plan_tables
 
 EXAMPLES = ("alingsas-von-2020", "alingsas-von-2024")
 

@@ -10,12 +10,12 @@ message (``app.alert``).
   work on the calling department workbook as it is open now (unsaved edits
   included): its sheets are read as grids through xlwings ranges, one read
   per sheet (:class:`BookGrids`), and parsed by the same parser as a file
-  (:func:`xlplan.deptbook.parse_department_grids`); no copy of the book is
+  (:func:`xlplan.books.department.reader.parse_department_grids`); no copy of the book is
   written.  The library works out the changes, and they are written into the
   open book through xlwings.  Python never saves the file; the user does.
 * Controller buttons — :func:`fill`, :func:`consolidate`, :func:`export` —
   read the plan from the plan sheets of the calling workbook and the settings
-  from the named cells on its sheet *Val* (:data:`xlplan.workbook_build.SETTINGS`),
+  from the named cells on its sheet *Val* (:data:`xlplan.books.controller.SETTINGS`),
   and work on folders; they report counts.
 * :func:`about` says which xlplan, plan and Python are in use.
 
@@ -39,19 +39,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from xlplan.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
-from xlplan.naming import CONTROLLER_WORKBOOK
-from xlplan.status import SEVERITY_COLOURS, Status
-from xlplan.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
+from xlplan.actions.workflow import BLOCKING_CODES, READY, submission_blockers  # noqa: F401 - part of this module's surface
+from xlplan.core.errors import KOLADA_DOWN, BadInput, Problem, XlplanError, log_exception, report_unexpected
+from xlplan.core.naming import CONTROLLER_WORKBOOK
+from xlplan.core.status import SEVERITY_COLOURS, Status
 
 if TYPE_CHECKING:
     import xlwings as xw
 
-    from xlplan.deptbook import DepartmentBook
-    from xlplan.embedded import PlanChoice
-    from xlplan.flag import FlagReport
-    from xlplan.model import Plan
-    from xlplan.pull import PullResult
+    from xlplan.actions.flag import FlagReport
+    from xlplan.actions.pull import PullResult
+    from xlplan.books.department.embedded import PlanChoice
+    from xlplan.books.department.reader import DepartmentBook
+    from xlplan.core.model import Plan
 
 __all__ = [
     "pull", "flag", "submit", "fill", "consolidate", "export", "about", "approve", "send_back",
@@ -103,7 +103,7 @@ def apply(book: "xw.Book", writes: Iterable[Write]) -> int:
 
 def text(value: Any) -> Any:
     """A value as assigned through ``Range.Value`` so that text stays text."""
-    from xlplan.backends.xlwings_backend import excel_text
+    from xlplan.io.backends.xlwings_backend import excel_text
 
     return excel_text(value) if isinstance(value, str) else value
 
@@ -141,7 +141,7 @@ EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 
 
 class BookGrids:
-    """The open book's sheets as grids (:class:`xlplan.deptbook.Grids`): read through xlwings, no file.
+    """The open book's sheets as grids (:class:`xlplan.books.department.reader.Grids`): read through xlwings, no file.
 
     Each sheet is read once, with one range read from A1 to the end of its
     used range (:func:`sheet_values`), into calamine's shape: ``''`` for an
@@ -189,7 +189,7 @@ class BookGrids:
 def grid_from_values(values: Sequence[Sequence[Any]]) -> tuple[list[list[Any]], dict[str, str]]:
     """xlwings values in calamine's shape (equally long rows, ``''`` for empty, every number a float: xlwings
     Server sends whole numbers as int), and the error cells by A1."""
-    from xlplan.tables import cell_ref
+    from xlplan.io.tables import cell_ref
 
     width = max((len(r) for r in values), default=0)
     grid: list[list[Any]] = []
@@ -226,8 +226,8 @@ def book_folder(book: "xw.Book") -> Path:
 
 
 def setting(book: "xw.Book", key: str) -> str:
-    """The value of a setting on Val, by its key in :data:`~xlplan.workbook_build.SETTINGS` ('' if empty)."""
-    from xlplan.workbook_build import SETTINGS
+    """The value of a setting on Val, by its key in :data:`~xlplan.books.controller.SETTINGS` ('' if empty)."""
+    from xlplan.books.controller import SETTINGS
 
     (s,) = [s for s in SETTINGS if s.key == key]
     try:
@@ -244,7 +244,7 @@ def setting(book: "xw.Book", key: str) -> str:
 
 def setting_path(book: "xw.Book", key: str) -> Path:
     """A path setting on Val; a relative path is taken from the workbook's folder."""
-    from xlplan.workbook_build import SETTINGS
+    from xlplan.books.controller import SETTINGS
 
     value = setting(book, key)
     if not value:
@@ -337,7 +337,7 @@ class DepartmentContext:
     plan: "Plan"
     plan_path: Path | None  # None: the plan inside the department workbook
     folder: Path | None = None  # where the plan's file sources are looked for
-    plan_note: str = ""  # which plan is used, and why (xlplan.embedded.choose_plan)
+    plan_note: str = ""  # which plan is used, and why (xlplan.books.department.embedded.choose_plan)
 
     @property
     def password(self) -> str | None:
@@ -346,9 +346,9 @@ class DepartmentContext:
 
 @contextmanager
 def department(book: "xw.Book") -> Iterator[DepartmentContext]:
-    from xlplan.deptbook import parse_department_grids
-    from xlplan.embedded import SHEET as EMBEDDED_SHEET
-    from xlplan.workflow import refuse_if_approved
+    from xlplan.actions.workflow import refuse_if_approved
+    from xlplan.books.department.embedded import SHEET as EMBEDDED_SHEET
+    from xlplan.books.department.reader import parse_department_grids
 
     grids = BookGrids(book)
     dbook = parse_department_grids(grids)
@@ -365,8 +365,8 @@ def find_department_plan(book: "xw.Book", dbook: "DepartmentBook",
                          embedded_rows: list[list[Any]] | None = None) -> "PlanChoice":
     """The plan of the open department workbook: ``$XLPLAN_PLAN`` or a plan or controller workbook with
     its Plan-id in the workbook's folder or the folder above, when as new as the plan inside the
-    workbook; else the plan inside it (:func:`xlplan.embedded.choose_plan`)."""
-    from xlplan.embedded import choose_plan
+    workbook; else the plan inside it (:func:`xlplan.books.department.embedded.choose_plan`)."""
+    from xlplan.books.department.embedded import choose_plan
 
     given = os.environ.get(PLAN_ENV)
     path = Path(given).expanduser() if given else None
@@ -382,8 +382,8 @@ def find_department_plan(book: "xw.Book", dbook: "DepartmentBook",
 
 def status_formula_cells(ctx: DepartmentContext) -> frozenset[str]:
     """Status cells that hold the live status formula: as in the file, else as fill makes them."""
-    from xlplan.layout.columns import INDICATORS
-    from xlplan.layout.spec import Formula
+    from xlplan.books.department.columns import INDICATORS
+    from xlplan.books.spec import Formula
 
     sheet = ctx.dbook.sheets.get(INDICATORS)
     if sheet is None:
@@ -400,8 +400,8 @@ def status_formula_cells(ctx: DepartmentContext) -> frozenset[str]:
                 return frozenset(c for c in cells if c and _is_formula(ws[c].value))
         finally:
             wb.close()
-    from xlplan.layout.department import department_workbook
-    from xlplan.periods import parse_period
+    from xlplan.books.department.layout import department_workbook
+    from xlplan.core.periods import parse_period
 
     dep = ctx.plan.department(ctx.dbook.department_id or "")
     spec = department_workbook(ctx.plan, dep, parse_period(ctx.dbook.period or ""), "")  # type: ignore[arg-type]
@@ -416,7 +416,7 @@ def _is_formula(value: Any) -> bool:
 
 def flag_report(ctx: DepartmentContext) -> tuple["FlagReport", frozenset[str]]:
     """The library's flag report of the open workbook, and its status cells holding formulas."""
-    from xlplan.flag import flag_book
+    from xlplan.actions.flag import flag_book
 
     formula_cells = status_formula_cells(ctx)
     return flag_book(ctx.plan, ctx.dbook, formula_cells), formula_cells
@@ -424,7 +424,7 @@ def flag_report(ctx: DepartmentContext) -> tuple["FlagReport", frozenset[str]]:
 
 def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[str]) -> list[Write]:
     """Status words (where no formula gives them), numbers typed as text, and the flag list."""
-    from xlplan.layout.spec import SECTION_FILL
+    from xlplan.books.spec import SECTION_FILL
 
     out: list[Write] = []
     for r in report.rows:
@@ -439,7 +439,7 @@ def flag_writes(book: "xw.Book", report: "FlagReport", formula_cells: frozenset[
     area = flags_area(book)
     if area is None:
         return out
-    from xlplan.flag import FLAG_LIST_HEADERS, flag_list_rows
+    from xlplan.actions.flag import FLAG_LIST_HEADERS, flag_list_rows
 
     sheet, first, col = area
     rows = [list(r) for r in flag_list_rows(report)]
@@ -473,7 +473,7 @@ def _severity_by_row(report: "FlagReport") -> dict[tuple[Any, Any], str]:
 
 def flags_area(book: "xw.Book") -> tuple[str, int, int] | None:
     """(sheet, first row, first column) of the flag list, by its workbook name."""
-    from xlplan.layout.department import FLAGS_AREA
+    from xlplan.books.department.layout import FLAGS_AREA
 
     try:
         rng = book.names[FLAGS_AREA].refers_to_range
@@ -492,7 +492,7 @@ def _last_used_row(sheet: "xw.Sheet", first: int, col: int, width: int) -> int:
 
 
 def _a1(r0: int, c0: int, r1: int, c1: int) -> str:
-    from xlplan.cells import column_letter
+    from xlplan.core.cells import column_letter
 
     first = f"{column_letter(c0)}{r0}"
     return first if (r0, c0) == (r1, c1) else f"{first}:{column_letter(c1)}{r1}"
@@ -532,7 +532,7 @@ def flag() -> None:
 @button("Kontrollera och lämna in")
 def submit() -> None:
     """Check the department workbook; mark it 'klar för granskning' only when nothing blocks."""
-    from xlplan.layout.columns import OVERVIEW, SUBMISSION_ROW_ID
+    from xlplan.books.department.columns import OVERVIEW, SUBMISSION_ROW_ID
 
     book = caller()
     with department(book) as ctx:
@@ -565,8 +565,8 @@ def submit() -> None:
 
 def history_writes(book: "xw.Book", dbook: "DepartmentBook", state: str, comment: str | None = None) -> list[Write]:
     """The new row of the department workbook's state history (sheet _xlplan), by whoever runs Excel."""
-    from xlplan.layout.columns import META
-    from xlplan.workflow import Event, current_user, event_row, now
+    from xlplan.actions.workflow import Event, current_user, event_row, now
+    from xlplan.books.department.columns import META
 
     row = len(sheet_values(book.sheets[META])) + 1
     event = Event(now(), current_user(), state, comment)
@@ -597,8 +597,8 @@ PULL_FRESH_SECONDS = 600.0  # Hämta värden reuses Kolada's answer from the las
 
 
 def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
-    """The library's pull decisions for the open workbook (:func:`xlplan.pull.decide_pull`; nothing is written)."""
-    from xlplan.pull import PullResult, decide_pull, make_client
+    """The library's pull decisions for the open workbook (:func:`xlplan.actions.pull.decide_pull`; nothing is written)."""
+    from xlplan.actions.pull import PullResult, decide_pull, make_client
 
     on_val = controller_setting(ctx.plan_path, "kolada_url") if ctx.plan_path else ""
     url = os.environ.get(KOLADA_ENV) or on_val or None
@@ -610,8 +610,8 @@ def pull_changes(ctx: DepartmentContext) -> tuple["PullResult", str]:
 
 def _save_comparisons(ctx: DepartmentContext, result: "PullResult") -> None:
     """Kolada's comparison rows go beside the workbook, as ``xlplan pull`` saves them (Jämförelser)."""
-    from xlplan.comparisons import COMPARISONS_FILE, save_comparisons
-    from xlplan.periods import parse_period
+    from xlplan.actions.comparisons import COMPARISONS_FILE, save_comparisons
+    from xlplan.core.periods import parse_period
 
     path = book_path(ctx.book)
     if result.comparisons and path is not None:
@@ -649,7 +649,7 @@ def controller_setting(path: Path, key: str) -> str:
         return ""
     from openpyxl import load_workbook
 
-    from xlplan.workbook_build import SETTINGS
+    from xlplan.books.controller import SETTINGS
 
     (s,) = [s for s in SETTINGS if s.key == key]
     try:
@@ -673,8 +673,8 @@ def controller_setting(path: Path, key: str) -> str:
 
 def controller_plan(book: "xw.Book") -> "Plan":
     """The plan on the open controller workbook's plan sheets, read as grids (no copy of the book)."""
-    from xlplan.errors import PlanInvalid
-    from xlplan.planio import plan_from_grids
+    from xlplan.books.plan import plan_from_grids
+    from xlplan.core.errors import PlanInvalid
 
     grids = BookGrids(book)
     plan, problems = plan_from_grids(grids.sheet_names, grids.rows, grids.path.name)
@@ -693,7 +693,7 @@ def _period(book: "xw.Book") -> str:
 @button("Skapa avdelningsfiler")
 def fill() -> None:
     """One follow-up workbook (.xlsm, with this ribbon) per department, new or refilled."""
-    from xlplan.fill import fill as fill_books
+    from xlplan.actions.fill import fill as fill_books
 
     book = caller()
     period = _period(book)
@@ -712,7 +712,7 @@ def fill() -> None:
 @button("Sammanställ")
 def consolidate() -> None:
     """The department workbooks in the folder on Val → the committee workbook named on Val."""
-    from xlplan.consolidate import consolidate as consolidate_folder
+    from xlplan.actions.consolidate import consolidate as consolidate_folder
 
     book = caller()
     period = _period(book)
@@ -749,7 +749,7 @@ def export() -> None:
 @button("Godkänn")
 def approve() -> None:
     """The controller approves the submitted department file for Avdelning and Period on Val."""
-    from xlplan.workflow import approve_file
+    from xlplan.actions.workflow import approve_file
 
     book = caller()
     result = approve_file(review_target(book, "Godkänn"))
@@ -759,7 +759,7 @@ def approve() -> None:
 @button("Skicka tillbaka")
 def send_back() -> None:
     """The controller returns the department file for Avdelning and Period on Val, with the comment on Val."""
-    from xlplan.workflow import return_file
+    from xlplan.actions.workflow import return_file
 
     book = caller()
     path = review_target(book, "Skicka tillbaka")
@@ -773,8 +773,8 @@ def send_back() -> None:
 
 def review_target(book: "xw.Book", action: str) -> Path:
     """The department file the controller reviews: Avdelning and Period on Val, in the folder to consolidate."""
-    from xlplan.layout.columns import META
-    from xlplan.workflow import find_department_file
+    from xlplan.actions.workflow import find_department_file
+    from xlplan.books.department.columns import META
 
     if META in [s.name for s in book.sheets]:
         raise BadInput(f"{action} görs av nämndens controller i nämndens arbetsbok ({CONTROLLER_WORKBOOK}), inte i en "
@@ -787,10 +787,10 @@ def review_target(book: "xw.Book", action: str) -> Path:
 
 @button("Användarguide")
 def guide() -> None:
-    """Open the user guide (:func:`xlplan.guide.find_guide`); say where to set it when there is none."""
+    """Open the user guide (:func:`xlplan.export.guide.find_guide`); say where to set it when there is none."""
     import webbrowser
 
-    from xlplan.naming import GUIDE_PDF
+    from xlplan.core.naming import GUIDE_PDF
 
     book = caller()
     target = guide_target(book)
@@ -807,7 +807,7 @@ def guide() -> None:
 def guide_target(book: "xw.Book") -> str | None:
     """What the guide button opens for *book*: the path or address on Val, the PDF beside the workbook,
     or the guide shipped with xlplan (a department file saved alone has only the last)."""
-    from xlplan.guide import find_guide
+    from xlplan.export.guide import find_guide
 
     try:
         configured = setting(book, "guide")
@@ -841,7 +841,7 @@ def about_lines(book: "xw.Book") -> list[str]:
         lines.append(f"Avdelningsfil: {meta.get('department_name', '?')} ({meta.get('department_id', '?')}), "
                      f"period {meta.get('period', '?')}")
         lines.append(f"Plan: {meta.get('plan_id', '?')}, version {meta.get('plan_version', '?')}")
-        from xlplan.workflow import last_event
+        from xlplan.actions.workflow import last_event
 
         last = last_event(meta)
         if last is not None:
@@ -853,13 +853,13 @@ def about_lines(book: "xw.Book") -> list[str]:
 
 
 def _metadata(sheet: "xw.Sheet") -> dict[str, str]:
-    from xlplan.deptbook import read_meta
+    from xlplan.books.department.reader import read_meta
 
     return read_meta(sheet_values(sheet))[0]
 
 
 def _plan_lines(book: "xw.Book") -> list[str]:
-    from xlplan.errors import PlanInvalid
+    from xlplan.core.errors import PlanInvalid
 
     try:
         plan = controller_plan(book)

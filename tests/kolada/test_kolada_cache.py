@@ -10,7 +10,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from xlplan.errors import KoladaUnavailable
+from xlplan.core.errors import KoladaUnavailable
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
 from xlplan.kolada.cache import default_cache_folder, page_key
 

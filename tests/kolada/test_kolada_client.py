@@ -9,7 +9,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from xlplan.errors import BadInput, KoladaUnavailable
+from xlplan.core.errors import BadInput, KoladaUnavailable
 from xlplan.kolada import KoladaClient, KoladaStandin
 from xlplan.kolada.client import DEFAULT_BASE_URL, ENV_BASE_URL, resolve_base_url
 from xlplan.kolada.standin_data import STANDIN_GROUP_ID

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from xlplan.errors import BadInput, KoladaUnavailable
+from xlplan.core.errors import BadInput, KoladaUnavailable
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
 from xlplan.kolada.cache import CacheUnavailable
 from xlplan.kolada.client import DEFAULT_DEADLINE, ENV_DEADLINE, resolve_deadline

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import httpx
 import pytest
 
-from xlplan.errors import KoladaUnavailable
+from xlplan.core.errors import KoladaUnavailable
 from xlplan.kolada import KoladaClient, KoladaValue, KpiMeta, is_preliminary
 
 BASE = "https://kolada.test/v3"

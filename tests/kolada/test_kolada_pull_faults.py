@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from xlplan.errors import KOLADA_DOWN
-from xlplan.fill import fill
+from xlplan.actions.fill import fill
+from xlplan.actions.pull import pull
+from xlplan.books.plan import write_plan_tables
+from xlplan.core.errors import KOLADA_DOWN
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 from xlplan.kolada.standin_data import STANDIN_GROUP_TITLE
-from xlplan.planio import write_plan_tables
-from xlplan.pull import pull
 
 PERIOD = "2022-helår"
 

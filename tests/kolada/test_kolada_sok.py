@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from xlplan.books.plan import read_plan
 from xlplan.cli import app
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 from xlplan.kolada.parse import parse_kpi
 from xlplan.kolada.sok import kolada_title, search, suggest_ids
 from xlplan.kolada.standin_data import StandinData
-from xlplan.planio import read_plan
 
 runner = CliRunner()
 

@@ -13,7 +13,12 @@ from oletools.olevba import VBA_Parser, decompress_stream
 from xlplan.xlsm.ovba import decrypt
 from xlplan.xlsm.package import build_vba_project
 from xlplan.xlsm.vbaproject import (
-    WORKBOOK_BASE, WORKSHEET_BASE, VbaModule, dir_stream, module_source, project_streams,
+    WORKBOOK_BASE,
+    WORKSHEET_BASE,
+    VbaModule,
+    dir_stream,
+    module_source,
+    project_streams,
 )
 
 MODULES = [

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import xlwings
 from defusedxml import ElementTree as safe_xml
-from openpyxl.chart import BarChart, Reference
 from oletools.olevba import decompress_stream
+from openpyxl.chart import BarChart, Reference
 
-from xlplan.errors import WorkbookUnreadable
+from xlplan.core.errors import WorkbookUnreadable
 from xlplan.xlsm import VbaModule, build_vba_project, default_modules, make_xlsm, read_vba_modules, ribbon_xml
 from xlplan.xlsm.package import stored_sources
 from xlplan.xlsm.sources import ribbon_actions, vba_subs, xlwings_vba_version

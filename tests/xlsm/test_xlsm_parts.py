@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
 from defusedxml import ElementTree as safe_xml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xlplan.xlsm import parts
 

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from xlplan import naming
-from xlplan.errors import ExportFailed
+from xlplan.core import naming
+from xlplan.core.errors import ExportFailed
 
 if TYPE_CHECKING:
-    from xlplan.committee import CommitteeData
+    from xlplan.books.committee import CommitteeData
     from xlplan.export.pdf import PdfRun
 
 __all__ = ["DOCX_NAME", "PDF_NAME", "BILAGA_NAME", "PACK_NAMES", "ExportResult", "export"]
 
-# The board pack's file names (xlplan.naming defines every file name xlplan writes).
+# The board pack's file names (xlplan.core.naming defines every file name xlplan writes).
 DOCX_NAME, PDF_NAME, BILAGA_NAME = naming.REPORT_DOCX, naming.REPORT_PDF, naming.REPORT_BILAGA
 PACK_NAMES = naming.REPORT_FILES
 TMP_PREFIX = naming.EXPORT_TMP_PREFIX
@@ -49,12 +49,12 @@ def export(committee_path: str | os.PathLike[str], out_dir: str | os.PathLike[st
            template: str | os.PathLike[str] | None = None) -> ExportResult:
     """Write the board pack for the committee workbook *committee_path* into *out_dir*.
 
-    Raises :class:`~xlplan.errors.WorkbookRefused` / ``WorkbookUnreadable`` for a
+    Raises :class:`~xlplan.core.errors.WorkbookRefused` / ``WorkbookUnreadable`` for a
     file that is not an xlplan committee workbook and :class:`ExportFailed` when
     the template is missing, a pack file is open, or a part cannot be written;
     *out_dir* then holds the pack it held before.
     """
-    from xlplan.committee import complete_goals, read_committee_workbook  # here: matplotlib, docx are slow
+    from xlplan.books.committee import complete_goals, read_committee_workbook  # here: matplotlib, docx are slow
 
     data = complete_goals(read_committee_workbook(committee_path))
     template_path = _template(template)
@@ -94,7 +94,7 @@ def _template(template: str | os.PathLike[str] | None) -> Path | None:
 
 
 def _build_all(data: CommitteeData, folder: Path, template: Path | None) -> tuple[list[Path], list[str]]:
-    from xlplan.export.bilaga import write_bilaga
+    from xlplan.books.bilaga import write_bilaga
     from xlplan.export.charts import report_charts
     from xlplan.export.docx_report import build_report
 
@@ -121,7 +121,7 @@ def _failed(reason: str) -> str:
 
 def _start_pdf(docx: Path, target: Path) -> tuple[PdfRun | None, list[str]]:
     from xlplan.export.pdf import PdfRun, soffice_available
-    from xlplan.lo import LibreOfficeFailed
+    from xlplan.io.lo import LibreOfficeFailed
 
     if not soffice_available():
         return None, [f"LibreOffice (soffice) saknas: {PDF_NAME} skapades inte; {DOCX_NAME} och "
@@ -136,7 +136,7 @@ def _finish_pdf(run: PdfRun | None, docx: Path, headings: list[str], target: Pat
     """Wait for the PDF; its contents' page numbers are written into the docx."""
     from xlplan.export.docx_report import set_toc_pages
     from xlplan.export.pdf import toc_pages
-    from xlplan.lo import LibreOfficeFailed
+    from xlplan.io.lo import LibreOfficeFailed
 
     if run is None:
         return None, []

@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from xlplan.committee import (
+from xlplan.books.committee import (
     FULFILLED,
     MANUAL,
     NOT_FULFILLED,
@@ -34,9 +34,9 @@ from xlplan.committee import (
     GoalSummary,
     IndicatorLine,
 )
-from xlplan.model import series_gender
-from xlplan.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
-from xlplan.status import Status
+from xlplan.core.model import series_gender
+from xlplan.core.numbers import NUMBER_PATTERN, display_decimals, format_number, number_from_match
+from xlplan.core.status import Status
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -57,7 +57,7 @@ STATUS_HATCH: dict[str, str] = {
     FULFILLED: "", PARTLY: "///", NOT_FULFILLED: "xxx", OUTCOME_MISSING: "...", TARGET_MISSING: "---",
     MANUAL: "\\\\\\", REPORTED: "+++",
 }
-# (face colour, hatch) per status; the colour is the status's own (xlplan.status).
+# (face colour, hatch) per status; the colour is the status's own (xlplan.core.status).
 STATUS_STYLE: dict[str, tuple[str, str]] = {
     s.label: (s.colours.hex(), STATUS_HATCH[s.label]) for s in Status}
 # Comparison series: (colour, marker, line style, line width, hatch).
@@ -507,7 +507,7 @@ def economy_chart(data: CommitteeData, path: Path) -> Chart | None:
 
     Drawn as net cost (costs minus income, positive), the way a committee speaks of it; the forecast bar
     is hatched so the pair reads in grey-scale print too."""
-    from xlplan.committee import department_totals
+    from xlplan.books.committee import department_totals
 
     deps = [d for d in department_totals(data.economy) if d.forecast is not None and d.budget is not None]
     if not deps:

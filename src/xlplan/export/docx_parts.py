@@ -16,7 +16,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from xlplan.status import SEVERITY_COLOURS
+from xlplan.core.status import SEVERITY_COLOURS
 
 if TYPE_CHECKING:
     from docx.oxml.styles import CT_Style

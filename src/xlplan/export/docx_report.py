@@ -36,7 +36,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from xlplan.committee import (
+from xlplan.books.committee import (
     FULFILLED,
     NOT_FULFILLED,
     OUTCOME_MISSING,
@@ -55,7 +55,8 @@ from xlplan.committee import (
     is_frame_investment,
     is_frame_line,
 )
-from xlplan.errors import ExportFailed
+from xlplan.core.errors import ExportFailed
+from xlplan.core.targets import parse_target
 from xlplan.export import docx_parts as parts
 from xlplan.export.charts import (
     Chart,
@@ -68,7 +69,6 @@ from xlplan.export.charts import (
     text_numbers,
 )
 from xlplan.export.make_template import template_bytes
-from xlplan.targets import parse_target
 
 TEXT_WIDTH_CM = 16.0
 HEADING_STYLES = ("Heading 1", "Heading 2")

@@ -29,8 +29,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.shared import Cm, Pt, RGBColor
 
-from xlplan.atomic import atomic_path
 from xlplan.export.docx_parts import CUSTOM_STYLES, add_field, ensure_styles, set_language
+from xlplan.io.atomic import atomic_path
 
 FONT = "Arial"
 ACCENT = RGBColor(0x1F, 0x38, 0x64)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from xlplan import lo
+from xlplan.io import lo
 
 __all__ = ["soffice_available", "PdfRun", "export_pdf", "toc_pages"]
 
@@ -105,7 +105,7 @@ def soffice_available() -> bool:
 
 
 def _write_profile(root: Path, macro: str) -> str:
-    uri = lo._profile(root)  # the converter's profile (recalculation settings), shared with xlplan.lo
+    uri = lo._profile(root)  # the converter's profile (recalculation settings), shared with xlplan.io.lo
     user = root / "user"
     xcu = user / "registrymodifications.xcu"
     xcu.write_text(xcu.read_text(encoding="utf-8").replace("</oor:items>", _INSTALLED), encoding="utf-8")
@@ -156,7 +156,7 @@ class PdfRun:
     def result(self) -> list[str]:
         """Wait for the PDF; returns the contents' lines ("heading<TAB>page") as LibreOffice laid them out.
 
-        Raises :class:`xlplan.lo.LibreOfficeFailed` (reason in Swedish) when no PDF is made in time.
+        Raises :class:`xlplan.io.lo.LibreOfficeFailed` (reason in Swedish) when no PDF is made in time.
         """
         try:
             remaining = max(self.timeout - (time.monotonic() - self.started), 0.1)

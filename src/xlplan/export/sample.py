@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from xlplan.codes import Code
-from xlplan.committee import (
+from xlplan.books.committee import (
     FULFILLED,
     MANUAL,
     NOT_FULFILLED,
@@ -30,7 +29,8 @@ from xlplan.committee import (
     Submission,
     goal_status_counts,
 )
-from xlplan.errors import Problem
+from xlplan.core.codes import Code
+from xlplan.core.errors import Problem
 
 GOALS = {
     "M1": ("En trygg och meningsfull vardag", "Brukarnas nöjdhet med vård och omsorg ska öka."),

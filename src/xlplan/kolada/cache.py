@@ -15,7 +15,7 @@ full URL, without ``"request"``) are still read when the caller gives the URL
 
 Folder: the ``folder`` argument, else ``$XLPLAN_CACHE_DIR/kolada``, else
 ``~/.cache/xlplan/kolada``.  A folder that is a file or cannot be written
-raises :class:`CacheUnavailable` (a :class:`~xlplan.errors.KoladaUnavailable`
+raises :class:`CacheUnavailable` (a :class:`~xlplan.core.errors.KoladaUnavailable`
 with a Swedish message); the client then goes on without writing the cache.
 """
 
@@ -29,8 +29,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from xlplan.atomic import write_bytes_atomic
-from xlplan.errors import KoladaUnavailable
+from xlplan.core.errors import KoladaUnavailable
+from xlplan.io.atomic import write_bytes_atomic
 from xlplan.kolada.parse import loads_strict
 
 ENV_CACHE_DIR = "XLPLAN_CACHE_DIR"

@@ -57,7 +57,7 @@ Bounds (nothing waits or grows without limit):
   (``1e999``) make the whole response a source error; they never reach a value,
   the cache or a workbook.
 
-Every failure is a :class:`~xlplan.errors.KoladaUnavailable` with a Swedish
+Every failure is a :class:`~xlplan.core.errors.KoladaUnavailable` with a Swedish
 message naming the URL, raised ``from`` the httpx/JSON error.
 
 ``progress`` (optional ``Callable[[str], None]``) gets a Swedish line before
@@ -99,7 +99,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlencode
 
-from xlplan.errors import BadInput, KoladaUnavailable
+from xlplan.core.errors import BadInput, KoladaUnavailable
 from xlplan.kolada.cache import CacheEntry, CacheUnavailable, KoladaCache, page_key
 from xlplan.kolada.models import (
     FetchResult,

@@ -2,7 +2,7 @@
 
 Every function raises :class:`ShapeError` (with a short Swedish detail) when
 the JSON does not have the documented v3 shape; the client turns it into a
-:class:`~xlplan.errors.KoladaUnavailable` naming the URL.
+:class:`~xlplan.core.errors.KoladaUnavailable` naming the URL.
 """
 
 from __future__ import annotations

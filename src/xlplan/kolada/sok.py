@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xlplan.core.model import Indicator, Plan
 from xlplan.kolada.models import KpiMeta
-from xlplan.model import Indicator, Plan
 
 KPI_ID_RE = re.compile(r"^[NU]\d{5}$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -227,7 +227,7 @@ def load_catalogue(
 ) -> tuple[list[KpiMeta] | None, list[str]]:
     """The catalogue (cached, else from Kolada) and Swedish notes; ``None`` and a
     note when neither the cache nor Kolada has it.  Never raises for Kolada."""
-    from xlplan.errors import KoladaUnavailable
+    from xlplan.core.errors import KoladaUnavailable
     from xlplan.kolada.cache import KoladaCache
     from xlplan.kolada.client import KoladaClient
 

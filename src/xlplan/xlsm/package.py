@@ -27,8 +27,8 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 
-from xlplan.atomic import write_bytes_atomic
-from xlplan.errors import WorkbookUnreadable
+from xlplan.core.errors import WorkbookUnreadable
+from xlplan.io.atomic import write_bytes_atomic
 from xlplan.xlsm import parts
 from xlplan.xlsm.cfb import write_compound_file
 from xlplan.xlsm.sources import default_modules, missing_actions, ribbon_xml

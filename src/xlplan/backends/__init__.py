@@ -1,5 +1,0 @@
-"""Writers of a :class:`~xlplan.layout.spec.WorkbookSpec`.
-
-``openpyxl_backend`` writes a new file; an xlwings backend writes the same
-description into an open workbook.
-"""
