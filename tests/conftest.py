@@ -70,6 +70,18 @@ def tiny_tables() -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture
+def local_export_tables(tiny_tables: dict[str, Any]) -> dict[str, Any]:
+    """The tiny plan without Kolada: I3 (every department) is pulled from the local export ``sjuk.csv``
+    beside the plan (columns Enhet, Period, Värde)."""
+    t = tiny_tables
+    t["Indikatorer"][0].pop("Kolada-id")  # no Kolada here: pull reads a local export
+    t["Indikatorer"][2]["Avdelningar"] = "alla"
+    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "sjuk.csv", "Värdekolumn": "Värde",
+                       "Nyckelkolumner": "Enhet={avdelning}; Period={period}"}]
+    return t
+
+
+@pytest.fixture
 def write_tables(tmp_path: Path) -> Callable[..., Path]:
     def _write(tables: dict[str, list[dict[str, Any]]], name: str = "plan.xlsx") -> Path:
         path = tmp_path / name

@@ -46,14 +46,10 @@ def _umask_and_logs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def tables(tiny_tables: dict[str, Any]) -> dict[str, Any]:
-    t = copy.deepcopy(tiny_tables)
+def tables(local_export_tables: dict[str, Any]) -> dict[str, Any]:
+    t = local_export_tables
     t["Avdelningar"] += [{"Avdelnings-id": "HEM", "Avdelning": "Hemtjänst"},
                          {"Avdelnings-id": "BEM", "Avdelning": "Bemanning"}]
-    t["Indikatorer"][0].pop("Kolada-id")  # no Kolada here: pull reads a local export
-    t["Indikatorer"][2]["Avdelningar"] = "alla"
-    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "sjuk.csv", "Värdekolumn": "Värde",
-                       "Nyckelkolumner": "Enhet={avdelning}; Period={period}"}]
     return t
 
 

@@ -37,13 +37,8 @@ TYPED = "I|I2|Äldre"
 
 
 @pytest.fixture
-def tables(tiny_tables: dict[str, Any]) -> dict[str, Any]:
-    t = copy.deepcopy(tiny_tables)
-    t["Indikatorer"][0].pop("Kolada-id")  # no Kolada here: pull reads a local export
-    t["Indikatorer"][2]["Avdelningar"] = "alla"
-    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "sjuk.csv", "Värdekolumn": "Värde",
-                       "Nyckelkolumner": "Enhet={avdelning}; Period={period}"}]
-    return t
+def tables(local_export_tables: dict[str, Any]) -> dict[str, Any]:
+    return local_export_tables
 
 
 @pytest.fixture
