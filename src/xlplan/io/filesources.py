@@ -196,9 +196,10 @@ def _sheet_name(names: list[str], wanted: str | None) -> str | None:
 # ---------------------------------------------------------------- matching
 
 
-def substitute(template: str, department: Department, period: Period) -> str:
-    """Replace ``{avdelning}``, ``{avdelningsnamn}``, ``{period}`` and ``{år}``; unknown names stay."""
-    values = {"avdelning": department.id, "avdelningsnamn": department.name,
+def substitute(template: str, department: Department | None, period: Period) -> str:
+    """Replace ``{avdelning}``, ``{avdelningsnamn}`` (empty without a *department*), ``{period}`` and ``{år}``;
+    unknown names stay."""
+    values = {"avdelning": department.id if department else "", "avdelningsnamn": department.name if department else "",
               "period": str(period), "år": str(period.year), "ar": str(period.year)}
 
     def repl(m: re.Match[str]) -> str:
@@ -255,7 +256,7 @@ def read_file_values(
         deps = [d for d in wanted if indicator.reported_by(d.id)]
         if not deps:
             continue
-        files = _matching_files(plan_dir, source.pattern)
+        files = matching_files(plan_dir, source.pattern)
         if not files:
             problems.append(Problem(Code.FIL_SAKNAS, f"Ingen fil matchar mönstret '{source.pattern}' "
                                     f"(Filkällor, indikator {source.indicator_id}); inga värden lästes därifrån.",
@@ -274,7 +275,8 @@ def read_file_values(
     return values, list(dict.fromkeys(problems))
 
 
-def _matching_files(plan_dir: Path, pattern: str) -> list[Path]:
+def matching_files(plan_dir: Path, pattern: str) -> list[Path]:
+    """The files *pattern* (a glob, relative to *plan_dir* or absolute) names; Excel's lock files left out."""
     pattern = pattern.strip().replace("\\", "/")
     if Path(pattern).is_absolute():
         base, rel = Path(Path(pattern).anchor), str(Path(pattern).relative_to(Path(pattern).anchor))
@@ -309,8 +311,8 @@ def _value_for(source: FileSource, indicator: Indicator, tables: Sequence[FileTa
             return _Hit(None, located)
         value_col, key_cols = located
         for number, record in table.rows:
-            if all(cells_match(_at(record, c), want) for c, (_, want) in zip(key_cols, keys)):
-                found.append((table, number, _at(record, value_col)))
+            if all(cells_match(cell_at(record, c), want) for c, (_, want) in zip(key_cols, keys)):
+                found.append((table, number, cell_at(record, value_col)))
     where = "; ".join(f"{c}={v}" for c, v in keys) or "(inga nyckelkolumner)"
     if not found:
         files = ", ".join(t.path.name for t in tables)
@@ -344,13 +346,14 @@ def _columns(table: FileTable, source: FileSource,
     return value_col, key_cols
 
 
-def _at(record: list[Any], index: int) -> Any:
-    return record[index] if 0 <= index < len(record) else None
+def cell_at(record: list[Any], index: int | None) -> Any:
+    """The cell at *index* of a record, None when the record is shorter or there is no such column."""
+    return record[index] if index is not None and 0 <= index < len(record) else None
 
 
 def _parsed(source: FileSource, indicator: Indicator, table: FileTable, number: int, raw: Any,
             dep: Department, plan_dir: Path) -> _Hit:
-    shown = _relative(table.path, plan_dir)
+    shown = relative_name(table.path, plan_dir)
     text = "" if raw is None else str(raw).strip()
     if is_no_value(raw if not isinstance(raw, str) else text):
         return _Hit(None, Problem(Code.VARDE_SAKNAS, f"Rad {number}, kolumn '{source.value_column}': värde saknas "
@@ -367,7 +370,8 @@ def _parsed(source: FileSource, indicator: Indicator, table: FileTable, number: 
                           table.sheet, modified))
 
 
-def _relative(path: Path, base: Path) -> str:
+def relative_name(path: Path, base: Path) -> str:
+    """*path* as shown to users: relative to *base* where it lies below it."""
     try:
         return path.resolve().relative_to(base.resolve()).as_posix()
     except ValueError:

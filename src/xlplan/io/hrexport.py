@@ -45,10 +45,10 @@ from typing import Any
 
 from xlplan.core.codes import Code
 from xlplan.core.errors import Problem, WorkbookUnreadable
-from xlplan.core.model import COMMITTEE_ID, Department, HrSource, PersonnelTarget, Plan
+from xlplan.core.model import COMMITTEE_ID, HrSource, PersonnelTarget, Plan
 from xlplan.core.numbers import is_no_value, normalise_space, parse_number
 from xlplan.core.periods import Period
-from xlplan.io.filesources import FileTable, _matching_files, cells_match, read_table, substitute
+from xlplan.io.filesources import FileTable, cell_at, cells_match, matching_files, read_table, relative_name, substitute
 
 __all__ = ["HrValue", "read_hr_values", "hr_source", "plan_personnel_pull", "period_matches"]
 
@@ -163,10 +163,6 @@ def _columns(table: FileTable, source: HrSource) -> _Columns | Problem:
                     found["hours"], found["headcount"])
 
 
-def _at(record: list[Any], index: int | None) -> Any:
-    return record[index] if index is not None and 0 <= index < len(record) else None
-
-
 def _rows_text(rows: Sequence[int]) -> str:
     shown = ", ".join(str(r) for r in rows[:8])
     return ("rad " if len(rows) == 1 else "raderna ") + shown + (f" … ({len(rows)} rader)" if len(rows) > 8 else "")
@@ -176,22 +172,14 @@ def _them(rows: Sequence[int]) -> str:
     return "raden" if len(rows) == 1 else "raderna"
 
 
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def read_hr_values(plan: Plan, plan_dir: Path, period: Period) -> tuple[list[HrValue], list[Problem]]:
     """Every key figure value the plan's HR exports give for *period*, and every problem (Swedish)."""
     values: list[HrValue] = []
     problems: list[Problem] = []
     deps, measures = _departments(plan), _measures(plan)
-    placeholder = Department("", "")
     for source in plan.hr_sources:
-        pattern = substitute(source.pattern, placeholder, period)
-        files = _matching_files(plan_dir, pattern)
+        pattern = substitute(source.pattern, None, period)
+        files = matching_files(plan_dir, pattern)
         if not files:
             problems.append(Problem(Code.HR_FIL_SAKNAS, f"Ingen fil matchar mönstret '{pattern}' (Personalkällor); inga "
                                     "personalnyckeltal lästes därifrån.", pattern, "Personalkällor",
@@ -204,7 +192,7 @@ def read_hr_values(plan: Plan, plan_dir: Path, period: Period) -> tuple[list[HrV
                 problems.append(Problem(Code.FIL_OLASLIG, f"HR-exporten kan inte läsas: {exc.reason}.", path.name,
                                         source.sheet, severity="varning", action="filen hoppades över"))
                 continue
-            got, found = _read_table(plan, table, source, period, deps, measures, _relative(path, plan_dir))
+            got, found = _read_table(plan, table, source, period, deps, measures, relative_name(path, plan_dir))
             values += got
             problems += found
     return _distinct(values, problems)
@@ -224,10 +212,10 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
     in_period = 0
     modified = dt.datetime.fromtimestamp(table.path.stat().st_mtime, dt.UTC).replace(microsecond=0)
     for number, record in table.rows:
-        if cols.period is not None and not period_matches(_at(record, cols.period), period):
+        if cols.period is not None and not period_matches(cell_at(record, cols.period), period):
             continue
         in_period += 1
-        dep_cell, measure_cell = _at(record, cols.department), _at(record, cols.measure)
+        dep_cell, measure_cell = cell_at(record, cols.department), cell_at(record, cols.measure)
         dep, figure = _department_id(plan, deps, dep_cell), measures.get(_key(measure_cell))
         if dep is None:
             unknown_deps[normalise_space(str(dep_cell or ""))].append(number)
@@ -235,7 +223,7 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
             unknown_measures[normalise_space(str(measure_cell or ""))].append(number)
         if dep is None or figure is None:
             continue
-        raw = _at(record, cols.value)
+        raw = cell_at(record, cols.value)
         text = "" if raw is None else str(raw).strip()
         if is_no_value(raw if not isinstance(raw, str) else text):
             problems.append(Problem(Code.VARDE_SAKNAS, f"Rad {number}, kolumn '{header[cols.value]}': värde saknas för "
@@ -273,7 +261,7 @@ def _read_table(plan: Plan, table: FileTable, source: HrSource, period: Period, 
 
 def _weight(record: list[Any], index: int | None, header: list[str], number: int, name: str, table: FileTable,
             problems: list[Problem]) -> float | None:
-    raw = _at(record, index)
+    raw = cell_at(record, index)
     if index is None or raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     value = parse_number(raw)

@@ -284,11 +284,11 @@ def _columns(headers: list[str], ledger: LedgerSettings, path: Path) -> dict[str
 
 def ledger_files(plan: Plan, folder: Path, period: Period) -> list[Path]:
     """The export files the plan's *Huvudbok fil* names (``{år}`` is the period's year), in *folder*."""
-    from xlplan.io.filesources import _matching_files
+    from xlplan.io.filesources import matching_files
 
     ledger = plan.settings.ledger
     if ledger is None:
         return []
     pattern = ledger.file.replace("{år}", str(period.year)).replace("{period}", period.ascii)
-    return [p for p in _matching_files(Path(folder), pattern) if p.suffix.casefold() in (".csv", ".txt", ".xlsx",
+    return [p for p in matching_files(Path(folder), pattern) if p.suffix.casefold() in (".csv", ".txt", ".xlsx",
                                                                                          ".xlsm", ".tsv")]
