@@ -17,6 +17,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Literal
 
+from xlplan.core import words
+
 __all__ = ["Code", "Severity", "SEVERITY_WORDS", "markdown_table"]
 
 Severity = Literal["fel", "varning", "info"]
@@ -66,9 +68,9 @@ class Code(str, Enum):
                        "Beskriv orsaken och åtgärderna i Kommentar och Åtgärder.")
     MAL_DELVIS_UPPFYLLT = ("mal_delvis_uppfyllt", "varning", "Målet delvis uppfyllt",
                            "Beskriv läget och åtgärderna i Kommentar och Åtgärder.")
-    MALVARDE_SAKNAS = ("malvarde_saknas", "varning", "Målvärde saknas",
+    MALVARDE_SAKNAS = ("malvarde_saknas", "varning", words.MALVARDE_SAKNAS,
                        "Be nämndens controller lägga in målvärdet för året i planen.")
-    UTFALL_SAKNAS = ("utfall_saknas", "varning", "Utfall saknas",
+    UTFALL_SAKNAS = ("utfall_saknas", "varning", words.UTFALL_SAKNAS,
                      "Skriv utfallet i kolumnen Utfall, eller hämta det med Hämta utfall.")
     BEDOMNING_SAKNAS = ("bedomning_saknas", "varning", "Egen bedömning saknas",
                         "Välj Uppfyllt, Delvis uppfyllt eller Ej uppfyllt i kolumnen Egen bedömning.")

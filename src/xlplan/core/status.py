@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, NamedTuple, TypeVar
 
+from xlplan.core import words
 from xlplan.core.targets import Op, Polarity, SeriesTarget, SeriesValues, Target
 
 __all__ = [
@@ -99,13 +100,13 @@ class Status(str, Enum):
 
 
 _LABELS = {
-    Status.UPPFYLLT: "Uppfyllt",
-    Status.DELVIS: "Delvis uppfyllt",
-    Status.EJ: "Ej uppfyllt",
-    Status.UTFALL_SAKNAS: "Utfall saknas",
-    Status.MALVARDE_SAKNAS: "Målvärde saknas",
-    Status.MANUELL: "Bedöms manuellt",
-    Status.REDOVISAS: "Redovisas",
+    Status.UPPFYLLT: words.UPPFYLLT,
+    Status.DELVIS: words.DELVIS,
+    Status.EJ: words.EJ,
+    Status.UTFALL_SAKNAS: words.UTFALL_SAKNAS,
+    Status.MALVARDE_SAKNAS: words.MALVARDE_SAKNAS,
+    Status.MANUELL: words.MANUELL,
+    Status.REDOVISAS: words.REDOVISAS,
 }
 
 
