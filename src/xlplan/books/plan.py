@@ -36,7 +36,17 @@ from xlplan.core.model import (
 )
 from xlplan.core.numbers import format_number, is_percent_format, parse_number
 from xlplan.core.periods import PERIOD_HINT, period_kinds
-from xlplan.io.tables import Row, cell_ref, norm_header, number_formats, open_workbook, read_sheet_rows, table
+from xlplan.io.tables import (
+    Row,
+    cell_number_formats,
+    cell_ref,
+    norm_header,
+    open_workbook,
+    read_package,
+    read_sheet_rows,
+    sheet_xml,
+    table,
+)
 
 SHEETS = ("Inställningar", "Avdelningar", "Mål", "Indikatorer", "Aktiviteter", "Ekonomi",
           "Personal", "Internkontroll", "Filkällor", "Frågor", "Personalkällor", "Kontoplan")
@@ -568,14 +578,16 @@ def _refs(items: Iterable[Any], key: Callable[[Any], Iterable[str | None]], know
 def plan_from_workbook(path: Path) -> tuple[Plan | None, list[Problem]]:
     """Read and validate; return the plan (None when it has errors) and every problem found."""
     path = Path(path)
-    wb = open_workbook(path)
+    package = read_package(path)  # read once: calamine's values and the XML's number formats
+    wb = package.workbook()
     names = {n.strip().casefold(): n for n in wb.sheet_names}
     percent = {names[s.casefold()]: s for s in PERCENT_SHEETS if s.casefold() in names}
 
     def rows_of(sheet: str) -> list[list[Any]]:
         raw = read_sheet_rows(wb, path, sheet)
         if sheet in percent:
-            read_percent_cells(path, sheet, raw)
+            read_percent_cells(raw, lambda cells: cell_number_formats(
+                package.parts, sheet_xml(package.parts).get(sheet, b""), cells))
         return raw
 
     return plan_from_grids(list(wb.sheet_names), rows_of, path.name)
@@ -620,13 +632,15 @@ def plan_from_grids(sheet_names: list[str], rows_of: Callable[[str], list[list[A
 PERCENT_SHEETS = ("Indikatorer", "Personal")  # sheets whose targets and values may be typed as Excel percentages
 
 
-def read_percent_cells(path: Path, sheet_name: str, raw: list[list[Any]]) -> None:
+def read_percent_cells(raw: list[list[Any]], formats: Callable[[set[str]], dict[str, str]]) -> None:
     """Numbers in percent-formatted cells become the text a person sees: a target typed ``98%`` in Excel is
     stored as 0,98 and read as ``98 %``, not as 0,98 (calamine gives no formats; only cells holding a number
-    up to 10 (1 000 %) other than 0 are looked up, and only when there are any)."""
+    up to 10 (1 000 %) other than 0 are looked up in *formats*, and only when there are any)."""
     cells = {cell_ref(r, c): (r, c) for r, row in enumerate(raw) for c, v in enumerate(row)
              if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < abs(v) <= 10}
-    for ref, fmt in number_formats(path, sheet_name, set(cells)).items():
+    if not cells:
+        return
+    for ref, fmt in formats(set(cells)).items():
         if is_percent_format(fmt):
             r, c = cells[ref]
             raw[r][c] = f"{format_number(float(f'{raw[r][c] * 100:.10g}'))} %"

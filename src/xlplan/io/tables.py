@@ -216,18 +216,6 @@ def table(rows: list[list[Any]], sheet: str, header_row: int = 0) -> tuple[dict[
 _PERCENT_BUILTIN = {9: "0%", 10: "0.00%"}  # the built-in number formats that matter to xlplan (percent)
 
 
-def number_formats(path: Path, sheet_name: str, cells: set[str]) -> dict[str, str]:
-    """A1 -> number format code of the given *cells* of a sheet of the file at *path* (cells with the default
-    format are left out). A percent format (``0%``) changes what a number means (0,98 is 98 %)."""
-    if not cells:
-        return {}
-    try:
-        package = read_package(path)
-    except WorkbookUnreadable:
-        return {}
-    return cell_number_formats(package.parts, sheet_xml(package.parts).get(sheet_name, b""), cells)
-
-
 def cell_number_formats(parts: dict[str, bytes], xml: bytes, cells: set[str]) -> dict[str, str]:
     """A1 -> number format code of the given cells (cells with the default format are left out)."""
     styles_xml = parts.get("xl/styles.xml")
