@@ -64,6 +64,21 @@ TINY: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def kolada_2022_tables(tiny: dict[str, Any]) -> dict[str, Any]:
+    """The tiny plan for 2022 (the stand-in's sample data end in 2022), with Kolada ids and a file source."""
+    t = copy.deepcopy(tiny)
+    for s in t["Inställningar"]:
+        if s["Inställning"] == "Planår":
+            s["Värde"] = 2022
+    i1, i2, i3, _ = t["Indikatorer"]
+    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
+    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
+    i3.update({"Målvärde 2022": "7,5 %"})
+    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "exporter/sjuk_*.csv", "Värdekolumn": "Sjukfrånvaro %",
+                       "Nyckelkolumner": "Enhet={avdelningsnamn}; Period={år}"}]
+    return t
+
+
 @pytest.fixture
 def tiny_tables() -> dict[str, list[dict[str, Any]]]:
     return copy.deepcopy(TINY)

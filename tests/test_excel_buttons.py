@@ -13,7 +13,6 @@ applied here as for a macro that unprotected them (``enforce_protection=False``)
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import sys
@@ -25,6 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 import xlplan.excel as excel
+from conftest import kolada_2022_tables
 from xlplan.actions.fill import fill
 from xlplan.actions.flag import FLAG_LIST_HEADERS
 from xlplan.books.controller import SETTINGS, build_workbook, default_out
@@ -230,21 +230,6 @@ def test_department_button_in_a_workbook_that_is_not_one(tmp_path: Path, monkeyp
 # ---------------------------------------------------------------- pull (Kolada stand-in)
 
 
-def kolada_tables(tiny: dict[str, Any]) -> dict[str, Any]:
-    """The tiny plan for 2022 (the stand-in's sample data end in 2022), with Kolada ids and a file source."""
-    t = copy.deepcopy(tiny)
-    for s in t["Inställningar"]:
-        if s["Inställning"] == "Planår":
-            s["Värde"] = 2022
-    i1, i2, i3, _ = t["Indikatorer"]
-    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
-    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
-    i3.update({"Målvärde 2022": "7,5 %"})
-    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "exporter/sjuk_*.csv", "Värdekolumn": "Sjukfrånvaro %",
-                       "Nyckelkolumner": "Enhet={avdelningsnamn}; Period={år}"}]
-    return t
-
-
 SICK = "Enhet;Period;Sjukfrånvaro %\nÄldreomsorg;2022;8,4 %\nFunktionsstöd;2022;12 %\n"
 
 
@@ -267,7 +252,7 @@ def kolada_sample(kpi: str, year: int = 2022) -> float:
 
 
 def pull_folder(root: Path, tiny: dict[str, Any], as_controller: bool) -> Path:
-    tables = kolada_tables(tiny)
+    tables = kolada_2022_tables(tiny)
     if as_controller:  # the plan lives in the controller's workbook
         (root / "plan.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
         plan = build_workbook(root / "uppfoljning.xlsm", plan_source=root / "plan.json")
@@ -508,7 +493,7 @@ def test_open_book_grids_match_calamine_types_and_errors(dept: Path) -> None:
     """Numbers, dates, empty cells and error cells read from the open book as calamine reads them."""
     import datetime as dt
 
-    from xlplan.books.department.reader import FileGrids, parse_department_grids
+    from xlplan.books.department.reader import FileGrids
     from xlremote import open_remote_book
 
     outcomes(dept, {"I|I1|": 91.5, "I|I3|": "7,9"})

@@ -9,7 +9,6 @@ stand-in on 127.0.0.1.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import xlplan.excel as excel
+from conftest import kolada_2022_tables
 from xlplan.actions.consolidate import consolidate
 from xlplan.actions.fill import fill
 from xlplan.actions.flag import flag
@@ -65,26 +65,11 @@ def srv() -> Iterator[KoladaStandin]:
         yield s
 
 
-def tables_2022(tiny: dict[str, Any]) -> dict[str, Any]:
-    """The tiny plan for 2022 (the stand-in's sample data end in 2022), with Kolada ids and a file source."""
-    t = copy.deepcopy(tiny)
-    for s in t["Inställningar"]:
-        if s["Inställning"] == "Planår":
-            s["Värde"] = 2022
-    i1, i2, i3, _ = t["Indikatorer"]
-    i1.update({"Nulägesår": 2020, "Målvärde 2022": ">90 %"})
-    i2.update({"Kolada-id": "Äldre: U23471; Funktionsstöd: U28524", "Målvärde 2022": ">69 %"})
-    i3.update({"Målvärde 2022": "7,5 %"})
-    t["Filkällor"] = [{"Indikator-id": "I3", "Fil": "exporter/sjuk_*.csv", "Värdekolumn": "Sjukfrånvaro %",
-                       "Nyckelkolumner": "Enhet={avdelningsnamn}; Period={år}"}]
-    return t
-
-
 @pytest.fixture
 def planned(tmp_path: Path, tiny_tables: dict[str, Any]) -> Path:
     """The ALD workbook filled from the plan in plan/ (the plan stays there)."""
     (tmp_path / "plan").mkdir()
-    write_plan_tables(tables_2022(tiny_tables), tmp_path / "plan" / "plan.xlsx")
+    write_plan_tables(kolada_2022_tables(tiny_tables), tmp_path / "plan" / "plan.xlsx")
     (path,) = fill(tmp_path / "plan" / "plan.xlsx", PERIOD, ["ALD"], tmp_path / "plan" / "avd", fmt="xlsm").written
     return path
 
@@ -161,7 +146,7 @@ def test_a_changed_or_cut_plan_inside_is_refused(planned: Path) -> None:
 
 def test_a_newer_plan_nearby_is_used_and_an_older_one_is_not(planned: Path, lone: Path,
                                                              tiny_tables: dict[str, Any]) -> None:
-    tables = tables_2022(tiny_tables)
+    tables = kolada_2022_tables(tiny_tables)
     tables["Indikatorer"][0]["Målvärde 2022"] = ">95 %"
     newer = lone.parent / "plan.xlsx"
     write_plan_tables(tables, newer)  # saved after the file was filled
@@ -254,7 +239,7 @@ def test_cli_approve_and_return(lone: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def controller_book(root: Path, tiny: dict[str, Any], folder: Path, department: str) -> Path:
-    (root / "plan.json").write_text(json.dumps(tables_2022(tiny), ensure_ascii=False), encoding="utf-8")
+    (root / "plan.json").write_text(json.dumps(kolada_2022_tables(tiny), ensure_ascii=False), encoding="utf-8")
     path = build_workbook(root / "uppfoljning.xlsm", plan_source=root / "plan.json")
     rows = {s.key: f"B{4 + i}" for i, s in enumerate(SETTINGS)}
     set_cells(path, "Val", {rows["department"]: department, rows["period"]: PERIOD,
@@ -369,7 +354,7 @@ def test_refill_keeps_the_history_and_the_lock(planned: Path, tmp_path: Path) ->
 
 def test_pull_of_a_folder_without_a_plan_uses_each_files_own(
         tmp_path: Path, tiny_tables: dict[str, Any], srv: KoladaStandin) -> None:
-    write_plan_tables(tables_2022(tiny_tables), tmp_path / "plan.xlsx")
+    write_plan_tables(kolada_2022_tables(tiny_tables), tmp_path / "plan.xlsx")
     folder = tmp_path / "inkorg"
     fill(tmp_path / "plan.xlsx", PERIOD, None, folder, fmt="xlsx")
     (tmp_path / "plan.xlsx").unlink()
