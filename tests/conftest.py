@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
+import httpx
 import pytest
 
 from xlplan.books.plan import read_plan, write_plan_tables
+from xlplan.kolada.standin import KoladaStandin
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -125,3 +128,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"Under CI får inget test hoppas över (saknade testdata eller verktyg): {reason}"
+
+
+@pytest.fixture
+def srv() -> Iterator[KoladaStandin]:
+    """The Kolada stand-in on 127.0.0.1 (tests that need other timings define their own)."""
+    with KoladaStandin() as s:
+        yield s
+
+
+def no_network() -> httpx.Client:
+    """An httpx client that fails the test on any request (an offline run must make none)."""
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"offline client made a request: {request.url}")
+
+    return httpx.Client(transport=httpx.MockTransport(refuse))

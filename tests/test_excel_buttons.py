@@ -18,7 +18,7 @@ import shutil
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from openpyxl import load_workbook
@@ -232,11 +232,6 @@ def test_department_button_in_a_workbook_that_is_not_one(tmp_path: Path, monkeyp
 
 SICK = "Enhet;Period;Sjukfrånvaro %\nÄldreomsorg;2022;8,4 %\nFunktionsstöd;2022;12 %\n"
 
-
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
 
 
 def kolada_sample(kpi: str, year: int = 2022) -> float:

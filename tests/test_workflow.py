@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from openpyxl import load_workbook
@@ -58,11 +58,6 @@ def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in (excel.PLAN_ENV, excel.KOLADA_ENV):
         monkeypatch.delenv(name, raising=False)
 
-
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
 
-import httpx
 import pytest
 
+from conftest import no_network
 from xlplan.core.errors import KoladaUnavailable
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
 from xlplan.kolada.cache import default_cache_folder, page_key
@@ -21,17 +20,6 @@ T1 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 T2 = datetime(2026, 9, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
-
-
-def no_network() -> httpx.Client:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"offline client made a request: {request.url}")
-
-    return httpx.Client(transport=httpx.MockTransport(refuse))
 
 
 def online(srv: KoladaStandin, cache: KoladaCache, now: datetime = T1, **kw: object) -> KoladaClient:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Iterator
 
 import httpx
 import pytest
@@ -16,11 +15,6 @@ from xlplan.kolada.standin_data import STANDIN_GROUP_ID
 
 SAMPLE_KPIS = ["U21468", "U23471", "U23516", "U23401", "U28524", "U28528", "U28535", "N00640"]
 
-
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
 
 
 class Sleeps(list[float]):

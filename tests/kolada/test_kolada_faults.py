@@ -13,11 +13,12 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from conftest import no_network
 from xlplan.core.errors import BadInput, KoladaUnavailable
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin, Revision
 from xlplan.kolada.cache import CacheUnavailable
@@ -43,17 +44,6 @@ class Clock:
         self.now += seconds
 
 
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
-
-
-def no_network() -> httpx.Client:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"offline client made a request: {request.url}")
-
-    return httpx.Client(transport=httpx.MockTransport(refuse))
 
 
 # ---------------------------------------------------------------- the deadline

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,13 @@ from typer.testing import CliRunner
 
 from xlplan.books.plan import read_plan
 from xlplan.cli import app
-from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
+from xlplan.kolada import KoladaCache, KoladaClient
 from xlplan.kolada.parse import parse_kpi
 from xlplan.kolada.sok import kolada_title, search, suggest_ids
 from xlplan.kolada.standin_data import StandinData
 
 runner = CliRunner()
 
-
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
 
 
 @pytest.fixture

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
 
 import httpx
 import pytest
 
 from xlplan.kolada import KoladaStandin
 from xlplan.kolada.standin_data import SAMPLES_DIR, STANDIN_GROUP_ID
-
-
-@pytest.fixture
-def srv() -> Iterator[KoladaStandin]:
-    with KoladaStandin() as s:
-        yield s
 
 
 def get(url: str) -> httpx.Response:
