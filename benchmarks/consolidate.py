@@ -16,6 +16,11 @@ Then, in the same run and on the same folder:
 * **naive**: open each file with openpyxl (``data_only=True``) and copy every
   cell of every sheet into one new workbook, saved once;
 * **floor**: python-calamine merely reading every sheet of every file.
+* **writer floor**: XlsxWriter merely writing the committee workbook's cells
+  (every non-empty cell of the workbook xlplan wrote, read back first and not
+  timed; one format, shared strings, then ``close``).  Floor + writer floor is
+  the least any consolidation that reads with calamine and writes with
+  XlsxWriter can take.
 
 The xlplan column is broken down into reading and checking the files (until
 the last file is read) and, measured separately after the run, writing the
@@ -211,6 +216,34 @@ def run_floor(folder: Path) -> tuple[float, int]:
     return time.perf_counter() - start, cells
 
 
+def committee_cells(path: Path) -> list[tuple[str, list[list[Any]]]]:
+    """Every sheet of the workbook at *path* with its rows (calamine), to be written again by the writer floor."""
+    wb = CalamineWorkbook.from_path(str(path))
+    return [(name, wb.get_sheet_by_name(name).to_python()) for name in wb.sheet_names]
+
+
+def run_writer_floor(sheets: list[tuple[str, list[list[Any]]]], out: Path) -> float:
+    """Seconds for XlsxWriter alone to write *sheets* (non-empty cells, one format, shared strings)."""
+    import xlsxwriter
+
+    start = time.perf_counter()
+    wb = xlsxwriter.Workbook(str(out))
+    fmt = wb.add_format({"text_wrap": True})
+    for name, rows in sheets:
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if isinstance(v, str):
+                    if v:
+                        ws.write_string(r, c, v, fmt)
+                elif isinstance(v, (int, float)):
+                    ws.write_number(r, c, v, fmt)
+                elif v is not None:
+                    ws.write_string(r, c, str(v), fmt)
+    wb.close()
+    return time.perf_counter() - start
+
+
 def bench(n: int, keep: bool = False) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix=f"xlplan-bench-{n}-"))
     try:
@@ -219,11 +252,12 @@ def bench(n: int, keep: bool = False) -> dict[str, float]:
         gen = time.perf_counter() - t0
         floor, cells = run_floor(folder)
         xl, reading, included, writing = run_xlplan(plan, folder, root / "namnd.xlsx")
+        writer_floor = run_writer_floor(committee_cells(root / "namnd.xlsx"), root / "skrivgolv.xlsx")
         naive, files = run_naive(folder, root / "naive.xlsx")
         if included != n or files != n:
             raise SystemExit(f"fel: {included} av {n} enheter kom med ({files} filer)")
         return {"n": n, "generate": gen, "xlplan": xl, "reading": reading, "naive": naive, "floor": floor,
-                "cells": cells, "writing": writing}
+                "cells": cells, "writing": writing, "writer_floor": writer_floor}
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -235,7 +269,8 @@ def report(row: dict[str, float]) -> str:
     return (f"{int(n):>6} | {row['xlplan']:8.2f} s | {row['naive']:8.2f} s | {row['floor']:7.2f} s | "
             f"{per['xlplan']:6.1f} / {per['naive']:6.1f} / {per['floor']:5.1f} ms | "
             f"{row['naive'] / row['xlplan']:5.1f}x | {row['xlplan'] / row['floor']:5.1f}x | "
-            f"{row['reading']:6.2f} s | {row['writing']:6.2f} s | (generering {row['generate']:.0f} s)")
+            f"{row['reading']:6.2f} s | {row['writing']:6.2f} s | {row['writer_floor']:6.2f} s | "
+            f"{(row['floor'] + row['writer_floor']) / row['floor']:4.1f}x | (generering {row['generate']:.0f} s)")
 
 
 # ---------------------------------------------------------------- side by side: two versions and the floor
@@ -257,6 +292,17 @@ for path in sorted(Path(sys.argv[1]).glob("*.xlsx")):
     wb = CalamineWorkbook.from_path(str(path))
     for name in wb.sheet_names:
         wb.get_sheet_by_name(name).to_python()
+print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
+"""
+
+_CHILD_WRITER_FLOOR = """
+import json, sys, time
+sys.path.insert(0, sys.argv[3])
+from pathlib import Path
+from consolidate import committee_cells, run_writer_floor
+sheets = committee_cells(Path(sys.argv[1]))
+wall, cpu = time.perf_counter(), time.process_time()
+run_writer_floor(sheets, Path(sys.argv[2]))
 print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}))
 """
 
@@ -287,10 +333,13 @@ def side_by_side(n: int, before: Path, rounds: int) -> None:
                 if got["included"] != n:
                     raise SystemExit(f"fel: {got['included']} av {n} enheter kom med ({label})")
                 row[label] = got
+            writer = child(_CHILD_WRITER_FLOOR, None, str(root / "namnd-efter.xlsx"), str(root / "skrivgolv.xlsx"),
+                           str(Path(__file__).resolve().parent))
             print(f"{n:>6} | omgång {r} | golv {floor['wall']:6.2f} s / {floor['cpu']:6.2f} s CPU | " + " | ".join(
                 f"{label} {row[label]['wall']:6.2f} s / {row[label]['cpu']:6.2f} s CPU = "
                 f"{row[label]['wall'] / floor['wall']:4.1f}× / {row[label]['cpu'] / floor['cpu']:4.1f}× golvet"
-                for label in ("före", "efter")), flush=True)
+                for label in ("före", "efter")) + f" | skrivgolv {writer['wall']:6.2f} s / {writer['cpu']:6.2f} s CPU "
+                f"(golv+skrivgolv = {(floor['cpu'] + writer['cpu']) / floor['cpu']:4.1f}× golvet, CPU)", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -311,7 +360,8 @@ def main() -> None:
             side_by_side(n, args.before.resolve(), args.rounds)
         return
     print("     N |   xlplan   |   naiv     |  golv     | per arbetsbok xlplan/naiv/golv | naiv/xlplan | "
-          "xlplan/golv | xlplan varav läsning+kontroll | skrivning av nämndens arbetsbok")
+          "xlplan/golv | xlplan varav läsning+kontroll | skrivning av nämndens arbetsbok | skrivgolv (XlsxWriter) | "
+          "(golv+skrivgolv)/golv")
     for n in sizes:
         print(report(bench(n)), flush=True)
 
