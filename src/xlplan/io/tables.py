@@ -112,20 +112,35 @@ def read_package(path: Path) -> Package:
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
-                raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och "
-                                         "läses inte")
-            if "xl/workbook.xml" not in {info.filename for info in infos}:
-                raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
-            parts = {info.filename: _unpack(zf, info, path, data) for info in infos if not info.is_dir()}
+            return unpack_package(path, data, zf)
+    except zipfile.BadZipFile as exc:
+        raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
+    except (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise WorkbookUnreadable(str(path), _DAMAGED.format(exc)) from exc
+
+
+_DAMAGED = ("filen är skadad och kan inte packas upp ({}); öppna den i Excel och spara om den, eller använd en "
+            "säkerhetskopia")
+
+
+def unpack_package(path: Path, data: bytes, zf: zipfile.ZipFile) -> Package:
+    """The package of a file whose bytes *data* are read and whose zip directory *zf* (over the same bytes)
+    is open: the part of :func:`read_package` after the file is read, for a caller that has already looked
+    at the zip (``consolidate``'s file checks) and would otherwise open it twice."""
+    try:
+        infos = zf.infolist()
+        if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
+            raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och "
+                                     "läses inte")
+        if "xl/workbook.xml" not in {info.filename for info in infos}:
+            raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
+        parts = {info.filename: _unpack(zf, info, path, data) for info in infos if not info.is_dir()}
     except WorkbookUnreadable:
         raise
     except zipfile.BadZipFile as exc:
         raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
     except (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise WorkbookUnreadable(str(path), f"filen är skadad och kan inte packas upp ({exc}); öppna den i Excel "
-                                 "och spara om den, eller använd en säkerhetskopia") from exc
+        raise WorkbookUnreadable(str(path), _DAMAGED.format(exc)) from exc
     return Package(path, data, parts)
 
 

@@ -43,6 +43,7 @@ from xlplan.core.rowids import CONTEXT_ROW
 from xlplan.io.atomic import BACKUP_DIR
 from xlplan.io.tables import (
     XML_NS,
+    Package,
     cell_number_formats,
     clean,
     norm_header,
@@ -171,9 +172,9 @@ class FileGrids:
     """The grids of a workbook file, from one read of it: values through calamine (each sheet once),
     errors, formulas and number formats from the same unpacked sheet XML (:func:`scan_cells`)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, package: Package | None = None):
         self.path = Path(path)
-        self._package = read_package(self.path)
+        self._package = package if package is not None else read_package(self.path)
         self._wb = self._package.workbook()
         self.sheet_names: list[str] = list(self._wb.sheet_names)
         self.rows = sheet_reader(self._wb, self.path)
@@ -200,14 +201,14 @@ class FileGrids:
         return cell_number_formats(self._package.parts, self.xml(sheet), cells)
 
 
-def read_department_workbook(path: str | Path) -> DepartmentBook:
+def read_department_workbook(path: str | Path, package: Package | None = None) -> DepartmentBook:
     """Read a department workbook file; raise WorkbookRefused when it is not one of ours.
 
-    One pass over the file: it is read and unpacked once (:func:`xlplan.io.tables.read_package`),
-    calamine reads each sheet once, and formulas, error values and the number formats of
-    outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
+    One pass over the file: it is read and unpacked once (:func:`xlplan.io.tables.read_package`;
+    or *package*, the file already read so), calamine reads each sheet once, and formulas, error
+    values and the number formats of outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
     """
-    return parse_department_grids(FileGrids(path))
+    return parse_department_grids(FileGrids(path, package))
 
 
 def parse_department_grids(grids: Grids) -> DepartmentBook:
