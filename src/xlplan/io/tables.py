@@ -328,24 +328,27 @@ def scan_cells(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
         return errors, formulas
     prefix = root.group(1) or b""
     cell_tag, formula_tag = b"<" + prefix + b"c", b"<" + prefix + b"f"
+    end_tag = b"</" + prefix + b"f>"
     masters: dict[str, tuple[str, str]] = {}  # si -> (formula, the cell holding its text)
     sharing: list[tuple[str, str]] = []  # (cell, si): Excel's fill-down writes the text in the first cell only
-    at = xml.find(formula_tag)
-    while at != -1:
-        if xml[at + len(formula_tag):at + len(formula_tag) + 1] in _NAME_END_BYTES:
-            start = _cell_start(xml, cell_tag, at)
-            if start is not None:
-                close = xml.find(b">", at)
-                text = b"" if xml[close - 1] == ord("/") else xml[close + 1:xml.find(b"</" + prefix + b"f>", close)]
-                ref = _cell_ref(xml, start)
-                formulas[ref] = "=" + unescape(text.decode("utf-8")) if text else ""
-                attrs = _attributes(xml[at + len(formula_tag):close])
-                if attrs.get("t") == "shared" and "si" in attrs:
-                    if text:
-                        masters[attrs["si"]] = (formulas[ref], ref)
-                    else:
-                        sharing.append((ref, attrs["si"]))
-        at = xml.find(formula_tag, at + 1)
+    for found in _formula_starts(prefix).finditer(xml):
+        at = found.start()
+        start = _cell_start(xml, cell_tag, at)
+        if start is None:
+            continue
+        close = xml.find(b">", at)
+        text = b"" if xml[close - 1] == ord("/") else xml[close + 1:xml.find(end_tag, close)]
+        ref = _cell_ref(xml, start)
+        formulas[ref] = ("=" + (unescape(text.decode("utf-8")) if b"&" in text else text.decode("utf-8"))
+                         if text else "")
+        tag = xml[at + len(formula_tag):close]
+        if b"si" in tag:  # a shared formula has an si attribute (attributes are parsed only then)
+            attrs = _attributes(tag)
+            if attrs.get("t") == "shared" and "si" in attrs:
+                if text:
+                    masters[attrs["si"]] = (formulas[ref], ref)
+                else:
+                    sharing.append((ref, attrs["si"]))
     for ref, si in sharing:
         if si in masters:
             formulas[ref] = shared_formula(*masters[si], ref)
@@ -356,6 +359,12 @@ def scan_cells(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
                 continue  # t="e" on something other than a cell's start tag
             errors[_cell_ref(xml, start)] = _error_value(xml, start, prefix)
     return errors, formulas
+
+
+@functools.cache
+def _formula_starts(prefix: bytes) -> re.Pattern[bytes]:
+    """Where the start tags of ``<f>`` elements (with *prefix*) begin: ``<f`` followed by the end of the name."""
+    return re.compile(b"<" + re.escape(prefix) + rb"f(?=[ \t\r\n>/])")
 
 
 def _cell_start(xml: bytes, cell_tag: bytes, before: int) -> int | None:
