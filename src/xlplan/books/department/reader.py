@@ -25,6 +25,7 @@ from xlplan.books.department.columns import (
     COLUMNS,
     CONTACT_ROW_ID,
     ECONOMY,
+    FIXED_TEXTS,
     HEADER_ROW,
     INDICATORS,
     META,
@@ -318,12 +319,28 @@ def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], pa
         moved = []
         for row_id, row in sheet.rows.items():
             want = checksums.get(row_id)
-            have = row_checksum(sheet.name, row.raw)
-            if want is None or have is None or have == want or have not in owners:
+            if want is None:
+                continue
+            have = _row_checksum(sheet.name, row.raw)
+            if have is None or have == want or have not in owners:
                 continue
             moved.append((row, owners[have][0]))
         if moved:
             raise RowsSorted(str(path), sorted_message(sheet, moved))
+
+
+def _row_checksum(sheet: str, raw: dict[str, Any]) -> str | None:
+    """:func:`xlplan.books.department.columns.row_checksum` of a row, remembered by its fixed texts (and
+    their types): the rows of the files of one plan have the same texts."""
+    keys = FIXED_TEXTS.get(sheet)
+    if not keys:
+        return None
+    return _checksum_of(sheet, tuple((type(v), v) for v in map(raw.get, keys)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _checksum_of(sheet: str, texts: tuple[tuple[type, Any], ...]) -> str | None:
+    return row_checksum(sheet, {key: value for key, (_, value) in zip(FIXED_TEXTS[sheet], texts, strict=True)})
 
 
 def sorted_message(sheet: BookSheet, moved: list[tuple[BookRow, str]]) -> str:
@@ -444,7 +461,7 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     sheet = BookSheet(name, actual, h + 1, mapping)
     if ROW_ID_KEY not in mapping:
         return sheet
-    fields = _RowFields.of(sheet, columns)
+    fields = _layout_row_fields(name, tuple(mapping.items()))
     special = {_row_number(cell) for cell in (*errors, *(formulas or {}))}  # rows never skipped as empty
     for i in range(h + 1, len(raw)):
         row = raw[i]
@@ -523,68 +540,85 @@ def _row_number(cell: str) -> int:
 @dataclass(frozen=True)
 class _RowFields:
     """What reading a row of a sheet needs of its columns, worked out once for the sheet: (key, 0-based
-    column, column letter, the column spec when its value goes through :func:`read_value` else None) of
-    each layout column found, in layout order; the keys of the preserved (input) columns found."""
+    column, column letter, the column spec when its value goes through :func:`read_value` else None,
+    whether a unit typed in it is checked) of each layout column found, in layout order; the keys of
+    the preserved (input) columns found."""
 
-    fields: list[tuple[str, int, str, ColumnSpec | None]]
+    fields: list[tuple[str, int, str, ColumnSpec | None, bool]]
     preserved: list[str]
     width: int  # a row at least this long holds every column found
 
     @classmethod
-    def of(cls, sheet: BookSheet, columns: list[ColumnSpec]) -> _RowFields:
+    def of(cls, name: str, mapping: dict[str, int], columns: list[ColumnSpec]) -> _RowFields:
+        """The fields of layout sheet *name* whose columns (key -> 1-based column) are *mapping*."""
         fields = []
         for col in columns:
-            at = sheet.columns.get(col.key)
+            at = mapping.get(col.key)
             if at is None:
                 continue
             checked = col if col.validation is not None and col.validation.kind != "list" else None
-            fields.append((col.key, at - 1, column_letter(at), checked))
-        preserved = [c.key for c in columns if c.preserved and c.key in sheet.columns]
+            fields.append((col.key, at - 1, column_letter(at), checked, name == INDICATORS and col.key == "outcome"))
+        preserved = [c.key for c in columns if c.preserved and c.key in mapping]
         return cls(fields, preserved, max((f[1] + 1 for f in fields), default=0))
+
+
+@functools.lru_cache(maxsize=256)
+def _layout_row_fields(name: str, mapping: tuple[tuple[str, int], ...]) -> _RowFields:
+    """The row fields of a layout sheet, once per column mapping (the files of a folder share it; do not
+    change the result)."""
+    return _RowFields.of(name, dict(mapping), layout_columns(name))
 
 
 def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
              errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
              letters: dict[str, str] | None = None) -> None:
     """Read one row of *sheet* (1-based Excel row *number*) into its rows, or its loose rows."""
-    _read_row(sheet, _RowFields.of(sheet, columns), raw_row, number, file, errors, problems, formulas or {})
+    fields = _RowFields.of(sheet.name, sheet.columns, columns)
+    _read_row(sheet, fields, raw_row, number, file, errors, problems, formulas or {})
 
 
 def _read_row(sheet: BookSheet, fields: _RowFields, raw_row: list[Any], number: int, file: str,
               errors: dict[str, str], problems: list[Problem], formulas: dict[str, str]) -> None:
     row_text = str(number)
-    cells = {key: letter + row_text for key, _, letter, _ in fields.fields}
+    cells = {key: letter + row_text for key, _, letter, _, _ in fields.fields}
     if len(raw_row) >= fields.width:
-        raw = {key: None if (v := raw_row[at]) == "" else v for key, at, _, _ in fields.fields}
+        raw = {key: None if (v := raw_row[at]) == "" else v for key, at, _, _, _ in fields.fields}
     else:
         width = len(raw_row)
         raw = {key: (None if (v := raw_row[at]) == "" else v) if at < width else None
-               for key, at, _, _ in fields.fields}
+               for key, at, _, _, _ in fields.fields}
     typed = {}
     if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
         typed = {key: formulas[cells[key]] for key in fields.preserved if cells[key] in formulas}
-    indicators = sheet.name == INDICATORS
-    unit = raw.get("unit") if indicators else None
+    unit = raw.get("unit") if sheet.name == INDICATORS else None
+    unit_text = str(unit) if unit is not None else None
     for key, formula in typed.items():
         if cells[key] in errors:
             raw[key] = None
         elif raw[key] is None:
             raw[key] = formula_value(formula, cells[key], file, sheet.actual_name, errors, problems)
-    values: dict[str, Any] = {}
-    for key, _, _, checked in fields.fields:
-        stored = raw[key]
-        if stored is None:
-            values[key] = None
-        elif checked is None:  # what read_value does for these, without the call
-            values[key] = (stored.strip() or None) if type(stored) is str else clean(stored)
-        else:
-            values[key] = read_value(checked, stored, cells[key], file, sheet.actual_name, problems,
-                                     unit=str(unit) if unit is not None else None,
-                                     check_unit=indicators and key == "outcome")
-        if errors and cells[key] in errors:
-            values[key] = None
-            problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[key]]}. Kontrollera "
-                                    "formeln och värdena den räknar med.", file, sheet.actual_name, cells[key]))
+    actual = sheet.actual_name
+    values: dict[str, Any]
+    if not errors:  # the common case in one comprehension (text cleaned as clean does it, without the call)
+        values = {key: None if (v := raw[key]) is None
+                  else ((v.strip() or None) if type(v) is str else clean(v)) if checked is None
+                  else read_value(checked, v, cells[key], file, actual, problems, unit=unit_text, check_unit=unit_check)
+                  for key, _, _, checked, unit_check in fields.fields}
+    else:
+        values = {}
+        for key, _, _, checked, unit_check in fields.fields:
+            stored = raw[key]
+            if stored is None:
+                values[key] = None
+            elif checked is None:
+                values[key] = clean(stored)
+            else:
+                values[key] = read_value(checked, stored, cells[key], file, actual, problems, unit=unit_text,
+                                         check_unit=unit_check)
+            if cells[key] in errors:
+                values[key] = None
+                problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[key]]}. Kontrollera "
+                                        "formeln och värdena den räknar med.", file, actual, cells[key]))
     row_id = raw.get(ROW_ID_KEY)
     row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells,
                   formulas=typed)
@@ -699,7 +733,7 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
 def context_row_inputs(sheet: BookSheet) -> list[tuple[BookRow, str]]:
     """(row, key) of each value typed into an input column of a read-only context row (``R|…``: an
     indicator someone else reports; the sheet protection has no password).  Such values are never read."""
-    inputs = [c.key for c in COLUMNS[sheet.name]() if c.input] if sheet.name in COLUMNS else []
+    inputs = [c.key for c in layout_columns(sheet.name) if c.input] if sheet.name in COLUMNS else []
     return [(row, key) for row_id, row in sheet.rows.items() if row_id.startswith(f"{CONTEXT_ROW}|")
             for key in inputs if row.raw.get(key) not in (None, "") and key in row.cells]
 
