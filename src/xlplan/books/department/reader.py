@@ -361,7 +361,7 @@ def locate(path: str | Path, sheet: str, row_id: str, key: str) -> str | None:
 # ---------------------------------------------------------------- sheets
 
 def wanted_sheets(expected: list[str]) -> list[str]:
-    extra = {sheet_of_row(r) for r in expected}
+    extra = {sheet_of_row(prefix) for prefix in {r.split("|", 1)[0] for r in expected}}  # once per Rad-id prefix
     return [s for s in COLUMNS if s in ALWAYS or s in extra or s == REMOVED]
 
 
@@ -370,12 +370,13 @@ def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
     """Layout sheet name -> name in the file; renamed sheets are recognised by their Rad-ids."""
     by_fold = {n.strip().casefold(): n for n in names}  # 'Översikt ' (a trailing space) is Översikt
     found: dict[str, str] = {}
-    for sheet in wanted_sheets(expected):
+    wanted = wanted_sheets(expected)
+    for sheet in wanted:
         actual = by_fold.get(sheet.casefold())
         if actual is not None and not holds_another_sheet(sheet, actual, rows_of):
             found[sheet] = actual
     unclaimed = [n for n in names if n not in found.values() and n != META]
-    for sheet in wanted_sheets(expected):
+    for sheet in wanted:
         if sheet in found:
             continue
         actual = recognise(sheet, unclaimed, rows_of)
