@@ -199,8 +199,12 @@ def open_workbook(path: Path) -> CalamineWorkbook:
 
 
 def read_sheet_rows(wb: CalamineWorkbook, path: Path, sheet: str) -> list[list[Any]]:
+    """A sheet's rows as new lists (calamine's own when it gives lists, which it makes anew for each call)."""
     try:
-        return [list(r) for r in wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        if type(rows) is list and all(type(r) is list for r in rows):
+            return rows
+        return [list(r) for r in rows]
     except Exception as exc:
         raise WorkbookUnreadable(str(path), f"bladet '{sheet}' kan inte läsas ({exc})") from exc
 
