@@ -153,3 +153,86 @@ def test_overview_inputs(ald) -> None:
     addr = book.address(OVERVIEW, "O|kontakt", "value")
     edit(ald, lambda wb: wb[OVERVIEW].__setitem__(addr, "Bo Berg"))
     assert read_department_workbook(ald).contact == "Bo Berg"
+
+
+# ---------------------------------------------------------------- the reader's short cuts and their fallbacks
+
+def test_swapped_sheet_names_are_each_recognised(ald) -> None:
+    """A sheet named like a layout sheet is first checked at the template's header row; a sheet holding
+    another sheet's table (names swapped) is still found by the full search."""
+    def change(wb):
+        wb[ACTIVITIES].title = "tmp"
+        wb[ECONOMY].title = ACTIVITIES
+        wb["tmp"].title = ECONOMY
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert sorted(codes(book)) == ["blad_omdopt", "blad_omdopt"]
+    assert book.actual_sheet_name(ACTIVITIES) == ECONOMY and book.actual_sheet_name(ECONOMY) == ACTIVITIES
+    assert book.value(ACTIVITIES, "A|A1", "activity") == "Införa digital tillsyn."
+    assert book.value(ECONOMY, "E|Personalkostnader", "budget") == -35400
+
+
+def test_renamed_sheet_with_its_header_moved_down_is_recognised(ald) -> None:
+    """The header row is looked for in the template's row first, then in the rows around it."""
+    def change(wb):
+        wb[ACTIVITIES].title = "Våra aktiviteter"
+        wb["Våra aktiviteter"].insert_rows(2, 3)
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert sorted(codes(book)) == ["blad_omdopt", "rubrikrad_flyttad"]
+    assert book.sheets[ACTIVITIES].header_row == 8
+    assert book.value(ACTIVITIES, "A|A1", "activity") == "Införa digital tillsyn."
+
+
+def test_a_copy_of_the_header_above_the_table_leaves_the_template_row_the_header(ald) -> None:
+    def change(wb):
+        ws = wb[INDICATORS]
+        for cell in ws[5]:
+            ws.cell(2, cell.column, cell.value)
+    edit(ald, change)
+    book = read_department_workbook(ald)
+    assert "rubrikrad_flyttad" not in codes(book)
+    assert book.sheets[INDICATORS].header_row == 5
+    assert book.address(INDICATORS, "I|I1|", "outcome") == "M6"
+
+
+def test_ragged_grids_read_like_the_file(ald) -> None:
+    """Grids whose rows end at their last value (an open book's ranges may) are read as the file's
+    equally long rows are: the reader's fast path for full rows and its fallback give the same book."""
+    from xlplan.books.department.reader import FileGrids, parse_department_grids
+
+    def change(wb):
+        ws = wb[INDICATORS]
+        ws["M6"] = "ca 50"
+        ws["Z7"] = "anteckning"  # outside the table, beyond the other rows' last values
+        ws["P14"] = "en egen rad"
+
+    edit(ald, change)
+
+    def trimmed(row: list[object]) -> list[object]:
+        row = list(row)
+        while row and row[-1] in ("", None):
+            row.pop()
+        return row
+
+    grids = FileGrids(ald)
+    whole = grids.rows
+    grids.rows = lambda sheet: [trimmed(row) for row in whole(sheet)]  # type: ignore[method-assign]
+    full = read_department_workbook(ald)
+    ragged = parse_department_grids(grids)
+    assert ragged.sheets == full.sheets and ragged.problems == full.problems
+    assert ragged.metadata == full.metadata and ragged.sort_checked == full.sort_checked
+    assert ("Z7", "anteckning") in full.sheets[INDICATORS].outside
+    assert [p.code for p in full.problems] == ["inte_tal", "rad_utan_id"]
+    rows = grids.rows(INDICATORS)
+    assert len(rows[6]) == 26 and any(0 < len(row) < 20 for row in rows)
+
+
+@pytest.mark.parametrize("value", [1, 1.0, True, "1", " 1 ", None, 2.5])
+def test_remembered_row_checksums_tell_types_apart(value) -> None:
+    from xlplan.books.department.columns import row_checksum
+    from xlplan.books.department.reader import _row_checksum
+
+    for v in (value, 1, True):  # the memory holds 1, 1.0 and True (equal as keys) apart
+        raw = {"indicator": v, "series": "Äldre", "source": None, "target": 3}
+        assert _row_checksum(INDICATORS, raw) == row_checksum(INDICATORS, raw)

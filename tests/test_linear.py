@@ -177,10 +177,17 @@ def test_a_workbook_costs_the_same_calls_per_indicator_row(tmp_path: Path, monke
 
 
 def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each file is opened and unpacked once, each of its sheets read by calamine once, no sheet XML goes
-    through an XML parser (formulas and errors come from a scan of the same bytes), and each indicator row
-    is assessed once although the file check and the committee line both need it."""
+    """Each file is opened and unpacked once (its facts, the checks before it is parsed and the reading
+    share one read of its bytes and one read of its zip directory), each of its sheets read by calamine
+    once, no sheet XML goes through an XML parser (formulas and errors come from a scan of the same
+    bytes), and each indicator row is assessed once although the file check and the committee line
+    both need it."""
+    import builtins
+    import io
+    import zipfile
+
     import xlplan.actions.consolidate
+    import xlplan.actions.validate
     import xlplan.books.department.reader
     import xlplan.io.tables
     from xlplan.actions.consolidate import consolidate
@@ -193,13 +200,28 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
     packages: Counter[str] = Counter()
     sheets: Counter[tuple[str, str]] = Counter()
     parsed: list[bytes] = []
-    original_package = xlplan.io.tables.read_package
+    opened: Counter[str] = Counter()  # file name -> times the file was opened
+    directories: Counter[str] = Counter()  # file name -> times its zip directory was read
+    contents = {f.read_bytes(): f.name for f in files}
+    original_package = xlplan.io.tables.unpack_package
+    original_open = builtins.open
+    original_directory = zipfile.ZipFile._RealGetContents  # type: ignore[attr-defined]
     original_rows = xlplan.books.department.reader.read_sheet_rows
     original_parse = xlplan.io.tables.ElementTree.fromstring
 
-    def read_package(path: Path) -> Any:
+    def unpack_package(path: Path, *args: Any) -> Any:
         packages[Path(path).name] += 1
-        return original_package(path)
+        return original_package(path, *args)
+
+    def open_file(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, Path)):
+            opened[Path(file).name] += 1
+        return original_open(file, *args, **kwargs)
+
+    def read_directory(self: zipfile.ZipFile) -> None:
+        name = Path(self.filename).name if self.filename else contents.get(getattr(self.fp, "getvalue", bytes)())
+        directories[name or "?"] += 1
+        original_directory(self)
 
     def read_sheet_rows(wb: Any, path: Path, sheet: str) -> Any:
         sheets[(Path(path).name, sheet)] += 1
@@ -212,14 +234,19 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
     with monkeypatch.context() as m:
         calls = Calls(m)
         calls.count(xlplan.actions.consolidate, "assess", "assessments")
-        m.setattr(xlplan.io.tables, "read_package", read_package)
-        m.setattr(xlplan.books.department.reader, "read_package", read_package)
+        m.setattr(xlplan.io.tables, "unpack_package", unpack_package)
+        m.setattr(xlplan.actions.validate, "unpack_package", unpack_package)
+        m.setattr(builtins, "open", open_file)
+        m.setattr(io, "open", open_file)
+        m.setattr(zipfile.ZipFile, "_RealGetContents", read_directory)
         m.setattr(xlplan.books.department.reader, "read_sheet_rows", read_sheet_rows)
         m.setattr(xlplan.io.tables.ElementTree, "fromstring", fromstring)
         xlplan.io.tables.sheet_parts.cache_clear()
         result = consolidate(out, plan, PERIOD, tmp_path / "namnd.xlsx")
     assert len(result.included) == SMALL
     assert {f.name: packages[f.name] for f in files} == {f.name: 1 for f in files}
+    assert {f.name: opened[f.name] for f in files} == {f.name: 1 for f in files}
+    assert {f.name: directories[f.name] for f in files} == {f.name: 1 for f in files}
     assert sheets and set(sheets.values()) == {1}, sheets
     assert {name for name, _ in sheets} == {f.name for f in files}
     sheet_roots = [x for x in parsed if re.match(rb"\s*(<\?xml[^>]*\?>)?\s*<(\w+:)?worksheet\b", x)]

@@ -89,3 +89,67 @@ def test_fill_backups_are_named_as_such(tmp_path):
     assert by_file["Avd_2024-delår.xlsm.bak"].code == "sakerhetskopia"
     assert by_file["Avd_2024-delår.xlsm.bak"].severity == "info"
     assert by_file["anteckningar.txt"].severity == "varning"
+
+
+def _zip(path: Path, parts: dict[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, body in parts.items():
+            zf.writestr(name, body)
+    return path
+
+
+def test_read_candidate_says_what_file_facts_and_preflight_say(tmp_path: Path) -> None:
+    """consolidate's one read of a file (read_candidate) gives the facts, the reason to refuse it and the
+    package that file_facts, preflight and read_package give from their own reads, whatever the file is."""
+    import pytest
+
+    from xlplan.actions.validate import preflight, read_candidate
+    from xlplan.core.errors import WorkbookUnreadable
+    from xlplan.io.tables import read_package
+
+    book = {"xl/workbook.xml": "<workbook/>", "docProps/core.xml": CORE}
+    evil = CORE.replace('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+                        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>')
+    files = [
+        _zip(tmp_path / "book.xlsx", book),
+        _zip(tmp_path / "no-core.xlsx", {"xl/workbook.xml": "<workbook/>"}),
+        _zip(tmp_path / "no-workbook.xlsx", {"docProps/core.xml": CORE}),
+        _zip(tmp_path / "dtd.xlsx", {**book, "docProps/core.xml": evil}),
+        _zip(tmp_path / "huge.xlsx", {**book, "xl/media/big.bin": b"\0" * (65 * 1024 * 1024)}),
+    ]
+    sheet = "<worksheet>" + "x" * 500 + "</worksheet>"
+    damaged = _zip(tmp_path / "crc.xlsx", {**book, "xl/worksheets/sheet1.xml": sheet})
+    data = bytearray(damaged.read_bytes())
+    at = data.find(b"xl/worksheets/sheet1.xml") + len("xl/worksheets/sheet1.xml") + 3  # inside its deflated body
+    data[at] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    files.append(damaged)
+    (tmp_path / "csv.xlsx").write_text("Avdelning;Värde\nALD;5\n", encoding="utf-8")
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    files += [tmp_path / "csv.xlsx", tmp_path / "empty.xlsx", tmp_path / "broken.xlsx"]
+    if FOREIGN.is_dir():
+        files += sorted(p for p in FOREIGN.iterdir() if p.suffix in (".xlsx", ".xlsm", ".xls"))
+    outcomes = set()
+    for path in files:
+        candidate = read_candidate(path)
+        assert candidate.facts == file_facts(path), path.name
+        assert candidate.refused == preflight(path), path.name
+        if candidate.refused is not None:
+            outcomes.add("refused")
+            continue
+        try:
+            expected = read_package(path)
+        except WorkbookUnreadable as exc:
+            outcomes.add("unreadable")
+            with pytest.raises(WorkbookUnreadable) as raised:
+                candidate.opened()
+            assert raised.value.reason == exc.reason, path.name
+            continue
+        outcomes.add("read")
+        package = candidate.opened()
+        assert package is not None and package.data == expected.data and package.parts == expected.parts, path.name
+    assert outcomes == {"refused", "unreadable", "read"}
+    assert read_candidate(files[0]).facts.saved_by == "Eva Ek"
+    assert read_candidate(tmp_path / "dtd.xlsx").facts.saved_by is None
+    assert "MB" in (read_candidate(tmp_path / "huge.xlsx").refused or "")

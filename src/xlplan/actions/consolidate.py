@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.actions.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
-from xlplan.actions.validate import FileFacts, file_facts, preflight, scan_folder
+from xlplan.actions.validate import FileFacts, read_candidate, scan_folder
 from xlplan.actions.workflow import APPROVED, last_event, unrecorded_state
 from xlplan.books.committee import (
     FRAME_NAME,
@@ -322,14 +322,14 @@ def read_file(path: Path, ix: PlanIndex) -> FileRead:
 
 
 def _read_file(path: Path, ix: PlanIndex) -> FileRead:
-    facts = file_facts(path)
-    read = FileRead(path, facts)
-    reason = preflight(path)
+    candidate = read_candidate(path)  # file_facts and preflight, and the package read, from one read of the file
+    read = FileRead(path, candidate.facts)
+    reason = candidate.refused
     if reason is not None:
         read.problems.append(Problem(Code.OLASBAR, _capital(reason) + ".", path.name, action=NOT_INCLUDED))
         return read
     try:
-        book = read_department_workbook(path)
+        book = read_department_workbook(path, candidate.opened())
     except WorkbookUnreadable as exc:
         read.problems.append(Problem(Code.OLASBAR, f"Filen kan inte läsas som en arbetsbok: {exc.reason}",
                                      path.name, action=NOT_INCLUDED))

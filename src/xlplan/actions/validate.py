@@ -10,21 +10,27 @@ Nothing raises for a bad file; each finding is a :class:`~xlplan.core.errors.Pro
   (``docProps/core.xml``, read with :mod:`zipfile` and :mod:`defusedxml`).
 * :func:`sniff` says what a file that failed to open really is (an encrypted
   package, an old ``.xls``, text such as CSV …) for a clearer message.
+* :func:`read_candidate` does :func:`file_facts` and :func:`preflight` and
+  reads the package (:func:`xlplan.io.tables.read_package`) from one read of
+  the file and one read of its zip directory, for ``consolidate``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from defusedxml import ElementTree as SafeET
 
 from xlplan.core.codes import Code
-from xlplan.core.errors import Problem, Severity
+from xlplan.core.errors import Problem, Severity, WorkbookUnreadable
 from xlplan.io.atomic import BACKUP_DIR, TEMP_PREFIX, is_backup
+from xlplan.io.tables import Package, unpack_package
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 LOCK_PREFIX = "~$"
@@ -120,15 +126,24 @@ def file_facts(path: Path) -> FileFacts:
     return FileFacts(path.name, path.stat().st_size, sha256_of(path), saved_by, saved_at)
 
 
-def core_properties(path: Path) -> tuple[str | None, dt.datetime | None]:
+def core_properties(path: Path | IO[bytes]) -> tuple[str | None, dt.datetime | None]:
     """``lastModifiedBy`` and ``dcterms:modified`` from ``docProps/core.xml``, if readable."""
     try:
         with zipfile.ZipFile(path) as zf:
             info = zf.getinfo("docProps/core.xml")
             if info.file_size > _CORE_MAX:
                 return None, None
-            root = SafeET.fromstring(zf.read(info))
+            xml = zf.read(info)
     except Exception:  # noqa: BLE001 - any unreadable package: the facts are simply unknown
+        return None, None
+    return core_of(xml)
+
+
+def core_of(xml: bytes) -> tuple[str | None, dt.datetime | None]:
+    """``lastModifiedBy`` and ``dcterms:modified`` of a ``docProps/core.xml`` (None, None if unreadable)."""
+    try:
+        root = SafeET.fromstring(xml)
+    except Exception:  # noqa: BLE001 - an unreadable part: the facts are simply unknown
         return None, None
     by = root.findtext("cp:lastModifiedBy", None, _CORE_NS)
     when = root.findtext("dcterms:modified", None, _CORE_NS)
@@ -155,6 +170,11 @@ def sniff(path: Path) -> str | None:
             head = fh.read(4096)
     except OSError:
         return None
+    return sniff_head(path, head)
+
+
+def sniff_head(path: Path, head: bytes) -> str | None:
+    """:func:`sniff` of a file whose first 4096 bytes are *head*."""
     if not head:
         return "filen är tom (0 byte)"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -212,9 +232,67 @@ def preflight(path: Path) -> str | None:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        return "filen är ingen Excel-arbetsbok (.xlsx/.xlsm) eller är skadad (trasig zip-fil); spara om den i Excel"
+        return _BROKEN_ZIP
+    return _too_large(infos)
+
+
+_BROKEN_ZIP = "filen är ingen Excel-arbetsbok (.xlsx/.xlsm) eller är skadad (trasig zip-fil); spara om den i Excel"
+
+
+def _too_large(infos: list[zipfile.ZipInfo]) -> str | None:
     declared = sum(i.file_size for i in infos)
     if declared > DEPARTMENT_MAX_UNCOMPRESSED:
         return (f"filen packas upp till {declared // (1024 * 1024)} MB, orimligt mycket för en avdelningsfil "
                 "(zip-bomb?); den läses inte")
     return None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A candidate workbook as ``consolidate`` checks it, from one read of the file: its facts
+    (:func:`file_facts`), :func:`preflight`'s reason to refuse it, and its package (or why it has none)."""
+
+    facts: FileFacts
+    refused: str | None
+    package: Package | None = None
+    unreadable: WorkbookUnreadable | None = None
+
+    def opened(self) -> Package | None:
+        """The package; raises what :func:`xlplan.io.tables.read_package` raised for it (None: not read yet)."""
+        if self.unreadable is not None:
+            raise self.unreadable
+        return self.package
+
+
+def read_candidate(path: Path) -> Candidate:
+    """:func:`file_facts` and :func:`preflight` of *path* (same results), and its package when preflight
+    lets it through, from one read of the file's bytes and one read of its zip directory."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError:  # the file as the separate checks see it (they report it the same way)
+        return Candidate(file_facts(path), preflight(path))
+    reason = sniff_head(path, data[:4096])
+    package: Package | None = None
+    unreadable: WorkbookUnreadable | None = None
+    by: str | None = None
+    when: dt.datetime | None = None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if reason is None:
+                reason = _too_large(zf.infolist())
+            if reason is None:
+                try:
+                    package = unpack_package(path, data, zf)
+                except WorkbookUnreadable as exc:
+                    unreadable = exc
+            core = package.parts.get("docProps/core.xml") if package is not None else None
+            if package is None:  # seldom: what the zip reader makes of it
+                by, when = core_properties(io.BytesIO(data))
+            elif core is not None and len(core) <= _CORE_MAX:
+                by, when = core_of(core)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        if reason is None:
+            reason = _BROKEN_ZIP
+    facts = FileFacts(path.name, len(data), hashlib.sha256(data).hexdigest(), by, when)
+    return Candidate(facts, reason, package, unreadable)

@@ -112,20 +112,35 @@ def read_package(path: Path) -> Package:
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
-                raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och "
-                                         "läses inte")
-            if "xl/workbook.xml" not in {info.filename for info in infos}:
-                raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
-            parts = {info.filename: _unpack(zf, info, path, data) for info in infos if not info.is_dir()}
+            return unpack_package(path, data, zf)
+    except zipfile.BadZipFile as exc:
+        raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
+    except (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise WorkbookUnreadable(str(path), _DAMAGED.format(exc)) from exc
+
+
+_DAMAGED = ("filen är skadad och kan inte packas upp ({}); öppna den i Excel och spara om den, eller använd en "
+            "säkerhetskopia")
+
+
+def unpack_package(path: Path, data: bytes, zf: zipfile.ZipFile) -> Package:
+    """The package of a file whose bytes *data* are read and whose zip directory *zf* (over the same bytes)
+    is open: the part of :func:`read_package` after the file is read, for a caller that has already looked
+    at the zip (``consolidate``'s file checks) and would otherwise open it twice."""
+    try:
+        infos = zf.infolist()
+        if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED:
+            raise WorkbookUnreadable(str(path), "filen packas upp till orimligt mycket data (zip-bomb?) och "
+                                     "läses inte")
+        if "xl/workbook.xml" not in {info.filename for info in infos}:
+            raise WorkbookUnreadable(str(path), "zip-filen är ingen Excel-arbetsbok (xl/workbook.xml saknas)")
+        parts = {info.filename: _unpack(zf, info, path, data) for info in infos if not info.is_dir()}
     except WorkbookUnreadable:
         raise
     except zipfile.BadZipFile as exc:
         raise WorkbookUnreadable(str(path), "filen är inte en Excel-arbetsbok (.xlsx/.xlsm) eller är skadad") from exc
     except (zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
-        raise WorkbookUnreadable(str(path), f"filen är skadad och kan inte packas upp ({exc}); öppna den i Excel "
-                                 "och spara om den, eller använd en säkerhetskopia") from exc
+        raise WorkbookUnreadable(str(path), _DAMAGED.format(exc)) from exc
     return Package(path, data, parts)
 
 
@@ -184,8 +199,12 @@ def open_workbook(path: Path) -> CalamineWorkbook:
 
 
 def read_sheet_rows(wb: CalamineWorkbook, path: Path, sheet: str) -> list[list[Any]]:
+    """A sheet's rows as new lists (calamine's own when it gives lists, which it makes anew for each call)."""
     try:
-        return [list(r) for r in wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)]
+        rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        if type(rows) is list and all(type(r) is list for r in rows):
+            return rows
+        return [list(r) for r in rows]
     except Exception as exc:
         raise WorkbookUnreadable(str(path), f"bladet '{sheet}' kan inte läsas ({exc})") from exc
 
@@ -313,24 +332,27 @@ def scan_cells(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
         return errors, formulas
     prefix = root.group(1) or b""
     cell_tag, formula_tag = b"<" + prefix + b"c", b"<" + prefix + b"f"
+    end_tag = b"</" + prefix + b"f>"
     masters: dict[str, tuple[str, str]] = {}  # si -> (formula, the cell holding its text)
     sharing: list[tuple[str, str]] = []  # (cell, si): Excel's fill-down writes the text in the first cell only
-    at = xml.find(formula_tag)
-    while at != -1:
-        if xml[at + len(formula_tag):at + len(formula_tag) + 1] in _NAME_END_BYTES:
-            start = _cell_start(xml, cell_tag, at)
-            if start is not None:
-                close = xml.find(b">", at)
-                text = b"" if xml[close - 1] == ord("/") else xml[close + 1:xml.find(b"</" + prefix + b"f>", close)]
-                ref = _cell_ref(xml, start)
-                formulas[ref] = "=" + unescape(text.decode("utf-8")) if text else ""
-                attrs = _attributes(xml[at + len(formula_tag):close])
-                if attrs.get("t") == "shared" and "si" in attrs:
-                    if text:
-                        masters[attrs["si"]] = (formulas[ref], ref)
-                    else:
-                        sharing.append((ref, attrs["si"]))
-        at = xml.find(formula_tag, at + 1)
+    for found in _formula_starts(prefix).finditer(xml):
+        at = found.start()
+        start = _cell_start(xml, cell_tag, at)
+        if start is None:
+            continue
+        close = xml.find(b">", at)
+        text = b"" if xml[close - 1] == ord("/") else xml[close + 1:xml.find(end_tag, close)]
+        ref = _cell_ref(xml, start)
+        formulas[ref] = ("=" + (unescape(text.decode("utf-8")) if b"&" in text else text.decode("utf-8"))
+                         if text else "")
+        tag = xml[at + len(formula_tag):close]
+        if b"si" in tag:  # a shared formula has an si attribute (attributes are parsed only then)
+            attrs = _attributes(tag)
+            if attrs.get("t") == "shared" and "si" in attrs:
+                if text:
+                    masters[attrs["si"]] = (formulas[ref], ref)
+                else:
+                    sharing.append((ref, attrs["si"]))
     for ref, si in sharing:
         if si in masters:
             formulas[ref] = shared_formula(*masters[si], ref)
@@ -341,6 +363,12 @@ def scan_cells(xml: bytes) -> tuple[dict[str, str], dict[str, str]]:
                 continue  # t="e" on something other than a cell's start tag
             errors[_cell_ref(xml, start)] = _error_value(xml, start, prefix)
     return errors, formulas
+
+
+@functools.cache
+def _formula_starts(prefix: bytes) -> re.Pattern[bytes]:
+    """Where the start tags of ``<f>`` elements (with *prefix*) begin: ``<f`` followed by the end of the name."""
+    return re.compile(b"<" + re.escape(prefix) + rb"f(?=[ \t\r\n>/])")
 
 
 def _cell_start(xml: bytes, cell_tag: bytes, before: int) -> int | None:

@@ -25,6 +25,7 @@ from xlplan.books.department.columns import (
     COLUMNS,
     CONTACT_ROW_ID,
     ECONOMY,
+    FIXED_TEXTS,
     HEADER_ROW,
     INDICATORS,
     META,
@@ -43,6 +44,7 @@ from xlplan.core.rowids import CONTEXT_ROW
 from xlplan.io.atomic import BACKUP_DIR
 from xlplan.io.tables import (
     XML_NS,
+    Package,
     cell_number_formats,
     clean,
     norm_header,
@@ -171,9 +173,9 @@ class FileGrids:
     """The grids of a workbook file, from one read of it: values through calamine (each sheet once),
     errors, formulas and number formats from the same unpacked sheet XML (:func:`scan_cells`)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, package: Package | None = None):
         self.path = Path(path)
-        self._package = read_package(self.path)
+        self._package = package if package is not None else read_package(self.path)
         self._wb = self._package.workbook()
         self.sheet_names: list[str] = list(self._wb.sheet_names)
         self.rows = sheet_reader(self._wb, self.path)
@@ -200,14 +202,14 @@ class FileGrids:
         return cell_number_formats(self._package.parts, self.xml(sheet), cells)
 
 
-def read_department_workbook(path: str | Path) -> DepartmentBook:
+def read_department_workbook(path: str | Path, package: Package | None = None) -> DepartmentBook:
     """Read a department workbook file; raise WorkbookRefused when it is not one of ours.
 
-    One pass over the file: it is read and unpacked once (:func:`xlplan.io.tables.read_package`),
-    calamine reads each sheet once, and formulas, error values and the number formats of
-    outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
+    One pass over the file: it is read and unpacked once (:func:`xlplan.io.tables.read_package`;
+    or *package*, the file already read so), calamine reads each sheet once, and formulas, error
+    values and the number formats of outcome cells come from the same unpacked sheet XML (:func:`scan_cells`).
     """
-    return parse_department_grids(FileGrids(path))
+    return parse_department_grids(FileGrids(path, package))
 
 
 def parse_department_grids(grids: Grids) -> DepartmentBook:
@@ -317,12 +319,28 @@ def check_not_sorted(sheets: dict[str, BookSheet], checksums: dict[str, str], pa
         moved = []
         for row_id, row in sheet.rows.items():
             want = checksums.get(row_id)
-            have = row_checksum(sheet.name, row.raw)
-            if want is None or have is None or have == want or have not in owners:
+            if want is None:
+                continue
+            have = _row_checksum(sheet.name, row.raw)
+            if have is None or have == want or have not in owners:
                 continue
             moved.append((row, owners[have][0]))
         if moved:
             raise RowsSorted(str(path), sorted_message(sheet, moved))
+
+
+def _row_checksum(sheet: str, raw: dict[str, Any]) -> str | None:
+    """:func:`xlplan.books.department.columns.row_checksum` of a row, remembered by its fixed texts (and
+    their types): the rows of the files of one plan have the same texts."""
+    keys = FIXED_TEXTS.get(sheet)
+    if not keys:
+        return None
+    return _checksum_of(sheet, tuple((type(v), v) for v in map(raw.get, keys)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _checksum_of(sheet: str, texts: tuple[tuple[type, Any], ...]) -> str | None:
+    return row_checksum(sheet, {key: value for key, (_, value) in zip(FIXED_TEXTS[sheet], texts, strict=True)})
 
 
 def sorted_message(sheet: BookSheet, moved: list[tuple[BookRow, str]]) -> str:
@@ -343,7 +361,7 @@ def locate(path: str | Path, sheet: str, row_id: str, key: str) -> str | None:
 # ---------------------------------------------------------------- sheets
 
 def wanted_sheets(expected: list[str]) -> list[str]:
-    extra = {sheet_of_row(r) for r in expected}
+    extra = {sheet_of_row(prefix) for prefix in {r.split("|", 1)[0] for r in expected}}  # once per Rad-id prefix
     return [s for s in COLUMNS if s in ALWAYS or s in extra or s == REMOVED]
 
 
@@ -352,12 +370,13 @@ def find_sheets(names: list[str], expected: list[str], rows_of: Any, file: str,
     """Layout sheet name -> name in the file; renamed sheets are recognised by their Rad-ids."""
     by_fold = {n.strip().casefold(): n for n in names}  # 'Översikt ' (a trailing space) is Översikt
     found: dict[str, str] = {}
-    for sheet in wanted_sheets(expected):
+    wanted = wanted_sheets(expected)
+    for sheet in wanted:
         actual = by_fold.get(sheet.casefold())
         if actual is not None and not holds_another_sheet(sheet, actual, rows_of):
             found[sheet] = actual
     unclaimed = [n for n in names if n not in found.values() and n != META]
-    for sheet in wanted_sheets(expected):
+    for sheet in wanted:
         if sheet in found:
             continue
         actual = recognise(sheet, unclaimed, rows_of)
@@ -380,10 +399,14 @@ def holds_another_sheet(sheet: str, actual: str, rows_of: Any) -> bool:
 
 
 def recognise(sheet: str, candidates: list[str], rows_of: Any) -> str | None:
+    """The first candidate sheet with a row among its first rows holding (nearly) all of *sheet*'s headers."""
     headers = _layout_headers(sheet)
+    enough = max(2, len(headers) - 1)
     for name in candidates:
         rows = rows_of(name)[:HEADER_SEARCH_ROWS]
-        if any(len(headers & _row_headers(row)) >= max(2, len(headers) - 1) for row in rows):
+        if len(rows) >= HEADER_ROW and len(headers & _row_headers(rows[HEADER_ROW - 1])) >= enough:
+            return name  # the template's header row, looked at first: where the headers nearly always are
+        if any(len(headers & _row_headers(row)) >= enough for row in rows):
             return name
     return None
 
@@ -401,7 +424,9 @@ def _layout_headers(sheet: str) -> frozenset[str]:
 
 def find_header(raw: list[list[Any]], columns: list[ColumnSpec]) -> int | None:
     """0-based index of the row holding most of the headers (prefers the template's row)."""
-    wanted = {norm_header(c.header) for c in columns}
+    wanted = {_norm_text(c.header) for c in columns}
+    if len(wanted) > 1 and len(raw) >= HEADER_ROW and wanted <= _row_headers(raw[HEADER_ROW - 1]):
+        return HEADER_ROW - 1  # all headers in the template's row: no row has more, and it wins a tie
     best, best_hits = None, 1
     for i, row in enumerate(raw[:HEADER_SEARCH_ROWS]):
         hits = len(wanted & _row_headers(row))
@@ -437,12 +462,13 @@ def parse_sheet(name: str, actual: str, raw: list[list[Any]], file: str, errors:
     sheet = BookSheet(name, actual, h + 1, mapping)
     if ROW_ID_KEY not in mapping:
         return sheet
-    letters = {key: column_letter(at) for key, at in mapping.items()}
+    fields = _layout_row_fields(name, tuple(mapping.items()))
     special = {_row_number(cell) for cell in (*errors, *(formulas or {}))}  # rows never skipped as empty
     for i in range(h + 1, len(raw)):
-        if i + 1 not in special and not any(v is not None and v != "" for v in raw[i]):
+        row = raw[i]
+        if i + 1 not in special and row.count("") + row.count(None) == len(row):
             continue  # an empty row is no row of the table, no loose row and holds nothing outside it
-        read_row(sheet, columns, raw[i], i + 1, file, errors, problems, formulas or {}, letters)
+        _read_row(sheet, fields, row, i + 1, file, errors, problems, formulas or {})
     sheet.outside = outside_cells(sheet, columns, raw)
     return sheet
 
@@ -456,17 +482,29 @@ def outside_cells(sheet: BookSheet, columns: list[ColumnSpec], raw: list[list[An
     loose = {r.number: r for r in sheet.loose_rows}
     preserved = {sheet.columns[c.key] for c in columns if c.preserved and c.key in sheet.columns}
     last = max(rows_with_id, default=sheet.header_row)
+    width = max((len(row) for row in raw[sheet.header_row - 1:]), default=0)
+    # the columns to look at (1-based, in order): in a table row only those outside the table
+    every = [col for col in range(1, width + 1) if col != id_col]
+    beside_table = [col for col in every if col not in table]
+    beside_loose = [col for col in every if col not in table or col not in preserved]
     out = []
     for i in range(sheet.header_row - 1, len(raw)):
         number = i + 1
         if sheet.name == OVERVIEW and number > last:
             break  # the flag list (xlplan_flaggor) is written below the Översikt table
-        for col, value in enumerate(raw[i], start=1):
-            if value is None or value == "" or col == id_col:
-                continue
-            in_table = col in table and (number == sheet.header_row or number in rows_with_id
-                                         or (number in loose and col in preserved))  # loose: moved by refill
-            if not in_table:
+        row = raw[i]
+        if number == sheet.header_row or number in rows_with_id:
+            wanted = beside_table
+        elif number in loose:
+            wanted = beside_loose  # loose: the inputs are moved by refill
+        else:
+            wanted = every
+        size = len(row)
+        for col in wanted:
+            if col > size:
+                break
+            value = row[col - 1]
+            if value is not None and value != "":
                 out.append((f"{column_letter(col)}{number}", value))
     return out
 
@@ -475,12 +513,12 @@ def map_columns(columns: list[ColumnSpec], header: list[Any], row: int, file: st
                 problems: list[Problem], layout_name: str = "") -> dict[str, int]:
     positions: dict[str, int] = {}
     for i, v in enumerate(header, start=1):
-        positions.setdefault(norm_header(v), i)
+        positions.setdefault(_norm_text(v) if isinstance(v, str) else norm_header(v), i)
     mapping = {}
     for expected, col in enumerate(columns, start=1):
-        at = positions.get(norm_header(col.header))
-        cell = f"{column_letter(expected)}{row}"
+        at = positions.get(_norm_text(col.header))
         if at is None:
+            cell = f"{column_letter(expected)}{row}"
             added = col.key in ADDED_COLUMNS.get(layout_name, ())
             problems.append(Problem(Code.KOLUMN_NY_SAKNAS if added else Code.KOLUMN_SAKNAS,
                                     f"Kolumnen '{col.header}' saknas (rubriken ska stå i {cell}). Fyll filen på "
@@ -500,46 +538,93 @@ def _row_number(cell: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
+@dataclass(frozen=True)
+class _RowFields:
+    """What reading a row of a sheet needs of its columns, worked out once for the sheet: (key, 0-based
+    column, column letter, the column spec when its value goes through :func:`read_value` else None,
+    whether a unit typed in it is checked) of each layout column found, in layout order; the keys of
+    the preserved (input) columns found."""
+
+    fields: list[tuple[str, int, str, ColumnSpec | None, bool]]
+    preserved: list[str]
+    width: int  # a row at least this long holds every column found
+
+    @classmethod
+    def of(cls, name: str, mapping: dict[str, int], columns: list[ColumnSpec]) -> _RowFields:
+        """The fields of layout sheet *name* whose columns (key -> 1-based column) are *mapping*."""
+        fields = []
+        for col in columns:
+            at = mapping.get(col.key)
+            if at is None:
+                continue
+            checked = col if col.validation is not None and col.validation.kind != "list" else None
+            fields.append((col.key, at - 1, column_letter(at), checked, name == INDICATORS and col.key == "outcome"))
+        preserved = [c.key for c in columns if c.preserved and c.key in mapping]
+        return cls(fields, preserved, max((f[1] + 1 for f in fields), default=0))
+
+
+@functools.lru_cache(maxsize=256)
+def _layout_row_fields(name: str, mapping: tuple[tuple[str, int], ...]) -> _RowFields:
+    """The row fields of a layout sheet, once per column mapping (the files of a folder share it; do not
+    change the result)."""
+    return _RowFields.of(name, dict(mapping), layout_columns(name))
+
+
 def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
              errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
              letters: dict[str, str] | None = None) -> None:
-    cells, raw, values, typed = {}, {}, {}, {}
-    row_text, width = str(number), len(raw_row)
-    for col in columns:
-        at = sheet.columns.get(col.key)
-        if at is None:
-            continue
-        cells[col.key] = (letters[col.key] if letters else column_letter(at)) + row_text
-        stored = raw_row[at - 1] if at <= width else None
-        raw[col.key] = None if stored == "" else stored
+    """Read one row of *sheet* (1-based Excel row *number*) into its rows, or its loose rows."""
+    fields = _RowFields.of(sheet.name, sheet.columns, columns)
+    _read_row(sheet, fields, raw_row, number, file, errors, problems, formulas or {})
+
+
+def _read_row(sheet: BookSheet, fields: _RowFields, raw_row: list[Any], number: int, file: str,
+              errors: dict[str, str], problems: list[Problem], formulas: dict[str, str]) -> None:
+    row_text = str(number)
+    cells = {key: letter + row_text for key, _, letter, _, _ in fields.fields}
+    if len(raw_row) >= fields.width:
+        raw = {key: None if (v := raw_row[at]) == "" else v for key, at, _, _, _ in fields.fields}
+    else:
+        width = len(raw_row)
+        raw = {key: (None if (v := raw_row[at]) == "" else v) if at < width else None
+               for key, at, _, _, _ in fields.fields}
+    typed = {}
     if formulas and str(raw.get(ROW_ID_KEY) or "").split("|", 1)[0] not in LAYOUT_FORMULA_ROWS:
-        typed = {c.key: formulas[cells[c.key]] for c in columns if c.preserved and cells.get(c.key) in formulas}
+        typed = {key: formulas[cells[key]] for key in fields.preserved if cells[key] in formulas}
     unit = raw.get("unit") if sheet.name == INDICATORS else None
+    unit_text = str(unit) if unit is not None else None
     for key, formula in typed.items():
         if cells[key] in errors:
             raw[key] = None
         elif raw[key] is None:
             raw[key] = formula_value(formula, cells[key], file, sheet.actual_name, errors, problems)
-    for col in columns:
-        if col.key not in cells:
-            continue
-        stored = raw[col.key]
-        if stored is None or col.validation is None or col.validation.kind == "list":
-            values[col.key] = clean(stored)  # what read_value does for these, without the call
-        else:
-            values[col.key] = read_value(col, stored, cells[col.key], file, sheet.actual_name, problems,
-                                         unit=str(unit) if unit is not None else None,
-                                         check_unit=sheet.name == INDICATORS and col.key == "outcome")
-        if errors and cells[col.key] in errors:
-            values[col.key] = None
-            problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[col.key]]}. Kontrollera "
-                                    "formeln och värdena den räknar med.", file, sheet.actual_name, cells[col.key]))
+    actual = sheet.actual_name
+    values: dict[str, Any]
+    if not errors:  # the common case in one comprehension (text cleaned as clean does it, without the call)
+        values = {key: None if (v := raw[key]) is None
+                  else ((v.strip() or None) if type(v) is str else clean(v)) if checked is None
+                  else read_value(checked, v, cells[key], file, actual, problems, unit=unit_text, check_unit=unit_check)
+                  for key, _, _, checked, unit_check in fields.fields}
+    else:
+        values = {}
+        for key, _, _, checked, unit_check in fields.fields:
+            stored = raw[key]
+            if stored is None:
+                values[key] = None
+            elif checked is None:
+                values[key] = clean(stored)
+            else:
+                values[key] = read_value(checked, stored, cells[key], file, actual, problems, unit=unit_text,
+                                         check_unit=unit_check)
+            if cells[key] in errors:
+                values[key] = None
+                problems.append(Problem(Code.FORMELFEL, f"Cellen visar felet {errors[cells[key]]}. Kontrollera "
+                                        "formeln och värdena den räknar med.", file, actual, cells[key]))
     row_id = raw.get(ROW_ID_KEY)
     row = BookRow(sheet.name, str(row_id).strip() if row_id is not None else "", number, values, raw, cells,
                   formulas=typed)
     if not row.row_id:
-        keys = [c.key for c in columns if c.preserved]
-        if row.has_content(keys):
+        if row.has_content(fields.preserved):
             sheet.loose_rows.append(row)
             problems.append(Problem(Code.RAD_UTAN_ID, "Raden har inget Rad-id (kolumn A) och hör inte till planen; "
                                     "den läses inte.", file, sheet.actual_name, f"A{number}", "varning"))
@@ -649,7 +734,7 @@ def check_rows(sheets: dict[str, BookSheet], expected: list[str], file: str, pro
 def context_row_inputs(sheet: BookSheet) -> list[tuple[BookRow, str]]:
     """(row, key) of each value typed into an input column of a read-only context row (``R|…``: an
     indicator someone else reports; the sheet protection has no password).  Such values are never read."""
-    inputs = [c.key for c in COLUMNS[sheet.name]() if c.input] if sheet.name in COLUMNS else []
+    inputs = [c.key for c in layout_columns(sheet.name) if c.input] if sheet.name in COLUMNS else []
     return [(row, key) for row_id, row in sheet.rows.items() if row_id.startswith(f"{CONTEXT_ROW}|")
             for key in inputs if row.raw.get(key) not in (None, "") and key in row.cells]
 
