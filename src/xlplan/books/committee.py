@@ -830,15 +830,23 @@ def value_formats(spec: SheetSpec, records: Sequence[Any]) -> list[str | None]:
     attrs = [c.attr for c in spec.columns if c.number_format == VALUE]
     if group is None or not attrs:
         return [None] * len(records)
+    get_group = attrgetter(group)
     most: dict[Any, int] = {}
-    for r in records:
-        for attr in attrs:
-            value = getattr(r, attr, None)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                key = getattr(r, group, None)
-                most[key] = max(most.get(key, 0), value_decimals(value))
-    return [decimals_format(most[getattr(r, group, None)]) if getattr(r, group, None) in most else None
-            for r in records]
+    decimals: dict[float, int] = {}  # values repeat (targets, shares): each is looked at once
+    for attr in attrs:
+        get = attrgetter(attr)
+        for r in records:
+            value = get(r)
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            d = decimals.get(value)
+            if d is None:
+                d = decimals[value] = value_decimals(value)
+            key = get_group(r)
+            if d > most.get(key, -1):
+                most[key] = d
+    shown = {key: decimals_format(d) for key, d in most.items()}
+    return [shown.get(get_group(r)) for r in records]
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
