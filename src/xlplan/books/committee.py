@@ -904,9 +904,10 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
     ``row_value_formats`` gives a row's :data:`VALUE` format (see :func:`value_formats`).
 
     A text longer than its column (or with a line break) wraps, and its row is
-    made high enough for it; the other cells of the row do not wrap.  Empty
-    cells (None, NaN) are left out, except in bold rows and where
-    ``cell_formats`` gives properties: there they keep the row's format.
+    made high enough for it; the other cells of the row do not wrap.  An
+    empty cell (None) is left out, except in a bold row and where
+    ``cell_formats`` gives it properties: there it keeps its format.  NaN and
+    infinities are always left empty.
     """
     head = fm.header()
     if any(len(h) > w for h, w in zip(headers, widths)):
@@ -927,20 +928,23 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
         for col, value, (width, per_line, slots, special) in zip(range(len(row)), row, cols):
             cls = value.__class__
             if cls is str:
-                if len(value) > width or "\n" in value:
-                    wrap = 2
-                    n = wrapped_lines(value, width) if "\n" in value else -(-len(value) // per_line)
-                    if n > lines:
-                        lines = n
-                else:
-                    wrap = 0
+                if value.isprintable():
+                    text, wrap = value, 0
+                    if len(value) > width:
+                        wrap = 2
+                        n = -(-len(value) // per_line)
+                        if n > lines:
+                            lines = n
+                else:  # a line break, or a character no cell may hold
+                    wrap = 2 if len(value) > width or "\n" in value else 0
+                    if wrap:
+                        lines = max(lines, wrapped_lines(value, width))
+                    text = ILLEGAL_CHARACTERS_RE.sub("", value)
                 if special:
                     fmt = columns.special(col, value, wrap, bold, shared)
                 else:
                     fmt = slots[wrap + bold] or columns.plain(col, wrap + bold)
-                if not value.isprintable():  # a line break, or a character no cell may hold
-                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                write_string(last, col, value, fmt)
+                write_string(last, col, text, fmt)
             elif cls is float or cls is int:
                 if special:
                     fmt = columns.special(col, value, 0, bold, shared)
