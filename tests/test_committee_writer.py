@@ -16,16 +16,19 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xlplan.books.bilaga import write_bilaga
 from xlplan.books.committee import (
     HEADER_ROW,
+    PROBLEMS,
     STATUS_COLOURS,
     TOTAL_ROW,
     CommitteeData,
     EconomyLine,
     has_escape_like_text,
     read_committee_workbook,
+    shown_rows,
     sorted_indicators,
     wrapped_lines,
     write_committee_workbook,
 )
+from xlplan.core.codes import SEVERITY_WORDS
 from xlplan.export.sample import sample_committee_data
 
 FIRST = HEADER_ROW + 2  # 1-based: the first data row under the title rows and the header row
@@ -149,3 +152,12 @@ def test_escape_like_texts_are_found_in_any_text_field(tmp_path: Path) -> None:
     tricky = dataclasses.replace(base, indicators=tuple(lines))
     path = write_committee_workbook(tricky, tmp_path / "knepig.xlsx")
     assert read_committee_workbook(path) == tricky
+
+
+def test_rows_show_a_stored_word_as_its_swedish_word() -> None:
+    problems = sample_committee_data().problems
+    severity = next(c for c in PROBLEMS.columns if c.attr == "severity")
+    assert shown_rows([severity], problems) == [[SEVERITY_WORDS[p.severity]] for p in problems]
+    rows = shown_rows(PROBLEMS.ordered, problems)
+    assert [row[-1] for row in rows] == [p.code for p in problems]  # the technical column last
+    assert [row[3] for row in rows] == [SEVERITY_WORDS[p.severity] for p in problems]

@@ -1035,15 +1035,9 @@ def add_status_colours(ws: Worksheet, fm: Formats, column: int, first_row: int, 
             "type": "cell", "criteria": "equal to", "value": f'"{label}"', "format": fm.conditional(fill, font)})
 
 
-def shown_value(column: Column, record: Any) -> Any:
-    value = getattr(record, column.attr)
-    if column.words and isinstance(value, str):
-        return column.words.get(value, value)
-    return value
-
-
 def shown_rows(columns: Sequence[Column], records: Iterable[Any]) -> list[list[Any]]:
-    """The rows of *records* as shown: one list per record, one :func:`shown_value` per column."""
+    """The rows of *records* as shown: one list per record, one value per column (a stored word as the
+    column's Swedish word, :attr:`Column.words`)."""
     get: Callable[[Any], Any] = attrgetter(*(c.attr for c in columns))
     rows: list[list[Any]] = [list(get(r)) for r in records] if len(columns) > 1 else [[get(r)] for r in records]
     for col, column in enumerate(columns):
