@@ -33,7 +33,7 @@ from xlplan.books.committee import (
     investment_totals,
     new_workbook,
     period_line,
-    shown_value,
+    shown_rows,
     sorted_indicators,
     value_formats,
     write_table,
@@ -104,22 +104,23 @@ def _sheet(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[Any], 
            data: CommitteeData) -> None:
     columns = [c for c in spec.columns if c.attr not in OMITTED.get(spec.name, set()) and not c.technical]
     headers = [c.header for c in columns] + ([ROW_KIND] if marks else [])
-    rows = [[shown_value(c, r) for c in columns] for r in records]
+    rows = shown_rows(columns, records)
     if marks:
         rows = [row + [mark] for row, mark in zip(rows, marks)]
     widths = [min(c.width, PRINT_WIDTHS.get(c.attr, c.width)) for c in columns] + ([10] if marks else [])
     formats = [c.number_format for c in columns] + ([None] if marks else [])
     status = headers.index(spec.status_column) if spec.status_column else None
 
-    def status_fill(_row: int, col: int, value: Any) -> dict[str, Any]:
-        if col == status and isinstance(value, str) and value in STATUS_STYLES:
+    def status_fill(value: Any) -> dict[str, Any]:
+        if isinstance(value, str) and value in STATUS_STYLES:
             fill, font = STATUS_STYLES[value]
             return {"bg_color": fill, "font_color": font}
         return {}
 
     write_table(ws, fm, headers, rows, widths, formats, header_row=0, autofilter=False,
-                       bold_rows=[m == TOTAL_ROW for m in marks] if marks else None, cell_formats=status_fill,
-                       row_value_formats=value_formats(spec, records))
+                bold_rows=[m == TOTAL_ROW for m in marks] if marks else None,
+                cell_formats={status: status_fill} if status is not None else None,
+                row_value_formats=value_formats(spec, records))
     _print_setup(ws, data)
 
 

@@ -37,6 +37,8 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -828,15 +830,23 @@ def value_formats(spec: SheetSpec, records: Sequence[Any]) -> list[str | None]:
     attrs = [c.attr for c in spec.columns if c.number_format == VALUE]
     if group is None or not attrs:
         return [None] * len(records)
+    get_group = attrgetter(group)
     most: dict[Any, int] = {}
-    for r in records:
-        for attr in attrs:
-            value = getattr(r, attr, None)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                key = getattr(r, group, None)
-                most[key] = max(most.get(key, 0), value_decimals(value))
-    return [decimals_format(most[getattr(r, group, None)]) if getattr(r, group, None) in most else None
-            for r in records]
+    decimals: dict[float, int] = {}  # values repeat (targets, shares): each is looked at once
+    for attr in attrs:
+        get = attrgetter(attr)
+        for r in records:
+            value = get(r)
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            d = decimals.get(value)
+            if d is None:
+                d = decimals[value] = value_decimals(value)
+            key = get_group(r)
+            if d > most.get(key, -1):
+                most[key] = d
+    shown = {key: decimals_format(d) for key, d in most.items()}
+    return [shown.get(get_group(r)) for r in records]
 
 
 def write_cell(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
@@ -884,43 +894,82 @@ def print_setup(ws: Worksheet, header_row: int, last_row: int, last_col: int) ->
 def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterable[Sequence[Any]],
                 widths: Sequence[float], formats: Sequence[str | None], *, header_row: int = HEADER_ROW,
                 autofilter: bool = True, hidden: int = 0, bold_rows: Sequence[bool] | None = None,
-                cell_formats: Callable[[int, int, Any], dict[str, Any]] | None = None,
+                cell_formats: dict[int, Callable[[Any], dict[str, Any]]] | None = None,
                 row_value_formats: Sequence[str | None] | None = None) -> int:
     """Write a header row at *header_row* and data rows below it; returns the last row (0-based).
 
     The last *hidden* columns are hidden (technical).  ``formats`` are number
     formats per column (:data:`VALUE`: chosen per value); ``cell_formats``
-    may add properties (a fill …) per (row index, column, value);
+    may add properties (a fill …) to a column's cells by their value (column -> function of the value);
     ``row_value_formats`` gives a row's :data:`VALUE` format (see :func:`value_formats`).
+
+    A text longer than its column (or with a line break) wraps, and its row is
+    made high enough for it; the other cells of the row do not wrap.  An
+    empty cell (None) is left out, except in a bold row and where
+    ``cell_formats`` gives it properties: there it keeps its format.  NaN and
+    infinities are always left empty.
     """
     head = fm.header()
-    seen: dict[tuple[Any, ...], Any] = {}  # cell formats by (number format, wrap, bold, extra): one lookup a cell
     if any(len(h) > w for h, w in zip(headers, widths)):
         ws.set_row(header_row, 30)  # room for headers wrapped over two lines
     for col, header in enumerate(headers):
         write_cell(ws, header_row, col, header, head)
+    columns = _TableColumns(fm, widths, formats, cell_formats or {})
+    write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
+    isfinite = math.isfinite
+    cols = columns.cols
     last = header_row
     for i, row in enumerate(rows):
         last = header_row + 1 + i
-        bold = bool(bold_rows and bold_rows[i])
-        wraps = [isinstance(v, str) and (len(v) > widths[col] or "\n" in v) for col, v in enumerate(row)]
-        lines = max([wrapped_lines(v, widths[col]) for col, v in enumerate(row) if wraps[col]], default=1)
+        bold = 1 if bold_rows and bold_rows[i] else 0
+        shared = row_value_formats[i] if row_value_formats else None
+        lines = 1
+        # Decided per column once (columns.cols); per cell only what the value changes: its kind, wrapping.
+        for col, value, (width, per_line, slots, special) in zip(range(len(row)), row, cols):
+            cls = value.__class__
+            if cls is str:
+                if value.isprintable():
+                    text, wrap = value, 0
+                    if len(value) > width:
+                        wrap = 2
+                        n = -(-len(value) // per_line)
+                        if n > lines:
+                            lines = n
+                else:  # a line break, or a character no cell may hold
+                    wrap = 2 if len(value) > width or "\n" in value else 0
+                    if wrap:
+                        lines = max(lines, wrapped_lines(value, width))
+                    text = ILLEGAL_CHARACTERS_RE.sub("", value)
+                if special:
+                    fmt = columns.special(col, value, wrap, bold, shared)
+                else:
+                    fmt = slots[wrap + bold] or columns.plain(col, wrap + bold)
+                write_string(last, col, text, fmt)
+            elif cls is float or cls is int:
+                if special:
+                    fmt = columns.special(col, value, 0, bold, shared)
+                else:
+                    fmt = slots[bold] or columns.plain(col, bold)
+                if isfinite(value):
+                    write_number(last, col, value, fmt)
+            elif value is None:
+                if special:
+                    fmt = columns.special(col, None, 0, bold, shared)
+                    if fmt is not None:
+                        ws.write_blank(last, col, None, fmt)
+                elif bold:
+                    ws.write_blank(last, col, None, slots[1] or columns.plain(col, 1))
+            else:  # bool, datetime, a text of a str subclass (an enum) …
+                wrap = 2 if isinstance(value, str) and (len(value) > width or "\n" in value) else 0
+                if wrap:
+                    lines = max(lines, wrapped_lines(value, width))
+                if special:
+                    fmt = columns.special(col, value, wrap, bold, shared)
+                else:
+                    fmt = slots[wrap + bold] or columns.plain(col, wrap + bold)
+                write_cell(ws, last, col, value, fmt)
         if lines > 1:  # not every reader fits rows to wrapped text by itself
-            ws.set_row(last, min(15 * lines + 2, 409))  # Excel's largest row height
-        for col, value in enumerate(row):
-            wrap = wraps[col]
-            num = formats[col]
-            if num == VALUE:
-                shared = row_value_formats[i] if row_value_formats else None
-                num = None if value is None else shared or value_format(value)
-            extra = cell_formats(i, col, value) if cell_formats else None
-            if value is None and not extra and not bold:
-                continue
-            key = (num, wrap, bold, tuple(extra.items()) if extra else None)
-            fmt = seen.get(key)
-            if fmt is None:
-                fmt = seen[key] = fm.get(num_format=num, text_wrap=wrap or None, bold=bold or None, **(extra or {}))
-            write_cell(ws, last, col, value, fmt)
+            set_row(last, min(15 * lines + 2, 409))  # Excel's largest row height
     for col, width in enumerate(widths):
         technical = col >= len(widths) - hidden
         ws.set_column(col, col, width, None, {"hidden": True} if technical else None)
@@ -928,6 +977,48 @@ def write_table(ws: Worksheet, fm: Formats, headers: Sequence[str], rows: Iterab
     if autofilter:  # over every column, so sorting moves the technical ones along
         ws.autofilter(header_row, 0, max(last, header_row + 1), len(headers) - 1)
     return last
+
+
+class _TableColumns:
+    """What :func:`write_table` decides per column once: width, characters per line, cell formats.
+
+    A column with a fixed number format gets at most four formats (wrapped or
+    not, bold or not), made when first used, so a workbook's formats come in
+    the order its cells need them.  :data:`VALUE` columns and columns with
+    ``cell_formats`` are *special*: their format depends on the value.
+    """
+
+    def __init__(self, fm: Formats, widths: Sequence[float], formats: Sequence[str | None],
+                 cell_formats: dict[int, Callable[[Any], dict[str, Any]]]) -> None:
+        self.fm = fm
+        self.formats = formats
+        self.cell_formats = cell_formats
+        self.slots: list[list[Any]] = [[None] * 4 for _ in widths]  # by wrap (0/2) + bold (0/1)
+        self.seen: dict[tuple[Any, ...], Any] = {}
+        self.cols = [(width, max(int(width * 1.15), 1), self.slots[col],
+                      formats[col] == VALUE or col in cell_formats) for col, width in enumerate(widths)]
+
+    def plain(self, col: int, code: int) -> Any:
+        """The format of a cell of a fixed-format column: *code* is 2 when it wraps, + 1 when bold."""
+        fmt = self.slots[col][code] = self.fm.get(num_format=self.formats[col], text_wrap=(code >= 2) or None,
+                                                  bold=(code % 2 == 1) or None)
+        return fmt
+
+    def special(self, col: int, value: Any, wrap: int, bold: int, shared: str | None) -> Any:
+        """The format of a cell whose format depends on its value; None for an empty cell that has none."""
+        num = self.formats[col]
+        if num == VALUE:
+            num = None if value is None else shared or value_format(value)
+        style = self.cell_formats.get(col)
+        extra = style(value) if style is not None else None
+        if value is None and not extra and not bold:
+            return None
+        key = (num, wrap, bold, tuple(extra.items()) if extra else None)
+        fmt = self.seen.get(key)
+        if fmt is None:
+            fmt = self.seen[key] = self.fm.get(num_format=num, text_wrap=bool(wrap) or None, bold=bool(bold) or None,
+                                               **(extra or {}))
+        return fmt
 
 
 def wrapped_lines(text: str, width: float) -> int:
@@ -944,11 +1035,19 @@ def add_status_colours(ws: Worksheet, fm: Formats, column: int, first_row: int, 
             "type": "cell", "criteria": "equal to", "value": f'"{label}"', "format": fm.conditional(fill, font)})
 
 
-def shown_value(column: Column, record: Any) -> Any:
-    value = getattr(record, column.attr)
-    if column.words and isinstance(value, str):
-        return column.words.get(value, value)
-    return value
+def shown_rows(columns: Sequence[Column], records: Iterable[Any]) -> list[list[Any]]:
+    """The rows of *records* as shown: one list per record, one value per column (a stored word as the
+    column's Swedish word, :attr:`Column.words`)."""
+    get: Callable[[Any], Any] = attrgetter(*(c.attr for c in columns))
+    rows: list[list[Any]] = [list(get(r)) for r in records] if len(columns) > 1 else [[get(r)] for r in records]
+    for col, column in enumerate(columns):
+        if column.words:
+            words = column.words
+            for row in rows:
+                value = row[col]
+                if isinstance(value, str):
+                    row[col] = words.get(value, value)
+    return rows
 
 
 def write_spec(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[Any], meta: CommitteeMeta,
@@ -957,7 +1056,7 @@ def write_spec(ws: Worksheet, fm: Formats, spec: SheetSpec, records: Sequence[An
     columns = spec.ordered
     hidden = sum(c.technical for c in columns)
     headers = [c.header for c in columns]
-    rows = [[shown_value(c, r) for c in columns] for r in records]
+    rows = shown_rows(columns, records)
     widths = [c.width for c in columns]
     formats = [c.number_format for c in columns]
     if marks is not None:  # a marker column (Ekonomi: Radtyp), before the technical ones
@@ -1080,16 +1179,31 @@ def has_escape_like_text(data: CommitteeData) -> bool:
     back as typed in every reader.  Shared strings are faster (texts repeat),
     so they are used whenever no text needs this.
     """
-    def texts() -> Iterable[Any]:
-        yield from vars(data.meta).values()
-        yield from data.texts.values()
-        for pair in data.goal_assessments.values():
-            yield from pair
-        for attr, _spec in SHEETS:
-            for record in getattr(data, attr):
-                yield from vars(record).values()
+    small = [*vars(data.meta).values(), *data.texts.values(), *(v for p in data.goal_assessments.values() for v in p)]
+    if any(isinstance(v, str) and escape_cell_text(v) != v for v in small):
+        return True
+    return any(_escape_like(getattr(data, attr)) for attr, _spec in SHEETS)
 
-    return any(isinstance(v, str) and escape_cell_text(v) != v for v in texts())
+
+_ESCAPE_LIKE = re.compile(r"_x[0-9A-Fa-f]{4}_")  # what xlplan.io.xmltext.escape_cell_text escapes
+_NOT_TEXT = frozenset({"int", "float", "bool", "dt.datetime", "dt.date", int, float, bool, dt.datetime, dt.date})
+
+
+def _escape_like(records: Sequence[Any]) -> bool:
+    """Whether a text field of *records* (records of one dataclass) looks like an escape: one search over all."""
+    if not records:
+        return False
+    names = [f.name for f in fields(records[0]) if str(f.type).removesuffix(" | None") not in _NOT_TEXT
+             and f.type not in _NOT_TEXT]
+    if not names:
+        return False
+    try:
+        get: Callable[[Any], Any] = attrgetter(*names)
+        values: Iterable[Any] = chain.from_iterable(map(get, records)) if len(names) > 1 else map(get, records)
+        text = "\n".join(filter(None, values))  # a match cannot span the line break
+    except (TypeError, AttributeError):  # a value that is no text, another kind of record: look at each
+        return any(isinstance(v, str) and escape_cell_text(v) != v for r in records for v in vars(r).values())
+    return "_x" in text and _ESCAPE_LIKE.search(text) is not None
 
 
 def write_committee_workbook(data: CommitteeData, path: str | os.PathLike[str]) -> Path:
