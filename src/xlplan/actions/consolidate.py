@@ -34,6 +34,7 @@ Choices, stated once:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -87,7 +88,7 @@ from xlplan.books.department.columns import (
 from xlplan.books.department.layout import included_indicators, indicator_row_id
 from xlplan.books.department.reader import BookRow, DepartmentBook, read_department_workbook
 from xlplan.books.plan import read_plan
-from xlplan.core.assess import Assessment, assess, personnel_inputs, row_inputs
+from xlplan.core.assess import Assessment, assess, is_share, personnel_inputs, plausible_range, row_inputs
 from xlplan.core.codes import Code
 from xlplan.core.errors import BadInput, Problem, RowsSorted, WorkbookRefused, WorkbookUnreadable
 from xlplan.core.model import (
@@ -199,6 +200,7 @@ class PlanIndex:
     def __init__(self, plan: Plan, period: Period) -> None:
         self.plan, self.period = plan, period
         self.version = plan.version
+        self.settings = plan.settings.status_settings
         self._exact = {d.id: d for d in plan.departments}
         self._folded = {d.id.casefold(): d for d in reversed(plan.departments)}
         self._activities = _group(plan.activities, lambda a: a.department_id)
@@ -206,6 +208,7 @@ class PlanIndex:
         self._personnel = {d.id: list(plan.personnel_for(d.id)) for d in plan.departments}
         self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
         self._meaning: dict[str, Meaning] = {}
+        self._personnel_meaning: dict[tuple[str, str | None, str | None, str | None], Meaning] = {}
         self.assessed: dict[tuple[int, str, str | None], tuple[BookRow, Assessment]] = {}  # see assess_row
 
     @property
@@ -221,12 +224,22 @@ class PlanIndex:
         return self._indicators[dep_id]
 
     def meaning(self, ind: Indicator, goal: Goal | None) -> "Meaning":
-        """The indicator's parsed target, polarity and baseline for the period (parsed once)."""
+        """The indicator's parsed target, polarity, baseline and plausible range for the period (worked out
+        once per indicator and run: every department's row of it shares them)."""
         if ind.id not in self._meaning:
             picked = ind.target_text(self.period.year)
             self._meaning[ind.id] = Meaning(ind.target(self.period.year, goal), ind.polarity(goal),
-                                            ind.baseline_values(), picked[1] if picked else None)
+                                            ind.baseline_values(), picked[1] if picked else None,
+                                            plausible_range(ind), is_share(ind))
         return self._meaning[ind.id]
+
+    def personnel_meaning(self, p: PersonnelTarget) -> "Meaning":
+        """A key figure's parsed target, polarity and Nuvärde: parsed once per run for every department
+        row with the same name, texts and polarity (a plan may give each of thousands of units the same)."""
+        key = (p.name, p.target, p.current, p.polarity_text)
+        if key not in self._personnel_meaning:
+            self._personnel_meaning[key] = Meaning(p.parsed_target(), p.polarity(), p.baseline_values(), p.target)
+        return self._personnel_meaning[key]
 
     def activities(self, dep_id: str) -> list[Activity]:
         return self._activities.get(dep_id, [])
@@ -247,6 +260,8 @@ class Meaning:
     polarity: Polarity | None
     baseline: SeriesValues
     target_text: str | None  # verbatim, as the plan gives it for the period's year
+    plausible: tuple[float | None, float | None] = (None, None)  # an indicator's (assess.plausible_range)
+    share: bool = False  # an indicator's (assess.is_share)
 
 
 def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
@@ -536,10 +551,15 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
     return out
 
 
+@functools.cache
+def _normalised(options: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_label(o) for o in options)
+
+
 def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, cell: str | None) -> list[Problem]:
     if value is None or not str(value).strip():
         return []
-    if normalise_label(str(value)) in {normalise_label(o) for o in options}:
+    if normalise_label(str(value)) in _normalised(options):
         return []
     return [Problem(Code.OGILTIGT_VAL, f"'{value}' finns inte i listan för cellen. Välj något av: "
                     f"{', '.join(options)}.", name, sheet, cell, action="värdet togs med som det står")]
@@ -763,10 +783,10 @@ def assess_row(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | N
         error = next((p.message for p in book.problems if p.code == "formelfel" and p.cell == cell
                       and p.sheet == book.actual_sheet_name(INDICATORS)), None)
     result = assess(row_inputs(ind, goal, ix.period.year, series, row.raw if row else {},
-                               settings=ix.plan.settings.status_settings, period_label=ix.period.label,
+                               settings=ix.settings, period_label=ix.period.label,
                                outcome_format=row.formats.get("outcome") if row else None, outcome_error=error,
                                cells=row.cells if row else {}, target=m.target, polarity=m.polarity,
-                               baseline=m.baseline))
+                               baseline=m.baseline, plausible=m.plausible, share=m.share))
     if row is not None:
         ix.assessed[key] = (row, result)
     return result
@@ -1032,10 +1052,12 @@ def personnel_lines(ix: PlanIndex, choices: list[Choice],
     when no key figure has an outcome anywhere (nothing is followed up)."""
     from xlplan.io.hrexport import committee_value, weights_of
 
-    settings, label, year = ix.plan.settings.status_settings, ix.period.label, ix.period.year
+    settings, label, year = ix.settings, ix.period.label, ix.period.year
 
     def status(p: PersonnelTarget, outcome: object) -> str:
-        return assess(personnel_inputs(p, outcome, settings=settings, period_label=label, year=year)).status.label
+        m = ix.personnel_meaning(p)
+        return assess(personnel_inputs(p, outcome, settings=settings, period_label=label, year=year,
+                                       target=m.target, polarity=m.polarity, baseline=m.baseline)).status.label
 
     lines: list[PersonnelLine] = []
     reported: dict[str, list[tuple[float, float | None, float | None]]] = {}

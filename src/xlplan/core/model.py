@@ -488,12 +488,20 @@ class Plan:
     def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
         """The department's key figures: its own rows, then the committee's (``NÄMND``) rows it has no own
         row for (a committee target holds for every department unless the department has its own)."""
-        own = tuple(p for p in self.personnel if p.department_id == dep_id)
+        rows = self._personnel_rows
+        own = rows.get(dep_id, ())
         if dep_id == COMMITTEE_ID:
             return own
         names = {p.name.casefold() for p in own}
-        return own + tuple(p for p in self.personnel if p.department_id == COMMITTEE_ID
-                           and p.name.casefold() not in names)
+        return own + tuple(p for p in rows.get(COMMITTEE_ID, ()) if p.name.casefold() not in names)
+
+    @functools.cached_property
+    def _personnel_rows(self) -> dict[str, tuple[PersonnelTarget, ...]]:
+        """The key figure rows by department id, in plan order (grouped once: a plan may have thousands)."""
+        out: dict[str, list[PersonnelTarget]] = {}
+        for p in self.personnel:
+            out.setdefault(p.department_id, []).append(p)
+        return {k: tuple(v) for k, v in out.items()}
 
     def personnel_names(self) -> tuple[str, ...]:
         """Every key figure name of the plan, in plan order (one per name)."""
