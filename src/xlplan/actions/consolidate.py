@@ -35,8 +35,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -273,6 +276,25 @@ def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
 
 # ---------------------------------------------------------------- orchestration
 
+@contextmanager
+def full_collections_deferred() -> Iterator[None]:
+    """No full (oldest-generation) garbage collection while consolidating; the young ones go on.
+
+    A consolidation keeps every department file's rows alive until the committee workbook is
+    written: hundreds of thousands of objects that are garbage only at the end.  Python's
+    cyclic collector traverses all of them in each full collection, which it starts whenever a
+    quarter more objects have survived: about a tenth of a 500-file run went to that.
+    The thresholds are restored afterwards (nested runs restore their own).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(before[0], before[1], max(before[2], 1_000_000))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@full_collections_deferred()
 def consolidate(folder: str | Path, plan_path: str | Path | Plan, period: str | Period, out_path: str | Path,
                 report_path: str | Path | None = None, progress: Progress | None = None,
                 plan_dir: str | Path | None = None) -> ConsolidationResult:
@@ -664,9 +686,10 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
                          s.administration)
     problems = list(problems)
     indicators = indicator_lines(ix, choices, problems)
+    per_file = Counter(p.file for p in problems)
     data = CommitteeData(
         meta=meta,
-        submissions=tuple(submission(c, problems) for c in choices),
+        submissions=tuple(submission(c, per_file) for c in choices),
         goals=tuple(goal_summaries(plan, indicators)),
         indicators=tuple(indicators),
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
@@ -710,11 +733,12 @@ def answer_lines(ix: PlanIndex, choices: list[Choice]) -> list[AnswerLine]:
     return lines
 
 
-def submission(c: Choice, problems: list[Problem]) -> Submission:
+def submission(c: Choice, per_file: Mapping[str | None, int]) -> Submission:
+    """The Inlämning line of a department; *per_file*: the number of problems by file name."""
     shown = c.file or (c.candidates[0] if len(c.candidates) == 1 else None)
     names = [r.name for r in c.candidates] if c.file is None else [c.file.name]
     files = {c.file.name} if c.file else {r.name for r in c.candidates}
-    count = sum(1 for p in problems if p.file in files)
+    count = sum(per_file.get(name, 0) for name in files)
     facts = shown.facts if shown else None
     last = last_event(c.file.book.metadata) if c.file and c.file.book else None
     return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
