@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from xlplan.actions.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
@@ -558,7 +559,7 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
             if row is None:
                 continue
             a = assess_row(ix, goal, ind, series, row, book)
-            for f in a.flags:
+            for f in a.value_flags:
                 if f.code in _VALUE_CODES:
                     out.append(Problem(f.code, f"{f.message} ('{ind.name}')", name, book.actual_sheet_name(INDICATORS),
                                        row.cells.get(f.cell), f.severity, action="värdet togs med som det står"))
@@ -747,11 +748,13 @@ def submission(c: Choice, per_file: Mapping[str | None, int]) -> Submission:
                       last.local_time if last else None, last.comment if last else None)
 
 
-def _row_values(c: Choice, sheet: str, row_id: str) -> dict[str, Any]:
-    if c.file is None or c.file.book is None:
-        return {}
-    row = c.file.book.row(sheet, row_id)
-    return dict(row.values) if row else {}
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+
+
+def _row_values(c: Choice, sheet: str, row_id: str) -> Mapping[str, Any]:
+    """The row's cleaned values (read only: the book's own), none when the row or the file is missing."""
+    row = _book_row(c, sheet, row_id)
+    return row.values if row else _NO_VALUES
 
 
 def _absent(c: Choice) -> str | None:
@@ -763,12 +766,12 @@ def _absent(c: Choice) -> str | None:
 def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
     plan, period = ix.plan, ix.period
     lines = []
-    committee_values: dict[tuple[str, str | None], tuple[Choice | None, dict[str, Any], BookRow | None]] = {}
+    committee_values: dict[tuple[str, str | None], tuple[Choice | None, Mapping[str, Any], BookRow | None]] = {}
     for c in choices:
         for goal, ind in ix.indicators(c.department.id):
             for series in ind.series_names():
-                values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
                 row = _book_row(c, INDICATORS, indicator_row_id(ind.id, series))
+                values = row.values if row else _NO_VALUES
                 if ind.has_committee_line and c.department.id.casefold() == COMMITTEE_ID.casefold():
                     committee_values[(ind.id, series)] = (c, values, row)
                     continue
@@ -780,7 +783,7 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():
-            by, values, row = committee_values.get((ind.id, series), (None, {}, None))
+            by, values, row = committee_values.get((ind.id, series), (None, _NO_VALUES, None))
             lines.append(indicator_line(ix, goal, ind, series, None, values,
                                         None if values else "ingen nämndsiffra inlämnad", row,
                                         by.file.book if by is not None and by.file else None))
@@ -817,7 +820,7 @@ def assess_row(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | N
 
 
 def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,
-                   dep: Department | None, values: dict[str, Any], absent: str | None,
+                   dep: Department | None, values: Mapping[str, Any], absent: str | None,
                    row: BookRow | None = None, book: DepartmentBook | None = None) -> IndicatorLine:
     """One line of Indikatorer: the plan's texts, the file's inputs, the status from the one assessment."""
     m = ix.meaning(ind, goal)
@@ -845,7 +848,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _provenance(values: dict[str, Any], outcome: float | None, absent: str | None) -> str | None:
+def _provenance(values: Mapping[str, Any], outcome: float | None, absent: str | None) -> str | None:
     if absent:
         return absent
     source = _text(values.get("outcome_source")) or _text(values.get("provenance"))
@@ -854,7 +857,7 @@ def _provenance(values: dict[str, Any], outcome: float | None, absent: str | Non
     return source or "inmatat av avdelningen"
 
 
-def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem],
+def _check_status(line: IndicatorLine, values: Mapping[str, Any], c: Choice, problems: list[Problem],
                   row: BookRow | None = None) -> None:
     """Report a status cell in the file that disagrees with the status computed from the plan.
 
@@ -1088,7 +1091,7 @@ def personnel_lines(ix: PlanIndex, choices: list[Choice],
     for c in choices:
         for p in ix.personnel(c.department.id):
             row = _book_row(c, PERSONNEL, make_row_id(PERSONNEL_ROW, p.name))
-            values = dict(row.values) if row else {}
+            values = row.values if row else _NO_VALUES
             outcome = _number(values.get("outcome"))
             if outcome is not None:
                 reported.setdefault(p.name, []).append((outcome, *weights_of(values.get("provenance"))))
@@ -1116,7 +1119,7 @@ def _unit(p: PersonnelTarget) -> str:
     return p.unit or ("antal" if p.is_count else "%")
 
 
-def _personnel_text(name: str, target: str | None, values: dict[str, Any]) -> str | None:
+def _personnel_text(name: str, target: str | None, values: Mapping[str, Any]) -> str | None:
     outcome, comment = _number(values.get("outcome")), _text(values.get("comment"))
     if outcome is None and comment is None:
         return None

@@ -82,15 +82,36 @@ class Assessment:
     reading: OutcomeReading
     reference: float | None  # what a direction target was compared with
     reference_source: str | None
-    flags: tuple[AssessFlag, ...]
-    inputs: RowInputs = field(repr=False, compare=False)  # what was assessed (for the explanation)
+    # What the cells hold: the outcome read with a conversion, a year or a percent format, outside its
+    # plausible range or a share typed as a fraction; text in the comparison cell.  Part of flags.
+    value_flags: tuple[AssessFlag, ...]
+    inputs: RowInputs = field(repr=False, compare=False)  # what was assessed (flags and explanation)
+
+    @property
+    def _value(self) -> float | None:
+        """The outcome the rules saw (None when empty or not read)."""
+        return None if self.inputs.outcome_error or self.reading.problem is not None else self.reading.value
+
+    @functools.cached_property
+    def flags(self) -> tuple[AssessFlag, ...]:
+        """Every flag of the row, in order: the outcome cell not read, the value flags about the outcome, the
+        status's own (target or outcome missing, target not met, second limit passed, wrong direction,
+        assessment missing or invalid, comparison value missing), text as comparison value.
+
+        The status's flags are written when asked for (``flag``); consolidation reports only value_flags."""
+        x, r = self.inputs, self.reading
+        first = (AssessFlag(r.problem, "fel", r.message or r.problem),) if r.problem is not None else ()
+        about_outcome = tuple(f for f in self.value_flags if f.code != Code.JAMFORELSEVARDE_TEXT)
+        comparison = tuple(f for f in self.value_flags if f.code == Code.JAMFORELSEVARDE_TEXT)
+        bad_input = bool(x.outcome_error) or r.problem is not None
+        status = _status_flags(x, self.result, self._value, self.reference, self.reference_source, bad_input)
+        return first + about_outcome + tuple(status) + comparison
 
     @functools.cached_property
     def explanation(self) -> str:
         """Why the status is what it is, in Swedish (written when asked for: consolidation never shows it)."""
-        x = self.inputs
-        value = None if x.outcome_error or self.reading.problem is not None else self.reading.value
-        return _explanation(x, self.result, self.reading, value, self.reference, self.reference_source)
+        return _explanation(self.inputs, self.result, self.reading, self._value, self.reference,
+                            self.reference_source)
 
     @property
     def outcome(self) -> float | None:
@@ -210,8 +231,6 @@ def assess(x: RowInputs) -> Assessment:
                                                                             number_format=x.outcome_format)
     bad_input = bool(x.outcome_error) or reading.problem is not None
     flags: list[AssessFlag] = []
-    if reading.problem is not None:
-        flags.append(AssessFlag(reading.problem, "fel", reading.message or reading.problem))
     value = None if bad_input else reading.value
     if value is not None:
         flags += _reading_notes(x, reading, value) + _range_flags(x, value)
@@ -220,7 +239,6 @@ def assess(x: RowInputs) -> Assessment:
     result = evaluate(x.target, {name: value}, series_names=(name,) if name else (), baseline=x.baseline,
                       previous=previous, polarity=x.polarity, settings=x.settings, assessment=x.assessment)
     ref, ref_source = _reference(x)
-    flags += _status_flags(x, result, value, ref, ref_source, bad_input)
     if x.comparison_text is not None and uses_comparison(x.target, x.baseline, x.series):
         flags.append(AssessFlag(Code.JAMFORELSEVARDE_TEXT, "varning", f"'{x.comparison_text}' i kolumnen "
                                 "Jämförelsevärde är inget tal och räknas inte. Skriv bara talet, t.ex. 48,5.",

@@ -481,13 +481,40 @@ def _flags(rules: Sequence[SeriesRule], xs: Sequence[float | None]) -> tuple[str
     return tuple(flags)
 
 
+# status_rules by (target, baseline) object and the rest of their arguments: see _shared_rules.
+_RULES: dict[tuple[object, ...], tuple[Target, SeriesValues | None, StatusRules]] = {}
+_RULES_KEPT = 4096
+
+
+def _shared_rules(target: Target, series_names: Sequence[str], keys: tuple[str | None, ...],
+                  baseline: SeriesValues | None, previous: Mapping[str | None, float | None] | None,
+                  polarity: Polarity | None, settings: StatusSettings) -> StatusRules:
+    """:func:`status_rules` of a row without comparison values, made once for every row that shares the
+    target and baseline objects (one indicator's rows in every department file of a consolidation).
+
+    Keyed by the objects' identity, which the cache keeps alive, so an equal but different target (an
+    ``int`` where the other has a ``float``) never receives another's rules."""
+    if previous:
+        return status_rules(target, series_names=series_names, outcome_keys=keys, baseline=baseline,
+                            previous=previous, polarity=polarity, settings=settings)
+    key = (id(target), id(baseline), tuple(series_names), keys, polarity, settings)
+    hit = _RULES.get(key)
+    if hit is not None and hit[0] is target and hit[1] is baseline:
+        return hit[2]
+    rules = status_rules(target, series_names=series_names, outcome_keys=keys, baseline=baseline,
+                         polarity=polarity, settings=settings)
+    if len(_RULES) >= _RULES_KEPT:
+        _RULES.clear()
+    _RULES[key] = (target, baseline, rules)
+    return rules
+
+
 def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, series_names: Sequence[str] = (),
              baseline: SeriesValues | None = None, previous: Mapping[str | None, float | None] | None = None,
              polarity: Polarity | None = None, settings: StatusSettings = StatusSettings(),
              assessment: str | None = None) -> StatusResult:
     """The status of one indicator for one period (see the module docstring for the rules)."""
-    rules = status_rules(target, series_names=series_names, outcome_keys=list(outcomes), baseline=baseline,
-                         previous=previous, polarity=polarity, settings=settings)
+    rules = _shared_rules(target, series_names, tuple(outcomes), baseline, previous, polarity, settings)
     if rules.mode == "assessment" and rules.flags and any(
             _number(lookup_series(outcomes, n)) is None for n in rules.series_names):
         # a direction target without comparison value still needs its outcome first
