@@ -295,7 +295,13 @@ def _compare(x: float, op: Op, c: float) -> bool:
 
 def holds(cond: Condition, x: float) -> bool:
     """Whether outcome ``x`` satisfies a condition (of constants; a :class:`Ref` is for formulas only)."""
-    return any(all(_compare(x, op, _constant(c)) for op, c in conj) for conj in cond)
+    for conj in cond:  # any(all(...)) written out: called for every row of a consolidation
+        for op, c in conj:
+            if not _compare(x, op, _constant(c)):
+                break
+        else:
+            return True
+    return False
 
 
 def _constant(c: float | Ref) -> float:
