@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 from xlplan.core.status import StatusSettings
@@ -437,7 +437,7 @@ class Plan:
         """
         if self._version:
             return self._version
-        content = asdict(self)
+        content = _content_of(self)
         content.pop("_version", None)
         _drop_unused_additions(content)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
@@ -526,6 +526,30 @@ _ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts": ("projects",),
 }
 _ADDED_LEDGER_FIELDS = ("project_column",)  # the settings' one nested record (LedgerSettings)
+
+
+def _content_of(plan: Plan) -> dict[str, Any]:
+    """The plan as plain data for its version hash: what ``dataclasses.asdict`` gives, with lists for tuples
+    (the same JSON), without asdict's deep copy of every value (a plan of thousands of rows has 40,000)."""
+    content = _plain(plan)
+    assert isinstance(content, dict)
+    return content
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: object) -> object:
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _unused(value: object) -> bool:
