@@ -38,6 +38,7 @@ significant digits so that Excel reads the same number back.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,7 @@ FLAGS = ("andra_gransen_passerad", "fel_riktning", "bedomning_saknas", "bedomnin
          "jamforelsevarde_saknas")
 
 
+@functools.lru_cache(maxsize=2048)  # a few words (drop-down choices, statuses) read in every row
 def normalise_label(text: str) -> str:
     """Lower case; line breaks become spaces; spaces (U+0020 only) trimmed and collapsed.
 
