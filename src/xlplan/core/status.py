@@ -479,16 +479,6 @@ def _overall(statuses: Sequence[Status]) -> Status:
     return Status.EJ
 
 
-def _flags(rules: Sequence[SeriesRule], xs: Sequence[float | None]) -> tuple[str, ...]:
-    present = [(r, x) for r, x in zip(rules, xs) if x is not None]
-    flags = []
-    if any(holds(r.limit_passed, x) for r, x in present):
-        flags.append("andra_gransen_passerad")
-    if any(holds(r.worse, x) for r, x in present):
-        flags.append("fel_riktning")
-    return tuple(flags)
-
-
 # status_rules by (target, baseline) object and the rest of their arguments: see _shared_rules.
 _RULES: dict[tuple[object, ...], tuple[Target, SeriesValues | None, StatusRules]] = {}
 _RULES_KEPT = 4096
@@ -535,8 +525,19 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
         series = tuple(SeriesStatus(n, status, _number(lookup_series(outcomes, n)), target.for_series(n))
                        for n in rules.series_names)
         return StatusResult(status, series, flags)
-    xs = [_number(lookup_series(outcomes, r.name)) for r in rules.rules]
-    per = [Status.UTFALL_SAKNAS if x is None else _series_status(r, x) for r, x in zip(rules.rules, xs)]
-    overall = Status.UTFALL_SAKNAS if any(x is None for x in xs) else _overall(per)
-    series = tuple(SeriesStatus(r.name, s, x, r.target) for r, s, x in zip(rules.rules, per, xs))
-    return StatusResult(overall, series, _flags(rules.rules, xs))
+    # One pass over the series (every row of a consolidation comes here): each series' status, and
+    # whether any present outcome passed its second, harder limit or went the wrong way.
+    done: list[SeriesStatus] = []
+    missing = limit = worse = False
+    for r in rules.rules:
+        x = _number(lookup_series(outcomes, r.name))
+        if x is None:
+            missing = True
+            done.append(SeriesStatus(r.name, Status.UTFALL_SAKNAS, None, r.target))
+            continue
+        done.append(SeriesStatus(r.name, _series_status(r, x), x, r.target))
+        limit = limit or holds(r.limit_passed, x)
+        worse = worse or holds(r.worse, x)
+    overall = Status.UTFALL_SAKNAS if missing else _overall([s.status for s in done])
+    flags = (("andra_gransen_passerad",) if limit else ()) + (("fel_riktning",) if worse else ())
+    return StatusResult(overall, tuple(done), flags)
