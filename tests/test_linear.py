@@ -261,7 +261,7 @@ def test_consolidation_works_out_each_indicator_once_per_run(tmp_path: Path, mon
             calls.count(xlplan.core.status, "status_rules", "status rules made")
             calls.count(xlplan.actions.consolidate, "assess", "assessments")
             result = consolidate(out, plan, PERIOD, tmp_path / f"namnd-{n}.xlsx",
-                                 progress=lambda *_: thresholds.append(gc.get_threshold()))
+                                 progress=lambda *_, seen=thresholds: seen.append(gc.get_threshold()))
         assert gc.get_threshold() == before
         assert thresholds and all(t[2] >= 1_000_000 for t in thresholds)
         assert len(result.included) == n
@@ -274,3 +274,23 @@ def test_consolidation_works_out_each_indicator_once_per_run(tmp_path: Path, mon
     assert counts[SMALL]["targets parsed"] == counts[LARGE]["targets parsed"]
     assert counts[SMALL]["status rules made"] == counts[LARGE]["status rules made"] > 0
     assert counts[SMALL]["assessments"] / SMALL < counts[LARGE]["assessments"] / LARGE * 1.5
+
+
+def test_full_collections_stay_deferred_until_the_last_run_ends() -> None:
+    """Runs that nest or overlap (threads) leave the collector as they found it, whatever the order they end in."""
+    import gc
+
+    from xlplan.actions.consolidate import full_collections_deferred
+
+    before = gc.get_threshold()
+    first, second = full_collections_deferred(), full_collections_deferred()
+    first.__enter__()
+    assert gc.get_threshold()[2] >= 1_000_000
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second goes on
+    assert gc.get_threshold()[2] >= 1_000_000
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    with pytest.raises(ValueError), full_collections_deferred():
+        raise ValueError("a run that fails")
+    assert gc.get_threshold() == before

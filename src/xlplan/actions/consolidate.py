@@ -37,6 +37,7 @@ import datetime as dt
 import functools
 import gc
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -277,6 +278,10 @@ def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
 
 # ---------------------------------------------------------------- orchestration
 
+_DEFERRING: list[tuple[int, int, int]] = []  # the thresholds saved by the first of the runs under way
+_DEFERRING_LOCK = threading.Lock()
+
+
 @contextmanager
 def full_collections_deferred() -> Iterator[None]:
     """No full (oldest-generation) garbage collection while consolidating; the young ones go on.
@@ -285,14 +290,23 @@ def full_collections_deferred() -> Iterator[None]:
     written: hundreds of thousands of objects that are garbage only at the end.  Python's
     cyclic collector traverses all of them in each full collection, which it starts whenever a
     quarter more objects have survived: about a tenth of a 500-file run went to that.
-    The thresholds are restored afterwards (nested runs restore their own).
+    The first run under way (runs may nest or overlap in threads) raises the threshold, the
+    last one to end restores it.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(before[0], before[1], max(before[2], 1_000_000))
+    with _DEFERRING_LOCK:
+        if not _DEFERRING:
+            before = gc.get_threshold()
+            gc.set_threshold(before[0], before[1], max(before[2], 1_000_000))
+            _DEFERRING.append(before)
+        else:
+            _DEFERRING.append(_DEFERRING[0])
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        with _DEFERRING_LOCK:
+            before = _DEFERRING.pop()
+            if not _DEFERRING:
+                gc.set_threshold(*before)
 
 
 @full_collections_deferred()
