@@ -69,7 +69,7 @@ def run_counted(tmp: Path, n: int, fmt: str, action: Callable[[Path, Path], Any]
         fill(plan, PERIOD, None, out, fmt=fmt)  # set-up, not counted
     with monkeypatch.context() as m:
         calls = Calls(m)
-        calls.count(xlplan.core.model, "asdict", "plan version hashes")
+        calls.count(xlplan.core.model, "_content_of", "plan version hashes")
         calls.count(MultiCellRange, "__contains__", "range containment checks")
         calls.count(openpyxl_backend, "style_cell", "styles made")
         calls.count(datavalidation.DataValidation, "__init__", "data validations")
@@ -118,7 +118,7 @@ def test_the_plan_version_is_computed_once_per_plan(tmp_path: Path, monkeypatch:
     plan = read_plan(path)
     with monkeypatch.context() as m:
         calls = Calls(m)
-        calls.count(xlplan.core.model, "asdict", "hashes")
+        calls.count(xlplan.core.model, "_content_of", "hashes")
         first = plan.version
         assert [plan.version for _ in range(5)] == [first] * 5
         assert calls.n["hashes"] == 1
@@ -255,3 +255,69 @@ def test_consolidation_reads_each_department_file_once(tmp_path: Path, monkeypat
     parsed_plan = read_plan(plan)  # personnel key figures go through the same assessment, once each
     figures = sum(len(parsed_plan.personnel_for(d.id)) for d in parsed_plan.departments)
     assert 0 < calls.n["assessments"] <= len(lines) + figures
+
+
+# ---------------------------------------------------------------- consolidation: per indicator once per run
+
+
+def test_consolidation_works_out_each_indicator_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A target text is parsed once per indicator (and key figure) and run, whatever the number of
+    departments; each indicator row and key figure is assessed once; the status rules of an indicator
+    are made once, not per department; no full garbage collection runs during the consolidation."""
+    import gc
+
+    import xlplan.actions.consolidate
+    import xlplan.core.assess
+    import xlplan.core.status
+    from xlplan.actions.consolidate import consolidate
+
+    counts: dict[int, Counter[str]] = {}
+    for n in (SMALL, LARGE):
+        path = tmp_path / f"plan-{n}.xlsx"
+        write_plan_tables(tables_with(n), path)
+        out = tmp_path / f"avd-{n}"
+        fill(path, PERIOD, None, out, fmt="xlsx")
+        plan = read_plan(path)
+        plan.version  # noqa: B018 - computed before counting, as the plan is read before
+        thresholds: list[tuple[int, ...]] = []
+        before = gc.get_threshold()
+        with monkeypatch.context() as m:
+            calls = Calls(m)
+            calls.count(xlplan.core.model, "parse_target", "targets parsed")
+            calls.count(xlplan.core.assess, "parse_target", "targets parsed")
+            calls.count(xlplan.core.status, "status_rules", "status rules made")
+            calls.count(xlplan.actions.consolidate, "assess", "assessments")
+            result = consolidate(out, plan, PERIOD, tmp_path / f"namnd-{n}.xlsx",
+                                 progress=lambda *_, seen=thresholds: seen.append(gc.get_threshold()))
+        assert gc.get_threshold() == before
+        assert thresholds and all(t[2] >= 1_000_000 for t in thresholds)
+        assert len(result.included) == n
+        rows = [x for x in result.data.indicators if x.department_id is not None]
+        figures = sum(len(plan.personnel_for(d.id)) for d in plan.departments)
+        assert 0 < calls.n["assessments"] <= len(rows) + figures
+        texts = sum(1 + len(i.targets) for i in plan.indicators)  # the period's target; all years for Min/Max
+        assert 0 < calls.n["targets parsed"] <= texts + len({(p.name, p.target) for p in plan.personnel})
+        counts[n] = calls.n
+    assert counts[SMALL]["targets parsed"] == counts[LARGE]["targets parsed"]
+    assert counts[SMALL]["status rules made"] == counts[LARGE]["status rules made"] > 0
+    assert counts[SMALL]["assessments"] / SMALL < counts[LARGE]["assessments"] / LARGE * 1.5
+
+
+def test_full_collections_stay_deferred_until_the_last_run_ends() -> None:
+    """Runs that nest or overlap (threads) leave the collector as they found it, whatever the order they end in."""
+    import gc
+
+    from xlplan.actions.consolidate import full_collections_deferred
+
+    before = gc.get_threshold()
+    first, second = full_collections_deferred(), full_collections_deferred()
+    first.__enter__()
+    assert gc.get_threshold()[2] >= 1_000_000
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second goes on
+    assert gc.get_threshold()[2] >= 1_000_000
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    with pytest.raises(ValueError), full_collections_deferred():
+        raise ValueError("a run that fails")
+    assert gc.get_threshold() == before

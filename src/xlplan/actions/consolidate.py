@@ -34,10 +34,16 @@ Choices, stated once:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from xlplan.actions.comparisons import COMPARISONS_FILE, RIKET, comparison_kpis, read_comparisons
@@ -87,7 +93,7 @@ from xlplan.books.department.columns import (
 from xlplan.books.department.layout import included_indicators, indicator_row_id
 from xlplan.books.department.reader import BookRow, DepartmentBook, read_department_workbook
 from xlplan.books.plan import read_plan
-from xlplan.core.assess import Assessment, assess, personnel_inputs, row_inputs
+from xlplan.core.assess import Assessment, assess, is_share, personnel_inputs, plausible_range, row_inputs
 from xlplan.core.codes import Code
 from xlplan.core.errors import BadInput, Problem, RowsSorted, WorkbookRefused, WorkbookUnreadable
 from xlplan.core.model import (
@@ -199,6 +205,7 @@ class PlanIndex:
     def __init__(self, plan: Plan, period: Period) -> None:
         self.plan, self.period = plan, period
         self.version = plan.version
+        self.settings = plan.settings.status_settings
         self._exact = {d.id: d for d in plan.departments}
         self._folded = {d.id.casefold(): d for d in reversed(plan.departments)}
         self._activities = _group(plan.activities, lambda a: a.department_id)
@@ -206,6 +213,7 @@ class PlanIndex:
         self._personnel = {d.id: list(plan.personnel_for(d.id)) for d in plan.departments}
         self._indicators: dict[str, list[tuple[Goal | None, Indicator]]] = {}
         self._meaning: dict[str, Meaning] = {}
+        self._personnel_meaning: dict[tuple[str, str | None, str | None, str | None], Meaning] = {}
         self.assessed: dict[tuple[int, str, str | None], tuple[BookRow, Assessment]] = {}  # see assess_row
 
     @property
@@ -221,12 +229,22 @@ class PlanIndex:
         return self._indicators[dep_id]
 
     def meaning(self, ind: Indicator, goal: Goal | None) -> "Meaning":
-        """The indicator's parsed target, polarity and baseline for the period (parsed once)."""
+        """The indicator's parsed target, polarity, baseline and plausible range for the period (worked out
+        once per indicator and run: every department's row of it shares them)."""
         if ind.id not in self._meaning:
             picked = ind.target_text(self.period.year)
             self._meaning[ind.id] = Meaning(ind.target(self.period.year, goal), ind.polarity(goal),
-                                            ind.baseline_values(), picked[1] if picked else None)
+                                            ind.baseline_values(), picked[1] if picked else None,
+                                            plausible_range(ind), is_share(ind))
         return self._meaning[ind.id]
+
+    def personnel_meaning(self, p: PersonnelTarget) -> "Meaning":
+        """A key figure's parsed target, polarity and Nuvärde: parsed once per run for every department
+        row with the same name, texts and polarity (a plan may give each of thousands of units the same)."""
+        key = (p.name, p.target, p.current, p.polarity_text)
+        if key not in self._personnel_meaning:
+            self._personnel_meaning[key] = Meaning(p.parsed_target(), p.polarity(), p.baseline_values(), p.target)
+        return self._personnel_meaning[key]
 
     def activities(self, dep_id: str) -> list[Activity]:
         return self._activities.get(dep_id, [])
@@ -247,6 +265,8 @@ class Meaning:
     polarity: Polarity | None
     baseline: SeriesValues
     target_text: str | None  # verbatim, as the plan gives it for the period's year
+    plausible: tuple[float | None, float | None] = (None, None)  # an indicator's (assess.plausible_range)
+    share: bool = False  # an indicator's (assess.is_share)
 
 
 def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
@@ -258,6 +278,38 @@ def _group(items: Any, key: Callable[[Any], str]) -> dict[str, list[Any]]:
 
 # ---------------------------------------------------------------- orchestration
 
+_DEFERRING: list[tuple[int, int, int]] = []  # the thresholds saved by the first of the runs under way
+_DEFERRING_LOCK = threading.Lock()
+
+
+@contextmanager
+def full_collections_deferred() -> Iterator[None]:
+    """No full (oldest-generation) garbage collection while consolidating; the young ones go on.
+
+    A consolidation keeps every department file's rows alive until the committee workbook is
+    written: hundreds of thousands of objects that are garbage only at the end.  Python's
+    cyclic collector traverses all of them in each full collection, which it starts whenever a
+    quarter more objects have survived: about a tenth of a 500-file run went to that.
+    The first run under way (runs may nest or overlap in threads) raises the threshold, the
+    last one to end restores it.
+    """
+    with _DEFERRING_LOCK:
+        if not _DEFERRING:
+            before = gc.get_threshold()
+            gc.set_threshold(before[0], before[1], max(before[2], 1_000_000))
+            _DEFERRING.append(before)
+        else:
+            _DEFERRING.append(_DEFERRING[0])
+    try:
+        yield
+    finally:
+        with _DEFERRING_LOCK:
+            before = _DEFERRING.pop()
+            if not _DEFERRING:
+                gc.set_threshold(*before)
+
+
+@full_collections_deferred()
 def consolidate(folder: str | Path, plan_path: str | Path | Plan, period: str | Period, out_path: str | Path,
                 report_path: str | Path | None = None, progress: Progress | None = None,
                 plan_dir: str | Path | None = None) -> ConsolidationResult:
@@ -521,7 +573,7 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
             if row is None:
                 continue
             a = assess_row(ix, goal, ind, series, row, book)
-            for f in a.flags:
+            for f in a.value_flags:
                 if f.code in _VALUE_CODES:
                     out.append(Problem(f.code, f"{f.message} ('{ind.name}')", name, book.actual_sheet_name(INDICATORS),
                                        row.cells.get(f.cell), f.severity, action="värdet togs med som det står"))
@@ -536,10 +588,15 @@ def value_problems(book: DepartmentBook, ix: PlanIndex, dep_id: str, name: str) 
     return out
 
 
+@functools.cache
+def _normalised(options: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalise_label(o) for o in options)
+
+
 def _list_problem(value: Any, options: tuple[str, ...], name: str, sheet: str, cell: str | None) -> list[Problem]:
     if value is None or not str(value).strip():
         return []
-    if normalise_label(str(value)) in {normalise_label(o) for o in options}:
+    if normalise_label(str(value)) in _normalised(options):
         return []
     return [Problem(Code.OGILTIGT_VAL, f"'{value}' finns inte i listan för cellen. Välj något av: "
                     f"{', '.join(options)}.", name, sheet, cell, action="värdet togs med som det står")]
@@ -644,9 +701,10 @@ def build_committee_data(ix: PlanIndex, choices: list[Choice], problems: list[Pr
                          s.administration)
     problems = list(problems)
     indicators = indicator_lines(ix, choices, problems)
+    per_file = Counter(p.file for p in problems)
     data = CommitteeData(
         meta=meta,
-        submissions=tuple(submission(c, problems) for c in choices),
+        submissions=tuple(submission(c, per_file) for c in choices),
         goals=tuple(goal_summaries(plan, indicators)),
         indicators=tuple(indicators),
         activities=tuple(line for c in choices for line in activity_lines(ix, c)),
@@ -690,11 +748,12 @@ def answer_lines(ix: PlanIndex, choices: list[Choice]) -> list[AnswerLine]:
     return lines
 
 
-def submission(c: Choice, problems: list[Problem]) -> Submission:
+def submission(c: Choice, per_file: Mapping[str | None, int]) -> Submission:
+    """The Inlämning line of a department; *per_file*: the number of problems by file name."""
     shown = c.file or (c.candidates[0] if len(c.candidates) == 1 else None)
     names = [r.name for r in c.candidates] if c.file is None else [c.file.name]
     files = {c.file.name} if c.file else {r.name for r in c.candidates}
-    count = sum(1 for p in problems if p.file in files)
+    count = sum(per_file.get(name, 0) for name in files)
     facts = shown.facts if shown else None
     last = last_event(c.file.book.metadata) if c.file and c.file.book else None
     return Submission(c.department.id, c.department.name, "; ".join(names) or None, c.state,
@@ -703,11 +762,13 @@ def submission(c: Choice, problems: list[Problem]) -> Submission:
                       last.local_time if last else None, last.comment if last else None)
 
 
-def _row_values(c: Choice, sheet: str, row_id: str) -> dict[str, Any]:
-    if c.file is None or c.file.book is None:
-        return {}
-    row = c.file.book.row(sheet, row_id)
-    return dict(row.values) if row else {}
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})
+
+
+def _row_values(c: Choice, sheet: str, row_id: str) -> Mapping[str, Any]:
+    """The row's cleaned values (read only: the book's own), none when the row or the file is missing."""
+    row = _book_row(c, sheet, row_id)
+    return row.values if row else _NO_VALUES
 
 
 def _absent(c: Choice) -> str | None:
@@ -719,12 +780,12 @@ def _absent(c: Choice) -> str | None:
 def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem]) -> list[IndicatorLine]:
     plan, period = ix.plan, ix.period
     lines = []
-    committee_values: dict[tuple[str, str | None], tuple[Choice | None, dict[str, Any], BookRow | None]] = {}
+    committee_values: dict[tuple[str, str | None], tuple[Choice | None, Mapping[str, Any], BookRow | None]] = {}
     for c in choices:
         for goal, ind in ix.indicators(c.department.id):
             for series in ind.series_names():
-                values = _row_values(c, INDICATORS, indicator_row_id(ind.id, series))
                 row = _book_row(c, INDICATORS, indicator_row_id(ind.id, series))
+                values = row.values if row else _NO_VALUES
                 if ind.has_committee_line and c.department.id.casefold() == COMMITTEE_ID.casefold():
                     committee_values[(ind.id, series)] = (c, values, row)
                     continue
@@ -736,7 +797,7 @@ def indicator_lines(ix: PlanIndex, choices: list[Choice], problems: list[Problem
         if ind.periods and period.kind not in ind.periods:
             continue
         for series in ind.series_names():
-            by, values, row = committee_values.get((ind.id, series), (None, {}, None))
+            by, values, row = committee_values.get((ind.id, series), (None, _NO_VALUES, None))
             lines.append(indicator_line(ix, goal, ind, series, None, values,
                                         None if values else "ingen nämndsiffra inlämnad", row,
                                         by.file.book if by is not None and by.file else None))
@@ -763,17 +824,17 @@ def assess_row(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | N
         error = next((p.message for p in book.problems if p.code == "formelfel" and p.cell == cell
                       and p.sheet == book.actual_sheet_name(INDICATORS)), None)
     result = assess(row_inputs(ind, goal, ix.period.year, series, row.raw if row else {},
-                               settings=ix.plan.settings.status_settings, period_label=ix.period.label,
+                               settings=ix.settings, period_label=ix.period.label,
                                outcome_format=row.formats.get("outcome") if row else None, outcome_error=error,
                                cells=row.cells if row else {}, target=m.target, polarity=m.polarity,
-                               baseline=m.baseline))
+                               baseline=m.baseline, plausible=m.plausible, share=m.share))
     if row is not None:
         ix.assessed[key] = (row, result)
     return result
 
 
 def indicator_line(ix: PlanIndex, goal: Goal | None, ind: Indicator, series: str | None,
-                   dep: Department | None, values: dict[str, Any], absent: str | None,
+                   dep: Department | None, values: Mapping[str, Any], absent: str | None,
                    row: BookRow | None = None, book: DepartmentBook | None = None) -> IndicatorLine:
     """One line of Indikatorer: the plan's texts, the file's inputs, the status from the one assessment."""
     m = ix.meaning(ind, goal)
@@ -801,7 +862,7 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _provenance(values: dict[str, Any], outcome: float | None, absent: str | None) -> str | None:
+def _provenance(values: Mapping[str, Any], outcome: float | None, absent: str | None) -> str | None:
     if absent:
         return absent
     source = _text(values.get("outcome_source")) or _text(values.get("provenance"))
@@ -810,7 +871,7 @@ def _provenance(values: dict[str, Any], outcome: float | None, absent: str | Non
     return source or "inmatat av avdelningen"
 
 
-def _check_status(line: IndicatorLine, values: dict[str, Any], c: Choice, problems: list[Problem],
+def _check_status(line: IndicatorLine, values: Mapping[str, Any], c: Choice, problems: list[Problem],
                   row: BookRow | None = None) -> None:
     """Report a status cell in the file that disagrees with the status computed from the plan.
 
@@ -1032,17 +1093,19 @@ def personnel_lines(ix: PlanIndex, choices: list[Choice],
     when no key figure has an outcome anywhere (nothing is followed up)."""
     from xlplan.io.hrexport import committee_value, weights_of
 
-    settings, label, year = ix.plan.settings.status_settings, ix.period.label, ix.period.year
+    settings, label, year = ix.settings, ix.period.label, ix.period.year
 
     def status(p: PersonnelTarget, outcome: object) -> str:
-        return assess(personnel_inputs(p, outcome, settings=settings, period_label=label, year=year)).status.label
+        m = ix.personnel_meaning(p)
+        return assess(personnel_inputs(p, outcome, settings=settings, period_label=label, year=year,
+                                       target=m.target, polarity=m.polarity, baseline=m.baseline)).status.label
 
     lines: list[PersonnelLine] = []
     reported: dict[str, list[tuple[float, float | None, float | None]]] = {}
     for c in choices:
         for p in ix.personnel(c.department.id):
             row = _book_row(c, PERSONNEL, make_row_id(PERSONNEL_ROW, p.name))
-            values = dict(row.values) if row else {}
+            values = row.values if row else _NO_VALUES
             outcome = _number(values.get("outcome"))
             if outcome is not None:
                 reported.setdefault(p.name, []).append((outcome, *weights_of(values.get("provenance"))))
@@ -1070,7 +1133,7 @@ def _unit(p: PersonnelTarget) -> str:
     return p.unit or ("antal" if p.is_count else "%")
 
 
-def _personnel_text(name: str, target: str | None, values: dict[str, Any]) -> str | None:
+def _personnel_text(name: str, target: str | None, values: Mapping[str, Any]) -> str | None:
     outcome, comment = _number(values.get("outcome")), _text(values.get("comment"))
     if outcome is None and comment is None:
         return None

@@ -15,6 +15,7 @@ inputs (:func:`row_inputs`), so they cannot disagree.  Pure: no file I/O.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,8 +82,36 @@ class Assessment:
     reading: OutcomeReading
     reference: float | None  # what a direction target was compared with
     reference_source: str | None
-    flags: tuple[AssessFlag, ...]
-    explanation: str
+    # What the cells hold: the outcome read with a conversion, a year or a percent format, outside its
+    # plausible range or a share typed as a fraction; text in the comparison cell.  Part of flags.
+    value_flags: tuple[AssessFlag, ...]
+    inputs: RowInputs = field(repr=False, compare=False)  # what was assessed (flags and explanation)
+
+    @property
+    def _value(self) -> float | None:
+        """The outcome the rules saw (None when empty or not read)."""
+        return None if self.inputs.outcome_error or self.reading.problem is not None else self.reading.value
+
+    @functools.cached_property
+    def flags(self) -> tuple[AssessFlag, ...]:
+        """Every flag of the row, in order: the outcome cell not read, the value flags about the outcome, the
+        status's own (target or outcome missing, target not met, second limit passed, wrong direction,
+        assessment missing or invalid, comparison value missing), text as comparison value.
+
+        The status's flags are written when asked for (``flag``); consolidation reports only value_flags."""
+        x, r = self.inputs, self.reading
+        first = (AssessFlag(r.problem, "fel", r.message or r.problem),) if r.problem is not None else ()
+        about_outcome = tuple(f for f in self.value_flags if f.code != Code.JAMFORELSEVARDE_TEXT)
+        comparison = tuple(f for f in self.value_flags if f.code == Code.JAMFORELSEVARDE_TEXT)
+        bad_input = bool(x.outcome_error) or r.problem is not None
+        status = _status_flags(x, self.result, self._value, self.reference, self.reference_source, bad_input)
+        return first + about_outcome + tuple(status) + comparison
+
+    @functools.cached_property
+    def explanation(self) -> str:
+        """Why the status is what it is, in Swedish (written when asked for: consolidation never shows it)."""
+        return _explanation(self.inputs, self.result, self.reading, self._value, self.reference,
+                            self.reference_source)
 
     @property
     def outcome(self) -> float | None:
@@ -139,13 +168,15 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
                settings: StatusSettings, period_label: str = "perioden", outcome_format: str | None = None,
                outcome_error: str | None = None, cells: Mapping[str, str] | None = None,
                target: Target | None = None, polarity: Polarity | None = None,
-               baseline: SeriesValues | None = None) -> RowInputs:
+               baseline: SeriesValues | None = None, plausible: tuple[float | None, float | None] | None = None,
+               share: bool | None = None) -> RowInputs:
     """The inputs of one department-sheet row: the plan's meaning and the row's cells as stored.
 
     *row* maps column keys to the cells' stored values (``outcome``,
     ``comparison``, ``comparison_source``, ``assessment``).  *target*,
-    *polarity* and *baseline* may be passed when already parsed (they must be
-    the indicator's for *year*).
+    *polarity*, *baseline*, *plausible* and *share* may be passed when already
+    worked out once per indicator (they must be the indicator's for *year*:
+    :func:`plausible_range`, :func:`is_share`).
     """
     stored = row.get("comparison")
     # Like the live formula, only a number in the cell counts (text there is flagged).
@@ -161,19 +192,24 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
         comparison_source=source if comparison is not None else None,
         comparison_text=str(stored).strip() if comparison is None and _text(stored) else None,
         polarity=polarity if target is not None else ind.polarity(goal),
-        unit=ind.unit, plausible=plausible_range(ind), share=is_share(ind),
+        unit=ind.unit, plausible=plausible if plausible is not None else plausible_range(ind),
+        share=share if share is not None else is_share(ind),
         assessment=assessment if isinstance(assessment, str) else None, settings=settings,
         period_label=period_label, year=year, cells=dict(cells or {}))
 
 
 def personnel_inputs(p: PersonnelTarget, outcome: object, *, settings: StatusSettings, period_label: str = "perioden",
-                     year: int | None = None, outcome_format: str | None = None) -> RowInputs:
+                     year: int | None = None, outcome_format: str | None = None, target: Target | None = None,
+                     polarity: Polarity | None = None, baseline: SeriesValues | None = None) -> RowInputs:
     """The inputs of a personnel key figure (Personal): its target and Nuvärde in the one target language,
-    a share (%) within 0–100 unless it is a count (headcount)."""
+    a share (%) within 0–100 unless it is a count (headcount).  *target*, *polarity* and *baseline* may be
+    passed when already parsed once (they must be *p*'s: ``parsed_target``, ``polarity``, ``baseline_values``)."""
     unit = p.unit or (None if p.is_count else "%")
     share = not p.is_count
-    return RowInputs(target=p.parsed_target(), outcome=outcome, outcome_format=outcome_format,
-                     baseline=p.baseline_values(), polarity=p.polarity(), unit=unit,
+    return RowInputs(target=target if target is not None else p.parsed_target(), outcome=outcome,
+                     outcome_format=outcome_format,
+                     baseline=baseline if baseline is not None else p.baseline_values(),
+                     polarity=polarity if target is not None else p.polarity(), unit=unit,
                      plausible=(0.0, 100.0) if share else (0.0, None), share=share, settings=settings,
                      period_label=period_label, year=year)
 
@@ -195,8 +231,6 @@ def assess(x: RowInputs) -> Assessment:
                                                                             number_format=x.outcome_format)
     bad_input = bool(x.outcome_error) or reading.problem is not None
     flags: list[AssessFlag] = []
-    if reading.problem is not None:
-        flags.append(AssessFlag(reading.problem, "fel", reading.message or reading.problem))
     value = None if bad_input else reading.value
     if value is not None:
         flags += _reading_notes(x, reading, value) + _range_flags(x, value)
@@ -205,13 +239,11 @@ def assess(x: RowInputs) -> Assessment:
     result = evaluate(x.target, {name: value}, series_names=(name,) if name else (), baseline=x.baseline,
                       previous=previous, polarity=x.polarity, settings=x.settings, assessment=x.assessment)
     ref, ref_source = _reference(x)
-    flags += _status_flags(x, result, value, ref, ref_source, bad_input)
     if x.comparison_text is not None and uses_comparison(x.target, x.baseline, x.series):
         flags.append(AssessFlag(Code.JAMFORELSEVARDE_TEXT, "varning", f"'{x.comparison_text}' i kolumnen "
                                 "Jämförelsevärde är inget tal och räknas inte. Skriv bara talet, t.ex. 48,5.",
                                 "comparison"))
-    return Assessment(result.status, result, reading, ref, ref_source, tuple(flags),
-                      _explanation(x, result, reading, value, ref, ref_source))
+    return Assessment(result.status, result, reading, ref, ref_source, tuple(flags), x)
 
 
 def _reference(x: RowInputs) -> tuple[float | None, str | None]:
@@ -246,11 +278,12 @@ def _reading_notes(x: RowInputs, r: OutcomeReading, value: float) -> list[Assess
 
 def _range_flags(x: RowInputs, v: float) -> list[AssessFlag]:
     lo, hi = x.plausible
-    shown = _show(x, v)
     if lo is not None and v < lo:
+        shown = _show(x, v)
         text = (f"En andel kan inte vara negativ: {shown}." if x.share and lo == 0 and v < 0 else
                 f"Utfallet {shown} är lägre än det rimliga minimivärdet {format_number(lo)}.")
     elif hi is not None and v > hi:
+        shown = _show(x, v)
         text = (f"En andel kan inte vara över 100 %: {shown}." if x.share and hi == 100 else
                 f"Utfallet {shown} är högre än det rimliga maxvärdet {format_number(hi)}.")
     else:

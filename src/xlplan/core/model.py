@@ -11,7 +11,7 @@ import functools
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 from xlplan.core.status import StatusSettings
@@ -437,7 +437,7 @@ class Plan:
         """
         if self._version:
             return self._version
-        content = asdict(self)
+        content = _content_of(self)
         content.pop("_version", None)
         _drop_unused_additions(content)
         blob = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
@@ -488,12 +488,20 @@ class Plan:
     def personnel_for(self, dep_id: str) -> tuple[PersonnelTarget, ...]:
         """The department's key figures: its own rows, then the committee's (``NÄMND``) rows it has no own
         row for (a committee target holds for every department unless the department has its own)."""
-        own = tuple(p for p in self.personnel if p.department_id == dep_id)
+        rows = self._personnel_rows
+        own = rows.get(dep_id, ())
         if dep_id == COMMITTEE_ID:
             return own
         names = {p.name.casefold() for p in own}
-        return own + tuple(p for p in self.personnel if p.department_id == COMMITTEE_ID
-                           and p.name.casefold() not in names)
+        return own + tuple(p for p in rows.get(COMMITTEE_ID, ()) if p.name.casefold() not in names)
+
+    @functools.cached_property
+    def _personnel_rows(self) -> dict[str, tuple[PersonnelTarget, ...]]:
+        """The key figure rows by department id, in plan order (grouped once: a plan may have thousands)."""
+        out: dict[str, list[PersonnelTarget]] = {}
+        for p in self.personnel:
+            out.setdefault(p.department_id, []).append(p)
+        return {k: tuple(v) for k, v in out.items()}
 
     def personnel_names(self) -> tuple[str, ...]:
         """Every key figure name of the plan, in plan order (one per name)."""
@@ -518,6 +526,30 @@ _ADDED_RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts": ("projects",),
 }
 _ADDED_LEDGER_FIELDS = ("project_column",)  # the settings' one nested record (LedgerSettings)
+
+
+def _content_of(plan: Plan) -> dict[str, Any]:
+    """The plan as plain data for its version hash: what ``dataclasses.asdict`` gives, with lists for tuples
+    (the same JSON), without asdict's deep copy of every value (a plan of thousands of rows has 40,000)."""
+    content = _plain(plan)
+    assert isinstance(content, dict)
+    return content
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(value: object) -> object:
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _unused(value: object) -> bool:

@@ -200,7 +200,10 @@ def format_number(value: float | None, decimals: int | None = None, unit: str | 
     """
     if value is None or isinstance(value, bool) or not math.isfinite(value):
         return ""
-    text = format(_decimal(float(value), decimals), "f")
+    value = float(value)
+    text = repr(value) if decimals is None else ""
+    if not text or "e" in text:  # repr is the shortest text that reads back, unless in exponent form
+        text = format(_decimal(value, decimals), "f")
     negative = text.startswith("-")
     digits, _, frac = text.lstrip("-").partition(".")
     if decimals is None:

@@ -38,6 +38,7 @@ significant digits so that Excel reads the same number back.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,7 @@ FLAGS = ("andra_gransen_passerad", "fel_riktning", "bedomning_saknas", "bedomnin
          "jamforelsevarde_saknas")
 
 
+@functools.lru_cache(maxsize=2048)  # a few words (drop-down choices, statuses) read in every row
 def normalise_label(text: str) -> str:
     """Lower case; line breaks become spaces; spaces (U+0020 only) trimmed and collapsed.
 
@@ -295,7 +297,13 @@ def _compare(x: float, op: Op, c: float) -> bool:
 
 def holds(cond: Condition, x: float) -> bool:
     """Whether outcome ``x`` satisfies a condition (of constants; a :class:`Ref` is for formulas only)."""
-    return any(all(_compare(x, op, _constant(c)) for op, c in conj) for conj in cond)
+    for conj in cond:  # any(all(...)) written out: called for every row of a consolidation
+        for op, c in conj:
+            if not _compare(x, op, _constant(c)):
+                break
+        else:
+            return True
+    return False
 
 
 def _constant(c: float | Ref) -> float:
@@ -471,14 +479,32 @@ def _overall(statuses: Sequence[Status]) -> Status:
     return Status.EJ
 
 
-def _flags(rules: Sequence[SeriesRule], xs: Sequence[float | None]) -> tuple[str, ...]:
-    present = [(r, x) for r, x in zip(rules, xs) if x is not None]
-    flags = []
-    if any(holds(r.limit_passed, x) for r, x in present):
-        flags.append("andra_gransen_passerad")
-    if any(holds(r.worse, x) for r, x in present):
-        flags.append("fel_riktning")
-    return tuple(flags)
+# status_rules by (target, baseline) object and the rest of their arguments: see _shared_rules.
+_RULES: dict[tuple[object, ...], tuple[Target, SeriesValues | None, StatusRules]] = {}
+_RULES_KEPT = 4096
+
+
+def _shared_rules(target: Target, series_names: Sequence[str], keys: tuple[str | None, ...],
+                  baseline: SeriesValues | None, previous: Mapping[str | None, float | None] | None,
+                  polarity: Polarity | None, settings: StatusSettings) -> StatusRules:
+    """:func:`status_rules` of a row without comparison values, made once for every row that shares the
+    target and baseline objects (one indicator's rows in every department file of a consolidation).
+
+    Keyed by the objects' identity, which the cache keeps alive, so an equal but different target (an
+    ``int`` where the other has a ``float``) never receives another's rules."""
+    if previous:
+        return status_rules(target, series_names=series_names, outcome_keys=keys, baseline=baseline,
+                            previous=previous, polarity=polarity, settings=settings)
+    key = (id(target), id(baseline), tuple(series_names), keys, polarity, settings)
+    hit = _RULES.get(key)
+    if hit is not None and hit[0] is target and hit[1] is baseline:
+        return hit[2]
+    rules = status_rules(target, series_names=series_names, outcome_keys=keys, baseline=baseline,
+                         polarity=polarity, settings=settings)
+    if len(_RULES) >= _RULES_KEPT:
+        _RULES.clear()
+    _RULES[key] = (target, baseline, rules)
+    return rules
 
 
 def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, series_names: Sequence[str] = (),
@@ -486,8 +512,7 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
              polarity: Polarity | None = None, settings: StatusSettings = StatusSettings(),
              assessment: str | None = None) -> StatusResult:
     """The status of one indicator for one period (see the module docstring for the rules)."""
-    rules = status_rules(target, series_names=series_names, outcome_keys=list(outcomes), baseline=baseline,
-                         previous=previous, polarity=polarity, settings=settings)
+    rules = _shared_rules(target, series_names, tuple(outcomes), baseline, previous, polarity, settings)
     if rules.mode == "assessment" and rules.flags and any(
             _number(lookup_series(outcomes, n)) is None for n in rules.series_names):
         # a direction target without comparison value still needs its outcome first
@@ -500,8 +525,19 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
         series = tuple(SeriesStatus(n, status, _number(lookup_series(outcomes, n)), target.for_series(n))
                        for n in rules.series_names)
         return StatusResult(status, series, flags)
-    xs = [_number(lookup_series(outcomes, r.name)) for r in rules.rules]
-    per = [Status.UTFALL_SAKNAS if x is None else _series_status(r, x) for r, x in zip(rules.rules, xs)]
-    overall = Status.UTFALL_SAKNAS if any(x is None for x in xs) else _overall(per)
-    series = tuple(SeriesStatus(r.name, s, x, r.target) for r, s, x in zip(rules.rules, per, xs))
-    return StatusResult(overall, series, _flags(rules.rules, xs))
+    # One pass over the series (every row of a consolidation comes here): each series' status, and
+    # whether any present outcome passed its second, harder limit or went the wrong way.
+    done: list[SeriesStatus] = []
+    missing = limit = worse = False
+    for r in rules.rules:
+        x = _number(lookup_series(outcomes, r.name))
+        if x is None:
+            missing = True
+            done.append(SeriesStatus(r.name, Status.UTFALL_SAKNAS, None, r.target))
+            continue
+        done.append(SeriesStatus(r.name, _series_status(r, x), x, r.target))
+        limit = limit or holds(r.limit_passed, x)
+        worse = worse or holds(r.worse, x)
+    overall = Status.UTFALL_SAKNAS if missing else _overall([s.status for s in done])
+    flags = (("andra_gransen_passerad",) if limit else ()) + (("fel_riktning",) if worse else ())
+    return StatusResult(overall, tuple(done), flags)

@@ -25,6 +25,7 @@ that is not one of them makes the text unreadable (qualitative / no values).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ Kind = Literal["threshold", "direction", "qualitative", "none"]
 Direction = Literal["increase", "decrease", "maintain"]
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(name: str | None) -> str | None:
     return None if name is None else normalise_space(name).casefold()
 
@@ -682,8 +684,14 @@ _LOWER_WORDS = ("väntetid", "kötid", "sjukfrånvaro", "korttidssjukfrånvaro",
                 "kostnadsavvikelse", "nettokostnadsavvikelse")
 
 
-def _words_hit(text: str, stems: Sequence[str]) -> bool:
-    return re.search(r"(?<!\w)(?:" + _alternation(stems) + r")", text) is not None
+@functools.cache
+def _stems(stems: tuple[str, ...]) -> re.Pattern[str]:
+    """A word starting with one of *stems* (compiled once per list of stems)."""
+    return re.compile(r"(?<!\w)(?:" + _alternation(stems) + r")")
+
+
+def _words_hit(text: str, stems: tuple[str, ...]) -> bool:
+    return _stems(stems).search(text) is not None
 
 
 def infer_polarity(*texts: str | None) -> Polarity | None:
