@@ -44,15 +44,21 @@ class Row:
     columns: dict[str, int]  # normalised header -> 0-based column
 
     def get(self, key: str) -> Any:
-        return self.values.get(norm_header(key))
+        return self.values.get(_norm_key(key))
 
     def ref(self, key: str) -> str:
-        col = self.columns.get(norm_header(key))
+        col = self.columns.get(_norm_key(key))
         return a1(self.number, col + 1) if col is not None else f"rad {self.number}"
 
 
 def norm_header(text: object) -> str:
     return " ".join(str(text or "").split()).casefold()
+
+
+@functools.lru_cache(maxsize=1024)
+def _norm_key(key: str) -> str:
+    """:func:`norm_header` of a header name the code asks a row for (a few dozen names, asked for every row)."""
+    return norm_header(key)
 
 
 def clean(value: Any) -> Any:
