@@ -98,6 +98,21 @@ def test_separators_and_encodings_read_the_same(tmp_path: Path, econ_plan_path: 
     assert any("9999" in m and "-250,0 tkr" in m for m in messages), messages
 
 
+@pytest.mark.parametrize(("period", "personnel", "outside"), [
+    ("2024-K1", 0.0, 4),  # kvartal 1: January–March (the April and later rows are outside)
+    ("2024-T1", -12000.0005, 3),  # tertial 1: January–April takes the April row too
+])
+def test_the_first_report_sums_to_march_for_kvartal_1_and_to_april_for_tertial_1(
+        tmp_path: Path, econ_plan_path: Path, period: str, personnel: float, outside: int) -> None:
+    plan = read_plan(econ_plan_path)
+    rows = [*ROWS, ("1100", "5010", "202404", "12 000 000,50")]  # April: in tertial 1, not in kvartal 1
+    path = write_csv(tmp_path / "exporter" / "huvudbok_2024.csv", rows=[r for r in rows if r[2] != "202405"])
+    got = read_ledger(path, plan, parse_period(period))
+    assert got.amounts.get(("ALD", "Personalkostnader"), 0.0) == pytest.approx(personnel)
+    assert got.amounts[("ALD", "Intäkter")] == pytest.approx(400.0)  # March: in both
+    assert got.rows_outside_period == outside
+
+
 def test_windows_1252_text_in_headers_is_read(tmp_path: Path, tiny_tables: dict[str, Any]) -> None:
     t = econ_tables(tiny_tables)
     next(s for s in t["Inställningar"] if s["Inställning"] == "Huvudbok kolumner")["Värde"] = \

@@ -122,7 +122,9 @@ def test_a_gender_split_kpi_with_a_series_that_names_no_gender_is_refused(tiny_t
     ("delår och helår", ["delår", "helår"]),
     ("kvartal 1", ["K1"]),
     ("Kvartal 1, delår samt helår", ["K1", "delår", "helår"]),
-    ("T1", ["K1"]),
+    ("T1", ["T1"]),
+    ("tertial 1", ["T1"]),
+    ("T1, T2, T3", ["T1", "delår", "helår"]),
     ("tertial 2", ["delår"]),
     ("Tertial 3", ["helår"]),
     ("Bokslut", ["helår"]),
@@ -141,7 +143,7 @@ def test_period_spellings_in_the_plan(tiny_tables, write_tables):
     settings = {s["Inställning"]: s for s in tiny_tables["Inställningar"]}
     settings["Rapporteringsperioder"]["Värde"] = "kvartal 1, tertial 2 och Årsredovisning"
     tiny_tables["Indikatorer"][0]["Perioder"] = "Delår/Helår"
-    tiny_tables["Indikatorer"][1]["Perioder"] = "T1"
+    tiny_tables["Indikatorer"][1]["Perioder"] = "Q1"
     plan = read_plan(write_tables(tiny_tables))
     assert plan.settings.periods == ("K1", "delår", "helår")
     assert [i.periods for i in plan.indicators[:2]] == [("delår", "helår"), ("K1",)]
@@ -151,6 +153,26 @@ def test_period_spellings_in_the_plan(tiny_tables, write_tables):
     (p,) = [p for p in exc.value.problems if p.code == "ogiltig_period"]
     assert "'vår' är ingen rapporteringsperiod" in p.message and "tertial 2" in p.message
     assert p.cell and p.cell.endswith("4")
+
+
+def test_a_tertial_plan_reports_tertial_1_to_the_end_of_april(tiny_tables, write_tables):
+    """Tertial 1 is its own period (to 30 April), not kvartal 1 (to 31 March): the books, the share of
+    the year and the report's name differ. Tertial 2 is the delårsrapport, tertial 3 the year."""
+    from xlplan.core.periods import Period, parse_period
+
+    settings = {s["Inställning"]: s for s in tiny_tables["Inställningar"]}
+    settings["Rapporteringsperioder"]["Värde"] = "T1, T2, Bokslut"
+    plan = read_plan(write_tables(tiny_tables))
+    assert plan.settings.periods == ("T1", "delår", "helår")
+    t1 = parse_period("2024-T1")
+    assert t1 == parse_period("2024 tertial 1") == Period(2024, "T1")
+    assert (t1.end_month, round(t1.year_share, 2), t1.label, t1.ascii) == (4, 0.33, "tertial 1 2024", "2024-T1")
+    assert parse_period("2024-K1").end_month == 3
+    assert Period(2024, "delår").previous(plan.settings.periods) == t1
+    assert t1.previous(plan.settings.periods) == Period(2023, "helår")
+    assert Period(2024, "delår").previous(("K1", "delår", "helår")) == Period(2024, "K1")
+    assert sorted([Period(2024, "helår"), Period(2024, "delår"), t1, Period(2024, "K1")],
+                  key=lambda p: p.sort_key) == [Period(2024, "K1"), t1, Period(2024, "delår"), Period(2024, "helår")]
 
 
 def test_period_with_a_spaced_kind():

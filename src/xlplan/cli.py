@@ -260,7 +260,7 @@ def build_workbook_cmd(
 @app.command("fill")
 def fill_cmd(
     plan: Path = typer.Argument(..., help="Planens arbetsbok (.xlsx)."),
-    period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-K1, 2024-delår eller 2024-helår."),
+    period: str = typer.Option(..., "--period", help="Perioden, t.ex. 2024-K1, 2024-T1, 2024-delår eller 2024-helår."),
     department: list[str] | None = typer.Option(None, "--department", help="Avdelnings-id (kan upprepas)."),
     all_departments: bool = typer.Option(False, "--all", help="Alla avdelningar i planen."),
     out: Path = typer.Option(..., "--out", help="Mapp för avdelningsfilerna."),

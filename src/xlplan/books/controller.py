@@ -61,7 +61,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("department", "Avdelning", "xlplan_avdelning", "",
             "Avdelnings-id (välj i listan) som Skapa avdelningsfiler skapar en fil för. Tomt = alla avdelningar."),
     Setting("period", "Period", "xlplan_period", "2024-delår",
-            "Uppföljningsperioden, t.ex. 2024-K1, 2024-delår eller 2024-helår."),
+            "Uppföljningsperioden, t.ex. 2024-K1, 2024-T1, 2024-delår eller 2024-helår."),
     Setting("department_folder", "Mapp för avdelningsfiler", "xlplan_avdelningsmapp", "Avdelningsfiler",
             "Hit skriver Skapa avdelningsfiler en fil per avdelning. Relativ sökväg = från den här "
             "arbetsbokens mapp."),

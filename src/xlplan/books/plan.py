@@ -17,8 +17,9 @@ from xlplan.books.spec import HEADER_FILL, HEADER_FONT
 from xlplan.core.codes import Code
 from xlplan.core.errors import PlanInvalid, Problem, XlplanError
 from xlplan.core.model import (
-    ALL_PERIOD_KINDS,
     COMMITTEE_ID,
+    DEFAULT_PERIOD_KINDS,
+    PERIOD_KINDS,
     AccountRange,
     Activity,
     BudgetLine,
@@ -166,7 +167,7 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
               f"Kommun-id '{mun_id}' ska vara Koladas kommunkod med fyra siffror, t.ex. 1489.")
     year = _year(val("planår"), c, ref("planår"))
     end_year = _year(val("slutår"), c, ref("slutår")) if val("slutår") is not None else year
-    periods = ALL_PERIOD_KINDS
+    periods = DEFAULT_PERIOD_KINDS
     if val("rapporteringsperioder"):
         kinds = []
         for part, kind in period_kinds(str(val("rapporteringsperioder"))):
@@ -175,7 +176,7 @@ def read_settings(rows: list[Row], c: Collector) -> Settings | None:
                       f"'{part}' är ingen rapporteringsperiod. {PERIOD_HINT}")
             elif kind not in kinds:
                 kinds.append(kind)
-        periods = tuple(k for k in ALL_PERIOD_KINDS if k in kinds) or ALL_PERIOD_KINDS
+        periods = tuple(k for k in PERIOD_KINDS if k in kinds) or DEFAULT_PERIOD_KINDS
     tol = val("tolerans delvis uppfyllt")
     tol_n = parse_number(tol) if tol is not None else None
     if tol is not None and (tol_n is None or tol_n < 0):

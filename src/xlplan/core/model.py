@@ -25,8 +25,11 @@ from xlplan.core.targets import (
     target_for_year,
 )
 
-PeriodKind = Literal["K1", "delår", "helår"]
-ALL_PERIOD_KINDS: tuple[PeriodKind, ...] = ("K1", "delår", "helår")
+PeriodKind = Literal["K1", "T1", "delår", "helår"]
+#: Every period kind, in the order of the year (kvartal 1 to 31 March, tertial 1 to 30 April, delår, helår).
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("K1", "T1", "delår", "helår")
+#: The periods of a plan that names none.
+DEFAULT_PERIOD_KINDS: tuple[PeriodKind, ...] = ("K1", "delår", "helår")
 COMMITTEE_ID = "NÄMND"
 
 
@@ -58,7 +61,7 @@ class Settings:
     year: int
     end_year: int
     administration: str | None = None
-    periods: tuple[PeriodKind, ...] = ALL_PERIOD_KINDS
+    periods: tuple[PeriodKind, ...] = DEFAULT_PERIOD_KINDS
     similar_group: str | None = None
     partial_tolerance_pct: float | None = None
     goal_rule: Literal["alla", "majoritet"] = "alla"
