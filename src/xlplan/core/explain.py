@@ -70,8 +70,10 @@ def explain_status(r: StatusResult) -> str:
     flag_text = {"andra_gransen_passerad": "den andra, hårdare gränsen är passerad",
                  "fel_riktning": "utfallet har gått åt fel håll jämfört med jämförelsevärdet eller nuläget",
                  "bedomning_saknas": "mål som bedöms manuellt utan egen bedömning",
-                 "jamforelsevarde_saknas": "jämförelsevärde saknas (inget nuläge, ingen tidigare period); skriv "
-                                           "in jämförelsevärdet i kolumnen Jämförelsevärde (--previous här)"}
+                 "jamforelsevarde_saknas": "jämförelsevärde saknas (inget nuläge, ingen tidigare period, inget "
+                                           "värde från Kolada); ge föregående utfall med --previous (i "
+                                           "avdelningsfilen: kolumnen Jämförelsevärde) eller nuläget med "
+                                           "--baseline"}
     for f in r.flags:
         lines.append(f"  Flagga: {flag_text.get(f, f)}")
     return "\n".join(lines)
