@@ -32,6 +32,7 @@ from xlplan.books.committee import read_committee_workbook
 from xlplan.books.department.columns import INDICATORS, QUESTIONS
 from xlplan.books.department.reader import read_department_workbook
 from xlplan.books.plan import read_plan, write_plan_tables
+from xlplan.core.status import Status
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 
 PERIOD = "2022-helår"
@@ -314,6 +315,18 @@ def test_the_rejected_unit_and_the_missing_comparison_values_are_named(committee
     lss = next(r for name, r in by_file.items() if "Funktionsstöd" in name)
     assert len([p for p in ald.problems() if p.code == "jamforelsevarde_saknas"]) == 2  # R4 and R5
     assert not [p for p in lss.problems() if p.code == "jamforelsevarde_saknas"]  # R4 has a typed value
+
+
+def test_a_missing_comparison_value_stops_the_submission_and_says_which_value(committee: Any) -> None:
+    from xlplan.actions.workflow import submission_blockers
+
+    ald = next(o for o in committee["flagged"] if "Äldreomsorg" in o.path.name)
+    blockers = [p for p in submission_blockers(read_department_workbook(ald.path), ald.report)
+                if p.code == "jamforelsevarde_saknas"]
+    assert len(blockers) == 2  # R4 (an outcome, nothing to compare with) and R5 (neither)
+    assert all("jämförelsevärde saknas" in p.message and "kolumnen Jämförelsevärde" in p.message for p in blockers)
+    assert ald.report.status_of("R4") is Status.JAMFORELSEVARDE_SAKNAS  # flag's own reading agrees
+    assert ald.report.status_of("R5") is Status.UTFALL_SAKNAS
 
 
 
