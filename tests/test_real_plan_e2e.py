@@ -18,6 +18,7 @@ and the board pack (docx + values-only bilaga) checked against the committee wor
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +261,7 @@ def committee(tmp_path_factory: pytest.TempPathFactory) -> Any:
     result = consolidate(avd, plan_path, PERIOD, root / "namnd" / "sammanstallning.xlsx")
     data = read_committee_workbook(result.out_path)
     pack = _export(result.out_path, root / "nämndrapport")
-    return {"plan": read_plan(plan_path), "pulled": pulled, "flagged": flagged, "result": result, "data": data,
+    return {"plan": read_plan(plan_path), "plan_path": plan_path, "pulled": pulled, "flagged": flagged, "result": result, "data": data,
             "pack": pack}
 
 
@@ -682,3 +683,23 @@ def test_plan_b_plan_check_lists_what_cannot_be_assessed_before_any_file(plan_b:
     assert set(listed) == {("K4", None, "jamforelsevarde_saknas"), ("B4", None, "malvarde_tvetydigt")}
     assert "'Minska'" in listed[("K4", None, "jamforelsevarde_saknas")]
     assert "'Kvot 1,0 ± 5 %'" in listed[("B4", None, "malvarde_tvetydigt")]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_live_formula_says_comparison_missing_until_a_number_is_typed(committee: Any, tmp_path: Path) -> None:
+    """ALD's file recalculated by LibreOffice: R4's status formula gives the word Python gives, and the
+    computed status once the department types last year's value in the row's Jämförelsevärde cell."""
+    from xlplan.io.lo import recalc_many
+
+    ald = next(o.path for o in committee["flagged"] if "Äldreomsorg" in o.path.name)
+    typed = tmp_path / "R4-med-jamforelsevarde.xlsx"
+    shutil.copy(ald, typed)
+    _type(typed, {("I|R4|", "comparison"): (12, None)})
+    book = read_department_workbook(ald)
+    r4, r5 = (book.address(INDICATORS, row_id, "status") for row_id in ("I|R4|", "I|R5|"))
+    sheet = book.actual_sheet_name(INDICATORS) or INDICATORS
+    before, after = recalc_many([ald, typed], tmp_path / "out")  # one LibreOffice run
+    values = [openpyxl.load_workbook(p, data_only=True)[sheet] for p in (before, after)]
+    assert (values[0][r4].value, values[0][r5].value) == ("Jämförelsevärde saknas", "Utfall saknas")
+    assert values[1][r4].value == "Uppfyllt"  # 14 > the typed 12
+    assert flag(typed, committee["plan_path"])[0].report.status_of("R4") is Status.UPPFYLLT
