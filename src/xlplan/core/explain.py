@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from xlplan.core.errors import BadInput
 from xlplan.core.numbers import format_number, is_no_value
-from xlplan.core.status import StatusResult, evaluate
+from xlplan.core.status import Status, StatusResult, evaluate
 from xlplan.core.targets import Polarity, Target, parse_series_values, parse_target
 
 _OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
@@ -27,7 +27,8 @@ def explain_target(t: Target) -> str:
     if t.kind == "qualitative":
         return head + "\nKvalitativt mål: bedöms manuellt av avdelningen (Uppfyllt / Delvis / Ej uppfyllt)."
     if t.kind == "direction":
-        return head + f"\nRiktningsmål: utfallet ska {_DIR[t.direction or 'maintain']}."
+        return head + (f"\nRiktningsmål: utfallet ska {_DIR[t.direction or 'maintain']}. Finns inget att jämföra "
+                       f"med blir statusen '{Status.JAMFORELSEVARDE_SAKNAS.label}'.")
     lines = [head, "Gränsvärde:"]
     for s in t.series:
         name = s.name or t.scope or "utfallet"
