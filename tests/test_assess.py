@@ -82,11 +82,19 @@ def test_issue_case_compares_with_the_comparison_value_not_the_baseline() -> Non
 
 def test_direction_without_any_comparison_value_says_which_value_is_missing() -> None:
     a = assess(_row("Öka", 50))
-    assert a.status is Status.MANUELL
+    assert a.status is Status.JAMFORELSEVARDE_SAKNAS and a.status.label == "Jämförelsevärde saknas"
     missing = next(f for f in a.flags if f.code == "jamforelsevarde_saknas")
-    assert "Skriv in jämförelsevärdet i kolumnen Jämförelsevärde (cell K6)" in missing.message
+    assert "jämförelsevärde saknas" in missing.message and "inget nuläge" in missing.message
+    assert "Skriv föregående utfall i kolumnen Jämförelsevärde (cell K6)" in missing.message
+    assert "Nuläge i planen" in missing.message and "Hämta värden" in missing.message
     assert missing.cell == "comparison"
-    # an empty or unreadable outcome is Utfall saknas, never hidden as Bedöms manuellt
+    assert not [f for f in a.flags if f.code in ("bedomning_saknas", "mal_ej_uppfyllt", "mal_delvis_uppfyllt")]
+    assert a.explanation.startswith("Status: Jämförelsevärde saknas.")
+    assert "Skriv föregående utfall i kolumnen Jämförelsevärde" in a.explanation
+    # a typed own assessment does not hide the missing value
+    b = assess(_row("Öka", 50, assessment="Uppfyllt"))
+    assert b.status is Status.JAMFORELSEVARDE_SAKNAS
+    # an empty or unreadable outcome is Utfall saknas, never hidden as Jämförelsevärde saknas
     for outcome in (None, "-", "ca 50"):
         assert assess(_row("Öka", outcome)).status is Status.UTFALL_SAKNAS, outcome
     # a typed comparison value makes it computable

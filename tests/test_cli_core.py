@@ -57,6 +57,16 @@ def test_status_missing_outcome_and_target():
     assert json.loads(run("status", "--target", "", "--outcome", "50", "--json").output)["status"] == "malvarde_saknas"
 
 
+def test_status_of_a_direction_target_without_anything_to_compare_with():
+    r = run("status", "--target", "Öka", "--outcome", "50")
+    assert r.exit_code == 0 and r.output.startswith("Status: Jämförelsevärde saknas")
+    assert "--previous" in r.output and "--baseline" in r.output  # says how to give the missing value
+    data = json.loads(run("status", "--target", "Öka", "--outcome", "50", "--json").output)
+    assert (data["status"], data["flags"]) == ("jamforelsevarde_saknas", ["jamforelsevarde_saknas"])
+    assert json.loads(run("status", "--target", "Öka", "--outcome", "50", "--previous", "45",
+                          "--json").output)["status"] == "uppfyllt"
+
+
 def test_bad_input_exit_2_with_swedish_line():
     r = run("status", "--target", ">48 %", "--outcome", "ca 50")
     assert r.exit_code == 2

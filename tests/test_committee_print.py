@@ -27,6 +27,7 @@ from xlplan.actions.consolidate import consolidate
 from xlplan.actions.fill import fill
 from xlplan.books.committee import (
     CANNOT_ASSESS,
+    COMPARISON_MISSING,
     FULFILLED,
     GOAL_WORDS,
     MANUAL,
@@ -39,6 +40,7 @@ from xlplan.books.committee import (
     TEXTS_SHEET,
     CommitteeData,
     IndicatorLine,
+    goal_status_counts,
     goal_support,
     has_escape_like_text,
     indicator_verdict,
@@ -83,6 +85,14 @@ def test_indicator_verdicts() -> None:
     assert indicator_verdict([MANUAL, MANUAL]) == MANUAL  # waits for a person, is not "not met"
     assert indicator_verdict([TARGET_MISSING, "Redovisas"]) == REPORTED
     assert indicator_verdict([FULFILLED, TARGET_MISSING]) == FULFILLED  # a series without target does not count
+    # nothing to compare a direction target with: counted, without a status, like a missing outcome
+    assert indicator_verdict([COMPARISON_MISSING]) == CANNOT_ASSESS
+    assert indicator_verdict([COMPARISON_MISSING, MANUAL]) == MANUAL
+    assert indicator_verdict([FULFILLED, COMPARISON_MISSING, COMPARISON_MISSING]) == CANNOT_ASSESS
+    assert indicator_verdict([NOT_FULFILLED, COMPARISON_MISSING]) == NOT_FULFILLED
+    support = goal_support([_line("I1", "A", COMPARISON_MISSING), _line("I2", "A", FULFILLED)])
+    assert (support[CANNOT_ASSESS], support[FULFILLED], support[MANUAL]) == (1, 1, 0)
+    assert goal_status_counts([_line("I1", "A", COMPARISON_MISSING)])["M1"][COMPARISON_MISSING] == 1
 
 
 def test_too_little_known_cannot_be_assessed() -> None:

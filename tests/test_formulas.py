@@ -67,7 +67,7 @@ CASES = [
     Case("Bibehålla", None, (), "86 %", centre=86),
     Case("Bibehålla", "lower", (), "3,3%", centre=3.3),
     Case("Bibehålla", None, ("A", "B"), "A 10, B 20", centre=15),
-    Case("Öka", None, (), None, centre=1),  # nothing to compare with: assessed by hand
+    Case("Öka", None, (), None, centre=1),  # nothing to compare with: Jämförelsevärde saknas
     Case("Systematisk analys", centre=1),
     Case("Färdigställa 28 nya äldreboendeplatser i Bjärke", "higher", centre=28),
     Case("", centre=1),
@@ -356,7 +356,8 @@ def _agree_with_comparisons(tmp_path: Path, rows_per_case: int, seed: int) -> se
 @needs_lo
 def test_libreoffice_agrees_with_python_with_comparison_values(tmp_path):
     seen = _agree_with_comparisons(tmp_path, rows_per_case=25, seed=20241)
-    assert {"Uppfyllt", "Ej uppfyllt", "Utfall saknas", "Bedöms manuellt", "Delvis uppfyllt"} <= seen
+    assert {"Uppfyllt", "Ej uppfyllt", "Utfall saknas", "Bedöms manuellt", "Delvis uppfyllt",
+            "Jämförelsevärde saknas"} <= seen
 
 
 @pytest.mark.slow
@@ -372,6 +373,42 @@ def test_formula_reads_the_comparison_cell():
     assert f == ('=IF(NOT(ISNUMBER(M6)),"Utfall saknas",IF(M6<IF(ISNUMBER(K6),K6,8.1),"Uppfyllt",'
                  '"Ej uppfyllt"))')
     f = status_formula(parse_target("Öka"), {None: "M6"}, comparison_cells={None: "K6"}, assessment_cell="O6")
-    assert f is not None and f.startswith('=IF(NOT(ISNUMBER(M6)),"Utfall saknas",IF(ISNUMBER(K6),IF(M6>K6,')
-    assert status_formula(parse_target("Öka"), {None: "M6"}, assessment_cell="O6").startswith(
-        '=IF(NOT(ISNUMBER(M6)),"Utfall saknas",')  # no comparison at all: still Utfall saknas first
+    assert f == ('=IF(NOT(ISNUMBER(M6)),"Utfall saknas",IF(ISNUMBER(K6),IF(M6>K6,"Uppfyllt","Ej uppfyllt"),'
+                 '"Jämförelsevärde saknas"))')  # the own assessment (O6) does not replace the missing value
+    assert status_formula(parse_target("Öka"), {None: "M6"}, assessment_cell="O6") == \
+        '=IF(NOT(ISNUMBER(M6)),"Utfall saknas","Jämförelsevärde saknas")'  # Utfall saknas first
+
+
+# A direction target without baseline: an empty comparison cell gives Jämförelsevärde saknas, a typed
+# number the computed status, an empty outcome Utfall saknas first; text in the cell is no number.
+DIRECTION_ROWS = [
+    # target, polarity, outcome, comparison cell, own assessment
+    ("Öka", None, 55, None, None), ("Öka", None, 55, None, "Uppfyllt"), ("Öka", None, 55, 50, None),
+    ("Öka", None, 45, 50, "Uppfyllt"), ("Öka", None, None, None, None), ("Öka", None, None, 50, None),
+    ("Öka", None, 55, "ca 50", None), ("Minska", "lower", 3.1, None, None), ("Minska", "lower", 3.1, 3.3, None),
+    ("Bibehålla", None, 86, None, None), ("Bibehålla", None, 86, 86, None), ("Bibehålla", "lower", 4, 3.5, None),
+]
+
+
+@needs_lo
+def test_libreoffice_gives_comparison_missing_until_a_number_is_typed(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    expected = {}
+    for row, (text, polarity, outcome, comparison, assessment) in enumerate(DIRECTION_ROWS, start=2):
+        target = parse_target(text, polarity)
+        ws.cell(row, 2, outcome)
+        ws.cell(row, 5, assessment)
+        ws.cell(row, 8, comparison)
+        ws.cell(row, 6, status_formula(target, {None: f"B{row}"}, polarity=polarity, assessment_cell=f"E{row}",
+                                       comparison_cells={None: f"H{row}"}))
+        previous = {None: comparison} if isinstance(comparison, (int, float)) else None
+        expected[row] = evaluate(target, {None: outcome}, previous=previous, polarity=polarity,
+                                 assessment=assessment).status.label
+    wb.save(tmp_path / "jmf.xlsx")
+    out = openpyxl.load_workbook(recalc_xlsx(tmp_path / "jmf.xlsx", tmp_path / "out"), data_only=True).active
+    assert {row: out.cell(row, 6).value for row in expected} == expected
+    assert list(expected.values()) == [
+        "Jämförelsevärde saknas", "Jämförelsevärde saknas", "Uppfyllt", "Ej uppfyllt", "Utfall saknas",
+        "Utfall saknas", "Jämförelsevärde saknas", "Jämförelsevärde saknas", "Uppfyllt",
+        "Jämförelsevärde saknas", "Uppfyllt", "Ej uppfyllt"]

@@ -18,6 +18,7 @@ and the board pack (docx + values-only bilaga) checked against the committee wor
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from xlplan.books.committee import read_committee_workbook
 from xlplan.books.department.columns import INDICATORS, QUESTIONS
 from xlplan.books.department.reader import read_department_workbook
 from xlplan.books.plan import read_plan, write_plan_tables
+from xlplan.core.status import Status
 from xlplan.kolada import KoladaCache, KoladaClient, KoladaStandin
 
 PERIOD = "2022-helår"
@@ -138,11 +140,12 @@ EXPECTED: dict[tuple[str, str, str | None], tuple[str, float | None]] = {
     ("LSS", "R2", None): ("Ej uppfyllt", 73.0),
     # R3: Minska (days): 74 > 49 (2021) -> not met.
     ("ALD", "R3", None): ("Ej uppfyllt", 74.0),
-    # R4 ALD: Öka with nothing to compare with (no baseline, no source, nothing typed) -> by hand.
-    ("ALD", "R4", None): ("Bedöms manuellt", 14.0),
+    # R4 ALD: Öka with nothing to compare with (no baseline, no source, nothing typed) -> cannot be assessed:
+    # the comparison value is missing (REAL-PLANS.md: say which value, not "by hand").
+    ("ALD", "R4", None): ("Jämförelsevärde saknas", 14.0),
     # R4 LSS: 14 against the typed 12 -> met.
     ("LSS", "R4", None): ("Uppfyllt", 14.0),
-    # R5: Minska, nothing typed -> the outcome is missing (not "by hand").
+    # R5: Minska, nothing typed, nothing to compare with -> the outcome is missing first.
     ("ALD", "R5", None): ("Utfall saknas", None),
     # R6: target 98 % (typed 98% in the plan), 97,2 % is below it but up from 92 % -> partly met.
     ("ALD", "R6", None): ("Delvis uppfyllt", 97.2),
@@ -258,7 +261,7 @@ def committee(tmp_path_factory: pytest.TempPathFactory) -> Any:
     result = consolidate(avd, plan_path, PERIOD, root / "namnd" / "sammanstallning.xlsx")
     data = read_committee_workbook(result.out_path)
     pack = _export(result.out_path, root / "nämndrapport")
-    return {"plan": read_plan(plan_path), "pulled": pulled, "flagged": flagged, "result": result, "data": data,
+    return {"plan": read_plan(plan_path), "plan_path": plan_path, "pulled": pulled, "flagged": flagged, "result": result, "data": data,
             "pack": pack}
 
 
@@ -313,6 +316,18 @@ def test_the_rejected_unit_and_the_missing_comparison_values_are_named(committee
     lss = next(r for name, r in by_file.items() if "Funktionsstöd" in name)
     assert len([p for p in ald.problems() if p.code == "jamforelsevarde_saknas"]) == 2  # R4 and R5
     assert not [p for p in lss.problems() if p.code == "jamforelsevarde_saknas"]  # R4 has a typed value
+
+
+def test_a_missing_comparison_value_stops_the_submission_and_says_which_value(committee: Any) -> None:
+    from xlplan.actions.workflow import submission_blockers
+
+    ald = next(o for o in committee["flagged"] if "Äldreomsorg" in o.path.name)
+    blockers = [p for p in submission_blockers(read_department_workbook(ald.path), ald.report)
+                if p.code == "jamforelsevarde_saknas"]
+    assert len(blockers) == 2  # R4 (an outcome, nothing to compare with) and R5 (neither)
+    assert all("jämförelsevärde saknas" in p.message and "kolumnen Jämförelsevärde" in p.message for p in blockers)
+    assert ald.report.status_of("R4") is Status.JAMFORELSEVARDE_SAKNAS  # flag's own reading agrees
+    assert ald.report.status_of("R5") is Status.UTFALL_SAKNAS
 
 
 
@@ -432,8 +447,8 @@ EXPECTED_B: dict[tuple[str, str, str | None], tuple[str, float | None]] = {
     ("ALD", "K2", None): ("Uppfyllt", 83.0),
     # K3: typed by NÄMND, 6,5 % <= 7 % -> met; ALD and LSS only see it.
     ("NÄMND", "K3", None): ("Uppfyllt", 6.5),
-    # K4: Minska with nothing to compare with, no assessment typed -> by hand (plan check warned).
-    ("NÄMND", "K4", None): ("Bedöms manuellt", 31.0),
+    # K4: Minska with nothing to compare with -> the comparison value is missing (plan check warned).
+    ("NÄMND", "K4", None): ("Jämförelsevärde saknas", 31.0),
     # K5: Öka for the total: 81,0 > 80,36 (Kolada 2021) -> met; the gender rows carry Kolada's K and M values.
     ("NÄMND", "K5", "Totalt"): ("Uppfyllt", 81.0),
     ("NÄMND", "K5", "Kvinnor"): ("Redovisas", 80.0),
@@ -459,10 +474,10 @@ EXPECTED_B: dict[tuple[str, str, str | None], tuple[str, float | None]] = {
 }
 
 # Goal support over distinct indicators (docs/goal-assessment.md), as the controller counts it:
-# M1: K1 not met, K2 and K5 met, K6 partly (its total), K4 waits for a manual assessment.  M2: K3 and B4 met; B1, B2 and B3 met or partly
+# M1: K1 not met, K2 and K5 met, K6 partly (its total), K4 cannot be assessed (no comparison value).  M2: K3 and B4 met; B1, B2 and B3 met or partly
 # met in one department and partly or not met in the other -> partly.
 EXPECTED_SUPPORT_B = {
-    "M1": {"Uppfyllt": 2, "Delvis uppfyllt": 1, "Ej uppfyllt": 1, "Bedöms manuellt": 1, "Kan inte bedömas": 0,
+    "M1": {"Uppfyllt": 2, "Delvis uppfyllt": 1, "Ej uppfyllt": 1, "Bedöms manuellt": 0, "Kan inte bedömas": 1,
            "Redovisas": 0},
     "M2": {"Uppfyllt": 2, "Delvis uppfyllt": 3, "Ej uppfyllt": 0, "Bedöms manuellt": 0, "Kan inte bedömas": 0,
            "Redovisas": 0},
@@ -645,11 +660,19 @@ def test_plan_b_board_pack_rows_agree_with_the_committee_workbook(plan_b: Any) -
     k1 = [key for key in rows if key[0] == "Bra bemötande vid kontakt med kommunen (%)"]
     assert k1 == [("Bra bemötande vid kontakt med kommunen (%)", "Nämnden")]  # once, not per department
     assert rows[k1[0]]["Utfall 2022"] == "77\u00a0%" and rows[k1[0]]["2021"] == "77,9\u00a0%"  # Kolada 2021
-    # The summary counts indicators, each once: met K2, K3, K5, B4; partly K6, B1, B2, B3; not met K1; by hand K4.
+    # The summary counts indicators, each once: met K2, K3, K5, B4; partly K6, B1, B2, B3; not met K1; K4 cannot
+    # be assessed (no comparison value).
     from docx import Document
 
     summary = next(p.text for p in Document(str(plan_b["pack"].docx)).paragraphs if " följer 2 mål " in p.text)
-    assert summary.endswith(" Av 10 indikatorer är 4 uppfyllt, 4 delvis uppfyllt, 1 ej uppfyllt, 1 bedöms manuellt.")
+    assert summary.endswith(" Av 10 indikatorer är 4 uppfyllt, 4 delvis uppfyllt, 1 ej uppfyllt, 1 kan inte bedömas.")
+    # the pack stays a draft while a comparison value is missing, and says so
+    from xlplan.export.docx_report import draft_state
+
+    draft = draft_state(plan_b["data"])
+    assert draft.missing_comparisons == 1 and "jämförelsevärde saknas för 1 indikatorrad" in draft.reason()
+    assert any("jämförelsevärde saknas för 1 indikatorrad" in p.text
+               for p in Document(str(plan_b["pack"].docx)).paragraphs)
 
 
 def test_plan_b_plan_check_lists_what_cannot_be_assessed_before_any_file(plan_b: Any) -> None:
@@ -660,3 +683,23 @@ def test_plan_b_plan_check_lists_what_cannot_be_assessed_before_any_file(plan_b:
     assert set(listed) == {("K4", None, "jamforelsevarde_saknas"), ("B4", None, "malvarde_tvetydigt")}
     assert "'Minska'" in listed[("K4", None, "jamforelsevarde_saknas")]
     assert "'Kvot 1,0 ± 5 %'" in listed[("B4", None, "malvarde_tvetydigt")]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_the_live_formula_says_comparison_missing_until_a_number_is_typed(committee: Any, tmp_path: Path) -> None:
+    """ALD's file recalculated by LibreOffice: R4's status formula gives the word Python gives, and the
+    computed status once the department types last year's value in the row's Jämförelsevärde cell."""
+    from xlplan.io.lo import recalc_many
+
+    ald = next(o.path for o in committee["flagged"] if "Äldreomsorg" in o.path.name)
+    typed = tmp_path / "R4-med-jamforelsevarde.xlsx"
+    shutil.copy(ald, typed)
+    _type(typed, {("I|R4|", "comparison"): (12, None)})
+    book = read_department_workbook(ald)
+    r4, r5 = (book.address(INDICATORS, row_id, "status") for row_id in ("I|R4|", "I|R5|"))
+    sheet = book.actual_sheet_name(INDICATORS) or INDICATORS
+    before, after = recalc_many([ald, typed], tmp_path / "out")  # one LibreOffice run
+    values = [openpyxl.load_workbook(p, data_only=True)[sheet] for p in (before, after)]
+    assert (values[0][r4].value, values[0][r5].value) == ("Jämförelsevärde saknas", "Utfall saknas")
+    assert values[1][r4].value == "Uppfyllt"  # 14 > the typed 12
+    assert flag(typed, committee["plan_path"])[0].report.status_of("R4") is Status.UPPFYLLT

@@ -189,11 +189,24 @@ def test_direction_compares_with_previous_else_baseline():
     assert evaluate(t, {None: 3.3}, previous={None: 3.3}).status is E
 
 
-def test_direction_without_anything_to_compare_is_assessed_by_hand():
-    r = evaluate(parse_target("Öka"), {None: 5})
-    assert (r.status, r.flags) == (Status.MANUELL, ("jamforelsevarde_saknas", "bedomning_saknas"))
+def test_direction_without_anything_to_compare_is_comparison_missing():
+    J = Status.JAMFORELSEVARDE_SAKNAS
+    for text in ("Öka", "Minska", "Bibehålla"):
+        r = evaluate(parse_target(text), {None: 5})
+        assert (r.status, r.flags) == (J, ("jamforelsevarde_saknas",)), text
+        assert [s.status for s in r.series] == [J]
+    # the department's own assessment does not replace the missing value
     r = evaluate(parse_target("Öka"), {None: 5}, assessment="Uppfyllt")
-    assert (r.status, r.flags) == (U, ("jamforelsevarde_saknas",))
+    assert (r.status, r.flags) == (J, ("jamforelsevarde_saknas",))
+    # a missing outcome still wins (rule 3), and stays flagged for the comparison value too
+    r = evaluate(parse_target("Öka"), {None: None})
+    assert (r.status, r.flags) == (Status.UTFALL_SAKNAS, ("jamforelsevarde_saknas",))
+    # anything to compare with makes it computable: a previous value, or a baseline
+    assert evaluate(parse_target("Öka"), {None: 5}, previous={None: 4}).status is U
+    assert evaluate(parse_target("Öka"), {None: 5}, baseline=parse_series_values("6", [])).status is E
+    # one named series without anything to compare with: the row cannot be assessed
+    r = evaluate(parse_target("Öka"), {"K": 5, "M": 6}, series_names=["K", "M"], previous={"K": 4})
+    assert r.status is J
 
 
 def test_direction_with_series_some_up_some_down():
@@ -253,7 +266,8 @@ def test_settings_refuse_negative_tolerance():
 
 def test_labels():
     assert [s.label for s in Status] == ["Uppfyllt", "Delvis uppfyllt", "Ej uppfyllt", "Utfall saknas",
-                                         "Målvärde saknas", "Bedöms manuellt", "Redovisas"]
+                                         "Jämförelsevärde saknas", "Målvärde saknas", "Bedöms manuellt",
+                                         "Redovisas"]
     for s in Status:
         assert Status.from_label(s.label) is s
         assert Status.from_label(f"  {s.label.upper()} ") is s

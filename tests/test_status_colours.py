@@ -32,7 +32,8 @@ def palette() -> set[str]:
 
 def test_every_status_has_colours_and_the_no_target_words_share_one_grey() -> None:
     assert set(STATUS_COLOURS) == set(Status)
-    assert {Status.UTFALL_SAKNAS.colours, Status.MALVARDE_SAKNAS.colours, Status.REDOVISAS.colours} == {GREY}
+    assert {Status.UTFALL_SAKNAS.colours, Status.JAMFORELSEVARDE_SAKNAS.colours, Status.MALVARDE_SAKNAS.colours,
+            Status.REDOVISAS.colours} == {GREY}
     fills = [STATUS_COLOURS[s].fill for s in (Status.UPPFYLLT, Status.DELVIS, Status.EJ, Status.MANUELL, Status.REDOVISAS)]
     assert len(set(fills)) == len(fills)
     assert set(ACTIVITY_COLOURS) == set(ACTIVITY_STATES)

@@ -80,8 +80,9 @@ PARTLY = Status.DELVIS.label
 NOT_FULFILLED = Status.EJ.label
 OUTCOME_MISSING = Status.UTFALL_SAKNAS.label
 TARGET_MISSING = Status.MALVARDE_SAKNAS.label
+COMPARISON_MISSING = Status.JAMFORELSEVARDE_SAKNAS.label
 MANUAL = Status.MANUELL.label
-STATUSES = (FULFILLED, PARTLY, NOT_FULFILLED, OUTCOME_MISSING, TARGET_MISSING, MANUAL)
+STATUSES = (FULFILLED, PARTLY, NOT_FULFILLED, OUTCOME_MISSING, COMPARISON_MISSING, TARGET_MISSING, MANUAL)
 STATUS_COLOURS: dict[str, Colours] = {s.label: c for s, c in _STATUS_COLOURS.items()}
 # Activity states as the committee workbook shows them (capitalised).
 ACTIVITY_COLOURS: dict[str, Colours] = {word.capitalize(): c for word, c in _ACTIVITY_COLOURS.items()}
@@ -125,7 +126,7 @@ class GoalSummary:
     """A goal's support: how many of its distinct indicators are met, partly met … (:func:`goal_support`).
 
     ``outcome_missing`` counts indicators that cannot be assessed (*Kan inte
-    bedömas*), ``target_missing`` those only reported (*Redovisas*, no target);
+    bedömas*: no outcome, or nothing to compare a direction target with), ``target_missing`` those only reported (*Redovisas*, no target);
     ``assessment`` is the suggested samlad bedömning (:func:`suggest_assessment`).
     The committee's own word is in :attr:`CommitteeData.goal_assessments`.
     """
@@ -142,10 +143,9 @@ class GoalSummary:
     assessment: str | None = None  # the goal's overall fulfilment (a status label)
 
     def counts(self) -> dict[str, int]:
-        """Counts keyed by the Swedish status label, in :data:`STATUSES` order."""
-        values = (self.fulfilled, self.partly, self.not_fulfilled,
-                  self.outcome_missing, self.target_missing, self.manual)
-        return dict(zip(STATUSES, values))
+        """Counts keyed by the Swedish status label (those that cannot be assessed under *Utfall saknas*)."""
+        return {FULFILLED: self.fulfilled, PARTLY: self.partly, NOT_FULFILLED: self.not_fulfilled,
+                OUTCOME_MISSING: self.outcome_missing, TARGET_MISSING: self.target_missing, MANUAL: self.manual}
 
     def support(self) -> dict[str, int]:
         """Counts keyed by the support words of :data:`SUPPORT_WORDS`."""

@@ -363,7 +363,7 @@ def _ref_text(x: RowInputs, ref: float | None, source: str | None) -> str:
 def _missed_text(x: RowInputs, st: SeriesTarget | None, value: float | None, result: StatusResult,
                  ref: float | None, ref_source: str | None) -> str:
     status = result.status.label
-    if x.target.kind == "qualitative" or "jamforelsevarde_saknas" in result.flags:
+    if x.target.kind == "qualitative":
         return f"Egen bedömning: {status}. Beskriv orsaker och åtgärder i kommentaren."
     shown = _show(x, value)
     if x.target.kind == "direction":
@@ -378,6 +378,13 @@ def _missed_text(x: RowInputs, st: SeriesTarget | None, value: float | None, res
                  if base is not None and _improved(st, base.value, value) else ", men ligger inom nämndens "
                  "toleransband")
     return text + "."
+
+
+def _missing_comparison(x: RowInputs) -> str:
+    """Which value a direction target lacks, in Swedish (one sentence)."""
+    of = f" för {x.series}" if x.series else ""
+    return (f"jämförelsevärde{of} saknas – planen har inget nuläge och varken föregående period, förra årets "
+            "helårsfil eller Kolada (året innan) gav något värde att jämföra utfallet med.")
 
 
 def _rule_flag(code: Code, x: RowInputs, st: SeriesTarget | None, value: float | None, ref: float | None,
@@ -403,11 +410,11 @@ def _rule_flag(code: Code, x: RowInputs, st: SeriesTarget | None, value: float |
                           "eller Ej uppfyllt.", "assessment")
     if code == "jamforelsevarde_saknas":
         where = f" (cell {cell('comparison')})" if cell("comparison") else ""
-        return AssessFlag(code, "varning", f"Riktningsmålet '{_short(x.target.text)}' kan inte räknas: "
-                          "jämförelsevärde saknas (planen har inget nuläge och ingen tidigare period eller Kolada "
-                          f"gav något värde). Skriv in jämförelsevärdet i kolumnen Jämförelsevärde{where}, så "
-                          "räknas statusen; till dess bedöms målet manuellt i kolumnen Egen bedömning.",
-                          "comparison")
+        return AssessFlag(code, "varning", f"Riktningsmålet '{_short(x.target.text)}' kan inte bedömas: "
+                          f"{_missing_comparison(x)} Skriv föregående utfall i kolumnen Jämförelsevärde{where}, "
+                          "så räknas statusen. Annars: be controllern skriva Nuläge i planen, hämta Koladas värde "
+                          "för året innan med Hämta värden (xlplan pull), eller lägg förra årets helårsfil i "
+                          "mappen och fyll filen igen (xlplan fill --update).", "comparison")
     return AssessFlag(code, "varning", code)
 
 
@@ -435,10 +442,10 @@ def _explanation(x: RowInputs, result: StatusResult, reading: OutcomeReading, va
         owner = f"gäller {t.scope}" if t.scope else "gäller andra serier"
         parts.append(f"Serien {x.series} har inget eget målvärde (målet '{_short(t.text)}' {owner}); "
                      "värdet redovisas utan bedömning.")
-    elif t.kind == "qualitative" or "jamforelsevarde_saknas" in result.flags:
-        if "jamforelsevarde_saknas" in result.flags:
-            parts.append(f"Målet '{_short(t.text)}' jämförs med ett jämförelsevärde, men det saknas: skriv in "
-                         "jämförelsevärdet i kolumnen Jämförelsevärde.")
+    elif "jamforelsevarde_saknas" in result.flags:
+        parts.append(f"Målet '{_short(t.text)}' jämförs med ett tidigare värde, men {_missing_comparison(x)} "
+                     "Skriv föregående utfall i kolumnen Jämförelsevärde (eller Nuläge i planen).")
+    elif t.kind == "qualitative":
         parts.append("Avdelningens egen bedömning: " + (x.assessment.strip() if x.assessment and x.assessment.strip()
                                                        else "saknas") + ".")
     elif t.kind == "direction":

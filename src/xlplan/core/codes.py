@@ -76,8 +76,9 @@ class Code(str, Enum):
                         "Välj Uppfyllt, Delvis uppfyllt eller Ej uppfyllt i kolumnen Egen bedömning.")
     BEDOMNING_OGILTIG = ("bedomning_ogiltig", "varning", "Ogiltig bedömning",
                          "Välj ett ord ur listan i kolumnen Egen bedömning.")
-    JAMFORELSEVARDE_SAKNAS = ("jamforelsevarde_saknas", "varning", "Jämförelsevärde saknas",
-                              "Skriv föregående utfall i Jämförelsevärde, eller bedöm raden i Egen bedömning.")
+    JAMFORELSEVARDE_SAKNAS = ("jamforelsevarde_saknas", "varning", words.JAMFORELSEVARDE_SAKNAS,
+                              "Skriv föregående utfall i kolumnen Jämförelsevärde, be controllern skriva Nuläge "
+                              "i planen, eller hämta Koladas värde för året innan med Hämta värden.")
     ANDRA_GRANSEN_PASSERAD = ("andra_gransen_passerad", "varning", "Andra gränsen passerad",
                               "Kommentera varför utfallet passerat målets andra gräns och vad som görs.")
     FEL_RIKTNING = ("fel_riktning", "varning", "Fel riktning",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from xlplan.core.errors import BadInput
 from xlplan.core.numbers import format_number, is_no_value
-from xlplan.core.status import StatusResult, evaluate
+from xlplan.core.status import Status, StatusResult, evaluate
 from xlplan.core.targets import Polarity, Target, parse_series_values, parse_target
 
 _OPS = {">": "över", ">=": "minst", "<": "under", "<=": "högst", "=": "exakt"}
@@ -27,7 +27,8 @@ def explain_target(t: Target) -> str:
     if t.kind == "qualitative":
         return head + "\nKvalitativt mål: bedöms manuellt av avdelningen (Uppfyllt / Delvis / Ej uppfyllt)."
     if t.kind == "direction":
-        return head + f"\nRiktningsmål: utfallet ska {_DIR[t.direction or 'maintain']}."
+        return head + (f"\nRiktningsmål: utfallet ska {_DIR[t.direction or 'maintain']}. Finns inget att jämföra "
+                       f"med blir statusen '{Status.JAMFORELSEVARDE_SAKNAS.label}'.")
     lines = [head, "Gränsvärde:"]
     for s in t.series:
         name = s.name or t.scope or "utfallet"
@@ -70,8 +71,10 @@ def explain_status(r: StatusResult) -> str:
     flag_text = {"andra_gransen_passerad": "den andra, hårdare gränsen är passerad",
                  "fel_riktning": "utfallet har gått åt fel håll jämfört med jämförelsevärdet eller nuläget",
                  "bedomning_saknas": "mål som bedöms manuellt utan egen bedömning",
-                 "jamforelsevarde_saknas": "jämförelsevärde saknas (inget nuläge, ingen tidigare period); skriv "
-                                           "in jämförelsevärdet i kolumnen Jämförelsevärde (--previous här)"}
+                 "jamforelsevarde_saknas": "jämförelsevärde saknas (inget nuläge, ingen tidigare period, inget "
+                                           "värde från Kolada); ge föregående utfall med --previous (i "
+                                           "avdelningsfilen: kolumnen Jämförelsevärde) eller nuläget med "
+                                           "--baseline"}
     for f in r.flags:
         lines.append(f"  Flagga: {flag_text.get(f, f)}")
     return "\n".join(lines)

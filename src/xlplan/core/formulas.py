@@ -68,7 +68,7 @@ def _cmp(cell: str, op: str, c: float | Ref) -> str:
 
 
 def _unguarded_refs(rules: StatusRules) -> list[str]:
-    """Comparison cells with no fallback: without a number there, the row is assessed by hand."""
+    """Comparison cells with no fallback: without a number there, the row is *Jämförelsevärde saknas*."""
     cells: list[str] = []
     for r in rules.rules:
         for cond in (r.met, r.partial, r.worse):
@@ -109,7 +109,7 @@ def _assessment_formula(cell: str | None) -> str:
     return expr
 
 
-def _series_formula(rules: StatusRules, cells: list[str | None], assessment_cell: str | None) -> str:
+def _series_formula(rules: StatusRules, cells: list[str | None]) -> str:
     if any(c is None for c in cells):
         return _label(Status.UTFALL_SAKNAS)
     present = [c for c in cells if c is not None]
@@ -124,7 +124,7 @@ def _series_formula(rules: StatusRules, cells: list[str | None], assessment_cell
     guard = _unguarded_refs(rules)
     if guard:
         have = _join("AND", [f"ISNUMBER({c})" for c in guard])
-        body = f"IF({have},{body},{_assessment_formula(assessment_cell)})"
+        body = f"IF({have},{body},{_label(Status.JAMFORELSEVARDE_SAKNAS)})"
     return f"IF({missing},{_label(Status.UTFALL_SAKNAS)},{body})"
 
 
@@ -149,24 +149,25 @@ def status_formula(target: Target, outcome_cells: Mapping[str | None, str], *, s
     :func:`evaluate` gives with ``previous`` = the numbers in those cells.
     Without them, ``previous`` is embedded as constants, like the baseline.
     Qualitative targets read ``assessment_cell``; without one the formula is
-    the constant *Bedöms manuellt*.
+    the constant *Bedöms manuellt*.  A direction target with neither a number
+    in its comparison cell nor a baseline gives *Jämförelsevärde saknas*
+    (after *Utfall saknas*).
     """
     prev: Mapping[str | None, float | Ref | None] | None = previous
     if comparison_cells:
         prev = {k: Ref(v) for k, v in comparison_cells.items()}
     rules = status_rules(target, series_names=series_names, outcome_keys=list(outcome_cells), baseline=baseline,
                          previous=prev, polarity=polarity, settings=settings)
-    if rules.mode == "fixed":
+    if rules.fixed is Status.JAMFORELSEVARDE_SAKNAS:  # a direction target without comparison value
+        missing = _missing_test([lookup_series(outcome_cells, n) for n in rules.series_names])
+        body = (f"IF({missing},{_label(Status.UTFALL_SAKNAS)},{_label(rules.fixed)})" if missing is not None
+                else _label(Status.UTFALL_SAKNAS))
+    elif rules.mode == "fixed":
         assert rules.fixed is not None
         body = _label(rules.fixed)
     elif rules.mode == "assessment":
         body = _assessment_formula(assessment_cell)
-        missing = _missing_test([lookup_series(outcome_cells, n) for n in rules.series_names])
-        if rules.flags and missing is not None:  # a direction target without comparison value
-            body = f"IF({missing},{_label(Status.UTFALL_SAKNAS)},{body})"
-        elif rules.flags:
-            body = _label(Status.UTFALL_SAKNAS)
     else:
-        body = _series_formula(rules, [lookup_series(outcome_cells, r.name) for r in rules.rules], assessment_cell)
+        body = _series_formula(rules, [lookup_series(outcome_cells, r.name) for r in rules.rules])
     formula = "=" + body
     return formula if len(formula) <= _MAX_FORMULA else None

@@ -22,12 +22,13 @@ outcome, else the baseline; ``Bibehålla`` alone means not worse than the
 baseline (else the previous outcome).  The "previous outcome" is the row's
 comparison value (previous period, last year, Kolada's previous year, or
 typed by the department).  Without anything to compare with, a direction
-target is assessed by hand like a qualitative one, flagged
-``jamforelsevarde_saknas`` — but a missing outcome is still *Utfall saknas*.
+target cannot be assessed: *Jämförelsevärde saknas*, flagged
+``jamforelsevarde_saknas`` (the department's own assessment does not count) —
+but a missing outcome is still *Utfall saknas*.
 
 For the live formula the comparison value may be a :class:`Ref` (a cell):
 the rules then compare with the cell, falling back to the baseline when the
-cell holds no number.
+cell holds no number (without a baseline: *Jämförelsevärde saknas*).
 
 Every rule is first turned into comparisons of an outcome with constants
 (:func:`status_rules`); :func:`evaluate` applies them in Python and
@@ -78,6 +79,7 @@ class Status(str, Enum):
     DELVIS = "delvis_uppfyllt"
     EJ = "ej_uppfyllt"
     UTFALL_SAKNAS = "utfall_saknas"
+    JAMFORELSEVARDE_SAKNAS = "jamforelsevarde_saknas"
     MALVARDE_SAKNAS = "malvarde_saknas"
     MANUELL = "bedoms_manuellt"
     REDOVISAS = "redovisas"
@@ -105,6 +107,7 @@ _LABELS = {
     Status.DELVIS: words.DELVIS,
     Status.EJ: words.EJ,
     Status.UTFALL_SAKNAS: words.UTFALL_SAKNAS,
+    Status.JAMFORELSEVARDE_SAKNAS: words.JAMFORELSEVARDE_SAKNAS,
     Status.MALVARDE_SAKNAS: words.MALVARDE_SAKNAS,
     Status.MANUELL: words.MANUELL,
     Status.REDOVISAS: words.REDOVISAS,
@@ -126,7 +129,8 @@ class Colours(NamedTuple):
 
 
 # The one palette: green met, yellow partly, red not met, blue assessed by hand, and one grey for
-# every word without a verdict (no outcome, no target, reported without target, not started).
+# every word without a verdict (no outcome, no target, nothing to compare with, reported without target,
+# not started).
 GREEN = Colours("C6EFCE", "006100")
 YELLOW = Colours("FFEB9C", "7F6000")
 RED = Colours("FFC7CE", "9C0006")
@@ -139,6 +143,7 @@ STATUS_COLOURS: dict[Status, Colours] = {
     Status.EJ: RED,
     Status.MANUELL: BLUE,
     Status.UTFALL_SAKNAS: GREY,
+    Status.JAMFORELSEVARDE_SAKNAS: GREY,
     Status.MALVARDE_SAKNAS: GREY,
     Status.REDOVISAS: GREY,
 }
@@ -178,7 +183,8 @@ _FROM_TEXT: dict[str, Status] = {
     **{label.lower(): s for s, label in _LABELS.items()},
     **{s.value: s for s in Status},
     "utfall saknas": Status.UTFALL_SAKNAS, "målvärde saknas": Status.MALVARDE_SAKNAS,
-    "malvarde saknas": Status.MALVARDE_SAKNAS, "bedöms manuellt": Status.MANUELL,
+    "malvarde saknas": Status.MALVARDE_SAKNAS, "jamforelsevarde saknas": Status.JAMFORELSEVARDE_SAKNAS,
+    "bedöms manuellt": Status.MANUELL,
     "manuell": Status.MANUELL, "manuellt": Status.MANUELL,
 }
 
@@ -245,7 +251,7 @@ class Ref:
     """A comparison value that lives in a cell (formulas only).
 
     ``fallback`` is what the rule compares with when the cell holds no
-    number (the baseline); None: the row is then assessed by hand.
+    number (the baseline); None: the row's status is then *Jämförelsevärde saknas*.
     """
 
     cell: str
@@ -431,8 +437,8 @@ def status_rules(target: Target, *, series_names: Sequence[str] = (), outcome_ke
         if not any(target.applies_to(n) for n in names):
             return StatusRules("fixed", names, Status.REDOVISAS)
         refs = [reference(target.direction or "maintain", n, baseline, previous) for n in names]
-        if any(r is None for r in refs):
-            return StatusRules("assessment", names, flags=("jamforelsevarde_saknas",))
+        if any(r is None for r in refs):  # nothing to compare with: cannot be assessed (once there is an outcome)
+            return StatusRules("fixed", names, Status.JAMFORELSEVARDE_SAKNAS, flags=("jamforelsevarde_saknas",))
         rules = tuple(_direction_rule(n, target.direction or "maintain", r, polarity)
                       for n, r in zip(names, refs) if r is not None)
         return StatusRules("series", names, rules=rules)
@@ -513,9 +519,9 @@ def evaluate(target: Target, outcomes: Mapping[str | None, float | None], *, ser
              assessment: str | None = None) -> StatusResult:
     """The status of one indicator for one period (see the module docstring for the rules)."""
     rules = _shared_rules(target, series_names, tuple(outcomes), baseline, previous, polarity, settings)
-    if rules.mode == "assessment" and rules.flags and any(
+    if rules.fixed is Status.JAMFORELSEVARDE_SAKNAS and any(
             _number(lookup_series(outcomes, n)) is None for n in rules.series_names):
-        # a direction target without comparison value still needs its outcome first
+        # a direction target without comparison value still needs its outcome first (rule 3)
         series = tuple(SeriesStatus(n, Status.UTFALL_SAKNAS, _number(lookup_series(outcomes, n)),
                                     target.for_series(n)) for n in rules.series_names)
         return StatusResult(Status.UTFALL_SAKNAS, series, rules.flags)

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from xlplan.books.committee import (
+    COMPARISON_MISSING,
     FULFILLED,
     MANUAL,
     NOT_FULFILLED,
@@ -55,7 +56,7 @@ RC: dict[RcKeyType, Any] = {
 # Hatch per status: the statuses differ in grey-scale print even where they share a colour.
 STATUS_HATCH: dict[str, str] = {
     FULFILLED: "", PARTLY: "///", NOT_FULFILLED: "xxx", OUTCOME_MISSING: "...", TARGET_MISSING: "---",
-    MANUAL: "\\\\\\", REPORTED: "+++",
+    MANUAL: "\\\\\\", REPORTED: "+++", COMPARISON_MISSING: "|||",
 }
 # (face colour, hatch) per status; the colour is the status's own (xlplan.core.status).
 STATUS_STYLE: dict[str, tuple[str, str]] = {

@@ -37,6 +37,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from xlplan.books.committee import (
+    COMPARISON_MISSING,
     FULFILLED,
     NOT_FULFILLED,
     OUTCOME_MISSING,
@@ -146,15 +147,17 @@ def open_template(template: Path | None) -> DocumentObject:
 
 @dataclass(frozen=True)
 class DraftState:
-    """What keeps the pack a draft: departments not approved and lines without an outcome."""
+    """What keeps the pack a draft: departments not approved, lines without an outcome, and lines of a
+    direction target without a comparison value (*Jämförelsevärde saknas*)."""
 
     not_approved: tuple[tuple[str, str], ...] = ()  # (department, state)
     departments: int = 0
     missing_outcomes: int = 0
+    missing_comparisons: int = 0
 
     @property
     def is_draft(self) -> bool:
-        return bool(self.not_approved or self.missing_outcomes)
+        return bool(self.not_approved or self.missing_outcomes or self.missing_comparisons)
 
     def reason(self) -> str:
         parts_: list[str] = []
@@ -163,13 +166,17 @@ class DraftState:
         if self.missing_outcomes:
             n = self.missing_outcomes
             parts_.append(f"utfall saknas för {n} indikator{'rad' if n == 1 else 'rader'}")
+        if self.missing_comparisons:
+            n = self.missing_comparisons
+            parts_.append(f"jämförelsevärde saknas för {n} indikator{'rad' if n == 1 else 'rader'}")
         return " och ".join(parts_)
 
 
 def draft_state(data: CommitteeData) -> DraftState:
     pending = tuple((s.department, s.state) for s in data.submissions if s.state.strip().casefold() != APPROVED)
     missing = sum(1 for x in data.indicators if x.status == OUTCOME_MISSING)
-    return DraftState(pending, len(data.submissions), missing)
+    no_comparison = sum(1 for x in data.indicators if x.status == COMPARISON_MISSING)
+    return DraftState(pending, len(data.submissions), missing, no_comparison)
 
 
 # ---------------------------------------------------------------- the report

@@ -32,7 +32,8 @@ ASSESSMENTS = tuple(s.label for s in (Status.UPPFYLLT, Status.DELVIS, Status.EJ)
 CONTROL_RESULTS = ("utan anmärkning", "med anmärkning", "ej genomförd")
 # The status words, in summary order (the labels of xlplan.core.status.Status).
 STATUS_WORDS = tuple(s.label for s in (Status.UPPFYLLT, Status.DELVIS, Status.EJ, Status.MANUELL,
-                                       Status.UTFALL_SAKNAS, Status.MALVARDE_SAKNAS, Status.REDOVISAS))
+                                       Status.UTFALL_SAKNAS, Status.JAMFORELSEVARDE_SAKNAS, Status.MALVARDE_SAKNAS,
+                                       Status.REDOVISAS))
 
 AMOUNT = "#,##0"
 DEVIATION = "#,##0;[Red]-#,##0"
