@@ -318,17 +318,20 @@ def test_the_rejected_unit_and_the_missing_comparison_values_are_named(committee
     assert not [p for p in lss.problems() if p.code == "jamforelsevarde_saknas"]  # R4 has a typed value
 
 
-def test_a_missing_comparison_value_stops_the_submission_and_says_which_value(committee: Any) -> None:
+def test_a_missing_comparison_value_is_named_but_does_not_stop_the_submission(committee: Any) -> None:
+    """The department is told which value is missing; a new local figure may have none, so the file can
+    still be handed in and the row reaches the committee as *Jämförelsevärde saknas*."""
     from xlplan.actions.workflow import submission_blockers
 
     ald = next(o for o in committee["flagged"] if "Äldreomsorg" in o.path.name)
-    blockers = [p for p in submission_blockers(read_department_workbook(ald.path), ald.report)
-                if p.code == "jamforelsevarde_saknas"]
-    assert len(blockers) == 2  # R4 (an outcome, nothing to compare with) and R5 (neither)
-    assert all("jämförelsevärde saknas" in p.message and "kolumnen Jämförelsevärde" in p.message for p in blockers)
+    named = [p for p in ald.report.problems() if p.code == "jamforelsevarde_saknas"]
+    assert len(named) == 2  # R4 (an outcome, nothing to compare with) and R5 (neither)
+    assert all("jämförelsevärde saknas" in p.message and "kolumnen Jämförelsevärde" in p.message for p in named)
+    blockers = submission_blockers(read_department_workbook(ald.path), ald.report)
+    assert not [p for p in blockers if p.code == "jamforelsevarde_saknas"]
+    assert any(p.code == "utfall_saknas" for p in blockers)  # R5 has no outcome: that still stops it
     assert ald.report.status_of("R4") is Status.JAMFORELSEVARDE_SAKNAS  # flag's own reading agrees
     assert ald.report.status_of("R5") is Status.UTFALL_SAKNAS
-
 
 
 def test_board_pack_rows_agree_with_the_committee_workbook(committee: Any) -> None:

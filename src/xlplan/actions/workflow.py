@@ -56,10 +56,12 @@ NOT_STARTED, IN_PROGRESS, READY, APPROVED, RETURNED = SUBMISSION_STATES
 LOG_PREFIX = "logg."
 LOCKED_KEY = "låsta_celler"
 #: Flags and reader problems that stop a submission.  Missed targets do not:
-#: a department may report that a target was not reached.
+#: a department may report that a target was not reached.  Nor does a missing comparison value
+#: (``jamforelsevarde_saknas``): the department is told which value is missing, but a new local
+#: figure may have no earlier value at all, and the row then reaches the committee as
+#: *Jämförelsevärde saknas*.
 BLOCKING_CODES = frozenset({
-    Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS, Code.BEDOMNING_OGILTIG, Code.JAMFORELSEVARDE_SAKNAS, Code.INTE_TAL,
-    Code.FORMELFEL,
+    Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS, Code.BEDOMNING_OGILTIG, Code.INTE_TAL, Code.FORMELFEL,
     Code.UTFALL_ENHET, Code.UTFALL_ORIMLIGT, Code.STATUS_AVVIKER, Code.RAD_SAKNAS, Code.PLANRAD_SAKNAS,
     Code.BLAD_SAKNAS, Code.KOLUMN_SAKNAS, Code.RUBRIKRAD_SAKNAS, Code.DUBBLETT,
 })
@@ -144,7 +146,7 @@ def now() -> str:
 
 
 def submission_blockers(dbook: "DepartmentBook", report: "FlagReport") -> list[Problem]:
-    """What stops a submission: errors, missing outcomes and comparison values, unassessed qualitative targets.
+    """What stops a submission: errors, missing outcomes, unassessed qualitative targets.
 
     Targets that are not met do not block (that is what the follow-up reports).
     """
