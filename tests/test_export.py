@@ -530,3 +530,14 @@ def test_committee_frame_gets_its_own_table(tmp_path: Path) -> None:
     by_department = next(t for t in tables if t[0][0] == "Avdelning" and t[-1][0] == "Nämnden totalt")
     expected = sum(x.budget for x in base.economy if x.budget is not None)
     assert by_department[-1][1] == fmt(expected, decimals=0)
+
+
+def test_summary_counts_agree_with_what_is_counted() -> None:
+    """'en indikator' is common gender, 'ett mål' neuter; one or several: Swedish a controller would write."""
+    from xlplan.export.docx_report import _counts_text
+
+    counts = {"Uppfyllt": 1, "Delvis uppfyllt": 2, "Ej uppfyllt": 0, "Kan inte bedömas": 1}
+    assert _counts_text(counts) == "1 uppfylld, 2 delvis uppfyllda och 1 kan inte bedömas"
+    assert _counts_text(counts, neuter=True) == "1 uppfyllt, 2 delvis uppfyllda och 1 kan inte bedömas"
+    assert _counts_text({"Ej uppfyllt": 3}) == "3 ej uppfyllda"
+    assert _counts_text({"Uppfyllt": 0}) == "inga indikatorer"

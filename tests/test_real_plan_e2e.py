@@ -668,7 +668,7 @@ def test_plan_b_board_pack_rows_agree_with_the_committee_workbook(plan_b: Any) -
     from docx import Document
 
     summary = next(p.text for p in Document(str(plan_b["pack"].docx)).paragraphs if " följer 2 mål " in p.text)
-    assert summary.endswith(" Av 10 indikatorer är 4 uppfyllt, 4 delvis uppfyllt, 1 ej uppfyllt, 1 kan inte bedömas.")
+    assert summary.endswith(" Av 10 indikatorer är 4 uppfyllda, 4 delvis uppfyllda, 1 ej uppfylld och 1 kan inte bedömas.")
     # the pack stays a draft while a comparison value is missing, and says so
     from xlplan.export.docx_report import draft_state
 

@@ -449,9 +449,28 @@ def _goal_assessment(ctx: _Context, goal: GoalSummary) -> tuple[str | None, str 
     return goal.assessment, None, False
 
 
-def _counts_text(counts: dict[str, int]) -> str:
-    shown = [(s, n) for s, n in counts.items() if n]
-    return ", ".join(f"{n} {s.lower()}" for s, n in shown) if shown else "inga indikatorer"
+# The fulfilment words as adjectives agreeing with what is counted: (singular, plural) for
+# "en indikator" (common gender) and "ett mål" (neuter); other status words are verbs ("kan inte bedömas").
+_AGREEING: dict[str, dict[bool, tuple[str, str]]] = {
+    FULFILLED: {False: ("uppfylld", "uppfyllda"), True: ("uppfyllt", "uppfyllda")},
+    PARTLY: {False: ("delvis uppfylld", "delvis uppfyllda"), True: ("delvis uppfyllt", "delvis uppfyllda")},
+    NOT_FULFILLED: {False: ("ej uppfylld", "ej uppfyllda"), True: ("ej uppfyllt", "ej uppfyllda")},
+}
+
+
+def _counted(word: str, n: int, neuter: bool) -> str:
+    """'1 uppfylld', '3 uppfyllda', '2 kan inte bedömas' (neuter: counting goals, 'ett mål')."""
+    forms = _AGREEING.get(word)
+    return f"{n} {forms[neuter][n != 1] if forms else word.lower()}"
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " och " + parts[-1]
+
+
+def _counts_text(counts: dict[str, int], neuter: bool = False) -> str:
+    shown = [_counted(s, n, neuter) for s, n in counts.items() if n]
+    return _joined(shown) if shown else "inga indikatorer"
 
 
 def _summary(doc: DocumentObject, ctx: _Context) -> None:
@@ -464,11 +483,11 @@ def _summary(doc: DocumentObject, ctx: _Context) -> None:
         _why(doc, "Planen har inga mål för perioden.")
         return
     by_word = {w: sum(1 for _g, a in words if a == w) for w in (FULFILLED, PARTLY, NOT_FULFILLED)}
-    told = ", ".join(f"{n} {w.lower()}" for w, n in by_word.items() if n)
+    told = _counts_text({w: n for w, n in by_word.items() if n}, neuter=True) if any(by_word.values()) else ""
     unknown = sum(1 for _g, a in words if a not in by_word)
     sentence = f"{data.meta.committee} följer {len(data.goals)} mål under {data.meta.period_label}."
     if told:
-        sentence += f" Den samlade bedömningen är {told}"
+        sentence += f" Enligt den samlade bedömningen är {told}"
         sentence += f"; {unknown} kan ännu inte bedömas." if unknown else "."
     else:
         sentence += " Inget mål kan ännu bedömas."
