@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ast
 import shutil
 from pathlib import Path
@@ -86,7 +88,10 @@ def test_direction_without_any_comparison_value_says_which_value_is_missing() ->
     missing = next(f for f in a.flags if f.code == "jamforelsevarde_saknas")
     assert "jämförelsevärde saknas" in missing.message and "inget nuläge" in missing.message
     assert "Skriv föregående utfall i kolumnen Jämförelsevärde (cell K6)" in missing.message
-    assert "Nuläge i planen" in missing.message and "Hämta värden" in missing.message
+    assert "Nuläge i planen" in missing.message and "förra årets helårsfil" in missing.message
+    assert "Kolada" not in missing.message  # a local figure: Kolada has no earlier value to offer
+    kolada = next(f for f in assess(replace(_row("Öka", 50), kolada=True)).flags if f.code == "jamforelsevarde_saknas")
+    assert "Kolada (året innan)" in kolada.message and "Hämta värden (xlplan pull)" in kolada.message
     assert missing.cell == "comparison"
     assert not [f for f in a.flags if f.code in ("bedomning_saknas", "mal_ej_uppfyllt", "mal_delvis_uppfyllt")]
     assert a.explanation.startswith("Status: Jämförelsevärde saknas.")

@@ -65,6 +65,7 @@ class RowInputs:
     period_label: str = "perioden"
     year: int | None = None
     cells: Mapping[str, str] = field(default_factory=dict)  # column key -> A1, for messages only
+    kolada: bool = False  # the row's series has a Kolada id (Kolada's previous year can be its comparison value)
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def row_inputs(ind: Indicator, goal: Goal | None, year: int, series: str | None,
         unit=ind.unit, plausible=plausible if plausible is not None else plausible_range(ind),
         share=share if share is not None else is_share(ind),
         assessment=assessment if isinstance(assessment, str) else None, settings=settings,
-        period_label=period_label, year=year, cells=dict(cells or {}))
+        period_label=period_label, year=year, cells=dict(cells or {}), kolada=ind.kpi_for(series) is not None)
 
 
 def personnel_inputs(p: PersonnelTarget, outcome: object, *, settings: StatusSettings, period_label: str = "perioden",
@@ -383,8 +384,10 @@ def _missed_text(x: RowInputs, st: SeriesTarget | None, value: float | None, res
 def _missing_comparison(x: RowInputs) -> str:
     """Which value a direction target lacks, in Swedish (one sentence)."""
     of = f" för {x.series}" if x.series else ""
-    return (f"jämförelsevärde{of} saknas – planen har inget nuläge och varken föregående period, förra årets "
-            "helårsfil eller Kolada (året innan) gav något värde att jämföra utfallet med.")
+    sources = ("föregående period, förra årets helårsfil eller Kolada (året innan)" if x.kolada
+               else "föregående period eller förra årets helårsfil")
+    return (f"jämförelsevärde{of} saknas – planen har inget nuläge och varken {sources} gav något värde att "
+            "jämföra utfallet med.")
 
 
 def _rule_flag(code: Code, x: RowInputs, st: SeriesTarget | None, value: float | None, ref: float | None,
@@ -412,9 +415,10 @@ def _rule_flag(code: Code, x: RowInputs, st: SeriesTarget | None, value: float |
         where = f" (cell {cell('comparison')})" if cell("comparison") else ""
         return AssessFlag(code, "varning", f"Riktningsmålet '{_short(x.target.text)}' kan inte bedömas: "
                           f"{_missing_comparison(x)} Skriv föregående utfall i kolumnen Jämförelsevärde{where}, "
-                          "så räknas statusen. Annars: be controllern skriva Nuläge i planen, hämta Koladas värde "
-                          "för året innan med Hämta värden (xlplan pull), eller lägg förra årets helårsfil i "
-                          "mappen och fyll filen igen (xlplan fill --update).", "comparison")
+                          "så räknas statusen. Annars: be controllern skriva Nuläge i planen, "
+                          + ("hämta Koladas värde för året innan med Hämta värden (xlplan pull), " if x.kolada else "")
+                          + "eller lägg förra årets helårsfil i mappen och fyll filen igen (xlplan fill --update).",
+                          "comparison")
     return AssessFlag(code, "varning", code)
 
 
