@@ -107,9 +107,10 @@ def test_direction_without_any_comparison_value_says_which_value_is_missing() ->
 
 
 @pytest.mark.parametrize("raw, unit, value, flag", [
-    ("-", "%", None, "utfall_saknas"), ("I.U", "%", None, "utfall_saknas"), ("i.u.", "%", None, "utfall_saknas"),
-    ("Uppgift saknas", "%", None, "utfall_saknas"), ("Ej aktuellt", "%", None, "utfall_saknas"),
-    ("–", "%", None, "utfall_saknas"), ("4 512 (2023)", "antal", 4512, "utfall_ar"),
+    (None, "%", None, "utfall_saknas"), ("-", "%", None, "utfall_uppgift_saknas"),
+    ("I.U", "%", None, "utfall_uppgift_saknas"), ("i.u.", "%", None, "utfall_uppgift_saknas"),
+    ("Uppgift saknas", "%", None, "utfall_uppgift_saknas"), ("Ej aktuellt", "%", None, "utfall_uppgift_saknas"),
+    ("–", "%", None, "utfall_uppgift_saknas"), ("4 512 (2023)", "antal", 4512, "utfall_ar"),
     ("82 enl. brukarenkäten", "%", 82, None), ("ca 75", "%", None, "inte_tal"),
     ("74 dagar", "månader", None, "utfall_enhet"), ("2 timmar", "minuter", 120, "utfall_omraknat"),
     ("50 procent", "%", 50, None), ("3 tkr", "kr", 3000, "utfall_omraknat"),
@@ -122,6 +123,8 @@ def test_one_outcome_reader(raw, unit, value, flag) -> None:
     if value is None:
         assert a.status is Status.UTFALL_SAKNAS
     assert read_outcome(raw, unit).value == value
+    # a cell left empty and a cell that says there is no value are told apart, never both
+    assert not {"utfall_saknas", "utfall_uppgift_saknas"} <= set(codes(a))
 
 
 def test_percent_formatted_fraction_means_percent() -> None:

@@ -330,6 +330,10 @@ def test_a_missing_comparison_value_is_named_but_does_not_stop_the_submission(co
     blockers = submission_blockers(read_department_workbook(ald.path), ald.report)
     assert not [p for p in blockers if p.code == "jamforelsevarde_saknas"]
     assert any(p.code == "utfall_saknas" for p in blockers)  # R5 has no outcome: that still stops it
+    # R12 says "I.U": the department answered that there is no value. Named, but it does not stop the file.
+    (iu,) = [p for p in ald.report.problems() if p.code == "utfall_uppgift_saknas"]
+    assert "'I.U'" in iu.message and "Kommentar / analys" in iu.message
+    assert not [p for p in blockers if p.code == "utfall_uppgift_saknas"]
     assert ald.report.status_of("R4") is Status.JAMFORELSEVARDE_SAKNAS  # flag's own reading agrees
     assert ald.report.status_of("R5") is Status.UTFALL_SAKNAS
 

@@ -64,7 +64,8 @@ __all__ = [
 
 # The flags of an indicator row in the order the flag list shows them, with their labels (xlplan.core.codes).
 FLAG_LABELS: dict[str, str] = {c.value: c.label for c in (
-    Code.MAL_EJ_UPPFYLLT, Code.MAL_DELVIS_UPPFYLLT, Code.MALVARDE_SAKNAS, Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS,
+    Code.MAL_EJ_UPPFYLLT, Code.MAL_DELVIS_UPPFYLLT, Code.MALVARDE_SAKNAS, Code.UTFALL_SAKNAS,
+    Code.UTFALL_UPPGIFT_SAKNAS, Code.BEDOMNING_SAKNAS,
     Code.BEDOMNING_OGILTIG, Code.JAMFORELSEVARDE_SAKNAS, Code.ANDRA_GRANSEN_PASSERAD, Code.FEL_RIKTNING,
     Code.INTE_TAL, Code.FORMELFEL, Code.UTFALL_ENHET, Code.UTFALL_ORIMLIGT, Code.ANDEL_SOM_BRAK,
     Code.UTFALL_OMRAKNAT, Code.UTFALL_AR, Code.UTFALL_PROCENTFORMAT, Code.JAMFORELSEVARDE_TEXT, Code.UTFALL_TEXT,

@@ -59,7 +59,8 @@ LOCKED_KEY = "låsta_celler"
 #: a department may report that a target was not reached.  Nor does a missing comparison value
 #: (``jamforelsevarde_saknas``): the department is told which value is missing, but a new local
 #: figure may have no earlier value at all, and the row then reaches the committee as
-#: *Jämförelsevärde saknas*.
+#: *Jämförelsevärde saknas*.  An outcome the department wrote has no value (``–``, ``i.u.``:
+#: ``utfall_uppgift_saknas``) is an answer, not a forgotten cell: named, not blocking.
 BLOCKING_CODES = frozenset({
     Code.UTFALL_SAKNAS, Code.BEDOMNING_SAKNAS, Code.BEDOMNING_OGILTIG, Code.INTE_TAL, Code.FORMELFEL,
     Code.UTFALL_ENHET, Code.UTFALL_ORIMLIGT, Code.STATUS_AVVIKER, Code.RAD_SAKNAS, Code.PLANRAD_SAKNAS,

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from xlplan.core.codes import Code
 from xlplan.core.model import Goal, Indicator, PersonnelTarget
-from xlplan.core.numbers import OutcomeReading, format_number, normalise_unit, read_outcome
+from xlplan.core.numbers import OutcomeReading, format_number, is_no_value, normalise_unit, read_outcome
 from xlplan.core.status import Status, StatusResult, StatusSettings, evaluate, reference
 from xlplan.core.targets import Polarity, SeriesTarget, SeriesValues, Target, parse_target
 
@@ -323,8 +323,13 @@ def _status_flags(x: RowInputs, result: StatusResult, value: float | None, ref: 
     if (result.status is Status.UTFALL_SAKNAS or (result.status in (Status.MALVARDE_SAKNAS, Status.REDOVISAS)
                                                  and value is None)) \
             and not bad_input:
-        out.append(AssessFlag(Code.UTFALL_SAKNAS, "varning", f"Utfall saknas för {x.period_label}. Skriv utfallet i "
-                              f"cell {cell('outcome', '')} (bara talet, t.ex. 48,5)."))
+        if isinstance(x.outcome, str) and is_no_value(x.outcome):  # typed: there is no value (–, i.u. …)
+            out.append(AssessFlag(Code.UTFALL_UPPGIFT_SAKNAS, "varning", f"Utfall saknas för {x.period_label}: "
+                                  f"cell {cell('outcome', '')} säger '{x.outcome.strip()}' (uppgift saknas). Skriv "
+                                  "utfallet om det finns; annars förklara i Kommentar / analys varför."))
+        else:
+            out.append(AssessFlag(Code.UTFALL_SAKNAS, "varning", f"Utfall saknas för {x.period_label}. Skriv utfallet "
+                                  f"i cell {cell('outcome', '')} (bara talet, t.ex. 48,5)."))
     if result.status in (Status.EJ, Status.DELVIS):
         missed = Code.MAL_EJ_UPPFYLLT if result.status is Status.EJ else Code.MAL_DELVIS_UPPFYLLT
         out.append(AssessFlag(missed, "varning", _missed_text(x, st, value, result, ref, ref_source), "status"))

@@ -72,6 +72,9 @@ class Code(str, Enum):
                        "Be nämndens controller lägga in målvärdet för året i planen.")
     UTFALL_SAKNAS = ("utfall_saknas", "varning", words.UTFALL_SAKNAS,
                      "Skriv utfallet i kolumnen Utfall, eller hämta det med Hämta utfall.")
+    UTFALL_UPPGIFT_SAKNAS = ("utfall_uppgift_saknas", "varning", "Uppgift saknas",
+                             "Avdelningen har skrivit att uppgift saknas (t.ex. – eller i.u.). Skriv utfallet om "
+                             "det finns; annars förklara i Kommentar / analys varför. Hindrar inte inlämningen.")
     BEDOMNING_SAKNAS = ("bedomning_saknas", "varning", "Egen bedömning saknas",
                         "Välj Uppfyllt, Delvis uppfyllt eller Ej uppfyllt i kolumnen Egen bedömning.")
     BEDOMNING_OGILTIG = ("bedomning_ogiltig", "varning", "Ogiltig bedömning",
