@@ -147,7 +147,10 @@ def test_serve_runs_in_the_foreground_until_ctrl_c() -> None:
     import sys
 
     code = "from xlplan.kolada.standin import serve; serve(0)"
-    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True)
+    # Ctrl+C as in a terminal: a test run started as a background job ignores SIGINT, and a child
+    # would inherit that (Python then installs no KeyboardInterrupt handler and never stops).
+    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
