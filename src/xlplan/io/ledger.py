@@ -10,7 +10,7 @@ period:
 
 * CSV in UTF-8 (with or without BOM), UTF-16 or Windows-1252; separated by ``;``, ``,`` or tab
   (the encoding and separator are found the same way as for other exports, :mod:`xlplan.io.filesources`);
-  read with pandas, every cell as text, so nothing is guessed twice.
+  read with the csv module, every cell as text, so nothing is guessed twice; XLSX with calamine.
 * Amounts in Swedish or English form: ``-1 234,50``, ``1.234,50``, ``1234.5``, ``1 234,50-``,
   ``(1 234)``, a Unicode minus.
 * Rows whose ansvar or account maps to nothing are not dropped: they are summed and reported
@@ -23,6 +23,7 @@ This module only reads; :mod:`xlplan.actions.pull` writes the result into the de
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from xlplan.core.codes import Code
-from xlplan.core.errors import Problem, WorkbookRefused
+from xlplan.core.errors import Problem, WorkbookRefused, WorkbookUnreadable
 from xlplan.core.model import LedgerSettings, Plan, is_investment
 from xlplan.core.numbers import format_number
 from xlplan.core.periods import Period
@@ -139,46 +140,53 @@ def _year_month(value: Any, year: int) -> tuple[int, int] | None:
 
 
 def read_ledger_table(path: Path) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """(headers, [(row number as a person counts it, cells)]) of a CSV or XLSX export, with pandas."""
-    import pandas as pd
+    """(headers, [(row number as a person counts it, cells)]) of a CSV or XLSX export.
 
+    An XLSX export is read with calamine (its first sheet), a CSV one with the standard
+    library's csv reader after its encoding and delimiter are worked out; every CSV cell
+    stays text, so nothing is guessed twice.  A row with more fields than the header row
+    is refused (:func:`_check_field_counts`); shorter rows are padded with empty cells.
+    """
     path = Path(path)
     try:
         if path.suffix.casefold() in (".xlsx", ".xlsm", ".xls"):
-            frame = pd.read_excel(path, sheet_name=0, dtype=object, header=0, engine="calamine")
+            from xlplan.io.tables import open_workbook, read_sheet_rows
+
+            wb = open_workbook(path)
+            records: list[list[Any]] = read_sheet_rows(wb, path, wb.sheet_names[0]) if wb.sheet_names else []
         else:
             from xlplan.io.filesources import decode, sniff_delimiter
 
             text = decode(path.read_bytes())
             sep = sniff_delimiter(text)
             _check_field_counts(path, text, sep)
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                skip_blank_lines=False, engine="c", index_col=False)
+            records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     except OSError as exc:
         raise WorkbookRefused(str(path), f"huvudboksexporten kan inte öppnas ({exc.strerror or exc}).") from exc
-    except pd.errors.ParserError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        where = f"rad {line.group(1)}" if line else "en rad"
-        raise WorkbookRefused(str(path), f"{where} har fler fält än rubrikraden. Är filen kommaseparerad med "
-                              "decimalkomma i beloppen utan citattecken? Exportera med semikolon eller tabb som "
-                              "avgränsare.") from exc
-    except (ValueError, pd.errors.EmptyDataError) as exc:
+    except (WorkbookUnreadable, csv.Error) as exc:
         raise WorkbookRefused(str(path), f"huvudboksexporten kan inte läsas ({exc}).") from exc
-    headers = [str(h).strip() for h in frame.columns]
+    if not records or not any(_blank(c) is not None for c in records[0]):
+        raise WorkbookRefused(str(path), "huvudboksexporten kan inte läsas (rubrikraden saknas eller filen är tom).")
+    headers = [str(h).strip() for h in records[0]]
     rows = []
-    for i, record in enumerate(frame.itertuples(index=False, name=None)):
-        cells = [None if (c is None or (isinstance(c, float) and c != c) or (isinstance(c, str) and not c.strip()))
-                 else c for c in record]
+    for number, record in enumerate(records[1:], start=2):
+        cells = [_blank(c) for c in record[:len(headers)]]
+        cells += [None] * (len(headers) - len(cells))
         if any(c is not None for c in cells):
-            rows.append((i + 2, cells))
+            rows.append((number, cells))
     return headers, rows
 
 
-def _check_field_counts(path: Path, text: str, sep: str) -> None:
-    """Refuse a CSV whose rows have more fields than its header (pandas would shift the columns silently:
-    with one field too many on every row it takes the first column for an index)."""
-    import csv
+def _blank(cell: Any) -> Any:
+    """None for an empty cell (nothing, blanks, NaN), else the cell."""
+    if cell is None or (isinstance(cell, float) and cell != cell) or (isinstance(cell, str) and not cell.strip()):
+        return None
+    return cell
 
+
+def _check_field_counts(path: Path, text: str, sep: str) -> None:
+    """Refuse a CSV whose rows have more fields than its header (a comma-separated export with decimal
+    commas: the amounts would be split over two columns and the columns shift silently)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     width: int | None = None
     for record in reader:
