@@ -23,7 +23,6 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from defusedxml import ElementTree as SafeET
 
@@ -126,15 +125,23 @@ def file_facts(path: Path) -> FileFacts:
     return FileFacts(path.name, path.stat().st_size, sha256_of(path), saved_by, saved_at)
 
 
-def core_properties(path: Path | IO[bytes]) -> tuple[str | None, dt.datetime | None]:
+def core_properties(path: Path) -> tuple[str | None, dt.datetime | None]:
     """``lastModifiedBy`` and ``dcterms:modified`` from ``docProps/core.xml``, if readable."""
     try:
         with zipfile.ZipFile(path) as zf:
-            info = zf.getinfo("docProps/core.xml")
-            if info.file_size > _CORE_MAX:
-                return None, None
-            xml = zf.read(info)
+            return _core_in(zf)
     except Exception:  # noqa: BLE001 - any unreadable package: the facts are simply unknown
+        return None, None
+
+
+def _core_in(zf: zipfile.ZipFile) -> tuple[str | None, dt.datetime | None]:
+    """:func:`core_properties` of an open package."""
+    try:
+        info = zf.getinfo("docProps/core.xml")
+        if info.file_size > _CORE_MAX:
+            return None, None
+        xml = zf.read(info)
+    except Exception:  # noqa: BLE001 - any unreadable part: the facts are simply unknown
         return None, None
     return core_of(xml)
 
@@ -288,7 +295,7 @@ def read_candidate(path: Path) -> Candidate:
                     unreadable = exc
             core = package.parts.get("docProps/core.xml") if package is not None else None
             if package is None:  # seldom: what the zip reader makes of it
-                by, when = core_properties(io.BytesIO(data))
+                by, when = _core_in(zf)
             elif core is not None and len(core) <= _CORE_MAX:
                 by, when = core_of(core)
     except (zipfile.BadZipFile, OSError, ValueError):

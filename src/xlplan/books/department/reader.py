@@ -570,16 +570,9 @@ def _layout_row_fields(name: str, mapping: tuple[tuple[str, int], ...]) -> _RowF
     return _RowFields.of(name, dict(mapping), layout_columns(name))
 
 
-def read_row(sheet: BookSheet, columns: list[ColumnSpec], raw_row: list[Any], number: int, file: str,
-             errors: dict[str, str], problems: list[Problem], formulas: dict[str, str] | None = None,
-             letters: dict[str, str] | None = None) -> None:
-    """Read one row of *sheet* (1-based Excel row *number*) into its rows, or its loose rows."""
-    fields = _RowFields.of(sheet.name, sheet.columns, columns)
-    _read_row(sheet, fields, raw_row, number, file, errors, problems, formulas or {})
-
-
 def _read_row(sheet: BookSheet, fields: _RowFields, raw_row: list[Any], number: int, file: str,
               errors: dict[str, str], problems: list[Problem], formulas: dict[str, str]) -> None:
+    """Read one row of *sheet* (1-based Excel row *number*) into its rows, or its loose rows."""
     row_text = str(number)
     cells = {key: letter + row_text for key, _, letter, _, _ in fields.fields}
     if len(raw_row) >= fields.width:
