@@ -995,7 +995,7 @@ class _TableColumns:
         self.cell_formats = cell_formats
         self.slots: list[list[Any]] = [[None] * 4 for _ in widths]  # by wrap (0/2) + bold (0/1)
         self.seen: dict[tuple[Any, ...], Any] = {}
-        self.cols = [(width, max(int(width * 1.15), 1), self.slots[col],
+        self.cols = [(width, chars_per_line(width), self.slots[col],
                       formats[col] == VALUE or col in cell_formats) for col, width in enumerate(widths)]
 
     def plain(self, col: int, code: int) -> Any:
@@ -1021,9 +1021,14 @@ class _TableColumns:
         return fmt
 
 
+def chars_per_line(width: float) -> int:
+    """About how many characters fit on one line of a column *width* characters wide."""
+    return max(int(width * 1.15), 1)
+
+
 def wrapped_lines(text: str, width: float) -> int:
     """About how many lines *text* takes in a column *width* characters wide."""
-    per_line = max(int(width * 1.15), 1)
+    per_line = chars_per_line(width)
     return sum(max(math.ceil(len(part) / per_line), 1) for part in text.split("\n"))
 
 

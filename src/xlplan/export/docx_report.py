@@ -483,7 +483,7 @@ def _summary(doc: DocumentObject, ctx: _Context) -> None:
         _why(doc, "Planen har inga mål för perioden.")
         return
     by_word = {w: sum(1 for _g, a in words if a == w) for w in (FULFILLED, PARTLY, NOT_FULFILLED)}
-    told = _counts_text({w: n for w, n in by_word.items() if n}, neuter=True) if any(by_word.values()) else ""
+    told = _counts_text(by_word, neuter=True) if any(by_word.values()) else ""
     unknown = sum(1 for _g, a in words if a not in by_word)
     sentence = f"{data.meta.committee} följer {len(data.goals)} mål under {data.meta.period_label}."
     if told:
